@@ -1,0 +1,210 @@
+/**
+ * Verifies API keys against the key document, with a TTL cache and rate-limited forced
+ * refreshes. Lookup is by key id in a Map (the same cost for 1 key or 10,000) and the secret is
+ * compared as a SHA-256 digest with `timingSafeEqual`.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import {
+  type ApiKeyDocument,
+  type ApiKeyRecord,
+  hashApiKey,
+  type ParsedApiKey,
+  parseApiKeyDocument,
+  storedHash,
+} from '../shared/api-key';
+
+/** The raw versions of the key document. */
+export interface ApiKeyVersions {
+  /** The AWSCURRENT version's JSON text. */
+  readonly current: string;
+  /** The AWSPREVIOUS version's JSON text, when there is one. */
+  readonly previous?: string | undefined;
+}
+
+/** Where the key document comes from (Secrets Manager in AWS, a file locally). */
+export interface ApiKeySource {
+  load(): Promise<ApiKeyVersions>;
+}
+
+export type ApiKeyVerdict =
+  | { readonly ok: true; readonly keyId: string; readonly name: string; readonly roles: string[] }
+  | {
+      readonly ok: false;
+      readonly keyId: string;
+      readonly name?: string;
+      readonly reason: 'unknown_key' | 'wrong_secret' | 'key_revoked' | 'key_expired';
+    };
+
+/** The key document could not be read or parsed: callers must fail closed. */
+export class ApiKeysUnavailableError extends Error {
+  override readonly name = 'ApiKeysUnavailableError';
+}
+
+interface IndexEntry {
+  readonly record: ApiKeyRecord;
+  /** Digests of the key material accepted for this id: AWSCURRENT's, then AWSPREVIOUS's. */
+  readonly digests: readonly Buffer[];
+}
+
+function digestBytes(hash: string): Buffer {
+  return Buffer.from(hash.slice('sha256:'.length), 'hex');
+}
+
+/**
+ * Build the lookup index. A key's metadata (roles, expiry, revocation) always comes from
+ * AWSCURRENT; AWSPREVIOUS only contributes older key material for ids that still exist there,
+ * so removing or revoking a key takes effect at once, rotation or not.
+ */
+export function buildIndex(
+  current: ApiKeyDocument,
+  previous?: ApiKeyDocument,
+): ReadonlyMap<string, IndexEntry> {
+  const index = new Map<string, IndexEntry>();
+  for (const [keyId, record] of Object.entries(current.keys)) {
+    const digests = [digestBytes(storedHash(keyId, record))];
+    const older = previous?.keys[keyId];
+    if (older !== undefined) {
+      const olderDigest = digestBytes(storedHash(keyId, older));
+      if (!olderDigest.equals(digests[0] as Buffer)) digests.push(olderDigest);
+    }
+    index.set(keyId, { record, digests });
+  }
+  return index;
+}
+
+/** Constant-time: every accepted digest is compared, whatever matches first. */
+function matchesAny(presented: Buffer, digests: readonly Buffer[]): boolean {
+  let matched = false;
+  for (const digest of digests) {
+    if (timingSafeEqual(presented, digest)) matched = true;
+  }
+  return matched;
+}
+
+export interface ApiKeyStoreOptions {
+  readonly source: ApiKeySource;
+  /** How long a loaded document is trusted. */
+  readonly ttlMs: number;
+  /** The least time between two reloads forced by unknown keys or wrong secrets. */
+  readonly minRefreshMs: number;
+  /** Called with a description when AWSPREVIOUS is unreadable and ignored. */
+  readonly onPreviousIgnored?: (why: string) => void;
+  readonly now?: () => number;
+}
+
+export class ApiKeyStore {
+  readonly #source: ApiKeySource;
+  readonly #ttlMs: number;
+  readonly #minRefreshMs: number;
+  readonly #now: () => number;
+  readonly #onPreviousIgnored: (why: string) => void;
+  #index: ReadonlyMap<string, IndexEntry> | undefined;
+  #loadedAt = Number.NEGATIVE_INFINITY;
+  #loading: Promise<ReadonlyMap<string, IndexEntry>> | undefined;
+  /** When the last load failed; until minRefreshMs has passed, requests fail fast. */
+  #failedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(options: ApiKeyStoreOptions) {
+    this.#source = options.source;
+    this.#ttlMs = options.ttlMs;
+    this.#minRefreshMs = options.minRefreshMs;
+    this.#now = options.now ?? Date.now;
+    this.#onPreviousIgnored = options.onPreviousIgnored ?? (() => {});
+  }
+
+  /** Verify a presented key. Throws {@link ApiKeysUnavailableError} when the keys cannot be read. */
+  async verify(presented: ParsedApiKey): Promise<ApiKeyVerdict> {
+    const digest = digestBytes(hashApiKey(presented.key));
+    let index = await this.#current();
+    let entry = index.get(presented.keyId);
+    if (
+      (entry === undefined || !matchesAny(digest, entry.digests)) &&
+      this.#now() - this.#loadedAt >= this.#minRefreshMs
+    ) {
+      // Perhaps a key created or rotated since the last load: refresh once, rate-limited.
+      index = await this.#reload();
+      entry = index.get(presented.keyId);
+    }
+    const keyId = presented.keyId;
+    if (entry === undefined) return { ok: false, keyId, reason: 'unknown_key' };
+    const { record } = entry;
+    if (!matchesAny(digest, entry.digests)) {
+      return { ok: false, keyId, name: record.name, reason: 'wrong_secret' };
+    }
+    if (record.revoked !== null)
+      return { ok: false, keyId, name: record.name, reason: 'key_revoked' };
+    if (record.expires !== null && Date.parse(record.expires) <= this.#now()) {
+      return { ok: false, keyId, name: record.name, reason: 'key_expired' };
+    }
+    return { ok: true, keyId, name: record.name, roles: [...record.roles] };
+  }
+
+  /** Load the document ahead of the first request (e.g. at cold start). */
+  async warm(): Promise<void> {
+    await this.#current();
+  }
+
+  #current(): Promise<ReadonlyMap<string, IndexEntry>> {
+    if (this.#index !== undefined && this.#now() - this.#loadedAt < this.#ttlMs) {
+      return Promise.resolve(this.#index);
+    }
+    return this.#reload();
+  }
+
+  /**
+   * One load at a time: concurrent callers share it. After a failure, requests fail fast for
+   * minRefreshMs rather than sending every request on to a struggling Secrets Manager.
+   */
+  #reload(): Promise<ReadonlyMap<string, IndexEntry>> {
+    if (this.#loading === undefined && this.#now() - this.#failedAt < this.#minRefreshMs) {
+      return Promise.reject(
+        new ApiKeysUnavailableError('The API-key secret failed to load moments ago'),
+      );
+    }
+    this.#loading ??= this.#load().finally(() => {
+      this.#loading = undefined;
+    });
+    return this.#loading;
+  }
+
+  async #load(): Promise<ReadonlyMap<string, IndexEntry>> {
+    try {
+      const index = await this.#fetchIndex();
+      this.#index = index;
+      this.#loadedAt = this.#now();
+      return index;
+    } catch (error) {
+      // Fail closed: a stale copy may still hold keys revoked since it was read.
+      this.#index = undefined;
+      this.#failedAt = this.#now();
+      throw error;
+    }
+  }
+
+  async #fetchIndex(): Promise<ReadonlyMap<string, IndexEntry>> {
+    let versions: ApiKeyVersions;
+    try {
+      versions = await this.#source.load();
+    } catch (error) {
+      throw new ApiKeysUnavailableError('The API-key secret could not be read', { cause: error });
+    }
+    let current: ApiKeyDocument;
+    try {
+      current = parseApiKeyDocument(versions.current);
+    } catch (error) {
+      throw new ApiKeysUnavailableError('The current API-key document is invalid', {
+        cause: error,
+      });
+    }
+    let previous: ApiKeyDocument | undefined;
+    if (versions.previous !== undefined) {
+      try {
+        previous = parseApiKeyDocument(versions.previous);
+      } catch (error) {
+        // Ignoring AWSPREVIOUS only ever refuses more keys: safe to carry on without it.
+        this.#onPreviousIgnored(error instanceof Error ? error.message : 'unreadable');
+      }
+    }
+    return buildIndex(current, previous);
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Cognito access-token verification with aws-jwt-verify, and the mapping of its errors to
+ * audit reason codes.
+ */
+import { CognitoJwtVerifier } from 'aws-jwt-verify';
+import {
+  CognitoJwtInvalidClientIdError,
+  CognitoJwtInvalidTokenUseError,
+  FetchError,
+  JwksNotAvailableInCacheError,
+  JwksValidationError,
+  JwtBaseError,
+  JwtExpiredError,
+  JwtInvalidIssuerError,
+  JwtInvalidScopeError,
+  JwtInvalidSignatureAlgorithmError,
+  JwtInvalidSignatureError,
+  JwtNotBeforeError,
+  JwtParseError,
+  JwtWithoutValidKidError,
+  KidNotFoundInJwksError,
+  WaitPeriodNotYetEndedJwkError,
+} from 'aws-jwt-verify/error';
+import type { JwksCache } from 'aws-jwt-verify/jwk';
+import type { AuthReason } from '../shared/audit';
+
+export interface CognitoVerifierConfig {
+  readonly userPoolId: string;
+  /** The app clients whose tokens are accepted (`client_id` claim). */
+  readonly clientIds: readonly string[];
+  /** If not empty, a token must carry at least one of these scopes. */
+  readonly requiredScopes: readonly string[];
+}
+
+/**
+ * The one verifier configuration, used in Lambda and by the local gateway alike: access tokens
+ * only, issuer derived from the user pool id, client ids from an allow-list. Locally a
+ * `jwksCache` serving the dev key pair replaces the fetch from Cognito.
+ */
+export function createCognitoVerifier(config: CognitoVerifierConfig, jwksCache?: JwksCache) {
+  return CognitoJwtVerifier.create(
+    {
+      userPoolId: config.userPoolId,
+      tokenUse: 'access',
+      clientId: [...config.clientIds],
+      scope: config.requiredScopes.length > 0 ? [...config.requiredScopes] : null,
+    },
+    jwksCache === undefined ? undefined : { jwksCache },
+  );
+}
+
+/** What the authorizer needs of a verifier: resolve to the payload or throw. */
+export interface AccessTokenVerifier {
+  verify(token: string): Promise<Record<string, unknown>>;
+}
+
+/** Failures that mean "we could not check", not "the token is bad": fail closed with a Deny. */
+export function isJwksUnavailable(error: unknown): boolean {
+  return (
+    error instanceof FetchError ||
+    error instanceof JwksValidationError ||
+    error instanceof JwksNotAvailableInCacheError
+  );
+}
+
+/** The audit reason for a verification failure. */
+export function reasonForJwtError(error: unknown): AuthReason {
+  if (isJwksUnavailable(error)) return 'jwks_unavailable';
+  if (error instanceof JwtExpiredError) return 'token_expired';
+  if (error instanceof JwtNotBeforeError) return 'token_not_yet_valid';
+  if (error instanceof JwtInvalidSignatureAlgorithmError) return 'invalid_algorithm';
+  if (error instanceof JwtInvalidSignatureError) return 'invalid_signature';
+  if (error instanceof JwtInvalidIssuerError) return 'wrong_issuer';
+  if (error instanceof CognitoJwtInvalidClientIdError) return 'wrong_client';
+  if (error instanceof CognitoJwtInvalidTokenUseError) return 'wrong_token_use';
+  if (error instanceof JwtInvalidScopeError) return 'missing_scope';
+  if (
+    error instanceof KidNotFoundInJwksError ||
+    error instanceof JwtWithoutValidKidError ||
+    error instanceof WaitPeriodNotYetEndedJwkError
+  ) {
+    return 'unknown_kid';
+  }
+  if (error instanceof JwtParseError) return 'malformed_credential';
+  if (error instanceof JwtBaseError) return 'invalid_token';
+  return 'internal_error';
+}

@@ -1,0 +1,65 @@
+/**
+ * Reads the bearer credential from a request and tells its kind by shape. Pure.
+ */
+import { looksLikeApiKey, type ParsedApiKey, parseApiKey } from '../shared/api-key';
+
+/** Longest accepted credential; Cognito access tokens with many groups stay well below. */
+export const MAX_CREDENTIAL_LENGTH = 16 * 1024;
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const BEARER = /^Bearer +([^\s]+) *$/i;
+
+export type Credential =
+  | { readonly kind: 'jwt'; readonly token: string }
+  | { readonly kind: 'api_key'; readonly apiKey: ParsedApiKey }
+  | {
+      readonly kind: 'invalid';
+      readonly reason: 'missing_credential' | 'wrong_scheme' | 'malformed_credential';
+    };
+
+type Headers = Record<string, string | undefined> | null | undefined;
+type MultiValueHeaders = Record<string, string[] | undefined> | null | undefined;
+
+/** All values of a header, whatever the case of its name. */
+function headerValues(name: string, headers: Headers, multi: MultiValueHeaders): string[] {
+  const wanted = name.toLowerCase();
+  const values = new Set<string>();
+  for (const [key, list] of Object.entries(multi ?? {})) {
+    if (key.toLowerCase() === wanted) for (const value of list ?? []) values.add(value);
+  }
+  for (const [key, value] of Object.entries(headers ?? {})) {
+    if (key.toLowerCase() === wanted && value !== undefined) values.add(value);
+  }
+  return [...values];
+}
+
+/** Extract and classify the `Authorization: Bearer <credential>` of a request. */
+export function readCredential(
+  headers: Headers,
+  multiValueHeaders?: MultiValueHeaders,
+): Credential {
+  const values = headerValues('authorization', headers, multiValueHeaders);
+  if (values.length === 0) return { kind: 'invalid', reason: 'missing_credential' };
+  // Two different Authorization headers: refuse rather than guess which one counts.
+  if (values.length > 1) return { kind: 'invalid', reason: 'malformed_credential' };
+  const header = values[0] ?? '';
+  if (header.trim() === '') return { kind: 'invalid', reason: 'missing_credential' };
+  if (header.length > MAX_CREDENTIAL_LENGTH + 64) {
+    return { kind: 'invalid', reason: 'malformed_credential' };
+  }
+  const match = BEARER.exec(header);
+  if (match === null) {
+    return /^Bearer\b/i.test(header)
+      ? { kind: 'invalid', reason: 'malformed_credential' }
+      : { kind: 'invalid', reason: 'wrong_scheme' };
+  }
+  const credential = match[1] ?? '';
+  if (looksLikeApiKey(credential)) {
+    const apiKey = parseApiKey(credential);
+    return apiKey === undefined
+      ? { kind: 'invalid', reason: 'malformed_credential' }
+      : { kind: 'api_key', apiKey };
+  }
+  if (JWT_SHAPE.test(credential)) return { kind: 'jwt', token: credential };
+  return { kind: 'invalid', reason: 'malformed_credential' };
+}

@@ -1,0 +1,113 @@
+/**
+ * The authorizer's decision, as a pure-ish function of the request and its injected ports.
+ * Every path ends in exactly one of: allow (with a principal), unauthorized (401: the
+ * credential is missing or bad) or deny (403: we could not check, so we fail closed).
+ */
+import { z } from 'zod';
+import type { AuthReason } from '../shared/audit';
+import { type Principal, safeGroupNames, safeScopes } from '../shared/principal';
+import { type ApiKeyStore, ApiKeysUnavailableError } from './api-key-store';
+import { type AccessTokenVerifier, reasonForJwtError } from './cognito';
+import { readCredential } from './credential';
+
+export type Decision =
+  | { readonly effect: 'allow'; readonly principal: Principal }
+  | {
+      readonly effect: 'unauthorized' | 'deny';
+      readonly reason: AuthReason;
+      readonly authMethod?: Principal['authMethod'];
+      readonly caller?: string;
+      readonly keyId?: string;
+    };
+
+export interface DecideDeps {
+  readonly verifier: AccessTokenVerifier;
+  readonly apiKeys: Pick<ApiKeyStore, 'verify'>;
+}
+
+export interface CredentialCarrier {
+  readonly headers?: Record<string, string | undefined> | null;
+  readonly multiValueHeaders?: Record<string, string[] | undefined> | null;
+}
+
+/** The claims the authorizer relies on, beyond what aws-jwt-verify has already checked. */
+const accessClaimsSchema = z.object({
+  sub: z.string().min(1).max(256),
+  scope: z.string().max(8192).optional(),
+  'cognito:groups': z.array(z.string().max(256)).max(100).optional(),
+});
+
+async function decideJwt(token: string, verifier: AccessTokenVerifier): Promise<Decision> {
+  let payload: Record<string, unknown>;
+  try {
+    payload = await verifier.verify(token);
+  } catch (error) {
+    const reason = reasonForJwtError(error);
+    const effect =
+      reason === 'jwks_unavailable' || reason === 'internal_error' ? 'deny' : 'unauthorized';
+    return { effect, reason, authMethod: 'cognito' };
+  }
+  const claims = accessClaimsSchema.safeParse(payload);
+  if (!claims.success)
+    return { effect: 'unauthorized', reason: 'invalid_token', authMethod: 'cognito' };
+  const { sub, scope } = claims.data;
+  return {
+    effect: 'allow',
+    principal: {
+      principalId: sub,
+      authMethod: 'cognito',
+      groups: safeGroupNames(claims.data['cognito:groups'] ?? []),
+      scopes: safeScopes(scope === undefined ? [] : scope.split(' ').filter((s) => s !== '')),
+      keyId: '',
+    },
+  };
+}
+
+async function decideApiKey(
+  apiKey: Parameters<ApiKeyStore['verify']>[0],
+  apiKeys: DecideDeps['apiKeys'],
+): Promise<Decision> {
+  try {
+    const verdict = await apiKeys.verify(apiKey);
+    if (!verdict.ok) {
+      return {
+        effect: 'unauthorized',
+        reason: verdict.reason,
+        authMethod: 'api_key',
+        keyId: verdict.keyId,
+        ...(verdict.name === undefined ? {} : { caller: verdict.name }),
+      };
+    }
+    return {
+      effect: 'allow',
+      principal: {
+        principalId: verdict.name,
+        authMethod: 'api_key',
+        groups: verdict.roles,
+        scopes: [],
+        keyId: verdict.keyId,
+      },
+    };
+  } catch (error) {
+    const reason =
+      error instanceof ApiKeysUnavailableError ? 'secret_unavailable' : 'internal_error';
+    return { effect: 'deny', reason, authMethod: 'api_key', keyId: apiKey.keyId };
+  }
+}
+
+/** Decide on a request. Never throws: unexpected failures become a Deny. */
+export async function decide(request: CredentialCarrier, deps: DecideDeps): Promise<Decision> {
+  try {
+    const credential = readCredential(request.headers, request.multiValueHeaders);
+    switch (credential.kind) {
+      case 'invalid':
+        return { effect: 'unauthorized', reason: credential.reason };
+      case 'jwt':
+        return await decideJwt(credential.token, deps.verifier);
+      case 'api_key':
+        return await decideApiKey(credential.apiKey, deps.apiKeys);
+    }
+  } catch {
+    return { effect: 'deny', reason: 'internal_error' };
+  }
+}

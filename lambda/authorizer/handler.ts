@@ -1,0 +1,88 @@
+/**
+ * The REQUEST authorizer's handler: read the credential, decide, audit, answer. Thin: the
+ * decision lives in `decide.ts`, the policies in `policy-document.ts`.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayRequestAuthorizerEvent,
+  Context,
+} from 'aws-lambda';
+import { AUTH_DECISION, auditAuthDecision } from '../shared/audit';
+import { toAuthorizerContext } from '../shared/principal';
+import { type DecideDeps, decide } from './decide';
+import { allowPolicy, denyPolicy } from './policy-document';
+
+export interface AuthorizerDeps extends DecideDeps {
+  readonly logger: Logger;
+}
+
+export type AuthorizerHandler = (
+  event: APIGatewayRequestAuthorizerEvent,
+  context?: Context,
+) => Promise<APIGatewayAuthorizerResult>;
+
+/** The message API Gateway turns into a 401; any other error becomes a 500. */
+export const UNAUTHORIZED = 'Unauthorized';
+
+export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler {
+  const { logger } = deps;
+  return async (event, context) => {
+    if (context !== undefined) logger.addContext(context);
+    const requestId = event.requestContext?.requestId;
+    const sourceIp = event.requestContext?.identity?.sourceIp;
+    const decision = await decide(event, deps);
+
+    if (decision.effect === 'allow') {
+      const { principal } = decision;
+      let result: APIGatewayAuthorizerResult;
+      try {
+        result = allowPolicy(event.methodArn, toAuthorizerContext(principal));
+      } catch (error) {
+        logger.error('Could not build the Allow policy', { error_type: errorName(error) });
+        auditAuthDecision(logger, {
+          decision: AUTH_DECISION.deny,
+          reason: 'internal_error',
+          authMethod: principal.authMethod,
+          caller: principal.principalId,
+          keyId: principal.keyId,
+          requestId,
+          sourceIp,
+        });
+        return denyPolicy(event.methodArn, principal.principalId);
+      }
+      auditAuthDecision(logger, {
+        decision: AUTH_DECISION.allow,
+        reason: 'ok',
+        authMethod: principal.authMethod,
+        caller: principal.principalId,
+        keyId: principal.keyId,
+        groups: principal.groups,
+        requestId,
+        sourceIp,
+      });
+      return result;
+    }
+
+    auditAuthDecision(logger, {
+      decision: AUTH_DECISION.deny,
+      reason: decision.reason,
+      authMethod: decision.authMethod,
+      caller: decision.caller,
+      keyId: decision.keyId,
+      requestId,
+      sourceIp,
+    });
+    if (decision.effect === 'deny') {
+      logger.error('Failing closed: the credential could not be checked', {
+        reason: decision.reason,
+      });
+      return denyPolicy(event.methodArn, decision.caller ?? 'unknown');
+    }
+    throw new Error(UNAUTHORIZED);
+  };
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}

@@ -1,0 +1,34 @@
+/**
+ * Lambda entry point of the REQUEST authorizer. Everything built here lives for the life of
+ * the execution environment: the verifier's JWKS cache and the API-key cache survive between
+ * invocations.
+ */
+
+import { authorizerEnvSchema, parseEnv } from '../shared/env';
+import { createLogger } from '../shared/logger';
+import { ApiKeyStore } from './api-key-store';
+import { createCognitoVerifier } from './cognito';
+import { createAuthorizerHandler } from './handler';
+import { SecretsManagerApiKeySource } from './secrets-manager-source';
+
+const env = parseEnv(authorizerEnvSchema);
+const logger = createLogger('mcp-authorizer');
+
+const verifier = createCognitoVerifier({
+  userPoolId: env.USER_POOL_ID,
+  clientIds: env.USER_POOL_CLIENT_IDS,
+  requiredScopes: env.REQUIRED_SCOPES,
+});
+
+const apiKeys = new ApiKeyStore({
+  source: new SecretsManagerApiKeySource(env.API_KEYS_SECRET_ID),
+  ttlMs: env.API_KEYS_CACHE_TTL_SECONDS * 1000,
+  minRefreshMs: env.API_KEYS_MIN_REFRESH_SECONDS * 1000,
+  onPreviousIgnored: (why) => logger.warn('Ignoring the AWSPREVIOUS API-key version', { why }),
+});
+
+// Warm both caches during init; a failure here is retried (and fails closed) per request.
+verifier.hydrate().catch(() => logger.warn('Could not prefetch the Cognito JWKS'));
+apiKeys.warm().catch(() => logger.warn('Could not prefetch the API-key secret'));
+
+export const handler = createAuthorizerHandler({ verifier, apiKeys, logger });

@@ -1,0 +1,86 @@
+/**
+ * The MCP Lambda handler: stateless Streamable HTTP over an API Gateway REST proxy event.
+ * A new server and transport per invocation (a stateless transport cannot be reused); the
+ * registry, store and logger live at module scope.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { InvalidPrincipalError, parsePrincipal } from '../shared/principal';
+import {
+  checkBody,
+  checkRequestLine,
+  type EdgeConfig,
+  JSONRPC,
+  jsonRpcError,
+  toProxyResult,
+  toWebRequest,
+} from './http';
+import { createMcpServer } from './server';
+import type { RecordStore } from './store/customer-record';
+import type { ToolRegistry } from './tools/registry';
+
+export interface McpHandlerDeps {
+  readonly config: EdgeConfig;
+  readonly registry: ToolRegistry;
+  readonly store: RecordStore;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+}
+
+export type McpHandler = (
+  event: APIGatewayProxyEvent,
+  context?: Context,
+) => Promise<APIGatewayProxyResult>;
+
+export function createMcpHandler(deps: McpHandlerDeps): McpHandler {
+  const { logger } = deps;
+  return async (event, context) => {
+    if (context !== undefined) logger.addContext(context);
+    const early = checkRequestLine(event, deps.config);
+    if (early !== undefined) return early;
+
+    let principal: ReturnType<typeof parsePrincipal>;
+    try {
+      principal = parsePrincipal(event.requestContext?.authorizer);
+    } catch (error) {
+      // Only a route deployed without the authorizer gets here: refuse, never default a role.
+      logger.error('Refusing a request without a valid authorizer context', {
+        error_type: error instanceof InvalidPrincipalError ? error.name : 'Unknown',
+      });
+      return jsonRpcError(401, JSONRPC.refused, 'Unauthorized');
+    }
+
+    const body = checkBody(event, deps.config);
+    if (!body.ok) return body.response;
+
+    try {
+      const server = createMcpServer(
+        principal,
+        {
+          requestId: event.requestContext?.requestId ?? context?.awsRequestId ?? 'unknown',
+          sourceIp: event.requestContext?.identity?.sourceIp ?? 'unknown',
+        },
+        deps,
+      );
+      const transport = new WebStandardStreamableHTTPServerTransport({
+        sessionIdGenerator: undefined,
+        enableJsonResponse: true,
+      });
+      await server.connect(transport);
+      try {
+        const response = await transport.handleRequest(toWebRequest(event, body.body), {
+          parsedBody: body.parsedBody,
+        });
+        return await toProxyResult(response);
+      } finally {
+        await server.close();
+      }
+    } catch (error) {
+      logger.error('Unhandled error in the MCP handler', {
+        error_type: error instanceof Error ? error.name : typeof error,
+      });
+      return jsonRpcError(500, JSONRPC.internalError, 'Internal error');
+    }
+  };
+}

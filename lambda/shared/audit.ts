@@ -1,0 +1,169 @@
+/**
+ * Audit log vocabulary. The CloudWatch metric filters and Contributor Insights rules are built
+ * from these constants, so renaming a field here renames it everywhere.
+ *
+ * Records never contain tokens, API keys, secret values or raw tool arguments.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+
+/** The `event` field of each audit record. */
+export const AUDIT_EVENTS = {
+  /** One per `tools/call`, whatever its outcome. */
+  toolCall: 'mcp.tool_call',
+  /** One per authorizer decision. */
+  authDecision: 'mcp.auth_decision',
+} as const;
+export type AuditEvent = (typeof AUDIT_EVENTS)[keyof typeof AUDIT_EVENTS];
+
+/** Top-level JSON field names of audit records. */
+export const AUDIT_FIELDS = {
+  event: 'event',
+  status: 'status',
+  decision: 'decision',
+  reason: 'reason',
+  tool: 'tool',
+  permission: 'permission',
+  caller: 'caller',
+  authMethod: 'auth_method',
+  keyId: 'key_id',
+  groups: 'groups',
+  durationMs: 'duration_ms',
+  requestId: 'request_id',
+  sourceIp: 'source_ip',
+  argsDigest: 'args_digest',
+  argsBytes: 'args_bytes',
+  errorType: 'error_type',
+} as const;
+
+/** Outcomes of a `tools/call`. */
+export const TOOL_CALL_STATUS = {
+  success: 'success',
+  denied: 'denied',
+  error: 'error',
+  invalid: 'invalid',
+} as const;
+export type ToolCallStatus = (typeof TOOL_CALL_STATUS)[keyof typeof TOOL_CALL_STATUS];
+
+/** Outcomes of an authorizer decision. */
+export const AUTH_DECISION = { allow: 'allow', deny: 'deny' } as const;
+export type AuthDecision = (typeof AUTH_DECISION)[keyof typeof AUTH_DECISION];
+
+/** Why the authorizer decided as it did: bounded values, safe to use as metric dimensions. */
+export const AUTH_REASONS = [
+  'ok',
+  'missing_credential',
+  'wrong_scheme',
+  'malformed_credential',
+  'token_expired',
+  'token_not_yet_valid',
+  'invalid_signature',
+  'invalid_algorithm',
+  'wrong_issuer',
+  'wrong_client',
+  'wrong_token_use',
+  'missing_scope',
+  'unknown_kid',
+  'invalid_token',
+  'unknown_key',
+  'wrong_secret',
+  'key_revoked',
+  'key_expired',
+  'jwks_unavailable',
+  'secret_unavailable',
+  'internal_error',
+] as const;
+export type AuthReason = (typeof AUTH_REASONS)[number];
+
+export interface ToolCallAudit {
+  readonly status: ToolCallStatus;
+  readonly tool: string;
+  readonly permission?: string;
+  readonly caller: string;
+  readonly authMethod: string;
+  readonly keyId: string;
+  readonly groups: readonly string[];
+  readonly durationMs: number;
+  readonly requestId: string;
+  readonly sourceIp: string;
+  readonly argsDigest: string;
+  readonly argsBytes: number;
+  readonly errorType?: string;
+}
+
+export interface AuthDecisionAudit {
+  readonly decision: AuthDecision;
+  readonly reason: AuthReason;
+  readonly authMethod?: string;
+  readonly caller?: string;
+  readonly keyId?: string;
+  readonly groups?: readonly string[];
+  readonly requestId?: string;
+  readonly sourceIp?: string;
+}
+
+/** JSON with object keys sorted, so equal arguments always give equal digests. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * A digest of tool arguments: lets an investigator tell "the same call, 500 times" from
+ * "500 different calls" without the log holding the arguments themselves.
+ */
+export function digestArguments(args: unknown): { digest: string; bytes: number } {
+  const canonical = canonicalJson(args ?? {});
+  return {
+    digest: `sha256:${createHash('sha256').update(canonical).digest('hex')}`,
+    bytes: Buffer.byteLength(canonical),
+  };
+}
+
+/** Write one `tools/call` audit record. */
+export function auditToolCall(logger: Logger, record: ToolCallAudit): void {
+  const F = AUDIT_FIELDS;
+  const fields = {
+    [F.event]: AUDIT_EVENTS.toolCall,
+    [F.status]: record.status,
+    [F.tool]: record.tool,
+    [F.permission]: record.permission,
+    [F.caller]: record.caller,
+    [F.authMethod]: record.authMethod,
+    [F.keyId]: record.keyId || undefined,
+    [F.groups]: record.groups,
+    [F.durationMs]: record.durationMs,
+    [F.requestId]: record.requestId,
+    [F.sourceIp]: record.sourceIp,
+    [F.argsDigest]: record.argsDigest,
+    [F.argsBytes]: record.argsBytes,
+    [F.errorType]: record.errorType,
+  };
+  if (record.status === TOOL_CALL_STATUS.error) logger.error(AUDIT_EVENTS.toolCall, fields);
+  else if (record.status === TOOL_CALL_STATUS.success) logger.info(AUDIT_EVENTS.toolCall, fields);
+  else logger.warn(AUDIT_EVENTS.toolCall, fields);
+}
+
+/** Write one authorizer decision audit record. */
+export function auditAuthDecision(logger: Logger, record: AuthDecisionAudit): void {
+  const F = AUDIT_FIELDS;
+  const fields = {
+    [F.event]: AUDIT_EVENTS.authDecision,
+    [F.decision]: record.decision,
+    [F.reason]: record.reason,
+    [F.authMethod]: record.authMethod,
+    [F.caller]: record.caller,
+    [F.keyId]: record.keyId || undefined,
+    [F.groups]: record.groups,
+    [F.requestId]: record.requestId,
+    [F.sourceIp]: record.sourceIp,
+  };
+  if (record.decision === AUTH_DECISION.allow) logger.info(AUDIT_EVENTS.authDecision, fields);
+  else logger.warn(AUDIT_EVENTS.authDecision, fields);
+}

@@ -1,0 +1,112 @@
+/**
+ * The caller's identity as it crosses from the authorizer to the MCP handler.
+ *
+ * API Gateway only carries string/number/boolean values in an authorizer context, so lists
+ * are joined here and split again on the other side; the parse fails closed.
+ */
+import { z } from 'zod';
+
+export const AUTH_METHODS = ['cognito', 'api_key'] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+/** An authenticated caller. */
+export interface Principal {
+  /** Cognito `sub`, or the API key's principal name. */
+  readonly principalId: string;
+  readonly authMethod: AuthMethod;
+  /** Cognito groups or API-key roles; unknown values are kept but grant nothing. */
+  readonly groups: readonly string[];
+  /** OAuth scopes of a Cognito access token; empty for API keys. */
+  readonly scopes: readonly string[];
+  /** The non-secret API key id; empty for Cognito callers. */
+  readonly keyId: string;
+}
+
+/** The authorizer context as API Gateway hands it on: strings only. */
+export interface AuthorizerContext {
+  readonly [key: string]: string;
+  readonly principalId: string;
+  readonly authMethod: AuthMethod;
+  readonly groups: string;
+  readonly scopes: string;
+  readonly keyId: string;
+}
+
+const GROUP_SEPARATOR = ',';
+const SCOPE_SEPARATOR = ' ';
+
+/**
+ * Group and role names: what Cognito allows in a group name, minus the list separator. A group
+ * named `x,admin` must never turn into the role `admin` on the other side of the join.
+ */
+const GROUP_NAME = /^(?:(?!,)[\p{L}\p{M}\p{S}\p{N}\p{P}]){1,128}$/u;
+/** RFC 6749 scope-token characters; a space separates scopes. */
+const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]{1,256}$/;
+
+/** Keep only the group names that can cross the authorizer context intact. */
+export function safeGroupNames(groups: readonly string[]): string[] {
+  return groups.filter((group) => GROUP_NAME.test(group));
+}
+
+/** Keep only well-formed OAuth scope tokens. */
+export function safeScopes(scopes: readonly string[]): string[] {
+  return scopes.filter((scope) => SCOPE.test(scope));
+}
+
+export function toAuthorizerContext(principal: Principal): AuthorizerContext {
+  if (safeGroupNames(principal.groups).length !== principal.groups.length) {
+    throw new InvalidPrincipalError('A group name cannot be carried in the authorizer context');
+  }
+  if (safeScopes(principal.scopes).length !== principal.scopes.length) {
+    throw new InvalidPrincipalError('A scope cannot be carried in the authorizer context');
+  }
+  return {
+    principalId: principal.principalId,
+    authMethod: principal.authMethod,
+    groups: principal.groups.join(GROUP_SEPARATOR),
+    scopes: principal.scopes.join(SCOPE_SEPARATOR),
+    keyId: principal.keyId,
+  };
+}
+
+function splitList(value: string, separator: string): string[] {
+  return value === '' ? [] : value.split(separator);
+}
+
+const authorizerContextSchema = z.object({
+  principalId: z.string().min(1).max(256),
+  authMethod: z.enum(AUTH_METHODS),
+  groups: z
+    .string()
+    .max(8192)
+    .transform((value) => splitList(value, GROUP_SEPARATOR))
+    .pipe(z.array(z.string().regex(GROUP_NAME)).max(100)),
+  scopes: z
+    .string()
+    .max(8192)
+    .transform((value) => splitList(value, SCOPE_SEPARATOR))
+    .pipe(z.array(z.string().regex(SCOPE)).max(100)),
+  keyId: z.string().max(64),
+});
+
+export class InvalidPrincipalError extends Error {
+  override readonly name = 'InvalidPrincipalError';
+}
+
+/**
+ * Parse `requestContext.authorizer` into a {@link Principal}. Missing or malformed identity
+ * throws: the MCP handler must never fall back to a default role.
+ */
+export function parsePrincipal(authorizer: unknown): Principal {
+  const result = authorizerContextSchema.safeParse(authorizer);
+  if (!result.success) {
+    throw new InvalidPrincipalError('The request carries no valid authorizer context', {
+      cause: result.error,
+    });
+  }
+  const { principalId, authMethod, groups, scopes, keyId } = result.data;
+  if (authMethod === 'api_key' && keyId === '') {
+    throw new InvalidPrincipalError('An API-key principal must name its key id');
+  }
+  return { principalId, authMethod, groups, scopes, keyId };
+}

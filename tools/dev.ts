@@ -1,0 +1,46 @@
+/**
+ * `npm run dev`: the local API-Gateway-like server in front of the real handlers. The audit
+ * records appear on stdout as the Lambdas would write them to CloudWatch; the banner goes to
+ * stderr.
+ */
+import { runCli, UsageError } from './cli';
+import { startLocalGateway } from './local-gateway';
+import { apiKeyFilePath, localDir } from './local-identity';
+
+runCli(async () => {
+  const port = Number(process.env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`PORT must be a port number, not ${process.env.PORT}`);
+  const gateway = await startLocalGateway({ port });
+  const url = gateway.mcpUrl;
+  process.stderr.write(`
+Secure MCP server (local mode) listening on ${url}
+  local identity: ${localDir()}   API keys: ${apiKeyFilePath()}
+
+Mint a token (roles: admin, analyst, readonly):
+  TOKEN=$(npm run --silent token -- --sub alice --groups analyst)
+Or create an API key:
+  TOKEN=$(npm run --silent keys -- create --name ci-bot --roles readonly)
+
+List and call tools with MCP Inspector's CLI (Node 22+):
+  npx @modelcontextprotocol/inspector --cli ${url} --transport http \\
+    --header "Authorization: Bearer $TOKEN" --method tools/list
+  npx @modelcontextprotocol/inspector --cli ${url} --transport http \\
+    --header "Authorization: Bearer $TOKEN" --method tools/call --tool-name get_record --tool-arg id=cust-0001
+
+Add it to Claude Code:
+  claude mcp add --transport http secure-mcp-local ${url} --header "Authorization: Bearer $TOKEN"
+
+Or plain curl:
+  curl -s ${url} -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
+    -H 'Accept: application/json, text/event-stream' \\
+    -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
+
+Audit records follow (JSON, as in CloudWatch). Ctrl-C stops.
+`);
+  const stop = () => {
+    gateway.stop().finally(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}, 'usage: PORT=3000 npm run dev');

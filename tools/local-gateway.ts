@@ -1,0 +1,324 @@
+/**
+ * A local stand-in for API Gateway (REST) in front of the real Lambda handlers:
+ * `POST /mcp` runs the REQUEST authorizer, evaluates its policy against the method ARN as API
+ * Gateway does, then runs the MCP handler with `requestContext.authorizer` filled in.
+ *
+ * Importable (`startLocalGateway({ port: 0 })`) so tests drive exactly what `npm run dev` runs.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyEvent,
+  APIGatewayRequestAuthorizerEvent,
+  Context,
+} from 'aws-lambda';
+import { ApiKeyStore } from '../lambda/authorizer/api-key-store';
+import { createCognitoVerifier } from '../lambda/authorizer/cognito';
+import { createAuthorizerHandler, UNAUTHORIZED } from '../lambda/authorizer/handler';
+import { createMcpHandler } from '../lambda/mcp/handler';
+import { CUSTOMER_TOOLS, createRegistry } from '../lambda/mcp/tools/registry';
+import { createLogger } from '../lambda/shared/logger';
+import { MCP_PATH } from '../lambda/shared/routes';
+import { type LocalDynamo, startLocalDynamo } from './local-dynamo';
+import {
+  apiKeyFilePath,
+  FileApiKeySource,
+  LOCAL_CLIENT_ID,
+  LOCAL_SCOPE,
+  LOCAL_USER_POOL_ID,
+  loadSigningKey,
+  localDir,
+  localJwksCache,
+} from './local-identity';
+
+const REGION = 'us-east-1';
+const ACCOUNT = '123456789012';
+const API_ID = 'local';
+const STAGE = 'local';
+/** API Gateway REST's payload limit. */
+const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+
+export interface LocalGatewayOptions {
+  /** 0 picks a free port. Default 3000. */
+  readonly port?: number;
+  /** Default 127.0.0.1: loopback only. */
+  readonly host?: string;
+  /** Where the signing key and API-key file live. Default `.local/` (or `MCP_LOCAL_DIR`). */
+  readonly dir?: string;
+  /** API-key cache TTL; short locally so `keys create/revoke` show at once. Default 1000 ms. */
+  readonly apiKeyCacheTtlMs?: number;
+  readonly allowedOrigins?: readonly string[];
+  readonly maxBodyBytes?: number;
+}
+
+export interface LocalGateway {
+  /** `http://host:port` */
+  readonly url: string;
+  /** The MCP endpoint, `url` + `/mcp`. */
+  readonly mcpUrl: string;
+  readonly dynamo: LocalDynamo;
+  stop(): Promise<void>;
+}
+
+function lambdaContext(functionName: string): Context {
+  const awsRequestId = randomUUID();
+  return {
+    awsRequestId,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${functionName}`,
+    memoryLimitInMB: '512',
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: `local/${awsRequestId}`,
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+/** Does an IAM-style resource pattern (`*` wildcards) match the ARN? */
+function resourceMatches(pattern: string, arn: string): boolean {
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+  return regex.test(arn);
+}
+
+/** API Gateway's evaluation: an explicit Deny wins, otherwise an Allow must match. */
+export function policyAllows(result: APIGatewayAuthorizerResult, methodArn: string): boolean {
+  let allowed = false;
+  for (const statement of result.policyDocument.Statement) {
+    if (!('Resource' in statement)) continue;
+    const action = 'Action' in statement ? statement.Action : undefined;
+    const actions = Array.isArray(action) ? action : [action];
+    if (!actions.some((a) => a === 'execute-api:Invoke' || a === 'execute-api:*' || a === '*'))
+      continue;
+    const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+    if (!resources.some((resource) => resourceMatches(String(resource), methodArn))) continue;
+    if (statement.Effect === 'Deny') return false;
+    if (statement.Effect === 'Allow') allowed = true;
+  }
+  return allowed;
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: string,
+): void {
+  res.writeHead(status, { 'Content-Length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+function gatewayError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  send(
+    res,
+    status,
+    { 'Content-Type': 'application/json', ...headers },
+    JSON.stringify({ message }),
+  );
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).byteLength;
+    if (size > GATEWAY_MAX_BODY) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function headerMaps(req: IncomingMessage) {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] as string;
+    const value = req.rawHeaders[i + 1] as string;
+    headers[name] = value; // API Gateway keeps the last value in `headers`
+    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+  }
+  return { headers, multiValueHeaders };
+}
+
+export async function startLocalGateway(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
+  const dir = options.dir ?? localDir();
+  const signingKey = loadSigningKey(dir);
+  const dynamo = await startLocalDynamo();
+
+  const authorizerLogger = createLogger('mcp-authorizer');
+  const authorize = createAuthorizerHandler({
+    logger: authorizerLogger,
+    verifier: createCognitoVerifier(
+      {
+        userPoolId: LOCAL_USER_POOL_ID,
+        clientIds: [LOCAL_CLIENT_ID],
+        requiredScopes: [LOCAL_SCOPE],
+      },
+      localJwksCache(signingKey),
+    ),
+    apiKeys: new ApiKeyStore({
+      source: new FileApiKeySource(apiKeyFilePath(dir)),
+      ttlMs: options.apiKeyCacheTtlMs ?? 1000,
+      minRefreshMs: 0,
+      onPreviousIgnored: (why) =>
+        authorizerLogger.warn('Ignoring the previous API-key version', { why }),
+    }),
+  });
+  const mcp = createMcpHandler({
+    config: {
+      allowedOrigins: options.allowedOrigins ?? [],
+      maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    },
+    registry: createRegistry(CUSTOMER_TOOLS),
+    store: dynamo.store,
+    logger: createLogger('mcp-server'),
+  });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const requestId = randomUUID();
+    if (url.pathname !== MCP_PATH) {
+      gatewayError(res, 404, 'Not Found');
+      return;
+    }
+    const body = await readBody(req);
+    if (body === undefined) {
+      gatewayError(res, 413, 'Request Too Long');
+      return;
+    }
+    const method = req.method ?? 'GET';
+    const { headers, multiValueHeaders } = headerMaps(req);
+    const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
+    const methodArn = `arn:aws:execute-api:${REGION}:${ACCOUNT}:${API_ID}/${STAGE}/${method}${MCP_PATH}`;
+    const queryStringParameters = Object.fromEntries(url.searchParams);
+    const multiValueQueryStringParameters: Record<string, string[]> = {};
+    for (const [name, value] of url.searchParams) {
+      multiValueQueryStringParameters[name] = [
+        ...(multiValueQueryStringParameters[name] ?? []),
+        value,
+      ];
+    }
+    const identity = {
+      sourceIp,
+      userAgent: headers['User-Agent'] ?? headers['user-agent'] ?? null,
+    };
+
+    const authorizerEvent = {
+      type: 'REQUEST',
+      methodArn,
+      resource: MCP_PATH,
+      path: MCP_PATH,
+      httpMethod: method,
+      headers,
+      multiValueHeaders,
+      pathParameters: {},
+      queryStringParameters,
+      multiValueQueryStringParameters,
+      stageVariables: {},
+      requestContext: {
+        requestId,
+        stage: STAGE,
+        httpMethod: method,
+        resourcePath: MCP_PATH,
+        path: `/${STAGE}${MCP_PATH}`,
+        identity,
+      },
+    } as unknown as APIGatewayRequestAuthorizerEvent;
+
+    let policy: APIGatewayAuthorizerResult;
+    try {
+      policy = await authorize(authorizerEvent, lambdaContext('mcp-authorizer'));
+    } catch (error) {
+      if (error instanceof Error && error.message === UNAUTHORIZED) {
+        gatewayError(res, 401, 'Unauthorized', { 'WWW-Authenticate': 'Bearer realm="mcp"' });
+      } else {
+        gatewayError(res, 500, 'Internal server error');
+      }
+      return;
+    }
+    if (!policyAllows(policy, methodArn)) {
+      gatewayError(
+        res,
+        403,
+        'User is not authorized to access this resource with an explicit deny',
+      );
+      return;
+    }
+
+    const proxyEvent = {
+      resource: MCP_PATH,
+      path: MCP_PATH,
+      httpMethod: method,
+      headers,
+      multiValueHeaders,
+      queryStringParameters: url.searchParams.size > 0 ? queryStringParameters : null,
+      multiValueQueryStringParameters:
+        url.searchParams.size > 0 ? multiValueQueryStringParameters : null,
+      pathParameters: null,
+      stageVariables: null,
+      body: body.byteLength > 0 ? body.toString('base64') : null,
+      isBase64Encoded: body.byteLength > 0,
+      requestContext: {
+        accountId: ACCOUNT,
+        apiId: API_ID,
+        stage: STAGE,
+        requestId,
+        httpMethod: method,
+        resourcePath: MCP_PATH,
+        path: `/${STAGE}${MCP_PATH}`,
+        requestTimeEpoch: Date.now(),
+        identity,
+        authorizer: { ...policy.context, principalId: policy.principalId },
+      },
+    } as unknown as APIGatewayProxyEvent;
+    const result = await mcp(proxyEvent, lambdaContext('mcp-server'));
+    const responseHeaders: Record<string, string> = { 'x-amzn-RequestId': requestId };
+    for (const [name, value] of Object.entries(result.headers ?? {}))
+      responseHeaders[name] = String(value);
+    send(res, result.statusCode, responseHeaders, result.body);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) gatewayError(res, 500, 'Internal server error');
+      else res.destroy();
+    });
+  });
+  const host = options.host ?? '127.0.0.1';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 3000, host, () => resolve());
+    });
+  } catch (error) {
+    await dynamo.stop();
+    throw error;
+  }
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host}:${port}`;
+  return {
+    url,
+    mcpUrl: `${url}${MCP_PATH}`,
+    dynamo,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await dynamo.stop();
+    },
+  };
+}
