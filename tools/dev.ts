@@ -22,11 +22,12 @@ Mint a token (roles: admin, analyst, readonly):
 Or create an API key:
   TOKEN=$(npm run --silent keys -- create --name ci-bot --roles readonly)
 
-List and call tools with MCP Inspector's CLI (Node 22+):
-  npx @modelcontextprotocol/inspector --cli ${url} --transport http \\
-    --header "Authorization: Bearer $TOKEN" --method tools/list
-  npx @modelcontextprotocol/inspector --cli ${url} --transport http \\
-    --header "Authorization: Bearer $TOKEN" --method tools/call --tool-name get_record --tool-arg id=cust-0001
+List and call tools with MCP Inspector's CLI (it needs Node 22; npx fetches it):
+  npx -y -p node@22 -p @modelcontextprotocol/inspector@2 mcp-inspector --cli ${url} \\
+    --transport http --header "Authorization: Bearer $TOKEN" --method tools/list
+  npx -y -p node@22 -p @modelcontextprotocol/inspector@2 mcp-inspector --cli ${url} \\
+    --transport http --header "Authorization: Bearer $TOKEN" \\
+    --method tools/call --tool-name get_record --tool-arg id=cust-0001
 
 Add it to Claude Code:
   claude mcp add --transport http secure-mcp-local ${url} --header "Authorization: Bearer $TOKEN"
