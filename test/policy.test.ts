@@ -10,18 +10,28 @@ import {
 
 describe('permissionsFor', () => {
   it('grants the seed permissions to each default role', () => {
-    expect([...permissionsFor(['admin'])].sort()).toEqual(['delete_data', 'read_data', 'run_reports', 'write_data']);
+    expect([...permissionsFor(['admin'])].sort()).toEqual([
+      'delete_data',
+      'read_data',
+      'run_reports',
+      'write_data',
+    ]);
     expect([...permissionsFor(['analyst'])].sort()).toEqual(['read_data', 'run_reports']);
     expect([...permissionsFor(['readonly'])]).toEqual(['read_data']);
   });
 
   it('gives the union of the permissions of several groups', () => {
-    expect([...permissionsFor(['readonly', 'analyst'])].sort()).toEqual(['read_data', 'run_reports']);
+    expect([...permissionsFor(['readonly', 'analyst'])].sort()).toEqual([
+      'read_data',
+      'run_reports',
+    ]);
   });
 
   it('grants nothing for unknown groups, prototype keys or no groups', () => {
     expect(permissionsFor([]).size).toBe(0);
-    expect(permissionsFor(['Admin', 'superuser', 'constructor', '__proto__', 'toString']).size).toBe(0);
+    expect(
+      permissionsFor(['Admin', 'superuser', 'constructor', '__proto__', 'toString']).size,
+    ).toBe(0);
   });
 });
 
@@ -69,6 +79,10 @@ describe('permittedTools', () => {
   });
 
   it('matches the seed table for analysts', () => {
-    expect(permittedTools(permissionsFor(['analyst']))).toEqual(['get_record', 'query_customer_data', 'run_report']);
+    expect(permittedTools(permissionsFor(['analyst']))).toEqual([
+      'get_record',
+      'query_customer_data',
+      'run_report',
+    ]);
   });
 });

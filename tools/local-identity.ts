@@ -13,6 +13,7 @@ import {
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FetchError } from 'aws-jwt-verify/error';
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { ApiKeySource, ApiKeyVersions } from '../lambda/authorizer/api-key-store';
@@ -79,7 +80,8 @@ export function localJwksCache(key: SigningKey): SimpleJwksCache {
   const body = new TextEncoder().encode(JSON.stringify(localJwks(key)));
   const fetcher: Fetcher = {
     fetch: async (uri) => {
-      if (uri !== LOCAL_JWKS_URI) throw new Error(`No local JWKS at ${uri}`);
+      if (uri !== LOCAL_JWKS_URI)
+        throw new FetchError(uri, 'the local user pool publishes no JWKS there');
       return body.slice().buffer;
     },
   };

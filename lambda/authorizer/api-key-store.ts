@@ -19,6 +19,8 @@ export interface ApiKeyVersions {
   readonly current: string;
   /** The AWSPREVIOUS version's JSON text, when there is one. */
   readonly previous?: string | undefined;
+  /** Why AWSPREVIOUS could not be read, if it exists but could not be. */
+  readonly previousUnavailable?: string | undefined;
 }
 
 /** Where the key document comes from (Secrets Manager in AWS, a file locally). */
@@ -121,8 +123,10 @@ export class ApiKeyStore {
       (entry === undefined || !matchesAny(digest, entry.digests)) &&
       this.#now() - this.#loadedAt >= this.#minRefreshMs
     ) {
-      // Perhaps a key created or rotated since the last load: refresh once, rate-limited.
-      index = await this.#reload();
+      // Perhaps a key created or rotated since the last load: refresh once, rate-limited. If
+      // that fails, carry on with the still-fresh index: an unknown key sent by anyone must
+      // not be able to knock out every API-key caller.
+      index = await this.#reload().catch(() => index);
       entry = index.get(presented.keyId);
     }
     const keyId = presented.keyId;
@@ -174,8 +178,8 @@ export class ApiKeyStore {
       this.#loadedAt = this.#now();
       return index;
     } catch (error) {
-      // Fail closed: a stale copy may still hold keys revoked since it was read.
-      this.#index = undefined;
+      // The cached index stays only while fresh (#current checks): never served stale, since a
+      // stale copy may still hold keys revoked since it was read.
       this.#failedAt = this.#now();
       throw error;
     }
@@ -197,6 +201,10 @@ export class ApiKeyStore {
       });
     }
     let previous: ApiKeyDocument | undefined;
+    if (versions.previousUnavailable !== undefined) {
+      // Without AWSPREVIOUS only older key material is refused: safe, and logged.
+      this.#onPreviousIgnored(versions.previousUnavailable);
+    }
     if (versions.previous !== undefined) {
       try {
         previous = parseApiKeyDocument(versions.previous);

@@ -19,6 +19,7 @@ import {
   JwtParseError,
   JwtWithoutValidKidError,
   KidNotFoundInJwksError,
+  ParameterValidationError,
   WaitPeriodNotYetEndedJwkError,
 } from 'aws-jwt-verify/error';
 import type { JwksCache } from 'aws-jwt-verify/jwk';
@@ -71,6 +72,14 @@ export function reasonForJwtError(error: unknown): AuthReason {
   if (error instanceof JwtInvalidSignatureAlgorithmError) return 'invalid_algorithm';
   if (error instanceof JwtInvalidSignatureError) return 'invalid_signature';
   if (error instanceof JwtInvalidIssuerError) return 'wrong_issuer';
+  // aws-jwt-verify refuses an issuer it was not configured for before any claim check, with a
+  // ParameterValidationError rather than JwtInvalidIssuerError.
+  if (
+    error instanceof ParameterValidationError &&
+    error.message.startsWith('issuer not configured')
+  ) {
+    return 'wrong_issuer';
+  }
   if (error instanceof CognitoJwtInvalidClientIdError) return 'wrong_client';
   if (error instanceof CognitoJwtInvalidTokenUseError) return 'wrong_token_use';
   if (error instanceof JwtInvalidScopeError) return 'missing_scope';

@@ -44,6 +44,7 @@ export function readCredential(
   if (values.length > 1) return { kind: 'invalid', reason: 'malformed_credential' };
   const header = values[0] ?? '';
   if (header.trim() === '') return { kind: 'invalid', reason: 'missing_credential' };
+  // A cheap guard before any regex runs; the credential itself is measured below.
   if (header.length > MAX_CREDENTIAL_LENGTH + 64) {
     return { kind: 'invalid', reason: 'malformed_credential' };
   }
@@ -54,6 +55,8 @@ export function readCredential(
       : { kind: 'invalid', reason: 'wrong_scheme' };
   }
   const credential = match[1] ?? '';
+  if (credential.length > MAX_CREDENTIAL_LENGTH)
+    return { kind: 'invalid', reason: 'malformed_credential' };
   if (looksLikeApiKey(credential)) {
     const apiKey = parseApiKey(credential);
     return apiKey === undefined

@@ -21,13 +21,21 @@ export class SecretsManagerApiKeySource implements ApiKeySource {
   async load(): Promise<ApiKeyVersions> {
     const [current, previous] = await Promise.all([
       this.#read('AWSCURRENT'),
-      // A secret that has never been rotated has no AWSPREVIOUS version.
-      this.#read('AWSPREVIOUS').catch((error: unknown) => {
-        if (error instanceof ParameterNotFoundError) return undefined;
-        throw error;
-      }),
+      this.#read('AWSPREVIOUS').then(
+        (text) => ({ text, problem: undefined }),
+        (error: unknown) => ({
+          text: undefined,
+          // A secret that has never been rotated has no AWSPREVIOUS version: no problem.
+          problem:
+            error instanceof ParameterNotFoundError
+              ? undefined
+              : `AWSPREVIOUS could not be read (${error instanceof Error ? error.name : 'unknown error'})`,
+        }),
+      ),
     ]);
-    return { current, previous };
+    // AWSCURRENT must be read (its failure rejects); without AWSPREVIOUS we refuse only
+    // older key material, which is safe.
+    return { current, previous: previous.text, previousUnavailable: previous.problem };
   }
 
   async #read(stage: 'AWSCURRENT' | 'AWSPREVIOUS'): Promise<string> {

@@ -10,6 +10,7 @@ import { InvalidPrincipalError, parsePrincipal } from '../shared/principal';
 import {
   checkBody,
   checkRequestLine,
+  corsHeaders,
   type EdgeConfig,
   JSONRPC,
   jsonRpcError,
@@ -34,6 +35,15 @@ export type McpHandler = (
 ) => Promise<APIGatewayProxyResult>;
 
 export function createMcpHandler(deps: McpHandlerDeps): McpHandler {
+  const handle = createHandler(deps);
+  return async (event, context) => {
+    const result = await handle(event, context);
+    const cors = corsHeaders(event, deps.config);
+    return Object.keys(cors).length === 0 ? result : { ...result, headers: { ...result.headers, ...cors } };
+  };
+}
+
+function createHandler(deps: McpHandlerDeps): McpHandler {
   const { logger } = deps;
   return async (event, context) => {
     if (context !== undefined) logger.addContext(context);

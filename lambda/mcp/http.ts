@@ -69,6 +69,23 @@ export function checkRequestLine(
   return undefined;
 }
 
+/**
+ * CORS response headers for a browser caller whose Origin is allowed; nothing otherwise (and
+ * nothing at all when no origin is configured). Preflights are answered by API Gateway.
+ */
+export function corsHeaders(
+  event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>,
+  config: EdgeConfig,
+): Record<string, string> {
+  const origin = getHeader(event, 'origin');
+  if (origin === undefined || !config.allowedOrigins.includes(origin)) return {};
+  return {
+    'Access-Control-Allow-Origin': origin,
+    'Access-Control-Expose-Headers': 'Mcp-Protocol-Version, WWW-Authenticate',
+    Vary: 'Origin',
+  };
+}
+
 /** Size, JSON syntax and the JSON-RPC shape of the body. */
 export function checkBody(
   event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
@@ -122,15 +139,13 @@ export function checkBody(
 
 /** Turn the proxy event into the Web `Request` the MCP transport consumes. */
 export function toWebRequest(event: APIGatewayProxyEvent, body: string): Request {
+  // API Gateway fills both maps; multiValueHeaders has every value, headers only the last.
   const headers = new Headers();
-  if (event.multiValueHeaders) {
-    for (const [name, values] of Object.entries(event.multiValueHeaders)) {
-      for (const value of values ?? []) headers.append(name, value);
-    }
-  } else {
-    for (const [name, value] of Object.entries(event.headers ?? {})) {
-      if (value !== undefined) headers.set(name, value);
-    }
+  for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) {
+    for (const value of values ?? []) headers.append(name, value);
+  }
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (value !== undefined && !headers.has(name)) headers.set(name, value);
   }
   const host = headers.get('host') ?? 'localhost';
   const query = new URLSearchParams();

@@ -22,8 +22,9 @@ import {
   digestArguments,
   TOOL_CALL_STATUS,
   type ToolCallStatus,
+  UNKNOWN_TOOL,
 } from '../shared/audit';
-import { checkToolAccess, permissionsFor, permittedTools } from '../shared/policy';
+import { checkToolAccess, isToolName, permissionsFor, permittedTools } from '../shared/policy';
 import type { Principal } from '../shared/principal';
 import type { RecordStore } from './store/customer-record';
 import type { ToolRegistry } from './tools/registry';
@@ -116,7 +117,9 @@ export function createMcpServer(
     const audit = (status: ToolCallStatus, permission?: string, errorType?: string) =>
       auditToolCall(logger, {
         status,
-        tool: name,
+        ...(isToolName(name)
+          ? { tool: name }
+          : { tool: UNKNOWN_TOOL, requestedTool: name.slice(0, 64) }),
         permission,
         caller: principal.principalId,
         authMethod: principal.authMethod,

@@ -34,6 +34,7 @@ export const AUDIT_FIELDS = {
   argsDigest: 'args_digest',
   argsBytes: 'args_bytes',
   errorType: 'error_type',
+  requestedTool: 'requested_tool',
 } as const;
 
 /** Outcomes of a `tools/call`. */
@@ -75,9 +76,15 @@ export const AUTH_REASONS = [
 ] as const;
 export type AuthReason = (typeof AUTH_REASONS)[number];
 
+/** The `tool` value of calls naming no known tool: keeps the field a bounded metric dimension. */
+export const UNKNOWN_TOOL = '(unknown)';
+
 export interface ToolCallAudit {
   readonly status: ToolCallStatus;
+  /** A tool name from the policy table, or {@link UNKNOWN_TOOL}. */
   readonly tool: string;
+  /** For unknown tools: what the caller asked for, cut to 64 characters. */
+  readonly requestedTool?: string;
   readonly permission?: string;
   readonly caller: string;
   readonly authMethod: string;
@@ -133,6 +140,7 @@ export function auditToolCall(logger: Logger, record: ToolCallAudit): void {
     [F.event]: AUDIT_EVENTS.toolCall,
     [F.status]: record.status,
     [F.tool]: record.tool,
+    [F.requestedTool]: record.requestedTool,
     [F.permission]: record.permission,
     [F.caller]: record.caller,
     [F.authMethod]: record.authMethod,

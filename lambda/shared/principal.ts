@@ -60,13 +60,16 @@ export function toAuthorizerContext(principal: Principal): AuthorizerContext {
   if (safeScopes(principal.scopes).length !== principal.scopes.length) {
     throw new InvalidPrincipalError('A scope cannot be carried in the authorizer context');
   }
-  return {
+  const context: AuthorizerContext = {
     principalId: principal.principalId,
     authMethod: principal.authMethod,
     groups: principal.groups.join(GROUP_SEPARATOR),
     scopes: principal.scopes.join(SCOPE_SEPARATOR),
     keyId: principal.keyId,
   };
+  // What the MCP handler would refuse must not be allowed here: check against its schema.
+  parsePrincipal(context);
+  return context;
 }
 
 function splitList(value: string, separator: string): string[] {

@@ -42,7 +42,9 @@ function decodeCursor(cursor: string): Key {
   } catch {
     // fall through
   }
-  throw new InvalidCursorError('The cursor is not one this server issued');
+  throw new InvalidCursorError(
+    'The cursor is not valid: pass next_cursor from a previous page unchanged',
+  );
 }
 
 /** Build a DynamoDB filter expression; values are always bound, never interpolated. */

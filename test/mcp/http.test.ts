@@ -1,0 +1,511 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  checkBody,
+  checkRequestLine,
+  corsHeaders,
+  type EdgeConfig,
+  type EdgeResult,
+  JSONRPC,
+  toProxyResult,
+  toWebRequest,
+} from '../../lambda/mcp/http';
+
+const config: EdgeConfig = {
+  allowedOrigins: ['https://app.example.com'],
+  maxBodyBytes: 1024,
+};
+
+/** What every answer from the edge must look like: a JSON-RPC error, nothing more. */
+const edgeErrorBody = z.strictObject({
+  jsonrpc: z.literal('2.0'),
+  error: z.strictObject({ code: z.number().int(), message: z.string() }),
+  id: z.null(),
+});
+
+function errorOf(result: APIGatewayProxyResult) {
+  return edgeErrorBody.parse(JSON.parse(result.body)).error;
+}
+
+/** The early answer of a check that should have refused the request. */
+function refusal(result: APIGatewayProxyResult | EdgeResult | undefined): APIGatewayProxyResult {
+  if (result === undefined) throw new Error('expected the request to be refused, it passed');
+  if (!('ok' in result)) return result;
+  if (result.ok) throw new Error('expected the body to be refused, it passed');
+  return result.response;
+}
+
+function requestLine(
+  httpMethod: string,
+  headers: Record<string, string> = {},
+): Pick<APIGatewayProxyEvent, 'httpMethod' | 'headers' | 'multiValueHeaders'> {
+  return {
+    httpMethod,
+    headers,
+    multiValueHeaders: Object.fromEntries(
+      Object.entries(headers).map(([name, value]) => [name, [value]]),
+    ),
+  };
+}
+
+function bodyOf(body: string | null, isBase64Encoded = false) {
+  return { body, isBase64Encoded };
+}
+
+const initialize = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} });
+
+/** A complete REST proxy event, for the conversions that read more than the request line. */
+function proxyEvent(overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent {
+  return {
+    resource: '/mcp',
+    path: '/mcp',
+    httpMethod: 'POST',
+    headers: { Host: 'api.example.com', 'Content-Type': 'application/json' },
+    multiValueHeaders: { Host: ['api.example.com'], 'Content-Type': ['application/json'] },
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abcdef1234',
+      authorizer: null,
+      protocol: 'HTTP/1.1',
+      httpMethod: 'POST',
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: '203.0.113.7',
+        user: null,
+        userAgent: 'http-test',
+        userArn: null,
+      },
+      path: '/prod/mcp',
+      stage: 'prod',
+      requestId: 'req-http-test',
+      requestTimeEpoch: 1767225600000,
+      resourceId: 'res123',
+      resourcePath: '/mcp',
+    },
+    body: initialize,
+    isBase64Encoded: false,
+    ...overrides,
+  };
+}
+
+describe('checkRequestLine', () => {
+  it.each(['GET', 'DELETE', 'PUT', 'OPTIONS', 'PATCH'])('answers %s with 405', (method) => {
+    // Act
+    const result = checkRequestLine(requestLine(method), config);
+
+    // Assess
+    expect(result?.statusCode).toBe(405);
+  });
+
+  it('names POST as the only allowed method on a 405', () => {
+    // Act
+    const result = checkRequestLine(requestLine('GET'), config);
+
+    // Assess
+    expect(result?.headers?.Allow).toBe('POST');
+  });
+
+  it('explains a 405 in a JSON-RPC error body', () => {
+    // Act
+    const result = checkRequestLine(requestLine('DELETE'), config);
+
+    // Assess
+    expect(errorOf(refusal(result)).code).toBe(JSONRPC.refused);
+  });
+
+  it('refuses a POST from an origin that is not allowed with 403', () => {
+    // Act
+    const result = checkRequestLine(
+      requestLine('POST', { Origin: 'https://evil.example' }),
+      config,
+    );
+
+    // Assess
+    expect(result?.statusCode).toBe(403);
+  });
+
+  it('refuses the opaque origin "null" unless it is allowed', () => {
+    // Act
+    const result = checkRequestLine(requestLine('POST', { Origin: 'null' }), config);
+
+    // Assess
+    expect(result?.statusCode).toBe(403);
+  });
+
+  it('refuses an origin that only differs from an allowed one by a suffix', () => {
+    // Act
+    const result = checkRequestLine(
+      requestLine('POST', { Origin: 'https://app.example.com.evil.example' }),
+      config,
+    );
+
+    // Assess
+    expect(result?.statusCode).toBe(403);
+  });
+
+  it('lets a POST from an allowed origin through', () => {
+    // Act
+    const result = checkRequestLine(
+      requestLine('POST', { Origin: 'https://app.example.com' }),
+      config,
+    );
+
+    // Assess
+    expect(result).toBeUndefined();
+  });
+
+  it('lets a POST without an Origin header through', () => {
+    // Act
+    const result = checkRequestLine(
+      requestLine('POST', { 'Content-Type': 'application/json' }),
+      config,
+    );
+
+    // Assess
+    expect(result).toBeUndefined();
+  });
+
+  it.each(['origin', 'ORIGIN', 'oRiGiN'])('finds the Origin header spelled %s', (name) => {
+    // Act
+    const result = checkRequestLine(
+      requestLine('POST', { [name]: 'https://evil.example' }),
+      config,
+    );
+
+    // Assess
+    expect(result?.statusCode).toBe(403);
+  });
+
+  it.each(['origin', 'ORIGIN'])(
+    'finds an Origin header spelled %s in the single-value headers alone',
+    (name) => {
+      // Prepare
+      const event = {
+        httpMethod: 'POST',
+        headers: { [name]: 'https://evil.example' },
+        multiValueHeaders: {},
+      };
+
+      // Act
+      const result = checkRequestLine(event, config);
+
+      // Assess
+      expect(result?.statusCode).toBe(403);
+    },
+  );
+
+  it.each(['origin', 'ORIGIN'])(
+    'finds an Origin header spelled %s in the multi-value headers alone',
+    (name) => {
+      // Prepare
+      const event = {
+        httpMethod: 'POST',
+        headers: {},
+        multiValueHeaders: { [name]: ['https://evil.example'] },
+      };
+
+      // Act
+      const result = checkRequestLine(event, config);
+
+      // Assess
+      expect(result?.statusCode).toBe(403);
+    },
+  );
+});
+
+describe('checkBody', () => {
+  it('refuses a body over the limit with 413', () => {
+    // Prepare
+    const body = JSON.stringify({ pad: 'x'.repeat(config.maxBodyBytes) });
+
+    // Act
+    const result = checkBody(bodyOf(body), config);
+
+    // Assess
+    expect(refusal(result).statusCode).toBe(413);
+  });
+
+  it('measures the limit in UTF-8 bytes, not characters', () => {
+    // Prepare: 13 characters but 18 bytes ("é" takes two bytes).
+    const body = '{"a":"ééééé"}';
+    const limit = { ...config, maxBodyBytes: 15 };
+
+    // Act
+    const result = checkBody(bodyOf(body), limit);
+
+    // Assess
+    expect(refusal(result).statusCode).toBe(413);
+  });
+
+  it('accepts a body of exactly the limit in bytes', () => {
+    // Prepare
+    const body = '{"a":"ééééé"}';
+    const limit = { ...config, maxBodyBytes: Buffer.byteLength(body) };
+
+    // Act
+    const result = checkBody(bodyOf(body), limit);
+
+    // Assess
+    expect(result.ok).toBe(true);
+  });
+
+  it('decodes a base64-encoded body before parsing it', () => {
+    // Prepare
+    const json = '{"jsonrpc":"2.0","id":7,"method":"tools/list","params":{"name":"Zoë"}}';
+
+    // Act
+    const result = checkBody(bodyOf(Buffer.from(json).toString('base64'), true), config);
+
+    // Assess
+    expect(result).toEqual({ ok: true, body: json, parsedBody: JSON.parse(json) });
+  });
+
+  it('measures a base64-encoded body after decoding it', () => {
+    // Prepare: the encoded text is longer than the limit, the decoded body is not.
+    const json = JSON.stringify({ pad: 'x'.repeat(90) });
+    const encoded = Buffer.from(json).toString('base64');
+    const limit = { ...config, maxBodyBytes: json.length };
+
+    // Act
+    const result = checkBody(bodyOf(encoded, true), limit);
+
+    // Assess
+    expect(encoded.length).toBeGreaterThan(limit.maxBodyBytes);
+    expect(result.ok).toBe(true);
+  });
+
+  it('refuses a body that is not JSON with 400 and a parse error', () => {
+    // Act
+    const result = checkBody(bodyOf('{"jsonrpc":"2.0",'), config);
+
+    // Assess
+    expect(refusal(result).statusCode).toBe(400);
+    expect(errorOf(refusal(result)).code).toBe(JSONRPC.parseError);
+  });
+
+  it('refuses an empty body as a parse error', () => {
+    // Act
+    const result = checkBody(bodyOf(null), config);
+
+    // Assess
+    expect(errorOf(refusal(result)).code).toBe(JSONRPC.parseError);
+  });
+
+  it('refuses a JSON-RPC batch with 400 and an invalid-request error', () => {
+    // Prepare
+    const batch = JSON.stringify([JSON.parse(initialize), JSON.parse(initialize)]);
+
+    // Act
+    const result = checkBody(bodyOf(batch), config);
+
+    // Assess
+    expect(refusal(result).statusCode).toBe(400);
+    expect(errorOf(refusal(result)).code).toBe(JSONRPC.invalidRequest);
+  });
+
+  it.each(['42', '"tools/list"', 'true', 'null'])('refuses the JSON scalar %s with 400', (body) => {
+    // Act
+    const result = checkBody(bodyOf(body), config);
+
+    // Assess
+    expect(refusal(result).statusCode).toBe(400);
+    expect(errorOf(refusal(result)).code).toBe(JSONRPC.invalidRequest);
+  });
+
+  it('hands on the body text and its parsed form when all checks pass', () => {
+    // Act
+    const result = checkBody(bodyOf(initialize), config);
+
+    // Assess
+    expect(result).toEqual({ ok: true, body: initialize, parsedBody: JSON.parse(initialize) });
+  });
+});
+
+describe('edge error bodies', () => {
+  const refusals: [string, () => APIGatewayProxyResult][] = [
+    ['405', () => refusal(checkRequestLine(requestLine('GET'), config))],
+    [
+      '403',
+      () =>
+        refusal(checkRequestLine(requestLine('POST', { Origin: 'https://evil.example' }), config)),
+    ],
+    ['413', () => refusal(checkBody(bodyOf('x'.repeat(config.maxBodyBytes + 1)), config))],
+    ['400 parse error', () => refusal(checkBody(bodyOf('{'), config))],
+    ['400 batch', () => refusal(checkBody(bodyOf('[]'), config))],
+    ['400 scalar', () => refusal(checkBody(bodyOf('1'), config))],
+  ];
+
+  it.each(refusals)(
+    'makes the %s body a JSON-RPC error with id null and nothing else',
+    (_, refuse) => {
+      // Act
+      const result = refuse();
+
+      // Assess
+      expect(edgeErrorBody.safeParse(JSON.parse(result.body)).success).toBe(true);
+    },
+  );
+
+  it.each(refusals)('declares the %s body as JSON', (_, refuse) => {
+    // Act
+    const result = refuse();
+
+    // Assess
+    expect(result.headers?.['Content-Type']).toBe('application/json');
+  });
+
+  it.each(refusals)('keeps stack traces out of the %s body', (_, refuse) => {
+    // Act
+    const { body } = refuse();
+
+    // Assess
+    expect(body).not.toMatch(/stack|\bat .+:\d+:\d+|node_modules|\.ts\b/);
+  });
+});
+
+describe('toWebRequest', () => {
+  it('keeps the method, path and host of the event', () => {
+    // Act
+    const request = toWebRequest(proxyEvent(), initialize);
+
+    // Assess
+    expect(request.method).toBe('POST');
+    expect(request.url).toBe('https://api.example.com/mcp');
+  });
+
+  it('carries the body it is given', async () => {
+    // Act
+    const request = toWebRequest(proxyEvent(), initialize);
+
+    // Assess
+    expect(await request.text()).toBe(initialize);
+  });
+
+  it('keeps every value of a multi-value header', () => {
+    // Prepare
+    const event = proxyEvent({
+      headers: { Accept: 'text/event-stream' },
+      multiValueHeaders: { Accept: ['application/json', 'text/event-stream'] },
+    });
+
+    // Act
+    const request = toWebRequest(event, initialize);
+
+    // Assess
+    expect(request.headers.get('accept')).toBe('application/json, text/event-stream');
+  });
+
+  it('passes the headers on whatever the case of their names', () => {
+    // Prepare
+    const event = proxyEvent({
+      headers: { 'MCP-Protocol-Version': '2025-11-25' },
+      multiValueHeaders: { 'MCP-Protocol-Version': ['2025-11-25'] },
+    });
+
+    // Act
+    const request = toWebRequest(event, initialize);
+
+    // Assess
+    expect(request.headers.get('mcp-protocol-version')).toBe('2025-11-25');
+  });
+
+  it('rebuilds the query string, repeated parameters included', () => {
+    // Prepare
+    const event = proxyEvent({
+      queryStringParameters: { tag: 'b', q: 'a b' },
+      multiValueQueryStringParameters: { tag: ['a', 'b'], q: ['a b'] },
+    });
+
+    // Act
+    const url = new URL(toWebRequest(event, initialize).url);
+
+    // Assess
+    expect(url.searchParams.getAll('tag')).toEqual(['a', 'b']);
+    expect(url.searchParams.get('q')).toBe('a b');
+  });
+
+  it('adds no query string when the event has none', () => {
+    // Act
+    const url = new URL(toWebRequest(proxyEvent(), initialize).url);
+
+    // Assess
+    expect(url.search).toBe('');
+  });
+});
+
+describe('corsHeaders', () => {
+  it('allows an allowed origin by name and varies on Origin', () => {
+    // Act
+    const headers = corsHeaders(requestLine('POST', { Origin: 'https://app.example.com' }), config);
+
+    // Assess
+    expect(headers).toMatchObject({
+      'Access-Control-Allow-Origin': 'https://app.example.com',
+      Vary: 'Origin',
+    });
+  });
+
+  it('adds nothing for an origin that is not allowed', () => {
+    expect(corsHeaders(requestLine('POST', { Origin: 'https://evil.example' }), config)).toEqual(
+      {},
+    );
+  });
+
+  it('adds nothing when the request has no Origin', () => {
+    expect(corsHeaders(requestLine('POST'), config)).toEqual({});
+  });
+
+  it('never answers with a wildcard origin', () => {
+    // Act
+    const headers = corsHeaders(requestLine('POST', { origin: 'https://app.example.com' }), config);
+
+    // Assess
+    expect(Object.values(headers)).not.toContain('*');
+  });
+});
+
+describe('toProxyResult', () => {
+  it('copies the status, headers and body of the response', async () => {
+    // Prepare
+    const response = new Response('{"jsonrpc":"2.0","id":1,"result":{}}', {
+      status: 200,
+      headers: { 'Content-Type': 'application/json', 'X-Trace': 'abc' },
+    });
+
+    // Act
+    const result = await toProxyResult(response);
+
+    // Assess
+    expect(result).toEqual({
+      statusCode: 200,
+      headers: { 'content-type': 'application/json', 'x-trace': 'abc' },
+      body: '{"jsonrpc":"2.0","id":1,"result":{}}',
+    });
+  });
+
+  it('turns a response without a body into an empty body', async () => {
+    // Prepare
+    const response = new Response(null, { status: 202 });
+
+    // Act
+    const result = await toProxyResult(response);
+
+    // Assess
+    expect(result).toMatchObject({ statusCode: 202, body: '' });
+  });
+});
