@@ -39,7 +39,9 @@ export function createMcpHandler(deps: McpHandlerDeps): McpHandler {
   return async (event, context) => {
     const result = await handle(event, context);
     const cors = corsHeaders(event, deps.config);
-    return Object.keys(cors).length === 0 ? result : { ...result, headers: { ...result.headers, ...cors } };
+    return Object.keys(cors).length === 0
+      ? result
+      : { ...result, headers: { ...result.headers, ...cors } };
   };
 }
 
