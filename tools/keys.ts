@@ -5,10 +5,9 @@
  *   npm run --silent keys -- list
  *   npm run --silent keys -- revoke <key id>
  */
-import { parseArgs } from 'node:util';
 import { ROLES } from '../lambda/shared/policy';
 import { addKey, FileKeyDocumentStore, KeyAdminError, listKeys, revokeKey } from './api-key-admin';
-import { commaList, runCli, UsageError } from './cli';
+import { commaList, parseCli, runCli, UsageError } from './cli';
 import { apiKeyFilePath } from './local-identity';
 
 const USAGE = `usage: npm run --silent keys -- <command> [options]
@@ -22,7 +21,7 @@ const USAGE = `usage: npm run --silent keys -- <command> [options]
   roles: ${ROLES.join(', ')}`;
 
 runCli(async () => {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCli({
     options: {
       name: { type: 'string' },
       roles: { type: 'string' },

@@ -3,9 +3,8 @@
  *
  *   npm run --silent token -- --sub alice --groups analyst
  */
-import { parseArgs } from 'node:util';
 import { isRole } from '../lambda/shared/policy';
-import { commaList, runCli, UsageError } from './cli';
+import { commaList, parseCli, runCli, UsageError } from './cli';
 import { LOCAL_CLIENT_ID, LOCAL_SCOPE, loadSigningKey, mintAccessToken } from './local-identity';
 
 const USAGE = `usage: npm run --silent token -- --sub <user> [options]
@@ -17,7 +16,7 @@ const USAGE = `usage: npm run --silent token -- --sub <user> [options]
   --scopes <a,b>           OAuth scopes                                    (${LOCAL_SCOPE})`;
 
 runCli(async () => {
-  const { values } = parseArgs({
+  const { values } = parseCli({
     options: {
       sub: { type: 'string' },
       groups: { type: 'string' },
