@@ -89,7 +89,7 @@ export function addKey(
 
 /** Mark a key revoked (kept, so `list` still shows who had it). */
 export function revokeKey(document: ApiKeyDocument, keyId: string, now: Date): ApiKeyDocument {
-  const record = document.keys[keyId];
+  const record = Object.hasOwn(document.keys, keyId) ? document.keys[keyId] : undefined;
   if (record === undefined) throw new KeyAdminError(`No key with id ${keyId}`);
   if (record.revoked !== null) return document;
   return {

@@ -29,7 +29,14 @@ export interface ApiKeySource {
 }
 
 export type ApiKeyVerdict =
-  | { readonly ok: true; readonly keyId: string; readonly name: string; readonly roles: string[] }
+  | {
+      readonly ok: true;
+      readonly keyId: string;
+      readonly name: string;
+      readonly roles: string[];
+      /** ISO date the key expires, or null. */
+      readonly expires: string | null;
+    }
   | {
       readonly ok: false;
       readonly keyId: string;
@@ -140,7 +147,13 @@ export class ApiKeyStore {
     if (record.expires !== null && Date.parse(record.expires) <= this.#now()) {
       return { ok: false, keyId, name: record.name, reason: 'key_expired' };
     }
-    return { ok: true, keyId, name: record.name, roles: [...record.roles] };
+    return {
+      ok: true,
+      keyId,
+      name: record.name,
+      roles: [...record.roles],
+      expires: record.expires,
+    };
   }
 
   /** Load the document ahead of the first request (e.g. at cold start). */

@@ -29,7 +29,7 @@ export interface CognitoVerifierConfig {
   readonly userPoolId: string;
   /** The app clients whose tokens are accepted (`client_id` claim). */
   readonly clientIds: readonly string[];
-  /** If not empty, a token must carry at least one of these scopes. */
+  /** A token must carry at least one of these scopes (at least one is required). */
   readonly requiredScopes: readonly string[];
 }
 
@@ -39,12 +39,15 @@ export interface CognitoVerifierConfig {
  * `jwksCache` serving the dev key pair replaces the fetch from Cognito.
  */
 export function createCognitoVerifier(config: CognitoVerifierConfig, jwksCache?: JwksCache) {
+  if (config.requiredScopes.length === 0) {
+    throw new Error('createCognitoVerifier: at least one required scope binds tokens to this server');
+  }
   return CognitoJwtVerifier.create(
     {
       userPoolId: config.userPoolId,
       tokenUse: 'access',
       clientId: [...config.clientIds],
-      scope: config.requiredScopes.length > 0 ? [...config.requiredScopes] : null,
+      scope: [...config.requiredScopes],
     },
     jwksCache === undefined ? undefined : { jwksCache },
   );

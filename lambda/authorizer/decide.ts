@@ -33,6 +33,7 @@ export interface CredentialCarrier {
 /** The claims the authorizer relies on, beyond what aws-jwt-verify has already checked. */
 const accessClaimsSchema = z.object({
   sub: z.string().min(1).max(256),
+  exp: z.number(),
   scope: z.string().max(8192).optional(),
   'cognito:groups': z.array(z.string().max(256)).max(100).optional(),
 });
@@ -50,7 +51,7 @@ async function decideJwt(token: string, verifier: AccessTokenVerifier): Promise<
   const claims = accessClaimsSchema.safeParse(payload);
   if (!claims.success)
     return { effect: 'unauthorized', reason: 'invalid_token', authMethod: 'cognito' };
-  const { sub, scope } = claims.data;
+  const { sub, scope, exp } = claims.data;
   return {
     effect: 'allow',
     principal: {
@@ -59,6 +60,7 @@ async function decideJwt(token: string, verifier: AccessTokenVerifier): Promise<
       groups: safeGroupNames(claims.data['cognito:groups'] ?? []),
       scopes: safeScopes(scope === undefined ? [] : scope.split(' ').filter((s) => s !== '')),
       keyId: '',
+      expiresAt: exp,
     },
   };
 }
@@ -86,6 +88,7 @@ async function decideApiKey(
         groups: verdict.roles,
         scopes: [],
         keyId: verdict.keyId,
+        expiresAt: verdict.expires === null ? undefined : Date.parse(verdict.expires) / 1000,
       },
     };
   } catch (error) {

@@ -6,18 +6,21 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { InvalidPrincipalError, parsePrincipal } from '../shared/principal';
+import { TOOL_CALL_STATUS } from '../shared/audit';
+import { ExpiredPrincipalError, InvalidPrincipalError, parsePrincipal } from '../shared/principal';
 import {
   checkBody,
   checkRequestLine,
+  checkToolCallParams,
   corsHeaders,
   type EdgeConfig,
   JSONRPC,
   jsonRpcError,
+  redactInternalErrors,
   toProxyResult,
   toWebRequest,
 } from './http';
-import { createMcpServer } from './server';
+import { auditCall, createMcpServer } from './server';
 import type { RecordStore } from './store/customer-record';
 import type { ToolRegistry } from './tools/registry';
 
@@ -56,6 +59,13 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
     try {
       principal = parsePrincipal(event.requestContext?.authorizer);
     } catch (error) {
+      if (error instanceof ExpiredPrincipalError) {
+        // A cached Allow outlived the credential: the client must get a fresh one.
+        return jsonRpcError(401, JSONRPC.refused, 'Unauthorized: the credential has expired', {
+          'WWW-Authenticate':
+            'Bearer error="invalid_token", error_description="The credential has expired"',
+        });
+      }
       // Only a route deployed without the authorizer gets here: refuse, never default a role.
       logger.error('Refusing a request without a valid authorizer context', {
         error_type: error instanceof InvalidPrincipalError ? error.name : 'Unknown',
@@ -65,16 +75,24 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
 
     const body = checkBody(event, deps.config);
     if (!body.ok) return body.response;
+    const meta = {
+      requestId: event.requestContext?.requestId ?? context?.awsRequestId ?? 'unknown',
+      sourceIp: event.requestContext?.identity?.sourceIp ?? 'unknown',
+    };
+    const malformed = checkToolCallParams(body.parsedBody);
+    if (malformed !== undefined) {
+      auditCall(logger, principal, meta, {
+        name: malformed.name,
+        args: malformed.args,
+        started: performance.now(),
+        status: TOOL_CALL_STATUS.invalid,
+        errorType: 'InvalidParams',
+      });
+      return malformed.response;
+    }
 
     try {
-      const server = createMcpServer(
-        principal,
-        {
-          requestId: event.requestContext?.requestId ?? context?.awsRequestId ?? 'unknown',
-          sourceIp: event.requestContext?.identity?.sourceIp ?? 'unknown',
-        },
-        deps,
-      );
+      const server = createMcpServer(principal, meta, deps);
       const transport = new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: undefined,
         enableJsonResponse: true,
@@ -84,7 +102,8 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
         const response = await transport.handleRequest(toWebRequest(event, body.body), {
           parsedBody: body.parsedBody,
         });
-        return await toProxyResult(response);
+        const result = await toProxyResult(response);
+        return { ...result, body: redactInternalErrors(result.body) };
       } finally {
         await server.close();
       }

@@ -3,11 +3,13 @@
  * that must answer before the MCP transport is touched. Pure functions.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { MCP_PATH } from '../shared/routes';
 
 /** JSON-RPC error codes used at the HTTP edge. */
 export const JSONRPC = {
   parseError: -32700,
   invalidRequest: -32600,
+  invalidParams: -32602,
   internalError: -32603,
   /** Server-defined: the request was refused before reaching MCP. */
   refused: -32000,
@@ -40,6 +42,21 @@ export function getHeader(
     if (key.toLowerCase() === wanted && values?.[0] !== undefined) return values[0];
   }
   return undefined;
+}
+
+/** Every value of a header (multiValueHeaders holds them all; headers only the last). */
+function headerValues(
+  event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>,
+  name: string,
+): string[] {
+  const wanted = name.toLowerCase();
+  const values: string[] = [];
+  for (const [key, list] of Object.entries(event.multiValueHeaders ?? {})) {
+    if (key.toLowerCase() === wanted) values.push(...(list ?? []));
+  }
+  if (values.length > 0) return values;
+  const single = getHeader(event, name);
+  return single === undefined ? [] : [single];
 }
 
 export interface EdgeConfig {
@@ -84,6 +101,26 @@ export function corsHeaders(
     'Access-Control-Expose-Headers': 'Mcp-Protocol-Version, WWW-Authenticate',
     Vary: 'Origin',
   };
+}
+
+/**
+ * Deepest JSON nesting accepted. Tool arguments need a handful of levels; deeper bodies only
+ * serve to exhaust the stack of whatever walks them (the SDK's validation, the audit digest).
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** Nesting depth of a parsed JSON value, walked iteratively. */
+export function jsonDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (current === null || typeof current !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_JSON_DEPTH) return deepest;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 /** Size, JSON syntax and the JSON-RPC shape of the body. */
@@ -134,30 +171,95 @@ export function checkBody(
       ),
     };
   }
+  if (jsonDepth(parsedBody) > MAX_JSON_DEPTH) {
+    return {
+      ok: false,
+      response: jsonRpcError(
+        400,
+        JSONRPC.invalidRequest,
+        `Invalid Request: JSON nested deeper than ${MAX_JSON_DEPTH} levels`,
+      ),
+    };
+  }
   return { ok: true, body, parsedBody };
 }
 
+/**
+ * The headers the MCP transport reads. Nothing else is passed on: not the Authorization header
+ * (the credential stops at the authorizer), and no odd header a Web `Headers` would reject.
+ */
+const TRANSPORT_HEADERS = ['accept', 'content-type', 'mcp-protocol-version'] as const;
+
 /** Turn the proxy event into the Web `Request` the MCP transport consumes. */
 export function toWebRequest(event: APIGatewayProxyEvent, body: string): Request {
-  // API Gateway fills both maps; multiValueHeaders has every value, headers only the last.
   const headers = new Headers();
-  for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) {
-    for (const value of values ?? []) headers.append(name, value);
+  for (const name of TRANSPORT_HEADERS) {
+    const values = headerValues(event, name);
+    if (values.length > 0) headers.set(name, values.join(', '));
   }
-  for (const [name, value] of Object.entries(event.headers ?? {})) {
-    if (value !== undefined && !headers.has(name)) headers.set(name, value);
-  }
-  const host = headers.get('host') ?? 'localhost';
-  const query = new URLSearchParams();
-  for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
-    for (const value of values ?? []) query.append(name, value);
-  }
-  const search = query.size > 0 ? `?${query}` : '';
-  return new Request(`https://${host}${event.path}${search}`, {
+  // A fixed origin: the transport does not route by host, and the Host header is the client's.
+  return new Request(`https://mcp.lambda.internal${MCP_PATH}`, {
     method: event.httpMethod,
     headers,
     body,
   });
+}
+
+/**
+ * A `tools/call` whose params the SDK would reject before our handler runs: answered here, so
+ * the answer is a clean -32602 and the attempt is still audited.
+ */
+export interface MalformedToolCall {
+  readonly name: string;
+  readonly args: unknown;
+  readonly response: APIGatewayProxyResult;
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+export function checkToolCallParams(parsedBody: unknown): MalformedToolCall | undefined {
+  if (!isPlainObject(parsedBody) || parsedBody.method !== 'tools/call') return undefined;
+  const { id, params } = parsedBody;
+  let problem: string | undefined;
+  if (!isPlainObject(params)) problem = 'params must be an object';
+  else if (typeof params.name !== 'string') problem = 'params.name must be a string';
+  else if (params.arguments !== undefined && !isPlainObject(params.arguments)) {
+    problem = 'params.arguments must be an object';
+  }
+  if (problem === undefined) return undefined;
+  const name = isPlainObject(params) && typeof params.name === 'string' ? params.name : '';
+  return {
+    name,
+    args: isPlainObject(params) ? params.arguments : undefined,
+    response: {
+      statusCode: 200,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: typeof id === 'string' || typeof id === 'number' ? id : null,
+        error: { code: JSONRPC.invalidParams, message: `Invalid params: ${problem}` },
+      }),
+    },
+  };
+}
+
+/**
+ * The SDK reports some failures as -32603 with internal detail (validator output) in the
+ * message; the caller gets a generic message instead.
+ */
+export function redactInternalErrors(body: string): string {
+  if (!body.includes(String(JSONRPC.internalError))) return body;
+  try {
+    const message = JSON.parse(body) as Record<string, unknown> & { error?: { code?: unknown } };
+    if (message.error?.code !== JSONRPC.internalError) return body;
+    return JSON.stringify({
+      ...message,
+      error: { code: JSONRPC.internalError, message: 'Internal error' },
+    });
+  } catch {
+    return body;
+  }
 }
 
 /** Turn the transport's Web `Response` into a proxy result (the body is buffered). */

@@ -77,6 +77,40 @@ function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
+/** The audit record of one tools/call, from what is known about it. */
+export function auditCall(
+  logger: Logger,
+  principal: Principal,
+  meta: RequestMeta,
+  call: {
+    readonly name: string;
+    readonly args: unknown;
+    readonly started: number;
+    readonly status: ToolCallStatus;
+    readonly permission?: string | undefined;
+    readonly errorType?: string | undefined;
+  },
+): void {
+  const { digest, bytes } = digestArguments(call.args);
+  auditToolCall(logger, {
+    status: call.status,
+    ...(isToolName(call.name)
+      ? { tool: call.name }
+      : { tool: UNKNOWN_TOOL, requestedTool: call.name.slice(0, 64) }),
+    permission: call.permission,
+    caller: principal.principalId,
+    authMethod: principal.authMethod,
+    keyId: principal.keyId,
+    groups: principal.groups,
+    durationMs: Math.round((performance.now() - call.started) * 100) / 100,
+    requestId: meta.requestId,
+    sourceIp: meta.sourceIp,
+    argsDigest: digest,
+    argsBytes: bytes,
+    errorType: call.errorType,
+  });
+}
+
 export function createMcpServer(
   principal: Principal,
   meta: RequestMeta,
@@ -113,25 +147,8 @@ export function createMcpServer(
   server.setRequestHandler(CallToolRequestSchema, async (request) => {
     const started = performance.now();
     const { name, arguments: args } = request.params;
-    const { digest, bytes } = digestArguments(args);
     const audit = (status: ToolCallStatus, permission?: string, errorType?: string) =>
-      auditToolCall(logger, {
-        status,
-        ...(isToolName(name)
-          ? { tool: name }
-          : { tool: UNKNOWN_TOOL, requestedTool: name.slice(0, 64) }),
-        permission,
-        caller: principal.principalId,
-        authMethod: principal.authMethod,
-        keyId: principal.keyId,
-        groups: principal.groups,
-        durationMs: Math.round((performance.now() - started) * 100) / 100,
-        requestId: meta.requestId,
-        sourceIp: meta.sourceIp,
-        argsDigest: digest,
-        argsBytes: bytes,
-        errorType,
-      });
+      auditCall(logger, principal, meta, { name, args, started, status, permission, errorType });
 
     const access = checkToolAccess(name, granted);
     const tool = access.allowed ? registry.get(access.tool) : undefined;

@@ -18,12 +18,19 @@ export const authorizerEnvSchema = z.object({
   USER_POOL_ID: z.string().regex(/^[\w-]+_[0-9a-zA-Z]+$/, 'must look like <region>_<id>'),
   /** Comma-separated allow-list of app client ids (`client_id` claim). */
   USER_POOL_CLIENT_IDS: commaList.pipe(z.array(z.string().min(1)).min(1)),
-  /** Comma-separated scopes of which an access token must carry at least one; empty = none. */
-  REQUIRED_SCOPES: commaList.default([]),
+  /**
+   * Comma-separated scopes of which an access token must carry at least one. Required:
+   * Cognito access tokens have no audience, so the resource-server scope (with the client-id
+   * allow-list) is what binds a token to this server.
+   */
+  REQUIRED_SCOPES: commaList.pipe(z.array(z.string().min(1)).min(1)),
   /** Secrets Manager secret (name or ARN) holding the API keys. */
   API_KEYS_SECRET_ID: z.string().min(1),
-  /** How long a fetched copy of the API-key secret is trusted. */
-  API_KEYS_CACHE_TTL_SECONDS: positiveInt.default(300),
+  /**
+   * How long a fetched copy of the API-key secret is trusted: the longest a revoked key keeps
+   * working in a warm authorizer (API Gateway's authorizer cache comes on top).
+   */
+  API_KEYS_CACHE_TTL_SECONDS: positiveInt.default(60),
   /** The least time between two refreshes forced by unknown keys. */
   API_KEYS_MIN_REFRESH_SECONDS: positiveInt.default(10),
 });

@@ -20,6 +20,11 @@ export interface Principal {
   readonly scopes: readonly string[];
   /** The non-secret API key id; empty for Cognito callers. */
   readonly keyId: string;
+  /**
+   * When the credential expires (epoch seconds): the token's `exp` or the key's expiry.
+   * API Gateway may reuse a cached Allow past it; the MCP handler refuses it then.
+   */
+  readonly expiresAt?: number | undefined;
 }
 
 /** The authorizer context as API Gateway hands it on: strings only. */
@@ -30,6 +35,7 @@ export interface AuthorizerContext {
   readonly groups: string;
   readonly scopes: string;
   readonly keyId: string;
+  readonly expiresAt: string;
 }
 
 const GROUP_SEPARATOR = ',';
@@ -66,6 +72,7 @@ export function toAuthorizerContext(principal: Principal): AuthorizerContext {
     groups: principal.groups.join(GROUP_SEPARATOR),
     scopes: principal.scopes.join(SCOPE_SEPARATOR),
     keyId: principal.keyId,
+    expiresAt: principal.expiresAt === undefined ? '' : String(Math.floor(principal.expiresAt)),
   };
   // What the MCP handler would refuse must not be allowed here: check against its schema.
   parsePrincipal(context);
@@ -90,26 +97,38 @@ const authorizerContextSchema = z.object({
     .transform((value) => splitList(value, SCOPE_SEPARATOR))
     .pipe(z.array(z.string().regex(SCOPE)).max(100)),
   keyId: z.string().max(64),
+  expiresAt: z
+    .string()
+    .regex(/^(\d{1,12})?$/)
+    .transform((value) => (value === '' ? undefined : Number(value))),
 });
 
 export class InvalidPrincipalError extends Error {
-  override readonly name = 'InvalidPrincipalError';
+  override readonly name: string = 'InvalidPrincipalError';
+}
+
+/** A valid context whose credential has expired since (a cached Allow outliving the token). */
+export class ExpiredPrincipalError extends InvalidPrincipalError {
+  override readonly name = 'ExpiredPrincipalError';
 }
 
 /**
  * Parse `requestContext.authorizer` into a {@link Principal}. Missing or malformed identity
  * throws: the MCP handler must never fall back to a default role.
  */
-export function parsePrincipal(authorizer: unknown): Principal {
+export function parsePrincipal(authorizer: unknown, nowMs: number = Date.now()): Principal {
   const result = authorizerContextSchema.safeParse(authorizer);
   if (!result.success) {
     throw new InvalidPrincipalError('The request carries no valid authorizer context', {
       cause: result.error,
     });
   }
-  const { principalId, authMethod, groups, scopes, keyId } = result.data;
+  const { principalId, authMethod, groups, scopes, keyId, expiresAt } = result.data;
+  if (expiresAt !== undefined && expiresAt * 1000 <= nowMs) {
+    throw new ExpiredPrincipalError('The credential expired after it was authorized');
+  }
   if (authMethod === 'api_key' && keyId === '') {
     throw new InvalidPrincipalError('An API-key principal must name its key id');
   }
-  return { principalId, authMethod, groups, scopes, keyId };
+  return { principalId, authMethod, groups, scopes, keyId, expiresAt };
 }

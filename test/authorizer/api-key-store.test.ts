@@ -107,7 +107,13 @@ describe('ApiKeyStore.verify', () => {
     const verdict = await store(new MemorySource(document)).verify(presented(key));
 
     // Assess
-    expect(verdict).toEqual({ ok: true, keyId, name: 'ci-bot', roles: ['analyst', 'readonly'] });
+    expect(verdict).toEqual({
+      ok: true,
+      keyId,
+      name: 'ci-bot',
+      roles: ['analyst', 'readonly'],
+      expires: null,
+    });
   });
 
   it('refuses a known key id with the wrong secret as wrong_secret', async () => {
@@ -187,7 +193,13 @@ describe('ApiKeyStore.verify', () => {
     );
 
     // Assess
-    expect(verdict).toEqual({ ok: true, keyId, name: 'rotated-bot', roles: ['admin'] });
+    expect(verdict).toEqual({
+      ok: true,
+      keyId,
+      name: 'rotated-bot',
+      roles: ['admin'],
+      expires: null,
+    });
   });
 
   it('refuses the wrong secret for a plain-text record as wrong_secret', async () => {

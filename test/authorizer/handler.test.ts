@@ -252,6 +252,7 @@ describe('authorizer handler: Allow', () => {
         groups: 'analyst,readonly',
         scopes: LOCAL_SCOPE,
         keyId: '',
+        expiresAt: expect.stringMatching(/^\d{10}$/),
       },
     });
   });
@@ -269,6 +270,7 @@ describe('authorizer handler: Allow', () => {
         groups: 'readonly',
         scopes: '',
         keyId: fx.keyId,
+        expiresAt: '',
       },
     });
   });

@@ -275,6 +275,7 @@ describe('decide() with a valid access token', () => {
         groups: ['analyst', 'readonly'],
         scopes: [LOCAL_SCOPE],
         keyId: '',
+        expiresAt: expect.any(Number),
       },
     });
   });

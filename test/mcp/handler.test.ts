@@ -514,6 +514,66 @@ describe('createMcpHandler: a tool whose store fails', () => {
   });
 });
 
+describe('createMcpHandler: malformed tools/call params', () => {
+  const malformed = (params: unknown) => ({ jsonrpc: '2.0', id: 9, method: 'tools/call', params });
+
+  it.each([
+    ['arguments as an array', { name: 'get_record', arguments: ['cust-0001'] }],
+    ['arguments as a string', { name: 'get_record', arguments: 'cust-0001' }],
+    ['a numeric name', { name: 42, arguments: {} }],
+    ['no params at all', undefined],
+  ])('answers %s with -32602 and audits it as invalid', async (_label, params) => {
+    // Act
+    const result = await handlerWith()(mcpEvent({ as: analyst, body: malformed(params) }));
+
+    // Assess
+    const error = rpcError(result);
+    expect(error.code).toBe(ErrorCode.InvalidParams);
+    expect(error.message).toMatch(/^Invalid params: params/);
+    expect(onlyAuditRecord()[AUDIT_FIELDS.status]).toBe(TOOL_CALL_STATUS.invalid);
+  });
+});
+
+describe('createMcpHandler: deeply nested bodies', () => {
+  it('refuses arguments nested beyond the limit with 400, before anything walks them', async () => {
+    // Prepare: 5,000 levels would overflow a recursive walk (JSON.stringify included)
+    const nested = `${'{"a":'.repeat(5000)}"x"${'}'.repeat(5000)}`;
+    const event = {
+      ...mcpEvent({ as: analyst }),
+      body: `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"delete_record","arguments":{"id":"cust-0001","extra":${nested}}}}`,
+    };
+
+    // Act
+    const result = await handlerWith()(event);
+
+    // Assess
+    expect(result.statusCode).toBe(400);
+    expect(JSON.parse(result.body).error.message).toMatch(/nested deeper than 32 levels/);
+    expect(auditRecords()).toHaveLength(0);
+  });
+});
+
+describe('createMcpHandler: an expired credential behind a cached Allow', () => {
+  it('answers 401 with an invalid_token challenge and runs nothing', async () => {
+    // Prepare
+    const calls: string[] = [];
+    const expired = {
+      ...authorizerFor(analyst),
+      expiresAt: String(Math.floor(Date.now() / 1000) - 5),
+    };
+
+    // Act
+    const result = await handlerWith(observedStore(calls))(
+      mcpEvent({ authorizer: expired, body: callTool('get_record', { id: 'cust-0001' }) }),
+    );
+
+    // Assess
+    expect(result.statusCode).toBe(401);
+    expect(result.headers?.['WWW-Authenticate']).toMatch(/error="invalid_token"/);
+    expect(calls).toEqual([]);
+  });
+});
+
 describe('createMcpHandler: audit records', () => {
   /** Fields of the authorizer's decision records, never of a tool call. */
   const DECISION_ONLY: readonly string[] = [AUDIT_FIELDS.decision, AUDIT_FIELDS.reason];

@@ -8,6 +8,9 @@ import {
   type EdgeConfig,
   type EdgeResult,
   JSONRPC,
+  jsonDepth,
+  MAX_JSON_DEPTH,
+  redactInternalErrors,
   toProxyResult,
   toWebRequest,
 } from '../../lambda/mcp/http';
@@ -379,13 +382,39 @@ describe('edge error bodies', () => {
 });
 
 describe('toWebRequest', () => {
-  it('keeps the method, path and host of the event', () => {
+  it('keeps the method and uses a fixed internal URL, whatever the Host header says', () => {
     // Act
-    const request = toWebRequest(proxyEvent(), initialize);
+    const request = toWebRequest(proxyEvent({ headers: { Host: 'a b [' } }), initialize);
 
     // Assess
     expect(request.method).toBe('POST');
-    expect(request.url).toBe('https://api.example.com/mcp');
+    expect(request.url).toBe('https://mcp.lambda.internal/mcp');
+  });
+
+  it('passes on no credential: the Authorization header stops at the authorizer', () => {
+    // Prepare
+    const event = proxyEvent({
+      headers: { Authorization: 'Bearer secret-token', Accept: 'application/json' },
+      multiValueHeaders: { Authorization: ['Bearer secret-token'], Accept: ['application/json'] },
+    });
+
+    // Act
+    const request = toWebRequest(event, initialize);
+
+    // Assess
+    expect(request.headers.get('authorization')).toBeNull();
+    expect(request.headers.get('accept')).toBe('application/json');
+  });
+
+  it('ignores header values a Web Headers object would reject', () => {
+    // Prepare
+    const event = proxyEvent({ headers: { 'X-Odd': 'Zoë €', Accept: 'application/json' } });
+
+    // Act
+    const convert = () => toWebRequest(event, initialize);
+
+    // Assess
+    expect(convert).not.toThrow();
   });
 
   it('carries the body it is given', async () => {
@@ -423,29 +452,6 @@ describe('toWebRequest', () => {
     // Assess
     expect(request.headers.get('mcp-protocol-version')).toBe('2025-11-25');
   });
-
-  it('rebuilds the query string, repeated parameters included', () => {
-    // Prepare
-    const event = proxyEvent({
-      queryStringParameters: { tag: 'b', q: 'a b' },
-      multiValueQueryStringParameters: { tag: ['a', 'b'], q: ['a b'] },
-    });
-
-    // Act
-    const url = new URL(toWebRequest(event, initialize).url);
-
-    // Assess
-    expect(url.searchParams.getAll('tag')).toEqual(['a', 'b']);
-    expect(url.searchParams.get('q')).toBe('a b');
-  });
-
-  it('adds no query string when the event has none', () => {
-    // Act
-    const url = new URL(toWebRequest(proxyEvent(), initialize).url);
-
-    // Assess
-    expect(url.search).toBe('');
-  });
 });
 
 describe('corsHeaders', () => {
@@ -476,6 +482,55 @@ describe('corsHeaders', () => {
 
     // Assess
     expect(Object.values(headers)).not.toContain('*');
+  });
+});
+
+describe('redactInternalErrors', () => {
+  it('replaces the message of an internal error, keeping the id', () => {
+    // Prepare
+    const body = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 4,
+      error: {
+        code: -32603,
+        message: '[{"code":"invalid_type","path":["params"]}]',
+        data: { x: 1 },
+      },
+    });
+
+    // Act
+    const redacted = JSON.parse(redactInternalErrors(body));
+
+    // Assess
+    expect(redacted).toEqual({
+      jsonrpc: '2.0',
+      id: 4,
+      error: { code: -32603, message: 'Internal error' },
+    });
+  });
+
+  it('leaves other errors and results as they are', () => {
+    const denied = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      error: { code: -32003, message: 'Permission denied' },
+    });
+    const result = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      result: { note: '-32603 in a result' },
+    });
+    expect(redactInternalErrors(denied)).toBe(denied);
+    expect(redactInternalErrors(result)).toBe(result);
+  });
+});
+
+describe('jsonDepth', () => {
+  it('counts nesting of objects and arrays, iteratively', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(jsonDepth({ a: [{ b: 1 }] })).toBe(3);
+    expect(jsonDepth(deep)).toBeGreaterThan(MAX_JSON_DEPTH);
   });
 });
 

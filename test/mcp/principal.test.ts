@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ExpiredPrincipalError,
   InvalidPrincipalError,
   type Principal,
   parsePrincipal,
@@ -30,6 +31,7 @@ const validContext = {
   groups: 'analyst',
   scopes: 'openid',
   keyId: '',
+  expiresAt: '',
 };
 
 describe('toAuthorizerContext and parsePrincipal', () => {
@@ -189,6 +191,29 @@ describe('parsePrincipal', () => {
       groups: ['analyst'],
       scopes: ['openid'],
       keyId: '',
+      expiresAt: undefined,
     });
+  });
+
+  it('refuses a context whose credential has expired since it was authorized', () => {
+    // Prepare: a cached Allow for a token that expired a second ago
+    const authorizer = { ...validContext, expiresAt: '1767225600' };
+
+    // Act
+    const parse = () => parsePrincipal(authorizer, 1767225601_000);
+
+    // Assess
+    expect(parse).toThrow(ExpiredPrincipalError);
+  });
+
+  it('accepts a context whose credential has not expired yet', () => {
+    const authorizer = { ...validContext, expiresAt: '1767225600' };
+    expect(parsePrincipal(authorizer, 1767225599_000).expiresAt).toBe(1767225600);
+  });
+
+  it('refuses an expiry that is not a whole number of seconds', () => {
+    expect(() => parsePrincipal({ ...validContext, expiresAt: '17e9' })).toThrow(
+      InvalidPrincipalError,
+    );
   });
 });

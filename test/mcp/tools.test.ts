@@ -335,6 +335,22 @@ describe('delete_record', () => {
   });
 });
 
+describe('DynamoRecordStore.scan', () => {
+  it('reads no more of the table than asked, even when nothing matches the filter', async () => {
+    // Act
+    const result = await dynamo.store.scan({ namePrefix: 'Zzz-no-such-name' }, 10);
+
+    // Assess: stopped after 10 of the 40 records, and says the table holds more
+    expect(result).toEqual({ records: [], truncated: true });
+  });
+
+  it('reports no truncation when it read the whole table', async () => {
+    const result = await dynamo.store.scan({}, 10_000);
+    expect(result.truncated).toBe(false);
+    expect(result.records.length).toBeGreaterThanOrEqual(SAMPLES.length);
+  });
+});
+
 describe('run_report', () => {
   const groupsOf = (output: Record<string, unknown>) =>
     z

@@ -43,6 +43,11 @@ export interface RecordFilter {
   readonly namePrefix?: string | undefined;
 }
 
+export interface ScanResult {
+  readonly records: CustomerRecord[];
+  readonly truncated: boolean;
+}
+
 export interface RecordPage {
   readonly records: CustomerRecord[];
   /** Opaque cursor for the next page; absent on the last page. */
@@ -61,8 +66,12 @@ export interface RecordStore {
   /** Delete and return the deleted record, or `undefined` if there was none. */
   delete(id: string): Promise<CustomerRecord | undefined>;
   query(filter: RecordFilter, limit: number, cursor?: string): Promise<RecordPage>;
-  /** Every record matching `filter`, at most `max` of them. */
-  scan(filter: RecordFilter, max: number): AsyncIterable<CustomerRecord>;
+  /**
+   * The records matching `filter`, reading at most `maxRead` records of the table (matching or
+   * not): a filter that matches nothing must not make one call read a whole table.
+   * `truncated` tells whether the table holds more than was read.
+   */
+  scan(filter: RecordFilter, maxRead: number): Promise<ScanResult>;
 }
 
 /** A cursor that this store did not issue. */

@@ -19,6 +19,7 @@ import {
   type RecordPage,
   type RecordStore,
   recordIdSchema,
+  type ScanResult,
 } from './customer-record';
 
 /** Items a single Scan request evaluates. */
@@ -147,23 +148,24 @@ export class DynamoRecordStore implements RecordStore {
     return { records, nextCursor: startKey === undefined ? undefined : encodeCursor(startKey) };
   }
 
-  async *scan(filter: RecordFilter, max: number): AsyncIterable<CustomerRecord> {
+  async scan(filter: RecordFilter, maxRead: number): Promise<ScanResult> {
+    const records: CustomerRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
-    let yielded = 0;
+    let read = 0;
     do {
+      // Limit bounds the items DynamoDB reads (before the filter), not the matches.
       const page = await this.#doc.send(
         new ScanCommand({
           TableName: this.#table,
           ExclusiveStartKey: startKey,
+          Limit: Math.min(SCAN_PAGE_SIZE * 10, maxRead - read),
           ...filterExpression(filter),
         }),
       );
-      for (const item of page.Items ?? []) {
-        if (yielded === max) return;
-        yielded++;
-        yield toRecord(item);
-      }
+      read += page.ScannedCount ?? 0;
+      for (const item of page.Items ?? []) records.push(toRecord(item));
       startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    } while (startKey !== undefined && read < maxRead);
+    return { records, truncated: startKey !== undefined };
   }
 }

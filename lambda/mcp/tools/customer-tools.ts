@@ -16,7 +16,7 @@ import { defineTool, ToolInputError } from './tool';
 
 /** Largest page `query_customer_data` returns. */
 export const MAX_PAGE_SIZE = 50;
-/** Most records one report aggregates; larger tables report `truncated: true`. */
+/** Most table records one report reads; larger tables report `truncated: true`. */
 export const MAX_REPORT_RECORDS = 10_000;
 
 export const getRecord = defineTool({
@@ -178,12 +178,8 @@ export const runReport = defineTool({
   }),
   async run(input, { store }) {
     const groups = new Map<string, { count: number; total: number; min: number; max: number }>();
-    let recordCount = 0;
-    for await (const record of store.scan(toFilter(input), MAX_REPORT_RECORDS + 1)) {
-      if (recordCount === MAX_REPORT_RECORDS) {
-        return summarizeGroups(input.group_by, groups, recordCount, true);
-      }
-      recordCount++;
+    const { records, truncated } = await store.scan(toFilter(input), MAX_REPORT_RECORDS);
+    for (const record of records) {
       const key = record[input.group_by];
       const group = groups.get(key) ?? { count: 0, total: 0, min: Infinity, max: -Infinity };
       group.count++;
@@ -192,11 +188,11 @@ export const runReport = defineTool({
       group.max = Math.max(group.max, record.balance);
       groups.set(key, group);
     }
-    return summarizeGroups(input.group_by, groups, recordCount, false);
+    return summarizeGroups(input.group_by, groups, records.length, truncated);
   },
   summarize: (out) =>
     [
-      `${out.record_count} record(s) by ${out.group_by}${out.truncated ? ` (first ${MAX_REPORT_RECORDS} only)` : ''}:`,
+      `${out.record_count} record(s) by ${out.group_by}${out.truncated ? ` (from the first ${MAX_REPORT_RECORDS} records of the table only)` : ''}:`,
       ...out.groups.map(
         (g) =>
           `- ${g.key}: ${g.count} record(s), total ${g.total_balance}, average ${g.average_balance}`,
