@@ -40,7 +40,9 @@ export interface CognitoVerifierConfig {
  */
 export function createCognitoVerifier(config: CognitoVerifierConfig, jwksCache?: JwksCache) {
   if (config.requiredScopes.length === 0) {
-    throw new Error('createCognitoVerifier: at least one required scope binds tokens to this server');
+    throw new Error(
+      'createCognitoVerifier: at least one required scope binds tokens to this server',
+    );
   }
   return CognitoJwtVerifier.create(
     {
