@@ -9,6 +9,7 @@ import { ROLES } from '../lambda/shared/policy';
 import { addKey, FileKeyDocumentStore, KeyAdminError, listKeys, revokeKey } from './api-key-admin';
 import { commaList, parseCli, runCli, UsageError } from './cli';
 import { apiKeyFilePath } from './local-identity';
+import { createSecretKeyDocumentStore } from './secret-key-document-store';
 
 const USAGE = `usage: npm run --silent keys -- <command> [options]
 
@@ -18,6 +19,8 @@ const USAGE = `usage: npm run --silent keys -- <command> [options]
   revoke <key id>        revoke a key
 
   --file <path>          key file (default ${apiKeyFilePath()})
+  --secret-id <id|arn>   the deployed Secrets Manager secret instead of the file: writes a new
+                         version (region and credentials from the standard AWS environment)
   roles: ${ROLES.join(', ')}`;
 
 runCli(async () => {
@@ -27,6 +30,7 @@ runCli(async () => {
       roles: { type: 'string' },
       'expires-in-days': { type: 'string' },
       file: { type: 'string' },
+      'secret-id': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -38,7 +42,14 @@ runCli(async () => {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const store = new FileKeyDocumentStore(values.file ?? apiKeyFilePath());
+  const secretId = values['secret-id'];
+  if (secretId !== undefined && values.file !== undefined) {
+    throw new UsageError('--file and --secret-id cannot be used together');
+  }
+  const store =
+    secretId === undefined
+      ? new FileKeyDocumentStore(values.file ?? apiKeyFilePath())
+      : createSecretKeyDocumentStore(secretId);
   const now = new Date();
   try {
     switch (command) {

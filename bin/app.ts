@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+/**
+ * The CDK app: the only reader of CDK context. Builds one validated config and the stack,
+ * with cdk-nag's AwsSolutions checks on every synth.
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ConfigError, loadConfig } from '../lib/config';
+import { SecureMcpStack } from '../lib/secure-mcp-stack';
+
+const app = new App();
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig((key) => app.node.tryGetContext(key));
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+new SecureMcpStack(app, config.stackName, {
+  config,
+  // Environment-agnostic unless the CLI knows the target: synth needs no credentials.
+  env:
+    process.env.CDK_DEFAULT_ACCOUNT === undefined
+      ? undefined
+      : { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+});
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,0 +1,117 @@
+/**
+ * The deployment configuration: one validated object, built by `bin/app.ts` from CDK context
+ * (`cdk.json` defaults, overridable with `-c key=value`). Nothing under `lib/` reads context.
+ */
+import { z } from 'zod';
+
+/** Log retention periods CloudWatch Logs accepts, in days. */
+const RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+] as const;
+
+/** `-c` values arrive as strings; cdk.json values as JSON. Accept both. */
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+const list = z.union([
+  z.array(z.string()),
+  z.string().transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== ''),
+  ),
+]);
+const url = z.url({ protocol: /^https?$/ });
+
+/** Callback URLs real MCP clients use for OAuth (see RESEARCH.md "Real clients"). */
+export const DEFAULT_CALLBACK_URLS = [
+  // MCP Inspector: web UI and CLI
+  'http://localhost:6274/oauth/callback',
+  'http://127.0.0.1:6276/oauth/callback',
+  // Claude Code with --callback-port 8080
+  'http://localhost:8080/callback',
+  // mcp-remote's default bridge port
+  'http://localhost:3334/oauth/callback',
+  // Claude Desktop / claude.ai connectors
+  'https://claude.ai/api/mcp/auth_callback',
+];
+
+export const configSchema = z
+  .object({
+    /** Stack name. */
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
+      .default('SecureMcpServer'),
+    /** API Gateway stage name; part of every URL. */
+    stageName: z
+      .string()
+      .regex(/^[A-Za-z0-9_]{1,64}$/)
+      .default('prod'),
+    /** E-mail address subscribed to the alarm topic; none if empty. */
+    alarmEmail: z.union([z.email(), z.literal('')]).default(''),
+    /** Calls by one caller to one tool within the window that raise the abuse alarm. */
+    abuseThreshold: int(1, 1_000_000).default(100),
+    /** The abuse window, in minutes. */
+    abuseWindowMinutes: int(1, 60).default(5),
+    /** Stage throttling: steady requests per second and burst. */
+    throttleRateLimit: int(1, 10_000).default(50),
+    throttleBurstLimit: int(1, 5_000).default(100),
+    /** Authorizer result cache TTL in seconds; 0 turns caching off. */
+    authorizerCacheTtlSeconds: int(0, 3600).default(60),
+    /** Browser origins allowed to call the API (CORS); none by default. */
+    allowedOrigins: list.pipe(z.array(url)).default([]),
+    /** OAuth callback URLs of the public app client. */
+    callbackUrls: list.pipe(z.array(url).min(1)).default(DEFAULT_CALLBACK_URLS),
+    /** Cognito hosted-login domain prefix; `secure-mcp-<account id>` if empty. */
+    cognitoDomainPrefix: z
+      .union([z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/), z.literal('')])
+      .default(''),
+    /** Days between automatic rotations of the API-key secret. */
+    keyRotationDays: int(1, 365).default(30),
+    /** CloudWatch Logs retention for every log group, in days. */
+    logRetentionDays: z.coerce
+      .number()
+      .refine((days) => (RETENTION_DAYS as readonly number[]).includes(days), {
+        message: `must be one of ${RETENTION_DAYS.join(', ')}`,
+      })
+      .default(90),
+    /** Put an AWS WAF web ACL with a per-IP rate-based rule in front of the API. */
+    enableWaf: bool.default(true),
+    /** Requests per 5 minutes from one IP before WAF blocks it. */
+    wafRateLimit: int(10, 2_000_000_000).default(1000),
+    /** Cognito MFA: off, optional or required (TOTP). */
+    mfa: z.enum(['off', 'optional', 'required']).default('required'),
+  })
+  .strict();
+
+export type McpStackConfig = z.output<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** The context keys the app reads. */
+export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof McpStackConfig)[];
+
+/**
+ * Build the configuration from context values. Errors name the `-c` key to fix.
+ * @param read returns the context value for a key (undefined when unset)
+ */
+export function loadConfig(read: (key: string) => unknown): McpStackConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of CONFIG_KEYS) {
+    const value = read(key);
+    if (value !== undefined) raw[key] = value;
+  }
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '(config)');
+      return `-c ${key}=${JSON.stringify(raw[key] ?? null)}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return result.data;
+}

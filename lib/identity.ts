@@ -1,0 +1,129 @@
+/**
+ * Cognito: the user pool people sign in to, its groups (one per role of the policy table), a
+ * resource server with the scope the authorizer requires, and a public app client for the
+ * authorization-code flow with PKCE.
+ */
+import { Aws, Duration, Fn, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import { Construct } from 'constructs';
+import { ROLE_PERMISSIONS, ROLES } from '../lambda/shared/policy';
+
+/** The resource server's identifier and scope: tokens must carry `secure-mcp/tools`. */
+export const RESOURCE_SERVER_ID = 'secure-mcp';
+export const TOOLS_SCOPE = 'tools';
+
+export interface IdentityProps {
+  /** OAuth callback URLs of the app client; http only for loopback. */
+  readonly callbackUrls: readonly string[];
+  /** @default 'required' */
+  readonly mfa?: 'off' | 'optional' | 'required';
+  /** Hosted-login domain prefix. @default `secure-mcp-<account id>` */
+  readonly domainPrefix?: string;
+}
+
+export class Identity extends Construct {
+  readonly userPool: cognito.UserPool;
+  readonly client: cognito.UserPoolClient;
+  readonly domain: cognito.UserPoolDomain;
+  /** The full scope string the authorizer requires (`<resource server>/<scope>`). */
+  readonly requiredScope: string;
+
+  constructor(scope: Construct, id: string, props: IdentityProps) {
+    super(scope, id);
+    for (const url of props.callbackUrls) {
+      const { protocol, hostname } = new URL(url);
+      const loopback = hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]';
+      if (protocol !== 'https:' && !loopback) {
+        throw new Error(
+          `Identity: callback URL ${url} must use https (plain http only for loopback)`,
+        );
+      }
+    }
+
+    const mfa = props.mfa ?? 'required';
+    this.userPool = new cognito.UserPool(this, 'UserPool', {
+      // Accounts are created by an administrator and put in a group: no self sign-up.
+      selfSignUpEnabled: false,
+      signInAliases: { email: true },
+      autoVerify: { email: true },
+      passwordPolicy: {
+        minLength: 14,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
+      mfa: { off: cognito.Mfa.OFF, optional: cognito.Mfa.OPTIONAL, required: cognito.Mfa.REQUIRED }[
+        mfa
+      ],
+      mfaSecondFactor: mfa === 'off' ? undefined : { otp: true, sms: false },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      // Plus adds threat protection at a per-user price: a deployment decision, acknowledged
+      // below for cdk-nag rather than imposed.
+      featurePlan: cognito.FeaturePlan.ESSENTIALS,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    Validations.of(this.userPool).acknowledge({
+      id: 'AwsSolutions-COG8',
+      reason:
+        'The Plus feature plan (threat protection) is billed per monthly active user; MFA is required by default instead. Switch featurePlan to PLUS where that cost is justified.',
+    });
+
+    // One group per role: the policy table is the one source of truth.
+    for (const role of ROLES) {
+      new cognito.CfnUserPoolGroup(this, `Group-${role}`, {
+        userPoolId: this.userPool.userPoolId,
+        groupName: role,
+        description: `MCP role ${role}: ${ROLE_PERMISSIONS[role].join(', ')}`,
+      });
+    }
+
+    const toolsScope = new cognito.ResourceServerScope({
+      scopeName: TOOLS_SCOPE,
+      scopeDescription: 'Call the MCP server tools your groups permit',
+    });
+    const resourceServer = this.userPool.addResourceServer('McpResourceServer', {
+      identifier: RESOURCE_SERVER_ID,
+      userPoolResourceServerName: 'MCP server',
+      scopes: [toolsScope],
+    });
+    const toolsOAuthScope = cognito.OAuthScope.resourceServer(resourceServer, toolsScope);
+    // Derived from the resource server itself, so the authorizer requires exactly the scope
+    // the app client is allowed to request.
+    this.requiredScope = toolsOAuthScope.scopeName;
+
+    // A public client (no secret): MCP clients are CLIs and desktop apps, so PKCE protects
+    // the code exchange. Short-lived access tokens; refresh tokens can be revoked.
+    this.client = this.userPool.addClient('McpClient', {
+      generateSecret: false,
+      authFlows: { userSrp: true },
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [toolsOAuthScope, cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
+        callbackUrls: [...props.callbackUrls],
+      },
+      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+      accessTokenValidity: Duration.minutes(60),
+      idTokenValidity: Duration.minutes(60),
+      refreshTokenValidity: Duration.days(7),
+      enableTokenRevocation: true,
+      preventUserExistenceErrors: true,
+    });
+
+    const domainPrefix =
+      props.domainPrefix === undefined || props.domainPrefix === ''
+        ? Fn.join('-', ['secure-mcp', Aws.ACCOUNT_ID])
+        : props.domainPrefix;
+    this.domain = this.userPool.addDomain('HostedLogin', {
+      cognitoDomain: { domainPrefix },
+    });
+    if (!Token.isUnresolved(domainPrefix) && /aws|amazon|cognito/.test(domainPrefix)) {
+      throw new Error(
+        `Identity: Cognito refuses domain prefixes containing aws, amazon or cognito (${domainPrefix})`,
+      );
+    }
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * One construct for every Lambda of the stack: bundled locally with esbuild (never Docker),
+ * Node 22 on ARM64, minified with source maps, X-Ray tracing, its own log group with
+ * retention, and an environment typed by the schema the runtime parses.
+ */
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { z } from 'zod';
+import type { EnvironmentOf } from '../lambda/shared/env';
+
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** A Lambda entry point under `lambda/`, e.g. `mcp/index.ts`. */
+export function lambdaEntry(relativePath: string): string {
+  return fileURLToPath(new URL(`../lambda/${relativePath}`, import.meta.url));
+}
+
+export interface McpFunctionProps<S extends z.ZodObject> {
+  /** Entry file under `lambda/`, e.g. `mcp/index.ts`; it must export `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  /** Powertools service name, shown in every log record. */
+  readonly serviceName: string;
+  /** The schema the function parses its environment with at cold start. */
+  readonly envSchema: S;
+  /** The function's own variables, typed by `envSchema`. */
+  readonly environment: EnvironmentOf<S>;
+  readonly logRetention: logs.RetentionDays;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** @default Duration.seconds(10) */
+  readonly timeout?: Duration;
+}
+
+export class McpFunction<S extends z.ZodObject> extends Construct {
+  readonly function: NodejsFunction;
+  readonly logGroup: logs.LogGroup;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: McpFunctionProps<S>) {
+    super(scope, id);
+    // Check literal values now (tokens resolve at deploy time): a typo fails synth, not a
+    // cold start in production.
+    const literal = Object.fromEntries(
+      Object.entries(props.environment as Record<string, string>).filter(
+        ([, value]) => !Token.isUnresolved(value),
+      ),
+    );
+    const partial = props.envSchema.partial().safeParse(literal);
+    if (!partial.success) {
+      throw new Error(
+        `${id}: environment does not match its schema: ${partial.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
+    }
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Its own role: writing to its own log group only, instead of the managed
+    // AWSLambdaBasicExecutionRole, which may create and write any log group.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${id}: ${props.description}`.slice(0, 1000),
+    });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+    this.function = new NodejsFunction(this, 'Function', {
+      role: this.role,
+      entry: lambdaEntry(props.entry),
+      handler: 'handler',
+      description: props.description,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.TEXT,
+      environment: {
+        ...(props.environment as Record<string, string>),
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node22',
+        format: OutputFormat.CJS,
+        // The Node 22 runtime ships AWS SDK v3; everything else is bundled.
+        externalModules: ['@aws-sdk/*'],
+        forceDockerBundling: false,
+      },
+    });
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions',
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Node.js 22 is pinned on purpose: the bundle targets node22 and the code is tested for it; move to 24 with the test matrix',
+    });
+  }
+}

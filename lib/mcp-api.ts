@@ -1,0 +1,257 @@
+/**
+ * The REST API in front of the MCP handler: `/mcp` behind the REQUEST authorizer, gateway
+ * responses that tell MCP clients how to authenticate, JSON access logs, tracing, throttling,
+ * a request validator and an optional WAF web ACL.
+ */
+import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { MCP_PATH } from '../lambda/shared/routes';
+
+/** Where the protected-resource metadata (RFC 9728) will be served, under the stage. */
+export const PROTECTED_RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource';
+
+export interface McpApiProps {
+  readonly mcpFunction: lambda.IFunction;
+  readonly authorizerFunction: lambda.IFunction;
+  readonly stageName: string;
+  /** Authorizer cache TTL; zero turns caching off. */
+  readonly authorizerCacheTtl: Duration;
+  readonly throttleRateLimit: number;
+  readonly throttleBurstLimit: number;
+  /** Browser origins allowed (CORS); none means no CORS headers at all. */
+  readonly allowedOrigins: readonly string[];
+  /** The scope a token needs, announced in the 401 challenge. */
+  readonly requiredScope: string;
+  readonly logRetention: logs.RetentionDays;
+  /** Requests per 5 minutes per IP before WAF blocks; undefined means no WAF. */
+  readonly wafRateLimit?: number;
+}
+
+/** API Gateway's $context variables in the access log, as JSON. */
+const ACCESS_LOG_FORMAT = {
+  requestId: '$context.requestId',
+  extendedRequestId: '$context.extendedRequestId',
+  requestTime: '$context.requestTime',
+  ip: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+  httpMethod: '$context.httpMethod',
+  resourcePath: '$context.resourcePath',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  principalId: '$context.authorizer.principalId',
+  authMethod: '$context.authorizer.authMethod',
+  keyId: '$context.authorizer.keyId',
+  authorizerStatus: '$context.authorizer.status',
+  authorizerError: '$context.authorizer.error',
+  errorType: '$context.error.responseType',
+  wafResponse: '$context.waf.status',
+};
+
+export class McpApi extends Construct {
+  readonly api: apigateway.RestApi;
+  readonly accessLogGroup: logs.LogGroup;
+  /** The MCP endpoint, `https://<api>.execute-api.<region>.amazonaws.com/<stage>/mcp`. */
+  readonly endpointUrl: string;
+  readonly metadataUrl: string;
+  readonly webAcl?: wafv2.CfnWebACL;
+
+  constructor(scope: Construct, id: string, props: McpApiProps) {
+    super(scope, id);
+    const ttl = props.authorizerCacheTtl.toSeconds();
+    if (ttl > 3600) throw new Error('McpApi: authorizerCacheTtl can be at most one hour');
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.api = new apigateway.RestApi(this, 'Api', {
+      description: 'Remote MCP server (Streamable HTTP), authenticated and role-aware',
+      endpointTypes: [apigateway.EndpointType.REGIONAL],
+      // Execution logging (at ERROR) needs the account-level CloudWatch role.
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: props.stageName,
+        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: apigateway.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FORMAT)),
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        throttlingRateLimit: props.throttleRateLimit,
+        throttlingBurstLimit: props.throttleBurstLimit,
+      },
+    });
+
+    // Built from the API id and stage name rather than api.urlForPath(): the 401 gateway
+    // response needs this URL, and the deployment depends on the gateway responses, so a
+    // reference to the deployment stage would be a cycle.
+    const base = `https://${this.api.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/${props.stageName}`;
+    this.endpointUrl = `${base}${MCP_PATH}`;
+    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole !== undefined) {
+      Validations.of(cloudWatchRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          "API Gateway's account-wide logging role: this AWS managed policy is the documented way to let API Gateway write execution and access logs",
+      });
+    }
+    this.metadataUrl = `${base}${PROTECTED_RESOURCE_METADATA_PATH}`;
+
+    // Identity source is the Authorization header alone: safe because the authorizer's Allow
+    // policy covers every method on every route a principal may call, not just this request.
+    const authorizer = new apigateway.RequestAuthorizer(this, 'Authorizer', {
+      handler: props.authorizerFunction,
+      identitySources: [apigateway.IdentitySource.header('Authorization')],
+      resultsCacheTtl: props.authorizerCacheTtl,
+    });
+
+    const cors = props.allowedOrigins.length > 0;
+    const mcp = this.api.root.addResource(MCP_PATH.slice(1), {
+      defaultCorsPreflightOptions: cors
+        ? {
+            allowOrigins: [...props.allowedOrigins],
+            allowMethods: ['POST'],
+            allowHeaders: ['Authorization', 'Content-Type', 'Accept', 'Mcp-Protocol-Version'],
+            maxAge: Duration.hours(1),
+          }
+        : undefined,
+    });
+    const integration = new apigateway.LambdaIntegration(props.mcpFunction, { proxy: true });
+    const validator = new apigateway.RequestValidator(this, 'BodyValidator', {
+      restApi: this.api,
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    // A JSON-RPC message is an object with jsonrpc "2.0"; batches (arrays) left MCP in 2025-06-18.
+    const jsonRpcModel = this.api.addModel('JsonRpcMessage', {
+      contentType: 'application/json',
+      schema: {
+        schema: apigateway.JsonSchemaVersion.DRAFT4,
+        type: apigateway.JsonSchemaType.OBJECT,
+        required: ['jsonrpc'],
+        properties: { jsonrpc: { type: apigateway.JsonSchemaType.STRING, enum: ['2.0'] } },
+      },
+    });
+    const protectedMethod = {
+      authorizer,
+      authorizationType: apigateway.AuthorizationType.CUSTOM,
+    };
+    const methods = [
+      mcp.addMethod('POST', integration, {
+        ...protectedMethod,
+        requestValidator: validator,
+        requestModels: { 'application/json': jsonRpcModel },
+      }),
+      // Every other method reaches the handler (authenticated), which answers 405.
+      mcp.addMethod('ANY', integration, protectedMethod),
+    ];
+    for (const method of methods) {
+      Validations.of(method).acknowledge({
+        id: 'AwsSolutions-COG4',
+        reason:
+          'Protected by a Lambda REQUEST authorizer that verifies Cognito access tokens (aws-jwt-verify) and API keys; a Cognito authorizer cannot accept API keys',
+      });
+    }
+
+    this.addGatewayResponses(props, cors);
+
+    if (props.wafRateLimit !== undefined) {
+      this.webAcl = this.addWebAcl(props.wafRateLimit);
+    }
+  }
+
+  private addGatewayResponses(props: McpApiProps, cors: boolean): void {
+    const corsHeaders: Record<string, string> =
+      cors && props.allowedOrigins.length === 1
+        ? { 'Access-Control-Allow-Origin': `'${props.allowedOrigins[0]}'`, Vary: "'Origin'" }
+        : {};
+    const json = (message: string) => ({
+      'application/json': JSON.stringify({ message }),
+    });
+    // MCP clients discover how to sign in from this challenge (RFC 9728, RFC 6750).
+    this.api.addGatewayResponse('Unauthorized', {
+      type: apigateway.ResponseType.UNAUTHORIZED,
+      statusCode: '401',
+      responseHeaders: {
+        ...corsHeaders,
+        'WWW-Authenticate': `'Bearer resource_metadata="${this.metadataUrl}", scope="${props.requiredScope}"'`,
+      },
+      templates: json('Unauthorized'),
+    });
+    this.api.addGatewayResponse('AccessDenied', {
+      type: apigateway.ResponseType.ACCESS_DENIED,
+      statusCode: '403',
+      responseHeaders: corsHeaders,
+      templates: json('Forbidden'),
+    });
+    this.api.addGatewayResponse('BadRequestBody', {
+      type: apigateway.ResponseType.BAD_REQUEST_BODY,
+      statusCode: '400',
+      responseHeaders: corsHeaders,
+      templates: {
+        'application/json': JSON.stringify({
+          jsonrpc: '2.0',
+          error: { code: -32600, message: 'Invalid Request: expected one JSON-RPC message object' },
+          id: null,
+        }),
+      },
+    });
+    this.api.addGatewayResponse('Default4xx', {
+      type: apigateway.ResponseType.DEFAULT_4XX,
+      responseHeaders: corsHeaders,
+      // messageString is already a quoted JSON string.
+      templates: { 'application/json': '{"message":$context.error.messageString}' },
+    });
+    this.api.addGatewayResponse('Default5xx', {
+      type: apigateway.ResponseType.DEFAULT_5XX,
+      responseHeaders: corsHeaders,
+      templates: json('Internal server error'),
+    });
+  }
+
+  private addWebAcl(rateLimit: number): wafv2.CfnWebACL {
+    const visibility = (metricName: string) => ({
+      cloudWatchMetricsEnabled: true,
+      metricName,
+      sampledRequestsEnabled: true,
+    });
+    const webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility('McpWebAcl'),
+      rules: [
+        {
+          name: 'RateLimitPerIp',
+          priority: 0,
+          action: { block: {} },
+          statement: { rateBasedStatement: { limit: rateLimit, aggregateKeyType: 'IP' } },
+          visibilityConfig: visibility('McpRateLimitPerIp'),
+        },
+        {
+          name: 'AWSManagedRulesKnownBadInputs',
+          priority: 1,
+          overrideAction: { none: {} },
+          statement: {
+            managedRuleGroupStatement: {
+              vendorName: 'AWS',
+              name: 'AWSManagedRulesKnownBadInputsRuleSet',
+            },
+          },
+          visibilityConfig: visibility('McpKnownBadInputs'),
+        },
+      ],
+    });
+    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
+      resourceArn: this.api.deploymentStage.stageArn,
+      webAclArn: webAcl.attrArn,
+    });
+    return webAcl;
+  }
+}

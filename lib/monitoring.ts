@@ -1,0 +1,667 @@
+/**
+ * Monitoring: abuse is noticed.
+ *
+ * Metric filters and a Contributor Insights rule over the audit log, alarms on what they count
+ * and on the Lambda and API Gateway metrics, one encrypted SNS topic for every alarm, and a
+ * dashboard. Every field and event name in the patterns comes from `lambda/shared/audit.ts`,
+ * the vocabulary the runtime logs with, so a renamed field cannot silently stop a metric.
+ */
+import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import {
+  AUDIT_EVENTS,
+  AUDIT_FIELDS,
+  AUTH_DECISION,
+  type AuditEvent,
+  TOOL_CALL_STATUS,
+  UNKNOWN_TOOL,
+} from '../lambda/shared/audit';
+import { TOOL_NAMES } from '../lambda/shared/policy';
+
+/** Names of the metrics the audit-log metric filters publish. */
+export const METRIC_NAMES = {
+  /** Every `tools/call`, whatever its outcome, with the {@link TOOL_DIMENSION} dimension. */
+  toolCalls: 'ToolCalls',
+  /** Calls refused because the caller's roles lack the tool's permission. */
+  deniedCalls: 'DeniedToolCalls',
+  /** Calls whose tool failed (the MCP handler caught it, so Lambda's Errors never sees it). */
+  toolErrors: 'ToolErrors',
+  /** Authorizer decisions that refused the credential. */
+  authFailures: 'AuthFailures',
+  /** Authorizer invocations that ran in a fresh execution environment. */
+  authorizerColdStarts: 'AuthorizerColdStarts',
+  /** Tool calls served by a fresh MCP handler execution environment. */
+  coldStartToolCalls: 'ColdStartToolCalls',
+} as const;
+
+/** The dimension of {@link METRIC_NAMES.toolCalls}: bounded, because unknown tools log {@link UNKNOWN_TOOL}. */
+export const TOOL_DIMENSION = 'Tool';
+
+/**
+ * The key Powertools Logger adds to every record once `addContext` has run. It is Powertools'
+ * name, not ours, so it is not in `AUDIT_FIELDS`; the monitoring test checks it against real records.
+ */
+export const POWERTOOLS_COLD_START_FIELD = 'cold_start';
+
+const DEFAULT_NAMESPACE = 'SecureMcp';
+const DEFAULT_ABUSE_THRESHOLD = 100;
+const DEFAULT_ABUSE_WINDOW = Duration.minutes(5);
+const DEFAULT_AUTH_FAILURE_THRESHOLD = 50;
+const DEFAULT_DENIED_THRESHOLD = 20;
+/** Errors, throttles and 5xx are judged over a fixed five minutes: any one of them is news. */
+const OPERATIONAL_PERIOD = Duration.minutes(5);
+/** How many contributors the dashboard's top-callers graph shows. */
+const TOP_CONTRIBUTORS = 10;
+
+/** A JSON filter-pattern selector for a top-level field. */
+export function selector(field: string): string {
+  return `$.${field}`;
+}
+
+/**
+ * `field = "value"`. Refuses values the pattern syntax would read differently: `*` is a wildcard
+ * there and no escape for quotes or backslashes is documented.
+ */
+function fieldEquals(field: string, value: string): logs.JsonPattern {
+  if (/["\\*]/.test(value)) {
+    throw new Error(
+      `Cannot match ${field} = ${value} exactly in a filter pattern: '*', '"' and '\\' have no documented escape`,
+    );
+  }
+  return logs.FilterPattern.stringValue(selector(field), '=', value);
+}
+
+const isToolCall = () => fieldEquals(AUDIT_FIELDS.event, AUDIT_EVENTS.toolCall);
+const isAuthDecision = () => fieldEquals(AUDIT_FIELDS.event, AUDIT_EVENTS.authDecision);
+
+/**
+ * Every `tools/call` audit record. The tool field is named in the pattern because a metric
+ * filter may only publish dimensions from fields its pattern matched.
+ */
+export function toolCallPattern(): logs.JsonPattern {
+  return logs.FilterPattern.all(
+    isToolCall(),
+    logs.FilterPattern.exists(selector(AUDIT_FIELDS.tool)),
+  );
+}
+
+/** `tools/call` records refused for a missing permission. */
+export function deniedCallPattern(): logs.JsonPattern {
+  return logs.FilterPattern.all(
+    isToolCall(),
+    fieldEquals(AUDIT_FIELDS.status, TOOL_CALL_STATUS.denied),
+  );
+}
+
+/** `tools/call` records whose tool failed. */
+export function toolErrorPattern(): logs.JsonPattern {
+  return logs.FilterPattern.all(
+    isToolCall(),
+    fieldEquals(AUDIT_FIELDS.status, TOOL_CALL_STATUS.error),
+  );
+}
+
+/** Authorizer decisions that refused the request (missing, malformed, invalid or revoked credentials). */
+export function authFailurePattern(): logs.JsonPattern {
+  return logs.FilterPattern.all(
+    isAuthDecision(),
+    fieldEquals(AUDIT_FIELDS.decision, AUTH_DECISION.deny),
+  );
+}
+
+/**
+ * Audit records of `event` written during a cold-start invocation. Restricting to one audit
+ * event makes each match one invocation: the authorizer writes exactly one decision per
+ * invocation, the MCP handler one record per tool call.
+ */
+export function coldStartPattern(event: AuditEvent): logs.JsonPattern {
+  return logs.FilterPattern.all(
+    fieldEquals(AUDIT_FIELDS.event, event),
+    logs.FilterPattern.booleanValue(selector(POWERTOOLS_COLD_START_FIELD), true),
+  );
+}
+
+/** A Contributor Insights rule over CloudWatch Logs JSON records. */
+export interface ContributorInsightsRuleBody {
+  readonly Schema: { readonly Name: 'CloudWatchLogRule'; readonly Version: 1 };
+  readonly LogGroupNames: readonly string[];
+  readonly LogFormat: 'JSON';
+  readonly Contribution: {
+    readonly Keys: readonly string[];
+    readonly Filters: readonly { readonly Match: string; readonly In: readonly string[] }[];
+  };
+  readonly AggregateOn: 'Count';
+}
+
+/**
+ * The top-callers rule: counts `tools/call` records per (caller, tool) in the MCP log group.
+ * Caller ids are unbounded, which rules them out as metric dimensions; Contributor Insights is
+ * built for exactly that cardinality.
+ */
+export function topCallersRuleBody(mcpLogGroupName: string): ContributorInsightsRuleBody {
+  return {
+    Schema: { Name: 'CloudWatchLogRule', Version: 1 },
+    LogGroupNames: [mcpLogGroupName],
+    LogFormat: 'JSON',
+    Contribution: {
+      Keys: [selector(AUDIT_FIELDS.caller), selector(AUDIT_FIELDS.tool)],
+      Filters: [{ Match: selector(AUDIT_FIELDS.event), In: [AUDIT_EVENTS.toolCall] }],
+    },
+    AggregateOn: 'Count',
+  };
+}
+
+/** The metric-math expression for the largest single contributor of a rule in each period. */
+export function maxContributorExpression(ruleName: string): string {
+  return `INSIGHT_RULE_METRIC('${ruleName}', 'MaxContributorValue')`;
+}
+
+/** Raised for props that cannot produce working monitoring. */
+export class MonitoringPropsError extends Error {
+  override readonly name = 'MonitoringPropsError';
+}
+
+/** Properties of {@link Monitoring}. */
+export interface MonitoringProps {
+  /** The MCP handler; its errors, throttles and duration are watched. */
+  readonly mcpFunction: lambda.IFunction;
+  /** The MCP handler's log group, which holds the `tools/call` audit records. */
+  readonly mcpLogGroup: logs.ILogGroup;
+  /** The REQUEST authorizer; its duration is graphed. */
+  readonly authorizerFunction: lambda.IFunction;
+  /** The authorizer's log group, which holds the authorization-decision audit records. */
+  readonly authorizerLogGroup: logs.ILogGroup;
+  /** The REST API; the metrics of its deployment stage (5xx, latency) are used. */
+  readonly api: apigateway.RestApi;
+  /**
+   * Calls one caller may make to one tool within {@link abuseWindow}; more raises the abuse alarm.
+   * @default 100
+   */
+  readonly abuseThreshold?: number;
+  /**
+   * The window of the abuse alarm and of the authentication-failure and denied-call burst
+   * alarms. A whole number of minutes, from 1 minute to 1 day.
+   * @default Duration.minutes(5)
+   */
+  readonly abuseWindow?: Duration;
+  /**
+   * Authentication failures within {@link abuseWindow}, across all callers, above which the
+   * credential-stuffing alarm fires.
+   * @default 50
+   */
+  readonly authFailureThreshold?: number;
+  /**
+   * Denied tool calls within {@link abuseWindow}, across all callers, above which the
+   * privilege-probing alarm fires.
+   * @default 20
+   */
+  readonly deniedThreshold?: number;
+  /**
+   * An address subscribed to the alarm topic. The recipient must confirm the subscription.
+   * @default - no subscription; subscribe to `alarmTopic` yourself
+   */
+  readonly alarmEmail?: string;
+  /**
+   * The CloudWatch namespace of the audit-log metrics.
+   * @default 'SecureMcp'
+   */
+  readonly metricNamespace?: string;
+}
+
+function requireWholeNumber(name: string, value: number, meaning: string): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new MonitoringPropsError(
+      `Monitoring: ${name} must be a whole number of at least 1, got ${value}. It is ${meaning}.`,
+    );
+  }
+  return value;
+}
+
+function requireWindow(window: Duration): Duration {
+  const seconds = window.toSeconds({ integral: false });
+  if (!Number.isInteger(seconds / 60) || seconds < 60 || seconds > 86_400) {
+    throw new MonitoringPropsError(
+      `Monitoring: abuseWindow must be a whole number of minutes from 1 minute to 1 day, got ${window.toHumanString()}. CloudWatch alarm periods above one minute are multiples of 60 seconds.`,
+    );
+  }
+  return window;
+}
+
+function requireNamespace(namespace: string): string {
+  if (!/^[\x20-\x7E]{1,255}$/.test(namespace) || namespace.startsWith('AWS/')) {
+    throw new MonitoringPropsError(
+      `Monitoring: metricNamespace must be 1 to 255 printable ASCII characters and must not start with 'AWS/' (reserved for AWS), got '${namespace}'.`,
+    );
+  }
+  return namespace;
+}
+
+function requireEmail(email: string | undefined): string | undefined {
+  if (email === undefined || Token.isUnresolved(email)) return email;
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+    throw new MonitoringPropsError(
+      `Monitoring: alarmEmail must be an e-mail address such as ops@example.com, got '${email}'. Leave it out to create no subscription.`,
+    );
+  }
+  return email;
+}
+
+/**
+ * The dashboard's top-callers graph: a metric widget whose source is a Contributor Insights
+ * rule. This is the widget the CloudWatch console creates from "Add to dashboard" on a rule; it
+ * draws one line per contributor, labelled with its keys (caller, tool). A `GraphWidget` over
+ * `INSIGHT_RULE_METRIC` could only draw the top value without saying whose it is, and
+ * `CustomWidget` is a Lambda-rendered widget. The CDK has no class for it, hence this one.
+ */
+class ContributorInsightsWidget extends cloudwatch.ConcreteWidget {
+  readonly #title: string;
+  readonly #ruleName: string;
+  readonly #region: string;
+  readonly #period: Duration;
+
+  constructor(props: {
+    title: string;
+    ruleName: string;
+    region: string;
+    period: Duration;
+    width: number;
+    height: number;
+  }) {
+    super(props.width, props.height);
+    this.#title = props.title;
+    this.#ruleName = props.ruleName;
+    this.#region = props.region;
+    this.#period = props.period;
+  }
+
+  toJson(): unknown[] {
+    return [
+      {
+        type: 'metric',
+        width: this.width,
+        height: this.height,
+        x: this.x,
+        y: this.y,
+        properties: {
+          title: this.#title,
+          region: this.#region,
+          view: 'timeSeries',
+          stacked: false,
+          period: this.#period.toSeconds(),
+          insightRule: {
+            ruleName: this.#ruleName,
+            maxContributorCount: TOP_CONTRIBUTORS,
+            orderBy: 'Sum',
+          },
+          legend: { position: 'right' },
+        },
+      },
+    ];
+  }
+}
+
+/**
+ * Abuse and health monitoring for the MCP server: audit-log metrics, a top-callers rule, alarms
+ * on one KMS-encrypted SNS topic, and a dashboard.
+ */
+export class Monitoring extends Construct {
+  /** Every alarm notifies this topic. */
+  readonly alarmTopic: sns.Topic;
+  /** The customer-managed key encrypting {@link alarmTopic}. */
+  readonly alarmTopicKey: kms.Key;
+  /** Calls per tool, denied and failed calls, auth failures, top callers, latency, cold starts. */
+  readonly dashboard: cloudwatch.Dashboard;
+  /** Contributor Insights: `tools/call` records per (caller, tool). */
+  readonly insightRule: cloudwatch.CfnInsightRule;
+  /** One caller made more than `abuseThreshold` calls to one tool within `abuseWindow`. */
+  readonly abuseAlarm: cloudwatch.Alarm;
+  /** More than `authFailureThreshold` authentication failures within `abuseWindow`. */
+  readonly authFailureAlarm: cloudwatch.Alarm;
+  /** More than `deniedThreshold` denied tool calls within `abuseWindow`. */
+  readonly deniedCallsAlarm: cloudwatch.Alarm;
+  /** At least one tool failed within five minutes. */
+  readonly toolErrorAlarm: cloudwatch.Alarm;
+  /** The MCP handler itself failed (crash, timeout, out of memory) within five minutes. */
+  readonly handlerErrorAlarm: cloudwatch.Alarm;
+  /** The MCP handler was throttled within five minutes. */
+  readonly handlerThrottleAlarm: cloudwatch.Alarm;
+  /** The API answered with a 5xx within five minutes. */
+  readonly api5xxAlarm: cloudwatch.Alarm;
+  /** All of the above alarms. */
+  readonly alarms: readonly cloudwatch.Alarm[];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+
+    const namespace = requireNamespace(props.metricNamespace ?? DEFAULT_NAMESPACE);
+    const abuseThreshold = requireWholeNumber(
+      'abuseThreshold',
+      props.abuseThreshold ?? DEFAULT_ABUSE_THRESHOLD,
+      'the number of calls one caller may make to one tool within abuseWindow',
+    );
+    const window = requireWindow(props.abuseWindow ?? DEFAULT_ABUSE_WINDOW);
+    const authFailureThreshold = requireWholeNumber(
+      'authFailureThreshold',
+      props.authFailureThreshold ?? DEFAULT_AUTH_FAILURE_THRESHOLD,
+      'the number of authentication failures within abuseWindow that counts as a burst',
+    );
+    const deniedThreshold = requireWholeNumber(
+      'deniedThreshold',
+      props.deniedThreshold ?? DEFAULT_DENIED_THRESHOLD,
+      'the number of denied tool calls within abuseWindow that counts as a burst',
+    );
+    const alarmEmail = requireEmail(props.alarmEmail);
+    // RestApi types deploymentStage as always present, but it is unset with `deploy: false`.
+    const stage: apigateway.Stage | undefined = props.api.deploymentStage;
+    if (stage === undefined) {
+      throw new MonitoringPropsError(
+        'Monitoring: the API has no deployment stage. Create it with `deploy: true` (the default) or set `api.deploymentStage` before creating Monitoring.',
+      );
+    }
+
+    // --- Audit-log metrics -----------------------------------------------------------------
+    const counter = (
+      id: string,
+      logGroup: logs.ILogGroup,
+      metricName: string,
+      filterPattern: logs.IFilterPattern,
+    ) =>
+      new logs.MetricFilter(this, id, {
+        logGroup,
+        filterPattern,
+        metricNamespace: namespace,
+        metricName,
+        metricValue: '1',
+        // Zero for every other record ingested, so graphs show 0 rather than gaps.
+        defaultValue: 0,
+        unit: cloudwatch.Unit.COUNT,
+      });
+
+    new logs.MetricFilter(this, 'ToolCallsFilter', {
+      logGroup: props.mcpLogGroup,
+      filterPattern: toolCallPattern(),
+      metricNamespace: namespace,
+      metricName: METRIC_NAMES.toolCalls,
+      metricValue: '1',
+      // No default value: CloudWatch Logs rejects a transformation with both.
+      dimensions: { [TOOL_DIMENSION]: selector(AUDIT_FIELDS.tool) },
+      unit: cloudwatch.Unit.COUNT,
+    });
+    const denied = counter(
+      'DeniedCallsFilter',
+      props.mcpLogGroup,
+      METRIC_NAMES.deniedCalls,
+      deniedCallPattern(),
+    );
+    const toolErrors = counter(
+      'ToolErrorsFilter',
+      props.mcpLogGroup,
+      METRIC_NAMES.toolErrors,
+      toolErrorPattern(),
+    );
+    const authFailures = counter(
+      'AuthFailuresFilter',
+      props.authorizerLogGroup,
+      METRIC_NAMES.authFailures,
+      authFailurePattern(),
+    );
+    const authorizerColdStarts = counter(
+      'AuthorizerColdStartsFilter',
+      props.authorizerLogGroup,
+      METRIC_NAMES.authorizerColdStarts,
+      coldStartPattern(AUDIT_EVENTS.authDecision),
+    );
+    const coldStartToolCalls = counter(
+      'ColdStartToolCallsFilter',
+      props.mcpLogGroup,
+      METRIC_NAMES.coldStartToolCalls,
+      coldStartPattern(AUDIT_EVENTS.toolCall),
+    );
+
+    const sum = (filter: logs.MetricFilter, period: Duration, label: string) =>
+      filter.metric({ statistic: cloudwatch.Stats.SUM, period, label });
+
+    // --- Top callers ------------------------------------------------------------------------
+    this.insightRule = new cloudwatch.CfnInsightRule(this, 'TopCallersRule', {
+      ruleName: `${Names.uniqueResourceName(this, { maxLength: 100, separator: '-' })}-TopCallers`,
+      ruleState: 'ENABLED',
+      ruleBody: Stack.of(this).toJsonString(topCallersRuleBody(props.mcpLogGroup.logGroupName)),
+    });
+
+    // --- Alarm topic ------------------------------------------------------------------------
+    this.alarmTopicKey = new kms.Key(this, 'AlarmTopicKey', {
+      description: 'Encrypts the MCP server alarm notifications',
+      enableKeyRotation: true,
+      // It protects only transient notifications, so nothing is lost with it; keeping it would
+      // leave a billed key behind every torn-down stack.
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    // CloudWatch publishes to an encrypted topic only if the key lets it make data keys.
+    // The key encrypts this topic alone, and publishing also needs the topic policy below,
+    // which admits this account's alarms only.
+    this.alarmTopicKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToUseTheKey',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: 'MCP server alarms',
+      masterKey: this.alarmTopicKey,
+      enforceSSL: true,
+    });
+    const stack = Stack.of(this);
+    this.alarmTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowThisAccountsAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: {
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+          StringEquals: { 'aws:SourceAccount': stack.account },
+        },
+      }),
+    );
+    if (alarmEmail !== undefined) {
+      this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(alarmEmail));
+    }
+
+    // --- Alarms -----------------------------------------------------------------------------
+    const notify = new cloudwatchActions.SnsAction(this.alarmTopic);
+    const alarm = (
+      id: string,
+      metric: cloudwatch.IMetric,
+      threshold: number,
+      comparisonOperator: cloudwatch.ComparisonOperator,
+      alarmDescription: string,
+    ) => {
+      const created = new cloudwatch.Alarm(this, id, {
+        metric,
+        alarmDescription,
+        threshold,
+        comparisonOperator,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        // No traffic is not an incident.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(notify);
+      return created;
+    };
+    const above = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD;
+    const atLeast = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
+    const windowText = window.toHumanString();
+
+    const topContributor = new cloudwatch.MathExpression({
+      expression: maxContributorExpression(this.insightRule.attrRuleName),
+      usingMetrics: {},
+      period: window,
+      label: 'Calls by the top (caller, tool)',
+    });
+    this.abuseAlarm = alarm(
+      'AbuseAlarm',
+      topContributor,
+      abuseThreshold,
+      above,
+      `A single caller made more than ${abuseThreshold} calls to one tool within ${windowText}. See the top-callers graph on the dashboard for who and which tool; revoke the key or disable the user if it is not expected.`,
+    );
+    this.authFailureAlarm = alarm(
+      'AuthFailureAlarm',
+      sum(authFailures, window, 'Authentication failures'),
+      authFailureThreshold,
+      above,
+      `More than ${authFailureThreshold} authentication failures within ${windowText}: possible credential stuffing. The authorizer log's reason and source_ip fields say what failed and from where.`,
+    );
+    this.deniedCallsAlarm = alarm(
+      'DeniedCallsAlarm',
+      sum(denied, window, 'Denied tool calls'),
+      deniedThreshold,
+      above,
+      `More than ${deniedThreshold} tool calls denied for missing permissions within ${windowText}: possible privilege probing. The MCP log's caller and tool fields say who tried what.`,
+    );
+    this.toolErrorAlarm = alarm(
+      'ToolErrorAlarm',
+      sum(toolErrors, OPERATIONAL_PERIOD, 'Tool errors'),
+      1,
+      atLeast,
+      'A tool failed at least once within 5 minutes. The MCP log has the error_type and request_id.',
+    );
+    this.handlerErrorAlarm = alarm(
+      'HandlerErrorAlarm',
+      props.mcpFunction.metricErrors({
+        period: OPERATIONAL_PERIOD,
+        statistic: cloudwatch.Stats.SUM,
+      }),
+      1,
+      atLeast,
+      'The MCP handler Lambda failed (crash, timeout or out of memory) at least once within 5 minutes.',
+    );
+    this.handlerThrottleAlarm = alarm(
+      'HandlerThrottleAlarm',
+      props.mcpFunction.metricThrottles({
+        period: OPERATIONAL_PERIOD,
+        statistic: cloudwatch.Stats.SUM,
+      }),
+      1,
+      atLeast,
+      'The MCP handler Lambda was throttled at least once within 5 minutes: callers got errors. Check concurrency limits.',
+    );
+    this.api5xxAlarm = alarm(
+      'Api5xxAlarm',
+      stage.metricServerError({ period: OPERATIONAL_PERIOD, statistic: cloudwatch.Stats.SUM }),
+      1,
+      atLeast,
+      'The API answered with a 5xx at least once within 5 minutes (authorizer or handler failure).',
+    );
+    this.alarms = [
+      this.abuseAlarm,
+      this.authFailureAlarm,
+      this.deniedCallsAlarm,
+      this.toolErrorAlarm,
+      this.handlerErrorAlarm,
+      this.handlerThrottleAlarm,
+      this.api5xxAlarm,
+    ];
+
+    // --- Dashboard --------------------------------------------------------------------------
+    const graphPeriod = Duration.minutes(5);
+    const toolCallMetric = (tool: string) =>
+      new cloudwatch.Metric({
+        namespace,
+        metricName: METRIC_NAMES.toolCalls,
+        dimensionsMap: { [TOOL_DIMENSION]: tool },
+        statistic: cloudwatch.Stats.SUM,
+        period: graphPeriod,
+        label: tool,
+      });
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.hours(3),
+      widgets: [
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Calls per tool',
+            width: 12,
+            left: [...TOOL_NAMES, UNKNOWN_TOOL].map(toolCallMetric),
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Denied and failed tool calls',
+            width: 12,
+            left: [
+              sum(denied, graphPeriod, 'Denied (missing permission)'),
+              sum(toolErrors, graphPeriod, 'Tool errors'),
+            ],
+            leftAnnotations: [{ value: deniedThreshold, label: 'Denied-burst threshold' }],
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Authentication failures',
+            width: 8,
+            left: [sum(authFailures, graphPeriod, 'Authentication failures')],
+            leftAnnotations: [{ value: authFailureThreshold, label: 'Burst threshold' }],
+          }),
+          new ContributorInsightsWidget({
+            title: 'Top callers (caller, tool)',
+            ruleName: this.insightRule.attrRuleName,
+            region: stack.region,
+            period: window,
+            width: 16,
+            height: 6,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Latency (ms)',
+            width: 12,
+            left: [
+              props.mcpFunction.metricDuration({ statistic: 'p50', label: 'MCP handler p50' }),
+              props.mcpFunction.metricDuration({ statistic: 'p99', label: 'MCP handler p99' }),
+              props.authorizerFunction.metricDuration({
+                statistic: 'p99',
+                label: 'Authorizer p99',
+              }),
+              stage.metricLatency({ statistic: 'p50', label: 'API p50' }),
+              stage.metricLatency({ statistic: 'p99', label: 'API p99' }),
+            ],
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Cold starts',
+            width: 12,
+            left: [
+              sum(authorizerColdStarts, graphPeriod, 'Authorizer cold starts'),
+              sum(coldStartToolCalls, graphPeriod, 'Tool calls served by a cold start'),
+            ],
+          }),
+        ],
+        [
+          new cloudwatch.AlarmStatusWidget({
+            title: 'Alarms',
+            width: 24,
+            alarms: [...this.alarms],
+          }),
+        ],
+      ],
+    });
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Everything `cdk deploy` creates, composed from one construct per concern.
+ */
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { authorizerEnvSchema, mcpEnvSchema } from '../lambda/shared/env';
+import { ApiKeysSecret } from './api-keys-secret';
+import type { McpStackConfig } from './config';
+import { Identity } from './identity';
+import { McpFunction } from './lambda-function';
+import { McpApi } from './mcp-api';
+import { Monitoring } from './monitoring';
+import { RecordsTable } from './records-table';
+
+export interface SecureMcpStackProps extends StackProps {
+  readonly config: McpStackConfig;
+}
+
+export class SecureMcpStack extends Stack {
+  constructor(scope: Construct, id: string, props: SecureMcpStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+
+    const identity = new Identity(this, 'Identity', {
+      callbackUrls: config.callbackUrls,
+      mfa: config.mfa,
+      domainPrefix: config.cognitoDomainPrefix,
+    });
+    const apiKeys = new ApiKeysSecret(this, 'ApiKeys', {
+      rotationDays: config.keyRotationDays,
+      logRetention,
+    });
+    const records = new RecordsTable(this, 'Records');
+
+    const authorizer = new McpFunction(this, 'Authorizer', {
+      entry: 'authorizer/index.ts',
+      description: 'MCP API authorizer: Cognito access tokens and API keys',
+      serviceName: 'mcp-authorizer',
+      envSchema: authorizerEnvSchema,
+      environment: {
+        USER_POOL_ID: identity.userPool.userPoolId,
+        USER_POOL_CLIENT_IDS: identity.client.userPoolClientId,
+        REQUIRED_SCOPES: identity.requiredScope,
+        API_KEYS_SECRET_ID: apiKeys.secret.secretArn,
+      },
+      logRetention,
+    });
+    apiKeys.grantReadKeys(authorizer.function);
+
+    const server = new McpFunction(this, 'McpServer', {
+      entry: 'mcp/index.ts',
+      description: 'Stateless MCP server (Streamable HTTP) with RBAC and audit logging',
+      serviceName: 'mcp-server',
+      envSchema: mcpEnvSchema,
+      environment: {
+        RECORDS_TABLE_NAME: records.table.tableName,
+        ALLOWED_ORIGINS: config.allowedOrigins.join(','),
+      },
+      logRetention,
+      memorySize: 512,
+      timeout: Duration.seconds(29),
+    });
+    records.grantRecordStore(server.function);
+
+    const api = new McpApi(this, 'Api', {
+      mcpFunction: server.function,
+      authorizerFunction: authorizer.function,
+      stageName: config.stageName,
+      authorizerCacheTtl: Duration.seconds(config.authorizerCacheTtlSeconds),
+      throttleRateLimit: config.throttleRateLimit,
+      throttleBurstLimit: config.throttleBurstLimit,
+      allowedOrigins: config.allowedOrigins,
+      requiredScope: identity.requiredScope,
+      logRetention,
+      wafRateLimit: config.enableWaf ? config.wafRateLimit : undefined,
+    });
+
+    const monitoring = new Monitoring(this, 'Monitoring', {
+      mcpFunction: server.function,
+      mcpLogGroup: server.logGroup,
+      authorizerFunction: authorizer.function,
+      authorizerLogGroup: authorizer.logGroup,
+      api: api.api,
+      abuseThreshold: config.abuseThreshold,
+      abuseWindow: Duration.minutes(config.abuseWindowMinutes),
+      alarmEmail: config.alarmEmail === '' ? undefined : config.alarmEmail,
+    });
+
+    new CfnOutput(this, 'McpEndpoint', { value: api.endpointUrl, description: 'MCP server URL' });
+    new CfnOutput(this, 'UserPoolId', { value: identity.userPool.userPoolId });
+    new CfnOutput(this, 'AppClientId', {
+      value: identity.client.userPoolClientId,
+      description: 'Public app client for OAuth (authorization code + PKCE)',
+    });
+    new CfnOutput(this, 'HostedLoginDomain', { value: identity.domain.baseUrl() });
+    new CfnOutput(this, 'RequiredScope', { value: identity.requiredScope });
+    new CfnOutput(this, 'ApiKeysSecretArn', { value: apiKeys.secret.secretArn });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${monitoring.dashboard.dashboardName}`,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { value: monitoring.alarmTopic.topicArn });
+  }
+}

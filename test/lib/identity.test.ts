@@ -1,0 +1,94 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { ROLE_PERMISSIONS, ROLES } from '../../lambda/shared/policy';
+import { DEFAULT_CALLBACK_URLS } from '../../lib/config';
+import { synthStack } from './stack-fixture';
+
+const { template } = synthStack();
+
+describe('Identity', () => {
+  it('creates a user pool with no self sign-up, a strong password policy and MFA required', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      MfaConfiguration: 'ON',
+      EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
+      DeletionProtection: 'ACTIVE',
+      Policies: {
+        PasswordPolicy: Match.objectLike({
+          MinimumLength: 14,
+          RequireLowercase: true,
+          RequireUppercase: true,
+          RequireNumbers: true,
+          RequireSymbols: true,
+        }),
+      },
+    });
+  });
+
+  it('creates exactly one group per role of the policy table', () => {
+    const groups = template.findResources('AWS::Cognito::UserPoolGroup');
+    const names = Object.values(groups).map((group) => group.Properties.GroupName);
+    expect(names.sort()).toEqual([...ROLES].sort());
+    for (const role of ROLES) {
+      template.hasResourceProperties('AWS::Cognito::UserPoolGroup', {
+        GroupName: role,
+        Description: Match.stringLikeRegexp(ROLE_PERMISSIONS[role].join(', ')),
+      });
+    }
+  });
+
+  it('makes the authorizer require the very scope the app client may request', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
+      Identifier: 'secure-mcp',
+      Scopes: [Match.objectLike({ ScopeName: 'tools' })],
+    });
+    const client = Object.values(template.findResources('AWS::Cognito::UserPoolClient'))[0];
+    const toolsScope = client?.Properties.AllowedOAuthScopes[0];
+    expect(JSON.stringify(toolsScope)).toMatch(/McpResourceServer.*\/tools/);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ REQUIRED_SCOPES: toolsScope }) },
+    });
+  });
+
+  it('makes a public app client for the authorization-code flow with short-lived tokens', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: false,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthScopes: Match.arrayWith(['openid']),
+      CallbackURLs: DEFAULT_CALLBACK_URLS,
+      AccessTokenValidity: 60,
+      TokenValidityUnits: Match.objectLike({ AccessToken: 'minutes' }),
+      EnableTokenRevocation: true,
+      PreventUserExistenceErrors: 'ENABLED',
+    });
+  });
+
+  it('allow-lists the app client in the authorizer from the resource, not a typed string', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          USER_POOL_CLIENT_IDS: { Ref: Match.stringLikeRegexp('McpClient') },
+          USER_POOL_ID: { Ref: Match.stringLikeRegexp('UserPool') },
+        }),
+      },
+    });
+  });
+
+  it('creates a hosted-login domain', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
+      Domain: Match.anyValue(),
+    });
+  });
+
+  it('refuses a plain-http callback URL that is not loopback', () => {
+    expect(() => synthStack({ callbackUrls: 'http://example.com/callback' })).toThrow(
+      /must use https/,
+    );
+  });
+
+  it('turns MFA off when configured so', () => {
+    const { template: noMfa } = synthStack({ mfa: 'off' });
+    noMfa.hasResourceProperties('AWS::Cognito::UserPool', { MfaConfiguration: 'OFF' });
+  });
+});

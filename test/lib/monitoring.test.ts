@@ -1,0 +1,1056 @@
+/**
+ * The Monitoring construct: its template, cdk-nag's verdict on it, and the acid test that its
+ * metric filters and Contributor Insights rule, taken from the synthesized template, count
+ * exactly the audit records the real authorizer and MCP handler write through the local gateway.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  AUDIT_EVENTS,
+  AUDIT_FIELDS,
+  AUTH_DECISION,
+  TOOL_CALL_STATUS,
+  UNKNOWN_TOOL,
+} from '../../lambda/shared/audit';
+import { TOOL_NAMES } from '../../lambda/shared/policy';
+import {
+  authFailurePattern,
+  deniedCallPattern,
+  METRIC_NAMES,
+  Monitoring,
+  type MonitoringProps,
+  MonitoringPropsError,
+  maxContributorExpression,
+  TOOL_DIMENSION,
+  toolCallPattern,
+  toolErrorPattern,
+  topCallersRuleBody,
+} from '../../lib/monitoring';
+import { type LocalGateway, startLocalGateway } from '../../tools/local-gateway';
+import { loadSigningKey, mintAccessToken } from '../../tools/local-identity';
+import { captureLogs } from '../helpers/capture-logs';
+import {
+  compileFilterPattern,
+  evaluateInsightRule,
+  evaluateMetricFilter,
+  type MetricTransformation,
+  PatternSyntaxError,
+  parseInsightRule,
+  parseJsonEvent,
+  ruleMatches,
+  UnsupportedPatternError,
+} from '../helpers/log-patterns';
+
+// ---------------------------------------------------------------------------------------------
+// Fixture: the smallest stack Monitoring can watch
+// ---------------------------------------------------------------------------------------------
+
+interface Fixture {
+  readonly app: App;
+  readonly stack: Stack;
+  readonly monitoring: Monitoring;
+  readonly template: Template;
+  readonly mcpFunction: lambda.Function;
+  readonly mcpLogGroup: logs.LogGroup;
+  readonly authorizerLogGroup: logs.LogGroup;
+  readonly api: apigateway.RestApi;
+}
+
+function buildFixture(
+  props: Partial<MonitoringProps> = {},
+  apiProps: apigateway.RestApiProps = {},
+): Fixture {
+  // Nothing here bundles; the context keeps it that way if a construct ever would.
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'MonitoringFixture');
+  const mcpLogGroup = new logs.LogGroup(stack, 'McpLogs', {
+    retention: logs.RetentionDays.ONE_MONTH,
+  });
+  const authorizerLogGroup = new logs.LogGroup(stack, 'AuthorizerLogs', {
+    retention: logs.RetentionDays.ONE_MONTH,
+  });
+  const fn = (id: string, logGroup: logs.LogGroup) =>
+    new lambda.Function(stack, id, {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({ statusCode: 200 });'),
+      logGroup,
+    });
+  const mcpFunction = fn('McpHandler', mcpLogGroup);
+  const authorizerFunction = fn('Authorizer', authorizerLogGroup);
+  const api = new apigateway.RestApi(stack, 'Api', apiProps);
+  api.root.addMethod('GET', new apigateway.MockIntegration());
+  const monitoring = new Monitoring(stack, 'Monitoring', {
+    mcpFunction,
+    mcpLogGroup,
+    authorizerFunction,
+    authorizerLogGroup,
+    api,
+    ...props,
+  });
+  return {
+    app,
+    stack,
+    monitoring,
+    template: Template.fromStack(stack),
+    mcpFunction,
+    mcpLogGroup,
+    authorizerLogGroup,
+    api,
+  };
+}
+
+/** The logical id the stack gave a construct's CloudFormation resource. */
+function logicalId(construct: IConstruct): string {
+  const resource = construct.node.defaultChild ?? construct;
+  return Stack.of(construct).getLogicalId(resource as CfnElement);
+}
+
+/**
+ * A template value as text, with each `Ref` written `<Id>` and each `Fn::GetAtt` `<Id.Attr>`:
+ * enough to read JSON bodies that embed references (rule body, dashboard, alarm expression).
+ */
+function render(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value !== null && typeof value === 'object') {
+    const node = value as Record<string, unknown>;
+    if (typeof node.Ref === 'string') return `<${node.Ref}>`;
+    const getAtt = node['Fn::GetAtt'];
+    if (Array.isArray(getAtt)) return `<${getAtt.join('.')}>`;
+    const fnJoin = node['Fn::Join'];
+    if (Array.isArray(fnJoin)) {
+      const [separator, parts] = fnJoin as [string, unknown[]];
+      return parts.map(render).join(separator);
+    }
+  }
+  throw new Error(`Cannot render ${JSON.stringify(value)}`);
+}
+
+type Resource = { Properties: Record<string, unknown> };
+
+function onlyResource(template: Template, type: string): Resource {
+  const resources = Object.values(template.findResources(type)) as Resource[];
+  expect(resources).toHaveLength(1);
+  return resources[0] as Resource;
+}
+
+function dashboardWidgets(
+  fixture: Fixture,
+): { type: string; properties: Record<string, unknown> }[] {
+  const dashboard = onlyResource(fixture.template, 'AWS::CloudWatch::Dashboard');
+  return JSON.parse(render(dashboard.Properties.DashboardBody)).widgets;
+}
+
+function widgetTitled(fixture: Fixture, title: string) {
+  const widget = dashboardWidgets(fixture).find((w) => w.properties.title === title);
+  if (widget === undefined) throw new Error(`No widget titled ${title}`);
+  return widget;
+}
+
+const sel = (field: string) => `$.${field}`;
+
+interface AlarmProperties {
+  readonly Threshold: number;
+  readonly ComparisonOperator: string;
+  readonly Metrics: readonly { readonly Expression?: unknown }[];
+}
+
+/** The one alarm on a metric-math expression: the abuse alarm on the Contributor Insights rule. */
+function abuseAlarm(template: Template): AlarmProperties {
+  const alarms = Object.values(
+    template.findResources('AWS::CloudWatch::Alarm', {
+      Properties: { Metrics: [Match.objectLike({ Expression: Match.anyValue() })] },
+    }),
+  ) as { Properties: AlarmProperties }[];
+  expect(alarms).toHaveLength(1);
+  return (alarms[0] as { Properties: AlarmProperties }).Properties;
+}
+
+/** Whether a datapoint puts the alarm into ALARM, by CloudWatch's comparison operators. */
+function breaches(value: number, alarm: AlarmProperties): boolean {
+  switch (alarm.ComparisonOperator) {
+    case 'GreaterThanThreshold':
+      return value > alarm.Threshold;
+    case 'GreaterThanOrEqualToThreshold':
+      return value >= alarm.Threshold;
+    case 'LessThanThreshold':
+      return value < alarm.Threshold;
+    case 'LessThanOrEqualToThreshold':
+      return value <= alarm.Threshold;
+    default:
+      throw new Error(`Unexpected comparison ${alarm.ComparisonOperator}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Template
+// ---------------------------------------------------------------------------------------------
+
+describe('Monitoring template', () => {
+  const fixture = buildFixture();
+  const { template } = fixture;
+  const mcpLogs = { Ref: logicalId(fixture.mcpLogGroup) };
+  const authorizerLogs = { Ref: logicalId(fixture.authorizerLogGroup) };
+  const topic = { Ref: logicalId(fixture.monitoring.alarmTopic) };
+
+  it('counts tool calls from the MCP log group with the tool name as the only dimension', () => {
+    // Assess
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: mcpLogs,
+      FilterPattern: toolCallPattern().logPatternString,
+      MetricTransformations: [
+        {
+          MetricNamespace: 'SecureMcp',
+          MetricName: METRIC_NAMES.toolCalls,
+          MetricValue: '1',
+          Unit: 'Count',
+          Dimensions: [{ Key: TOOL_DIMENSION, Value: sel(AUDIT_FIELDS.tool) }],
+          // CloudWatch Logs rejects a default value next to dimensions.
+          DefaultValue: Match.absent(),
+        },
+      ],
+    });
+  });
+
+  it.each([
+    { metric: METRIC_NAMES.deniedCalls, pattern: deniedCallPattern(), logs: 'MCP', group: mcpLogs },
+    { metric: METRIC_NAMES.toolErrors, pattern: toolErrorPattern(), logs: 'MCP', group: mcpLogs },
+    {
+      metric: METRIC_NAMES.authFailures,
+      pattern: authFailurePattern(),
+      logs: 'authorizer',
+      group: authorizerLogs,
+    },
+  ])(
+    'counts $metric from the $logs log group, reporting 0 between matches',
+    ({ metric, pattern, group }) => {
+      // Assess
+      template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        LogGroupName: group,
+        FilterPattern: pattern.logPatternString,
+        MetricTransformations: [
+          {
+            MetricNamespace: 'SecureMcp',
+            MetricName: metric,
+            MetricValue: '1',
+            DefaultValue: 0,
+            Unit: 'Count',
+            Dimensions: Match.absent(),
+          },
+        ],
+      });
+    },
+  );
+
+  it('builds every audit pattern from the exported event, field and status names', () => {
+    // Assess
+    expect(deniedCallPattern().logPatternString).toBe(
+      `{ (${sel(AUDIT_FIELDS.event)} = "${AUDIT_EVENTS.toolCall}") && (${sel(AUDIT_FIELDS.status)} = "${TOOL_CALL_STATUS.denied}") }`,
+    );
+    expect(authFailurePattern().logPatternString).toBe(
+      `{ (${sel(AUDIT_FIELDS.event)} = "${AUDIT_EVENTS.authDecision}") && (${sel(AUDIT_FIELDS.decision)} = "${AUTH_DECISION.deny}") }`,
+    );
+  });
+
+  it('runs a Contributor Insights rule over the MCP log group keyed on caller and tool', () => {
+    // Prepare
+    const rule = onlyResource(template, 'AWS::CloudWatch::InsightRule');
+
+    // Act
+    const body = JSON.parse(render(rule.Properties.RuleBody));
+
+    // Assess
+    expect(rule.Properties.RuleState).toBe('ENABLED');
+    expect(body).toEqual(topCallersRuleBody(`<${mcpLogs.Ref}>`));
+    expect(body.Contribution.Keys).toEqual([sel(AUDIT_FIELDS.caller), sel(AUDIT_FIELDS.tool)]);
+    expect(body.Contribution.Filters).toEqual([
+      { Match: sel(AUDIT_FIELDS.event), In: [AUDIT_EVENTS.toolCall] },
+    ]);
+  });
+
+  it('alarms when one caller makes more than 100 calls to one tool within 5 minutes by default', () => {
+    // Prepare
+    const ruleId = logicalId(fixture.monitoring.insightRule);
+
+    // Act
+    const alarm = abuseAlarm(template);
+
+    // Assess
+    expect(alarm).toMatchObject({
+      Threshold: 100,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      Metrics: [{ Period: 300, ReturnData: true }],
+    });
+    expect(render(alarm.Metrics[0]?.Expression)).toBe(
+      maxContributorExpression(`<${ruleId}.RuleName>`),
+    );
+  });
+
+  it('takes the abuse threshold and window from its props', () => {
+    // Prepare
+    const custom = buildFixture({ abuseThreshold: 42, abuseWindow: Duration.minutes(10) });
+
+    // Assess
+    custom.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 42,
+      Metrics: [Match.objectLike({ Expression: Match.anyValue(), Period: 600 })],
+    });
+  });
+
+  /** A burst alarm: more than `limit` of the audit metric, summed over `period` seconds. */
+  const burst = (metric: string, period: number, limit: number) => ({
+    Threshold: limit,
+    ComparisonOperator: 'GreaterThanThreshold',
+    EvaluationPeriods: 1,
+    Metrics: [
+      Match.objectLike({
+        MetricStat: {
+          Metric: { Namespace: 'SecureMcp', MetricName: metric },
+          Period: period,
+          Stat: 'Sum',
+        },
+      }),
+    ],
+  });
+
+  it.each([
+    { metric: METRIC_NAMES.authFailures, threshold: 50 },
+    { metric: METRIC_NAMES.deniedCalls, threshold: 20 },
+  ])(
+    'alarms on more than $threshold $metric within 5 minutes by default',
+    ({ metric, threshold }) => {
+      // Assess
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', burst(metric, 300, threshold));
+    },
+  );
+
+  it.each([
+    { metric: METRIC_NAMES.authFailures, prop: 'authFailureThreshold' as const },
+    { metric: METRIC_NAMES.deniedCalls, prop: 'deniedThreshold' as const },
+  ])(
+    'takes the $metric burst threshold from $prop and its period from abuseWindow',
+    ({ metric, prop }) => {
+      // Act
+      const custom = buildFixture({ [prop]: 7, abuseWindow: Duration.minutes(15) });
+
+      // Assess
+      custom.template.hasResourceProperties('AWS::CloudWatch::Alarm', burst(metric, 900, 7));
+    },
+  );
+
+  it.each([
+    { what: 'MCP handler errors', namespace: 'AWS/Lambda', metric: 'Errors', fn: true },
+    { what: 'MCP handler throttles', namespace: 'AWS/Lambda', metric: 'Throttles', fn: true },
+    { what: 'API 5xx responses', namespace: 'AWS/ApiGateway', metric: '5XXError', fn: false },
+  ])('alarms on any $what within 5 minutes', ({ namespace, metric, fn }) => {
+    // Prepare
+    const dimensions = fn
+      ? [{ Name: 'FunctionName', Value: { Ref: logicalId(fixture.mcpFunction) } }]
+      : [
+          { Name: 'ApiName', Value: fixture.api.restApiName },
+          { Name: 'Stage', Value: { Ref: logicalId(fixture.api.deploymentStage) } },
+        ];
+
+    // Assess
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: namespace,
+      MetricName: metric,
+      Dimensions: dimensions,
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it('alarms on any tool error within 5 minutes', () => {
+    // Assess
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Metrics: [
+        Match.objectLike({
+          MetricStat: {
+            Metric: { Namespace: 'SecureMcp', MetricName: METRIC_NAMES.toolErrors },
+            Period: 300,
+            Stat: 'Sum',
+          },
+        }),
+      ],
+    });
+  });
+
+  it('notifies the one alarm topic from every alarm and treats missing data as not breaching', () => {
+    // Act
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[];
+
+    // Assess
+    expect(alarms).toHaveLength(fixture.monitoring.alarms.length);
+    for (const alarm of alarms) {
+      expect(alarm.Properties).toMatchObject({
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [topic],
+      });
+    }
+  });
+
+  it('encrypts the alarm topic with a customer-managed key that rotates', () => {
+    // Prepare
+    const keyId = logicalId(fixture.monitoring.alarmTopicKey);
+
+    // Assess
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('lets CloudWatch use the topic key to send alarm notifications', () => {
+    // Assess
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          }),
+        ]),
+      },
+    });
+  });
+
+  it("refuses publishing without TLS and admits only this account's alarms", () => {
+    // Assess
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [topic],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 'sns:Publish',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Condition: {
+              ArnLike: { 'aws:SourceArn': Match.anyValue() },
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('subscribes the alarm e-mail to the topic when one is given', () => {
+    // Prepare
+    const withEmail = buildFixture({ alarmEmail: 'secops@example.com' });
+
+    // Assess
+    withEmail.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'secops@example.com',
+      TopicArn: { Ref: logicalId(withEmail.monitoring.alarmTopic) },
+    });
+  });
+
+  it('subscribes nobody when no alarm e-mail is given', () => {
+    // Act
+    const subscriptions = template.findResources('AWS::SNS::Subscription');
+
+    // Assess
+    expect(Object.keys(subscriptions)).toEqual([]);
+  });
+
+  it('graphs calls for every tool in the policy table and for unknown tools', () => {
+    // Act
+    const widget = widgetTitled(fixture, 'Calls per tool');
+
+    // Assess
+    expect(widget.properties.metrics).toEqual(
+      [...TOOL_NAMES, UNKNOWN_TOOL].map((tool) => [
+        'SecureMcp',
+        METRIC_NAMES.toolCalls,
+        TOOL_DIMENSION,
+        tool,
+        { label: tool, stat: 'Sum' },
+      ]),
+    );
+  });
+
+  it('shows the top callers with a Contributor Insights widget on the rule', () => {
+    // Act
+    const widget = widgetTitled(fixture, 'Top callers (caller, tool)');
+
+    // Assess
+    expect(widget.type).toBe('metric');
+    expect(widget.properties.insightRule).toEqual({
+      ruleName: `<${logicalId(fixture.monitoring.insightRule)}.RuleName>`,
+      maxContributorCount: 10,
+      orderBy: 'Sum',
+    });
+  });
+
+  it('graphs denied calls, tool errors and authentication failures from the audit metrics', () => {
+    // Act
+    const metricNames = [
+      ...(widgetTitled(fixture, 'Denied and failed tool calls').properties.metrics as unknown[][]),
+      ...(widgetTitled(fixture, 'Authentication failures').properties.metrics as unknown[][]),
+    ].map((metric) => metric[1]);
+
+    // Assess
+    expect(metricNames).toEqual([
+      METRIC_NAMES.deniedCalls,
+      METRIC_NAMES.toolErrors,
+      METRIC_NAMES.authFailures,
+    ]);
+  });
+
+  it('graphs handler, authorizer and API latency at p50 and p99, and cold starts', () => {
+    // Act
+    const latency = widgetTitled(fixture, 'Latency (ms)').properties.metrics as unknown[][];
+    const coldStarts = widgetTitled(fixture, 'Cold starts').properties.metrics as unknown[][];
+
+    // Assess
+    expect(latency.map((m) => [m[0], m[1], (m.at(-1) as { stat: string }).stat])).toEqual([
+      ['AWS/Lambda', 'Duration', 'p50'],
+      ['AWS/Lambda', 'Duration', 'p99'],
+      ['AWS/Lambda', 'Duration', 'p99'],
+      ['AWS/ApiGateway', 'Latency', 'p50'],
+      ['AWS/ApiGateway', 'Latency', 'p99'],
+    ]);
+    expect(coldStarts.map((m) => m[1])).toEqual([
+      METRIC_NAMES.authorizerColdStarts,
+      METRIC_NAMES.coldStartToolCalls,
+    ]);
+  });
+
+  it.each([
+    { props: { abuseThreshold: 0 }, message: /abuseThreshold must be a whole number/ },
+    { props: { abuseThreshold: 2.5 }, message: /abuseThreshold must be a whole number/ },
+    { props: { authFailureThreshold: -1 }, message: /authFailureThreshold/ },
+    { props: { deniedThreshold: 0 }, message: /deniedThreshold/ },
+    {
+      props: { abuseWindow: Duration.seconds(90) },
+      message: /abuseWindow must be a whole number of minutes/,
+    },
+    { props: { abuseWindow: Duration.days(2) }, message: /abuseWindow/ },
+    { props: { metricNamespace: 'AWS/Lambda' }, message: /metricNamespace .* 'AWS\/'/ },
+    { props: { metricNamespace: '' }, message: /metricNamespace/ },
+    { props: { alarmEmail: 'secops' }, message: /alarmEmail must be an e-mail address/ },
+  ])('refuses $props, saying what to change', ({ props, message }) => {
+    // Act
+    const build = () => buildFixture(props);
+
+    // Assess
+    expect(build).toThrow(MonitoringPropsError);
+    expect(build).toThrow(message);
+  });
+
+  it('refuses an API without a deployment stage, saying how to give it one', () => {
+    // Act
+    const build = () => buildFixture({}, { deploy: false });
+
+    // Assess
+    expect(build).toThrow(/no deployment stage.*deploy: true/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// cdk-nag
+// ---------------------------------------------------------------------------------------------
+
+describe('cdk-nag AwsSolutions on the Monitoring construct', () => {
+  const fixture = buildFixture({ alarmEmail: 'secops@example.com' });
+  const report = new AwsSolutionsChecks(fixture.app).validateScope(fixture.stack);
+  const findings = report.violations.flatMap((violation) =>
+    violation.violatingResources.map((resource) => ({
+      rule: violation.ruleName,
+      path: resource.constructPath ?? '',
+    })),
+  );
+  const monitoringPath = `${fixture.monitoring.node.path}/`;
+
+  it('finds nothing unacknowledged in the Monitoring construct', () => {
+    // Assess
+    expect(findings.filter((finding) => finding.path.startsWith(monitoringPath))).toEqual([]);
+  });
+
+  it("still reports the fixture's own findings, so the check above ran", () => {
+    // Assess: the fixture's Lambda roles use the AWS managed basic-execution policy.
+    expect(findings).toContainEqual({
+      rule: expect.stringMatching(/^AwsSolutions-IAM4/),
+      path: expect.not.stringMatching(new RegExp(`^${monitoringPath}`)),
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The acid test: the deployed patterns against the records the real handlers write
+// ---------------------------------------------------------------------------------------------
+
+describe('Monitoring against the audit records the real handlers write', () => {
+  const fixture = buildFixture();
+  const mcpGroup = logicalId(fixture.mcpLogGroup);
+  const authorizerGroup = logicalId(fixture.authorizerLogGroup);
+
+  /** The metric filters of the template, by metric name. */
+  const filters = new Map(
+    (Object.values(fixture.template.findResources('AWS::Logs::MetricFilter')) as Resource[]).map(
+      ({ Properties }) => {
+        const [transformation] = Properties.MetricTransformations as (MetricTransformation & {
+          MetricName: string;
+        })[];
+        if (transformation === undefined) throw new Error('A metric filter without a metric');
+        return [
+          transformation.MetricName,
+          {
+            pattern: Properties.FilterPattern as string,
+            transformation,
+            logGroup: (Properties.LogGroupName as { Ref: string }).Ref,
+          },
+        ] as const;
+      },
+    ),
+  );
+  const filter = (metric: string) => {
+    const found = filters.get(metric);
+    if (found === undefined) throw new Error(`No metric filter publishes ${metric}`);
+    return found;
+  };
+  const rule = parseInsightRule(
+    render(onlyResource(fixture.template, 'AWS::CloudWatch::InsightRule').Properties.RuleBody),
+  );
+
+  let gateway: LocalGateway | undefined;
+  let dir = '';
+  /** Log lines by the logical id of the log group Lambda would have shipped them to. */
+  const lines: Record<string, string[]> = { [mcpGroup]: [], [authorizerGroup]: [] };
+  const records = (group: string) =>
+    (lines[group] ?? []).flatMap((line) => {
+      const record = parseJsonEvent(line);
+      return record === undefined ? [] : [record];
+    });
+  const matching = (pattern: string, group: string) => {
+    const matcher = compileFilterPattern(pattern);
+    return (lines[group] ?? []).filter((line) => matcher.matches(line)).map((l) => JSON.parse(l));
+  };
+  const total = (metric: string, group: string) => {
+    const { pattern, transformation } = filter(metric);
+    return evaluateMetricFilter(pattern, transformation, lines[group] ?? []).reduce(
+      (sum, series) => sum + series.sum,
+      0,
+    );
+  };
+
+  beforeAll(async () => {
+    // As in Lambda: Powertools marks the first invocation of an on-demand environment cold.
+    vi.stubEnv('AWS_LAMBDA_INITIALIZATION_TYPE', 'on-demand');
+    dir = mkdtempSync(join(tmpdir(), 'mcp-monitoring-'));
+    const key = loadSigningKey(dir);
+    const token = (sub: string, groups: string[], expiresIn?: number) =>
+      mintAccessToken(key, { sub, groups, ...(expiresIn === undefined ? {} : { expiresIn }) });
+    const alice = token('alice', ['readonly']);
+    const bob = token('bob', ['analyst']);
+    const carol = token('carol', ['admin']);
+
+    const logs = captureLogs();
+    try {
+      gateway = await startLocalGateway({ port: 0, dir });
+      const url = gateway.mcpUrl;
+      const post = async (authorization: string | undefined, method: string, params: unknown) => {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'Content-Type': 'application/json',
+            Accept: 'application/json, text/event-stream',
+            'MCP-Protocol-Version': '2025-06-18',
+            ...(authorization === undefined ? {} : { Authorization: authorization }),
+          },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+        });
+        await response.text();
+        return response.status;
+      };
+      const call = async (bearer: string, name: string, args: unknown, times = 1) => {
+        // One after another, so the records come in a known order.
+        for (let i = 0; i < times; i += 1) {
+          await post(`Bearer ${bearer}`, 'tools/call', { name, arguments: args });
+        }
+      };
+
+      // The first request is an allowed tool call: it meets both functions cold.
+      await call(alice, 'query_customer_data', { segment: 'retail', limit: 2 }, 5);
+      await call(alice, 'delete_record', { id: 'cust-0001' }, 3);
+      await post(`Bearer ${alice}`, 'tools/list', {});
+      await call(bob, 'run_report', { group_by: 'segment' }, 2);
+      await call(bob, 'put_record', { id: 'cust-0001', name: 'X' });
+      // A store failure, as DynamoDB throttling would cause: the tool fails, the handler does not.
+      const failingGet = vi
+        .spyOn(gateway.dynamo.store, 'get')
+        .mockRejectedValueOnce(new Error('store unavailable'));
+      await call(bob, 'get_record', { id: 'cust-0002' });
+      failingGet.mockRestore();
+      await call(carol, 'get_record', { id: 'cust-0002' }, 2);
+      await call(carol, 'no_such_tool', {});
+      await call(carol, 'get_record', {});
+      await post(undefined, 'tools/call', { name: 'get_record', arguments: { id: 'cust-0002' } });
+      await post(undefined, 'tools/list', {});
+      await post('Bearer not-a-token', 'tools/list', {});
+      await post(`Bearer ${token('mallory', ['admin'], -60)}`, 'tools/list', {});
+    } finally {
+      logs.restore();
+      vi.unstubAllEnvs();
+    }
+    // The local gateway runs both functions in one process; Lambda would ship each function's
+    // output to its own log group, which the logger's service name tells apart here.
+    for (const line of logs.lines) {
+      const service = parseJsonEvent(line)?.service;
+      const group =
+        service === 'mcp-server' ? mcpGroup : service === 'mcp-authorizer' ? authorizerGroup : '';
+      if (group !== '') lines[group]?.push(line);
+    }
+  });
+
+  afterAll(async () => {
+    await gateway?.stop();
+    if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('captured one audit record per tool call and per authorizer decision', () => {
+    // Act
+    const events = (group: string) => records(group).map((record) => record[AUDIT_FIELDS.event]);
+
+    // Assess
+    expect(events(mcpGroup).filter((e) => e === AUDIT_EVENTS.toolCall)).toHaveLength(16);
+    expect(events(authorizerGroup).filter((e) => e === AUDIT_EVENTS.authDecision)).toHaveLength(21);
+  });
+
+  it('publishes one tool call per record, under the tool named in it', () => {
+    // Prepare
+    const { pattern, transformation, logGroup } = filter(METRIC_NAMES.toolCalls);
+
+    // Act
+    const series = evaluateMetricFilter(pattern, transformation, lines[logGroup] ?? []);
+
+    // Assess
+    expect(logGroup).toBe(mcpGroup);
+    expect(Object.fromEntries(series.map((s) => [s.dimensions[TOOL_DIMENSION], s.sum]))).toEqual({
+      query_customer_data: 5,
+      delete_record: 3,
+      run_report: 2,
+      put_record: 1,
+      get_record: 4,
+      [UNKNOWN_TOOL]: 1,
+    });
+  });
+
+  it('keeps the tool dimension bounded: an unknown tool is published as (unknown), never by name', () => {
+    // Prepare
+    const { pattern, transformation } = filter(METRIC_NAMES.toolCalls);
+
+    // Act
+    const values = evaluateMetricFilter(pattern, transformation, lines[mcpGroup] ?? []).map(
+      (series) => series.dimensions[TOOL_DIMENSION],
+    );
+
+    // Assess
+    expect(values).not.toContain('no_such_tool');
+    for (const value of values) expect([...TOOL_NAMES, UNKNOWN_TOOL]).toContain(value);
+  });
+
+  it('counts exactly the denied calls as denied, and no successful or failed one', () => {
+    // Act
+    const denied = matching(filter(METRIC_NAMES.deniedCalls).pattern, mcpGroup);
+
+    // Assess
+    expect(total(METRIC_NAMES.deniedCalls, mcpGroup)).toBe(4);
+    expect(denied.map((r) => [r[AUDIT_FIELDS.caller], r[AUDIT_FIELDS.tool]])).toEqual([
+      ['alice', 'delete_record'],
+      ['alice', 'delete_record'],
+      ['alice', 'delete_record'],
+      ['bob', 'put_record'],
+    ]);
+  });
+
+  it('counts exactly the call whose tool failed as a tool error', () => {
+    // Act
+    const errors = matching(filter(METRIC_NAMES.toolErrors).pattern, mcpGroup);
+
+    // Assess
+    expect(total(METRIC_NAMES.toolErrors, mcpGroup)).toBe(1);
+    expect(errors).toMatchObject([
+      { [AUDIT_FIELDS.caller]: 'bob', [AUDIT_FIELDS.tool]: 'get_record' },
+    ]);
+  });
+
+  it('counts every refused credential as an authentication failure, and no allowed one', () => {
+    // Prepare
+    const { pattern, logGroup } = filter(METRIC_NAMES.authFailures);
+
+    // Act
+    const failures = matching(pattern, logGroup);
+
+    // Assess
+    expect(logGroup).toBe(authorizerGroup);
+    expect(total(METRIC_NAMES.authFailures, authorizerGroup)).toBe(4);
+    expect(failures.map((r) => r[AUDIT_FIELDS.reason]).sort()).toEqual([
+      'malformed_credential',
+      'missing_credential',
+      'missing_credential',
+      'token_expired',
+    ]);
+    expect(failures.every((r) => r[AUDIT_FIELDS.decision] === AUTH_DECISION.deny)).toBe(true);
+  });
+
+  it('counts no authorizer decision as a tool call, and no tool call as an authentication failure', () => {
+    // Act
+    const crossed = [
+      ...[METRIC_NAMES.toolCalls, METRIC_NAMES.deniedCalls, METRIC_NAMES.toolErrors].map(
+        (metric) => matching(filter(metric).pattern, authorizerGroup).length,
+      ),
+      matching(filter(METRIC_NAMES.authFailures).pattern, mcpGroup).length,
+    ];
+
+    // Assess
+    expect(crossed).toEqual([0, 0, 0, 0]);
+  });
+
+  it('counts one cold start per function: the first authorizer decision and the first tool call', () => {
+    // Act
+    const authorizer = matching(filter(METRIC_NAMES.authorizerColdStarts).pattern, authorizerGroup);
+    const tool = matching(filter(METRIC_NAMES.coldStartToolCalls).pattern, mcpGroup);
+
+    // Assess
+    expect(authorizer).toEqual([records(authorizerGroup)[0]]);
+    expect(tool).toEqual([records(mcpGroup)[0]]);
+    expect(tool[0]).toMatchObject({
+      [AUDIT_FIELDS.caller]: 'alice',
+      [AUDIT_FIELDS.tool]: 'query_customer_data',
+    });
+  });
+
+  it('counts tool calls per (caller, tool) in the Contributor Insights rule', () => {
+    // Act
+    const contributors = evaluateInsightRule(rule, `<${mcpGroup}>`, lines[mcpGroup] ?? []);
+
+    // Assess
+    expect(contributors).toEqual([
+      { keys: ['alice', 'query_customer_data'], value: 5 },
+      { keys: ['alice', 'delete_record'], value: 3 },
+      { keys: ['carol', 'get_record'], value: 3 },
+      { keys: ['bob', 'run_report'], value: 2 },
+      { keys: ['bob', 'put_record'], value: 1 },
+      { keys: ['bob', 'get_record'], value: 1 },
+      { keys: ['carol', UNKNOWN_TOOL], value: 1 },
+    ]);
+  });
+
+  it('reads no authorizer records into the Contributor Insights rule', () => {
+    // Act
+    const fromAuthorizerGroup = evaluateInsightRule(
+      rule,
+      `<${authorizerGroup}>`,
+      lines[authorizerGroup] ?? [],
+    );
+    const passingFilters = (lines[authorizerGroup] ?? []).filter((line) => ruleMatches(rule, line));
+
+    // Assess
+    expect(fromAuthorizerGroup).toEqual([]);
+    expect(passingFilters).toEqual([]);
+  });
+
+  it('raises the abuse alarm for more than the threshold of calls by one caller to one tool, not for exactly it', () => {
+    // Prepare
+    const [top] = evaluateInsightRule(rule, `<${mcpGroup}>`, lines[mcpGroup] ?? []);
+    const topValue = top?.value ?? 0;
+
+    // Act
+    const below = abuseAlarm(buildFixture({ abuseThreshold: topValue - 1 }).template);
+    const at = abuseAlarm(buildFixture({ abuseThreshold: topValue }).template);
+
+    // Assess
+    expect(topValue).toBe(5);
+    expect([breaches(topValue, below), breaches(topValue, at)]).toEqual([true, false]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The evaluator the acid test relies on, held to the examples of the AWS docs
+// ---------------------------------------------------------------------------------------------
+
+describe('the log-pattern evaluator, on the examples of the AWS docs', () => {
+  /** The JSON event of "Filter pattern syntax for metric filters". */
+  const trail = JSON.stringify({
+    eventType: 'UpdateTrail',
+    sourceIPAddress: '111.111.111.111',
+    arrayKey: ['value', 'another value'],
+    objectList: [
+      { name: 'a', id: 1 },
+      { name: 'b', id: 2 },
+    ],
+    SomeObject: null,
+    ThisFlag: true,
+  });
+  /** The JSON event of its compound-conditions section. */
+  const users = JSON.stringify({
+    user: { id: 1, email: 'John.Stiles@example.com' },
+    users: [
+      { id: 2, email: 'John.Doe@example.com' },
+      { id: 3, email: 'Jane.Doe@example.com' },
+    ],
+    actions: ['GET', 'PUT', 'DELETE'],
+    coordinates: [
+      [0, 1, 2],
+      [4, 5, 6],
+      [7, 8, 9],
+    ],
+  });
+
+  it.each([
+    { pattern: '{ $.eventType = "UpdateTrail" }', event: trail, matches: true },
+    { pattern: '{ $.sourceIPAddress != 123.123.* }', event: trail, matches: true },
+    { pattern: '{ $.arrayKey[0] = "value" }', event: trail, matches: true },
+    { pattern: '{ $.objectList[1].id = 2 }', event: trail, matches: true },
+    { pattern: '{ $.SomeObject IS NULL }', event: trail, matches: true },
+    { pattern: '{ $.SomeOtherObject NOT EXISTS }', event: trail, matches: true },
+    { pattern: '{ $.ThisFlag IS TRUE }', event: trail, matches: true },
+    { pattern: '{ $.eventType = "*Trail" }', event: trail, matches: true },
+    { pattern: '{ $.eventType = "Delete*" }', event: trail, matches: false },
+    { pattern: '{ $.arrayKey = "value" }', event: trail, matches: false },
+    { pattern: '{ $.arrayKey != "value" }', event: trail, matches: false },
+    {
+      pattern: '{ ($.user.id = 1) && ($.users[0].email = "John.Doe@example.com") }',
+      event: users,
+      matches: true,
+    },
+    {
+      pattern: '{ ($.user.id = 2 && $.users[0].email = "nonmatch") || $.actions[2] = "GET" }',
+      event: users,
+      matches: false,
+    },
+    {
+      pattern:
+        '{ $.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = nonmatch && $.actions[2] = nomatch }',
+      event: users,
+      matches: true,
+    },
+    {
+      pattern:
+        '{ ($.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = nonmatch) && $.actions[2] = nomatch }',
+      event: users,
+      matches: false,
+    },
+    { pattern: '{ $.user.id >= 1 && $.user.id < 10e3 }', event: users, matches: true },
+    { pattern: '{ $.user.id > +1 }', event: users, matches: false },
+    {
+      pattern: '{ $.eventType = "UpdateTrail" }',
+      event: 'UpdateTrail, but not JSON',
+      matches: false,
+    },
+  ])('evaluates $pattern as the docs do', ({ pattern, event, matches }) => {
+    // Act
+    const result = compileFilterPattern(pattern).matches(event);
+
+    // Assess
+    expect(result).toBe(matches);
+  });
+
+  it.each([
+    { pattern: 'ERROR', why: 'term patterns' },
+    { pattern: '[ip, user, status_code = 4*]', why: 'space-delimited patterns' },
+    { pattern: '{ $.eventType = "Up*Trail" }', why: 'a wildcard inside a string' },
+    { pattern: '{ $.eventType EXISTS }', why: 'an undocumented operator' },
+    { pattern: '{ $.objectList[0].id = "1" }', why: 'a number compared with a string' },
+    { pattern: '{ $.missing != "x" }', why: "'!=' on an absent field" },
+    { pattern: '{ $.eventType IS TRUE }', why: 'IS TRUE on a string' },
+  ])('refuses $why rather than guess', ({ pattern }) => {
+    // Act
+    const evaluate = () => compileFilterPattern(pattern).matches(trail);
+
+    // Assess
+    expect(evaluate).toThrow(UnsupportedPatternError);
+  });
+
+  it('aggregates the documented Contributor Insights rule per key, over matching log groups only', () => {
+    // Prepare: the JSON example of "Contributor Insights rule syntax".
+    const exampleRule = parseInsightRule({
+      Schema: { Name: 'CloudWatchLogRule', Version: 1 },
+      LogGroupNames: ['API-Gateway-Access-Logs*', 'Log-group-name2'],
+      LogFormat: 'JSON',
+      Contribution: {
+        Keys: ['$.ip'],
+        ValueOf: '$.requestBytes',
+        Filters: [{ Match: '$.httpMethod', In: ['PUT'] }],
+      },
+      AggregateOn: 'Sum',
+    });
+    const accessLog = [
+      { ip: '198.51.100.1', requestBytes: 10, httpMethod: 'PUT' },
+      { ip: '198.51.100.1', requestBytes: 5, httpMethod: 'PUT' },
+      { ip: '198.51.100.2', requestBytes: 7, httpMethod: 'GET' },
+      { ip: '198.51.100.2', requestBytes: 3, httpMethod: 'PUT' },
+    ].map((event) => JSON.stringify(event));
+
+    // Act
+    const prefixed = evaluateInsightRule(exampleRule, 'API-Gateway-Access-Logs-prod', accessLog);
+    const unrelated = evaluateInsightRule(exampleRule, 'Log-group-name', accessLog);
+
+    // Assess
+    expect(prefixed).toEqual([
+      { keys: ['198.51.100.1'], value: 15 },
+      { keys: ['198.51.100.2'], value: 3 },
+    ]);
+    expect(unrelated).toEqual([]);
+  });
+
+  it.each([
+    { why: 'a CLF rule', error: UnsupportedPatternError, change: { LogFormat: 'CLF' } },
+    {
+      why: 'five keys',
+      error: PatternSyntaxError,
+      change: { Contribution: { Keys: ['$.a', '$.b', '$.c', '$.d', '$.e'] } },
+    },
+    {
+      why: 'a wrong schema',
+      error: PatternSyntaxError,
+      change: { Schema: { Name: 'CloudWatchLogRule', Version: 2 } },
+    },
+    {
+      why: 'a filter with two operators',
+      error: PatternSyntaxError,
+      change: {
+        Contribution: { Keys: ['$.a'], Filters: [{ Match: '$.b', In: ['x'], NotIn: ['y'] }] },
+      },
+    },
+  ])('refuses $why', ({ error, change }) => {
+    // Prepare
+    const body = {
+      Schema: { Name: 'CloudWatchLogRule', Version: 1 },
+      LogGroupNames: ['group'],
+      LogFormat: 'JSON',
+      Contribution: { Keys: ['$.a'] },
+      AggregateOn: 'Count',
+      ...change,
+    };
+
+    // Act
+    const parse = () => parseInsightRule(body);
+
+    // Assess
+    expect(parse).toThrow(error);
+  });
+});

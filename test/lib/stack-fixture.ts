@@ -1,0 +1,22 @@
+/**
+ * Builds the real stack for template tests, without bundling (one dedicated test bundles).
+ */
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { loadConfig, type McpStackConfig } from '../../lib/config';
+import { SecureMcpStack } from '../../lib/secure-mcp-stack';
+
+export function synthStack(
+  overrides: Record<string, unknown> = {},
+  options: { bundle?: boolean } = {},
+) {
+  const app = new App({
+    context: options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] },
+  });
+  const config: McpStackConfig = loadConfig((key) => overrides[key]);
+  const stack = new SecureMcpStack(app, 'TestStack', {
+    config,
+    env: { account: '123456789012', region: 'eu-west-1' },
+  });
+  return { app, stack, config, template: Template.fromStack(stack) };
+}
