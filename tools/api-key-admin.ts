@@ -11,6 +11,8 @@ import {
   generateKeyId,
   generateSecret,
   hashApiKey,
+  type KeyStatus,
+  keyStatus,
   parseApiKeyDocument,
 } from '../lambda/shared/api-key';
 import { isRole } from '../lambda/shared/policy';
@@ -104,7 +106,7 @@ export interface KeySummary {
   readonly roles: readonly string[];
   readonly created: string;
   readonly expires: string | null;
-  readonly status: 'active' | 'expired' | 'revoked';
+  readonly status: KeyStatus;
 }
 
 /** What `keys list` shows: never key material, not even hashes. */
@@ -116,12 +118,7 @@ export function listKeys(document: ApiKeyDocument, now: Date): KeySummary[] {
       roles: record.roles,
       created: record.created,
       expires: record.expires,
-      status:
-        record.revoked !== null
-          ? ('revoked' as const)
-          : record.expires !== null && Date.parse(record.expires) <= now.getTime()
-            ? ('expired' as const)
-            : ('active' as const),
+      status: keyStatus(record, now.getTime()),
     }))
     .sort((a, b) => a.created.localeCompare(b.created) || a.keyId.localeCompare(b.keyId));
 }

@@ -8,6 +8,7 @@ import {
   type ApiKeyDocument,
   type ApiKeyRecord,
   hashApiKey,
+  keyStatus,
   type ParsedApiKey,
   parseApiKeyDocument,
   storedHash,
@@ -142,10 +143,14 @@ export class ApiKeyStore {
     if (!matchesAny(digest, entry.digests)) {
       return { ok: false, keyId, name: record.name, reason: 'wrong_secret' };
     }
-    if (record.revoked !== null)
-      return { ok: false, keyId, name: record.name, reason: 'key_revoked' };
-    if (record.expires !== null && Date.parse(record.expires) <= this.#now()) {
-      return { ok: false, keyId, name: record.name, reason: 'key_expired' };
+    const status = keyStatus(record, this.#now());
+    if (status !== 'active') {
+      return {
+        ok: false,
+        keyId,
+        name: record.name,
+        reason: status === 'revoked' ? 'key_revoked' : 'key_expired',
+      };
     }
     return {
       ok: true,

@@ -18,6 +18,7 @@ import {
   type ApiKeyRecord,
   formatApiKey,
   generateSecret,
+  keyStatus,
   parseApiKeyDocument,
   storedHash,
 } from '../shared/api-key';
@@ -55,10 +56,7 @@ export type RotationHandler = (event: unknown, context?: Context) => Promise<voi
 
 /** Whether a key may still be used: rotation issues fresh material only for these. */
 export function isActiveKey(record: ApiKeyRecord, now: Date): boolean {
-  return (
-    record.revoked === null &&
-    (record.expires === null || Date.parse(record.expires) > now.getTime())
-  );
+  return keyStatus(record, now.getTime()) === 'active';
 }
 
 /**
@@ -161,7 +159,9 @@ export async function verifyPendingDocument(
       throw new RotationError(`Active key ${keyId} kept its old key material`);
     }
     const verdict = await store.verify({ keyId, key: formatApiKey(keyId, after.secret) });
-    const expected = !active ? (after.revoked !== null ? 'key_revoked' : 'key_expired') : 'ok';
+    const status = keyStatus(after, now.getTime());
+    const expected =
+      status === 'active' ? 'ok' : status === 'revoked' ? 'key_revoked' : 'key_expired';
     const got = verdict.ok ? 'ok' : verdict.reason;
     if (got !== expected) {
       throw new RotationError(`Key ${keyId} verified as ${got} instead of ${expected}`);

@@ -93,6 +93,15 @@ export function emptyApiKeyDocument(): ApiKeyDocument {
   return { version: 1, keys: {} };
 }
 
+/** Whether a key may be used at `nowMs`: the one definition the authorizer, rotation and CLI share. */
+export type KeyStatus = 'active' | 'revoked' | 'expired';
+
+export function keyStatus(record: ApiKeyRecord, nowMs: number): KeyStatus {
+  if (record.revoked !== null) return 'revoked';
+  if (record.expires !== null && Date.parse(record.expires) <= nowMs) return 'expired';
+  return 'active';
+}
+
 /** The hash a record's key material must match. */
 export function storedHash(keyId: string, record: ApiKeyRecord): string {
   if (record.hash !== undefined) return record.hash;
