@@ -164,13 +164,24 @@ export class McpApi extends Construct {
 
     if (props.wafRateLimit !== undefined) {
       this.webAcl = this.addWebAcl(props.wafRateLimit);
+    } else {
+      Validations.of(this.api.deploymentStage).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'WAF turned off by configuration (-c enableWaf=false): stage throttling and the authorizer still apply; turn it back on for internet-facing deployments',
+      });
     }
   }
 
   private addGatewayResponses(props: McpApiProps, cors: boolean): void {
     const corsHeaders: Record<string, string> =
       cors && props.allowedOrigins.length === 1
-        ? { 'Access-Control-Allow-Origin': `'${props.allowedOrigins[0]}'`, Vary: "'Origin'" }
+        ? {
+            'Access-Control-Allow-Origin': `'${props.allowedOrigins[0]}'`,
+            // Lets a browser client read the 401 challenge and find the metadata URL.
+            'Access-Control-Expose-Headers': "'WWW-Authenticate'",
+            Vary: "'Origin'",
+          }
         : {};
     const json = (message: string) => ({
       'application/json': JSON.stringify({ message }),

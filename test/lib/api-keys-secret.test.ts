@@ -1,0 +1,368 @@
+/**
+ * The ApiKeysSecret construct and every IAM grant around it: a secret encrypted with a rotated
+ * customer-managed key and holding no key material in the template, rotated on the configured
+ * schedule by its own function; read by the authorizer only, written by the rotation function
+ * only; and no wildcard resource anywhere in the stack's IAM but X-Ray's.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CfnElement, Stack } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { Capture, Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { ApiKeysSecret } from '../../lib/api-keys-secret';
+import { synthStack } from './stack-fixture';
+
+type Properties = Record<string, unknown>;
+interface Resource {
+  readonly Properties: Properties;
+}
+interface Statement {
+  readonly Effect?: string;
+  readonly Action?: string | string[];
+  readonly NotAction?: unknown;
+  readonly Resource?: unknown;
+  readonly NotResource?: unknown;
+  readonly Principal?: unknown;
+  readonly Condition?: Record<string, Record<string, unknown>>;
+}
+/** A policy statement, the roles it is attached to and where it was found. */
+interface RoleStatement {
+  readonly roles: readonly string[];
+  readonly statement: Statement;
+  readonly source: string;
+}
+
+/** The only actions AWS offers no resource-level permission for, among those the stack uses. */
+const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+
+function resourcesOf(template: Template, type: string, props?: Properties) {
+  return template.findResources(
+    type,
+    props === undefined ? undefined : { Properties: props },
+  ) as Record<string, Resource>;
+}
+
+function onlyId(template: Template, type: string, props?: Properties): string {
+  const ids = Object.keys(resourcesOf(template, type, props));
+  expect(ids, `exactly one ${type}`).toHaveLength(1);
+  return ids[0] as string;
+}
+
+function roleOf(template: Template, functionId: string): string {
+  const fn = resourcesOf(template, 'AWS::Lambda::Function')[functionId] as Resource;
+  return (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+}
+
+/** The role of the Lambda function whose environment sets `variable`. */
+function roleOfFunctionWith(template: Template, variable: string): string {
+  return roleOf(
+    template,
+    onlyId(template, 'AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ [variable]: Match.anyValue() }) },
+    }),
+  );
+}
+
+const logicalId = (stack: Stack, element: unknown) => stack.getLogicalId(element as CfnElement);
+
+const asList = (value: unknown): unknown[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+const actionsOf = (statement: Statement) => asList(statement.Action) as string[];
+
+/** Every statement of every IAM policy and role inline policy, with the roles it applies to. */
+function roleStatements(template: Template): RoleStatement[] {
+  const found: RoleStatement[] = [];
+  for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
+    for (const [id, policy] of Object.entries(resourcesOf(template, type))) {
+      const roles = asList(policy.Properties.Roles).map(
+        (role) => (role as { Ref?: string }).Ref ?? JSON.stringify(role),
+      );
+      const document = policy.Properties.PolicyDocument as { Statement: Statement[] };
+      for (const statement of document.Statement) found.push({ roles, statement, source: id });
+    }
+  }
+  for (const [roleId, role] of Object.entries(resourcesOf(template, 'AWS::IAM::Role'))) {
+    for (const policy of asList(role.Properties.Policies)) {
+      const { PolicyDocument, PolicyName } = policy as {
+        PolicyDocument: { Statement: Statement[] };
+        PolicyName: string;
+      };
+      for (const statement of PolicyDocument.Statement) {
+        found.push({ roles: [roleId], statement, source: `${roleId}/${PolicyName}` });
+      }
+    }
+  }
+  return found;
+}
+
+/** Whether a statement can grant some action of `service` (wildcards and NotAction count). */
+function touches(statement: Statement, service: string): boolean {
+  if (statement.NotAction !== undefined) return true;
+  return actionsOf(statement).some((action) => {
+    const prefix = action.split(':')[0] ?? action;
+    return new RegExp(`^${prefix.split('*').join('.*')}$`, 'i').test(service);
+  });
+}
+
+/** The Secrets Manager actions the rotation function's SDK commands need, read from its source. */
+function actionsTheRotationSends(): string[] {
+  const root = fileURLToPath(new URL('../../lambda/rotation', import.meta.url));
+  const actions = new Set<string>();
+  for (const file of readdirSync(root, { recursive: true, encoding: 'utf8' })) {
+    if (!file.endsWith('.ts')) continue;
+    const source = readFileSync(join(root, file), 'utf8');
+    if (!source.includes('@aws-sdk/client-secrets-manager')) continue;
+    for (const [, command] of source.matchAll(/new (\w+)Command\(/g)) {
+      actions.add(`secretsmanager:${command}`);
+    }
+  }
+  return [...actions].sort();
+}
+
+describe('ApiKeysSecret', () => {
+  const { stack, template } = synthStack();
+  const apiKeys = stack.node.findAll().find((c): c is ApiKeysSecret => c instanceof ApiKeysSecret);
+  if (apiKeys === undefined) throw new Error('The stack has no ApiKeysSecret');
+  const secretId = logicalId(stack, apiKeys.secret.node.defaultChild);
+  const keyId = logicalId(stack, apiKeys.key.node.defaultChild);
+  const rotationFunctionId = logicalId(stack, apiKeys.rotation.function.node.defaultChild);
+  const rotationRole = roleOf(template, rotationFunctionId);
+  const authorizerRole = roleOfFunctionWith(template, 'API_KEYS_SECRET_ID');
+  const mcpRole = roleOfFunctionWith(template, 'RECORDS_TABLE_NAME');
+  const statements = roleStatements(template);
+  const secretArn = { Ref: secretId };
+  const grantedTo = (role: string, service: string) =>
+    statements.filter((s) => s.roles.includes(role) && touches(s.statement, service));
+
+  describe('the secret', () => {
+    it('is encrypted with a customer-managed KMS key that rotates', () => {
+      // Prepare
+      const encryptionKey = new Capture();
+
+      // Act
+      template.hasResourceProperties('AWS::SecretsManager::Secret', { KmsKeyId: encryptionKey });
+
+      // Assess
+      expect(encryptionKey.asObject()).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+      template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+      expect(resourcesOf(template, 'AWS::KMS::Key', { EnableKeyRotation: true })).toHaveProperty(
+        keyId,
+      );
+    });
+
+    it('holds no key material in the template: only the empty key document', () => {
+      // Act
+      const secret = resourcesOf(template, 'AWS::SecretsManager::Secret')[secretId] as Resource;
+
+      // Assess
+      expect(secret.Properties.SecretString).toBe('{"version":1,"keys":{}}');
+      expect(secret.Properties.GenerateSecretString).toBeUndefined();
+    });
+
+    it('keeps the secret and its key when the stack is deleted', () => {
+      // Act
+      const resources = template.toJSON().Resources;
+
+      // Assess
+      const retained = { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' };
+      expect(resources[secretId]).toMatchObject(retained);
+      expect(resources[keyId]).toMatchObject(retained);
+    });
+  });
+
+  describe('rotation', () => {
+    it('rotates the secret with the rotation function every 30 days by default', () => {
+      // Assess
+      template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+        SecretId: secretArn,
+        RotationLambdaARN: { 'Fn::GetAtt': [rotationFunctionId, 'Arn'] },
+        RotationRules: Match.objectLike({ ScheduleExpression: 'rate(30 days)' }),
+        HostedRotationLambda: Match.absent(),
+      });
+    });
+
+    it('rotates every 7 days with -c keyRotationDays=7', () => {
+      // Act
+      const { template: weekly } = synthStack({ keyRotationDays: '7' });
+
+      // Assess
+      weekly.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+        RotationRules: Match.objectLike({ ScheduleExpression: 'rate(7 days)' }),
+      });
+    });
+
+    it('lets Secrets Manager of this account invoke the rotation function, and no one else', () => {
+      // Act
+      const permissions = Object.values(
+        resourcesOf(template, 'AWS::Lambda::Permission', {
+          FunctionName: Match.objectLike({ 'Fn::GetAtt': [rotationFunctionId, 'Arn'] }),
+        }),
+      ).map((permission) => permission.Properties);
+
+      // Assess
+      expect(permissions).toEqual([
+        expect.objectContaining({
+          Action: 'lambda:InvokeFunction',
+          Principal: 'secretsmanager.amazonaws.com',
+          SourceAccount: stack.account,
+        }),
+      ]);
+    });
+  });
+
+  describe('who may use the secret', () => {
+    it('lets the authorizer only read the secret: GetSecretValue and DescribeSecret on its ARN', () => {
+      // Act
+      const granted = grantedTo(authorizerRole, 'secretsmanager');
+
+      // Assess
+      expect(granted.length).toBeGreaterThan(0);
+      expect(granted.flatMap(({ statement }) => actionsOf(statement)).sort()).toEqual([
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+      ]);
+      for (const { statement } of granted) expect(statement.Resource).toEqual(secretArn);
+    });
+
+    it('lets the authorizer decrypt with the key only through Secrets Manager', () => {
+      // Act
+      const key = resourcesOf(template, 'AWS::KMS::Key')[keyId] as Resource;
+      const forAuthorizer = (
+        key.Properties.KeyPolicy as { Statement: Statement[] }
+      ).Statement.filter((statement) =>
+        JSON.stringify(statement.Principal).includes(`"${authorizerRole}"`),
+      );
+
+      // Assess
+      expect(forAuthorizer).toEqual([
+        expect.objectContaining({
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Condition: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` },
+          },
+        }),
+      ]);
+      expect(grantedTo(authorizerRole, 'kms')).toEqual([]);
+    });
+
+    it('lets the rotation function describe, read, write and relabel exactly this secret', () => {
+      // Act
+      const granted = grantedTo(rotationRole, 'secretsmanager');
+
+      // Assess
+      expect(granted.flatMap(({ statement }) => actionsOf(statement)).sort()).toEqual([
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:UpdateSecretVersionStage',
+      ]);
+      for (const { statement } of granted) expect(statement.Resource).toEqual(secretArn);
+    });
+
+    it('grants the rotation function exactly the Secrets Manager calls its code makes', () => {
+      // Act
+      const granted = grantedTo(rotationRole, 'secretsmanager')
+        .flatMap(({ statement }) => actionsOf(statement))
+        .sort();
+
+      // Assess
+      expect(actionsTheRotationSends()).toEqual(granted);
+    });
+
+    it('lets the rotation function use the key only through Secrets Manager, to decrypt and encrypt', () => {
+      // Act
+      const granted = grantedTo(rotationRole, 'kms');
+
+      // Assess
+      expect(granted.map(({ statement }) => statement)).toEqual([
+        expect.objectContaining({
+          Effect: 'Allow',
+          Action: expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey']),
+          Resource: { 'Fn::GetAtt': [keyId, 'Arn'] },
+          Condition: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` },
+          },
+        }),
+      ]);
+      expect(actionsOf(granted[0]?.statement ?? {}).sort()).toEqual([
+        'kms:Decrypt',
+        'kms:GenerateDataKey',
+      ]);
+    });
+
+    it('gives the MCP function no Secrets Manager or KMS action, and no place in the key policy', () => {
+      // Act
+      const granted = [...grantedTo(mcpRole, 'secretsmanager'), ...grantedTo(mcpRole, 'kms')];
+      const keyPolicies = Object.values(resourcesOf(template, 'AWS::KMS::Key')).map(
+        (key) => key.Properties.KeyPolicy,
+      );
+
+      // Assess
+      expect(grantedTo(mcpRole, 'xray').length).toBeGreaterThan(0);
+      expect(granted).toEqual([]);
+      expect(JSON.stringify(keyPolicies)).not.toContain(`"${mcpRole}"`);
+    });
+
+    it('lets no role but the authorizer and the rotation function touch Secrets Manager', () => {
+      // Act
+      const roles = new Set(
+        statements
+          .filter(({ statement }) => touches(statement, 'secretsmanager'))
+          .flatMap(({ roles }) => roles),
+      );
+
+      // Assess
+      expect([...roles].sort()).toEqual([authorizerRole, rotationRole].sort());
+    });
+  });
+
+  describe.each([
+    { variant: 'the default stack', overrides: {} },
+    {
+      variant: 'a stack with CORS, an alarm e-mail and no WAF',
+      overrides: {
+        allowedOrigins: 'https://app.example.com',
+        alarmEmail: 'ops@example.com',
+        enableWaf: 'false',
+      },
+    },
+  ])('IAM of $variant', ({ overrides }) => {
+    const { template: variant } = synthStack(overrides);
+    const all = roleStatements(variant);
+
+    it('has no statement on Resource "*" except the X-Ray actions', () => {
+      // Act
+      const wildcard = all.filter(
+        ({ statement }) =>
+          statement.NotResource !== undefined ||
+          asList(statement.Resource).some((resource) => resource === '*'),
+      );
+      const beyondXray = wildcard.filter(
+        ({ statement }) =>
+          statement.NotAction !== undefined ||
+          actionsOf(statement).some((action) => !XRAY_ACTIONS.includes(action)),
+      );
+
+      // Assess
+      expect(all.length).toBeGreaterThan(wildcard.length);
+      expect(wildcard.length).toBeGreaterThan(0);
+      expect(beyondXray.map(({ source, statement }) => ({ source, statement }))).toEqual([]);
+    });
+
+    it('has no wildcard in any literal resource ARN', () => {
+      // Act
+      const partial = all.filter(({ statement }) =>
+        asList(statement.Resource).some(
+          (resource) => typeof resource === 'string' && resource !== '*' && resource.includes('*'),
+        ),
+      );
+
+      // Assess
+      expect(partial.map(({ source, statement }) => ({ source, statement }))).toEqual([]);
+    });
+  });
+});

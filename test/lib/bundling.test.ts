@@ -1,0 +1,157 @@
+/**
+ * The one test that really bundles: the three Lambdas built by the local esbuild (never
+ * Docker), each a minified CommonJS index.js with its source map, everything but the AWS SDK
+ * (which the Node 22 runtime ships) inside the bundle.
+ */
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { synthStack } from './stack-fixture';
+
+const BUNDLE_TIMEOUT_MS = 60_000;
+/** Well above the ~0.7 MB the MCP server bundles to, far below an unminified bundle. */
+const MAX_BUNDLE_BYTES = 1.5 * 1024 * 1024;
+
+/** A `require("x")` call, not the same text opening a string or template literal. */
+const REQUIRE_CALL = /(?<![`'"\w.$])require\("([^"]+)"\)/g;
+
+interface AssetManifest {
+  readonly files: Record<
+    string,
+    {
+      readonly source: { readonly path: string; readonly packaging?: string };
+      readonly destinations: Record<string, { readonly objectKey: string }>;
+    }
+  >;
+}
+
+interface Bundle {
+  readonly service: string;
+  readonly directory: string;
+}
+
+/** Modules a bundle may still require at run time: Node's own and the runtime's AWS SDK. */
+function providedByTheRuntime(specifier: string): boolean {
+  const name = specifier.replace(/^node:/, '');
+  return (
+    specifier.startsWith('@aws-sdk/') ||
+    builtinModules.includes(name) ||
+    builtinModules.includes(name.split('/')[0] as string)
+  );
+}
+
+describe('Lambda bundles', () => {
+  let outdir = '';
+  const bundles: Bundle[] = [];
+  const codes: { service: string; code: Record<string, unknown> }[] = [];
+
+  beforeAll(() => {
+    // Prepare & Act: bundle once with the local esbuild, then write the cloud assembly.
+    const { app, stack, template } = synthStack({}, { bundle: true });
+    const assembly = app.synth();
+    outdir = assembly.directory;
+    const manifest = JSON.parse(
+      readFileSync(join(outdir, `${stack.artifactId}.assets.json`), 'utf8'),
+    ) as AssetManifest;
+    for (const { Properties } of Object.values(template.findResources('AWS::Lambda::Function'))) {
+      const service = String(Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME);
+      const code = Properties.Code as Record<string, unknown>;
+      codes.push({ service, code });
+      const asset = Object.values(manifest.files).find((file) =>
+        Object.values(file.destinations).some((d) => d.objectKey === code.S3Key),
+      );
+      if (asset !== undefined) {
+        bundles.push({ service, directory: join(outdir, asset.source.path) });
+      }
+    }
+  }, BUNDLE_TIMEOUT_MS);
+
+  afterAll(() => {
+    if (outdir !== '') rmSync(outdir, { recursive: true, force: true });
+  });
+
+  it('points every function at a zipped file asset of the cloud assembly, never inline code', () => {
+    // Assess
+    expect(codes.map(({ service }) => service).sort()).toEqual([
+      'mcp-authorizer',
+      'mcp-key-rotation',
+      'mcp-server',
+    ]);
+    for (const { code } of codes) {
+      expect(code).toEqual({
+        S3Bucket: expect.any(String),
+        S3Key: expect.stringMatching(/\.zip$/),
+      });
+    }
+    expect(bundles.map(({ service }) => service).sort()).toEqual(
+      codes.map(({ service }) => service).sort(),
+    );
+  });
+
+  it('writes an index.js and its index.js.map into each asset folder', () => {
+    // Assess
+    expect(bundles).toHaveLength(3);
+    for (const { directory } of bundles) {
+      expect(existsSync(join(directory, 'index.js'))).toBe(true);
+      expect(existsSync(join(directory, 'index.js.map'))).toBe(true);
+    }
+  });
+
+  it('links each bundle to its source map, which maps back to the TypeScript sources', () => {
+    // Assess
+    for (const { directory } of bundles) {
+      const code = readFileSync(join(directory, 'index.js'), 'utf8');
+      const map = JSON.parse(readFileSync(join(directory, 'index.js.map'), 'utf8')) as {
+        sources: string[];
+      };
+      expect(code.trimEnd()).toMatch(/\/\/# sourceMappingURL=index\.js\.map$/);
+      expect(map.sources.some((source) => /lambda\/.*\.ts$/.test(source))).toBe(true);
+    }
+  });
+
+  it('bundles CommonJS: module.exports, no ES module syntax', () => {
+    // Assess
+    for (const { directory } of bundles) {
+      const code = readFileSync(join(directory, 'index.js'), 'utf8');
+      expect(code).toContain('module.exports');
+      expect(code).not.toMatch(/^\s*(import|export)\s[\w{*]/m);
+    }
+  });
+
+  it.each(['mcp-authorizer', 'mcp-key-rotation', 'mcp-server'])(
+    'minifies %s to under 1.5 MB',
+    (service) => {
+      // Act
+      const bundle = bundles.find((b) => b.service === service);
+      const index = join(bundle?.directory ?? '(missing)', 'index.js');
+
+      // Assess
+      expect(statSync(index).size).toBeLessThan(MAX_BUNDLE_BYTES);
+      // Minified output is a few very long lines, not one short statement per line.
+      const code = readFileSync(index, 'utf8');
+      expect(code.length / code.split('\n').length).toBeGreaterThan(1000);
+    },
+  );
+
+  it('bundles everything but the AWS SDK: the MCP SDK is inside, not required at run time', () => {
+    // Act
+    const required = bundles.flatMap(({ service, directory }) =>
+      // Calls only: ajv keeps `require("ajv/...")` as text in the code strings it generates.
+      [...readFileSync(join(directory, 'index.js'), 'utf8').matchAll(REQUIRE_CALL)].map(
+        ([, specifier]) => ({ service, specifier: specifier as string }),
+      ),
+    );
+
+    // Assess: the SDK stays outside (so the pattern sees real calls), the rest is inside.
+    expect(bundles).toHaveLength(3);
+    expect(required).toContainEqual({
+      service: 'mcp-server',
+      specifier: expect.stringMatching(/^@aws-sdk\//),
+    });
+    expect(
+      required.filter(({ specifier }) => specifier.startsWith('@modelcontextprotocol')),
+    ).toEqual([]);
+    expect(required.filter(({ specifier }) => !providedByTheRuntime(specifier))).toEqual([]);
+  });
+});

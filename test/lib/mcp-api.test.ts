@@ -1,0 +1,524 @@
+/**
+ * The McpApi construct as the real stack builds it: the authorizer wiring and its cache, the
+ * proxy integration, the gateway responses MCP clients read, CORS only when configured, logs,
+ * tracing, throttling, request validation and the optional WAF web ACL.
+ */
+import type { Template } from 'aws-cdk-lib/assertions';
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { MCP_PATH, PROTECTED_PATHS } from '../../lambda/shared/routes';
+import { PROTECTED_RESOURCE_METADATA_PATH } from '../../lib/mcp-api';
+import { synthStack } from './stack-fixture';
+
+type Properties = Record<string, unknown>;
+interface Resource {
+  readonly Type: string;
+  readonly Properties: Properties;
+}
+
+function resourcesOf(template: Template, type: string, props?: Properties) {
+  return template.findResources(
+    type,
+    props === undefined ? undefined : { Properties: props },
+  ) as Record<string, Resource>;
+}
+
+/** The logical id of the one resource of `type` (matching `props`): found, never typed in. */
+function onlyId(template: Template, type: string, props?: Properties): string {
+  const ids = Object.keys(resourcesOf(template, type, props));
+  expect(ids, `exactly one ${type}`).toHaveLength(1);
+  return ids[0] as string;
+}
+
+/** The Lambda function whose environment sets `variable`. */
+function functionWith(template: Template, variable: string): string {
+  return onlyId(template, 'AWS::Lambda::Function', {
+    Environment: { Variables: Match.objectLike({ [variable]: Match.anyValue() }) },
+  });
+}
+
+/** A template value as text: `Ref` as `<Id>`, `Fn::GetAtt` as `<Id.Attr>`, `Fn::Join` joined. */
+function render(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value !== null && typeof value === 'object') {
+    const node = value as Record<string, unknown>;
+    if (typeof node.Ref === 'string') return `<${node.Ref}>`;
+    const getAtt = node['Fn::GetAtt'];
+    if (Array.isArray(getAtt)) return `<${getAtt.join('.')}>`;
+    const join = node['Fn::Join'];
+    if (Array.isArray(join)) {
+      const [separator, parts] = join as [string, unknown[]];
+      return parts.map(render).join(separator);
+    }
+  }
+  throw new Error(`Cannot render ${JSON.stringify(value)}`);
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The properties of the resource `id` of `type`; throws if there is none. */
+function propertiesOf(template: Template, type: string, id: string): Properties {
+  const resource = resourcesOf(template, type)[id];
+  if (resource === undefined) throw new Error(`No ${type} ${id}`);
+  return resource.Properties;
+}
+
+function gatewayResponse(template: Template, type: string): Properties {
+  const id = onlyId(template, 'AWS::ApiGateway::GatewayResponse', { ResponseType: type });
+  return (resourcesOf(template, 'AWS::ApiGateway::GatewayResponse')[id] as Resource).Properties;
+}
+
+/** The resource path of an API Gateway resource, following ParentId up to the root. */
+function resourcePath(template: Template, resourceId: unknown): string {
+  const ref = (resourceId as { Ref?: string }).Ref;
+  if (ref === undefined) return '/';
+  const resource = resourcesOf(template, 'AWS::ApiGateway::Resource')[ref];
+  if (resource === undefined) throw new Error(`No API resource ${ref}`);
+  const parent = resourcePath(template, resource.Properties.ParentId);
+  return `${parent === '/' ? '' : parent}/${String(resource.Properties.PathPart)}`;
+}
+
+const ONE_ORIGIN = 'https://app.example.com';
+
+describe('McpApi', () => {
+  const { template } = synthStack();
+  const apiId = onlyId(template, 'AWS::ApiGateway::RestApi');
+  const authorizerId = onlyId(template, 'AWS::ApiGateway::Authorizer');
+  const mcpResourceId = onlyId(template, 'AWS::ApiGateway::Resource', {
+    PathPart: MCP_PATH.slice(1),
+  });
+  const mcpFunctionId = functionWith(template, 'RECORDS_TABLE_NAME');
+  const authorizerFunctionId = functionWith(template, 'API_KEYS_SECRET_ID');
+
+  describe('authorization', () => {
+    it.each(['POST', 'ANY'])('protects %s /mcp with the custom REQUEST authorizer', (method) => {
+      // Assess
+      template.hasResourceProperties('AWS::ApiGateway::Method', {
+        HttpMethod: method,
+        ResourceId: { Ref: mcpResourceId },
+        AuthorizationType: 'CUSTOM',
+        AuthorizerId: { Ref: authorizerId },
+      });
+    });
+
+    it('runs the authorizer function as a REQUEST authorizer keyed on the Authorization header alone', () => {
+      // Prepare
+      const invokesFunction = JSON.stringify([
+        { 'Fn::GetAtt': [authorizerFunctionId, 'Arn'] },
+        '/invocations',
+      ]).slice(1, -1);
+
+      // Act
+      const authorizer = resourcesOf(template, 'AWS::ApiGateway::Authorizer')[authorizerId];
+
+      // Assess
+      expect(authorizer?.Properties).toMatchObject({
+        Type: 'REQUEST',
+        IdentitySource: 'method.request.header.Authorization',
+        RestApiId: { Ref: apiId },
+      });
+      expect(JSON.stringify(authorizer?.Properties.AuthorizerUri)).toContain(
+        `${invokesFunction}]]`,
+      );
+    });
+
+    it('caches authorizer results for the configured TTL, 60 seconds by default', () => {
+      // Assess
+      template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+        AuthorizerResultTtlInSeconds: 60,
+      });
+    });
+
+    it.each([
+      { ttl: '0', seconds: 0 },
+      { ttl: '300', seconds: 300 },
+    ])(
+      'caches authorizer results for $seconds seconds with -c authorizerCacheTtlSeconds=$ttl',
+      ({ ttl, seconds }) => {
+        // Act
+        const { template: tuned } = synthStack({ authorizerCacheTtlSeconds: ttl });
+
+        // Assess
+        tuned.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+          AuthorizerResultTtlInSeconds: seconds,
+          IdentitySource: 'method.request.header.Authorization',
+        });
+      },
+    );
+
+    it("authorizes only paths the authorizer's Allow policy covers, so a cached Allow fits every route", () => {
+      // Act
+      const protectedPaths = Object.values(
+        resourcesOf(template, 'AWS::ApiGateway::Method', { AuthorizationType: 'CUSTOM' }),
+      ).map((method) => resourcePath(template, method.Properties.ResourceId));
+
+      // Assess
+      expect(protectedPaths.length).toBeGreaterThan(0);
+      for (const path of protectedPaths) expect(PROTECTED_PATHS).toContain(path);
+    });
+  });
+
+  describe('integration', () => {
+    it.each(['POST', 'ANY'])(
+      'sends %s /mcp to the MCP function through a Lambda proxy integration',
+      (method) => {
+        // Act
+        const [found] = Object.values(
+          resourcesOf(template, 'AWS::ApiGateway::Method', {
+            HttpMethod: method,
+            ResourceId: { Ref: mcpResourceId },
+          }),
+        );
+        const integration = found?.Properties.Integration as Properties | undefined;
+
+        // Assess
+        expect(integration).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
+        expect(render(integration?.Uri)).toMatch(
+          new RegExp(
+            `:lambda:path/2015-03-31/functions/<${escapeRegExp(mcpFunctionId)}\\.Arn>/invocations$`,
+          ),
+        );
+      },
+    );
+
+    it.each([
+      { method: 'POST', path: '/POST/mcp' },
+      { method: 'ANY', path: '/*/mcp' },
+    ])('lets API Gateway invoke the MCP function for $method /mcp on the stage', ({ path }) => {
+      // Act
+      const sources = Object.values(
+        resourcesOf(template, 'AWS::Lambda::Permission', {
+          Principal: 'apigateway.amazonaws.com',
+          FunctionName: { 'Fn::GetAtt': [mcpFunctionId, 'Arn'] },
+        }),
+      ).map((permission) => render(permission.Properties.SourceArn));
+
+      // Assess
+      expect(sources).toContainEqual(
+        expect.stringMatching(
+          new RegExp(`:<${escapeRegExp(apiId)}>/<[^>]+>${escapeRegExp(path)}$`),
+        ),
+      );
+    });
+  });
+
+  describe('gateway responses', () => {
+    it('answers UNAUTHORIZED with 401 and a Bearer challenge naming the protected-resource metadata and scope', () => {
+      // Prepare
+      const { Environment } = propertiesOf(template, 'AWS::Lambda::Function', authorizerFunctionId);
+      const requiredScope = render(
+        (Environment as { Variables: Properties }).Variables.REQUIRED_SCOPES,
+      );
+
+      // Act
+      const unauthorized = gatewayResponse(template, 'UNAUTHORIZED');
+      const headers = unauthorized.ResponseParameters as Properties;
+      const challenge = render(headers['gatewayresponse.header.WWW-Authenticate']);
+
+      // Assess
+      expect(unauthorized.StatusCode).toBe('401');
+      expect(challenge).toMatch(
+        new RegExp(
+          `^'Bearer resource_metadata="https://<${escapeRegExp(apiId)}>\\.execute-api\\.[^"/]+/prod${escapeRegExp(PROTECTED_RESOURCE_METADATA_PATH)}", scope="${escapeRegExp(requiredScope)}"'$`,
+        ),
+      );
+    });
+
+    it('points the challenge at the same API and stage as the McpEndpoint output', () => {
+      // Prepare
+      const endpoint = render(template.findOutputs('McpEndpoint').McpEndpoint?.Value);
+
+      // Act
+      const unauthorized = gatewayResponse(template, 'UNAUTHORIZED');
+      const challenge = render(
+        (unauthorized.ResponseParameters as Properties)['gatewayresponse.header.WWW-Authenticate'],
+      );
+
+      // Assess
+      expect(endpoint.endsWith(`/prod${MCP_PATH}`)).toBe(true);
+      expect(challenge).toContain(
+        `resource_metadata="${endpoint.slice(0, -MCP_PATH.length)}${PROTECTED_RESOURCE_METADATA_PATH}"`,
+      );
+    });
+
+    it('answers ACCESS_DENIED with 403 and a JSON body, without an insufficient_scope challenge', () => {
+      // Act
+      const denied = gatewayResponse(template, 'ACCESS_DENIED');
+      const body = (denied.ResponseTemplates as Properties)['application/json'];
+
+      // Assess
+      expect(denied.StatusCode).toBe('403');
+      expect(JSON.parse(String(body))).toEqual({ message: expect.any(String) });
+      expect(JSON.stringify(denied.ResponseParameters ?? {})).not.toContain('insufficient_scope');
+    });
+  });
+
+  describe('CORS', () => {
+    it('sends no Access-Control header from any gateway response when no origin is allowed', () => {
+      // Act
+      const responses = resourcesOf(template, 'AWS::ApiGateway::GatewayResponse');
+
+      // Assess
+      expect(Object.keys(responses).length).toBeGreaterThan(0);
+      expect(JSON.stringify(responses)).not.toMatch(/Access-Control-/i);
+    });
+
+    it('has no OPTIONS method and no Access-Control header on any method when no origin is allowed', () => {
+      // Act
+      const methods = resourcesOf(template, 'AWS::ApiGateway::Method');
+
+      // Assess
+      expect(Object.values(methods).map((m) => m.Properties.HttpMethod)).not.toContain('OPTIONS');
+      expect(JSON.stringify(methods)).not.toMatch(/Access-Control-/i);
+    });
+
+    describe('with one allowed origin', () => {
+      const { template: cors } = synthStack({ allowedOrigins: ONE_ORIGIN });
+
+      it('answers the preflight on /mcp with an OPTIONS method allowing exactly that origin', () => {
+        // Prepare
+        const resource = onlyId(cors, 'AWS::ApiGateway::Resource', { PathPart: MCP_PATH.slice(1) });
+
+        // Assess
+        cors.hasResourceProperties('AWS::ApiGateway::Method', {
+          HttpMethod: 'OPTIONS',
+          ResourceId: { Ref: resource },
+          Integration: Match.objectLike({
+            IntegrationResponses: Match.arrayWith([
+              Match.objectLike({
+                ResponseParameters: Match.objectLike({
+                  'method.response.header.Access-Control-Allow-Origin': `'${ONE_ORIGIN}'`,
+                }),
+              }),
+            ]),
+          }),
+        });
+      });
+
+      it('puts exactly that origin on every gateway response', () => {
+        // Act
+        const origins = Object.values(resourcesOf(cors, 'AWS::ApiGateway::GatewayResponse')).map(
+          (response) =>
+            (response.Properties.ResponseParameters as Properties | undefined)?.[
+              'gatewayresponse.header.Access-Control-Allow-Origin'
+            ],
+        );
+
+        // Assess
+        expect(origins.length).toBeGreaterThan(0);
+        for (const origin of origins) expect(origin).toBe(`'${ONE_ORIGIN}'`);
+      });
+    });
+
+    it('never allows any origin with a wildcard, even with several allowed origins', () => {
+      // Act
+      const { template: several } = synthStack({
+        allowedOrigins: `${ONE_ORIGIN},https://other.example.com`,
+      });
+      const text = JSON.stringify({
+        ...resourcesOf(several, 'AWS::ApiGateway::GatewayResponse'),
+        ...resourcesOf(several, 'AWS::ApiGateway::Method'),
+      });
+
+      // Assess
+      expect(text).toContain(ONE_ORIGIN);
+      expect(text).not.toMatch(/Access-Control-Allow-Origin":"'\*'/);
+    });
+  });
+
+  describe('stage', () => {
+    const stageId = onlyId(template, 'AWS::ApiGateway::Stage');
+    const stage = resourcesOf(template, 'AWS::ApiGateway::Stage')[stageId] as Resource;
+    const accessLog = stage.Properties.AccessLogSetting as {
+      Format: string;
+      DestinationArn: unknown;
+    };
+
+    it("writes JSON access logs with the authorizer's principal and the request id", () => {
+      // Act
+      const format = JSON.parse(accessLog.Format) as Record<string, string>;
+
+      // Assess
+      expect(Object.values(format)).toEqual(
+        expect.arrayContaining(['$context.authorizer.principalId', '$context.requestId']),
+      );
+    });
+
+    it('writes the access logs to a log group kept for the configured 90 days', () => {
+      // Prepare
+      const [logGroupId, attribute] = (accessLog.DestinationArn as { 'Fn::GetAtt': string[] })[
+        'Fn::GetAtt'
+      ];
+
+      // Act
+      const logGroup = resourcesOf(template, 'AWS::Logs::LogGroup')[logGroupId as string];
+
+      // Assess
+      expect(attribute).toBe('Arn');
+      expect(logGroup?.Properties.RetentionInDays).toBe(90);
+    });
+
+    it('logs execution errors only, never request or response data, and traces with X-Ray', () => {
+      // Assess
+      template.hasResourceProperties('AWS::ApiGateway::Stage', {
+        StageName: 'prod',
+        TracingEnabled: true,
+        MethodSettings: Match.arrayWith([
+          Match.objectLike({
+            HttpMethod: '*',
+            ResourcePath: '/*',
+            LoggingLevel: 'ERROR',
+            DataTraceEnabled: false,
+          }),
+        ]),
+      });
+    });
+
+    it('throttles the whole stage at the default 50 requests per second, bursts of 100', () => {
+      // Assess
+      template.hasResourceProperties('AWS::ApiGateway::Stage', {
+        MethodSettings: Match.arrayWith([
+          Match.objectLike({
+            HttpMethod: '*',
+            ResourcePath: '/*',
+            ThrottlingRateLimit: 50,
+            ThrottlingBurstLimit: 100,
+          }),
+        ]),
+      });
+    });
+
+    describe('configured with -c', () => {
+      const { template: tuned } = synthStack({
+        throttleRateLimit: '7',
+        throttleBurstLimit: '9',
+        logRetentionDays: '30',
+        stageName: 'v1',
+      });
+
+      it('throttles at -c throttleRateLimit=7 and -c throttleBurstLimit=9', () => {
+        // Assess
+        tuned.hasResourceProperties('AWS::ApiGateway::Stage', {
+          MethodSettings: Match.arrayWith([
+            Match.objectLike({ ThrottlingRateLimit: 7, ThrottlingBurstLimit: 9 }),
+          ]),
+        });
+      });
+
+      it('keeps the access logs for -c logRetentionDays=30', () => {
+        // Prepare
+        const tunedStage = propertiesOf(
+          tuned,
+          'AWS::ApiGateway::Stage',
+          onlyId(tuned, 'AWS::ApiGateway::Stage'),
+        );
+        const { DestinationArn } = tunedStage.AccessLogSetting as { DestinationArn: unknown };
+        const [logGroupId] = (DestinationArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'];
+
+        // Act
+        const logGroup = propertiesOf(tuned, 'AWS::Logs::LogGroup', logGroupId as string);
+
+        // Assess
+        expect(logGroup.RetentionInDays).toBe(30);
+      });
+
+      it('names the stage from -c stageName and announces the metadata under it', () => {
+        // Act
+        const challenge = render(
+          (gatewayResponse(tuned, 'UNAUTHORIZED').ResponseParameters as Properties)[
+            'gatewayresponse.header.WWW-Authenticate'
+          ],
+        );
+
+        // Assess
+        tuned.hasResourceProperties('AWS::ApiGateway::Stage', { StageName: 'v1' });
+        expect(challenge).toContain(`/v1${PROTECTED_RESOURCE_METADATA_PATH}"`);
+      });
+    });
+  });
+
+  describe('request validation', () => {
+    it('validates the JSON-RPC body of POST /mcp against the JsonRpcMessage model', () => {
+      // Prepare
+      const validatorId = onlyId(template, 'AWS::ApiGateway::RequestValidator', {
+        ValidateRequestBody: true,
+      });
+      const modelId = onlyId(template, 'AWS::ApiGateway::Model', {
+        ContentType: 'application/json',
+        Schema: Match.objectLike({
+          type: 'object',
+          required: Match.arrayWith(['jsonrpc']),
+          properties: { jsonrpc: Match.objectLike({ enum: ['2.0'] }) },
+        }),
+      });
+
+      // Assess
+      expect(modelId).toMatch(/JsonRpcMessage/);
+      template.hasResourceProperties('AWS::ApiGateway::Method', {
+        HttpMethod: 'POST',
+        ResourceId: { Ref: mcpResourceId },
+        RequestValidatorId: { Ref: validatorId },
+        RequestModels: { 'application/json': { Ref: modelId } },
+      });
+    });
+  });
+
+  describe('WAF', () => {
+    it('blocks an IP over the default 1000 requests per 5 minutes with a rate-based rule', () => {
+      // Assess
+      template.hasResourceProperties('AWS::WAFv2::WebACL', {
+        Scope: 'REGIONAL',
+        DefaultAction: { Allow: {} },
+        Rules: Match.arrayWith([
+          Match.objectLike({
+            Action: { Block: {} },
+            Statement: { RateBasedStatement: { Limit: 1000, AggregateKeyType: 'IP' } },
+          }),
+        ]),
+      });
+    });
+
+    it('follows -c wafRateLimit', () => {
+      // Act
+      const { template: tuned } = synthStack({ wafRateLimit: '2500' });
+
+      // Assess
+      tuned.hasResourceProperties('AWS::WAFv2::WebACL', {
+        Rules: Match.arrayWith([
+          Match.objectLike({
+            Statement: { RateBasedStatement: Match.objectLike({ Limit: 2500 }) },
+          }),
+        ]),
+      });
+    });
+
+    it("associates the web ACL with the API's stage", () => {
+      // Prepare
+      const webAclId = onlyId(template, 'AWS::WAFv2::WebACL');
+      const stageId = onlyId(template, 'AWS::ApiGateway::Stage');
+
+      // Act
+      const association = Object.values(
+        resourcesOf(template, 'AWS::WAFv2::WebACLAssociation', {
+          WebACLArn: { 'Fn::GetAtt': [webAclId, 'Arn'] },
+        }),
+      );
+
+      // Assess
+      expect(association).toHaveLength(1);
+      expect(render(association[0]?.Properties.ResourceArn)).toMatch(
+        new RegExp(`/restapis/<${escapeRegExp(apiId)}>/stages/<${escapeRegExp(stageId)}>$`),
+      );
+    });
+
+    it('creates no web ACL and no association with -c enableWaf=false', () => {
+      // Act
+      const { template: noWaf } = synthStack({ enableWaf: 'false' });
+
+      // Assess
+      noWaf.hasResourceProperties('AWS::ApiGateway::Stage', { TracingEnabled: true });
+      expect(resourcesOf(noWaf, 'AWS::WAFv2::WebACL')).toEqual({});
+      expect(resourcesOf(noWaf, 'AWS::WAFv2::WebACLAssociation')).toEqual({});
+    });
+  });
+});

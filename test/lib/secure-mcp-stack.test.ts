@@ -1,0 +1,243 @@
+/**
+ * The SecureMcpStack composition: the outputs a team needs after `cdk deploy`, config reaching
+ * the constructs (abuse alarm, alarm e-mail), no secret in plain text, and no unauthenticated
+ * route but the CORS preflight.
+ */
+import type { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { synthStack } from './stack-fixture';
+
+type Properties = Record<string, unknown>;
+interface Resource {
+  readonly Type: string;
+  readonly Properties: Properties;
+}
+
+function resourcesOf(template: Template, type: string, props?: Properties) {
+  return template.findResources(
+    type,
+    props === undefined ? undefined : { Properties: props },
+  ) as Record<string, Resource>;
+}
+
+/** A template value as text: `Ref` as `<Id>`, `Fn::GetAtt` as `<Id.Attr>`, `Fn::Join` joined. */
+function render(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value !== null && typeof value === 'object') {
+    const node = value as Record<string, unknown>;
+    if (typeof node.Ref === 'string') return `<${node.Ref}>`;
+    const getAtt = node['Fn::GetAtt'];
+    if (Array.isArray(getAtt)) return `<${getAtt.join('.')}>`;
+    const join = node['Fn::Join'];
+    if (Array.isArray(join)) {
+      const [separator, parts] = join as [string, unknown[]];
+      return parts.map(render).join(separator);
+    }
+  }
+  throw new Error(`Cannot render ${JSON.stringify(value)}`);
+}
+
+/** The CloudFormation type of the resource a `<Id>` or `<Id.Attr>` placeholder names. */
+function typeOf(template: Template, placeholder: string): string | undefined {
+  const id = /^<([^.>]+)/.exec(placeholder)?.[1];
+  return id === undefined ? undefined : template.toJSON().Resources[id]?.Type;
+}
+
+/** The abuse alarm: the one alarm on the top contributor of a Contributor Insights rule. */
+function abuseAlarm(template: Template): Properties {
+  const onInsightRule = (alarm: Resource) => {
+    const [metric] = (alarm.Properties.Metrics ?? []) as { Expression?: unknown }[];
+    if (metric?.Expression === undefined) return false;
+    const rule = /^INSIGHT_RULE_METRIC\('(<[^>]+>)', 'MaxContributorValue'\)$/.exec(
+      render(metric.Expression),
+    )?.[1];
+    return rule !== undefined && typeOf(template, rule) === 'AWS::CloudWatch::InsightRule';
+  };
+  const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).filter(
+    onInsightRule,
+  );
+  expect(alarms).toHaveLength(1);
+  return (alarms[0] as Resource).Properties;
+}
+
+const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+const API_KEY = /mcpk_/;
+
+describe('SecureMcpStack', () => {
+  const { template } = synthStack();
+  const outputs = template.findOutputs('*');
+  const output = (name: string) => render(outputs[name]?.Value);
+
+  describe('outputs', () => {
+    it('gives the MCP endpoint: the API URL of the prod stage ending in /prod/mcp', () => {
+      // Act
+      const endpoint = output('McpEndpoint');
+
+      // Assess
+      expect(endpoint).toMatch(/^https:\/\/<[^>]+>\.execute-api\.[^/]+\/prod\/mcp$/);
+      expect(typeOf(template, endpoint.slice('https://'.length))).toBe('AWS::ApiGateway::RestApi');
+    });
+
+    it.each([
+      { name: 'UserPoolId', type: 'AWS::Cognito::UserPool' },
+      { name: 'AppClientId', type: 'AWS::Cognito::UserPoolClient' },
+      { name: 'ApiKeysSecretArn', type: 'AWS::SecretsManager::Secret' },
+      { name: 'AlarmTopicArn', type: 'AWS::SNS::Topic' },
+    ])('gives $name, a reference to the $type', ({ name, type }) => {
+      // Act
+      const value = output(name);
+
+      // Assess
+      expect(value).toMatch(/^<[^.>]+>$/);
+      expect(typeOf(template, value)).toBe(type);
+    });
+
+    it('gives the hosted login domain as an https Cognito URL', () => {
+      // Act
+      const domain = output('HostedLoginDomain');
+
+      // Assess
+      expect(domain).toMatch(/^https:\/\/<[^>]+>\.auth\.[a-z0-9-]+\.amazoncognito\.com$/);
+      expect(typeOf(template, domain.slice('https://'.length))).toBe(
+        'AWS::Cognito::UserPoolDomain',
+      );
+    });
+
+    it('gives the required scope: the resource server identifier and /tools', () => {
+      // Act
+      const scope = output('RequiredScope');
+
+      // Assess
+      expect(scope).toMatch(/^<[^>]+>\/tools$/);
+      expect(typeOf(template, scope)).toBe('AWS::Cognito::UserPoolResourceServer');
+    });
+
+    it('gives the dashboard URL in the CloudWatch console', () => {
+      // Act
+      const url = output('DashboardUrl');
+
+      // Assess
+      const match =
+        /^https:\/\/console\.aws\.amazon\.com\/cloudwatch\/home\?region=[a-z0-9-]+#dashboards:name=(<[^>]+>)$/.exec(
+          url,
+        );
+      expect(match).not.toBeNull();
+      expect(typeOf(template, match?.[1] ?? '')).toBe('AWS::CloudWatch::Dashboard');
+    });
+  });
+
+  describe('monitoring config', () => {
+    it('alarms on more than 100 calls by one caller to one tool in 5 minutes by default', () => {
+      // Act
+      const alarm = abuseAlarm(template);
+
+      // Assess
+      expect(alarm).toMatchObject({
+        Threshold: 100,
+        ComparisonOperator: 'GreaterThanThreshold',
+        Metrics: [expect.objectContaining({ Period: 300 })],
+      });
+    });
+
+    it('takes the threshold from -c abuseThreshold=250 and the window from -c abuseWindowMinutes=10', () => {
+      // Act
+      const alarm = abuseAlarm(
+        synthStack({ abuseThreshold: '250', abuseWindowMinutes: '10' }).template,
+      );
+
+      // Assess
+      expect(alarm).toMatchObject({
+        Threshold: 250,
+        Metrics: [expect.objectContaining({ Period: 600 })],
+      });
+      expect(String(alarm.AlarmDescription)).toContain('250');
+    });
+
+    it('subscribes no e-mail address to the alarm topic by default', () => {
+      // Assess
+      expect(resourcesOf(template, 'AWS::SNS::Topic')).not.toEqual({});
+      expect(resourcesOf(template, 'AWS::SNS::Subscription')).toEqual({});
+    });
+
+    it('subscribes -c alarmEmail to the alarm topic', () => {
+      // Act
+      const { template: withEmail } = synthStack({ alarmEmail: 'ops@example.com' });
+      const topic = withEmail.findOutputs('AlarmTopicArn').AlarmTopicArn?.Value;
+
+      // Assess
+      withEmail.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'email',
+        Endpoint: 'ops@example.com',
+        TopicArn: topic,
+      });
+    });
+  });
+
+  describe('no secret in plain text', () => {
+    it.each([
+      { variant: 'the default stack', overrides: {} },
+      {
+        variant: 'a stack with CORS and an alarm e-mail',
+        overrides: { allowedOrigins: 'https://app.example.com', alarmEmail: 'ops@example.com' },
+      },
+    ])(
+      'has no API key or private key in a secret or Lambda environment of $variant',
+      ({ overrides }) => {
+        // Act
+        const { template: variant } = synthStack(overrides);
+        const secrets = Object.values(resourcesOf(variant, 'AWS::SecretsManager::Secret'));
+        const environments = Object.values(resourcesOf(variant, 'AWS::Lambda::Function')).map(
+          (fn) => fn.Properties.Environment,
+        );
+
+        // Assess
+        expect(secrets.length).toBeGreaterThan(0);
+        expect(environments.length).toBeGreaterThan(0);
+        for (const text of [JSON.stringify(secrets), JSON.stringify(environments)]) {
+          expect(text).not.toMatch(API_KEY);
+          expect(text).not.toMatch(PRIVATE_KEY);
+        }
+      },
+    );
+
+    it('has no API key or private key anywhere in the template', () => {
+      // Act
+      const text = JSON.stringify(template.toJSON());
+
+      // Assess
+      expect(text).not.toMatch(API_KEY);
+      expect(text).not.toMatch(PRIVATE_KEY);
+    });
+  });
+
+  describe('unauthenticated routes', () => {
+    it('authenticates every method when no origin is allowed', () => {
+      // Act
+      const methods = Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'));
+
+      // Assess
+      expect(methods.length).toBeGreaterThan(0);
+      for (const method of methods) {
+        expect(method.Properties).toMatchObject({
+          AuthorizationType: 'CUSTOM',
+          AuthorizerId: expect.anything(),
+        });
+      }
+    });
+
+    it('leaves only the OPTIONS preflight unauthenticated when CORS is on', () => {
+      // Act
+      const { template: cors } = synthStack({ allowedOrigins: 'https://app.example.com' });
+      const open = Object.values(resourcesOf(cors, 'AWS::ApiGateway::Method'))
+        .filter((method) => method.Properties.AuthorizationType !== 'CUSTOM')
+        .map((method) => ({
+          method: method.Properties.HttpMethod,
+          auth: method.Properties.AuthorizationType,
+          integration: (method.Properties.Integration as Properties).Type,
+        }));
+
+      // Assess
+      expect(open).toEqual([{ method: 'OPTIONS', auth: 'NONE', integration: 'MOCK' }]);
+    });
+  });
+});
