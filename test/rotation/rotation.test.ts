@@ -111,6 +111,23 @@ const putCalls = (fake: FakeSecretsManager) =>
   fake.calls.filter((call) => call.operation === 'putSecretValue').length;
 
 describe('a full rotation', () => {
+  it('completes on the secret as deployed, holding no keys yet', async () => {
+    // Prepare: the stack creates the secret with an empty key document
+    const fake = new FakeSecretsManager({ secretString: JSON.stringify(emptyApiKeyDocument()) });
+    const handler = createRotationHandler({
+      secrets: fake,
+      logger: createLogger('mcp-key-rotation'),
+      now: () => NOW,
+    });
+
+    // Act
+    const token = await fake.rotate(handler);
+
+    // Assess
+    expect(fake.stages()[token]).toContain('AWSCURRENT');
+    expect(documentAt(fake, 'AWSCURRENT')).toEqual(emptyApiKeyDocument());
+  });
+
   it('leaves AWSCURRENT on the new version, AWSPREVIOUS on the old one and no AWSPENDING', async () => {
     // Prepare
     const { fake, handler, original } = setup();
