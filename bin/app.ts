@@ -5,12 +5,18 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConfigError, loadConfig } from '../lib/config';
+import { CONFIG_KEYS, ConfigError, loadConfig, unknownConfigKeys } from '../lib/config';
 import { SecureMcpStack } from '../lib/secure-mcp-stack';
 
 const app = new App();
 let config: ReturnType<typeof loadConfig>;
 try {
+  const unknown = unknownConfigKeys(Object.keys(app.node.getAllContext()));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `Unknown configuration key(s): ${unknown.map((key) => `-c ${key}`).join(', ')}\n  known keys: ${CONFIG_KEYS.join(', ')}`,
+    );
+  }
   config = loadConfig((key) => app.node.tryGetContext(key));
 } catch (error) {
   if (error instanceof ConfigError) {

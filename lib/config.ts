@@ -96,6 +96,16 @@ export class ConfigError extends Error {
 export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof McpStackConfig)[];
 
 /**
+ * Context keys that look like ours but are not: a typo such as `-c abuseTreshold=5` must fail
+ * loudly rather than leave the default in place. Keys with `:` or starting with `@` belong to
+ * the CDK (feature flags, `aws:cdk:*`).
+ */
+export function unknownConfigKeys(contextKeys: readonly string[]): string[] {
+  const known = new Set<string>(CONFIG_KEYS);
+  return contextKeys.filter((key) => !key.startsWith('@') && !key.includes(':') && !known.has(key));
+}
+
+/**
  * Build the configuration from context values. Errors name the `-c` key to fix.
  * @param read returns the context value for a key (undefined when unset)
  */

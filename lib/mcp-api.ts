@@ -3,7 +3,7 @@
  * responses that tell MCP clients how to authenticate, JSON access logs, tracing, throttling,
  * a request validator and an optional WAF web ACL.
  */
-import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -71,6 +71,8 @@ export class McpApi extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.api = new apigateway.RestApi(this, 'Api', {
+      // Unique per stack: API Gateway metrics (the 5xx alarm) are keyed by API name and stage.
+      restApiName: `${Stack.of(this).stackName}-mcp`,
       description: 'Remote MCP server (Streamable HTTP), authenticated and role-aware',
       endpointTypes: [apigateway.EndpointType.REGIONAL],
       // Execution logging (at ERROR) needs the account-level CloudWatch role.
@@ -94,6 +96,14 @@ export class McpApi extends Construct {
     // reference to the deployment stage would be a cycle.
     const base = `https://${this.api.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/${props.stageName}`;
     this.endpointUrl = `${base}${MCP_PATH}`;
+    // API Gateway writes execution logs to a group it would create itself, with no expiry;
+    // create it first, with the configured retention.
+    const executionLogs = new logs.LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${props.stageName}`,
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.api.deploymentStage.node.addDependency(executionLogs);
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole !== undefined) {
       Validations.of(cloudWatchRole).acknowledge({

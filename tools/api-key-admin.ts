@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import {
   type ApiKeyDocument,
+  apiKeyRecordSchema,
   emptyApiKeyDocument,
   formatApiKey,
   generateKeyId,
@@ -62,6 +63,12 @@ export function addKey(
   document: ApiKeyDocument,
   options: NewKeyOptions,
 ): { document: ApiKeyDocument; keyId: string; key: string } {
+  const name = apiKeyRecordSchema.shape.name.safeParse(options.name);
+  if (!name.success) {
+    throw new KeyAdminError(
+      `Invalid name ${JSON.stringify(options.name)}: ${name.error.issues[0]?.message}`,
+    );
+  }
   const unknown = options.roles.filter((role) => !isRole(role));
   if (unknown.length > 0) throw new KeyAdminError(`Unknown role(s): ${unknown.join(', ')}`);
   let keyId = generateKeyId();

@@ -18,6 +18,8 @@ export type Decision =
       readonly authMethod?: Principal['authMethod'];
       readonly caller?: string;
       readonly keyId?: string;
+      /** For a deny: what could not be checked, for the operator's log (never the credential). */
+      readonly cause?: unknown;
     };
 
 export interface DecideDeps {
@@ -44,9 +46,10 @@ async function decideJwt(token: string, verifier: AccessTokenVerifier): Promise<
     payload = await verifier.verify(token);
   } catch (error) {
     const reason = reasonForJwtError(error);
-    const effect =
-      reason === 'jwks_unavailable' || reason === 'internal_error' ? 'deny' : 'unauthorized';
-    return { effect, reason, authMethod: 'cognito' };
+    if (reason === 'jwks_unavailable' || reason === 'internal_error') {
+      return { effect: 'deny', reason, authMethod: 'cognito', cause: error };
+    }
+    return { effect: 'unauthorized', reason, authMethod: 'cognito' };
   }
   const claims = accessClaimsSchema.safeParse(payload);
   if (!claims.success)
@@ -94,7 +97,7 @@ async function decideApiKey(
   } catch (error) {
     const reason =
       error instanceof ApiKeysUnavailableError ? 'secret_unavailable' : 'internal_error';
-    return { effect: 'deny', reason, authMethod: 'api_key', keyId: apiKey.keyId };
+    return { effect: 'deny', reason, authMethod: 'api_key', keyId: apiKey.keyId, cause: error };
   }
 }
 
@@ -110,7 +113,7 @@ export async function decide(request: CredentialCarrier, deps: DecideDeps): Prom
       case 'api_key':
         return await decideApiKey(credential.apiKey, deps.apiKeys);
     }
-  } catch {
-    return { effect: 'deny', reason: 'internal_error' };
+  } catch (error) {
+    return { effect: 'deny', reason: 'internal_error', cause: error };
   }
 }

@@ -76,11 +76,28 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
     if (decision.effect === 'deny') {
       logger.error('Failing closed: the credential could not be checked', {
         reason: decision.reason,
+        cause: describeCause(decision.cause),
       });
       return denyPolicy(event.methodArn, decision.caller ?? 'unknown');
     }
     throw new Error(UNAUTHORIZED);
   };
+}
+
+/**
+ * The chain of errors behind a deny, as `Name: message` lines cut to a safe length: enough to
+ * tell AccessDenied from a KMS failure or a schema error. These messages come from the SDK,
+ * aws-jwt-verify (raw JWTs are left out of its errors) and our own errors, which name key ids
+ * and paths but never key material.
+ */
+export function describeCause(cause: unknown): string[] {
+  const chain: string[] = [];
+  let current: unknown = cause;
+  while (current instanceof Error && chain.length < 5) {
+    chain.push(`${current.name}: ${current.message}`.slice(0, 300));
+    current = current.cause;
+  }
+  return chain;
 }
 
 function errorName(error: unknown): string {

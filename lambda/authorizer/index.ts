@@ -8,7 +8,7 @@ import { authorizerEnvSchema, parseEnv } from '../shared/env';
 import { createLogger } from '../shared/logger';
 import { ApiKeyStore } from './api-key-store';
 import { createCognitoVerifier } from './cognito';
-import { createAuthorizerHandler } from './handler';
+import { createAuthorizerHandler, describeCause } from './handler';
 import { SecretsManagerApiKeySource } from './secrets-manager-source';
 
 const env = parseEnv(authorizerEnvSchema);
@@ -28,7 +28,15 @@ const apiKeys = new ApiKeyStore({
 });
 
 // Warm both caches during init; a failure here is retried (and fails closed) per request.
-verifier.hydrate().catch(() => logger.warn('Could not prefetch the Cognito JWKS'));
-apiKeys.warm().catch(() => logger.warn('Could not prefetch the API-key secret'));
+verifier
+  .hydrate()
+  .catch((error) =>
+    logger.warn('Could not prefetch the Cognito JWKS', { cause: describeCause(error) }),
+  );
+apiKeys
+  .warm()
+  .catch((error) =>
+    logger.warn('Could not prefetch the API-key secret', { cause: describeCause(error) }),
+  );
 
 export const handler = createAuthorizerHandler({ verifier, apiKeys, logger });

@@ -171,6 +171,23 @@ export function checkBody(
       ),
     };
   }
+  const { jsonrpc, id } = parsedBody as { jsonrpc?: unknown; id?: unknown };
+  if (jsonrpc !== '2.0') {
+    return {
+      ok: false,
+      response: jsonRpcError(400, JSONRPC.invalidRequest, 'Invalid Request: jsonrpc must be "2.0"'),
+    };
+  }
+  if (id !== undefined && id !== null && typeof id !== 'string' && typeof id !== 'number') {
+    return {
+      ok: false,
+      response: jsonRpcError(
+        400,
+        JSONRPC.invalidRequest,
+        'Invalid Request: id must be a string or a number',
+      ),
+    };
+  }
   if (jsonDepth(parsedBody) > MAX_JSON_DEPTH) {
     return {
       ok: false,

@@ -327,6 +327,23 @@ describe('authorizer handler: Deny (403) when the credential cannot be checked',
     });
   });
 
+  it('logs why it failed closed: the chain of errors behind the deny', async () => {
+    // Act
+    await authorizer({ apiKeySource: unavailableKeys })(
+      authorizerEvent(`Bearer ${fx.key}`),
+      lambdaContext(),
+    );
+
+    // Assess
+    const failure = logs
+      .records()
+      .find((record) => record.message === 'Failing closed: the credential could not be checked');
+    expect(failure?.cause).toEqual([
+      'ApiKeysUnavailableError: The API-key secret could not be read',
+      'Error: AccessDeniedException: not authorized to perform GetSecretValue',
+    ]);
+  });
+
   it('returns a Deny policy under which API Gateway refuses the request', async () => {
     // Act
     const result = await authorizer({ apiKeySource: unavailableKeys })(

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_CALLBACK_URLS, loadConfig } from '../../lib/config';
+import {
+  ConfigError,
+  DEFAULT_CALLBACK_URLS,
+  loadConfig,
+  unknownConfigKeys,
+} from '../../lib/config';
 
 const from = (values: Record<string, unknown>) => loadConfig((key) => values[key]);
 
@@ -48,5 +53,17 @@ describe('loadConfig', () => {
 
   it('refuses an alarm e-mail that is not an address', () => {
     expect(() => from({ alarmEmail: 'ops' })).toThrow(/-c alarmEmail/);
+  });
+});
+
+describe('unknownConfigKeys', () => {
+  it('names a misspelled key', () => {
+    expect(unknownConfigKeys(['abuseTreshold', 'abuseThreshold'])).toEqual(['abuseTreshold']);
+  });
+
+  it('leaves CDK feature flags and aws:cdk keys alone', () => {
+    expect(
+      unknownConfigKeys(['@aws-cdk/core:checkSecretUsage', 'aws:cdk:bundling-stacks', 'stageName']),
+    ).toEqual([]);
   });
 });

@@ -82,6 +82,22 @@ const ONE_ORIGIN = 'https://app.example.com';
 
 describe('McpApi', () => {
   const { template } = synthStack();
+
+  it('names the API after its stack, so its metrics (and the 5xx alarm) are its own', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { Name: 'TestStack-mcp' });
+  });
+
+  it('creates the execution-log group API Gateway writes to, with the configured retention', () => {
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: {
+        'Fn::Join': [
+          '',
+          ['API-Gateway-Execution-Logs_', { Ref: Match.stringLikeRegexp('^Api') }, '/prod'],
+        ],
+      },
+      RetentionInDays: 90,
+    });
+  });
   const apiId = onlyId(template, 'AWS::ApiGateway::RestApi');
   const authorizerId = onlyId(template, 'AWS::ApiGateway::Authorizer');
   const mcpResourceId = onlyId(template, 'AWS::ApiGateway::Resource', {

@@ -257,7 +257,7 @@ describe('checkBody', () => {
 
   it('accepts a body of exactly the limit in bytes', () => {
     // Prepare
-    const body = '{"a":"ééééé"}';
+    const body = '{"jsonrpc":"2.0","a":"ééééé"}';
     const limit = { ...config, maxBodyBytes: Buffer.byteLength(body) };
 
     // Act
@@ -280,7 +280,7 @@ describe('checkBody', () => {
 
   it('measures a base64-encoded body after decoding it', () => {
     // Prepare: the encoded text is longer than the limit, the decoded body is not.
-    const json = JSON.stringify({ pad: 'x'.repeat(90) });
+    const json = JSON.stringify({ jsonrpc: '2.0', pad: 'x'.repeat(90) });
     const encoded = Buffer.from(json).toString('base64');
     const limit = { ...config, maxBodyBytes: json.length };
 
@@ -291,6 +291,22 @@ describe('checkBody', () => {
     expect(encoded.length).toBeGreaterThan(limit.maxBodyBytes);
     expect(result.ok).toBe(true);
   });
+
+  it.each([
+    ['no jsonrpc member', '{"id":1,"method":"tools/list"}'],
+    ['jsonrpc "1.0"', '{"jsonrpc":"1.0","id":1,"method":"tools/list"}'],
+    ['an object as id', '{"jsonrpc":"2.0","id":{"x":1},"method":"tools/list"}'],
+  ])(
+    'refuses valid JSON that is not a JSON-RPC message (%s) with 400 and -32600',
+    (_label, body) => {
+      // Act
+      const response = refusal(checkBody(bodyOf(body), config));
+
+      // Assess
+      expect(response.statusCode).toBe(400);
+      expect(errorOf(response).code).toBe(JSONRPC.invalidRequest);
+    },
+  );
 
   it('refuses a body that is not JSON with 400 and a parse error', () => {
     // Act

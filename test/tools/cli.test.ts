@@ -133,6 +133,18 @@ describe('keys', () => {
     expect(stderr).toMatch(/Unknown role\(s\): superuser/);
   });
 
+  it('refuses a name the key document would not accept, before writing anything', async () => {
+    const { code, stderr } = await cli('keys', [
+      'create',
+      '--name',
+      'bad name!',
+      '--roles',
+      'readonly',
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/Invalid name "bad name!"/);
+  });
+
   it('refuses to revoke a key id it does not hold', async () => {
     const { code, stderr } = await cli('keys', ['revoke', '0123456789abcdef']);
     expect(code).toBe(2);
