@@ -1,7 +1,7 @@
 /**
  * `npm run dev`: the local API-Gateway-like server in front of the real handlers. The audit
- * records appear on stdout as the Lambdas would write them to CloudWatch; the banner goes to
- * stderr.
+ * records appear as the Lambdas write them (Powertools: INFO on stdout, WARN and ERROR on
+ * stderr; Lambda ships both to CloudWatch); the banner goes to stderr.
  */
 import { runCli, UsageError } from './cli';
 import { startLocalGateway } from './local-gateway';
