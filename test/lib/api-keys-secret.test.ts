@@ -13,11 +13,8 @@ import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ApiKeysSecret } from '../../lib/api-keys-secret';
 import { synthStack } from './stack-fixture';
+import { onlyId, type Resource, resourcesOf } from './template-helpers';
 
-type Properties = Record<string, unknown>;
-interface Resource {
-  readonly Properties: Properties;
-}
 interface Statement {
   readonly Effect?: string;
   readonly Action?: string | string[];
@@ -36,19 +33,6 @@ interface RoleStatement {
 
 /** The only actions AWS offers no resource-level permission for, among those the stack uses. */
 const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
-
-function resourcesOf(template: Template, type: string, props?: Properties) {
-  return template.findResources(
-    type,
-    props === undefined ? undefined : { Properties: props },
-  ) as Record<string, Resource>;
-}
-
-function onlyId(template: Template, type: string, props?: Properties): string {
-  const ids = Object.keys(resourcesOf(template, type, props));
-  expect(ids, `exactly one ${type}`).toHaveLength(1);
-  return ids[0] as string;
-}
 
 function roleOf(template: Template, functionId: string): string {
   const fn = resourcesOf(template, 'AWS::Lambda::Function')[functionId] as Resource;

@@ -12,11 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { authorizerEnvSchema, mcpEnvSchema } from '../../lambda/shared/env';
 import { McpFunction } from '../../lib/lambda-function';
 import { synthStack } from './stack-fixture';
+import { type Properties, resourcesOf } from './template-helpers';
 
-type Properties = Record<string, unknown>;
-interface Resource {
-  readonly Properties: Properties;
-}
 interface Statement {
   readonly Action?: string | string[];
   readonly NotAction?: unknown;
@@ -30,10 +27,6 @@ interface LambdaFunction {
   readonly role: string;
   readonly logGroup: string;
   readonly environment: Record<string, unknown>;
-}
-
-function resourcesOf(template: Template, type: string) {
-  return template.findResources(type) as Record<string, Resource>;
 }
 
 /** Every Lambda function of the template, by Powertools service name. */

@@ -9,49 +9,13 @@ import { describe, expect, it } from 'vitest';
 import { MCP_PATH, PROTECTED_PATHS } from '../../lambda/shared/routes';
 import { PROTECTED_RESOURCE_METADATA_PATH } from '../../lib/mcp-api';
 import { synthStack } from './stack-fixture';
-
-type Properties = Record<string, unknown>;
-interface Resource {
-  readonly Type: string;
-  readonly Properties: Properties;
-}
-
-function resourcesOf(template: Template, type: string, props?: Properties) {
-  return template.findResources(
-    type,
-    props === undefined ? undefined : { Properties: props },
-  ) as Record<string, Resource>;
-}
-
-/** The logical id of the one resource of `type` (matching `props`): found, never typed in. */
-function onlyId(template: Template, type: string, props?: Properties): string {
-  const ids = Object.keys(resourcesOf(template, type, props));
-  expect(ids, `exactly one ${type}`).toHaveLength(1);
-  return ids[0] as string;
-}
+import { onlyId, type Properties, type Resource, render, resourcesOf } from './template-helpers';
 
 /** The Lambda function whose environment sets `variable`. */
 function functionWith(template: Template, variable: string): string {
   return onlyId(template, 'AWS::Lambda::Function', {
     Environment: { Variables: Match.objectLike({ [variable]: Match.anyValue() }) },
   });
-}
-
-/** A template value as text: `Ref` as `<Id>`, `Fn::GetAtt` as `<Id.Attr>`, `Fn::Join` joined. */
-function render(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value !== null && typeof value === 'object') {
-    const node = value as Record<string, unknown>;
-    if (typeof node.Ref === 'string') return `<${node.Ref}>`;
-    const getAtt = node['Fn::GetAtt'];
-    if (Array.isArray(getAtt)) return `<${getAtt.join('.')}>`;
-    const join = node['Fn::Join'];
-    if (Array.isArray(join)) {
-      const [separator, parts] = join as [string, unknown[]];
-      return parts.map(render).join(separator);
-    }
-  }
-  throw new Error(`Cannot render ${JSON.stringify(value)}`);
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -49,6 +49,7 @@ import {
   ruleMatches,
   UnsupportedPatternError,
 } from '../helpers/log-patterns';
+import { render } from './template-helpers';
 
 // ---------------------------------------------------------------------------------------------
 // Fixture: the smallest stack Monitoring can watch
@@ -113,26 +114,6 @@ function buildFixture(
 function logicalId(construct: IConstruct): string {
   const resource = construct.node.defaultChild ?? construct;
   return Stack.of(construct).getLogicalId(resource as CfnElement);
-}
-
-/**
- * A template value as text, with each `Ref` written `<Id>` and each `Fn::GetAtt` `<Id.Attr>`:
- * enough to read JSON bodies that embed references (rule body, dashboard, alarm expression).
- */
-function render(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value !== null && typeof value === 'object') {
-    const node = value as Record<string, unknown>;
-    if (typeof node.Ref === 'string') return `<${node.Ref}>`;
-    const getAtt = node['Fn::GetAtt'];
-    if (Array.isArray(getAtt)) return `<${getAtt.join('.')}>`;
-    const fnJoin = node['Fn::Join'];
-    if (Array.isArray(fnJoin)) {
-      const [separator, parts] = fnJoin as [string, unknown[]];
-      return parts.map(render).join(separator);
-    }
-  }
-  throw new Error(`Cannot render ${JSON.stringify(value)}`);
 }
 
 type Resource = { Properties: Record<string, unknown> };

@@ -10,11 +10,8 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { synthStack } from './stack-fixture';
+import { onlyId, type Resource, resourcesOf } from './template-helpers';
 
-type Properties = Record<string, unknown>;
-interface Resource {
-  readonly Properties: Properties;
-}
 interface Statement {
   readonly Effect?: string;
   readonly Action?: string | string[];
@@ -29,19 +26,6 @@ interface RoleStatement {
 }
 
 const TABLE_TYPE = 'AWS::DynamoDB::GlobalTable';
-
-function resourcesOf(template: Template, type: string, props?: Properties) {
-  return template.findResources(
-    type,
-    props === undefined ? undefined : { Properties: props },
-  ) as Record<string, Resource>;
-}
-
-function onlyId(template: Template, type: string, props?: Properties): string {
-  const ids = Object.keys(resourcesOf(template, type, props));
-  expect(ids, `exactly one ${type}`).toHaveLength(1);
-  return ids[0] as string;
-}
 
 /** The role of the Lambda function whose environment sets `variable`. */
 function roleOfFunctionWith(template: Template, variable: string): string {

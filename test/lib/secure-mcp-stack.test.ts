@@ -6,36 +6,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { synthStack } from './stack-fixture';
-
-type Properties = Record<string, unknown>;
-interface Resource {
-  readonly Type: string;
-  readonly Properties: Properties;
-}
-
-function resourcesOf(template: Template, type: string, props?: Properties) {
-  return template.findResources(
-    type,
-    props === undefined ? undefined : { Properties: props },
-  ) as Record<string, Resource>;
-}
-
-/** A template value as text: `Ref` as `<Id>`, `Fn::GetAtt` as `<Id.Attr>`, `Fn::Join` joined. */
-function render(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value !== null && typeof value === 'object') {
-    const node = value as Record<string, unknown>;
-    if (typeof node.Ref === 'string') return `<${node.Ref}>`;
-    const getAtt = node['Fn::GetAtt'];
-    if (Array.isArray(getAtt)) return `<${getAtt.join('.')}>`;
-    const join = node['Fn::Join'];
-    if (Array.isArray(join)) {
-      const [separator, parts] = join as [string, unknown[]];
-      return parts.map(render).join(separator);
-    }
-  }
-  throw new Error(`Cannot render ${JSON.stringify(value)}`);
-}
+import { type Properties, type Resource, render, resourcesOf } from './template-helpers';
 
 /** The CloudFormation type of the resource a `<Id>` or `<Id.Attr>` placeholder names. */
 function typeOf(template: Template, placeholder: string): string | undefined {
