@@ -21,6 +21,7 @@ import { createMcpHandler } from '../lambda/mcp/handler';
 import { CUSTOMER_TOOLS, createRegistry } from '../lambda/mcp/tools/registry';
 import { createLogger } from '../lambda/shared/logger';
 import { MCP_PATH } from '../lambda/shared/routes';
+import { LocalAuthServer, PROTECTED_RESOURCE_PATH } from './local-auth-server';
 import { type LocalDynamo, startLocalDynamo } from './local-dynamo';
 import {
   apiKeyFilePath,
@@ -189,9 +190,13 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     logger: createLogger('mcp-server'),
   });
 
+  let authServer: LocalAuthServer | undefined;
+  let challenge = 'Bearer realm="mcp"';
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const requestId = randomUUID();
+    // Discovery, registration, sign-in and tokens: public, like the metadata routes in AWS.
+    if (authServer !== undefined && (await authServer.handle(req, res, url))) return;
     if (url.pathname !== MCP_PATH) {
       gatewayError(res, 404, 'Not Found');
       return;
@@ -245,7 +250,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       policy = await authorize(authorizerEvent, lambdaContext('mcp-authorizer'));
     } catch (error) {
       if (error instanceof Error && error.message === UNAUTHORIZED) {
-        gatewayError(res, 401, 'Unauthorized', { 'WWW-Authenticate': 'Bearer realm="mcp"' });
+        gatewayError(res, 401, 'Unauthorized', { 'WWW-Authenticate': challenge });
       } else {
         gatewayError(res, 500, 'Internal server error');
       }
@@ -311,6 +316,9 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   }
   const { port } = server.address() as AddressInfo;
   const url = `http://${host}:${port}`;
+  authServer = new LocalAuthServer({ baseUrl: url, resource: `${url}${MCP_PATH}`, signingKey });
+  // RFC 9728 / MCP authorization: the 401 tells the client where to start.
+  challenge = `Bearer resource_metadata="${url}${PROTECTED_RESOURCE_PATH}${MCP_PATH}", scope="${LOCAL_SCOPE}"`;
   return {
     url,
     mcpUrl: `${url}${MCP_PATH}`,

@@ -1,0 +1,301 @@
+/**
+ * MCP clients connect with OAuth from nothing but the MCP URL: the SDK client's own OAuth
+ * support, unattended, through discovery, registration, PKCE authorization and token, against
+ * the local gateway's embedded authorization server.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  auth,
+  type OAuthClientProvider,
+  UnauthorizedError,
+} from '@modelcontextprotocol/sdk/client/auth.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type {
+  OAuthClientInformationMixed,
+  OAuthClientMetadata,
+  OAuthTokens,
+} from '@modelcontextprotocol/sdk/shared/auth.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalGateway, startLocalGateway } from '../../tools/local-gateway';
+import { LOCAL_CLIENT_ID, LOCAL_SCOPE } from '../../tools/local-identity';
+import { type CapturedLogs, captureLogs } from '../helpers/capture-logs';
+
+const REDIRECT = 'http://127.0.0.1:6276/oauth/callback';
+
+/** An OAuth client provider that keeps everything in memory and "opens" no browser. */
+class MemoryProvider implements OAuthClientProvider {
+  authorizationUrl: URL | undefined;
+  #client: OAuthClientInformationMixed | undefined;
+  #tokens: OAuthTokens | undefined;
+  #verifier = '';
+
+  get redirectUrl() {
+    return REDIRECT;
+  }
+  get clientMetadata(): OAuthClientMetadata {
+    return {
+      client_name: 'oauth-e2e',
+      redirect_uris: [REDIRECT],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
+  }
+  clientInformation() {
+    return this.#client;
+  }
+  saveClientInformation(client: OAuthClientInformationMixed) {
+    this.#client = client;
+  }
+  tokens() {
+    return this.#tokens;
+  }
+  saveTokens(tokens: OAuthTokens) {
+    this.#tokens = tokens;
+  }
+  redirectToAuthorization(url: URL) {
+    this.authorizationUrl = url;
+  }
+  saveCodeVerifier(verifier: string) {
+    this.#verifier = verifier;
+  }
+  codeVerifier() {
+    return this.#verifier;
+  }
+}
+
+let gateway: LocalGateway;
+let dir: string;
+let logs: CapturedLogs;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'mcp-oauth-'));
+  logs = captureLogs();
+  gateway = await startLocalGateway({ port: 0, dir });
+});
+
+afterAll(async () => {
+  logs?.restore();
+  await gateway?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** What a developer does on the login page: pick a user and groups, press Sign in. */
+async function signIn(authorizationUrl: URL, sub: string, groups: string[]): Promise<URL> {
+  const page = await fetch(authorizationUrl);
+  expect(page.status).toBe(200);
+  const requestId = /name="request_id" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
+  const form = new URLSearchParams({ request_id: requestId, sub });
+  for (const group of groups) form.append('groups', group);
+  const approved = await fetch(new URL('/oauth2/authorize', authorizationUrl), {
+    method: 'POST',
+    body: form,
+    redirect: 'manual',
+  });
+  expect(approved.status).toBe(302);
+  return new URL(approved.headers.get('location') ?? '');
+}
+
+async function toolsAfterOAuth(sub: string, groups: string[]): Promise<string[]> {
+  const provider = new MemoryProvider();
+  const transport = new StreamableHTTPClientTransport(new URL(gateway.mcpUrl), {
+    authProvider: provider,
+  });
+  const client = new Client({ name: 'oauth-e2e', version: '1.0.0' });
+  // First contact: 401 -> discovery -> registration -> "open the browser".
+  await expect(client.connect(transport)).rejects.toBeInstanceOf(UnauthorizedError);
+  const callback = await signIn(provider.authorizationUrl as URL, sub, groups);
+  await transport.finishAuth(callback.searchParams.get('code') ?? '');
+  const connected = new Client({ name: 'oauth-e2e', version: '1.0.0' });
+  await connected.connect(
+    new StreamableHTTPClientTransport(new URL(gateway.mcpUrl), { authProvider: provider }),
+  );
+  try {
+    return (await connected.listTools()).tools.map((tool) => tool.name).sort();
+  } finally {
+    await connected.close();
+  }
+}
+
+describe('OAuth from nothing but the MCP URL', () => {
+  it('signs an analyst in and shows exactly the analyst tools', async () => {
+    expect(await toolsAfterOAuth('alice', ['analyst'])).toEqual([
+      'get_record',
+      'query_customer_data',
+      'run_report',
+    ]);
+  });
+
+  it('signs an admin in and shows every tool', async () => {
+    expect(await toolsAfterOAuth('root', ['admin'])).toHaveLength(5);
+  });
+
+  it('signs in a user with no group, who sees no tools', async () => {
+    expect(await toolsAfterOAuth('nobody', [])).toEqual([]);
+  });
+});
+
+describe('discovery documents', () => {
+  it('serves RFC 9728 metadata naming the MCP URL and its authorization server', async () => {
+    const metadata = await (
+      await fetch(`${gateway.url}/.well-known/oauth-protected-resource/mcp`)
+    ).json();
+    expect(metadata).toMatchObject({
+      resource: gateway.mcpUrl,
+      authorization_servers: [gateway.url],
+      scopes_supported: [LOCAL_SCOPE],
+      bearer_methods_supported: ['header'],
+    });
+  });
+
+  it('serves RFC 8414 metadata whose issuer is the URL it was fetched from, with PKCE S256', async () => {
+    const metadata = await (
+      await fetch(`${gateway.url}/.well-known/oauth-authorization-server`)
+    ).json();
+    expect(metadata).toMatchObject({
+      issuer: gateway.url,
+      code_challenge_methods_supported: ['S256'],
+      token_endpoint_auth_methods_supported: ['none'],
+      response_types_supported: ['code'],
+      registration_endpoint: `${gateway.url}/register`,
+    });
+  });
+
+  it('names the metadata and the scope in the 401 challenge', async () => {
+    const response = await fetch(gateway.mcpUrl, { method: 'POST', body: '{}' });
+    expect(response.headers.get('www-authenticate')).toBe(
+      `Bearer resource_metadata="${gateway.url}/.well-known/oauth-protected-resource/mcp", scope="${LOCAL_SCOPE}"`,
+    );
+  });
+});
+
+describe('bad registration and token requests get the RFC errors', () => {
+  const register = (body: unknown) =>
+    fetch(`${gateway.url}/register`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  it('refuses a redirect URI off this machine with invalid_redirect_uri', async () => {
+    const response = await register({ redirect_uris: ['https://attacker.example/callback'] });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: 'invalid_redirect_uri' });
+  });
+
+  it('refuses a confidential client with invalid_client_metadata', async () => {
+    const response = await register({
+      redirect_uris: [REDIRECT],
+      token_endpoint_auth_method: 'client_secret_basic',
+    });
+    expect(await response.json()).toMatchObject({ error: 'invalid_client_metadata' });
+  });
+
+  it('answers a loopback registration with the pre-registered public client', async () => {
+    const response = await register({ redirect_uris: [REDIRECT], client_name: 'x' });
+    expect(response.status).toBe(201);
+    expect(await response.json()).toMatchObject({
+      client_id: LOCAL_CLIENT_ID,
+      token_endpoint_auth_method: 'none',
+    });
+  });
+
+  /** A fresh authorization through the real page, returning what the token request needs. */
+  async function authorizedCode() {
+    const provider = new MemoryProvider();
+    expect(await auth(provider, { serverUrl: gateway.mcpUrl })).toBe('REDIRECT');
+    const callback = await signIn(provider.authorizationUrl as URL, 'alice', ['readonly']);
+    return { code: callback.searchParams.get('code') ?? '', verifier: provider.codeVerifier() };
+  }
+
+  const token = (params: Record<string, string>) =>
+    fetch(`${gateway.url}/oauth2/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        client_id: LOCAL_CLIENT_ID,
+        redirect_uri: REDIRECT,
+        ...params,
+      }),
+    });
+
+  it('refuses a wrong PKCE verifier with invalid_grant', async () => {
+    const { code } = await authorizedCode();
+    const response = await token({ code, code_verifier: 'w'.repeat(43) });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('refuses a code used twice with invalid_grant', async () => {
+    const { code, verifier } = await authorizedCode();
+    expect((await token({ code, code_verifier: verifier })).status).toBe(200);
+    expect(await (await token({ code, code_verifier: verifier })).json()).toMatchObject({
+      error: 'invalid_grant',
+    });
+  });
+
+  it('refuses a redirect URI that differs from the authorization request with invalid_grant', async () => {
+    const { code, verifier } = await authorizedCode();
+    const response = await token({
+      code,
+      code_verifier: verifier,
+      redirect_uri: 'http://127.0.0.1:9999/cb',
+    });
+    expect(await response.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('refuses an unknown client with invalid_client', async () => {
+    const { code, verifier } = await authorizedCode();
+    const response = await token({ code, code_verifier: verifier, client_id: 'someone-else' });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: 'invalid_client' });
+  });
+
+  /** The error an authorization request is sent back to the client's redirect URI with. */
+  async function redirectedError(params: Record<string, string>) {
+    const url = new URL(`${gateway.url}/oauth2/authorize`);
+    url.search = new URLSearchParams(params).toString();
+    const response = await fetch(url, { redirect: 'manual' });
+    expect(response.status).toBe(302);
+    const location = new URL(response.headers.get('location') ?? '');
+    expect(`${location.origin}${location.pathname}`).toBe(REDIRECT);
+    return { error: location.searchParams.get('error'), state: location.searchParams.get('state') };
+  }
+
+  it('sends an authorization request without PKCE back with invalid_request', async () => {
+    const result = await redirectedError({
+      response_type: 'code',
+      client_id: LOCAL_CLIENT_ID,
+      redirect_uri: REDIRECT,
+      state: 's1',
+    });
+    expect(result).toEqual({ error: 'invalid_request', state: 's1' });
+  });
+
+  it('answers an off-machine redirect URI on the page, never redirecting to it', async () => {
+    const url = new URL(`${gateway.url}/oauth2/authorize`);
+    url.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: LOCAL_CLIENT_ID,
+      redirect_uri: 'https://attacker.example/cb',
+    }).toString();
+    const response = await fetch(url, { redirect: 'manual' });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('location')).toBeNull();
+  });
+
+  it('sends a scope this server does not define back with invalid_scope', async () => {
+    const result = await redirectedError({
+      response_type: 'code',
+      client_id: LOCAL_CLIENT_ID,
+      redirect_uri: REDIRECT,
+      code_challenge: 'c'.repeat(43),
+      code_challenge_method: 'S256',
+      scope: 'admin:everything',
+    });
+    expect(result.error).toBe('invalid_scope');
+  });
+});

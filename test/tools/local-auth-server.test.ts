@@ -1,0 +1,110 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  isLoopbackRedirect,
+  LocalAuthServer,
+  OAuthError,
+  s256,
+} from '../../tools/local-auth-server';
+import { LOCAL_CLIENT_ID, loadSigningKey } from '../../tools/local-identity';
+
+const dir = mkdtempSync(join(tmpdir(), 'mcp-as-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Just enough of a ServerResponse to capture a page or a redirect. */
+function recorder() {
+  const captured: { status?: number; headers?: Record<string, string>; body?: string } = {};
+  const res = {
+    writeHead: (status: number, headers: Record<string, string>) => {
+      captured.status = status;
+      captured.headers = headers;
+      return res;
+    },
+    end: (body?: string) => {
+      captured.body = body;
+      return res;
+    },
+  } as unknown as ServerResponse;
+  return { res, captured };
+}
+
+describe('s256', () => {
+  it('computes the RFC 7636 appendix B challenge', () => {
+    expect(s256('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe(
+      'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    );
+  });
+});
+
+describe('isLoopbackRedirect', () => {
+  it.each([
+    ['http://127.0.0.1:6276/oauth/callback', true],
+    ['http://localhost:8080/callback', true],
+    ['http://[::1]:1234/cb', true],
+    ['https://claude.ai/api/mcp/auth_callback', false],
+    ['http://localhost.attacker.example/cb', false],
+    ['http://user@127.0.0.1/cb', false],
+    ['javascript:alert(1)', false],
+    ['not a url', false],
+  ])('%s -> %s', (uri, expected) => {
+    expect(isLoopbackRedirect(uri)).toBe(expected);
+  });
+});
+
+describe('LocalAuthServer codes', () => {
+  it('refuses a code presented after its 60 seconds with invalid_grant', () => {
+    // Prepare: sign in at t, present the code at t + 61 s
+    let now = 1_767_225_600_000;
+    const server = new LocalAuthServer({
+      baseUrl: 'http://127.0.0.1:3000',
+      resource: 'http://127.0.0.1:3000/mcp',
+      signingKey: loadSigningKey(dir),
+      now: () => now,
+    });
+    const verifier = 'v'.repeat(43);
+    const redirectUri = 'http://127.0.0.1:6276/cb';
+    const page = recorder();
+    server.authorizePage(
+      new URLSearchParams({
+        response_type: 'code',
+        client_id: LOCAL_CLIENT_ID,
+        redirect_uri: redirectUri,
+        code_challenge: s256(verifier),
+        code_challenge_method: 'S256',
+      }),
+      page.res,
+    );
+    const requestId = /name="request_id" value="([^"]+)"/.exec(page.captured.body ?? '')?.[1];
+    const approved = recorder();
+    server.approve(
+      new URLSearchParams({ request_id: requestId ?? '', sub: 'alice' }),
+      approved.res,
+    );
+    const code = new URL(approved.captured.headers?.Location ?? '').searchParams.get('code') ?? '';
+    now += 61_000;
+
+    // Act
+    let error: unknown;
+    try {
+      server.token(
+        new URLSearchParams({
+          grant_type: 'authorization_code',
+          client_id: LOCAL_CLIENT_ID,
+          redirect_uri: redirectUri,
+          code,
+          code_verifier: verifier,
+        }),
+      );
+    } catch (caught) {
+      error = caught;
+    }
+
+    // Assess
+    expect(code).not.toBe('');
+    expect(error).toBeInstanceOf(OAuthError);
+    expect((error as OAuthError).error).toBe('invalid_grant');
+  });
+});

@@ -1,0 +1,404 @@
+/**
+ * An embedded OAuth 2.1 authorization server for local mode, loopback only: the metadata MCP
+ * clients discover (RFC 9728, RFC 8414), registration (RFC 7591), authorization code with PKCE
+ * (S256 only) behind a minimal page where a developer picks a user and groups, and a token
+ * endpoint issuing the same Cognito-shaped access tokens the local verifier accepts.
+ *
+ * Registration mirrors the design for Cognito: every client is answered with the one
+ * pre-registered public client, and only loopback redirect URIs are accepted.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ROLES } from '../lambda/shared/policy';
+import { LOCAL_CLIENT_ID, LOCAL_SCOPE, mintAccessToken, type SigningKey } from './local-identity';
+
+export const PROTECTED_RESOURCE_PATH = '/.well-known/oauth-protected-resource';
+export const AUTHORIZATION_SERVER_PATH = '/.well-known/oauth-authorization-server';
+export const AUTHORIZE_PATH = '/oauth2/authorize';
+export const TOKEN_PATH = '/oauth2/token';
+export const REGISTER_PATH = '/register';
+
+/** How long an authorization code, and a pending login page, stay valid. */
+const CODE_TTL_MS = 60_000;
+const ACCESS_TOKEN_SECONDS = 3600;
+const MAX_FORM_BYTES = 64 * 1024;
+
+export interface LocalAuthServerOptions {
+  /** The gateway's base URL, e.g. `http://127.0.0.1:3000`: the issuer. */
+  readonly baseUrl: string;
+  /** The MCP endpoint: the protected resource. */
+  readonly resource: string;
+  readonly signingKey: SigningKey;
+  readonly now?: () => number;
+}
+
+interface PendingAuthorization {
+  readonly redirectUri: string;
+  readonly state: string | undefined;
+  readonly codeChallenge: string;
+  readonly scopes: string[];
+  readonly expiresAt: number;
+}
+
+interface IssuedCode extends PendingAuthorization {
+  readonly sub: string;
+  readonly groups: string[];
+}
+
+/** An OAuth error answer (RFC 6749 section 5.2, RFC 7591 section 3.2.2). */
+export class OAuthError extends Error {
+  override readonly name = 'OAuthError';
+  constructor(
+    readonly error: string,
+    readonly description: string,
+    readonly status = 400,
+  ) {
+    super(description);
+  }
+}
+
+/** Loopback http(s) URLs only: the local server must never redirect a code off the machine. */
+export function isLoopbackRedirect(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  return (
+    (url.protocol === 'http:' || url.protocol === 'https:') &&
+    ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) &&
+    url.hash === '' &&
+    url.username === '' &&
+    url.password === ''
+  );
+}
+
+/** RFC 7636: BASE64URL(SHA256(verifier)). */
+export function s256(verifier: string): string {
+  return createHash('sha256').update(verifier, 'ascii').digest('base64url');
+}
+
+const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
+const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+const SUB = /^[A-Za-z0-9._@-]{1,64}$/;
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+async function readText(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).byteLength;
+    if (size > MAX_FORM_BYTES) throw new OAuthError('invalid_request', 'Request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  return new URLSearchParams(await readText(req));
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  try {
+    return JSON.parse(await readText(req));
+  } catch (error) {
+    if (error instanceof OAuthError) throw error;
+    throw new OAuthError('invalid_client_metadata', 'The body is not JSON');
+  }
+}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-store',
+    'Content-Length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+export class LocalAuthServer {
+  readonly #options: LocalAuthServerOptions;
+  readonly #now: () => number;
+  readonly #pending = new Map<string, PendingAuthorization>();
+  readonly #codes = new Map<string, IssuedCode>();
+
+  constructor(options: LocalAuthServerOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** RFC 9728 protected-resource metadata. */
+  protectedResourceMetadata() {
+    return {
+      resource: this.#options.resource,
+      authorization_servers: [this.#options.baseUrl],
+      scopes_supported: [LOCAL_SCOPE],
+      bearer_methods_supported: ['header'],
+      resource_name: 'Secure MCP server (local)',
+    };
+  }
+
+  /** RFC 8414 authorization-server metadata. */
+  authorizationServerMetadata() {
+    const base = this.#options.baseUrl;
+    return {
+      issuer: base,
+      authorization_endpoint: `${base}${AUTHORIZE_PATH}`,
+      token_endpoint: `${base}${TOKEN_PATH}`,
+      registration_endpoint: `${base}${REGISTER_PATH}`,
+      scopes_supported: [LOCAL_SCOPE],
+      response_types_supported: ['code'],
+      grant_types_supported: ['authorization_code'],
+      token_endpoint_auth_methods_supported: ['none'],
+      code_challenge_methods_supported: ['S256'],
+    };
+  }
+
+  /** Handle the request if it is one of ours; false otherwise. */
+  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+    const method = req.method ?? 'GET';
+    try {
+      if (
+        method === 'GET' &&
+        (url.pathname === PROTECTED_RESOURCE_PATH ||
+          url.pathname === `${PROTECTED_RESOURCE_PATH}/mcp`)
+      ) {
+        sendJson(res, 200, this.protectedResourceMetadata());
+      } else if (method === 'GET' && url.pathname === AUTHORIZATION_SERVER_PATH) {
+        sendJson(res, 200, this.authorizationServerMetadata());
+      } else if (method === 'POST' && url.pathname === REGISTER_PATH) {
+        sendJson(res, 201, this.register(await readJson(req)));
+      } else if (method === 'GET' && url.pathname === AUTHORIZE_PATH) {
+        this.authorizePage(url.searchParams, res);
+      } else if (method === 'POST' && url.pathname === AUTHORIZE_PATH) {
+        this.approve(await readForm(req), res);
+      } else if (method === 'POST' && url.pathname === TOKEN_PATH) {
+        sendJson(res, 200, this.token(await readForm(req)));
+      } else {
+        return false;
+      }
+    } catch (error) {
+      if (!(error instanceof OAuthError)) throw error;
+      sendJson(res, error.status, { error: error.error, error_description: error.description });
+    }
+    return true;
+  }
+
+  /** RFC 7591: every client gets the pre-registered public client, loopback redirects only. */
+  register(body: unknown) {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new OAuthError('invalid_client_metadata', 'The body is not a JSON object');
+    }
+    const metadata = body as Record<string, unknown>;
+    const redirectUris = metadata.redirect_uris;
+    if (!Array.isArray(redirectUris) || redirectUris.length === 0 || redirectUris.length > 10) {
+      throw new OAuthError('invalid_redirect_uri', 'redirect_uris must list 1 to 10 URIs');
+    }
+    for (const uri of redirectUris) {
+      if (typeof uri !== 'string' || !isLoopbackRedirect(uri)) {
+        throw new OAuthError(
+          'invalid_redirect_uri',
+          'Only loopback redirect URIs are accepted locally',
+        );
+      }
+    }
+    const authMethod = metadata.token_endpoint_auth_method ?? 'none';
+    if (authMethod !== 'none') {
+      throw new OAuthError(
+        'invalid_client_metadata',
+        'Only public clients (token_endpoint_auth_method "none") are supported',
+      );
+    }
+    for (const [field, allowed] of [
+      ['grant_types', ['authorization_code', 'refresh_token']],
+      ['response_types', ['code']],
+    ] as const) {
+      const value = metadata[field];
+      if (
+        value !== undefined &&
+        (!Array.isArray(value) || value.some((v) => !(allowed as readonly string[]).includes(v)))
+      ) {
+        throw new OAuthError(
+          'invalid_client_metadata',
+          `${field} may only contain ${allowed.join(', ')}`,
+        );
+      }
+    }
+    const clientName =
+      typeof metadata.client_name === 'string' ? metadata.client_name.slice(0, 100) : undefined;
+    return {
+      client_id: LOCAL_CLIENT_ID,
+      client_id_issued_at: Math.floor(this.#now() / 1000),
+      redirect_uris: redirectUris,
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      ...(clientName === undefined ? {} : { client_name: clientName }),
+      scope: LOCAL_SCOPE,
+    };
+  }
+
+  /**
+   * Validate an authorization request. A bad client or redirect URI is answered here (never
+   * redirect to an unverified URI); every other error goes back to the client's redirect URI,
+   * as RFC 6749 section 4.1.2.1 requires (and `undefined` is returned).
+   */
+  #checkAuthorizationRequest(
+    params: URLSearchParams,
+    res: ServerResponse,
+  ): PendingAuthorization | undefined {
+    const clientId = params.get('client_id');
+    const redirectUri = params.get('redirect_uri') ?? '';
+    if (clientId !== LOCAL_CLIENT_ID) {
+      throw new OAuthError('invalid_client', 'Unknown client_id', 401);
+    }
+    if (!isLoopbackRedirect(redirectUri)) {
+      throw new OAuthError('invalid_request', 'redirect_uri must be a loopback URL');
+    }
+    try {
+      return this.#checkAuthorizationParams(params, redirectUri);
+    } catch (error) {
+      if (!(error instanceof OAuthError)) throw error;
+      const location = new URL(redirectUri);
+      location.searchParams.set('error', error.error);
+      location.searchParams.set('error_description', error.description);
+      const state = params.get('state');
+      if (state !== null) location.searchParams.set('state', state);
+      location.searchParams.set('iss', this.#options.baseUrl);
+      res.writeHead(302, { Location: location.toString(), 'Cache-Control': 'no-store' });
+      res.end();
+      return undefined;
+    }
+  }
+
+  #checkAuthorizationParams(params: URLSearchParams, redirectUri: string): PendingAuthorization {
+    if (params.get('response_type') !== 'code')
+      throw new OAuthError('unsupported_response_type', 'response_type must be code');
+    const challenge = params.get('code_challenge') ?? '';
+    if (params.get('code_challenge_method') !== 'S256' || !CHALLENGE.test(challenge)) {
+      throw new OAuthError(
+        'invalid_request',
+        'PKCE is required: code_challenge with code_challenge_method S256',
+      );
+    }
+    const resource = params.get('resource');
+    if (resource !== null && resource !== this.#options.resource) {
+      throw new OAuthError('invalid_target', 'resource is not this MCP server');
+    }
+    const scopes = (params.get('scope') ?? LOCAL_SCOPE).split(' ').filter((s) => s !== '');
+    const unknown = scopes.filter((scope) => scope !== LOCAL_SCOPE);
+    if (unknown.length > 0)
+      throw new OAuthError('invalid_scope', `Unknown scope: ${unknown.join(' ')}`);
+    return {
+      redirectUri,
+      state: params.get('state') ?? undefined,
+      codeChallenge: challenge,
+      scopes,
+      expiresAt: this.#now() + CODE_TTL_MS,
+    };
+  }
+
+  authorizePage(params: URLSearchParams, res: ServerResponse): void {
+    const request = this.#checkAuthorizationRequest(params, res);
+    if (request === undefined) return;
+    const requestId = randomBytes(16).toString('base64url');
+    this.#pending.set(requestId, request);
+    const roles = ROLES.map(
+      (role) => `<label><input type="checkbox" name="groups" value="${role}"> ${role}</label>`,
+    ).join('<br>');
+    const html = `<!doctype html><meta charset="utf-8"><title>Local sign-in</title>
+<h1>Secure MCP server: local sign-in</h1>
+<p>Local mode only. Pick who you are; the token will carry these groups.</p>
+<form method="post" action="${AUTHORIZE_PATH}">
+<input type="hidden" name="request_id" value="${escapeHtml(requestId)}">
+<p><label>User <input name="sub" value="alice" pattern="[A-Za-z0-9._@-]{1,64}" required></label></p>
+<p>${roles}</p>
+<p>Scope: ${escapeHtml(request.scopes.join(' '))}</p>
+<button type="submit">Sign in</button>
+</form>`;
+    res.writeHead(200, {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'X-Frame-Options': 'DENY',
+      'Content-Security-Policy': "default-src 'none'; form-action 'self'",
+    });
+    res.end(html);
+  }
+
+  approve(form: URLSearchParams, res: ServerResponse): void {
+    const requestId = form.get('request_id') ?? '';
+    const request = this.#pending.get(requestId);
+    this.#pending.delete(requestId);
+    if (request === undefined || request.expiresAt <= this.#now()) {
+      throw new OAuthError(
+        'invalid_request',
+        'The sign-in page expired or was already used; start again',
+      );
+    }
+    const sub = form.get('sub') ?? '';
+    if (!SUB.test(sub))
+      throw new OAuthError('invalid_request', 'The user name may hold letters, digits and . _ @ -');
+    const groups = form.getAll('groups').filter((group) => (ROLES as string[]).includes(group));
+    const code = randomBytes(32).toString('base64url');
+    this.#codes.set(code, { ...request, sub, groups, expiresAt: this.#now() + CODE_TTL_MS });
+    const location = new URL(request.redirectUri);
+    location.searchParams.set('code', code);
+    if (request.state !== undefined) location.searchParams.set('state', request.state);
+    location.searchParams.set('iss', this.#options.baseUrl);
+    res.writeHead(302, { Location: location.toString(), 'Cache-Control': 'no-store' });
+    res.end();
+  }
+
+  token(form: URLSearchParams) {
+    if (form.get('grant_type') !== 'authorization_code') {
+      throw new OAuthError('unsupported_grant_type', 'Only authorization_code is supported');
+    }
+    if (form.get('client_id') !== LOCAL_CLIENT_ID)
+      throw new OAuthError('invalid_client', 'Unknown client_id', 401);
+    const codeValue = form.get('code') ?? '';
+    const code = this.#codes.get(codeValue);
+    // Single use: a code is gone after its first presentation, right or wrong.
+    this.#codes.delete(codeValue);
+    if (code === undefined) throw new OAuthError('invalid_grant', 'Unknown or already used code');
+    if (code.expiresAt <= this.#now())
+      throw new OAuthError('invalid_grant', 'The code has expired');
+    if (form.get('redirect_uri') !== code.redirectUri) {
+      throw new OAuthError(
+        'invalid_grant',
+        'redirect_uri does not match the authorization request',
+      );
+    }
+    const verifier = form.get('code_verifier') ?? '';
+    if (!VERIFIER.test(verifier) || s256(verifier) !== code.codeChallenge) {
+      throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge');
+    }
+    const resource = form.get('resource');
+    if (resource !== null && resource !== this.#options.resource) {
+      throw new OAuthError('invalid_target', 'resource is not this MCP server');
+    }
+    const accessToken = mintAccessToken(this.#options.signingKey, {
+      sub: code.sub,
+      groups: code.groups,
+      scopes: code.scopes,
+      expiresIn: ACCESS_TOKEN_SECONDS,
+      now: new Date(this.#now()),
+    });
+    return {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: ACCESS_TOKEN_SECONDS,
+      scope: code.scopes.join(' '),
+    };
+  }
+}
