@@ -9,6 +9,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  authorizationServerMetadata,
+  protectedResourceMetadata,
+} from '../lambda/shared/oauth-metadata';
 import { ROLES } from '../lambda/shared/policy';
 import { LOCAL_CLIENT_ID, LOCAL_SCOPE, mintAccessToken, type SigningKey } from './local-identity';
 
@@ -140,28 +144,26 @@ export class LocalAuthServer {
 
   /** RFC 9728 protected-resource metadata. */
   protectedResourceMetadata() {
-    return {
+    return protectedResourceMetadata({
       resource: this.#options.resource,
-      authorization_servers: [this.#options.baseUrl],
-      scopes_supported: [LOCAL_SCOPE],
-      bearer_methods_supported: ['header'],
-      resource_name: 'Secure MCP server (local)',
-    };
+      authorizationServers: [this.#options.baseUrl],
+      scopes: [LOCAL_SCOPE],
+      resourceName: 'Secure MCP server (local)',
+    });
   }
 
-  /** RFC 8414 authorization-server metadata. */
+  /** RFC 8414 authorization-server metadata (no refresh tokens locally). */
   authorizationServerMetadata() {
     const base = this.#options.baseUrl;
     return {
-      issuer: base,
-      authorization_endpoint: `${base}${AUTHORIZE_PATH}`,
-      token_endpoint: `${base}${TOKEN_PATH}`,
-      registration_endpoint: `${base}${REGISTER_PATH}`,
-      scopes_supported: [LOCAL_SCOPE],
-      response_types_supported: ['code'],
+      ...authorizationServerMetadata({
+        issuer: base,
+        authorizationEndpoint: `${base}${AUTHORIZE_PATH}`,
+        tokenEndpoint: `${base}${TOKEN_PATH}`,
+        registrationEndpoint: `${base}${REGISTER_PATH}`,
+        scopes: [LOCAL_SCOPE],
+      }),
       grant_types_supported: ['authorization_code'],
-      token_endpoint_auth_methods_supported: ['none'],
-      code_challenge_methods_supported: ['S256'],
     };
   }
 

@@ -1,0 +1,51 @@
+/**
+ * The OAuth discovery documents MCP clients read (MCP 2025-11-25 authorization): one builder
+ * each, used by the local authorization server and by the CDK stack that serves them in AWS.
+ */
+
+/** RFC 9728 protected-resource metadata of the MCP endpoint. */
+export function protectedResourceMetadata(options: {
+  /** The exact MCP URL, no trailing slash. */
+  readonly resource: string;
+  readonly authorizationServers: readonly string[];
+  readonly scopes: readonly string[];
+  readonly resourceName?: string;
+}) {
+  return {
+    resource: options.resource,
+    authorization_servers: [...options.authorizationServers],
+    scopes_supported: [...options.scopes],
+    bearer_methods_supported: ['header'],
+    ...(options.resourceName === undefined ? {} : { resource_name: options.resourceName }),
+  };
+}
+
+/**
+ * RFC 8414 authorization-server metadata: what strict clients require and Cognito's own
+ * OIDC document lacks (`code_challenge_methods_supported`), public clients only.
+ */
+export function authorizationServerMetadata(options: {
+  readonly issuer: string;
+  readonly authorizationEndpoint: string;
+  readonly tokenEndpoint: string;
+  readonly registrationEndpoint?: string;
+  readonly revocationEndpoint?: string;
+  readonly scopes: readonly string[];
+}) {
+  return {
+    issuer: options.issuer,
+    authorization_endpoint: options.authorizationEndpoint,
+    token_endpoint: options.tokenEndpoint,
+    ...(options.registrationEndpoint === undefined
+      ? {}
+      : { registration_endpoint: options.registrationEndpoint }),
+    ...(options.revocationEndpoint === undefined
+      ? {}
+      : { revocation_endpoint: options.revocationEndpoint }),
+    scopes_supported: [...options.scopes],
+    response_types_supported: ['code'],
+    grant_types_supported: ['authorization_code', 'refresh_token'],
+    token_endpoint_auth_methods_supported: ['none'],
+    code_challenge_methods_supported: ['S256'],
+  };
+}

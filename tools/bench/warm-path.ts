@@ -1,0 +1,269 @@
+/**
+ * The warm request path in process (no network but dynalite's loopback): the authorizer with a
+ * JWT and with API keys, the raw `verifySync` floor, and the MCP handler answering tools/list
+ * and tools/call. Every case is checked to succeed once before it is timed: a bench that
+ * measured fast 401s would be a lie.
+ */
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { ApiKeyStore } from '../../lambda/authorizer/api-key-store';
+import { createCognitoVerifier } from '../../lambda/authorizer/cognito';
+import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
+import { createMcpHandler } from '../../lambda/mcp/handler';
+import { CUSTOMER_TOOLS, createRegistry } from '../../lambda/mcp/tools/registry';
+import {
+  type ApiKeyDocument,
+  emptyApiKeyDocument,
+  formatApiKey,
+  generateKeyId,
+  generateSecret,
+  hashApiKey,
+  parseApiKey,
+} from '../../lambda/shared/api-key';
+import { createLogger } from '../../lambda/shared/logger';
+import { type Principal, toAuthorizerContext } from '../../lambda/shared/principal';
+import { startLocalDynamo } from '../local-dynamo';
+import {
+  LOCAL_CLIENT_ID,
+  LOCAL_SCOPE,
+  LOCAL_USER_POOL_ID,
+  localJwks,
+  localJwksCache,
+  mintAccessToken,
+  type SigningKey,
+} from '../local-identity';
+import { type Measurement, type MeasureOptions, measure } from './stats';
+
+export interface WarmCase extends Measurement {
+  readonly name: string;
+}
+
+export interface WarmReport {
+  readonly cases: readonly WarmCase[];
+  /** ApiKeyStore.verify ops/s at 1 key over ops/s at 10,000 keys (target ≤ 1.2). */
+  readonly apiKeyCostRatio: number;
+  /** Authorizer JWT ops/s over raw verifySync ops/s (target ≥ 0.8). */
+  readonly jwtVsVerifySync: number;
+}
+
+/** Rounds of the 1-key/10,000-key comparison, alternated so neither size runs "second". */
+const API_KEY_ROUNDS = 5;
+
+/**
+ * Run `fn` with stdout and stderr swallowed: the handlers log every decision, and printing
+ * 20,000 lines would be measured along with them.
+ */
+async function quietly<T>(fn: () => Promise<T>): Promise<T> {
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    return await fn();
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
+/** A document of `count` hashed keys (built directly: addKey re-validates the whole document). */
+function documentWith(count: number): { document: ApiKeyDocument; key: string } {
+  const document = emptyApiKeyDocument();
+  let key = '';
+  const created = new Date().toISOString();
+  for (let i = 0; i < count; i++) {
+    const keyId = generateKeyId();
+    const material = formatApiKey(keyId, generateSecret());
+    document.keys[keyId] = {
+      name: `bot-${i}`,
+      roles: ['analyst'],
+      hash: hashApiKey(material),
+      created,
+      expires: null,
+      revoked: null,
+    };
+    if (i === Math.floor(count / 2)) key = material;
+  }
+  return { document, key };
+}
+
+function storeFor(document: ApiKeyDocument): ApiKeyStore {
+  const text = JSON.stringify(document);
+  return new ApiKeyStore({
+    source: { load: async () => ({ current: text }) },
+    ttlMs: 3_600_000,
+    minRefreshMs: 3_600_000,
+  });
+}
+
+function authorizerEvent(credential: string): APIGatewayRequestAuthorizerEvent {
+  return {
+    type: 'REQUEST',
+    methodArn: 'arn:aws:execute-api:us-east-1:123456789012:api/prod/POST/mcp',
+    headers: { Authorization: `Bearer ${credential}` },
+    requestContext: { requestId: 'bench', identity: { sourceIp: '127.0.0.1' } },
+  } as unknown as APIGatewayRequestAuthorizerEvent;
+}
+
+/** A REST proxy event for POST /mcp as API Gateway sends it after an Allow. */
+function mcpEvent(principal: Principal, body: unknown): APIGatewayProxyEvent {
+  const headers = {
+    'Content-Type': 'application/json',
+    Accept: 'application/json, text/event-stream',
+    'MCP-Protocol-Version': LATEST_PROTOCOL_VERSION,
+  };
+  return {
+    resource: '/mcp',
+    path: '/mcp',
+    httpMethod: 'POST',
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    requestContext: {
+      authorizer: toAuthorizerContext(principal),
+      httpMethod: 'POST',
+      identity: { sourceIp: '127.0.0.1' },
+      path: '/prod/mcp',
+      stage: 'prod',
+      requestId: 'bench',
+      resourcePath: '/mcp',
+    },
+    body: JSON.stringify(body),
+    isBase64Encoded: false,
+  } as unknown as APIGatewayProxyEvent;
+}
+
+async function expectAllow(handler: () => Promise<unknown>, what: string): Promise<void> {
+  const result = (await quietly(handler)) as { policyDocument?: { Statement?: unknown[] } };
+  const text = JSON.stringify(result?.policyDocument);
+  if (!text?.includes('"Allow"')) throw new Error(`bench: ${what} was not allowed: ${text}`);
+}
+
+export async function runWarmPath(
+  signingKey: SigningKey,
+  options: MeasureOptions,
+): Promise<WarmReport> {
+  const cases: WarmCase[] = [];
+  const run = async (name: string, fn: () => unknown): Promise<WarmCase> => {
+    const result = { name, ...(await quietly(() => measure(fn, options))) };
+    cases.push(result);
+    return result;
+  };
+
+  // ApiKeyStore alone, 1 vs 10,000 keys: median of alternated rounds, so JIT warm-up and
+  // machine noise do not favour whichever size runs second.
+  const sizes = await Promise.all(
+    [1, 10_000].map(async (count) => {
+      const { document, key } = documentWith(count);
+      const store = storeFor(document);
+      await store.warm();
+      const parsed = parseApiKey(key);
+      if (parsed === undefined) throw new Error('bench: the generated key did not parse');
+      return { count, document, key, parsed, store, rounds: [] as Measurement[] };
+    }),
+  );
+  for (let round = 0; round < API_KEY_ROUNDS; round++) {
+    for (const size of sizes) {
+      const { store, parsed } = size;
+      size.rounds.push(await quietly(() => measure(() => store.verify(parsed), options)));
+    }
+  }
+  const storeOps: number[] = [];
+  for (const size of sizes) {
+    // The round with the median throughput, reported whole so its percentiles match it.
+    const byOps = [...size.rounds].sort((a, b) => a.opsPerSecond - b.opsPerSecond);
+    const middle = byOps[Math.floor(byOps.length / 2)] as Measurement;
+    storeOps.push(middle.opsPerSecond);
+    cases.push({
+      name: `ApiKeyStore.verify, ${size.count.toLocaleString('en-US')} key(s), median of ${API_KEY_ROUNDS}`,
+      ...middle,
+    });
+  }
+  const [oneKey = 0, manyKeys = 0] = storeOps;
+  const apiKeyCostRatio = manyKeys > 0 ? oneKey / manyKeys : Number.POSITIVE_INFINITY;
+
+  const logger = createLogger('bench');
+  const verifierConfig = {
+    userPoolId: LOCAL_USER_POOL_ID,
+    clientIds: [LOCAL_CLIENT_ID],
+    requiredScopes: [LOCAL_SCOPE],
+  };
+  const verifier = createCognitoVerifier(verifierConfig, localJwksCache(signingKey));
+  for (const size of sizes) {
+    const handler = createAuthorizerHandler({ verifier, apiKeys: storeFor(size.document), logger });
+    const event = authorizerEvent(size.key);
+    await expectAllow(() => handler(event), 'the API key');
+    await run(`authorizer handler, API key, ${size.count.toLocaleString('en-US')} key(s)`, () =>
+      handler(event),
+    );
+  }
+
+  const token = mintAccessToken(signingKey, { sub: 'bench', groups: ['analyst'], expiresIn: 3600 });
+  const jwtHandler = createAuthorizerHandler({
+    verifier,
+    apiKeys: storeFor(emptyApiKeyDocument()),
+    logger,
+  });
+  const jwtEvent = authorizerEvent(token);
+  await expectAllow(() => jwtHandler(jwtEvent), 'the access token');
+  const jwt = await run('authorizer handler, Cognito access token (RS256)', () =>
+    jwtHandler(jwtEvent),
+  );
+
+  // The floor: the library alone, same configuration, JWKS cached, synchronous verify.
+  const raw = createCognitoVerifier(verifierConfig);
+  raw.cacheJwks(localJwks(signingKey) as Parameters<typeof raw.cacheJwks>[0]);
+  raw.verifySync(token);
+  const floor = await run('baseline: aws-jwt-verify verifySync (same token)', () =>
+    raw.verifySync(token),
+  );
+
+  // Between the two: the handler's own verifier, async. The gap to verifySync is the
+  // library's promise path; the gap from here to the handler is ours (decision, audit log).
+  await run("aws-jwt-verify verify (async, the handler's verifier)", () => verifier.verify(token));
+
+  // The MCP handler with the real DynamoDB adapter on dynalite: tools/call includes an HTTP
+  // round trip on loopback and dynalite's own work, which Lambda would spend on DynamoDB.
+  const dynamo = await startLocalDynamo();
+  try {
+    const mcp = createMcpHandler({
+      config: { allowedOrigins: [], maxBodyBytes: 1_048_576 },
+      registry: createRegistry(CUSTOMER_TOOLS),
+      store: dynamo.store,
+      logger,
+    });
+    const analyst: Principal = {
+      principalId: 'bench-analyst',
+      authMethod: 'cognito',
+      groups: ['analyst'],
+      scopes: [LOCAL_SCOPE],
+      keyId: '',
+      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+    };
+    const list = mcpEvent(analyst, { jsonrpc: '2.0', id: 1, method: 'tools/list' });
+    const call = mcpEvent(analyst, {
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'get_record', arguments: { id: 'cust-0001' } },
+    });
+    for (const [what, event, expected] of [
+      ['tools/list', list, '"get_record"'],
+      ['tools/call', call, '"found":true'],
+    ] as const) {
+      const result = await quietly(() => mcp(event));
+      if (result.statusCode !== 200 || !result.body.includes(expected)) {
+        throw new Error(`bench: ${what} did not succeed: ${result.statusCode} ${result.body}`);
+      }
+    }
+    await run('MCP handler, tools/list (analyst)', () => mcp(list));
+    await run('MCP handler, tools/call get_record (dynalite in the path)', () => mcp(call));
+  } finally {
+    await dynamo.stop();
+  }
+
+  return { cases, apiKeyCostRatio, jwtVsVerifySync: jwt.opsPerSecond / floor.opsPerSecond };
+}
