@@ -12,6 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import type { EnvironmentOf } from '../lambda/shared/env';
+import { LAMBDA_BUNDLE_OPTIONS } from './bundle-options';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -95,12 +96,11 @@ export class McpFunction<S extends z.ZodObject> extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
+        minify: LAMBDA_BUNDLE_OPTIONS.minify,
+        sourceMap: LAMBDA_BUNDLE_OPTIONS.sourcemap,
+        target: LAMBDA_BUNDLE_OPTIONS.target,
         format: OutputFormat.CJS,
-        // The Node 22 runtime ships AWS SDK v3; everything else is bundled.
-        externalModules: ['@aws-sdk/*'],
+        externalModules: [...LAMBDA_BUNDLE_OPTIONS.external],
         forceDockerBundling: false,
       },
     });

@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
-import { LAMBDA_BUNDLE_OPTIONS } from './bundle-options';
+import { LAMBDA_BUNDLE_OPTIONS } from '../../lib/bundle-options';
 import { type Contributor, contributorsByPackage } from './stats';
 
 export interface BundleTarget {
