@@ -59,6 +59,8 @@ export class McpApi extends Construct {
   /** The MCP endpoint, `https://<api>.execute-api.<region>.amazonaws.com/<stage>/mcp`. */
   readonly endpointUrl: string;
   readonly metadataUrl: string;
+  /** The stage's base URL, `https://<api>.execute-api.<region>.amazonaws.com/<stage>`. */
+  readonly baseUrl: string;
   readonly webAcl?: wafv2.CfnWebACL;
 
   constructor(scope: Construct, id: string, props: McpApiProps) {
@@ -113,6 +115,7 @@ export class McpApi extends Construct {
       });
     }
     this.metadataUrl = `${base}${PROTECTED_RESOURCE_METADATA_PATH}`;
+    this.baseUrl = base;
 
     // Identity source is the Authorization header alone: safe because the authorizer's Allow
     // policy covers every method on every route a principal may call, not just this request.

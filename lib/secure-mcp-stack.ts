@@ -11,6 +11,7 @@ import { Identity } from './identity';
 import { McpFunction } from './lambda-function';
 import { McpApi } from './mcp-api';
 import { Monitoring } from './monitoring';
+import { OAuthDiscovery } from './oauth-discovery';
 import { RecordsTable } from './records-table';
 
 export interface SecureMcpStackProps extends StackProps {
@@ -75,6 +76,15 @@ export class SecureMcpStack extends Stack {
       requiredScope: identity.requiredScope,
       logRetention,
       wafRateLimit: config.enableWaf ? config.wafRateLimit : undefined,
+    });
+
+    new OAuthDiscovery(this, 'OAuthDiscovery', {
+      api: api.api,
+      baseUrl: api.baseUrl,
+      resource: api.endpointUrl,
+      cognitoDomainUrl: identity.domain.baseUrl(),
+      userPoolId: identity.userPool.userPoolId,
+      scope: identity.requiredScope,
     });
 
     const monitoring = new Monitoring(this, 'Monitoring', {

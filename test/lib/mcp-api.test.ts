@@ -66,6 +66,7 @@ describe('McpApi', () => {
   const authorizerId = onlyId(template, 'AWS::ApiGateway::Authorizer');
   const mcpResourceId = onlyId(template, 'AWS::ApiGateway::Resource', {
     PathPart: MCP_PATH.slice(1),
+    ParentId: { 'Fn::GetAtt': [apiId, 'RootResourceId'] },
   });
   const mcpFunctionId = functionWith(template, 'RECORDS_TABLE_NAME');
   const authorizerFunctionId = functionWith(template, 'API_KEYS_SECRET_ID');
@@ -243,9 +244,24 @@ describe('McpApi', () => {
       expect(JSON.stringify(responses)).not.toMatch(/Access-Control-/i);
     });
 
+    /**
+     * The methods of the MCP API itself: the public OAuth discovery documents (mock
+     * integrations, readable from any origin by design) are tested in oauth-discovery.test.ts.
+     */
+    const apiMethods = (t: typeof template) =>
+      Object.fromEntries(
+        Object.entries(resourcesOf(t, 'AWS::ApiGateway::Method')).filter(
+          ([, m]) =>
+            !JSON.stringify(m.Properties.Integration ?? {}).includes('authorization_servers') &&
+            !JSON.stringify(m.Properties.Integration ?? {}).includes(
+              'code_challenge_methods_supported',
+            ),
+        ),
+      );
+
     it('has no OPTIONS method and no Access-Control header on any method when no origin is allowed', () => {
       // Act
-      const methods = resourcesOf(template, 'AWS::ApiGateway::Method');
+      const methods = apiMethods(template);
 
       // Assess
       expect(Object.values(methods).map((m) => m.Properties.HttpMethod)).not.toContain('OPTIONS');
@@ -257,7 +273,10 @@ describe('McpApi', () => {
 
       it('answers the preflight on /mcp with an OPTIONS method allowing exactly that origin', () => {
         // Prepare
-        const resource = onlyId(cors, 'AWS::ApiGateway::Resource', { PathPart: MCP_PATH.slice(1) });
+        const resource = onlyId(cors, 'AWS::ApiGateway::Resource', {
+          PathPart: MCP_PATH.slice(1),
+          ParentId: { 'Fn::GetAtt': [onlyId(cors, 'AWS::ApiGateway::RestApi'), 'RootResourceId'] },
+        });
 
         // Assess
         cors.hasResourceProperties('AWS::ApiGateway::Method', {
@@ -297,7 +316,7 @@ describe('McpApi', () => {
       });
       const text = JSON.stringify({
         ...resourcesOf(several, 'AWS::ApiGateway::GatewayResponse'),
-        ...resourcesOf(several, 'AWS::ApiGateway::Method'),
+        ...apiMethods(several),
       });
 
       // Assess

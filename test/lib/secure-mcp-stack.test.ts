@@ -182,33 +182,63 @@ describe('SecureMcpStack', () => {
   });
 
   describe('unauthenticated routes', () => {
-    it('authenticates every method when no origin is allowed', () => {
+    /** The methods without the authorizer, described by what they serve. */
+    function openMethods(methods: Resource[]) {
+      return methods
+        .filter((method) => method.Properties.AuthorizationType !== 'CUSTOM')
+        .map((method) => {
+          const integration = method.Properties.Integration as Properties;
+          const responses = (integration.IntegrationResponses ?? []) as Properties[];
+          const body = JSON.stringify(responses[0]?.ResponseTemplates ?? {});
+          return {
+            method: method.Properties.HttpMethod,
+            auth: method.Properties.AuthorizationType,
+            integration: integration.Type,
+            serves: body.includes('code_challenge_methods_supported')
+              ? 'authorization-server metadata'
+              : body.includes('authorization_servers')
+                ? 'protected-resource metadata'
+                : 'other',
+          };
+        });
+    }
+
+    const DISCOVERY = [
+      ...Array(2).fill({
+        method: 'GET',
+        auth: 'NONE',
+        integration: 'MOCK',
+        serves: 'protected-resource metadata',
+      }),
+      ...Array(2).fill({
+        method: 'GET',
+        auth: 'NONE',
+        integration: 'MOCK',
+        serves: 'authorization-server metadata',
+      }),
+    ];
+    const byServes = (a: { serves: string }, b: { serves: string }) =>
+      a.serves.localeCompare(b.serves);
+
+    it('leaves only the four OAuth discovery documents public when no origin is allowed', () => {
       // Act
       const methods = Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'));
 
-      // Assess
-      expect(methods.length).toBeGreaterThan(0);
-      for (const method of methods) {
-        expect(method.Properties).toMatchObject({
-          AuthorizationType: 'CUSTOM',
-          AuthorizerId: expect.anything(),
-        });
-      }
+      // Assess: everything else runs the authorizer
+      expect(methods.length).toBeGreaterThan(4);
+      expect(openMethods(methods).sort(byServes)).toEqual([...DISCOVERY].sort(byServes));
     });
 
-    it('leaves only the OPTIONS preflight unauthenticated when CORS is on', () => {
+    it('adds only the OPTIONS preflight to the public methods when CORS is on', () => {
       // Act
       const { template: cors } = synthStack({ allowedOrigins: 'https://app.example.com' });
-      const open = Object.values(resourcesOf(cors, 'AWS::ApiGateway::Method'))
-        .filter((method) => method.Properties.AuthorizationType !== 'CUSTOM')
-        .map((method) => ({
-          method: method.Properties.HttpMethod,
-          auth: method.Properties.AuthorizationType,
-          integration: (method.Properties.Integration as Properties).Type,
-        }));
+      const open = openMethods(Object.values(resourcesOf(cors, 'AWS::ApiGateway::Method')));
 
       // Assess
-      expect(open).toEqual([{ method: 'OPTIONS', auth: 'NONE', integration: 'MOCK' }]);
+      expect(open.filter((method) => method.serves === 'other')).toEqual([
+        { method: 'OPTIONS', auth: 'NONE', integration: 'MOCK', serves: 'other' },
+      ]);
+      expect(open).toHaveLength(5);
     });
   });
 });

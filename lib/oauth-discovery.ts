@@ -1,0 +1,117 @@
+/**
+ * The OAuth discovery documents MCP clients read before they sign in, served by API Gateway
+ * itself (mock integrations: no Lambda, no authorizer, public by the MCP spec):
+ *
+ * - RFC 9728 protected-resource metadata at `<stage>/.well-known/oauth-protected-resource`
+ *   (and `.../mcp`), the URL every 401 names;
+ * - authorization-server metadata for Cognito with what Cognito's own document lacks
+ *   (`code_challenge_methods_supported`), at `<stage>/.well-known/openid-configuration` (the
+ *   path-appended OIDC location clients try when the issuer has a path) and
+ *   `<stage>/.well-known/oauth-authorization-server`. Its issuer is the stage URL; its
+ *   endpoints are the Cognito domain's.
+ */
+import { Aws, Duration, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import { Construct } from 'constructs';
+import {
+  authorizationServerMetadata,
+  protectedResourceMetadata,
+} from '../lambda/shared/oauth-metadata';
+import { MCP_PATH } from '../lambda/shared/routes';
+
+export interface OAuthDiscoveryProps {
+  readonly api: apigateway.RestApi;
+  /** The stage URL: the advertised issuer and the base of every document's URL. */
+  readonly baseUrl: string;
+  /** The MCP endpoint: the protected resource. */
+  readonly resource: string;
+  /** The Cognito hosted-login base URL, `https://<prefix>.auth.<region>.amazoncognito.com`. */
+  readonly cognitoDomainUrl: string;
+  readonly userPoolId: string;
+  /** The scope tokens for this server carry. */
+  readonly scope: string;
+  /** @default Duration.minutes(5) */
+  readonly maxAge?: Duration;
+}
+
+export class OAuthDiscovery extends Construct {
+  /** The protected-resource metadata document, as served. */
+  readonly protectedResource: Record<string, unknown>;
+  /** The authorization-server metadata document, as served. */
+  readonly authorizationServer: Record<string, unknown>;
+
+  constructor(scope: Construct, id: string, props: OAuthDiscoveryProps) {
+    super(scope, id);
+    this.protectedResource = protectedResourceMetadata({
+      resource: props.resource,
+      authorizationServers: [props.baseUrl],
+      scopes: [props.scope],
+      resourceName: 'Secure MCP server',
+    });
+    this.authorizationServer = {
+      ...authorizationServerMetadata({
+        issuer: props.baseUrl,
+        authorizationEndpoint: `${props.cognitoDomainUrl}/oauth2/authorize`,
+        tokenEndpoint: `${props.cognitoDomainUrl}/oauth2/token`,
+        revocationEndpoint: `${props.cognitoDomainUrl}/oauth2/revoke`,
+        scopes: [props.scope, 'openid', 'email'],
+      }),
+      // What OIDC discovery validators expect alongside: Cognito's keys and ID-token algorithm.
+      jwks_uri: `https://cognito-idp.${Aws.REGION}.${Aws.URL_SUFFIX}/${props.userPoolId}/.well-known/jwks.json`,
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['RS256'],
+    };
+
+    const wellKnown = props.api.root.addResource('.well-known');
+    const prm = wellKnown.addResource('oauth-protected-resource');
+    const maxAge = (props.maxAge ?? Duration.minutes(5)).toSeconds();
+    const serve = (resource: apigateway.IResource, document: Record<string, unknown>) => {
+      const method = resource.addMethod(
+        'GET',
+        new apigateway.MockIntegration({
+          requestTemplates: { 'application/json': '{"statusCode": 200}' },
+          passthroughBehavior: apigateway.PassthroughBehavior.NEVER,
+          integrationResponses: [
+            {
+              statusCode: '200',
+              responseTemplates: { 'application/json': JSON.stringify(document) },
+              responseParameters: {
+                'method.response.header.Content-Type': "'application/json'",
+                'method.response.header.Cache-Control': `'public, max-age=${maxAge}'`,
+                // Public documents: browser-based clients must be able to read them.
+                'method.response.header.Access-Control-Allow-Origin': "'*'",
+              },
+            },
+          ],
+        }),
+        {
+          authorizationType: apigateway.AuthorizationType.NONE,
+          methodResponses: [
+            {
+              statusCode: '200',
+              responseParameters: {
+                'method.response.header.Content-Type': true,
+                'method.response.header.Cache-Control': true,
+                'method.response.header.Access-Control-Allow-Origin': true,
+              },
+            },
+          ],
+        },
+      );
+      Validations.of(method).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'OAuth discovery document: the MCP authorization spec requires it to be public, before any token exists',
+      });
+      Validations.of(method).acknowledge({
+        id: 'AwsSolutions-COG4',
+        reason:
+          'OAuth discovery document: public by the MCP authorization spec; it carries no data, only URLs and capabilities',
+      });
+    };
+    serve(prm, this.protectedResource);
+    serve(prm.addResource(MCP_PATH.slice(1)), this.protectedResource);
+    serve(wellKnown.addResource('openid-configuration'), this.authorizationServer);
+    serve(wellKnown.addResource('oauth-authorization-server'), this.authorizationServer);
+  }
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { synthStack } from './stack-fixture';
+import { render, resourcesOf } from './template-helpers';
+
+const { template } = synthStack();
+
+/** The discovery documents as served: the mock integration's response template, rendered. */
+function servedDocuments() {
+  return Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'))
+    .filter((method) => method.Properties.AuthorizationType === 'NONE')
+    .map((method) => {
+      const integration = method.Properties.Integration as {
+        Type: string;
+        IntegrationResponses: {
+          ResponseTemplates: Record<string, unknown>;
+          ResponseParameters: Record<string, string>;
+        }[];
+      };
+      const response = integration.IntegrationResponses[0];
+      return {
+        type: integration.Type,
+        method: method.Properties.HttpMethod,
+        headers: response?.ResponseParameters,
+        document: JSON.parse(render(response?.ResponseTemplates['application/json'])) as Record<
+          string,
+          unknown
+        >,
+      };
+    });
+}
+
+describe('OAuthDiscovery', () => {
+  const documents = servedDocuments();
+  const prm = documents.filter((d) => 'authorization_servers' in d.document);
+  const as = documents.filter((d) => 'code_challenge_methods_supported' in d.document);
+
+  it('serves the protected-resource metadata twice and the authorization-server metadata twice, from API Gateway alone', () => {
+    expect({ prm: prm.length, as: as.length }).toEqual({ prm: 2, as: 2 });
+    expect(documents.every((d) => d.type === 'MOCK' && d.method === 'GET')).toBe(true);
+  });
+
+  it('names the exact MCP URL as the resource and the stage URL as its authorization server', () => {
+    const document = prm[0]?.document ?? {};
+    expect(document.resource).toMatch(
+      /^https:\/\/<Api\w+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>\/prod\/mcp$/,
+    );
+    expect(document.authorization_servers).toEqual([
+      String(document.resource).replace(/\/mcp$/, ''),
+    ]);
+    expect(document.bearer_methods_supported).toEqual(['header']);
+    expect(document.scopes_supported).toEqual([
+      expect.stringMatching(/McpResourceServer.*\/tools$/),
+    ]);
+  });
+
+  it('advertises the stage URL as issuer, Cognito endpoints, PKCE S256 and public clients', () => {
+    const document = as[0]?.document ?? {};
+    const issuer = ((prm[0]?.document.authorization_servers ?? []) as string[])[0];
+    expect(document).toMatchObject({
+      issuer,
+      authorization_endpoint: expect.stringMatching(/\/oauth2\/authorize$/),
+      token_endpoint: expect.stringMatching(/\/oauth2\/token$/),
+      code_challenge_methods_supported: ['S256'],
+      token_endpoint_auth_methods_supported: ['none'],
+      response_types_supported: ['code'],
+    });
+    expect(String(document.authorization_endpoint)).toMatch(
+      /^https:\/\/<IdentityUserPoolHostedLogin\w+>\.auth\./,
+    );
+  });
+
+  it('lets any origin read the public documents, and caches them briefly', () => {
+    for (const document of documents) {
+      expect(document.headers).toMatchObject({
+        'method.response.header.Access-Control-Allow-Origin': "'*'",
+        'method.response.header.Cache-Control': "'public, max-age=300'",
+      });
+    }
+  });
+});
