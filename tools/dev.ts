@@ -29,6 +29,9 @@ List and call tools with MCP Inspector's CLI (it needs Node 22; npx fetches it):
     --transport http --header "Authorization: Bearer $TOKEN" \\
     --method tools/call --tool-name get_record --tool-arg id=cust-0001
 
+Or sign in with OAuth from nothing but the URL (a local sign-in page lets you pick a user and
+groups): e.g. add the server to Claude Code without a header and run /mcp there.
+
 Add it to Claude Code:
   claude mcp add --transport http secure-mcp-local ${url} --header "Authorization: Bearer $TOKEN"
 
