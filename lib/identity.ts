@@ -6,7 +6,7 @@
 import { Aws, Duration, Fn, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
-import { ROLE_PERMISSIONS, ROLES } from '../lambda/shared/policy';
+import { PERMISSIONS, ROLE_PERMISSIONS, ROLES } from '../lambda/shared/policy';
 
 /** The resource server's identifier and scope: tokens must carry `secure-mcp/tools`. */
 export const RESOURCE_SERVER_ID = 'secure-mcp';
@@ -27,6 +27,8 @@ export class Identity extends Construct {
   readonly domain: cognito.UserPoolDomain;
   /** The full scope string the authorizer requires (`<resource server>/<scope>`). */
   readonly requiredScope: string;
+  /** Optional scopes, one per permission, with which a client narrows a token (`<rs>/read_data`). */
+  readonly permissionScopes: string[];
 
   constructor(scope: Construct, id: string, props: IdentityProps) {
     super(scope, id);
@@ -81,6 +83,15 @@ export class Identity extends Construct {
       });
     }
 
+    // One optional scope per permission of the policy table: a token that names any of them
+    // gets only those of its roles' permissions (role permissions ∩ scope permissions).
+    const permissionScopes = PERMISSIONS.map(
+      (permission) =>
+        new cognito.ResourceServerScope({
+          scopeName: permission,
+          scopeDescription: `Narrow the token to the ${permission} permission of your roles`,
+        }),
+    );
     const toolsScope = new cognito.ResourceServerScope({
       scopeName: TOOLS_SCOPE,
       scopeDescription: 'Call the MCP server tools your groups permit',
@@ -88,9 +99,13 @@ export class Identity extends Construct {
     const resourceServer = this.userPool.addResourceServer('McpResourceServer', {
       identifier: RESOURCE_SERVER_ID,
       userPoolResourceServerName: 'MCP server',
-      scopes: [toolsScope],
+      scopes: [toolsScope, ...permissionScopes],
     });
     const toolsOAuthScope = cognito.OAuthScope.resourceServer(resourceServer, toolsScope);
+    const permissionOAuthScopes = permissionScopes.map((scope) =>
+      cognito.OAuthScope.resourceServer(resourceServer, scope),
+    );
+    this.permissionScopes = permissionOAuthScopes.map((scope) => scope.scopeName);
     // Derived from the resource server itself, so the authorizer requires exactly the scope
     // the app client is allowed to request.
     this.requiredScope = toolsOAuthScope.scopeName;
@@ -102,7 +117,12 @@ export class Identity extends Construct {
       authFlows: { userSrp: true },
       oAuth: {
         flows: { authorizationCodeGrant: true },
-        scopes: [toolsOAuthScope, cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
+        scopes: [
+          toolsOAuthScope,
+          ...permissionOAuthScopes,
+          cognito.OAuthScope.OPENID,
+          cognito.OAuthScope.EMAIL,
+        ],
         callbackUrls: [...props.callbackUrls],
       },
       supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],

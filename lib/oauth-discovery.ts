@@ -30,6 +30,8 @@ export interface OAuthDiscoveryProps {
   readonly userPoolId: string;
   /** The scope tokens for this server carry. */
   readonly scope: string;
+  /** Optional scopes a client may also request (the permission scopes). */
+  readonly optionalScopes?: readonly string[];
   /** @default Duration.minutes(5) */
   readonly maxAge?: Duration;
 }
@@ -54,7 +56,7 @@ export class OAuthDiscovery extends Construct {
         authorizationEndpoint: `${props.cognitoDomainUrl}/oauth2/authorize`,
         tokenEndpoint: `${props.cognitoDomainUrl}/oauth2/token`,
         revocationEndpoint: `${props.cognitoDomainUrl}/oauth2/revoke`,
-        scopes: [props.scope, 'openid', 'email'],
+        scopes: [props.scope, ...(props.optionalScopes ?? []), 'openid', 'email'],
       }),
       // What OIDC discovery validators expect alongside: Cognito's keys and ID-token algorithm.
       jwks_uri: `https://cognito-idp.${Aws.REGION}.${Aws.URL_SUFFIX}/${props.userPoolId}/.well-known/jwks.json`,

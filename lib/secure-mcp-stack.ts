@@ -85,6 +85,7 @@ export class SecureMcpStack extends Stack {
       cognitoDomainUrl: identity.domain.baseUrl(),
       userPoolId: identity.userPool.userPoolId,
       scope: identity.requiredScope,
+      optionalScopes: identity.permissionScopes,
     });
 
     const monitoring = new Monitoring(this, 'Monitoring', {

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkToolAccess,
+  effectivePermissions,
   permissionsFor,
   permittedTools,
   ROLE_PERMISSIONS,
+  scopePermissions,
   TOOL_NAMES,
   TOOL_PERMISSIONS,
 } from '../lambda/shared/policy';
@@ -84,5 +86,31 @@ describe('permittedTools', () => {
       'query_customer_data',
       'run_report',
     ]);
+  });
+});
+
+describe('effectivePermissions', () => {
+  it('narrows the roles to the permissions the token scopes name', () => {
+    const granted = effectivePermissions(['admin'], ['secure-mcp/tools', 'secure-mcp/read_data']);
+    expect([...granted]).toEqual(['read_data']);
+  });
+
+  it('never adds a permission the roles do not grant', () => {
+    const granted = effectivePermissions(
+      ['readonly'],
+      ['secure-mcp/tools', 'secure-mcp/delete_data'],
+    );
+    expect(granted.size).toBe(0);
+  });
+
+  it('leaves the roles alone when the token names no permission scope', () => {
+    expect([...effectivePermissions(['analyst'], ['secure-mcp/tools', 'openid'])].sort()).toEqual([
+      'read_data',
+      'run_reports',
+    ]);
+  });
+
+  it('ignores scopes whose last segment is not a permission', () => {
+    expect(scopePermissions(['secure-mcp/tools', 'openid', 'read_data_extra'])).toBeUndefined();
   });
 });

@@ -13,7 +13,7 @@ import {
   authorizationServerMetadata,
   protectedResourceMetadata,
 } from '../lambda/shared/oauth-metadata';
-import { ROLES } from '../lambda/shared/policy';
+import { PERMISSIONS, ROLES } from '../lambda/shared/policy';
 import { LOCAL_CLIENT_ID, LOCAL_SCOPE, mintAccessToken, type SigningKey } from './local-identity';
 
 export const PROTECTED_RESOURCE_PATH = '/.well-known/oauth-protected-resource';
@@ -21,6 +21,9 @@ export const AUTHORIZATION_SERVER_PATH = '/.well-known/oauth-authorization-serve
 export const AUTHORIZE_PATH = '/oauth2/authorize';
 export const TOKEN_PATH = '/oauth2/token';
 export const REGISTER_PATH = '/register';
+
+/** The scopes the local server issues: the audience scope and one per permission. */
+const LOCAL_SCOPES = [LOCAL_SCOPE, ...PERMISSIONS.map((permission) => `mcp-server/${permission}`)];
 
 /** How long an authorization code, and a pending login page, stay valid. */
 const CODE_TTL_MS = 60_000;
@@ -161,7 +164,7 @@ export class LocalAuthServer {
         authorizationEndpoint: `${base}${AUTHORIZE_PATH}`,
         tokenEndpoint: `${base}${TOKEN_PATH}`,
         registrationEndpoint: `${base}${REGISTER_PATH}`,
-        scopes: [LOCAL_SCOPE],
+        scopes: LOCAL_SCOPES,
       }),
       grant_types_supported: ['authorization_code'],
     };
@@ -299,7 +302,7 @@ export class LocalAuthServer {
       throw new OAuthError('invalid_target', 'resource is not this MCP server');
     }
     const scopes = (params.get('scope') ?? LOCAL_SCOPE).split(' ').filter((s) => s !== '');
-    const unknown = scopes.filter((scope) => scope !== LOCAL_SCOPE);
+    const unknown = scopes.filter((scope) => !LOCAL_SCOPES.includes(scope));
     if (unknown.length > 0)
       throw new OAuthError('invalid_scope', `Unknown scope: ${unknown.join(' ')}`);
     return {

@@ -24,7 +24,12 @@ import {
   type ToolCallStatus,
   UNKNOWN_TOOL,
 } from '../shared/audit';
-import { checkToolAccess, isToolName, permissionsFor, permittedTools } from '../shared/policy';
+import {
+  checkToolAccess,
+  effectivePermissions,
+  isToolName,
+  permittedTools,
+} from '../shared/policy';
 import type { Principal } from '../shared/principal';
 import type { RecordStore } from './store/customer-record';
 import type { ToolRegistry } from './tools/registry';
@@ -118,7 +123,7 @@ export function createMcpServer(
 ): Server {
   const { registry, store, logger } = deps;
   const now = deps.now ?? (() => new Date());
-  const granted = permissionsFor(principal.groups);
+  const granted = effectivePermissions(principal.groups, principal.scopes);
 
   const server = new Server(SERVER_INFO, {
     capabilities: { tools: { listChanged: false } },
@@ -160,7 +165,7 @@ export function createMcpServer(
       audit(TOOL_CALL_STATUS.denied, access.permission);
       throw new JsonRpcError(
         PERMISSION_DENIED_CODE,
-        `Permission denied: tool '${access.tool}' requires permission '${access.permission}', which your roles do not grant`,
+        `Permission denied: tool '${access.tool}' requires permission '${access.permission}', which your roles (narrowed by your token's scopes, if it names any) do not grant`,
         { tool: access.tool, requiredPermission: access.permission },
       );
     }

@@ -52,6 +52,36 @@ export function permissionsFor(groups: readonly string[]): ReadonlySet<Permissio
   return granted;
 }
 
+/**
+ * The permissions a token's scopes name, or `undefined` when it names none. A permission scope
+ * is `<resource server>/<permission>`, e.g. `secure-mcp/read_data`: a client may ask for less
+ * than the user's roles allow. Tokens for this server are issued only by its own user pool for
+ * its own app clients, so the resource-server prefix is not checked again here.
+ */
+export function scopePermissions(scopes: readonly string[]): ReadonlySet<Permission> | undefined {
+  const named = new Set<Permission>();
+  for (const scope of scopes) {
+    const permission = scope.slice(scope.lastIndexOf('/') + 1);
+    if ((PERMISSIONS as readonly string[]).includes(permission))
+      named.add(permission as Permission);
+  }
+  return named.size === 0 ? undefined : named;
+}
+
+/**
+ * What a caller may do: the permissions its roles grant, narrowed to those its token's scopes
+ * name when it names any (role permissions ∩ scope permissions). Scopes never add permissions.
+ */
+export function effectivePermissions(
+  groups: readonly string[],
+  scopes: readonly string[],
+): ReadonlySet<Permission> {
+  const granted = permissionsFor(groups);
+  const narrowed = scopePermissions(scopes);
+  if (narrowed === undefined) return granted;
+  return new Set([...granted].filter((permission) => narrowed.has(permission)));
+}
+
 /** The outcome of asking whether a caller may call a tool. */
 export type ToolAccess =
   | { readonly allowed: true; readonly tool: ToolName; readonly permission: Permission }

@@ -217,6 +217,29 @@ describe('effects and audit', () => {
   });
 });
 
+describe('a token narrowed by permission scopes', () => {
+  it('gives an admin who asked only for read_data the read tools, and refuses the rest', async () => {
+    // Prepare
+    const token = mintAccessToken(loadSigningKey(dir), {
+      sub: 'alice',
+      groups: ['admin'],
+      scopes: ['mcp-server/tools', 'mcp-server/read_data'],
+    });
+    const client = await connect(token);
+    try {
+      // Act
+      const { tools } = await client.listTools();
+      const deleting = client.callTool({ name: 'delete_record', arguments: { id: 'cust-0005' } });
+
+      // Assess
+      expect(tools.map((tool) => tool.name).sort()).toEqual(['get_record', 'query_customer_data']);
+      await expect(deleting).rejects.toThrow(/delete_data/);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 describe('the gateway in front', () => {
   const post = (
     headers: Record<string, string>,

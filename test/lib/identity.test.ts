@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { ROLE_PERMISSIONS, ROLES } from '../../lambda/shared/policy';
+import { PERMISSIONS, ROLE_PERMISSIONS, ROLES } from '../../lambda/shared/policy';
 import { DEFAULT_CALLBACK_URLS } from '../../lib/config';
 import { synthStack } from './stack-fixture';
 
@@ -40,7 +40,10 @@ describe('Identity', () => {
   it('makes the authorizer require the very scope the app client may request', () => {
     template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
       Identifier: 'secure-mcp',
-      Scopes: [Match.objectLike({ ScopeName: 'tools' })],
+      Scopes: [
+        Match.objectLike({ ScopeName: 'tools' }),
+        ...PERMISSIONS.map((p) => Match.objectLike({ ScopeName: p })),
+      ],
     });
     const client = Object.values(template.findResources('AWS::Cognito::UserPoolClient'))[0];
     const toolsScope = client?.Properties.AllowedOAuthScopes[0];
