@@ -1,7 +1,9 @@
 /**
  * Reads the bearer credential from a request and tells its kind by shape. Pure.
  */
+
 import { looksLikeApiKey, type ParsedApiKey, parseApiKey } from '../shared/api-key';
+import { headerValues } from '../shared/headers';
 
 /** Longest accepted credential; Cognito access tokens with many groups stay well below. */
 export const MAX_CREDENTIAL_LENGTH = 16 * 1024;
@@ -20,25 +22,12 @@ export type Credential =
 type Headers = Record<string, string | undefined> | null | undefined;
 type MultiValueHeaders = Record<string, string[] | undefined> | null | undefined;
 
-/** All values of a header, whatever the case of its name. */
-function headerValues(name: string, headers: Headers, multi: MultiValueHeaders): string[] {
-  const wanted = name.toLowerCase();
-  const values = new Set<string>();
-  for (const [key, list] of Object.entries(multi ?? {})) {
-    if (key.toLowerCase() === wanted) for (const value of list ?? []) values.add(value);
-  }
-  for (const [key, value] of Object.entries(headers ?? {})) {
-    if (key.toLowerCase() === wanted && value !== undefined) values.add(value);
-  }
-  return [...values];
-}
-
 /** Extract and classify the `Authorization: Bearer <credential>` of a request. */
 export function readCredential(
   headers: Headers,
   multiValueHeaders?: MultiValueHeaders,
 ): Credential {
-  const values = headerValues('authorization', headers, multiValueHeaders);
+  const values = headerValues({ headers, multiValueHeaders }, 'authorization');
   if (values.length === 0) return { kind: 'invalid', reason: 'missing_credential' };
   // Two different Authorization headers: refuse rather than guess which one counts.
   if (values.length > 1) return { kind: 'invalid', reason: 'malformed_credential' };

@@ -3,6 +3,7 @@
  * that must answer before the MCP transport is touched. Pure functions.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { getHeader, headerValues } from '../shared/headers';
 import { MCP_PATH } from '../shared/routes';
 
 /** JSON-RPC error codes used at the HTTP edge. */
@@ -27,36 +28,6 @@ export function jsonRpcError(
     headers: { 'Content-Type': 'application/json', ...headers },
     body: JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }),
   };
-}
-
-/** A header's value, whatever the case of its name (API Gateway keeps the client's case). */
-export function getHeader(
-  event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>,
-  name: string,
-) {
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(event.headers ?? {})) {
-    if (key.toLowerCase() === wanted && value !== undefined) return value;
-  }
-  for (const [key, values] of Object.entries(event.multiValueHeaders ?? {})) {
-    if (key.toLowerCase() === wanted && values?.[0] !== undefined) return values[0];
-  }
-  return undefined;
-}
-
-/** Every value of a header (multiValueHeaders holds them all; headers only the last). */
-function headerValues(
-  event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>,
-  name: string,
-): string[] {
-  const wanted = name.toLowerCase();
-  const values: string[] = [];
-  for (const [key, list] of Object.entries(event.multiValueHeaders ?? {})) {
-    if (key.toLowerCase() === wanted) values.push(...(list ?? []));
-  }
-  if (values.length > 0) return values;
-  const single = getHeader(event, name);
-  return single === undefined ? [] : [single];
 }
 
 export interface EdgeConfig {
