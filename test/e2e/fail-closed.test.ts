@@ -2,35 +2,19 @@
  * The gateway when the API-key document cannot be read: API-key callers get a Deny (403),
  * Cognito callers are unaffected, and the reason is audited.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { formatApiKey, generateKeyId, generateSecret } from '../../lambda/shared/api-key';
 import { AUDIT_EVENTS, AUDIT_FIELDS } from '../../lambda/shared/audit';
-import { type LocalGateway, startLocalGateway } from '../../tools/local-gateway';
 import { apiKeyFilePath, loadSigningKey, mintAccessToken } from '../../tools/local-identity';
-import { type CapturedLogs, captureLogs } from '../helpers/capture-logs';
+import { useLocalGateway } from '../helpers/local-gateway-fixture';
 
-let gateway: LocalGateway;
-let dir: string;
-let logs: CapturedLogs;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'mcp-fail-closed-'));
+const local = useLocalGateway('mcp-fail-closed-', (dir) => {
   writeFileSync(apiKeyFilePath(dir), '{"version": 1, "keys": {"not-a-key-id": {}}}');
-  logs = captureLogs();
-  gateway = await startLocalGateway({ port: 0, dir });
-});
-
-afterAll(async () => {
-  logs?.restore();
-  await gateway?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const listTools = (credential: string) =>
-  fetch(gateway.mcpUrl, {
+  fetch(local.gateway.mcpUrl, {
     method: 'POST',
     headers: {
       Authorization: `Bearer ${credential}`,
@@ -47,7 +31,7 @@ describe('an unreadable API-key document', () => {
   });
 
   it('audits the deny with the reason secret_unavailable', () => {
-    const decisions = logs
+    const decisions = local.logs
       .records()
       .filter((record) => record[AUDIT_FIELDS.event] === AUDIT_EVENTS.authDecision);
     expect(decisions.at(-1)).toMatchObject({
@@ -57,7 +41,10 @@ describe('an unreadable API-key document', () => {
   });
 
   it('still serves Cognito callers', async () => {
-    const token = mintAccessToken(loadSigningKey(dir), { sub: 'alice', groups: ['readonly'] });
+    const token = mintAccessToken(loadSigningKey(local.dir), {
+      sub: 'alice',
+      groups: ['readonly'],
+    });
     const response = await listTools(token);
     expect(response.status).toBe(200);
   });

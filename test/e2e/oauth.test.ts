@@ -3,9 +3,6 @@
  * support, unattended, through discovery, registration, PKCE authorization and token, against
  * the local gateway's embedded authorization server.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   auth,
   type OAuthClientProvider,
@@ -18,10 +15,9 @@ import type {
   OAuthClientMetadata,
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalGateway, startLocalGateway } from '../../tools/local-gateway';
+import { describe, expect, it } from 'vitest';
 import { LOCAL_CLIENT_ID, LOCAL_SCOPE } from '../../tools/local-identity';
-import { type CapturedLogs, captureLogs } from '../helpers/capture-logs';
+import { useLocalGateway } from '../helpers/local-gateway-fixture';
 
 const REDIRECT = 'http://127.0.0.1:6276/oauth/callback';
 
@@ -67,21 +63,7 @@ class MemoryProvider implements OAuthClientProvider {
   }
 }
 
-let gateway: LocalGateway;
-let dir: string;
-let logs: CapturedLogs;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'mcp-oauth-'));
-  logs = captureLogs();
-  gateway = await startLocalGateway({ port: 0, dir });
-});
-
-afterAll(async () => {
-  logs?.restore();
-  await gateway?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const local = useLocalGateway('mcp-oauth-');
 
 /** What a developer does on the login page: pick a user and groups, press Sign in. */
 async function signIn(authorizationUrl: URL, sub: string, groups: string[]): Promise<URL> {
@@ -101,7 +83,7 @@ async function signIn(authorizationUrl: URL, sub: string, groups: string[]): Pro
 
 async function toolsAfterOAuth(sub: string, groups: string[]): Promise<string[]> {
   const provider = new MemoryProvider();
-  const transport = new StreamableHTTPClientTransport(new URL(gateway.mcpUrl), {
+  const transport = new StreamableHTTPClientTransport(new URL(local.gateway.mcpUrl), {
     authProvider: provider,
   });
   const client = new Client({ name: 'oauth-e2e', version: '1.0.0' });
@@ -111,7 +93,7 @@ async function toolsAfterOAuth(sub: string, groups: string[]): Promise<string[]>
   await transport.finishAuth(callback.searchParams.get('code') ?? '');
   const connected = new Client({ name: 'oauth-e2e', version: '1.0.0' });
   await connected.connect(
-    new StreamableHTTPClientTransport(new URL(gateway.mcpUrl), { authProvider: provider }),
+    new StreamableHTTPClientTransport(new URL(local.gateway.mcpUrl), { authProvider: provider }),
   );
   try {
     return (await connected.listTools()).tools.map((tool) => tool.name).sort();
@@ -141,11 +123,11 @@ describe('OAuth from nothing but the MCP URL', () => {
 describe('discovery documents', () => {
   it('serves RFC 9728 metadata naming the MCP URL and its authorization server', async () => {
     const metadata = await (
-      await fetch(`${gateway.url}/.well-known/oauth-protected-resource/mcp`)
+      await fetch(`${local.gateway.url}/.well-known/oauth-protected-resource/mcp`)
     ).json();
     expect(metadata).toMatchObject({
-      resource: gateway.mcpUrl,
-      authorization_servers: [gateway.url],
+      resource: local.gateway.mcpUrl,
+      authorization_servers: [local.gateway.url],
       scopes_supported: [LOCAL_SCOPE],
       bearer_methods_supported: ['header'],
     });
@@ -153,28 +135,28 @@ describe('discovery documents', () => {
 
   it('serves RFC 8414 metadata whose issuer is the URL it was fetched from, with PKCE S256', async () => {
     const metadata = await (
-      await fetch(`${gateway.url}/.well-known/oauth-authorization-server`)
+      await fetch(`${local.gateway.url}/.well-known/oauth-authorization-server`)
     ).json();
     expect(metadata).toMatchObject({
-      issuer: gateway.url,
+      issuer: local.gateway.url,
       code_challenge_methods_supported: ['S256'],
       token_endpoint_auth_methods_supported: ['none'],
       response_types_supported: ['code'],
-      registration_endpoint: `${gateway.url}/register`,
+      registration_endpoint: `${local.gateway.url}/register`,
     });
   });
 
   it('names the metadata and the scope in the 401 challenge', async () => {
-    const response = await fetch(gateway.mcpUrl, { method: 'POST', body: '{}' });
+    const response = await fetch(local.gateway.mcpUrl, { method: 'POST', body: '{}' });
     expect(response.headers.get('www-authenticate')).toBe(
-      `Bearer resource_metadata="${gateway.url}/.well-known/oauth-protected-resource/mcp", scope="${LOCAL_SCOPE}"`,
+      `Bearer resource_metadata="${local.gateway.url}/.well-known/oauth-protected-resource/mcp", scope="${LOCAL_SCOPE}"`,
     );
   });
 });
 
 describe('bad registration and token requests get the RFC errors', () => {
   const register = (body: unknown) =>
-    fetch(`${gateway.url}/register`, {
+    fetch(`${local.gateway.url}/register`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(body),
@@ -206,13 +188,13 @@ describe('bad registration and token requests get the RFC errors', () => {
   /** A fresh authorization through the real page, returning what the token request needs. */
   async function authorizedCode() {
     const provider = new MemoryProvider();
-    expect(await auth(provider, { serverUrl: gateway.mcpUrl })).toBe('REDIRECT');
+    expect(await auth(provider, { serverUrl: local.gateway.mcpUrl })).toBe('REDIRECT');
     const callback = await signIn(provider.authorizationUrl as URL, 'alice', ['readonly']);
     return { code: callback.searchParams.get('code') ?? '', verifier: provider.codeVerifier() };
   }
 
   const token = (params: Record<string, string>) =>
-    fetch(`${gateway.url}/oauth2/token`, {
+    fetch(`${local.gateway.url}/oauth2/token`, {
       method: 'POST',
       body: new URLSearchParams({
         grant_type: 'authorization_code',
@@ -256,7 +238,7 @@ describe('bad registration and token requests get the RFC errors', () => {
 
   /** The error an authorization request is sent back to the client's redirect URI with. */
   async function redirectedError(params: Record<string, string>) {
-    const url = new URL(`${gateway.url}/oauth2/authorize`);
+    const url = new URL(`${local.gateway.url}/oauth2/authorize`);
     url.search = new URLSearchParams(params).toString();
     const response = await fetch(url, { redirect: 'manual' });
     expect(response.status).toBe(302);
@@ -276,7 +258,7 @@ describe('bad registration and token requests get the RFC errors', () => {
   });
 
   it('answers an off-machine redirect URI on the page, never redirecting to it', async () => {
-    const url = new URL(`${gateway.url}/oauth2/authorize`);
+    const url = new URL(`${local.gateway.url}/oauth2/authorize`);
     url.search = new URLSearchParams({
       response_type: 'code',
       client_id: LOCAL_CLIENT_ID,
