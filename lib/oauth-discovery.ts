@@ -14,7 +14,9 @@ import { Aws, Duration, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { Construct } from 'constructs';
 import {
+  AUTHORIZATION_SERVER_METADATA_PATH,
   authorizationServerMetadata,
+  PROTECTED_RESOURCE_METADATA_PATH,
   protectedResourceMetadata,
 } from '../lambda/shared/oauth-metadata';
 import { MCP_PATH } from '../lambda/shared/routes';
@@ -64,8 +66,11 @@ export class OAuthDiscovery extends Construct {
       id_token_signing_alg_values_supported: ['RS256'],
     };
 
-    const wellKnown = props.api.root.addResource('.well-known');
-    const prm = wellKnown.addResource('oauth-protected-resource');
+    // Path parts of the well-known paths the local server serves too.
+    const [, wellKnownPart, prmPart] = PROTECTED_RESOURCE_METADATA_PATH.split('/');
+    const asPart = AUTHORIZATION_SERVER_METADATA_PATH.split('/')[2] as string;
+    const wellKnown = props.api.root.addResource(wellKnownPart as string);
+    const prm = wellKnown.addResource(prmPart as string);
     const maxAge = (props.maxAge ?? Duration.minutes(5)).toSeconds();
     const serve = (resource: apigateway.IResource, document: Record<string, unknown>) => {
       const method = resource.addMethod(
@@ -114,6 +119,6 @@ export class OAuthDiscovery extends Construct {
     serve(prm, this.protectedResource);
     serve(prm.addResource(MCP_PATH.slice(1)), this.protectedResource);
     serve(wellKnown.addResource('openid-configuration'), this.authorizationServer);
-    serve(wellKnown.addResource('oauth-authorization-server'), this.authorizationServer);
+    serve(wellKnown.addResource(asPart), this.authorizationServer);
   }
 }

@@ -10,14 +10,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  AUTHORIZATION_SERVER_METADATA_PATH,
   authorizationServerMetadata,
+  PROTECTED_RESOURCE_METADATA_PATH,
   protectedResourceMetadata,
 } from '../lambda/shared/oauth-metadata';
 import { PERMISSIONS, ROLES } from '../lambda/shared/policy';
 import { LOCAL_CLIENT_ID, LOCAL_SCOPE, mintAccessToken, type SigningKey } from './local-identity';
 
-export const PROTECTED_RESOURCE_PATH = '/.well-known/oauth-protected-resource';
-export const AUTHORIZATION_SERVER_PATH = '/.well-known/oauth-authorization-server';
 export const AUTHORIZE_PATH = '/oauth2/authorize';
 export const TOKEN_PATH = '/oauth2/token';
 export const REGISTER_PATH = '/register';
@@ -176,11 +176,11 @@ export class LocalAuthServer {
     try {
       if (
         method === 'GET' &&
-        (url.pathname === PROTECTED_RESOURCE_PATH ||
-          url.pathname === `${PROTECTED_RESOURCE_PATH}/mcp`)
+        (url.pathname === PROTECTED_RESOURCE_METADATA_PATH ||
+          url.pathname === `${PROTECTED_RESOURCE_METADATA_PATH}/mcp`)
       ) {
         sendJson(res, 200, this.protectedResourceMetadata());
-      } else if (method === 'GET' && url.pathname === AUTHORIZATION_SERVER_PATH) {
+      } else if (method === 'GET' && url.pathname === AUTHORIZATION_SERVER_METADATA_PATH) {
         sendJson(res, 200, this.authorizationServerMetadata());
       } else if (method === 'POST' && url.pathname === REGISTER_PATH) {
         sendJson(res, 201, this.register(await readJson(req)));

@@ -20,8 +20,9 @@ import { createAuthorizerHandler, UNAUTHORIZED } from '../lambda/authorizer/hand
 import { createMcpHandler } from '../lambda/mcp/handler';
 import { CUSTOMER_TOOLS, createRegistry } from '../lambda/mcp/tools/registry';
 import { createLogger } from '../lambda/shared/logger';
+import { PROTECTED_RESOURCE_METADATA_PATH } from '../lambda/shared/oauth-metadata';
 import { MCP_PATH } from '../lambda/shared/routes';
-import { LocalAuthServer, PROTECTED_RESOURCE_PATH } from './local-auth-server';
+import { LocalAuthServer } from './local-auth-server';
 import { type LocalDynamo, startLocalDynamo } from './local-dynamo';
 import {
   apiKeyFilePath,
@@ -318,7 +319,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   const url = `http://${host}:${port}`;
   authServer = new LocalAuthServer({ baseUrl: url, resource: `${url}${MCP_PATH}`, signingKey });
   // RFC 9728 / MCP authorization: the 401 tells the client where to start.
-  challenge = `Bearer resource_metadata="${url}${PROTECTED_RESOURCE_PATH}${MCP_PATH}", scope="${LOCAL_SCOPE}"`;
+  challenge = `Bearer resource_metadata="${url}${PROTECTED_RESOURCE_METADATA_PATH}${MCP_PATH}", scope="${LOCAL_SCOPE}"`;
   return {
     url,
     mcpUrl: `${url}${MCP_PATH}`,

@@ -3,6 +3,11 @@
  * each, used by the local authorization server and by the CDK stack that serves them in AWS.
  */
 
+/** Where protected-resource metadata is served (RFC 9728), relative to the API base. */
+export const PROTECTED_RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource';
+/** Where authorization-server metadata is served (RFC 8414), relative to the issuer. */
+export const AUTHORIZATION_SERVER_METADATA_PATH = '/.well-known/oauth-authorization-server';
+
 /** RFC 9728 protected-resource metadata of the MCP endpoint. */
 export function protectedResourceMetadata(options: {
   /** The exact MCP URL, no trailing slash. */

@@ -6,8 +6,8 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { PROTECTED_RESOURCE_METADATA_PATH } from '../../lambda/shared/oauth-metadata';
 import { MCP_PATH, PROTECTED_PATHS } from '../../lambda/shared/routes';
-import { PROTECTED_RESOURCE_METADATA_PATH } from '../../lib/mcp-api';
 import { synthStack } from './stack-fixture';
 import { onlyId, type Properties, type Resource, render, resourcesOf } from './template-helpers';
 
