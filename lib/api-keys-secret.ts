@@ -9,7 +9,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { emptyApiKeyDocument } from '../lambda/shared/api-key';
 import { McpFunction } from './lambda-function';
 
@@ -22,7 +22,7 @@ export interface ApiKeysSecretProps {
 export class ApiKeysSecret extends Construct {
   readonly key: kms.Key;
   readonly secret: secretsmanager.Secret;
-  readonly rotation: McpFunction<z.ZodObject>;
+  readonly rotation: McpFunction<z.ZodMiniObject>;
 
   constructor(scope: Construct, id: string, props: ApiKeysSecretProps) {
     super(scope, id);

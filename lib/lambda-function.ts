@@ -10,7 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { z } from 'zod';
+import * as z from 'zod/mini';
 import type { EnvironmentOf } from '../lambda/shared/env';
 import { LAMBDA_BUNDLE_OPTIONS } from './bundle-options';
 
@@ -21,7 +21,7 @@ export function lambdaEntry(relativePath: string): string {
   return fileURLToPath(new URL(`../lambda/${relativePath}`, import.meta.url));
 }
 
-export interface McpFunctionProps<S extends z.ZodObject> {
+export interface McpFunctionProps<S extends z.ZodMiniObject> {
   /** Entry file under `lambda/`, e.g. `mcp/index.ts`; it must export `handler`. */
   readonly entry: string;
   readonly description: string;
@@ -38,7 +38,7 @@ export interface McpFunctionProps<S extends z.ZodObject> {
   readonly timeout?: Duration;
 }
 
-export class McpFunction<S extends z.ZodObject> extends Construct {
+export class McpFunction<S extends z.ZodMiniObject> extends Construct {
   readonly function: NodejsFunction;
   readonly logGroup: logs.LogGroup;
   readonly role: iam.Role;
@@ -52,7 +52,7 @@ export class McpFunction<S extends z.ZodObject> extends Construct {
         ([, value]) => !Token.isUnresolved(value),
       ),
     );
-    const partial = props.envSchema.partial().safeParse(literal);
+    const partial = z.partial(props.envSchema).safeParse(literal);
     if (!partial.success) {
       throw new Error(
         `${id}: environment does not match its schema: ${partial.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,

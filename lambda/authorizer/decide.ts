@@ -3,7 +3,7 @@
  * Every path ends in exactly one of: allow (with a principal), unauthorized (401: the
  * credential is missing or bad) or deny (403: we could not check, so we fail closed).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { AuthReason } from '../shared/audit';
 import { type Principal, safeGroupNames, safeScopes } from '../shared/principal';
 import { type ApiKeyStore, ApiKeysUnavailableError } from './api-key-store';
@@ -34,10 +34,10 @@ export interface CredentialCarrier {
 
 /** The claims the authorizer relies on, beyond what aws-jwt-verify has already checked. */
 const accessClaimsSchema = z.object({
-  sub: z.string().min(1).max(256),
+  sub: z.string().check(z.minLength(1), z.maxLength(256)),
   exp: z.number(),
-  scope: z.string().max(8192).optional(),
-  'cognito:groups': z.array(z.string().max(256)).max(100).optional(),
+  scope: z.optional(z.string().check(z.maxLength(8192))),
+  'cognito:groups': z.optional(z.array(z.string().check(z.maxLength(256))).check(z.maxLength(100))),
 });
 
 async function decideJwt(token: string, verifier: AccessTokenVerifier): Promise<Decision> {

@@ -11,7 +11,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ApiKeyStore } from '../authorizer/api-key-store';
 import {
   type ApiKeyDocument,
@@ -34,8 +34,8 @@ export type RotationStep = (typeof ROTATION_STEPS)[number];
 
 /** The event Secrets Manager sends (it may add fields such as `RotationToken`; unused here). */
 const rotationEventSchema = z.object({
-  SecretId: z.string().min(1),
-  ClientRequestToken: z.string().min(1),
+  SecretId: z.string().check(z.minLength(1)),
+  ClientRequestToken: z.string().check(z.minLength(1)),
   Step: z.enum(ROTATION_STEPS),
 });
 export type RotationEvent = z.infer<typeof rotationEventSchema>;

@@ -7,7 +7,7 @@
  * random bytes (256 bits) in base64url.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ROLES } from './policy';
 
 export const API_KEY_PREFIX = 'mcpk_';
@@ -57,36 +57,35 @@ const isoDate = z.iso.datetime({ offset: true });
 
 /** One key in the document. Exactly one of `hash` or `secret` holds the key material. */
 export const apiKeyRecordSchema = z
-  .object({
+  .strictObject({
     /** The principal the key acts as (shown in logs and the MCP caller id). */
     name: z
       .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, 'letters, digits and . _ @ - (max 64)'),
-    roles: z.array(z.enum(ROLES as [string, ...string[]])).max(ROLES.length),
+      .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, 'letters, digits and . _ @ - (max 64)')),
+    roles: z.array(z.enum(ROLES as [string, ...string[]])).check(z.maxLength(ROLES.length)),
     /** `sha256:<hex>` of the whole key. */
-    hash: z.string().regex(HASH_PATTERN).optional(),
+    hash: z.optional(z.string().check(z.regex(HASH_PATTERN))),
     /** The secret part in plain text, for keys handed out by rotation. */
-    secret: z.string().regex(SECRET_PATTERN).optional(),
+    secret: z.optional(z.string().check(z.regex(SECRET_PATTERN))),
     created: isoDate,
-    expires: isoDate.nullable().default(null),
-    revoked: isoDate.nullable().default(null),
+    expires: z._default(z.nullable(isoDate), null),
+    revoked: z._default(z.nullable(isoDate), null),
   })
-  .strict()
-  .refine((record) => (record.hash === undefined) !== (record.secret === undefined), {
-    message: 'exactly one of hash or secret must be set',
-  });
+  .check(
+    z.refine((record) => (record.hash === undefined) !== (record.secret === undefined), {
+      message: 'exactly one of hash or secret must be set',
+    }),
+  );
 export type ApiKeyRecord = z.infer<typeof apiKeyRecordSchema>;
 
 /** The whole document: key id -> record. */
-export const apiKeyDocumentSchema = z
-  .object({
-    version: z.literal(1),
-    keys: z.record(
-      z.string().regex(KEY_ID_PATTERN, 'key ids are 16 hex digits'),
-      apiKeyRecordSchema,
-    ),
-  })
-  .strict();
+export const apiKeyDocumentSchema = z.strictObject({
+  version: z.literal(1),
+  keys: z.record(
+    z.string().check(z.regex(KEY_ID_PATTERN, 'key ids are 16 hex digits')),
+    apiKeyRecordSchema,
+  ),
+});
 export type ApiKeyDocument = z.infer<typeof apiKeyDocumentSchema>;
 
 export function emptyApiKeyDocument(): ApiKeyDocument {

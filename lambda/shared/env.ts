@@ -2,59 +2,69 @@
  * Lambda environment schemas: the runtime parses these at cold start, and the CDK constructs
  * type their `environment` props from the same shapes, so the two cannot drift.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 
-const commaList = z.string().transform((value) =>
-  value
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== ''),
+// zod/mini keeps the authorizer bundle small; it loads no messages of its own, so English is
+// loaded here (only English: `z.locales` would pull in every language).
+z.config(en());
+
+const commaList = z.pipe(
+  z.string(),
+  z.transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== ''),
+  ),
 );
 
-const positiveInt = z.coerce.number().int().positive();
+const nonEmpty = z.string().check(z.minLength(1));
+const nonEmptyList = z.pipe(commaList, z.array(nonEmpty).check(z.minLength(1)));
+const positiveInt = z.pipe(z.coerce.number(), z.int().check(z.positive()));
 
 export const authorizerEnvSchema = z.object({
   /** Cognito user pool whose access tokens are accepted, e.g. `eu-west-1_AbC123`. */
-  USER_POOL_ID: z.string().regex(/^[\w-]+_[0-9a-zA-Z]+$/, 'must look like <region>_<id>'),
+  USER_POOL_ID: z.string().check(z.regex(/^[\w-]+_[0-9a-zA-Z]+$/, 'must look like <region>_<id>')),
   /** Comma-separated allow-list of app client ids (`client_id` claim). */
-  USER_POOL_CLIENT_IDS: commaList.pipe(z.array(z.string().min(1)).min(1)),
+  USER_POOL_CLIENT_IDS: nonEmptyList,
   /**
    * Comma-separated scopes of which an access token must carry at least one. Required:
    * Cognito access tokens have no audience, so the resource-server scope (with the client-id
    * allow-list) is what binds a token to this server.
    */
-  REQUIRED_SCOPES: commaList.pipe(z.array(z.string().min(1)).min(1)),
+  REQUIRED_SCOPES: nonEmptyList,
   /** Secrets Manager secret (name or ARN) holding the API keys. */
-  API_KEYS_SECRET_ID: z.string().min(1),
+  API_KEYS_SECRET_ID: nonEmpty,
   /**
    * How long a fetched copy of the API-key secret is trusted: the longest a revoked key keeps
    * working in a warm authorizer (API Gateway's authorizer cache comes on top).
    */
-  API_KEYS_CACHE_TTL_SECONDS: positiveInt.default(60),
+  API_KEYS_CACHE_TTL_SECONDS: z._default(positiveInt, 60),
   /** The least time between two refreshes forced by unknown keys. */
-  API_KEYS_MIN_REFRESH_SECONDS: positiveInt.default(10),
+  API_KEYS_MIN_REFRESH_SECONDS: z._default(positiveInt, 10),
 });
 export type AuthorizerEnv = z.infer<typeof authorizerEnvSchema>;
 
 export const mcpEnvSchema = z.object({
   /** DynamoDB table of customer records. */
-  RECORDS_TABLE_NAME: z.string().min(3).max(255),
+  RECORDS_TABLE_NAME: z.string().check(z.minLength(3), z.maxLength(255)),
   /** Comma-separated origins allowed to call from a browser; empty = none. */
-  ALLOWED_ORIGINS: commaList.default([]),
+  ALLOWED_ORIGINS: z._default(commaList, []),
   /** Largest accepted request body, in bytes. */
-  MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
+  MAX_BODY_BYTES: z._default(positiveInt, 1024 * 1024),
 });
 export type McpEnv = z.infer<typeof mcpEnvSchema>;
 
 /** The variables a schema reads, as the CDK construct must set them (all strings). */
-export type EnvironmentOf<S extends z.ZodObject> = { [K in keyof z.input<S>]: string };
+export type EnvironmentOf<S extends z.ZodMiniObject> = { [K in keyof z.input<S>]: string };
 
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
 }
 
 /** Parse the environment once, failing loudly with the names of the bad variables. */
-export function parseEnv<S extends z.ZodObject>(
+export function parseEnv<S extends z.ZodMiniObject>(
   schema: S,
   env: Record<string, string | undefined> = process.env,
 ): z.infer<S> {

@@ -1,7 +1,7 @@
 /**
  * The example domain: customer records, as the seed's financial-services example describes.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const SEGMENTS = ['retail', 'business', 'enterprise'] as const;
 export const STATUSES = ['active', 'suspended', 'closed'] as const;

@@ -2,7 +2,7 @@
  * The example tools over customer records.
  */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   customerFieldsSchema,
   customerRecordSchema,

@@ -2,7 +2,7 @@
  * The tool registry, checked against the policy table at load time: a tool without a policy
  * entry, or a policy entry without a tool, stops the function from starting.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TOOL_NAMES, type ToolName } from '../../shared/policy';
 import { deleteRecord, getRecord, putRecord, queryCustomerData, runReport } from './customer-tools';
 import type { ToolDefinition } from './tool';
