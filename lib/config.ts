@@ -83,8 +83,46 @@ export const configSchema = z
     wafRateLimit: int(10, 2_000_000_000).default(1000),
     /** Cognito MFA: off, optional or required (TOTP). */
     mfa: z.enum(['off', 'optional', 'required']).default('required'),
+    /**
+     * A custom domain for the API (e.g. `mcp.example.com`), mapped at its root so the MCP URL
+     * is `https://<domain>/mcp` and the root well-known URIs of RFC 9728 and RFC 8414 resolve.
+     * Empty: the `execute-api` URL with its stage prefix.
+     */
+    customDomainName: z
+      .union([
+        z
+          .string()
+          .max(253)
+          .regex(
+            /^(?=.*[a-z])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+            'must be a lower-case DNS name such as mcp.example.com',
+          ),
+        z.literal(''),
+      ])
+      .default(''),
+    /** ACM certificate for `customDomainName`, in the stack's region (regional endpoint). */
+    customDomainCertificateArn: z
+      .union([
+        z
+          .string()
+          .regex(
+            /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/,
+            'must be an ACM certificate ARN',
+          ),
+        z.literal(''),
+      ])
+      .default(''),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    if ((config.customDomainName === '') !== (config.customDomainCertificateArn === '')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [config.customDomainName === '' ? 'customDomainName' : 'customDomainCertificateArn'],
+        message: 'customDomainName and customDomainCertificateArn are set together or not at all',
+      });
+    }
+  });
 
 export type McpStackConfig = z.output<typeof configSchema>;
 

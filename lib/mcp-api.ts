@@ -5,6 +5,7 @@
  */
 import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
@@ -27,6 +28,15 @@ export interface McpApiProps {
   readonly logRetention: logs.RetentionDays;
   /** Requests per 5 minutes per IP before WAF blocks; undefined means no WAF. */
   readonly wafRateLimit?: number;
+  /** Serve the API at the root of this domain instead of the `execute-api` URL. */
+  readonly customDomain?: CustomDomainProps;
+}
+
+export interface CustomDomainProps {
+  /** e.g. `mcp.example.com`. */
+  readonly domainName: string;
+  /** An ACM certificate for the domain, in the stack's region. */
+  readonly certificateArn: string;
 }
 
 /** API Gateway's $context variables in the access log, as JSON. */
@@ -54,11 +64,19 @@ const ACCESS_LOG_FORMAT = {
 export class McpApi extends Construct {
   readonly api: apigateway.RestApi;
   readonly accessLogGroup: logs.LogGroup;
-  /** The MCP endpoint, `https://<api>.execute-api.<region>.amazonaws.com/<stage>/mcp`. */
+  /**
+   * The MCP endpoint: `https://<api>.execute-api.<region>.amazonaws.com/<stage>/mcp`, or
+   * `https://<custom domain>/mcp`.
+   */
   readonly endpointUrl: string;
   readonly metadataUrl: string;
-  /** The stage's base URL, `https://<api>.execute-api.<region>.amazonaws.com/<stage>`. */
+  /**
+   * The URL every public path hangs off: the stage's `execute-api` URL, or the custom domain's
+   * root (where the RFC 9728 and RFC 8414 well-known URIs are where the specs put them).
+   */
   readonly baseUrl: string;
+  /** The custom domain, when configured: point a DNS alias or CNAME at its target. */
+  readonly domain?: apigateway.DomainName;
   readonly webAcl?: wafv2.CfnWebACL;
 
   constructor(scope: Construct, id: string, props: McpApiProps) {
@@ -94,7 +112,10 @@ export class McpApi extends Construct {
     // Built from the API id and stage name rather than api.urlForPath(): the 401 gateway
     // response needs this URL, and the deployment depends on the gateway responses, so a
     // reference to the deployment stage would be a cycle.
-    const base = `https://${this.api.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/${props.stageName}`;
+    const base =
+      props.customDomain === undefined
+        ? `https://${this.api.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/${props.stageName}`
+        : `https://${props.customDomain.domainName}`;
     this.endpointUrl = `${base}${MCP_PATH}`;
     // API Gateway writes execution logs to a group it would create itself, with no expiry;
     // create it first, with the configured retention.
@@ -114,6 +135,9 @@ export class McpApi extends Construct {
     }
     this.metadataUrl = `${base}${PROTECTED_RESOURCE_METADATA_PATH}`;
     this.baseUrl = base;
+    if (props.customDomain !== undefined) {
+      this.domain = this.addCustomDomain(props.customDomain);
+    }
 
     // Identity source is the Authorization header alone: safe because the authorizer's Allow
     // policy covers every method on every route a principal may call, not just this request.
@@ -182,6 +206,21 @@ export class McpApi extends Construct {
           'WAF turned off by configuration (-c enableWaf=false): stage throttling and the authorizer still apply; turn it back on for internet-facing deployments',
       });
     }
+  }
+
+  /**
+   * A regional custom domain with TLS 1.2, its empty base path mapped to the stage: the MCP
+   * URL becomes `https://<domain>/mcp` and `/.well-known/...` sits at the host's root.
+   */
+  private addCustomDomain(custom: CustomDomainProps): apigateway.DomainName {
+    const domain = new apigateway.DomainName(this, 'CustomDomain', {
+      domainName: custom.domainName,
+      certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', custom.certificateArn),
+      endpointType: apigateway.EndpointType.REGIONAL,
+      securityPolicy: apigateway.SecurityPolicy.TLS_1_2,
+    });
+    domain.addBasePathMapping(this.api, { stage: this.api.deploymentStage });
+    return domain;
   }
 
   private addGatewayResponses(props: McpApiProps, cors: boolean): void {

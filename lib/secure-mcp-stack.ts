@@ -6,12 +6,13 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { authorizerEnvSchema, mcpEnvSchema } from '../lambda/shared/env';
 import { ApiKeysSecret } from './api-keys-secret';
+import { ClientRegistration } from './client-registration';
 import type { McpStackConfig } from './config';
 import { Identity } from './identity';
 import { McpFunction } from './lambda-function';
 import { McpApi } from './mcp-api';
 import { Monitoring } from './monitoring';
-import { OAuthDiscovery } from './oauth-discovery';
+import { advertisedScopes, OAuthDiscovery } from './oauth-discovery';
 import { RecordsTable } from './records-table';
 
 export interface SecureMcpStackProps extends StackProps {
@@ -76,6 +77,24 @@ export class SecureMcpStack extends Stack {
       requiredScope: identity.requiredScope,
       logRetention,
       wafRateLimit: config.enableWaf ? config.wafRateLimit : undefined,
+      customDomain:
+        config.customDomainName === ''
+          ? undefined
+          : {
+              domainName: config.customDomainName,
+              certificateArn: config.customDomainCertificateArn,
+            },
+    });
+
+    // RFC 7591 registration: answers with the app client above, for its callback URLs only.
+    const registration = new ClientRegistration(this, 'ClientRegistration', {
+      api: api.api,
+      baseUrl: api.baseUrl,
+      clientId: identity.client.userPoolClientId,
+      callbackUrls: config.callbackUrls,
+      supportedScopes: advertisedScopes(identity.requiredScope, identity.permissionScopes),
+      defaultScopes: [identity.requiredScope],
+      logRetention,
     });
 
     new OAuthDiscovery(this, 'OAuthDiscovery', {
@@ -86,6 +105,7 @@ export class SecureMcpStack extends Stack {
       userPoolId: identity.userPool.userPoolId,
       scope: identity.requiredScope,
       optionalScopes: identity.permissionScopes,
+      registrationEndpoint: registration.registrationUrl,
     });
 
     const monitoring = new Monitoring(this, 'Monitoring', {
@@ -100,6 +120,16 @@ export class SecureMcpStack extends Stack {
     });
 
     new CfnOutput(this, 'McpEndpoint', { value: api.endpointUrl, description: 'MCP server URL' });
+    if (api.domain !== undefined) {
+      new CfnOutput(this, 'CustomDomainTarget', {
+        value: api.domain.domainNameAliasDomainName,
+        description: 'Point the custom domain at this name (CNAME, or a Route 53 alias)',
+      });
+      new CfnOutput(this, 'CustomDomainHostedZoneId', {
+        value: api.domain.domainNameAliasHostedZoneId,
+        description: 'Hosted zone of CustomDomainTarget, for a Route 53 alias record',
+      });
+    }
     new CfnOutput(this, 'UserPoolId', { value: identity.userPool.userPoolId });
     new CfnOutput(this, 'AppClientId', {
       value: identity.client.userPoolClientId,

@@ -54,6 +54,45 @@ describe('loadConfig', () => {
   it('refuses an alarm e-mail that is not an address', () => {
     expect(() => from({ alarmEmail: 'ops' })).toThrow(/-c alarmEmail/);
   });
+
+  describe('custom domain', () => {
+    const certificateArn =
+      'arn:aws:acm:eu-west-1:123456789012:certificate/0b6f1e2a-3c4d-4e5f-8a9b-0c1d2e3f4a5b';
+
+    it('is off by default and accepts a domain with its certificate', () => {
+      expect(from({})).toMatchObject({ customDomainName: '', customDomainCertificateArn: '' });
+      expect(
+        from({ customDomainName: 'mcp.example.com', customDomainCertificateArn: certificateArn }),
+      ).toMatchObject({ customDomainName: 'mcp.example.com' });
+    });
+
+    it('refuses a domain without a certificate and a certificate without a domain', () => {
+      expect(() => from({ customDomainName: 'mcp.example.com' })).toThrow(
+        /-c customDomainCertificateArn=null: .*set together/,
+      );
+      expect(() => from({ customDomainCertificateArn: certificateArn })).toThrow(
+        /-c customDomainName=null: .*set together/,
+      );
+    });
+
+    it.each(['https://mcp.example.com', 'MCP.example.com', 'localhost', 'mcp.example.com/mcp'])(
+      'refuses %s as a domain name',
+      (customDomainName) => {
+        expect(() =>
+          from({ customDomainName, customDomainCertificateArn: certificateArn }),
+        ).toThrow(/-c customDomainName=.*DNS name/);
+      },
+    );
+
+    it('refuses a certificate ARN that is not an ACM certificate', () => {
+      expect(() =>
+        from({
+          customDomainName: 'mcp.example.com',
+          customDomainCertificateArn: 'arn:aws:iam::123456789012:server-certificate/x',
+        }),
+      ).toThrow(/-c customDomainCertificateArn=.*ACM certificate ARN/);
+    });
+  });
 });
 
 describe('unknownConfigKeys', () => {
