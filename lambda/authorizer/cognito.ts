@@ -60,6 +60,35 @@ export interface AccessTokenVerifier {
   verify(token: string): Promise<Record<string, unknown>>;
 }
 
+/** The two ways aws-jwt-verify verifies: from the cached JWKS only, or fetching if needed. */
+export interface CognitoVerifier extends AccessTokenVerifier {
+  verifySync(token: string): Record<string, unknown>;
+}
+
+/**
+ * Verify from the cached JWKS when it holds the token's key: the warm case, with the same
+ * checks as `verify` and none of its promise hops. Only when the JWKS is not cached yet, or
+ * lacks the token's `kid` (the pool rotated its keys), go the async way, which fetches the JWKS
+ * within the library's rate limit. Every other error is the token's and is thrown as it is.
+ */
+export function cachedKeysFirst(verifier: CognitoVerifier): AccessTokenVerifier {
+  return {
+    verify(token) {
+      try {
+        return Promise.resolve(verifier.verifySync(token));
+      } catch (error) {
+        if (
+          error instanceof JwksNotAvailableInCacheError ||
+          error instanceof KidNotFoundInJwksError
+        ) {
+          return verifier.verify(token);
+        }
+        return Promise.reject(error);
+      }
+    },
+  };
+}
+
 /** Failures that mean "we could not check", not "the token is bad": fail closed with a Deny. */
 export function isJwksUnavailable(error: unknown): boolean {
   return (

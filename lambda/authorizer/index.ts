@@ -7,7 +7,7 @@
 import { authorizerEnvSchema, parseEnv } from '../shared/env';
 import { createLogger } from '../shared/logger';
 import { ApiKeyStore } from './api-key-store';
-import { createCognitoVerifier } from './cognito';
+import { cachedKeysFirst, createCognitoVerifier } from './cognito';
 import { createAuthorizerHandler, describeCause } from './handler';
 import { SecretsManagerApiKeySource } from './secrets-manager-source';
 
@@ -39,4 +39,8 @@ apiKeys
     logger.warn('Could not prefetch the API-key secret', { cause: describeCause(error) }),
   );
 
-export const handler = createAuthorizerHandler({ verifier, apiKeys, logger });
+export const handler = createAuthorizerHandler({
+  verifier: cachedKeysFirst(verifier),
+  apiKeys,
+  logger,
+});

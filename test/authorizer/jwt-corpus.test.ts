@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { FetchError } from 'aws-jwt-verify/error';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCognitoVerifier } from '../../lambda/authorizer/cognito';
+import { cachedKeysFirst, createCognitoVerifier } from '../../lambda/authorizer/cognito';
 import { type DecideDeps, decide } from '../../lambda/authorizer/decide';
 import type { AuthReason } from '../../lambda/shared/audit';
 import {
@@ -45,10 +45,13 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Fresh deps per test: the JWKS cache and its penalty box must not leak between cases. */
+/**
+ * Fresh deps per test: the JWKS cache and its penalty box must not leak between cases. The
+ * verifier is built as the Lambda builds it: cached keys first, fetching only when needed.
+ */
 function deps(jwksCache: SimpleJwksCache = localJwksCache(key)): DecideDeps {
   return {
-    verifier: createCognitoVerifier(VERIFIER_CONFIG, jwksCache),
+    verifier: cachedKeysFirst(createCognitoVerifier(VERIFIER_CONFIG, jwksCache)),
     apiKeys: {
       verify: async () => {
         throw new Error('A bearer token must never reach the API-key store');
@@ -239,7 +242,20 @@ const CORPUS: readonly BadToken[] = [
   },
 ];
 
-describe('decide() with a bad bearer token', () => {
+/** Deps whose JWKS is already cached (a warm Lambda): every check runs on the sync path. */
+async function warmDeps(): Promise<DecideDeps> {
+  const jwksCache = localJwksCache(key);
+  await jwksCache.getJwks(LOCAL_JWKS_URI);
+  return deps(jwksCache);
+}
+
+/** Both paths of `cachedKeysFirst`: a cold verifier fetches the JWKS, a warm one does not. */
+const PATHS = [
+  { path: 'the JWKS still to fetch (async path)', prepare: async () => deps() },
+  { path: 'the JWKS cached (sync path)', prepare: warmDeps },
+];
+
+describe.each(PATHS)('decide() with a bad bearer token and $path', ({ prepare }) => {
   it.each(CORPUS)(
     'refuses $name as unauthorized with reason $reason',
     async ({ token, reason }) => {
@@ -247,7 +263,7 @@ describe('decide() with a bad bearer token', () => {
       const request = bearer(token());
 
       // Act
-      const decision = await decide(request, deps());
+      const decision = await decide(request, await prepare());
 
       // Assess
       expect(decision).toMatchObject({ effect: 'unauthorized', reason });
@@ -255,7 +271,7 @@ describe('decide() with a bad bearer token', () => {
   );
 });
 
-describe('decide() with a valid access token', () => {
+describe.each(PATHS)('decide() with a valid access token and $path', ({ prepare }) => {
   it('allows the caller as the principal named by sub, with its groups and scopes', async () => {
     // Prepare
     const token = mintAccessToken(key, {
@@ -264,7 +280,7 @@ describe('decide() with a valid access token', () => {
     });
 
     // Act
-    const decision = await decide(bearer(token), deps());
+    const decision = await decide(bearer(token), await prepare());
 
     // Assess
     expect(decision).toEqual({

@@ -1,0 +1,132 @@
+/**
+ * `cachedKeysFirst`: the sync path while the cached JWKS holds the token's key, the async
+ * (fetching) path only when it does not, and every token error passed on as it is.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  JwksNotAvailableInCacheError,
+  JwtExpiredError,
+  KidNotFoundInJwksError,
+} from 'aws-jwt-verify/error';
+import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  type CognitoVerifier,
+  cachedKeysFirst,
+  createCognitoVerifier,
+} from '../../lambda/authorizer/cognito';
+import {
+  LOCAL_CLIENT_ID,
+  LOCAL_JWKS_URI,
+  LOCAL_SCOPE,
+  LOCAL_USER_POOL_ID,
+  loadSigningKey,
+  localJwks,
+  mintAccessToken,
+  type SigningKey,
+} from '../../tools/local-identity';
+
+const PAYLOAD = { sub: 'user-1' };
+
+function fakeVerifier(syncOutcome: () => Record<string, unknown>) {
+  const verifier = {
+    verifySync: vi.fn((_token: string) => syncOutcome()),
+    verify: vi.fn(async (_token: string) => ({ sub: 'from-async' })),
+  } satisfies CognitoVerifier;
+  return verifier;
+}
+
+describe('cachedKeysFirst', () => {
+  it('answers from the sync path when the cached JWKS holds the key, never fetching', async () => {
+    // Prepare
+    const verifier = fakeVerifier(() => PAYLOAD);
+
+    // Act
+    const payload = await cachedKeysFirst(verifier).verify('t');
+
+    // Assess
+    expect(payload).toBe(PAYLOAD);
+    expect(verifier.verify).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    { why: 'the JWKS is not cached yet', error: new JwksNotAvailableInCacheError('uri') },
+    { why: 'the cached JWKS lacks the kid', error: new KidNotFoundInJwksError('no kid') },
+  ])('goes the async (fetching) way when $why', async ({ error }) => {
+    // Prepare
+    const verifier = fakeVerifier(() => {
+      throw error;
+    });
+
+    // Act
+    const payload = await cachedKeysFirst(verifier).verify('t');
+
+    // Assess
+    expect(payload).toEqual({ sub: 'from-async' });
+    expect(verifier.verify).toHaveBeenCalledWith('t');
+  });
+
+  it('rejects with the token error itself, without a second (async) try', async () => {
+    // Prepare
+    const expired = new JwtExpiredError('expired', 1, 0);
+    const verifier = fakeVerifier(() => {
+      throw expired;
+    });
+
+    // Act & Assess
+    await expect(cachedKeysFirst(verifier).verify('t')).rejects.toBe(expired);
+    expect(verifier.verify).not.toHaveBeenCalled();
+  });
+
+  describe('with the real verifier when the user pool rotates its signing key', () => {
+    let dirs: string[] = [];
+    let oldKey: SigningKey;
+    let newKey: SigningKey;
+
+    beforeAll(() => {
+      dirs = [mkdtempSync(join(tmpdir(), 'cognito-')), mkdtempSync(join(tmpdir(), 'cognito-'))];
+      oldKey = loadSigningKey(dirs[0]);
+      newKey = loadSigningKey(dirs[1]);
+    });
+
+    afterAll(() => {
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('refetches the JWKS once for the new kid, then verifies from the cache again', async () => {
+      // Prepare: the pool publishes the old key, then both.
+      let published = [oldKey];
+      const fetches: string[] = [];
+      const jwksCache = new SimpleJwksCache({
+        fetcher: {
+          fetch: async (uri) => {
+            fetches.push(uri);
+            const keys = published.flatMap((k) => localJwks(k).keys);
+            return new TextEncoder().encode(JSON.stringify({ keys })).buffer;
+          },
+        },
+      });
+      const verifier = createCognitoVerifier(
+        {
+          userPoolId: LOCAL_USER_POOL_ID,
+          clientIds: [LOCAL_CLIENT_ID],
+          requiredScopes: [LOCAL_SCOPE],
+        },
+        jwksCache,
+      );
+      const fast = cachedKeysFirst(verifier);
+      await fast.verify(mintAccessToken(oldKey, { sub: 'before' }));
+      published = [oldKey, newKey];
+
+      // Act
+      const rotated = await fast.verify(mintAccessToken(newKey, { sub: 'after' }));
+      const again = await fast.verify(mintAccessToken(newKey, { sub: 'again' }));
+
+      // Assess
+      expect([rotated.sub, again.sub]).toEqual(['after', 'again']);
+      expect(fetches).toEqual([LOCAL_JWKS_URI, LOCAL_JWKS_URI]);
+    });
+  });
+});
