@@ -70,7 +70,7 @@ describe('cachedKeysFirst', () => {
 
   it('rejects with the token error itself, without a second (async) try', async () => {
     // Prepare
-    const expired = new JwtExpiredError('expired', 1, 0);
+    const expired = new JwtExpiredError('expired', 1);
     const verifier = fakeVerifier(() => {
       throw expired;
     });
