@@ -35,6 +35,8 @@ export const DEFAULT_CALLBACK_URLS = [
   'http://localhost:3334/oauth/callback',
   // Claude Desktop / claude.ai connectors
   'https://claude.ai/api/mcp/auth_callback',
+  // examples/agent.ts, an agent on the MCP TypeScript SDK
+  'http://127.0.0.1:8765/callback',
 ];
 
 export const configSchema = z
