@@ -16,6 +16,8 @@ import {
   ListToolsRequestSchema,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import type { z } from 'zod';
 import {
   auditToolCall,
@@ -116,6 +118,19 @@ export function auditCall(
   });
 }
 
+/**
+ * Without a validator the SDK builds a new Ajv instance for every Server, that is for every
+ * request here, and uses it only to check elicitation results, which this server never asks
+ * for. One validator for the life of the Lambda, built on first use (never, in practice).
+ */
+let ajv: AjvJsonSchemaValidator | undefined;
+const SHARED_JSON_SCHEMA_VALIDATOR: jsonSchemaValidator = {
+  getValidator(schema) {
+    ajv ??= new AjvJsonSchemaValidator();
+    return ajv.getValidator(schema);
+  },
+};
+
 export function createMcpServer(
   principal: Principal,
   meta: RequestMeta,
@@ -127,6 +142,7 @@ export function createMcpServer(
 
   const server = new Server(SERVER_INFO, {
     capabilities: { tools: { listChanged: false } },
+    jsonSchemaValidator: SHARED_JSON_SCHEMA_VALIDATOR,
     instructions:
       'Customer-record tools. The tools listed are exactly those your roles permit; every call is audited.',
   });
