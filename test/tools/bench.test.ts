@@ -1,16 +1,47 @@
 /**
  * The benchmark harness on tiny, hand-made input: CI never times anything, but a broken
- * percentile or package grouping would make every published figure wrong.
+ * percentile or package grouping would make every published figure wrong, and a harness that
+ * measured failed requests would publish fast lies.
  */
-import { describe, expect, it } from 'vitest';
-import { type BundleReport, verdict } from '../../tools/bench/bundle-size';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CustomerRecord } from '../../lambda/mcp/store/customer-record';
+import { sampleRecords } from '../../lambda/mcp/store/sample-records';
+import {
+  BUNDLE_TARGETS,
+  type BundleReport,
+  buildBundle,
+  verdict,
+} from '../../tools/bench/bundle-size';
+import { medianAbove, runColdInit, spread } from '../../tools/bench/cold-init';
+import { runEndToEnd } from '../../tools/bench/end-to-end';
+import {
+  benchAnalyst,
+  GET_RECORD_CALL,
+  INITIALIZE_REQUEST,
+  mcpEvent,
+} from '../../tools/bench/events';
+import {
+  buildDesigns,
+  compareWithExpress,
+  memoryStore,
+  toolCallResult,
+} from '../../tools/bench/express-comparison';
+import { proxyHandler, proxySourceOf } from '../../tools/bench/proxy-adapter';
+import { quietly } from '../../tools/bench/quietly';
 import {
   contributorsByPackage,
   type MetafileOutputs,
   measure,
+  measureAlternating,
   packageOf,
   percentile,
 } from '../../tools/bench/stats';
+import { loadSigningKey } from '../../tools/local-identity';
 
 /**
  * A fake clock and a function that "takes" the next of `durations` (ns) by advancing it: the
@@ -100,6 +131,61 @@ describe('measure', () => {
   });
 });
 
+describe('measureAlternating', () => {
+  /** A clock advanced by each call: `a` takes 1 ms, `b` 3 ms; the call order is recorded. */
+  function pair() {
+    let now = 0n;
+    const order: string[] = [];
+    return {
+      order,
+      clock: () => now,
+      a: () => {
+        order.push('a');
+        now += 1_000_000n;
+      },
+      b: () => {
+        order.push('b');
+        now += 3_000_000n;
+      },
+    };
+  }
+
+  it('alternates single calls and which of the two goes first', async () => {
+    // Prepare
+    const { order, clock, a, b } = pair();
+
+    // Act
+    const [ma, mb] = await measureAlternating(a, b, { iterations: 4, warmup: 1, clock });
+
+    // Assess: warm-up a b, then a b, b a, a b, b a; each side's ops/s from its own time only.
+    expect(order.join('')).toBe('ababbaabba');
+    expect(ma).toEqual({ iterations: 4, opsPerSecond: 1000, p50Ms: 1, p99Ms: 1 });
+    expect(mb.opsPerSecond).toBeCloseTo(1000 / 3, 9);
+    expect(mb.p50Ms).toBe(3);
+  });
+
+  it('alternates blocks of calls, the last one short', async () => {
+    // Prepare
+    const { order, clock, a, b } = pair();
+
+    // Act
+    const [ma, mb] = await measureAlternating(a, b, { iterations: 5, warmup: 0, block: 2, clock });
+
+    // Assess
+    expect(order.join('')).toBe('aabb' + 'bbaa' + 'ab');
+    expect(ma.iterations).toBe(5);
+    expect(ma.opsPerSecond).toBe(1000);
+    expect(mb.opsPerSecond).toBeCloseTo(1000 / 3, 9);
+  });
+
+  it('refuses a block that is not a positive integer', async () => {
+    const { a, b } = pair();
+    await expect(measureAlternating(a, b, { iterations: 1, warmup: 0, block: 0 })).rejects.toThrow(
+      RangeError,
+    );
+  });
+});
+
 describe('packageOf', () => {
   it('names plain and scoped packages, nested node_modules by the innermost one', () => {
     expect(packageOf('node_modules/zod/v4/locales/de.js')).toBe('zod');
@@ -175,5 +261,231 @@ describe('verdict', () => {
 
   it('judges nothing when there is no target', () => {
     expect(verdict(report(1, null))).toBe('no target');
+  });
+});
+
+describe('medianAbove', () => {
+  it('pairs each run with the floor run of its round before taking the median', () => {
+    // Prepare: differences by round are 10, 50 and 6; the medians of each side alone (61 and
+    // 55) would say 6.
+    const values = [100, 60, 61];
+    const floor = [90, 10, 55];
+
+    // Act & Assess
+    expect(medianAbove(values, floor)).toBe(10);
+  });
+
+  it('refuses runs that cannot be paired', () => {
+    expect(() => medianAbove([1, 2], [1])).toThrow(RangeError);
+  });
+});
+
+describe('spread', () => {
+  it('gives the nearest-rank median and p90 and the minimum', () => {
+    expect(spread([5, 1, 4, 2, 3, 10, 9, 8, 7, 6])).toEqual({ p50: 5, p90: 9, min: 1 });
+  });
+});
+
+const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
+
+/** The first sample record as the store returns it. */
+function seededRecord(): CustomerRecord {
+  const [sample] = sampleRecords(1);
+  if (sample === undefined) throw new Error('no sample record');
+  const at = '2026-01-01T00:00:00.000Z';
+  return { ...sample.fields, id: sample.id, createdAt: at, updatedAt: at };
+}
+
+describe('proxyHandler (the serverless-http-style adapter)', () => {
+  it('hands a Node listener the event as a request and returns what it wrote', async () => {
+    // Prepare: a listener that echoes what it received.
+    const seen: { method?: string; url?: string; headers?: IncomingMessage['headers'] } = {};
+    let source: unknown;
+    const handler = proxyHandler((req: IncomingMessage, res: ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        Object.assign(seen, { method: req.method, url: req.url, headers: req.headers });
+        source = proxySourceOf(req)?.event;
+        res.statusCode = 201;
+        res.setHeader('X-Echo', 'yes');
+        res.end(`got ${Buffer.concat(chunks).toString('utf8')}`);
+      });
+    });
+    const event = {
+      httpMethod: 'PUT',
+      path: '/things',
+      headers: { 'Content-Type': 'text/plain' },
+      multiValueHeaders: { 'Content-Type': ['text/plain'] },
+      multiValueQueryStringParameters: { q: ['a b'] },
+      body: Buffer.from('héllo').toString('base64'),
+      isBase64Encoded: true,
+      requestContext: { identity: { sourceIp: '127.0.0.1' } },
+    } as unknown as APIGatewayProxyEvent;
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    expect(seen).toMatchObject({
+      method: 'PUT',
+      url: '/things?q=a+b',
+      headers: { 'content-type': 'text/plain', 'content-length': '6', host: 'localhost' },
+    });
+    expect(source).toBe(event);
+    expect(result).toMatchObject({ statusCode: 201, body: 'got héllo' });
+    expect(result.headers).toMatchObject({ 'x-echo': 'yes' });
+  });
+});
+
+describe('the Express baseline', () => {
+  it('answers tools/call exactly as our handler does', async () => {
+    // Prepare
+    const { ours, express } = buildDesigns(memoryStore([seededRecord()]));
+    const call = mcpEvent(benchAnalyst(), GET_RECORD_CALL);
+
+    // Act
+    const [a, b] = await quietly(() => Promise.all([ours(call), express(call)]));
+
+    // Assess
+    expect(b.statusCode).toBe(200);
+    expect(toolCallResult(b)).toEqual(toolCallResult(a));
+    expect(toolCallResult(b)).toMatchObject({
+      structuredContent: { found: true, record: { id: 'cust-0001' } },
+    });
+  });
+
+  it('answers initialize through McpServer and the Node transport', async () => {
+    // Prepare
+    const { express } = buildDesigns(memoryStore([]));
+
+    // Act
+    const result = await quietly(() => express(mcpEvent(benchAnalyst(), INITIALIZE_REQUEST)));
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body)).toMatchObject({
+      id: 1,
+      result: { serverInfo: { name: 'secure-mcp-lambda' }, capabilities: { tools: {} } },
+    });
+  });
+
+  it('refuses a request without an authorizer context', async () => {
+    // Prepare
+    const { express } = buildDesigns(memoryStore([]));
+    const call = mcpEvent(benchAnalyst(), GET_RECORD_CALL);
+    const anonymous = { ...call, requestContext: { ...call.requestContext, authorizer: null } };
+
+    // Act
+    const result = await quietly(() => express(anonymous));
+
+    // Assess
+    expect(result.statusCode).toBe(401);
+  });
+
+  it('is compared with our handler on both store wirings', async () => {
+    // Act
+    const comparisons = await compareWithExpress({ iterations: 3, warmup: 1 });
+
+    // Assess
+    expect(comparisons.map((c) => c.store)).toEqual(['dynalite', 'memory']);
+    for (const c of comparisons) {
+      expect(c.ours.iterations).toBe(3);
+      expect(c.express.iterations).toBe(3);
+      expect(c.ratio).toBeCloseTo(c.ours.opsPerSecond / c.express.opsPerSecond, 9);
+    }
+  });
+});
+
+describe('runColdInit', () => {
+  // The deployed bundles, built once, inside the project so their @aws-sdk/* imports resolve.
+  const bundles = { authorizer: '', mcp: '' };
+  let workDir = '';
+  let keyDir = '';
+  beforeAll(async () => {
+    mkdirSync(join(PROJECT_ROOT, 'bench-results'), { recursive: true });
+    workDir = mkdtempSync(join(PROJECT_ROOT, 'bench-results', '.bundles-test-'));
+    keyDir = mkdtempSync(join(tmpdir(), 'mcp-bench-key-'));
+    for (const target of BUNDLE_TARGETS) {
+      if (target.name === 'authorizer' || target.name === 'mcp') {
+        bundles[target.name] = (await buildBundle(target, PROJECT_ROOT, workDir)).outfile;
+      }
+    }
+  }, 60_000);
+  afterAll(() => {
+    rmSync(workDir, { recursive: true, force: true });
+    rmSync(keyDir, { recursive: true, force: true });
+  });
+
+  it('loads each bundle in fresh processes that answer their first request', async () => {
+    // Act: the runs check every answer themselves and throw on a failed one.
+    const report = await runColdInit({
+      projectRoot: PROJECT_ROOT,
+      workDir,
+      bundles,
+      signingKey: loadSigningKey(keyDir),
+      runs: 2,
+    });
+
+    // Assess
+    expect(report.rows.map((row) => row.name)).toEqual([
+      'node -e 0',
+      'driver alone',
+      'authorizer',
+      'mcp',
+      'SDK alone: secrets-manager',
+      'SDK alone: dynamodb',
+    ]);
+    expect(report.rows.every((row) => row.runs === 2)).toBe(true);
+    const byName = new Map(report.rows.map((row) => [row.name, row]));
+    expect(byName.get('node -e 0')?.self).toBeNull();
+    expect(byName.get('authorizer')).toMatchObject({ targetMs: 10 });
+    expect(byName.get('mcp')).toMatchObject({ targetMs: 25 });
+    for (const name of ['authorizer', 'mcp']) {
+      const self = byName.get(name)?.self;
+      expect(self?.requireMs.p50).toBeGreaterThan(0);
+      expect(self?.totalMs.p50).toBeGreaterThanOrEqual(self?.requireMs.p50 ?? Infinity);
+    }
+  }, 90_000);
+
+  it('fails loudly when a bundle does not answer its first request as expected', async () => {
+    // Prepare: the MCP bundle where the authorizer should be; it cannot allow a token.
+    const swapped = { authorizer: bundles.mcp, mcp: bundles.mcp };
+
+    // Act & Assess
+    await expect(
+      runColdInit({
+        projectRoot: PROJECT_ROOT,
+        workDir,
+        bundles: swapped,
+        signingKey: loadSigningKey(keyDir),
+        runs: 1,
+      }),
+    ).rejects.toThrow(/cold init \(authorizer\)/);
+  }, 30_000);
+
+  it('refuses a number of runs that is not a positive integer', async () => {
+    await expect(
+      runColdInit({
+        projectRoot: PROJECT_ROOT,
+        workDir,
+        bundles,
+        signingKey: { kid: 'unused', privateJwk: {}, publicJwk: {} },
+        runs: 0,
+      }),
+    ).rejects.toThrow(RangeError);
+  });
+});
+
+describe('runEndToEnd', () => {
+  it('drives the local gateway with concurrent MCP clients and counts every request', async () => {
+    // Act
+    const report = await runEndToEnd({ requests: 6, concurrency: 2, warmup: 2 });
+
+    // Assess
+    expect(report).toMatchObject({ requests: 6, concurrency: 2 });
+    expect(report.requestsPerSecond).toBeGreaterThan(0);
+    expect(report.p99Ms).toBeGreaterThanOrEqual(report.p50Ms);
+    expect(report.p50Ms).toBeGreaterThan(0);
   });
 });

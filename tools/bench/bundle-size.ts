@@ -1,10 +1,11 @@
 /**
- * Bundle size of each Lambda as deployed: built with the stack's esbuild options into a
- * temporary folder, with a metafile to say which packages the bytes come from.
+ * Bundle size of each Lambda as deployed: built with the stack's esbuild options, with a
+ * metafile to say which packages the bytes come from. The same builds are then loaded by the
+ * cold-init runs.
  */
 import { statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { LAMBDA_BUNDLE_OPTIONS } from '../../lib/bundle-options';
 import { type Contributor, contributorsByPackage } from './stats';
 
@@ -23,6 +24,15 @@ export const BUNDLE_TARGETS: readonly BundleTarget[] = [
   { name: 'rotation', entry: 'lambda/rotation/index.ts' },
 ];
 
+/**
+ * The bench-only Express baseline (`express-baseline.ts`) as a Lambda entry, bundled with the
+ * same options for its size and cold init. Never deployed.
+ */
+export const EXPRESS_BASELINE_TARGET: BundleTarget = {
+  name: 'express-baseline',
+  entry: 'tools/bench/express-entry.ts',
+};
+
 export interface BundleReport {
   readonly name: string;
   readonly entry: string;
@@ -33,11 +43,23 @@ export interface BundleReport {
   readonly top: readonly Contributor[];
 }
 
-export async function measureBundle(
-  target: BundleTarget,
+/** A bundle written to disk, as `measureBundle` and the cold-init runs use it. */
+export interface BuiltBundle {
+  /** Absolute path of the minified `index.js`. */
+  readonly outfile: string;
+  readonly metafile: Metafile;
+}
+
+/**
+ * Build one entry with the stack's esbuild options into `<outRoot>/<name>/index.js`. A bundle
+ * that is to be loaded (cold init) must be written inside the project, so that its external
+ * `@aws-sdk/*` imports resolve from the project's node_modules.
+ */
+export async function buildBundle(
+  target: Pick<BundleTarget, 'name' | 'entry'>,
   projectRoot: string,
   outRoot: string,
-): Promise<BundleReport> {
+): Promise<BuiltBundle> {
   const outfile = join(outRoot, target.name, 'index.js');
   const result = await build({
     ...LAMBDA_BUNDLE_OPTIONS,
@@ -48,14 +70,31 @@ export async function measureBundle(
     metafile: true,
     logLevel: 'error',
   });
-  const outputKey = relative(projectRoot, outfile).replaceAll('\\', '/');
+  return { outfile, metafile: result.metafile };
+}
+
+/** Size and largest contributors of a bundle already built by {@link buildBundle}. */
+export function reportBundle(
+  target: BundleTarget,
+  built: BuiltBundle,
+  projectRoot: string,
+): BundleReport {
+  const outputKey = relative(projectRoot, built.outfile).replaceAll('\\', '/');
   return {
     name: target.name,
     entry: target.entry,
-    bytes: statSync(outfile).size,
+    bytes: statSync(built.outfile).size,
     limitKb: target.limitKb ?? null,
-    top: contributorsByPackage(result.metafile, outputKey).slice(0, 3),
+    top: contributorsByPackage(built.metafile, outputKey).slice(0, 3),
   };
+}
+
+export async function measureBundle(
+  target: BundleTarget,
+  projectRoot: string,
+  outRoot: string,
+): Promise<BundleReport> {
+  return reportBundle(target, await buildBundle(target, projectRoot, outRoot), projectRoot);
 }
 
 export const kb = (bytes: number) => bytes / 1024;

@@ -62,6 +62,62 @@ export async function measure(fn: () => unknown, options: MeasureOptions): Promi
   };
 }
 
+export interface AlternatingOptions extends MeasureOptions {
+  /**
+   * Calls made in a row before switching to the other function. Blocks rather than single
+   * calls keep each function's garbage, and so its collections, mostly on its own side, while
+   * load changes on the machine (seconds apart) still fall on both alike. @default 1
+   */
+  readonly block?: number;
+}
+
+/**
+ * Time two functions in alternating blocks (a b, b a, a b, ...: neither always runs on the
+ * other's heels), so whatever the machine does meanwhile falls on both alike: the fairest
+ * ratio a shared machine allows. Each gets `iterations` timed calls after `warmup` untimed
+ * ones; its ops/s is its calls over the sum of its own latencies.
+ */
+export async function measureAlternating(
+  a: () => unknown,
+  b: () => unknown,
+  options: AlternatingOptions,
+): Promise<[Measurement, Measurement]> {
+  const clock = options.clock ?? process.hrtime.bigint;
+  const block = options.block ?? 1;
+  if (!(Number.isInteger(block) && block > 0)) {
+    throw new RangeError(`measureAlternating: block must be a positive integer, got ${block}`);
+  }
+  for (let i = 0; i < options.warmup; i++) {
+    await a();
+    await b();
+  }
+  const fns = [a, b];
+  const samples = [new Float64Array(options.iterations), new Float64Array(options.iterations)];
+  for (let start = 0, round = 0; start < options.iterations; start += block, round++) {
+    const end = Math.min(start + block, options.iterations);
+    for (let k = 0; k < 2; k++) {
+      const which = (round + k) % 2;
+      const fn = fns[which] as () => unknown;
+      const into = samples[which] as Float64Array;
+      for (let i = start; i < end; i++) {
+        const before = clock();
+        await fn();
+        into[i] = Number(clock() - before);
+      }
+    }
+  }
+  const result = (values: Float64Array): Measurement => {
+    const totalNs = values.reduce((sum, value) => sum + value, 0);
+    return {
+      iterations: options.iterations,
+      opsPerSecond: totalNs > 0 ? (options.iterations * 1e9) / totalNs : 0,
+      p50Ms: percentile(values, 50) / 1e6,
+      p99Ms: percentile(values, 99) / 1e6,
+    };
+  };
+  return [result(samples[0] as Float64Array), result(samples[1] as Float64Array)];
+}
+
 /** The parts of an esbuild metafile this module reads (esbuild's `Metafile` fits it). */
 export interface MetafileOutputs {
   readonly outputs: Record<

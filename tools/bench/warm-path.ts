@@ -4,8 +4,6 @@
  * and tools/call. Every case is checked to succeed once before it is timed: a bench that
  * measured fast 401s would be a lie.
  */
-import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
-import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { ApiKeyStore } from '../../lambda/authorizer/api-key-store';
 import { createCognitoVerifier } from '../../lambda/authorizer/cognito';
 import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
@@ -21,7 +19,6 @@ import {
   parseApiKey,
 } from '../../lambda/shared/api-key';
 import { createLogger } from '../../lambda/shared/logger';
-import { type Principal, toAuthorizerContext } from '../../lambda/shared/principal';
 import { startLocalDynamo } from '../local-dynamo';
 import {
   LOCAL_CLIENT_ID,
@@ -32,6 +29,15 @@ import {
   mintAccessToken,
   type SigningKey,
 } from '../local-identity';
+import {
+  authorizerEvent,
+  benchAnalyst,
+  GET_RECORD_CALL,
+  GET_RECORD_FOUND,
+  mcpEvent,
+  TOOLS_LIST_REQUEST,
+} from './events';
+import { quietly } from './quietly';
 import { type Measurement, type MeasureOptions, measure } from './stats';
 
 export interface WarmCase extends Measurement {
@@ -48,23 +54,6 @@ export interface WarmReport {
 
 /** Rounds of the 1-key/10,000-key comparison, alternated so neither size runs "second". */
 const API_KEY_ROUNDS = 5;
-
-/**
- * Run `fn` with stdout and stderr swallowed: the handlers log every decision, and printing
- * 20,000 lines would be measured along with them.
- */
-async function quietly<T>(fn: () => Promise<T>): Promise<T> {
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  process.stderr.write = (() => true) as typeof process.stderr.write;
-  try {
-    return await fn();
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
 
 /** A document of `count` hashed keys (built directly: addKey re-validates the whole document). */
 function documentWith(count: number): { document: ApiKeyDocument; key: string } {
@@ -94,46 +83,6 @@ function storeFor(document: ApiKeyDocument): ApiKeyStore {
     ttlMs: 3_600_000,
     minRefreshMs: 3_600_000,
   });
-}
-
-function authorizerEvent(credential: string): APIGatewayRequestAuthorizerEvent {
-  return {
-    type: 'REQUEST',
-    methodArn: 'arn:aws:execute-api:us-east-1:123456789012:api/prod/POST/mcp',
-    headers: { Authorization: `Bearer ${credential}` },
-    requestContext: { requestId: 'bench', identity: { sourceIp: '127.0.0.1' } },
-  } as unknown as APIGatewayRequestAuthorizerEvent;
-}
-
-/** A REST proxy event for POST /mcp as API Gateway sends it after an Allow. */
-function mcpEvent(principal: Principal, body: unknown): APIGatewayProxyEvent {
-  const headers = {
-    'Content-Type': 'application/json',
-    Accept: 'application/json, text/event-stream',
-    'MCP-Protocol-Version': LATEST_PROTOCOL_VERSION,
-  };
-  return {
-    resource: '/mcp',
-    path: '/mcp',
-    httpMethod: 'POST',
-    headers,
-    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    requestContext: {
-      authorizer: toAuthorizerContext(principal),
-      httpMethod: 'POST',
-      identity: { sourceIp: '127.0.0.1' },
-      path: '/prod/mcp',
-      stage: 'prod',
-      requestId: 'bench',
-      resourcePath: '/mcp',
-    },
-    body: JSON.stringify(body),
-    isBase64Encoded: false,
-  } as unknown as APIGatewayProxyEvent;
 }
 
 async function expectAllow(handler: () => Promise<unknown>, what: string): Promise<void> {
@@ -235,24 +184,12 @@ export async function runWarmPath(
       store: dynamo.store,
       logger,
     });
-    const analyst: Principal = {
-      principalId: 'bench-analyst',
-      authMethod: 'cognito',
-      groups: ['analyst'],
-      scopes: [LOCAL_SCOPE],
-      keyId: '',
-      expiresAt: Math.floor(Date.now() / 1000) + 3600,
-    };
-    const list = mcpEvent(analyst, { jsonrpc: '2.0', id: 1, method: 'tools/list' });
-    const call = mcpEvent(analyst, {
-      jsonrpc: '2.0',
-      id: 2,
-      method: 'tools/call',
-      params: { name: 'get_record', arguments: { id: 'cust-0001' } },
-    });
+    const analyst = benchAnalyst();
+    const list = mcpEvent(analyst, TOOLS_LIST_REQUEST);
+    const call = mcpEvent(analyst, GET_RECORD_CALL);
     for (const [what, event, expected] of [
       ['tools/list', list, '"get_record"'],
-      ['tools/call', call, '"found":true'],
+      ['tools/call', call, GET_RECORD_FOUND],
     ] as const) {
       const result = await quietly(() => mcp(event));
       if (result.statusCode !== 200 || !result.body.includes(expected)) {

@@ -1,0 +1,397 @@
+/**
+ * Cold init: each bundle loaded by a fresh `node` process that answers its first request and
+ * exits, next to a bare `node -e 0` and the driver alone, all interleaved so machine noise hits
+ * every kind alike. Two measures of each run:
+ *
+ * - wall-clock from spawn to exit, seen by this process (includes fork/exec, Node's bootstrap,
+ *   the driver, the bundle and the exit): reported as the median, over the rounds, of the
+ *   difference to `node -e 0`'s run in the same round;
+ * - the child's own timestamps (`cold-driver.ts`): how long `require(bundle)` took and how long
+ *   the first request(s) then took, with neither Node's bootstrap nor the exit in them.
+ *
+ * Offline and hermetic: the authorizer's Cognito JWKS is served by the driver, its Secrets
+ * Manager prefetch by a loopback stand-in, the MCP server's DynamoDB by dynalite on loopback;
+ * credentials are fake, shared AWS config files are pointed at nothing, and every other AWS
+ * endpoint at a closed loopback port.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { build } from 'esbuild';
+import { emptyApiKeyDocument } from '../../lambda/shared/api-key';
+import { LOCAL_TABLE_NAME, startLocalDynamo } from '../local-dynamo';
+import {
+  LOCAL_CLIENT_ID,
+  LOCAL_JWKS_URI,
+  LOCAL_SCOPE,
+  LOCAL_USER_POOL_ID,
+  localJwks,
+  mintAccessToken,
+  type SigningKey,
+} from '../local-identity';
+import type { DriverConfig, DriverReport } from './cold-driver';
+import {
+  authorizerEvent,
+  benchAnalyst,
+  GET_RECORD_CALL,
+  GET_RECORD_FOUND,
+  INITIALIZE_REQUEST,
+  mcpEvent,
+} from './events';
+import { startLoopbackSecrets } from './loopback-secrets';
+import { percentile } from './stats';
+
+/** Targets from the benchmark issue: ms of cold init above a bare `node -e 0`. */
+export const COLD_TARGETS_MS = { authorizer: 10, mcp: 25 } as const;
+
+export interface ColdInitOptions {
+  readonly projectRoot: string;
+  /**
+   * A folder inside the project for the driver and its configs; the bundles must be inside the
+   * project too, so their external `@aws-sdk/*` imports resolve from its node_modules.
+   */
+  readonly workDir: string;
+  /** Absolute paths of the built bundles (`index.js`). */
+  readonly bundles: {
+    readonly authorizer: string;
+    readonly mcp: string;
+    /** The bench-only Express baseline; left out when absent. */
+    readonly express?: string;
+  };
+  readonly signingKey: SigningKey;
+  /** Timed runs of each kind (one more, untimed, warms the file cache first). */
+  readonly runs: number;
+}
+
+export interface Spread {
+  readonly p50: number;
+  readonly p90: number;
+  readonly min: number;
+}
+
+export interface SelfTimed {
+  /** Process start to the driver's first line: Node's own bootstrap. */
+  readonly bootMs: Spread;
+  /** `require(bundle)`: the module's top-level init. */
+  readonly requireMs: Spread;
+  /** From loaded to the last answer of the first request(s). */
+  readonly answerMs: Spread;
+  /** require + answer: the bundle's own cold cost; bootstrap, driver and exit excluded. */
+  readonly totalMs: Spread;
+}
+
+export interface ColdRow {
+  readonly name: string;
+  /** What the process does after starting. */
+  readonly work: string;
+  readonly runs: number;
+  readonly wallMs: Spread;
+  /** Median over the rounds of this kind's wall-clock minus `node -e 0`'s in the same round. */
+  readonly aboveNodeMs: number;
+  /** The child's own timestamps; none for `node -e 0`. */
+  readonly self: SelfTimed | null;
+  /** The issue's target for the bundle, ms above `node -e 0`; null when none. */
+  readonly targetMs: number | null;
+}
+
+export interface ColdReport {
+  readonly runs: number;
+  readonly rows: readonly ColdRow[];
+  /**
+   * GetSecretValue calls the loopback stand-in answered across all authorizer runs. Often 0:
+   * the JWT path does not wait for the API-key prefetch, and the driver exits at its answer,
+   * as Lambda freezes an environment once it has answered.
+   */
+  readonly secretFetches: number;
+}
+
+interface ColdKind {
+  readonly name: string;
+  readonly work: string;
+  readonly targetMs: number | null;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  /** Throws if the run did not do what it is measured for. */
+  readonly check: (run: RunResult) => void;
+}
+
+interface RunResult {
+  readonly wallMs: number;
+  readonly code: number | null;
+  readonly report: DriverReport | undefined;
+  readonly output: string;
+}
+
+/** Spawn one process and time it from spawn to exit; its report comes on fd 3. */
+function runOnce(args: readonly string[], env: Record<string, string>): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(process.execPath, args, {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    });
+    let exited = started;
+    let code: number | null = null;
+    const output: Buffer[] = [];
+    const report: Buffer[] = [];
+    child.stdout?.on('data', (chunk: Buffer) => output.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => output.push(chunk));
+    (child.stdio[3] as Readable).on('data', (chunk: Buffer) => report.push(chunk));
+    child.once('exit', (exitCode) => {
+      exited = process.hrtime.bigint();
+      code = exitCode;
+    });
+    child.once('error', reject);
+    child.once('close', () => {
+      const text = Buffer.concat(report).toString('utf8');
+      resolve({
+        wallMs: Number(exited - started) / 1e6,
+        code,
+        report: text === '' ? undefined : (JSON.parse(text) as DriverReport),
+        output: Buffer.concat(output).toString('utf8'),
+      });
+    });
+  });
+}
+
+function fail(kind: string, run: RunResult, why: string): never {
+  throw new Error(
+    `cold init (${kind}): ${why}; exit ${run.code}; ${run.report?.error ?? ''}\n${run.output.slice(-2_000)}`,
+  );
+}
+
+/** The driver ran, loaded, answered every event and exited cleanly. */
+function checkDriver(kind: string, run: RunResult, events: number): DriverReport {
+  const { report } = run;
+  if (run.code !== 0 || report === undefined || report.error !== undefined) {
+    fail(kind, run, 'the driver did not finish');
+  }
+  if (report.answeredMs.length !== events) fail(kind, run, 'not every event was answered');
+  return report;
+}
+
+function checkMcpAnswers(kind: string, run: RunResult): void {
+  const report = checkDriver(kind, run, 2);
+  const [initialize, call] = report.answers as { statusCode?: number; body?: string }[];
+  if (initialize?.statusCode !== 200 || !initialize.body?.includes('"protocolVersion"')) {
+    fail(kind, run, `initialize failed: ${JSON.stringify(initialize)}`);
+  }
+  if (call?.statusCode !== 200 || !call.body?.includes(GET_RECORD_FOUND)) {
+    fail(kind, run, `tools/call failed: ${JSON.stringify(call)}`);
+  }
+}
+
+export function spread(values: readonly number[]): Spread {
+  return {
+    p50: percentile(values, 50),
+    p90: percentile(values, 90),
+    min: values.length === 0 ? 0 : Math.min(...values),
+  };
+}
+
+/**
+ * The median of `values[i] - floor[i]`: paired by round (the runs of one round are seconds
+ * apart at most), so a change in the machine's load during the bench cancels out instead of
+ * landing on whichever kind ran then.
+ */
+export function medianAbove(values: readonly number[], floor: readonly number[]): number {
+  if (values.length !== floor.length) {
+    throw new RangeError(`medianAbove: ${values.length} values but ${floor.length} floor runs`);
+  }
+  return percentile(
+    values.map((value, i) => value - (floor[i] as number)),
+    50,
+  );
+}
+
+/** The cold driver as one CommonJS file in `workDir`. */
+async function buildDriver(projectRoot: string, workDir: string): Promise<string> {
+  const outfile = join(workDir, 'cold-driver.cjs');
+  await build({
+    entryPoints: [join(projectRoot, 'tools/bench/cold-driver.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'error',
+  });
+  return outfile;
+}
+
+export async function runColdInit(options: ColdInitOptions): Promise<ColdReport> {
+  if (!(Number.isInteger(options.runs) && options.runs > 0)) {
+    throw new RangeError(`cold init: runs must be a positive integer, got ${options.runs}`);
+  }
+  const { workDir, bundles, signingKey } = options;
+  const driver = await buildDriver(options.projectRoot, workDir);
+  for (const bundle of Object.values(bundles)) {
+    // The project is `"type": "module"`; a Lambda asset has no package.json, so its .js is
+    // CommonJS. Say so next to each bundle, or Node would load it as ESM and fail.
+    writeFileSync(join(dirname(bundle), 'package.json'), '{ "type": "commonjs" }\n');
+  }
+  const secretId = 'mcp-bench/api-keys';
+  const secrets = await startLoopbackSecrets(secretId, JSON.stringify(emptyApiKeyDocument()));
+  const dynamo = await startLocalDynamo();
+  try {
+    const writeConfig = (name: string, config: DriverConfig) => {
+      const path = join(workDir, `${name}.json`);
+      writeFileSync(path, JSON.stringify(config));
+      return path;
+    };
+    const hermetic: Record<string, string> = {
+      AWS_REGION: 'us-east-1',
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'bench-secret-access-key',
+      AWS_SESSION_TOKEN: 'bench-session-token',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_CONFIG_FILE: join(workDir, 'no-aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(workDir, 'no-aws-credentials'),
+      // Any service without its own endpoint below meets a closed loopback port, never AWS.
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
+    };
+    const analyst = benchAnalyst();
+    const mcpEvents = [mcpEvent(analyst, INITIALIZE_REQUEST), mcpEvent(analyst, GET_RECORD_CALL)];
+    const mcpEnv = {
+      RECORDS_TABLE_NAME: LOCAL_TABLE_NAME,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    };
+    const token = mintAccessToken(signingKey, {
+      sub: 'bench-cold',
+      groups: ['analyst'],
+      expiresIn: 3600,
+    });
+    const jwks = { uri: LOCAL_JWKS_URI, body: JSON.stringify(localJwks(signingKey)) };
+
+    const kinds: ColdKind[] = [
+      {
+        name: 'node -e 0',
+        work: 'nothing (the floor)',
+        targetMs: null,
+        args: ['-e', '0'],
+        env: {},
+        check: (run) => {
+          if (run.code !== 0) fail('node -e 0', run, 'node failed');
+        },
+      },
+      {
+        name: 'driver alone',
+        work: 'the driver, no bundle',
+        targetMs: null,
+        args: [driver, writeConfig('driver-alone', { events: [] })],
+        env: {},
+        check: (run) => void checkDriver('driver alone', run, 0),
+      },
+      {
+        name: 'authorizer',
+        work: 'JWT (RS256), JWKS fetched',
+        targetMs: COLD_TARGETS_MS.authorizer,
+        args: [
+          driver,
+          writeConfig('authorizer', {
+            bundle: bundles.authorizer,
+            events: [authorizerEvent(token)],
+            jwks,
+          }),
+        ],
+        env: {
+          USER_POOL_ID: LOCAL_USER_POOL_ID,
+          USER_POOL_CLIENT_IDS: LOCAL_CLIENT_ID,
+          REQUIRED_SCOPES: LOCAL_SCOPE,
+          API_KEYS_SECRET_ID: secretId,
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+        },
+        check: (run) => {
+          const report = checkDriver('authorizer', run, 1);
+          if (!JSON.stringify(report.answers[0]).includes('"Allow"')) {
+            fail('authorizer', run, `the token was not allowed: ${JSON.stringify(report.answers)}`);
+          }
+          if (report.jwksFetches === 0) fail('authorizer', run, 'the JWKS was never fetched');
+        },
+      },
+      {
+        name: 'mcp',
+        work: 'initialize + tools/call',
+        targetMs: COLD_TARGETS_MS.mcp,
+        args: [driver, writeConfig('mcp', { bundle: bundles.mcp, events: mcpEvents })],
+        env: mcpEnv,
+        check: (run) => checkMcpAnswers('mcp', run),
+      },
+    ];
+    // The SDK clients each bundle loads from node_modules at init, alone: their share of it.
+    for (const [name, modules] of [
+      ['SDK alone: secrets-manager', ['@aws-sdk/client-secrets-manager']],
+      ['SDK alone: dynamodb', ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb']],
+    ] as const) {
+      kinds.push({
+        name,
+        work: `require ${modules.join(' + ')}`,
+        targetMs: null,
+        args: [driver, writeConfig(name.replaceAll(/[^a-z]+/g, '-'), { modules, events: [] })],
+        env: {},
+        check: (run) => void checkDriver(name, run, 0),
+      });
+    }
+    if (bundles.express !== undefined) {
+      kinds.push({
+        name: 'express baseline',
+        work: 'initialize + tools/call',
+        targetMs: null,
+        args: [driver, writeConfig('express', { bundle: bundles.express, events: mcpEvents })],
+        env: mcpEnv,
+        check: (run) => checkMcpAnswers('express baseline', run),
+      });
+    }
+
+    const samples = new Map<string, RunResult[]>(kinds.map((kind) => [kind.name, []]));
+    // Round 0 warms the file cache and is not recorded; each round starts at the next kind.
+    for (let round = 0; round <= options.runs; round++) {
+      for (let i = 0; i < kinds.length; i++) {
+        const kind = kinds[(i + round) % kinds.length] as ColdKind;
+        const run = await runOnce(kind.args, { ...hermetic, ...kind.env });
+        kind.check(run);
+        if (round > 0) samples.get(kind.name)?.push(run);
+      }
+    }
+    const unexpected = secrets.unexpected();
+    if (unexpected.length > 0) {
+      throw new Error(`cold init: unexpected Secrets Manager calls:\n${unexpected.join('\n')}`);
+    }
+
+    const floor = samples.get('node -e 0') ?? [];
+    const rows = kinds.map((kind): ColdRow => {
+      const runs = samples.get(kind.name) ?? [];
+      const wallMs = spread(runs.map((run) => run.wallMs));
+      const reports = runs.flatMap((run) => (run.report === undefined ? [] : [run.report]));
+      const last = (report: DriverReport) => report.answeredMs.at(-1) ?? report.loadedMs;
+      return {
+        name: kind.name,
+        work: kind.work,
+        runs: runs.length,
+        wallMs,
+        aboveNodeMs: medianAbove(
+          runs.map((run) => run.wallMs),
+          floor.map((run) => run.wallMs),
+        ),
+        self:
+          reports.length === 0
+            ? null
+            : {
+                bootMs: spread(reports.map((r) => r.startedMs)),
+                requireMs: spread(reports.map((r) => r.loadedMs - r.requiringMs)),
+                answerMs: spread(reports.map((r) => last(r) - r.loadedMs)),
+                totalMs: spread(reports.map((r) => last(r) - r.requiringMs)),
+              },
+        targetMs: kind.targetMs,
+      };
+    });
+    return { runs: options.runs, rows, secretFetches: secrets.served() };
+  } finally {
+    await dynamo.stop();
+    await secrets.stop();
+  }
+}
