@@ -8,7 +8,8 @@
  *   (`code_challenge_methods_supported`), at `<stage>/.well-known/openid-configuration` (the
  *   path-appended OIDC location clients try when the issuer has a path) and
  *   `<stage>/.well-known/oauth-authorization-server`. Its issuer is the stage URL; its
- *   endpoints are the Cognito domain's.
+ *   endpoints are the Cognito domain's, but for registration (`<stage>/register`, see
+ *   `client-registration.ts`), which Cognito does not offer.
  */
 import { Aws, Duration, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
@@ -34,8 +35,18 @@ export interface OAuthDiscoveryProps {
   readonly scope: string;
   /** Optional scopes a client may also request (the permission scopes). */
   readonly optionalScopes?: readonly string[];
+  /** The RFC 7591 registration endpoint, advertised as `registration_endpoint`. @default none */
+  readonly registrationEndpoint?: string;
   /** @default Duration.minutes(5) */
   readonly maxAge?: Duration;
+}
+
+/**
+ * Every scope the app client may request, as advertised: the server's scope, the optional
+ * ones, and the OIDC scopes. The registration endpoint accepts exactly these.
+ */
+export function advertisedScopes(scope: string, optionalScopes: readonly string[] = []): string[] {
+  return [scope, ...optionalScopes, 'openid', 'email'];
 }
 
 export class OAuthDiscovery extends Construct {
@@ -58,7 +69,8 @@ export class OAuthDiscovery extends Construct {
         authorizationEndpoint: `${props.cognitoDomainUrl}/oauth2/authorize`,
         tokenEndpoint: `${props.cognitoDomainUrl}/oauth2/token`,
         revocationEndpoint: `${props.cognitoDomainUrl}/oauth2/revoke`,
-        scopes: [props.scope, ...(props.optionalScopes ?? []), 'openid', 'email'],
+        registrationEndpoint: props.registrationEndpoint,
+        scopes: advertisedScopes(props.scope, props.optionalScopes),
       }),
       // What OIDC discovery validators expect alongside: Cognito's keys and ID-token algorithm.
       jwks_uri: `https://cognito-idp.${Aws.REGION}.${Aws.URL_SUFFIX}/${props.userPoolId}/.well-known/jwks.json`,

@@ -4,11 +4,21 @@
  * (S256 only) behind a minimal page where a developer picks a user and groups, and a token
  * endpoint issuing the same Cognito-shaped access tokens the local verifier accepts.
  *
- * Registration mirrors the design for Cognito: every client is answered with the one
- * pre-registered public client, and only loopback redirect URIs are accepted.
+ * Registration is the registration Lambda's validator (`lambda/shared/client-registration.ts`)
+ * with a loopback-only policy: every client is answered with the one pre-registered public
+ * client, and only loopback redirect URIs are accepted.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isJsonContentType } from '../lambda/registration/handler';
+import {
+  isLoopbackHost,
+  MAX_REGISTRATION_BODY_BYTES,
+  OAuthError,
+  REGISTER_PATH,
+  REGISTRATION_ERRORS,
+  registerClient,
+} from '../lambda/shared/client-registration';
 import {
   AUTHORIZATION_SERVER_METADATA_PATH,
   authorizationServerMetadata,
@@ -20,7 +30,7 @@ import { LOCAL_CLIENT_ID, LOCAL_SCOPE, mintAccessToken, type SigningKey } from '
 
 export const AUTHORIZE_PATH = '/oauth2/authorize';
 export const TOKEN_PATH = '/oauth2/token';
-export const REGISTER_PATH = '/register';
+export { OAuthError, REGISTER_PATH };
 
 /** The scopes the local server issues: the audience scope and one per permission. */
 const LOCAL_SCOPES = [LOCAL_SCOPE, ...PERMISSIONS.map((permission) => `mcp-server/${permission}`)];
@@ -52,18 +62,6 @@ interface IssuedCode extends PendingAuthorization {
   readonly groups: string[];
 }
 
-/** An OAuth error answer (RFC 6749 section 5.2, RFC 7591 section 3.2.2). */
-export class OAuthError extends Error {
-  override readonly name = 'OAuthError';
-  constructor(
-    readonly error: string,
-    readonly description: string,
-    readonly status = 400,
-  ) {
-    super(description);
-  }
-}
-
 /** Loopback http(s) URLs only: the local server must never redirect a code off the machine. */
 export function isLoopbackRedirect(value: string): boolean {
   let url: URL;
@@ -74,7 +72,7 @@ export function isLoopbackRedirect(value: string): boolean {
   }
   return (
     (url.protocol === 'http:' || url.protocol === 'https:') &&
-    ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) &&
+    isLoopbackHost(url.hostname) &&
     url.hash === '' &&
     url.username === '' &&
     url.password === ''
@@ -94,27 +92,36 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-async function readText(req: IncomingMessage): Promise<string> {
+async function readText(
+  req: IncomingMessage,
+  maxBytes: number,
+  error = 'invalid_request',
+): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).byteLength;
-    if (size > MAX_FORM_BYTES) throw new OAuthError('invalid_request', 'Request body too large');
+    if (size > maxBytes) throw new OAuthError(error, `The body exceeds ${maxBytes} bytes`, 413);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
 }
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
-  return new URLSearchParams(await readText(req));
+  return new URLSearchParams(await readText(req, MAX_FORM_BYTES));
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+/** A registration body, with the checks the registration Lambda makes before its validator. */
+async function readRegistration(req: IncomingMessage): Promise<unknown> {
+  const invalid = REGISTRATION_ERRORS.invalidClientMetadata;
+  if (!isJsonContentType(req.headers['content-type'])) {
+    throw new OAuthError(invalid, 'Content-Type must be application/json', 415);
+  }
+  const text = await readText(req, MAX_REGISTRATION_BODY_BYTES, invalid);
   try {
-    return JSON.parse(await readText(req));
-  } catch (error) {
-    if (error instanceof OAuthError) throw error;
-    throw new OAuthError('invalid_client_metadata', 'The body is not JSON');
+    return JSON.parse(text);
+  } catch {
+    throw new OAuthError(invalid, 'The body is not valid JSON');
   }
 }
 
@@ -183,7 +190,7 @@ export class LocalAuthServer {
       } else if (method === 'GET' && url.pathname === AUTHORIZATION_SERVER_METADATA_PATH) {
         sendJson(res, 200, this.authorizationServerMetadata());
       } else if (method === 'POST' && url.pathname === REGISTER_PATH) {
-        sendJson(res, 201, this.register(await readJson(req)));
+        sendJson(res, 201, this.register(await readRegistration(req)), { Pragma: 'no-cache' });
       } else if (method === 'GET' && url.pathname === AUTHORIZE_PATH) {
         this.authorizePage(url.searchParams, res);
       } else if (method === 'POST' && url.pathname === AUTHORIZE_PATH) {
@@ -195,63 +202,22 @@ export class LocalAuthServer {
       }
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
-      sendJson(res, error.status, { error: error.error, error_description: error.description });
+      sendJson(res, error.status, error.toBody());
     }
     return true;
   }
 
   /** RFC 7591: every client gets the pre-registered public client, loopback redirects only. */
   register(body: unknown) {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new OAuthError('invalid_client_metadata', 'The body is not a JSON object');
-    }
-    const metadata = body as Record<string, unknown>;
-    const redirectUris = metadata.redirect_uris;
-    if (!Array.isArray(redirectUris) || redirectUris.length === 0 || redirectUris.length > 10) {
-      throw new OAuthError('invalid_redirect_uri', 'redirect_uris must list 1 to 10 URIs');
-    }
-    for (const uri of redirectUris) {
-      if (typeof uri !== 'string' || !isLoopbackRedirect(uri)) {
-        throw new OAuthError(
-          'invalid_redirect_uri',
-          'Only loopback redirect URIs are accepted locally',
-        );
-      }
-    }
-    const authMethod = metadata.token_endpoint_auth_method ?? 'none';
-    if (authMethod !== 'none') {
-      throw new OAuthError(
-        'invalid_client_metadata',
-        'Only public clients (token_endpoint_auth_method "none") are supported',
-      );
-    }
-    for (const [field, allowed] of [
-      ['grant_types', ['authorization_code', 'refresh_token']],
-      ['response_types', ['code']],
-    ] as const) {
-      const value = metadata[field];
-      if (
-        value !== undefined &&
-        (!Array.isArray(value) || value.some((v) => !(allowed as readonly string[]).includes(v)))
-      ) {
-        throw new OAuthError(
-          'invalid_client_metadata',
-          `${field} may only contain ${allowed.join(', ')}`,
-        );
-      }
-    }
-    const clientName =
-      typeof metadata.client_name === 'string' ? metadata.client_name.slice(0, 100) : undefined;
-    return {
-      client_id: LOCAL_CLIENT_ID,
-      client_id_issued_at: Math.floor(this.#now() / 1000),
-      redirect_uris: redirectUris,
-      token_endpoint_auth_method: 'none',
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
-      ...(clientName === undefined ? {} : { client_name: clientName }),
-      scope: LOCAL_SCOPE,
-    };
+    return registerClient(body, {
+      clientId: LOCAL_CLIENT_ID,
+      allowRedirectUri: isLoopbackRedirect,
+      supportedScopes: LOCAL_SCOPES,
+      defaultScopes: [LOCAL_SCOPE],
+      // No refresh tokens locally: a client asking for them is answered without.
+      grantTypes: ['authorization_code'],
+      now: this.#now,
+    });
   }
 
   /**

@@ -13,6 +13,8 @@ export const AUDIT_EVENTS = {
   toolCall: 'mcp.tool_call',
   /** One per authorizer decision. */
   authDecision: 'mcp.auth_decision',
+  /** One per request to the OAuth client registration endpoint (RFC 7591). */
+  clientRegistration: 'oauth.client_registration',
 } as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[keyof typeof AUDIT_EVENTS];
 
@@ -35,6 +37,14 @@ export const AUDIT_FIELDS = {
   argsBytes: 'args_bytes',
   errorType: 'error_type',
   requestedTool: 'requested_tool',
+  outcome: 'outcome',
+  httpStatus: 'http_status',
+  oauthError: 'oauth_error',
+  field: 'field',
+  redirectUriCount: 'redirect_uri_count',
+  clientNameLength: 'client_name_length',
+  metadataDigest: 'metadata_digest',
+  bodyBytes: 'body_bytes',
 } as const;
 
 /** Outcomes of a `tools/call`. */
@@ -49,6 +59,14 @@ export type ToolCallStatus = (typeof TOOL_CALL_STATUS)[keyof typeof TOOL_CALL_ST
 /** Outcomes of an authorizer decision. */
 export const AUTH_DECISION = { allow: 'allow', deny: 'deny' } as const;
 export type AuthDecision = (typeof AUTH_DECISION)[keyof typeof AUTH_DECISION];
+
+/** Outcomes of a client registration request. */
+export const REGISTRATION_OUTCOME = {
+  registered: 'registered',
+  refused: 'refused',
+  error: 'error',
+} as const;
+export type RegistrationOutcome = (typeof REGISTRATION_OUTCOME)[keyof typeof REGISTRATION_OUTCOME];
 
 /** Why the authorizer decided as it did: bounded values, safe to use as metric dimensions. */
 export const AUTH_REASONS = [
@@ -107,6 +125,26 @@ export interface AuthDecisionAudit {
   readonly groups?: readonly string[];
   readonly requestId?: string;
   readonly sourceIp?: string;
+}
+
+/**
+ * One request to the registration endpoint. Counts and a digest only: the metadata is written
+ * by whoever calls an unauthenticated endpoint, so none of it is logged as sent.
+ */
+export interface ClientRegistrationAudit {
+  readonly outcome: RegistrationOutcome;
+  readonly httpStatus: number;
+  /** The OAuth error code answered, for refusals. */
+  readonly oauthError?: string;
+  /** The metadata field at fault, from a fixed list. */
+  readonly field?: string;
+  readonly redirectUriCount?: number;
+  readonly clientNameLength?: number;
+  /** SHA-256 of the body as sent: spots one client registering over and over. */
+  readonly metadataDigest?: string;
+  readonly bodyBytes: number;
+  readonly requestId: string;
+  readonly sourceIp: string;
 }
 
 /** JSON with object keys sorted, so equal arguments always give equal digests. */
@@ -174,4 +212,29 @@ export function auditAuthDecision(logger: Logger, record: AuthDecisionAudit): vo
   };
   if (record.decision === AUTH_DECISION.allow) logger.info(AUDIT_EVENTS.authDecision, fields);
   else logger.warn(AUDIT_EVENTS.authDecision, fields);
+}
+
+/** Write one client registration audit record. */
+export function auditClientRegistration(logger: Logger, record: ClientRegistrationAudit): void {
+  const F = AUDIT_FIELDS;
+  const fields = {
+    [F.event]: AUDIT_EVENTS.clientRegistration,
+    [F.outcome]: record.outcome,
+    [F.httpStatus]: record.httpStatus,
+    [F.oauthError]: record.oauthError,
+    [F.field]: record.field,
+    [F.redirectUriCount]: record.redirectUriCount,
+    [F.clientNameLength]: record.clientNameLength,
+    [F.metadataDigest]: record.metadataDigest,
+    [F.bodyBytes]: record.bodyBytes,
+    [F.requestId]: record.requestId,
+    [F.sourceIp]: record.sourceIp,
+  };
+  if (record.outcome === REGISTRATION_OUTCOME.registered) {
+    logger.info(AUDIT_EVENTS.clientRegistration, fields);
+  } else if (record.outcome === REGISTRATION_OUTCOME.refused) {
+    logger.warn(AUDIT_EVENTS.clientRegistration, fields);
+  } else {
+    logger.error(AUDIT_EVENTS.clientRegistration, fields);
+  }
 }

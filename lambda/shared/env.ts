@@ -4,6 +4,7 @@
  */
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
+import { MAX_REGISTRATION_BODY_BYTES } from './client-registration';
 
 // zod/mini keeps the authorizer bundle small; it loads no messages of its own, so English is
 // loaded here (only English: `z.locales` would pull in every language).
@@ -55,6 +56,23 @@ export const mcpEnvSchema = z.object({
   MAX_BODY_BYTES: z._default(positiveInt, 1024 * 1024),
 });
 export type McpEnv = z.infer<typeof mcpEnvSchema>;
+
+export const registrationEnvSchema = z.object({
+  /** The pre-registered public app client every registration is answered with. */
+  CLIENT_ID: nonEmpty,
+  /**
+   * Comma-separated callback URLs of that app client: a redirect URI registers only if it is
+   * one of them, character for character (Cognito matches them exactly, port included).
+   */
+  CALLBACK_URLS: z.pipe(commaList, z.array(z.url()).check(z.minLength(1))),
+  /** Comma-separated scopes a client may name when it registers. */
+  SUPPORTED_SCOPES: nonEmptyList,
+  /** Comma-separated scopes answered when a client names none. */
+  DEFAULT_SCOPES: nonEmptyList,
+  /** Largest accepted request body, in bytes. */
+  MAX_BODY_BYTES: z._default(positiveInt, MAX_REGISTRATION_BODY_BYTES),
+});
+export type RegistrationEnv = z.infer<typeof registrationEnvSchema>;
 
 /** The variables a schema reads, as the CDK construct must set them (all strings). */
 export type EnvironmentOf<S extends z.ZodMiniObject> = { [K in keyof z.input<S>]: string };

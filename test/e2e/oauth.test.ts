@@ -176,9 +176,20 @@ describe('bad registration and token requests get the RFC errors', () => {
     expect(await response.json()).toMatchObject({ error: 'invalid_client_metadata' });
   });
 
+  it('refuses a registration that is not sent as JSON with 415 invalid_client_metadata', async () => {
+    const response = await fetch(`${local.gateway.url}/register`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: `redirect_uris=${encodeURIComponent(REDIRECT)}`,
+    });
+    expect(response.status).toBe(415);
+    expect(await response.json()).toMatchObject({ error: 'invalid_client_metadata' });
+  });
+
   it('answers a loopback registration with the pre-registered public client', async () => {
     const response = await register({ redirect_uris: [REDIRECT], client_name: 'x' });
     expect(response.status).toBe(201);
+    expect(response.headers.get('cache-control')).toBe('no-store');
     expect(await response.json()).toMatchObject({
       client_id: LOCAL_CLIENT_ID,
       token_endpoint_auth_method: 'none',

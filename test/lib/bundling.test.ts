@@ -1,5 +1,5 @@
 /**
- * The one test that really bundles: the three Lambdas built by the local esbuild (never
+ * The one test that really bundles: the four Lambdas built by the local esbuild (never
  * Docker), each a minified CommonJS index.js with its source map, everything but the AWS SDK
  * (which the Node 22 runtime ships) inside the bundle.
  */
@@ -12,12 +12,14 @@ import { synthStack } from './stack-fixture';
 const BUNDLE_TIMEOUT_MS = 60_000;
 /**
  * Size budgets, minified, with headroom over what each bundles to today (authorizer ~92 KB,
- * rotation ~60 KB, MCP server ~335 KB). The usual way to blow them is `import { z } from 'zod'`:
- * esbuild cannot tree-shake that namespace re-export, and every zod locale (~400 KB) comes in.
+ * client registration ~58 KB, rotation ~60 KB, MCP server ~335 KB). The usual way to blow them
+ * is `import { z } from 'zod'`: esbuild cannot tree-shake that namespace re-export, and every
+ * zod locale (~400 KB) comes in.
  * `npm run bench` shows the largest contributors.
  */
 const BUNDLE_BUDGETS_KB: Record<string, number> = {
   'mcp-authorizer': 120,
+  'mcp-client-registration': 80,
   'mcp-key-rotation': 120,
   'mcp-server': 400,
 };
@@ -84,6 +86,7 @@ describe('Lambda bundles', () => {
     // Assess
     expect(codes.map(({ service }) => service).sort()).toEqual([
       'mcp-authorizer',
+      'mcp-client-registration',
       'mcp-key-rotation',
       'mcp-server',
     ]);
@@ -100,7 +103,7 @@ describe('Lambda bundles', () => {
 
   it('writes an index.js and its index.js.map into each asset folder', () => {
     // Assess
-    expect(bundles).toHaveLength(3);
+    expect(bundles).toHaveLength(4);
     for (const { directory } of bundles) {
       expect(existsSync(join(directory, 'index.js'))).toBe(true);
       expect(existsSync(join(directory, 'index.js.map'))).toBe(true);
@@ -156,7 +159,7 @@ describe('Lambda bundles', () => {
     );
 
     // Assess: the SDK stays outside (so the pattern sees real calls), the rest is inside.
-    expect(bundles).toHaveLength(3);
+    expect(bundles).toHaveLength(4);
     expect(required).toContainEqual({
       service: 'mcp-server',
       specifier: expect.stringMatching(/^@aws-sdk\//),

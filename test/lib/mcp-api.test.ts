@@ -246,18 +246,24 @@ describe('McpApi', () => {
 
     /**
      * The methods of the MCP API itself: the public OAuth discovery documents (mock
-     * integrations, readable from any origin by design) are tested in oauth-discovery.test.ts.
+     * integrations, readable from any origin by design) are tested in oauth-discovery.test.ts,
+     * and client registration (any origin too) in client-registration.test.ts.
      */
-    const apiMethods = (t: typeof template) =>
-      Object.fromEntries(
+    const apiMethods = (t: typeof template) => {
+      const register = Object.keys(
+        resourcesOf(t, 'AWS::ApiGateway::Resource', { PathPart: 'register' }),
+      );
+      return Object.fromEntries(
         Object.entries(resourcesOf(t, 'AWS::ApiGateway::Method')).filter(
           ([, m]) =>
             !JSON.stringify(m.Properties.Integration ?? {}).includes('authorization_servers') &&
             !JSON.stringify(m.Properties.Integration ?? {}).includes(
               'code_challenge_methods_supported',
-            ),
+            ) &&
+            !register.includes((m.Properties.ResourceId as { Ref?: string }).Ref ?? ''),
         ),
       );
+    };
 
     it('has no OPTIONS method and no Access-Control header on any method when no origin is allowed', () => {
       // Act

@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { synthStack } from './stack-fixture';
-import { render, resourcesOf } from './template-helpers';
+import { onlyId, render, resourcesOf } from './template-helpers';
 
 const { template } = synthStack();
 
 /** The discovery documents as served: the mock integration's response template, rendered. */
 function servedDocuments() {
   return Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'))
-    .filter((method) => method.Properties.AuthorizationType === 'NONE')
+    .filter(
+      // Public GETs: registration (a POST and its CORS preflight) is not a document.
+      (method) =>
+        method.Properties.AuthorizationType === 'NONE' && method.Properties.HttpMethod === 'GET',
+    )
     .map((method) => {
       const integration = method.Properties.Integration as {
         Type: string;
@@ -67,6 +71,25 @@ describe('OAuthDiscovery', () => {
     expect(String(document.authorization_endpoint)).toMatch(
       /^https:\/\/<IdentityUserPoolHostedLogin\w+>\.auth\./,
     );
+  });
+
+  it('advertises the registration endpoint under the issuer, where POST /register is served', () => {
+    // Prepare
+    const issuer = String(as[0]?.document.issuer);
+    const registerId = onlyId(template, 'AWS::ApiGateway::Resource', { PathPart: 'register' });
+
+    // Act
+    const endpoints = as.map((d) => d.document.registration_endpoint);
+
+    // Assess
+    expect(endpoints).toEqual([`${issuer}/register`, `${issuer}/register`]);
+    expect(
+      resourcesOf(template, 'AWS::ApiGateway::Resource')[registerId]?.Properties.ParentId,
+    ).toEqual({ 'Fn::GetAtt': [onlyId(template, 'AWS::ApiGateway::RestApi'), 'RootResourceId'] });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      ResourceId: { Ref: registerId },
+    });
   });
 
   it('lets any origin read the public documents, and caches them briefly', () => {

@@ -1,7 +1,7 @@
 /**
  * The SecureMcpStack composition: the outputs a team needs after `cdk deploy`, config reaching
  * the constructs (abuse alarm, alarm e-mail), no secret in plain text, and no unauthenticated
- * route but the CORS preflight.
+ * route but the OAuth discovery documents, client registration and the CORS preflight.
  */
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
@@ -183,13 +183,15 @@ describe('SecureMcpStack', () => {
 
   describe('unauthenticated routes', () => {
     /** The methods without the authorizer, described by what they serve. */
-    function openMethods(methods: Resource[]) {
-      return methods
+    function openMethods(of: Template) {
+      const resources = resourcesOf(of, 'AWS::ApiGateway::Resource');
+      return Object.values(resourcesOf(of, 'AWS::ApiGateway::Method'))
         .filter((method) => method.Properties.AuthorizationType !== 'CUSTOM')
         .map((method) => {
           const integration = method.Properties.Integration as Properties;
           const responses = (integration.IntegrationResponses ?? []) as Properties[];
           const body = JSON.stringify(responses[0]?.ResponseTemplates ?? {});
+          const resourceId = (method.Properties.ResourceId as { Ref?: string }).Ref ?? '';
           return {
             method: method.Properties.HttpMethod,
             auth: method.Properties.AuthorizationType,
@@ -198,7 +200,9 @@ describe('SecureMcpStack', () => {
               ? 'authorization-server metadata'
               : body.includes('authorization_servers')
                 ? 'protected-resource metadata'
-                : 'other',
+                : resources[resourceId]?.Properties.PathPart === 'register'
+                  ? 'client registration'
+                  : 'other',
           };
         });
     }
@@ -217,28 +221,36 @@ describe('SecureMcpStack', () => {
         serves: 'authorization-server metadata',
       }),
     ];
-    const byServes = (a: { serves: string }, b: { serves: string }) =>
-      a.serves.localeCompare(b.serves);
+    // RFC 7591 registration: the Lambda behind POST, and the CORS preflight API Gateway answers.
+    const REGISTRATION = [
+      { method: 'POST', auth: 'NONE', integration: 'AWS_PROXY', serves: 'client registration' },
+      { method: 'OPTIONS', auth: 'NONE', integration: 'MOCK', serves: 'client registration' },
+    ];
+    type Open = { serves: string; method: unknown };
+    const byServes = (a: Open, b: Open) =>
+      a.serves.localeCompare(b.serves) || String(a.method).localeCompare(String(b.method));
 
-    it('leaves only the four OAuth discovery documents public when no origin is allowed', () => {
+    it('leaves only the four OAuth discovery documents and client registration public when no origin is allowed', () => {
       // Act
       const methods = Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'));
 
       // Assess: everything else runs the authorizer
-      expect(methods.length).toBeGreaterThan(4);
-      expect(openMethods(methods).sort(byServes)).toEqual([...DISCOVERY].sort(byServes));
+      expect(methods.length).toBeGreaterThan(6);
+      expect(openMethods(template).sort(byServes)).toEqual(
+        [...DISCOVERY, ...REGISTRATION].sort(byServes),
+      );
     });
 
     it('adds only the OPTIONS preflight to the public methods when CORS is on', () => {
       // Act
       const { template: cors } = synthStack({ allowedOrigins: 'https://app.example.com' });
-      const open = openMethods(Object.values(resourcesOf(cors, 'AWS::ApiGateway::Method')));
+      const open = openMethods(cors);
 
       // Assess
       expect(open.filter((method) => method.serves === 'other')).toEqual([
         { method: 'OPTIONS', auth: 'NONE', integration: 'MOCK', serves: 'other' },
       ]);
-      expect(open).toHaveLength(5);
+      expect(open).toHaveLength(7);
     });
   });
 });

@@ -577,12 +577,24 @@ describe('createMcpHandler: an expired credential behind a cached Allow', () => 
 describe('createMcpHandler: audit records', () => {
   /** Fields of the authorizer's decision records, never of a tool call. */
   const DECISION_ONLY: readonly string[] = [AUDIT_FIELDS.decision, AUDIT_FIELDS.reason];
+  /** The fields of the registration endpoint's `oauth.client_registration` records. */
+  const REGISTRATION_ONLY: readonly string[] = [
+    AUDIT_FIELDS.outcome,
+    AUDIT_FIELDS.httpStatus,
+    AUDIT_FIELDS.oauthError,
+    AUDIT_FIELDS.field,
+    AUDIT_FIELDS.redirectUriCount,
+    AUDIT_FIELDS.clientNameLength,
+    AUDIT_FIELDS.metadataDigest,
+    AUDIT_FIELDS.bodyBytes,
+  ];
 
   it('gives a successful API-key call every audit field that applies, and no other', async () => {
     // Prepare
     const expected = Object.values(AUDIT_FIELDS).filter(
       (field) =>
         !DECISION_ONLY.includes(field) &&
+        !REGISTRATION_ONLY.includes(field) &&
         field !== AUDIT_FIELDS.errorType &&
         field !== AUDIT_FIELDS.requestedTool,
     );

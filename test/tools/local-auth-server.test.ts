@@ -9,7 +9,7 @@ import {
   OAuthError,
   s256,
 } from '../../tools/local-auth-server';
-import { LOCAL_CLIENT_ID, loadSigningKey } from '../../tools/local-identity';
+import { LOCAL_CLIENT_ID, LOCAL_SCOPE, loadSigningKey } from '../../tools/local-identity';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcp-as-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -106,5 +106,62 @@ describe('LocalAuthServer codes', () => {
     expect(code).not.toBe('');
     expect(error).toBeInstanceOf(OAuthError);
     expect((error as OAuthError).error).toBe('invalid_grant');
+  });
+});
+
+describe('LocalAuthServer registration', () => {
+  const server = new LocalAuthServer({
+    baseUrl: 'http://127.0.0.1:3000',
+    resource: 'http://127.0.0.1:3000/mcp',
+    signingKey: loadSigningKey(dir),
+    now: () => 1_767_225_600_000,
+  });
+
+  /** The OAuthError `register` throws for `body`. */
+  function refused(body: unknown): OAuthError {
+    try {
+      server.register(body);
+    } catch (error) {
+      if (error instanceof OAuthError) return error;
+      throw error;
+    }
+    throw new Error('expected the registration to be refused');
+  }
+
+  it('answers loopback redirect URIs with the local client, without refresh tokens', () => {
+    // Act
+    const client = server.register({
+      redirect_uris: ['http://127.0.0.1:6276/oauth/callback', 'http://localhost:51234/cb'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      client_name: 'Inspector',
+    });
+
+    // Assess
+    expect(client).toEqual({
+      client_id: LOCAL_CLIENT_ID,
+      client_id_issued_at: 1_767_225_600,
+      redirect_uris: ['http://127.0.0.1:6276/oauth/callback', 'http://localhost:51234/cb'],
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      scope: LOCAL_SCOPE,
+      client_name: 'Inspector',
+    });
+  });
+
+  it.each([
+    ['an off-machine redirect', { redirect_uris: ['https://claude.ai/api/mcp/auth_callback'] }],
+    ['a loopback lookalike', { redirect_uris: ['http://localhost.attacker.example/cb'] }],
+  ])('refuses %s with invalid_redirect_uri', (_, body) => {
+    // Assess
+    expect(refused(body).error).toBe('invalid_redirect_uri');
+  });
+
+  it('refuses a scope the local server does not issue with invalid_client_metadata', () => {
+    // Act
+    const error = refused({ redirect_uris: ['http://127.0.0.1:1/cb'], scope: 'admin' });
+
+    // Assess
+    expect(error.error).toBe('invalid_client_metadata');
   });
 });

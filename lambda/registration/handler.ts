@@ -1,0 +1,179 @@
+/**
+ * The OAuth client registration endpoint (RFC 7591) behind API Gateway: POST a JSON object of
+ * client metadata, get the pre-registered public client back (201) or an RFC 7591 error (400).
+ * Thin: the HTTP checks here, the decision in `../shared/client-registration.ts`; one audit
+ * record per request, whatever its outcome.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import {
+  AUDIT_FIELDS,
+  auditClientRegistration,
+  type ClientRegistrationAudit,
+  REGISTRATION_OUTCOME,
+} from '../shared/audit';
+import {
+  ClientRegistrationError,
+  describeRegistrationRequest,
+  MAX_REGISTRATION_BODY_BYTES,
+  OAuthError,
+  REGISTRATION_ERRORS,
+  type RegistrationPolicy,
+  registerClient,
+} from '../shared/client-registration';
+import { getHeader } from '../shared/headers';
+
+export interface RegistrationHandlerDeps {
+  readonly policy: RegistrationPolicy;
+  readonly logger: Logger;
+  /** @default MAX_REGISTRATION_BODY_BYTES */
+  readonly maxBodyBytes?: number;
+}
+
+export type RegistrationHandler = (
+  event: APIGatewayProxyEvent,
+  context?: Context,
+) => Promise<APIGatewayProxyResult>;
+
+/**
+ * On every answer. `no-store` and `Pragma` as RFC 6749 asks of responses carrying client
+ * credentials. Any origin may read it: the answer holds nothing a browser must be kept from
+ * (a public client id), and the request carries no cookie or credential of the user's.
+ */
+export const RESPONSE_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Type': 'application/json',
+  'Cache-Control': 'no-store',
+  Pragma: 'no-cache',
+  'Access-Control-Allow-Origin': '*',
+};
+
+/** A redirect-URI policy: allowed only if exactly one of `allowed` (as Cognito matches). */
+export function exactMatchPolicy(allowed: readonly string[]): (uri: string) => boolean {
+  const set = new Set(allowed);
+  return (uri) => set.has(uri);
+}
+
+/** `application/json`, with or without parameters such as `charset=utf-8`. */
+export function isJsonContentType(value: string | undefined): boolean {
+  return value?.split(';')[0]?.trim().toLowerCase() === 'application/json';
+}
+
+type Audited = Omit<ClientRegistrationAudit, 'requestId' | 'sourceIp'>;
+
+interface Answer {
+  readonly response: APIGatewayProxyResult;
+  readonly audit: Audited;
+}
+
+function refuse(
+  error: OAuthError,
+  audit: Omit<Audited, 'outcome' | 'httpStatus' | 'oauthError'>,
+  headers: Record<string, string> = {},
+): Answer {
+  return {
+    response: {
+      statusCode: error.status,
+      headers: { ...RESPONSE_HEADERS, ...headers },
+      body: JSON.stringify(error.toBody()),
+    },
+    audit: {
+      ...audit,
+      outcome: REGISTRATION_OUTCOME.refused,
+      httpStatus: error.status,
+      oauthError: error.error,
+    },
+  };
+}
+
+/** The whole decision for one request, without side effects. */
+export function answerRegistration(
+  event: Pick<
+    APIGatewayProxyEvent,
+    'httpMethod' | 'headers' | 'multiValueHeaders' | 'body' | 'isBase64Encoded'
+  >,
+  policy: RegistrationPolicy,
+  maxBodyBytes = MAX_REGISTRATION_BODY_BYTES,
+): Answer {
+  const raw = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  // A digest of the bytes as sent (never parsed and re-walked: the body is the caller's):
+  // tells one client registering 500 times from 500 clients, without logging the metadata.
+  const sent = {
+    bodyBytes: bytes.byteLength,
+    metadataDigest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+  };
+  const { bodyBytes } = sent;
+  const invalid = REGISTRATION_ERRORS.invalidClientMetadata;
+
+  if (event.httpMethod !== 'POST') {
+    return refuse(
+      new OAuthError('invalid_request', 'Method not allowed: register with POST', 405),
+      sent,
+      { Allow: 'POST' },
+    );
+  }
+  // RFC 7591 section 3.1: the metadata is sent as application/json. Another media type is
+  // HTTP's 415 (RFC 9110), with an OAuth-shaped body so clients can show why.
+  if (!isJsonContentType(getHeader(event, 'content-type'))) {
+    return refuse(new OAuthError(invalid, 'Content-Type must be application/json', 415), sent);
+  }
+  if (bodyBytes > maxBodyBytes) {
+    return refuse(new OAuthError(invalid, `The body exceeds ${maxBodyBytes} bytes`, 413), sent);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return refuse(new OAuthError(invalid, 'The body is not valid JSON'), sent);
+  }
+
+  const described = { ...describeRegistrationRequest(body), ...sent };
+  try {
+    const client = registerClient(body, policy);
+    return {
+      response: { statusCode: 201, headers: { ...RESPONSE_HEADERS }, body: JSON.stringify(client) },
+      audit: { ...described, outcome: REGISTRATION_OUTCOME.registered, httpStatus: 201 },
+    };
+  } catch (error) {
+    if (!(error instanceof ClientRegistrationError)) throw error;
+    return refuse(error, { ...described, field: error.field });
+  }
+}
+
+export function createRegistrationHandler(deps: RegistrationHandlerDeps): RegistrationHandler {
+  const { logger } = deps;
+  return async (event, context) => {
+    if (context !== undefined) logger.addContext(context);
+    const meta = {
+      requestId: event.requestContext?.requestId ?? context?.awsRequestId ?? 'unknown',
+      sourceIp: event.requestContext?.identity?.sourceIp ?? 'unknown',
+    };
+    let answer: Answer;
+    try {
+      answer = answerRegistration(event, deps.policy, deps.maxBodyBytes);
+    } catch (error) {
+      // Fail closed, and still leave the one audit record.
+      logger.error('Unhandled error in the registration handler', {
+        [AUDIT_FIELDS.errorType]: error instanceof Error ? error.name : typeof error,
+      });
+      answer = {
+        response: {
+          statusCode: 500,
+          headers: { ...RESPONSE_HEADERS },
+          body: JSON.stringify({
+            error: 'server_error',
+            error_description: 'The registration could not be processed',
+          }),
+        },
+        audit: {
+          outcome: REGISTRATION_OUTCOME.error,
+          httpStatus: 500,
+          bodyBytes: Buffer.byteLength(event.body ?? ''),
+        },
+      };
+    }
+    auditClientRegistration(logger, { ...answer.audit, ...meta });
+    return answer.response;
+  };
+}
