@@ -27,16 +27,13 @@ const apiKeys = new ApiKeyStore({
   onPreviousIgnored: (why) => logger.warn('Ignoring the AWSPREVIOUS API-key version', { why }),
 });
 
-// Warm both caches during init; a failure here is retried (and fails closed) per request.
+// Fetch the JWKS during init; a failure here is retried (and fails closed) per request. The
+// API-key secret is not prefetched: that would load the AWS SDK into every cold start, JWT
+// callers' included, while the first API-key request would wait for it all the same.
 verifier
   .hydrate()
   .catch((error) =>
     logger.warn('Could not prefetch the Cognito JWKS', { cause: describeCause(error) }),
-  );
-apiKeys
-  .warm()
-  .catch((error) =>
-    logger.warn('Could not prefetch the API-key secret', { cause: describeCause(error) }),
   );
 
 export const handler = createAuthorizerHandler({

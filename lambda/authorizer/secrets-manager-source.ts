@@ -1,6 +1,16 @@
 import { ParameterNotFoundError } from '@aws-lambda-powertools/parameters/errors';
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { ApiKeySource, ApiKeyVersions } from './api-key-store';
+
+/**
+ * The Secrets Manager client (the AWS SDK, through Powertools) is loaded on first use, not at
+ * cold start: loading it costs about as much as the rest of the authorizer's init, and a cold
+ * authorizer answering a JWT never needs it.
+ */
+async function defaultProvider(): Promise<SecretsProvider> {
+  const { SecretsProvider } = await import('@aws-lambda-powertools/parameters/secrets');
+  return new SecretsProvider();
+}
 
 /**
  * Reads the AWSCURRENT and AWSPREVIOUS versions of the API-key secret with Powertools.
@@ -11,11 +21,13 @@ import type { ApiKeySource, ApiKeyVersions } from './api-key-store';
  */
 export class SecretsManagerApiKeySource implements ApiKeySource {
   readonly #secretId: string;
-  readonly #provider: SecretsProvider;
+  readonly #provider: () => Promise<SecretsProvider>;
+  #loaded: Promise<SecretsProvider> | undefined;
 
-  constructor(secretId: string, provider: SecretsProvider = new SecretsProvider()) {
+  /** @param provider a provider (tests), or none for the default one, loaded on first use */
+  constructor(secretId: string, provider?: SecretsProvider) {
     this.#secretId = secretId;
-    this.#provider = provider;
+    this.#provider = provider === undefined ? defaultProvider : async () => provider;
   }
 
   async load(): Promise<ApiKeyVersions> {
@@ -39,7 +51,13 @@ export class SecretsManagerApiKeySource implements ApiKeySource {
   }
 
   async #read(stage: 'AWSCURRENT' | 'AWSPREVIOUS'): Promise<string> {
-    const value = await this.#provider.get(this.#secretId, {
+    // One provider for the life of the Lambda; a failed load is retried on the next read.
+    this.#loaded ??= this.#provider().catch((error: unknown) => {
+      this.#loaded = undefined;
+      throw error;
+    });
+    const provider = await this.#loaded;
+    const value = await provider.get(this.#secretId, {
       forceFetch: true,
       throwOnMissing: true,
       sdkOptions: { VersionStage: stage },

@@ -22,6 +22,7 @@ export const BUNDLE_TARGETS: readonly BundleTarget[] = [
   { name: 'authorizer', entry: 'lambda/authorizer/index.ts', limitKb: 25 },
   { name: 'mcp', entry: 'lambda/mcp/index.ts', limitKb: 400 },
   { name: 'rotation', entry: 'lambda/rotation/index.ts' },
+  { name: 'registration', entry: 'lambda/registration/index.ts' },
 ];
 
 /**
