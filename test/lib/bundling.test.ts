@@ -3,10 +3,14 @@
  * Docker), each a minified CommonJS index.js with its source map, everything but the AWS SDK
  * (which the Node 22 runtime ships) inside the bundle.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emptyApiKeyDocument } from '../../lambda/shared/api-key';
+import { addKey } from '../../tools/api-key-admin';
+import { startLoopbackSecrets } from '../../tools/bench/loopback-secrets';
 import { synthStack } from './stack-fixture';
 
 const BUNDLE_TIMEOUT_MS = 60_000;
@@ -168,5 +172,68 @@ describe('Lambda bundles', () => {
       required.filter(({ specifier }) => specifier.startsWith('@modelcontextprotocol')),
     ).toEqual([]);
     expect(required.filter(({ specifier }) => !providedByTheRuntime(specifier))).toEqual([]);
+  });
+
+  it('runs: the bundled authorizer loads the AWS SDK on the first API key and allows it', async () => {
+    // Prepare: the deployed bundle in a fresh node, Secrets Manager on loopback, the SDK from
+    // this project's node_modules (the Lambda runtime ships its own).
+    const { document, key } = addKey(emptyApiKeyDocument(), {
+      name: 'bundle-check',
+      roles: ['analyst'],
+      now: new Date(),
+    });
+    const secrets = await startLoopbackSecrets('api-keys', JSON.stringify(document));
+    const directory = bundles.find((b) => b.service === 'mcp-authorizer')?.directory ?? '';
+    const event = {
+      type: 'REQUEST',
+      methodArn: 'arn:aws:execute-api:eu-west-1:123456789012:api/prod/POST/mcp',
+      headers: { Authorization: `Bearer ${key}` },
+      requestContext: { requestId: 'bundle-check', identity: { sourceIp: '127.0.0.1' } },
+    };
+    const script = `require(${JSON.stringify(join(directory, 'index.js'))}).handler(${JSON.stringify(event)})
+      .then((r) => process.stdout.write('\\nRESULT ' + JSON.stringify(r) + '\\n'), (e) => process.stdout.write('\\nERROR ' + e.message + '\\n'))`;
+    try {
+      // Act
+      const child = spawn(process.execPath, ['-e', script], {
+        env: {
+          PATH: process.env.PATH,
+          NODE_PATH: resolve('node_modules'),
+          NODE_NO_WARNINGS: '1',
+          USER_POOL_ID: 'eu-west-1_BundleCheck',
+          USER_POOL_CLIENT_IDS: 'client',
+          REQUIRED_SCOPES: 'secure-mcp/tools',
+          API_KEYS_SECRET_ID: 'api-keys',
+          AWS_REGION: 'eu-west-1',
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+          AWS_EC2_METADATA_DISABLED: 'true',
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+          // Anything else (the JWKS prefetch) must not leave the machine.
+          AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+        },
+      });
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString('utf8');
+      });
+      await new Promise((done) => child.on('exit', done));
+
+      // Assess
+      // The audit record comes first on stdout, as in CloudWatch; the answer is marked.
+      const line = stdout
+        .split('\n')
+        .find((l) => l.startsWith('RESULT ') || l.startsWith('ERROR '));
+      expect(line).toMatch(/^RESULT /);
+      const result = JSON.parse(line?.slice('RESULT '.length) ?? '{}') as {
+        policyDocument: { Statement: { Effect: string }[] };
+        context: Record<string, string>;
+      };
+      expect(result.policyDocument.Statement[0]?.Effect).toBe('Allow');
+      expect(result.context).toMatchObject({ authMethod: 'api_key', groups: 'analyst' });
+      expect(secrets.served()).toBe(2);
+      expect(secrets.unexpected()).toEqual([]);
+    } finally {
+      await secrets.stop();
+    }
   });
 });
