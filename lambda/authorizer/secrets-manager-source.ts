@@ -1,16 +1,6 @@
 import { ParameterNotFoundError } from '@aws-lambda-powertools/parameters/errors';
-import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { ApiKeySource, ApiKeyVersions } from './api-key-store';
-
-/**
- * The Secrets Manager client (the AWS SDK, through Powertools) is loaded on first use, not at
- * cold start: loading it costs about as much as the rest of the authorizer's init, and a cold
- * authorizer answering a JWT never needs it.
- */
-async function defaultProvider(): Promise<SecretsProvider> {
-  const { SecretsProvider } = await import('@aws-lambda-powertools/parameters/secrets');
-  return new SecretsProvider();
-}
 
 /**
  * Reads the AWSCURRENT and AWSPREVIOUS versions of the API-key secret with Powertools.
@@ -21,13 +11,11 @@ async function defaultProvider(): Promise<SecretsProvider> {
  */
 export class SecretsManagerApiKeySource implements ApiKeySource {
   readonly #secretId: string;
-  readonly #provider: () => Promise<SecretsProvider>;
-  #loaded: Promise<SecretsProvider> | undefined;
+  readonly #provider: SecretsProvider;
 
-  /** @param provider a provider (tests), or none for the default one, loaded on first use */
-  constructor(secretId: string, provider?: SecretsProvider) {
+  constructor(secretId: string, provider: SecretsProvider = new SecretsProvider()) {
     this.#secretId = secretId;
-    this.#provider = provider === undefined ? defaultProvider : async () => provider;
+    this.#provider = provider;
   }
 
   async load(): Promise<ApiKeyVersions> {
@@ -51,13 +39,7 @@ export class SecretsManagerApiKeySource implements ApiKeySource {
   }
 
   async #read(stage: 'AWSCURRENT' | 'AWSPREVIOUS'): Promise<string> {
-    // One provider for the life of the Lambda; a failed load is retried on the next read.
-    this.#loaded ??= this.#provider().catch((error: unknown) => {
-      this.#loaded = undefined;
-      throw error;
-    });
-    const provider = await this.#loaded;
-    const value = await provider.get(this.#secretId, {
+    const value = await this.#provider.get(this.#secretId, {
       forceFetch: true,
       throwOnMissing: true,
       sdkOptions: { VersionStage: stage },
