@@ -3,93 +3,43 @@
  * support, unattended, through discovery, registration, PKCE authorization and token, against
  * the local gateway's embedded authorization server.
  */
-import {
-  auth,
-  type OAuthClientProvider,
-  UnauthorizedError,
-} from '@modelcontextprotocol/sdk/client/auth.js';
+import { auth, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type {
-  OAuthClientInformationMixed,
-  OAuthClientMetadata,
-  OAuthTokens,
-} from '@modelcontextprotocol/sdk/shared/auth.js';
 import { describe, expect, it } from 'vitest';
+import { InMemoryOAuthProvider } from '../../examples/agent';
 import { LOCAL_CLIENT_ID, LOCAL_SCOPE } from '../../tools/local-identity';
 import { useLocalGateway } from '../helpers/local-gateway-fixture';
+import { signInLocally } from '../helpers/local-sign-in';
 
 const REDIRECT = 'http://127.0.0.1:6276/oauth/callback';
 
-/** An OAuth client provider that keeps everything in memory and "opens" no browser. */
-class MemoryProvider implements OAuthClientProvider {
-  authorizationUrl: URL | undefined;
-  #client: OAuthClientInformationMixed | undefined;
-  #tokens: OAuthTokens | undefined;
-  #verifier = '';
-
-  get redirectUrl() {
-    return REDIRECT;
-  }
-  get clientMetadata(): OAuthClientMetadata {
-    return {
-      client_name: 'oauth-e2e',
-      redirect_uris: [REDIRECT],
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
-  }
-  clientInformation() {
-    return this.#client;
-  }
-  saveClientInformation(client: OAuthClientInformationMixed) {
-    this.#client = client;
-  }
-  tokens() {
-    return this.#tokens;
-  }
-  saveTokens(tokens: OAuthTokens) {
-    this.#tokens = tokens;
-  }
-  redirectToAuthorization(url: URL) {
-    this.authorizationUrl = url;
-  }
-  saveCodeVerifier(verifier: string) {
-    this.#verifier = verifier;
-  }
-  codeVerifier() {
-    return this.#verifier;
-  }
+/** The example agent's in-memory provider, "opening the browser" by keeping the URL. */
+function memoryProvider() {
+  let authorizationUrl: URL | undefined;
+  const provider = new InMemoryOAuthProvider(REDIRECT, (url) => {
+    authorizationUrl = url;
+  });
+  return {
+    provider,
+    authorizationUrl: () => {
+      if (authorizationUrl === undefined) throw new Error('The client was never sent to sign in');
+      return authorizationUrl;
+    },
+  };
 }
 
 const local = useLocalGateway('mcp-oauth-');
 
-/** What a developer does on the login page: pick a user and groups, press Sign in. */
-async function signIn(authorizationUrl: URL, sub: string, groups: string[]): Promise<URL> {
-  const page = await fetch(authorizationUrl);
-  expect(page.status).toBe(200);
-  const requestId = /name="request_id" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
-  const form = new URLSearchParams({ request_id: requestId, sub });
-  for (const group of groups) form.append('groups', group);
-  const approved = await fetch(new URL('/oauth2/authorize', authorizationUrl), {
-    method: 'POST',
-    body: form,
-    redirect: 'manual',
-  });
-  expect(approved.status).toBe(302);
-  return new URL(approved.headers.get('location') ?? '');
-}
-
 async function toolsAfterOAuth(sub: string, groups: string[]): Promise<string[]> {
-  const provider = new MemoryProvider();
+  const { provider, authorizationUrl } = memoryProvider();
   const transport = new StreamableHTTPClientTransport(new URL(local.gateway.mcpUrl), {
     authProvider: provider,
   });
   const client = new Client({ name: 'oauth-e2e', version: '1.0.0' });
   // First contact: 401 -> discovery -> registration -> "open the browser".
   await expect(client.connect(transport)).rejects.toBeInstanceOf(UnauthorizedError);
-  const callback = await signIn(provider.authorizationUrl as URL, sub, groups);
+  const callback = await signInLocally(authorizationUrl(), sub, groups);
   await transport.finishAuth(callback.searchParams.get('code') ?? '');
   const connected = new Client({ name: 'oauth-e2e', version: '1.0.0' });
   await connected.connect(
@@ -198,9 +148,9 @@ describe('bad registration and token requests get the RFC errors', () => {
 
   /** A fresh authorization through the real page, returning what the token request needs. */
   async function authorizedCode() {
-    const provider = new MemoryProvider();
+    const { provider, authorizationUrl } = memoryProvider();
     expect(await auth(provider, { serverUrl: local.gateway.mcpUrl })).toBe('REDIRECT');
-    const callback = await signIn(provider.authorizationUrl as URL, 'alice', ['readonly']);
+    const callback = await signInLocally(authorizationUrl(), 'alice', ['readonly']);
     return { code: callback.searchParams.get('code') ?? '', verifier: provider.codeVerifier() };
   }
 

@@ -7,6 +7,7 @@ import { connect, listenForCallback } from '../../examples/agent';
 import { addKey, FileKeyDocumentStore } from '../../tools/api-key-admin';
 import { apiKeyFilePath } from '../../tools/local-identity';
 import { useLocalGateway } from '../helpers/local-gateway-fixture';
+import { signInLocally } from '../helpers/local-sign-in';
 
 let apiKey = '';
 const local = useLocalGateway('mcp-agent-', async (dir) => {
@@ -20,21 +21,10 @@ const local = useLocalGateway('mcp-agent-', async (dir) => {
   apiKey = created.key;
 });
 
-/** A person on the local sign-in page: picks a user and groups, and the browser follows. */
+/** A person on the local sign-in page; the browser then follows the redirect to the agent. */
 function person(sub: string, groups: string[]) {
   return (authorizationUrl: URL) => {
-    void (async () => {
-      const page = await (await fetch(authorizationUrl)).text();
-      const requestId = /name="request_id" value="([^"]+)"/.exec(page)?.[1] ?? '';
-      const form = new URLSearchParams({ request_id: requestId, sub });
-      for (const group of groups) form.append('groups', group);
-      const approved = await fetch(new URL('/oauth2/authorize', authorizationUrl), {
-        method: 'POST',
-        body: form,
-        redirect: 'manual',
-      });
-      await fetch(approved.headers.get('location') ?? '');
-    })();
+    void signInLocally(authorizationUrl, sub, groups).then((callback) => fetch(callback));
   };
 }
 
