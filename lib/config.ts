@@ -60,6 +60,9 @@ export const configSchema = z
     /** Stage throttling: steady requests per second and burst. */
     throttleRateLimit: int(1, 10_000).default(50),
     throttleBurstLimit: int(1, 5_000).default(100),
+    /** Throttling of `POST /register` (OAuth client registration), all callers together. */
+    registrationRateLimit: int(1, 100).default(1),
+    registrationBurstLimit: int(1, 200).default(5),
     /** Authorizer result cache TTL in seconds; 0 turns caching off. */
     authorizerCacheTtlSeconds: int(0, 3600).default(60),
     /** Browser origins allowed to call the API (CORS); none by default. */

@@ -95,6 +95,8 @@ export class SecureMcpStack extends Stack {
       supportedScopes: advertisedScopes(identity.requiredScope, identity.permissionScopes),
       defaultScopes: [identity.requiredScope],
       logRetention,
+      throttleRateLimit: config.registrationRateLimit,
+      throttleBurstLimit: config.registrationBurstLimit,
     });
 
     new OAuthDiscovery(this, 'OAuthDiscovery', {

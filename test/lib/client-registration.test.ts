@@ -133,6 +133,20 @@ describe('ClientRegistration in the stack', () => {
     });
   });
 
+  it('takes the throttle from -c registrationRateLimit and registrationBurstLimit', () => {
+    // Prepare
+    const { template: tuned } = synthStack({
+      registrationRateLimit: '3',
+      registrationBurstLimit: '9',
+    });
+
+    // Act
+    const register = methodSettings(tuned).find((s) => s.ResourcePath === '/~1register');
+
+    // Assess
+    expect(register).toMatchObject({ ThrottlingRateLimit: 3, ThrottlingBurstLimit: 9 });
+  });
+
   it('gives the function the app client and exactly the configured callback URLs', () => {
     // Act
     const { variables } = registration;

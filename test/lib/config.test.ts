@@ -20,6 +20,8 @@ describe('loadConfig', () => {
       callbackUrls: DEFAULT_CALLBACK_URLS,
       enableWaf: true,
       mfa: 'required',
+      registrationRateLimit: 1,
+      registrationBurstLimit: 5,
     });
   });
 
