@@ -65,22 +65,34 @@ export interface CognitoVerifier extends AccessTokenVerifier {
   verifySync(token: string): Record<string, unknown>;
 }
 
+/** The least time between two JWKS refetches triggered by a `kid` the cache does not hold. */
+export const UNKNOWN_KID_REFETCH_MS = 10_000;
+
 /**
  * Verify from the cached JWKS when it holds the token's key: the warm case, with the same
  * checks as `verify` and none of its promise hops. Only when the JWKS is not cached yet, or
- * lacks the token's `kid` (the pool rotated its keys), go the async way, which fetches the JWKS
- * within the library's rate limit. Every other error is the token's and is thrown as it is.
+ * lacks the token's `kid` (the pool rotated its keys), go the async way, which fetches the JWKS.
+ * Every other error is the token's and is thrown as it is.
+ *
+ * aws-jwt-verify rate-limits refetches for unknown kids only after a fetch that succeeded, so
+ * while the JWKS endpoint fails, every forged `kid` would cost a fetch (and its timeout). Here an
+ * unknown kid may trigger at most one refetch per {@link UNKNOWN_KID_REFETCH_MS}, whatever its
+ * outcome; in between it is refused as unknown. A JWKS that was never fetched is always fetched.
  */
-export function cachedKeysFirst(verifier: CognitoVerifier): AccessTokenVerifier {
+export function cachedKeysFirst(
+  verifier: CognitoVerifier,
+  now: () => number = Date.now,
+): AccessTokenVerifier {
+  let lastUnknownKidRefetch = Number.NEGATIVE_INFINITY;
   return {
     verify(token) {
       try {
         return Promise.resolve(verifier.verifySync(token));
       } catch (error) {
-        if (
-          error instanceof JwksNotAvailableInCacheError ||
-          error instanceof KidNotFoundInJwksError
-        ) {
+        if (error instanceof JwksNotAvailableInCacheError) return verifier.verify(token);
+        if (error instanceof KidNotFoundInJwksError) {
+          if (now() - lastUnknownKidRefetch < UNKNOWN_KID_REFETCH_MS) return Promise.reject(error);
+          lastUnknownKidRefetch = now();
           return verifier.verify(token);
         }
         return Promise.reject(error);

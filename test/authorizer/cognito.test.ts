@@ -16,6 +16,7 @@ import {
   type CognitoVerifier,
   cachedKeysFirst,
   createCognitoVerifier,
+  UNKNOWN_KID_REFETCH_MS,
 } from '../../lambda/authorizer/cognito';
 import {
   LOCAL_CLIENT_ID,
@@ -66,6 +67,46 @@ describe('cachedKeysFirst', () => {
     // Assess
     expect(payload).toEqual({ sub: 'from-async' });
     expect(verifier.verify).toHaveBeenCalledWith('t');
+  });
+
+  it('refetches for unknown kids at most once per window, whatever the fetch gave', async () => {
+    // Prepare: the JWKS endpoint fails, and forged tokens carry ever new kids.
+    let clock = 0;
+    const verifier = fakeVerifier(() => {
+      throw new KidNotFoundInJwksError('no such kid');
+    });
+    verifier.verify.mockRejectedValue(new Error('JWKS fetch failed'));
+    const fast = cachedKeysFirst(verifier, () => clock);
+
+    // Act
+    const first = fast.verify('forged-1');
+    const second = fast.verify('forged-2');
+    clock += UNKNOWN_KID_REFETCH_MS - 1;
+    const third = fast.verify('forged-3');
+    clock += 1;
+    const fourth = fast.verify('forged-4');
+
+    // Assess: one fetch per window; in between, refused as an unknown kid (401), not fetched.
+    await expect(first).rejects.toThrow('JWKS fetch failed');
+    await expect(second).rejects.toBeInstanceOf(KidNotFoundInJwksError);
+    await expect(third).rejects.toBeInstanceOf(KidNotFoundInJwksError);
+    await expect(fourth).rejects.toThrow('JWKS fetch failed');
+    expect(verifier.verify.mock.calls.map(([token]) => token)).toEqual(['forged-1', 'forged-4']);
+  });
+
+  it('always fetches a JWKS that was never cached, however often', async () => {
+    // Prepare
+    const verifier = fakeVerifier(() => {
+      throw new JwksNotAvailableInCacheError('uri');
+    });
+    const fast = cachedKeysFirst(verifier, () => 0);
+
+    // Act
+    await fast.verify('a');
+    await fast.verify('b');
+
+    // Assess
+    expect(verifier.verify).toHaveBeenCalledTimes(2);
   });
 
   it('rejects with the token error itself, without a second (async) try', async () => {
