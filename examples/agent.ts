@@ -29,6 +29,7 @@ import type {
 
 export const DEFAULT_CALLBACK_PORT = 8765;
 const SIGN_IN_TIMEOUT_MS = 5 * 60_000;
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const CLIENT = { name: 'secure-mcp-example-agent', version: '1.0.0' };
 
 /** The SDK's OAuth hooks, kept in memory: tokens die with the process. */
@@ -87,7 +88,13 @@ export interface CallbackListener {
   readonly close: () => Promise<void>;
 }
 
+/** Text from the network made safe for a terminal: no control characters, bounded. */
+function printable(text: string): string {
+  return text.replace(/\p{Cc}/gu, '?').slice(0, 200);
+}
+
 export async function listenForCallback(port: number): Promise<CallbackListener> {
+  let expected: string | undefined;
   let settle: ((params: URLSearchParams) => void) | undefined;
   const arrived = new Promise<URLSearchParams>((resolve) => {
     settle = resolve;
@@ -98,8 +105,20 @@ export async function listenForCallback(port: number): Promise<CallbackListener>
       res.writeHead(404).end();
       return;
     }
+    // Only the response to our own request counts: anything else (another page or process
+    // poking the port) is turned away and the real one is still awaited.
+    if (expected === undefined || url.searchParams.get('state') !== expected) {
+      res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('This is not the sign-in this agent is waiting for.');
+      return;
+    }
+    const refused = url.searchParams.has('error');
     res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
-    res.end('Signed in. You can close this window and go back to the terminal.');
+    res.end(
+      refused
+        ? 'Sign-in refused. You can close this window.'
+        : 'Signed in. You can close this window and go back to the terminal.',
+    );
     settle?.(url.searchParams);
   });
   await new Promise<void>((resolve, reject) => {
@@ -110,6 +129,7 @@ export async function listenForCallback(port: number): Promise<CallbackListener>
   return {
     redirectUrl: `http://127.0.0.1:${bound}/callback`,
     code: async (expectedState) => {
+      expected = expectedState;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
@@ -118,12 +138,11 @@ export async function listenForCallback(port: number): Promise<CallbackListener>
         ).unref();
       });
       const params = await Promise.race([arrived, timeout]).finally(() => clearTimeout(timer));
-      if (params.get('state') !== expectedState) {
-        throw new Error('The authorization response carries the wrong state: not ours');
-      }
       const error = params.get('error');
       if (error !== null) {
-        throw new Error(`Sign-in refused: ${error} ${params.get('error_description') ?? ''}`);
+        throw new Error(
+          `Sign-in refused: ${printable(error)} ${printable(params.get('error_description') ?? '')}`,
+        );
       }
       const code = params.get('code');
       if (code === null) throw new Error('The authorization response carries no code');
@@ -149,6 +168,9 @@ export interface ConnectOptions {
 /** A connected SDK client, by API key or by OAuth. */
 export async function connect(mcpUrl: string, options: ConnectOptions = {}): Promise<Client> {
   const url = new URL(mcpUrl);
+  if (url.protocol !== 'https:' && !LOOPBACK_HOSTS.has(url.hostname)) {
+    throw new Error('Refusing to send credentials over plain HTTP: use https (or a loopback URL)');
+  }
   if (options.apiKey !== undefined) {
     const client = new Client(CLIENT);
     await client.connect(

@@ -72,14 +72,37 @@ describe('examples/agent.ts', () => {
     expect(result.structuredContent).toMatchObject({ found: true });
   });
 
-  it('refuses an authorization response that carries someone else’s state', async () => {
+  it('turns away a callback with someone else’s state and keeps waiting for its own', async () => {
     // Prepare
     const callback = await listenForCallback(0);
     try {
-      const refused = expect(callback.code('expected-state')).rejects.toThrow(/wrong state/);
+      const code = callback.code('expected-state');
 
-      // Act: a forged response (login CSRF) lands on the listener.
-      await fetch(`${callback.redirectUrl}?code=stolen&state=forged`);
+      // Act: a forged response (login CSRF, or any page poking the port), then the real one.
+      const forged = await fetch(`${callback.redirectUrl}?code=stolen&state=forged`);
+      const real = await fetch(`${callback.redirectUrl}?code=real-code&state=expected-state`);
+
+      // Assess
+      expect(forged.status).toBe(400);
+      expect(real.status).toBe(200);
+      await expect(code).resolves.toBe('real-code');
+    } finally {
+      await callback.close();
+    }
+  });
+
+  it('reports a refused sign-in with its OAuth error, control characters defused', async () => {
+    // Prepare
+    const callback = await listenForCallback(0);
+    try {
+      const refused = expect(callback.code('s')).rejects.toThrow(
+        /^Sign-in refused: access_denied \?\[2Jno$/,
+      );
+
+      // Act
+      await fetch(
+        `${callback.redirectUrl}?error=access_denied&error_description=%1B%5B2Jno&state=s`,
+      );
 
       // Assess
       await refused;
@@ -88,19 +111,8 @@ describe('examples/agent.ts', () => {
     }
   });
 
-  it('reports a refused sign-in with its OAuth error', async () => {
-    // Prepare
-    const callback = await listenForCallback(0);
-    try {
-      const refused = expect(callback.code('s')).rejects.toThrow(/access_denied/);
-
-      // Act
-      await fetch(`${callback.redirectUrl}?error=access_denied&state=s`);
-
-      // Assess
-      await refused;
-    } finally {
-      await callback.close();
-    }
+  it('refuses to send a credential over plain HTTP to a host that is not loopback', async () => {
+    // Act & Assess
+    await expect(connect('http://mcp.example.com/mcp', { apiKey })).rejects.toThrow(/plain HTTP/);
   });
 });
