@@ -117,6 +117,8 @@ export const configSchema = z
         z.literal(''),
       ])
       .default(''),
+    /** With a custom domain: keep the execute-api URL answering as well (off by default). */
+    keepExecuteApiEndpoint: bool.default(false),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -37,6 +37,14 @@ export interface CustomDomainProps {
   readonly domainName: string;
   /** An ACM certificate for the domain, in the stack's region. */
   readonly certificateArn: string;
+  /**
+   * Keep the `execute-api` URL answering too (e.g. until DNS points at the domain). By default
+   * it is turned off: it would be a second door with API Gateway's older TLS policy, outside
+   * anything attached to the domain, where OAuth clients refuse the metadata (it names the
+   * domain) and only API keys work.
+   * @default false
+   */
+  readonly keepExecuteApiEndpoint?: boolean;
 }
 
 /** API Gateway's $context variables in the access log, as JSON. */
@@ -93,6 +101,8 @@ export class McpApi extends Construct {
       restApiName: `${Stack.of(this).stackName}-mcp`,
       description: 'Remote MCP server (Streamable HTTP), authenticated and role-aware',
       endpointTypes: [apigateway.EndpointType.REGIONAL],
+      disableExecuteApiEndpoint:
+        props.customDomain !== undefined && props.customDomain.keepExecuteApiEndpoint !== true,
       // Execution logging (at ERROR) needs the account-level CloudWatch role.
       cloudWatchRole: true,
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,

@@ -83,6 +83,7 @@ export class SecureMcpStack extends Stack {
           : {
               domainName: config.customDomainName,
               certificateArn: config.customDomainCertificateArn,
+              keepExecuteApiEndpoint: config.keepExecuteApiEndpoint,
             },
     });
 

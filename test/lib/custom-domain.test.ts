@@ -96,6 +96,21 @@ describe('custom domain', () => {
     for (const document of as) expect(document.issuer).toBe(`https://${DOMAIN}`);
   });
 
+  it('turns the execute-api URL off, so the domain (TLS 1.2, OAuth metadata) is the only door', () => {
+    // Assess
+    const apis = Object.values(resourcesOf(template, 'AWS::ApiGateway::RestApi'));
+    expect(apis.map((api) => api.Properties.DisableExecuteApiEndpoint)).toEqual([true]);
+  });
+
+  it('keeps the execute-api URL on with -c keepExecuteApiEndpoint=true', () => {
+    // Act
+    const { template: kept } = synthStack({ ...WITH_DOMAIN, keepExecuteApiEndpoint: 'true' });
+
+    // Assess
+    const apis = Object.values(resourcesOf(kept, 'AWS::ApiGateway::RestApi'));
+    expect(apis.map((api) => api.Properties.DisableExecuteApiEndpoint ?? false)).toEqual([false]);
+  });
+
   it('reports no unacknowledged cdk-nag finding', () => {
     // Act
     const report = new AwsSolutionsChecks(app).validateScope(stack);
@@ -108,8 +123,10 @@ describe('custom domain', () => {
 describe('without a custom domain', () => {
   const { template } = synthStack();
 
-  it('creates no domain, no mapping and no DNS output', () => {
+  it('creates no domain, no mapping and no DNS output, and leaves execute-api on', () => {
     // Assess
+    const apis = Object.values(resourcesOf(template, 'AWS::ApiGateway::RestApi'));
+    expect(apis.map((api) => api.Properties.DisableExecuteApiEndpoint ?? false)).toEqual([false]);
     expect(resourcesOf(template, 'AWS::ApiGateway::DomainName')).toEqual({});
     expect(resourcesOf(template, 'AWS::ApiGateway::BasePathMapping')).toEqual({});
     expect(Object.keys(template.findOutputs('*'))).not.toContain('CustomDomainTarget');
