@@ -101,7 +101,7 @@ async function readText(
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).byteLength;
-    if (size > maxBytes) throw new OAuthError(error, `The body exceeds ${maxBytes} bytes`, 413);
+    if (size > maxBytes) throw new OAuthError(error, `The body exceeds ${maxBytes} bytes`, 400);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -115,7 +115,7 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 async function readRegistration(req: IncomingMessage): Promise<unknown> {
   const invalid = REGISTRATION_ERRORS.invalidClientMetadata;
   if (!isJsonContentType(req.headers['content-type'])) {
-    throw new OAuthError(invalid, 'Content-Type must be application/json', 415);
+    throw new OAuthError(invalid, 'Content-Type must be application/json', 400);
   }
   const text = await readText(req, MAX_REGISTRATION_BODY_BYTES, invalid);
   try {

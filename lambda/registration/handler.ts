@@ -99,9 +99,10 @@ export function answerRegistration(
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   // A digest of the bytes as sent (never parsed and re-walked: the body is the caller's):
   // tells one client registering 500 times from 500 clients, without logging the metadata.
+  // Only the first maxBodyBytes are hashed, so an oversized body costs no more than a valid one.
   const sent = {
     bodyBytes: bytes.byteLength,
-    metadataDigest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+    metadataDigest: `sha256:${createHash('sha256').update(bytes.subarray(0, maxBodyBytes)).digest('hex')}`,
   };
   const { bodyBytes } = sent;
   const invalid = REGISTRATION_ERRORS.invalidClientMetadata;
@@ -114,12 +115,13 @@ export function answerRegistration(
     );
   }
   // RFC 7591 section 3.1: the metadata is sent as application/json. Another media type is
-  // HTTP's 415 (RFC 9110), with an OAuth-shaped body so clients can show why.
+  // RFC 7591 section 3.2.2: registration errors are HTTP 400, so this is not HTTP's 415, and an
+  // oversized body is not 413: both are 400 invalid_client_metadata with a description.
   if (!isJsonContentType(getHeader(event, 'content-type'))) {
-    return refuse(new OAuthError(invalid, 'Content-Type must be application/json', 415), sent);
+    return refuse(new OAuthError(invalid, 'Content-Type must be application/json', 400), sent);
   }
   if (bodyBytes > maxBodyBytes) {
-    return refuse(new OAuthError(invalid, `The body exceeds ${maxBodyBytes} bytes`, 413), sent);
+    return refuse(new OAuthError(invalid, `The body exceeds ${maxBodyBytes} bytes`, 400), sent);
   }
   let body: unknown;
   try {

@@ -126,13 +126,13 @@ describe('bad registration and token requests get the RFC errors', () => {
     expect(await response.json()).toMatchObject({ error: 'invalid_client_metadata' });
   });
 
-  it('refuses a registration that is not sent as JSON with 415 invalid_client_metadata', async () => {
+  it('refuses a registration that is not sent as JSON with 400 invalid_client_metadata', async () => {
     const response = await fetch(`${local.gateway.url}/register`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       body: `redirect_uris=${encodeURIComponent(REDIRECT)}`,
     });
-    expect(response.status).toBe(415);
+    expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: 'invalid_client_metadata' });
   });
 

@@ -1,6 +1,6 @@
 /**
- * The registration Lambda's handler over API Gateway proxy events: the HTTP answers (405, 415,
- * 413, bad JSON, refused, registered), their headers, and exactly one audit record per request
+ * The registration Lambda's handler over API Gateway proxy events: the HTTP answers (405, a
+ * non-JSON or oversized body, bad JSON, refused, registered), their headers, and exactly one audit record per request
  * that holds counts and a digest, never the metadata sent.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
@@ -129,14 +129,17 @@ describe('registration handler', () => {
     ['plain text', { 'content-type': 'text/plain' }],
     ['no content type', {}],
     ['a JSON lookalike', { 'Content-Type': 'application/jsonp' }],
-  ])('answers %s with 415 invalid_client_metadata', async (_, headers) => {
-    // Act
-    const response = await handler(event({ headers, multiValueHeaders: {} }));
+  ])(
+    'answers %s with 400 invalid_client_metadata (RFC 7591 §3.2.2, not 415)',
+    async (_, headers) => {
+      // Act
+      const response = await handler(event({ headers, multiValueHeaders: {} }));
 
-    // Assess
-    expect(response.statusCode).toBe(415);
-    expect(JSON.parse(response.body)).toMatchObject({ error: 'invalid_client_metadata' });
-  });
+      // Assess
+      expect(response.statusCode).toBe(400);
+      expect(JSON.parse(response.body)).toMatchObject({ error: 'invalid_client_metadata' });
+    },
+  );
 
   it('accepts application/json with a charset, in any case', async () => {
     // Act
@@ -151,13 +154,16 @@ describe('registration handler', () => {
     expect(response.statusCode).toBe(201);
   });
 
-  it('answers a body over the limit with 413 before parsing it', async () => {
+  it('answers a body over the limit with 400 (RFC 7591 §3.2.2, not 413) before parsing it', async () => {
     // Act
     const response = await handler(event({ body: `{"x":"${'a'.repeat(1100)}"}` }));
 
     // Assess
-    expect(response.statusCode).toBe(413);
-    expect(JSON.parse(response.body)).toMatchObject({ error: 'invalid_client_metadata' });
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body)).toMatchObject({
+      error: 'invalid_client_metadata',
+      error_description: expect.stringMatching(/exceeds/),
+    });
   });
 
   it('counts the decoded bytes of a base64 body', async () => {
@@ -185,8 +191,8 @@ describe('registration handler', () => {
     ['registered', event()],
     ['refused', event(jsonBody({ redirect_uris: ['https://attacker.example/cb'] }))],
     ['405', event({ httpMethod: 'GET' })],
-    ['415', event({ headers: {}, multiValueHeaders: {} })],
-    ['413', event({ body: 'x'.repeat(2000) })],
+    ['not JSON', event({ headers: {}, multiValueHeaders: {} })],
+    ['too large', event({ body: 'x'.repeat(2000) })],
     ['bad JSON', event({ body: '{' })],
   ])('sends JSON that no cache may keep, and any origin may read, when %s', async (_, request) => {
     // Act
@@ -245,8 +251,8 @@ describe('registration audit', () => {
 
   it.each([
     ['405', event({ httpMethod: 'GET' }), 405],
-    ['415', event({ headers: {}, multiValueHeaders: {} }), 415],
-    ['413', event({ body: `"${MARKER}${'x'.repeat(2000)}"` }), 413],
+    ['not JSON', event({ headers: {}, multiValueHeaders: {} }), 400],
+    ['too large', event({ body: `"${MARKER}${'x'.repeat(2000)}"` }), 400],
     ['bad JSON', event({ body: `{"${MARKER}` }), 400],
   ])('writes one WARN record for a %s refusal too', async (_, request, status) => {
     // Act
