@@ -3,6 +3,7 @@
  * (`cdk.json` defaults, overridable with `-c key=value`). Nothing under `lib/` reads context.
  */
 import { z } from 'zod';
+import { redirectUriProblem } from '../lambda/shared/client-registration';
 
 /** Log retention periods CloudWatch Logs accepts, in days. */
 const RETENTION_DAYS = [
@@ -68,7 +69,18 @@ export const configSchema = z
     /** Browser origins allowed to call the API (CORS); none by default. */
     allowedOrigins: list.pipe(z.array(url)).default([]),
     /** OAuth callback URLs of the public app client. */
-    callbackUrls: list.pipe(z.array(url).min(1)).default(DEFAULT_CALLBACK_URLS),
+    callbackUrls: list
+      .pipe(
+        z
+          .array(
+            z.string().superRefine((value, ctx) => {
+              const problem = redirectUriProblem(value);
+              if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+            }),
+          )
+          .min(1),
+      )
+      .default(DEFAULT_CALLBACK_URLS),
     /** Cognito hosted-login domain prefix; `secure-mcp-<account id>` if empty. */
     cognitoDomainPrefix: z
       .union([z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/), z.literal('')])

@@ -192,6 +192,22 @@ function parseUri(value: unknown): URL | string {
   return url;
 }
 
+/**
+ * What is wrong with a redirect URI, or `undefined`: absolute, visible ASCII, no fragment or
+ * user info, https (plain http only on a loopback host), and written the one way a URL parser
+ * writes it, so that no two spellings (`HTTP://`, `\\`, `127.1`, a missing `/`) can mean one URL.
+ * The deployment's callback URLs are held to the same rule (lib/config.ts).
+ */
+export function redirectUriProblem(uri: unknown): string | undefined {
+  const url = parseUri(uri);
+  if (typeof url === 'string') return url;
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    return 'must use https (plain http only on a loopback host)';
+  }
+  if (url.href !== uri) return `must be written in canonical form (${url.href.slice(0, 100)})`;
+  return undefined;
+}
+
 function checkRedirectUris(value: unknown, allow: (uri: string) => boolean): string[] {
   if (
     !Array.isArray(value) ||
@@ -203,13 +219,8 @@ function checkRedirectUris(value: unknown, allow: (uri: string) => boolean): str
   }
   const uris = value as string[];
   uris.forEach((uri, index) => {
-    const url = parseUri(uri);
-    if (typeof url === 'string') throw redirectError(`redirect_uris[${index}] ${url}`);
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-      throw redirectError(
-        `redirect_uris[${index}] must use https (plain http only on a loopback host)`,
-      );
-    }
+    const problem = redirectUriProblem(uri);
+    if (problem !== undefined) throw redirectError(`redirect_uris[${index}] ${problem}`);
   });
   uris.forEach((uri, index) => {
     if (!allow(uri)) {

@@ -49,6 +49,21 @@ describe('loadConfig', () => {
     expect(() => from({ callbackUrls: 'not a url' })).toThrow(/-c callbackUrls/);
   });
 
+  it.each([
+    ['user info', 'https://user:pw@app.example.com/callback'],
+    ['a fragment', 'https://app.example.com/callback#x'],
+    ['plain http off loopback', 'http://app.example.com/callback'],
+    ['a form no registration could match', 'http://localhost:9999'],
+  ])('refuses a callback URL with %s, as registration would', (_, callbackUrls) => {
+    expect(() => from({ callbackUrls })).toThrow(/-c callbackUrls/);
+  });
+
+  it('accepts the default callback URLs as registration does', () => {
+    expect(from({ callbackUrls: DEFAULT_CALLBACK_URLS.join(',') }).callbackUrls).toEqual(
+      DEFAULT_CALLBACK_URLS,
+    );
+  });
+
   it('refuses an unknown MFA mode', () => {
     expect(() => from({ mfa: 'sometimes' })).toThrow(/-c mfa/);
   });

@@ -203,6 +203,23 @@ describe('registerClient refuses with invalid_redirect_uri', () => {
     expect(error.status).toBe(400);
   });
 
+  it.each([
+    ['a backslash the parser reads as a slash', 'http://localhost\\@attacker.example/cb'],
+    ['a short IPv4 loopback', 'http://127.1:8080/callback'],
+    ['an upper-case scheme', 'HTTP://localhost:8080/callback'],
+    ['a percent-encoded host', 'http://%6cocalhost:8080/callback'],
+    ['a default port written out', 'https://claude.ai:443/api/mcp/auth_callback'],
+    ['no path', 'http://localhost:8080'],
+    ['a dot segment', 'http://localhost:8080/./callback'],
+  ])('for %s: every URI must be in the one form a URL parser writes', (_, uri) => {
+    // Act: the policy would allow anything, so only the form can refuse it.
+    const error = refusal({ redirect_uris: [uri] }, { ...policy, allowRedirectUri: () => true });
+
+    // Assess
+    expect(error.error).toBe('invalid_redirect_uri');
+    expect(error.description).toMatch(/canonical form/);
+  });
+
   it('names the index of the URI at fault', () => {
     // Act
     const error = refusal({ redirect_uris: [ALLOWED[0], 'https://attacker.example/cb'] });
