@@ -10,6 +10,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { REGISTER_PATH } from '../lambda/shared/client-registration';
 import { PROTECTED_RESOURCE_METADATA_PATH } from '../lambda/shared/oauth-metadata';
 import { MCP_PATH } from '../lambda/shared/routes';
 
@@ -68,6 +69,12 @@ const ACCESS_LOG_FORMAT = {
   errorType: '$context.error.responseType',
   wafResponse: '$context.waf.status',
 };
+
+/**
+ * Registrations per 5 minutes from one IP before WAF blocks it: well under what would drain the
+ * route's shared throttle (1 per second by default), plenty for a person onboarding clients.
+ */
+export const REGISTER_RATE_LIMIT_PER_IP = 100;
 
 export class McpApi extends Construct {
   readonly api: apigateway.RestApi;
@@ -306,8 +313,31 @@ export class McpApi extends Construct {
           visibilityConfig: visibility('McpRateLimitPerIp'),
         },
         {
-          name: 'AWSManagedRulesKnownBadInputs',
+          // POST /register shares one small throttle among all callers (it creates nothing,
+          // so it needs little); without a tighter per-IP limit, one client staying under the
+          // general limit could keep it at 429 for everyone else.
+          name: 'RegisterRateLimitPerIp',
           priority: 1,
+          action: { block: {} },
+          statement: {
+            rateBasedStatement: {
+              limit: REGISTER_RATE_LIMIT_PER_IP,
+              aggregateKeyType: 'IP',
+              scopeDownStatement: {
+                byteMatchStatement: {
+                  fieldToMatch: { uriPath: {} },
+                  positionalConstraint: 'ENDS_WITH',
+                  searchString: REGISTER_PATH,
+                  textTransformations: [{ priority: 0, type: 'NONE' }],
+                },
+              },
+            },
+          },
+          visibilityConfig: visibility('McpRegisterRateLimitPerIp'),
+        },
+        {
+          name: 'AWSManagedRulesKnownBadInputs',
+          priority: 2,
           overrideAction: { none: {} },
           statement: {
             managedRuleGroupStatement: {

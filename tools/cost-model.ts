@@ -160,8 +160,8 @@ export const STACK_INVENTORY = {
    * ToolCalls once per tool name plus `(unknown)`.
    */
   customMetrics: 12,
-  /** lib/mcp-api.ts: the per-IP rate rule and the KnownBadInputs managed group (a rule each). */
-  wafRules: 2,
+  /** lib/mcp-api.ts: the per-IP rate rule, the per-IP /register rule and KnownBadInputs. */
+  wafRules: 3,
   /** lib/lambda-function.ts default. */
   authorizerMemoryMb: 256,
   /** lib/secure-mcp-stack.ts. */

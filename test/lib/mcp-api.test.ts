@@ -8,6 +8,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { PROTECTED_RESOURCE_METADATA_PATH } from '../../lambda/shared/oauth-metadata';
 import { MCP_PATH, PROTECTED_PATHS } from '../../lambda/shared/routes';
+import { REGISTER_RATE_LIMIT_PER_IP } from '../../lib/mcp-api';
 import { synthStack } from './stack-fixture';
 import { onlyId, type Properties, type Resource, render, resourcesOf } from './template-helpers';
 
@@ -481,6 +482,32 @@ describe('McpApi', () => {
           }),
         ]),
       });
+    });
+
+    it('blocks an IP over 100 registrations per 5 minutes, so one caller cannot starve /register', () => {
+      // Assess
+      template.hasResourceProperties('AWS::WAFv2::WebACL', {
+        Rules: Match.arrayWith([
+          Match.objectLike({
+            Name: 'RegisterRateLimitPerIp',
+            Action: { Block: {} },
+            Statement: {
+              RateBasedStatement: {
+                Limit: REGISTER_RATE_LIMIT_PER_IP,
+                AggregateKeyType: 'IP',
+                ScopeDownStatement: {
+                  ByteMatchStatement: Match.objectLike({
+                    FieldToMatch: { UriPath: {} },
+                    PositionalConstraint: 'ENDS_WITH',
+                    SearchString: '/register',
+                  }),
+                },
+              },
+            },
+          }),
+        ]),
+      });
+      expect(REGISTER_RATE_LIMIT_PER_IP).toBeLessThan(5 * 60);
     });
 
     it('follows -c wafRateLimit', () => {
