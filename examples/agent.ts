@@ -8,7 +8,7 @@
  * from nothing but the URL, as the SDK does it: the 401 names the protected-resource metadata,
  * which names the authorization server; the SDK registers (RFC 7591), sends you to sign in with
  * PKCE, and this file receives the code on a loopback callback,
- * http://127.0.0.1:8765/callback by default (it is in the stack's default `callbackUrls`;
+ * http://localhost:8765/callback by default (it is in the stack's default `callbackUrls`;
  * change it with MCP_CALLBACK_PORT and add the new URL with `-c callbackUrls=...`).
  *
  * It then lists the tools your roles allow and, if asked, calls one. Tokens live in memory only.
@@ -123,11 +123,12 @@ export async function listenForCallback(port: number): Promise<CallbackListener>
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
+    // `localhost`, not 127.0.0.1: Cognito accepts plain-http callbacks for localhost only.
+    server.listen(port, 'localhost', resolve);
   });
   const { port: bound } = server.address() as AddressInfo;
   return {
-    redirectUrl: `http://127.0.0.1:${bound}/callback`,
+    redirectUrl: `http://localhost:${bound}/callback`,
     code: async (expectedState) => {
       expected = expectedState;
       let timer: NodeJS.Timeout | undefined;

@@ -25,11 +25,14 @@ const list = z.union([
 ]);
 const url = z.url({ protocol: /^https?$/ });
 
-/** Callback URLs real MCP clients use for OAuth (see RESEARCH.md "Real clients"). */
+/**
+ * Callback URLs real MCP clients use for OAuth (see RESEARCH.md "Real clients"). Cognito takes
+ * plain http only for `localhost` (not 127.0.0.1), so loopback callbacks are written that way.
+ */
 export const DEFAULT_CALLBACK_URLS = [
   // MCP Inspector: web UI and CLI
   'http://localhost:6274/oauth/callback',
-  'http://127.0.0.1:6276/oauth/callback',
+  'http://localhost:6276/oauth/callback',
   // Claude Code with --callback-port 8080
   'http://localhost:8080/callback',
   // mcp-remote's default bridge port
@@ -37,8 +40,16 @@ export const DEFAULT_CALLBACK_URLS = [
   // Claude Desktop / claude.ai connectors
   'https://claude.ai/api/mcp/auth_callback',
   // examples/agent.ts, an agent on the MCP TypeScript SDK
-  'http://127.0.0.1:8765/callback',
+  'http://localhost:8765/callback',
 ];
+
+/** Cognito's own rule on top of registration's: plain http only for the host `localhost`. */
+function cognitoCallbackProblem(uri: string): string | undefined {
+  const url = new URL(uri);
+  return url.protocol === 'http:' && url.hostname !== 'localhost'
+    ? 'Cognito takes plain http only for http://localhost (write localhost, not 127.0.0.1)'
+    : undefined;
+}
 
 export const configSchema = z
   .object({
@@ -74,7 +85,7 @@ export const configSchema = z
         z
           .array(
             z.string().superRefine((value, ctx) => {
-              const problem = redirectUriProblem(value);
+              const problem = redirectUriProblem(value) ?? cognitoCallbackProblem(value);
               if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
             }),
           )

@@ -169,7 +169,7 @@ describe('ClientRegistration in the stack', () => {
 
   it('carries callback URLs set with -c callbackUrls to the function, the same as to Cognito', () => {
     // Prepare
-    const urls = 'https://app.example.com/oauth/callback,http://127.0.0.1:33418/callback';
+    const urls = 'https://app.example.com/oauth/callback,http://localhost:33418/callback';
 
     // Act
     const { template: custom } = synthStack({ callbackUrls: urls });

@@ -54,6 +54,7 @@ describe('loadConfig', () => {
     ['a fragment', 'https://app.example.com/callback#x'],
     ['plain http off loopback', 'http://app.example.com/callback'],
     ['a form no registration could match', 'http://localhost:9999'],
+    ['plain http on 127.0.0.1, which Cognito refuses', 'http://127.0.0.1:9999/callback'],
   ])('refuses a callback URL with %s, as registration would', (_, callbackUrls) => {
     expect(() => from({ callbackUrls })).toThrow(/-c callbackUrls/);
   });
