@@ -57,6 +57,7 @@ const DEFAULT_ABUSE_THRESHOLD = 100;
 const DEFAULT_ABUSE_WINDOW = Duration.minutes(5);
 const DEFAULT_AUTH_FAILURE_THRESHOLD = 50;
 const DEFAULT_DENIED_THRESHOLD = 20;
+const DEFAULT_REFUSED_REGISTRATION_THRESHOLD = 20;
 /** Errors, throttles and 5xx are judged over a fixed five minutes: any one of them is news. */
 const OPERATIONAL_PERIOD = Duration.minutes(5);
 /** How many contributors the dashboard's top-callers graph shows. */
@@ -206,6 +207,15 @@ export interface MonitoringProps {
    */
   readonly deniedThreshold?: number;
   /**
+   * Refused OAuth client registrations (the `ClientRegistration` construct's metric); when
+   * given, more than {@link refusedRegistrationThreshold} of them within {@link abuseWindow}
+   * raise an alarm.
+   * @default - no registration alarm
+   */
+  readonly refusedRegistrations?: cloudwatch.Metric;
+  /** @default 20 */
+  readonly refusedRegistrationThreshold?: number;
+  /**
    * An address subscribed to the alarm topic. The recipient must confirm the subscription.
    * @default - no subscription; subscribe to `alarmTopic` yourself
    */
@@ -336,6 +346,8 @@ export class Monitoring extends Construct {
   readonly handlerThrottleAlarm: cloudwatch.Alarm;
   /** The API answered with a 5xx within five minutes. */
   readonly api5xxAlarm: cloudwatch.Alarm;
+  /** Bursts of refused client registrations; only when `refusedRegistrations` is given. */
+  readonly refusedRegistrationAlarm?: cloudwatch.Alarm;
   /** All of the above alarms. */
   readonly alarms: readonly cloudwatch.Alarm[];
 
@@ -358,6 +370,11 @@ export class Monitoring extends Construct {
       'deniedThreshold',
       props.deniedThreshold ?? DEFAULT_DENIED_THRESHOLD,
       'the number of denied tool calls within abuseWindow that counts as a burst',
+    );
+    const refusedRegistrationThreshold = requireWholeNumber(
+      'refusedRegistrationThreshold',
+      props.refusedRegistrationThreshold ?? DEFAULT_REFUSED_REGISTRATION_THRESHOLD,
+      'the number of refused client registrations within abuseWindow that counts as a burst',
     );
     const alarmEmail = requireEmail(props.alarmEmail);
     // RestApi types deploymentStage as always present, but it is unset with `deploy: false`.
@@ -573,6 +590,19 @@ export class Monitoring extends Construct {
       atLeast,
       'The API answered with a 5xx at least once within 5 minutes (authorizer or handler failure).',
     );
+    if (props.refusedRegistrations !== undefined) {
+      this.refusedRegistrationAlarm = alarm(
+        'RefusedRegistrationAlarm',
+        props.refusedRegistrations.with({
+          statistic: cloudwatch.Stats.SUM,
+          period: window,
+          label: 'Refused client registrations',
+        }),
+        refusedRegistrationThreshold,
+        above,
+        `More than ${refusedRegistrationThreshold} OAuth client registrations refused within ${windowText}: a client with a callback URL the pool does not allow, or someone probing /register. The registration log's oauth_error, field and source_ip say which.`,
+      );
+    }
     this.alarms = [
       this.abuseAlarm,
       this.authFailureAlarm,
@@ -581,6 +611,7 @@ export class Monitoring extends Construct {
       this.handlerErrorAlarm,
       this.handlerThrottleAlarm,
       this.api5xxAlarm,
+      ...(this.refusedRegistrationAlarm === undefined ? [] : [this.refusedRegistrationAlarm]),
     ];
 
     // --- Dashboard --------------------------------------------------------------------------

@@ -120,6 +120,7 @@ export class SecureMcpStack extends Stack {
       abuseThreshold: config.abuseThreshold,
       abuseWindow: Duration.minutes(config.abuseWindowMinutes),
       alarmEmail: config.alarmEmail === '' ? undefined : config.alarmEmail,
+      refusedRegistrations: registration.refusedRegistrations,
     });
 
     new CfnOutput(this, 'McpEndpoint', { value: api.endpointUrl, description: 'MCP server URL' });

@@ -152,7 +152,7 @@ export const STACK_INVENTORY = {
   /** lib/api-keys-secret.ts. */
   secrets: 1,
   /** lib/monitoring.ts: abuse, auth failures, denied calls, tool errors, handler errors and throttles, API 5xx. */
-  alarms: 7,
+  alarms: 8,
   dashboards: 1,
   contributorInsightsRules: 1,
   /**

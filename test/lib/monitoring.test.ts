@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -328,6 +329,29 @@ describe('Monitoring template', () => {
       custom.template.hasResourceProperties('AWS::CloudWatch::Alarm', burst(metric, 900, 7));
     },
   );
+
+  it('alarms on refused client registrations only when given their metric, as a burst', () => {
+    // Prepare
+    const refused = new cloudwatch.Metric({
+      namespace: 'SecureMcp',
+      metricName: 'RefusedClientRegistrations',
+    });
+
+    // Act
+    const withMetric = buildFixture({
+      refusedRegistrations: refused,
+      refusedRegistrationThreshold: 9,
+      abuseWindow: Duration.minutes(10),
+    });
+
+    // Assess
+    expect(fixture.monitoring.refusedRegistrationAlarm).toBeUndefined();
+    expect(withMetric.monitoring.alarms).toContain(withMetric.monitoring.refusedRegistrationAlarm);
+    withMetric.template.hasResourceProperties(
+      'AWS::CloudWatch::Alarm',
+      burst('RefusedClientRegistrations', 600, 9),
+    );
+  });
 
   it.each([
     { what: 'MCP handler errors', namespace: 'AWS/Lambda', metric: 'Errors', fn: true },
