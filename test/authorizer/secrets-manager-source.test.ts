@@ -130,7 +130,7 @@ async function sourceAgainst(behaviour: Behaviour) {
   const client = new SecretsManagerClient({
     endpoint: fake.endpoint,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test-secret-key' },
+    credentials: { accessKeyId: 'fake-access-key-id', secretAccessKey: 'test-secret-key' },
     // One attempt: a 500 should reach the source at once, not after the SDK's back-off.
     maxAttempts: 1,
   });

@@ -387,7 +387,7 @@ export function sdkClientFor(fake: FakeSecretsManager): SecretsManagerClient {
   });
   return new SecretsManagerClient({
     region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test-secret-key' },
+    credentials: { accessKeyId: 'fake-access-key-id', secretAccessKey: 'test-secret-key' },
     maxAttempts: 1,
     requestHandler: {
       handle: async (request: { headers: Record<string, string>; body?: unknown }) => {

@@ -243,7 +243,7 @@ export async function runColdInit(options: ColdInitOptions): Promise<ColdReport>
     const hermetic: Record<string, string> = {
       AWS_REGION: 'us-east-1',
       AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+      AWS_ACCESS_KEY_ID: 'fake-access-key-id',
       AWS_SECRET_ACCESS_KEY: 'bench-secret-access-key',
       AWS_SESSION_TOKEN: 'bench-session-token',
       AWS_EC2_METADATA_DISABLED: 'true',
