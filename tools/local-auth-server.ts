@@ -4,20 +4,19 @@
  * (S256 only) behind a minimal page where a developer picks a user and groups, and a token
  * endpoint issuing the same Cognito-shaped access tokens the local verifier accepts.
  *
- * Registration is the registration Lambda's validator (`lambda/shared/client-registration.ts`)
- * with a loopback-only policy: every client is answered with the one pre-registered public
- * client, and only loopback redirect URIs are accepted.
+ * Registration is the registration Lambda's own decision (`answerRegistration`: the HTTP checks
+ * and the validator) with a loopback-only policy: every client is answered with the one
+ * pre-registered public client, and only loopback redirect URIs are accepted.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isJsonContentType } from '../lambda/registration/handler';
+import { answerRegistration } from '../lambda/registration/handler';
 import {
   isLoopbackHost,
   MAX_REGISTRATION_BODY_BYTES,
   OAuthError,
   REGISTER_PATH,
-  REGISTRATION_ERRORS,
-  registerClient,
+  type RegistrationPolicy,
 } from '../lambda/shared/client-registration';
 import {
   AUTHORIZATION_SERVER_METADATA_PATH,
@@ -92,37 +91,33 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-async function readText(
-  req: IncomingMessage,
-  maxBytes: number,
-  error = 'invalid_request',
-): Promise<string> {
+/** The body, read until it is over `maxBytes` (then what was read: enough to refuse it). */
+async function readCapped(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).byteLength;
-    if (size > maxBytes) throw new OAuthError(error, `The body exceeds ${maxBytes} bytes`, 400);
     chunks.push(chunk as Buffer);
+    if (size > maxBytes) break;
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
-  return new URLSearchParams(await readText(req, MAX_FORM_BYTES));
+  const body = await readCapped(req, MAX_FORM_BYTES);
+  if (body.byteLength > MAX_FORM_BYTES) {
+    throw new OAuthError('invalid_request', `The body exceeds ${MAX_FORM_BYTES} bytes`);
+  }
+  return new URLSearchParams(body.toString('utf8'));
 }
 
-/** A registration body, with the checks the registration Lambda makes before its validator. */
-async function readRegistration(req: IncomingMessage): Promise<unknown> {
-  const invalid = REGISTRATION_ERRORS.invalidClientMetadata;
-  if (!isJsonContentType(req.headers['content-type'])) {
-    throw new OAuthError(invalid, 'Content-Type must be application/json', 400);
-  }
-  const text = await readText(req, MAX_REGISTRATION_BODY_BYTES, invalid);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new OAuthError(invalid, 'The body is not valid JSON');
-  }
+/** Node's request headers as API Gateway hands them to the Lambda: single string values. */
+function singleValueHeaders(req: IncomingMessage): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(req.headers).flatMap(([name, value]) =>
+      typeof value === 'string' ? [[name, value]] : [],
+    ),
+  );
 }
 
 function sendJson(
@@ -146,10 +141,21 @@ export class LocalAuthServer {
   readonly #now: () => number;
   readonly #pending = new Map<string, PendingAuthorization>();
   readonly #codes = new Map<string, IssuedCode>();
+  /** RFC 7591: every client gets the pre-registered public client, loopback redirects only. */
+  readonly registrationPolicy: RegistrationPolicy;
 
   constructor(options: LocalAuthServerOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.registrationPolicy = {
+      clientId: LOCAL_CLIENT_ID,
+      allowRedirectUri: isLoopbackRedirect,
+      supportedScopes: LOCAL_SCOPES,
+      defaultScopes: [LOCAL_SCOPE],
+      // No refresh tokens locally: a client asking for them is answered without.
+      grantTypes: ['authorization_code'],
+      now: this.#now,
+    };
   }
 
   /** RFC 9728 protected-resource metadata. */
@@ -190,7 +196,19 @@ export class LocalAuthServer {
       } else if (method === 'GET' && url.pathname === AUTHORIZATION_SERVER_METADATA_PATH) {
         sendJson(res, 200, this.authorizationServerMetadata());
       } else if (method === 'POST' && url.pathname === REGISTER_PATH) {
-        sendJson(res, 201, this.register(await readRegistration(req)), { Pragma: 'no-cache' });
+        const body = await readCapped(req, MAX_REGISTRATION_BODY_BYTES);
+        const { response } = answerRegistration(
+          {
+            httpMethod: method,
+            headers: singleValueHeaders(req),
+            multiValueHeaders: {},
+            body: body.toString('base64'),
+            isBase64Encoded: true,
+          },
+          this.registrationPolicy,
+        );
+        res.writeHead(response.statusCode, response.headers as Record<string, string>);
+        res.end(response.body);
       } else if (method === 'GET' && url.pathname === AUTHORIZE_PATH) {
         this.authorizePage(url.searchParams, res);
       } else if (method === 'POST' && url.pathname === AUTHORIZE_PATH) {
@@ -205,19 +223,6 @@ export class LocalAuthServer {
       sendJson(res, error.status, error.toBody());
     }
     return true;
-  }
-
-  /** RFC 7591: every client gets the pre-registered public client, loopback redirects only. */
-  register(body: unknown) {
-    return registerClient(body, {
-      clientId: LOCAL_CLIENT_ID,
-      allowRedirectUri: isLoopbackRedirect,
-      supportedScopes: LOCAL_SCOPES,
-      defaultScopes: [LOCAL_SCOPE],
-      // No refresh tokens locally: a client asking for them is answered without.
-      grantTypes: ['authorization_code'],
-      now: this.#now,
-    });
   }
 
   /**

@@ -114,9 +114,9 @@ export function answerRegistration(
       { Allow: 'POST' },
     );
   }
-  // RFC 7591 section 3.1: the metadata is sent as application/json. Another media type is
-  // RFC 7591 section 3.2.2: registration errors are HTTP 400, so this is not HTTP's 415, and an
-  // oversized body is not 413: both are 400 invalid_client_metadata with a description.
+  // RFC 7591 section 3.1: the metadata is sent as application/json. Section 3.2.2 makes every
+  // registration error HTTP 400, so another media type is not HTTP's 415, nor an oversized
+  // body 413: both are 400 invalid_client_metadata with a description.
   if (!isJsonContentType(getHeader(event, 'content-type'))) {
     return refuse(new OAuthError(invalid, 'Content-Type must be application/json', 400), sent);
   }

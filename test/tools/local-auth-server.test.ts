@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { registerClient } from '../../lambda/shared/client-registration';
 import {
   isLoopbackRedirect,
   LocalAuthServer,
@@ -120,7 +121,7 @@ describe('LocalAuthServer registration', () => {
   /** The OAuthError `register` throws for `body`. */
   function refused(body: unknown): OAuthError {
     try {
-      server.register(body);
+      registerClient(body, server.registrationPolicy);
     } catch (error) {
       if (error instanceof OAuthError) return error;
       throw error;
@@ -130,11 +131,14 @@ describe('LocalAuthServer registration', () => {
 
   it('answers loopback redirect URIs with the local client, without refresh tokens', () => {
     // Act
-    const client = server.register({
-      redirect_uris: ['http://127.0.0.1:6276/oauth/callback', 'http://localhost:51234/cb'],
-      grant_types: ['authorization_code', 'refresh_token'],
-      client_name: 'Inspector',
-    });
+    const client = registerClient(
+      {
+        redirect_uris: ['http://127.0.0.1:6276/oauth/callback', 'http://localhost:51234/cb'],
+        grant_types: ['authorization_code', 'refresh_token'],
+        client_name: 'Inspector',
+      },
+      server.registrationPolicy,
+    );
 
     // Assess
     expect(client).toEqual({
