@@ -17,6 +17,7 @@ import {
   OAuthError,
   REGISTER_PATH,
   type RegistrationPolicy,
+  redirectUriProblem,
 } from '../lambda/shared/client-registration';
 import {
   AUTHORIZATION_SERVER_METADATA_PATH,
@@ -61,21 +62,12 @@ interface IssuedCode extends PendingAuthorization {
   readonly groups: string[];
 }
 
-/** Loopback http(s) URLs only: the local server must never redirect a code off the machine. */
+/**
+ * Loopback redirect URIs only: the local server must never send a code off the machine. The
+ * same form rules as registration (`redirectUriProblem`), then a loopback host.
+ */
 export function isLoopbackRedirect(value: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false;
-  }
-  return (
-    (url.protocol === 'http:' || url.protocol === 'https:') &&
-    isLoopbackHost(url.hostname) &&
-    url.hash === '' &&
-    url.username === '' &&
-    url.password === ''
-  );
+  return redirectUriProblem(value) === undefined && isLoopbackHost(new URL(value).hostname);
 }
 
 /** RFC 7636: BASE64URL(SHA256(verifier)). */
