@@ -43,8 +43,14 @@ export const DEFAULT_CALLBACK_URLS = [
   'http://localhost:8765/callback',
 ];
 
-/** Cognito's own rule on top of registration's: plain http only for the host `localhost`. */
-function cognitoCallbackProblem(uri: string): string | undefined {
+/**
+ * What is wrong with an app-client callback URL, or `undefined`: registration's rule (so every
+ * callback is one a client can register) and then Cognito's own, plain http only for the host
+ * `localhost`. The config and the Identity construct both hold callbacks to it.
+ */
+export function callbackUrlProblem(uri: string): string | undefined {
+  const problem = redirectUriProblem(uri);
+  if (problem !== undefined) return problem;
   const url = new URL(uri);
   return url.protocol === 'http:' && url.hostname !== 'localhost'
     ? 'Cognito takes plain http only for http://localhost (write localhost, not 127.0.0.1)'
@@ -85,7 +91,7 @@ export const configSchema = z
         z
           .array(
             z.string().superRefine((value, ctx) => {
-              const problem = redirectUriProblem(value) ?? cognitoCallbackProblem(value);
+              const problem = callbackUrlProblem(value);
               if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
             }),
           )

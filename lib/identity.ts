@@ -7,6 +7,7 @@ import { Aws, Duration, Fn, RemovalPolicy, Token, Validations } from 'aws-cdk-li
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import { PERMISSIONS, ROLE_PERMISSIONS, ROLES } from '../lambda/shared/policy';
+import { callbackUrlProblem } from './config';
 
 /** The resource server's identifier and scope: tokens must carry `secure-mcp/tools`. */
 export const RESOURCE_SERVER_ID = 'secure-mcp';
@@ -33,13 +34,8 @@ export class Identity extends Construct {
   constructor(scope: Construct, id: string, props: IdentityProps) {
     super(scope, id);
     for (const url of props.callbackUrls) {
-      const { protocol, hostname } = new URL(url);
-      const loopback = hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]';
-      if (protocol !== 'https:' && !loopback) {
-        throw new Error(
-          `Identity: callback URL ${url} must use https (plain http only for loopback)`,
-        );
-      }
+      const problem = callbackUrlProblem(url);
+      if (problem !== undefined) throw new Error(`Identity: callback URL ${url} ${problem}`);
     }
 
     const mfa = props.mfa ?? 'required';
