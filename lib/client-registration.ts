@@ -12,6 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AUDIT_EVENTS, AUDIT_FIELDS, REGISTRATION_OUTCOME } from '../lambda/shared/audit';
 import { REGISTER_PATH } from '../lambda/shared/client-registration';
+import { CORS_MAX_AGE_SECONDS, PUBLIC_CORS_ALLOW_HEADERS } from '../lambda/shared/cors';
 import { registrationEnvSchema } from '../lambda/shared/env';
 import { McpFunction } from './lambda-function';
 
@@ -86,8 +87,8 @@ export class ClientRegistration extends Construct {
       defaultCorsPreflightOptions: {
         allowOrigins: apigateway.Cors.ALL_ORIGINS,
         allowMethods: ['POST'],
-        allowHeaders: ['Content-Type'],
-        maxAge: Duration.hours(1),
+        allowHeaders: [...PUBLIC_CORS_ALLOW_HEADERS],
+        maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
       },
     });
     const method = resource.addMethod(

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { redirectUriProblem } from '../lambda/shared/client-registration';
+import { allowedOriginProblem } from '../lambda/shared/cors';
 
 /** Log retention periods CloudWatch Logs accepts, in days. */
 const RETENTION_DAYS = [
@@ -23,7 +24,6 @@ const list = z.union([
       .filter((item) => item !== ''),
   ),
 ]);
-const url = z.url({ protocol: /^https?$/ });
 
 /**
  * Callback URLs real MCP clients use for OAuth (see RESEARCH.md "Real clients"). Cognito takes
@@ -84,7 +84,16 @@ export const configSchema = z
     /** Authorizer result cache TTL in seconds; 0 turns caching off. */
     authorizerCacheTtlSeconds: int(0, 3600).default(60),
     /** Browser origins allowed to call the API (CORS); none by default. */
-    allowedOrigins: list.pipe(z.array(url)).default([]),
+    allowedOrigins: list
+      .pipe(
+        z.array(
+          z.string().superRefine((value, ctx) => {
+            const problem = allowedOriginProblem(value);
+            if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+          }),
+        ),
+      )
+      .default([]),
     /** OAuth callback URLs of the public app client. */
     callbackUrls: list
       .pipe(

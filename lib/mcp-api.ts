@@ -11,6 +11,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { REGISTER_PATH } from '../lambda/shared/client-registration';
+import {
+  CORS_MAX_AGE_SECONDS,
+  MCP_CORS_ALLOW_HEADERS,
+  MCP_CORS_EXPOSE_HEADERS,
+} from '../lambda/shared/cors';
 import { PROTECTED_RESOURCE_METADATA_PATH } from '../lambda/shared/oauth-metadata';
 import { MCP_PATH } from '../lambda/shared/routes';
 
@@ -170,8 +175,8 @@ export class McpApi extends Construct {
         ? {
             allowOrigins: [...props.allowedOrigins],
             allowMethods: ['POST'],
-            allowHeaders: ['Authorization', 'Content-Type', 'Accept', 'Mcp-Protocol-Version'],
-            maxAge: Duration.hours(1),
+            allowHeaders: [...MCP_CORS_ALLOW_HEADERS],
+            maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
           }
         : undefined,
     });
@@ -246,7 +251,7 @@ export class McpApi extends Construct {
         ? {
             'Access-Control-Allow-Origin': `'${props.allowedOrigins[0]}'`,
             // Lets a browser client read the 401 challenge and find the metadata URL.
-            'Access-Control-Expose-Headers': "'WWW-Authenticate'",
+            'Access-Control-Expose-Headers': `'${MCP_CORS_EXPOSE_HEADERS.join(', ')}'`,
             Vary: "'Origin'",
           }
         : {};

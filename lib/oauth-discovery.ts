@@ -15,6 +15,11 @@ import { Aws, Duration, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { Construct } from 'constructs';
 import {
+  CORS_MAX_AGE_SECONDS,
+  PUBLIC_CORS_ALLOW_HEADERS,
+  PUBLIC_CORS_HEADERS,
+} from '../lambda/shared/cors';
+import {
   AUTHORIZATION_SERVER_METADATA_PATH,
   authorizationServerMetadata,
   PROTECTED_RESOURCE_METADATA_PATH,
@@ -82,7 +87,17 @@ export class OAuthDiscovery extends Construct {
     const [, wellKnownPart, prmPart] = PROTECTED_RESOURCE_METADATA_PATH.split('/');
     const asPart = AUTHORIZATION_SERVER_METADATA_PATH.split('/')[2] as string;
     const wellKnown = props.api.root.addResource(wellKnownPart as string);
-    const prm = wellKnown.addResource(prmPart as string);
+    // Browser-based clients read these from their page, and the MCP SDK adds an
+    // MCP-Protocol-Version header, so the browser asks first: an OPTIONS on every document.
+    const withPreflight = {
+      defaultCorsPreflightOptions: {
+        allowOrigins: apigateway.Cors.ALL_ORIGINS,
+        allowMethods: ['GET'],
+        allowHeaders: [...PUBLIC_CORS_ALLOW_HEADERS],
+        maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
+      },
+    };
+    const prm = wellKnown.addResource(prmPart as string, withPreflight);
     const maxAge = (props.maxAge ?? Duration.minutes(5)).toSeconds();
     const serve = (resource: apigateway.IResource, document: Record<string, unknown>) => {
       const method = resource.addMethod(
@@ -98,7 +113,7 @@ export class OAuthDiscovery extends Construct {
                 'method.response.header.Content-Type': "'application/json'",
                 'method.response.header.Cache-Control': `'public, max-age=${maxAge}'`,
                 // Public documents: browser-based clients must be able to read them.
-                'method.response.header.Access-Control-Allow-Origin': "'*'",
+                'method.response.header.Access-Control-Allow-Origin': `'${PUBLIC_CORS_HEADERS['Access-Control-Allow-Origin']}'`,
               },
             },
           ],
@@ -129,8 +144,9 @@ export class OAuthDiscovery extends Construct {
       });
     };
     serve(prm, this.protectedResource);
+    // A child resource inherits the preflight.
     serve(prm.addResource(MCP_PATH.slice(1)), this.protectedResource);
-    serve(wellKnown.addResource('openid-configuration'), this.authorizationServer);
-    serve(wellKnown.addResource(asPart), this.authorizationServer);
+    serve(wellKnown.addResource('openid-configuration', withPreflight), this.authorizationServer);
+    serve(wellKnown.addResource(asPart, withPreflight), this.authorizationServer);
   }
 }

@@ -3,6 +3,7 @@
  * that must answer before the MCP transport is touched. Pure functions.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { mcpResponseCorsHeaders } from '../shared/cors';
 import { getHeader, headerValues } from '../shared/headers';
 import { MCP_PATH } from '../shared/routes';
 
@@ -67,11 +68,7 @@ export function corsHeaders(
 ): Record<string, string> {
   const origin = getHeader(event, 'origin');
   if (origin === undefined || !config.allowedOrigins.includes(origin)) return {};
-  return {
-    'Access-Control-Allow-Origin': origin,
-    'Access-Control-Expose-Headers': 'Mcp-Protocol-Version, WWW-Authenticate',
-    Vary: 'Origin',
-  };
+  return mcpResponseCorsHeaders(origin);
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   type RegistrationPolicy,
   registerClient,
 } from '../shared/client-registration';
+import { PUBLIC_CORS_HEADERS } from '../shared/cors';
 import { getHeader } from '../shared/headers';
 
 export interface RegistrationHandlerDeps {
@@ -45,7 +46,7 @@ export const RESPONSE_HEADERS: Readonly<Record<string, string>> = {
   'Content-Type': 'application/json',
   'Cache-Control': 'no-store',
   Pragma: 'no-cache',
-  'Access-Control-Allow-Origin': '*',
+  ...PUBLIC_CORS_HEADERS,
 };
 
 /** A redirect-URI policy: allowed only if exactly one of `allowed` (as Cognito matches). */

@@ -89,7 +89,7 @@ describe('ClientRegistration in the stack', () => {
     expect(render(integration.Uri)).toContain(`<${functionId}.Arn>`);
   });
 
-  it('answers the CORS preflight for any origin, POST with a JSON body only', () => {
+  it('answers the CORS preflight for any origin, POST with the headers a browser client sends', () => {
     // Act
     const options = methodsOnRegister.find((m) => m.Properties.HttpMethod === 'OPTIONS');
     const integration = options?.Properties.Integration as {
@@ -106,7 +106,7 @@ describe('ClientRegistration in the stack', () => {
     expect(integration.IntegrationResponses[0]?.ResponseParameters).toMatchObject({
       'method.response.header.Access-Control-Allow-Origin': "'*'",
       'method.response.header.Access-Control-Allow-Methods': "'POST'",
-      'method.response.header.Access-Control-Allow-Headers': "'Content-Type'",
+      'method.response.header.Access-Control-Allow-Headers': "'Content-Type,MCP-Protocol-Version'",
     });
   });
 

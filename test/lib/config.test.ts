@@ -59,6 +59,22 @@ describe('loadConfig', () => {
     expect(() => from({ callbackUrls })).toThrow(/-c callbackUrls/);
   });
 
+  it.each([
+    ['a trailing slash, which no Origin header has', 'https://app.example.com/'],
+    ['a path', 'https://app.example.com/app'],
+    ['upper case, which browsers never send', 'https://App.example.com'],
+    ['plain http off loopback', 'http://app.example.com'],
+    ['a scheme that is not http', 'ftp://app.example.com'],
+  ])('refuses an allowed origin with %s, naming the key', (_, allowedOrigins) => {
+    expect(() => from({ allowedOrigins })).toThrow(/-c allowedOrigins/);
+  });
+
+  it('accepts an https origin and a loopback http origin with a port', () => {
+    expect(
+      from({ allowedOrigins: 'https://app.example.com:8443,http://localhost:6274' }).allowedOrigins,
+    ).toEqual(['https://app.example.com:8443', 'http://localhost:6274']);
+  });
+
   it('accepts the default callback URLs as registration does', () => {
     expect(from({ callbackUrls: DEFAULT_CALLBACK_URLS.join(',') }).callbackUrls).toEqual(
       DEFAULT_CALLBACK_URLS,

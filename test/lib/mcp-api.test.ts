@@ -251,17 +251,16 @@ describe('McpApi', () => {
      * and client registration (any origin too) in client-registration.test.ts.
      */
     const apiMethods = (t: typeof template) => {
-      const register = Object.keys(
-        resourcesOf(t, 'AWS::ApiGateway::Resource', { PathPart: 'register' }),
-      );
+      const resources = resourcesOf(t, 'AWS::ApiGateway::Resource');
+      const parentOf = (id: string) =>
+        (resources[id]?.Properties.ParentId as { Ref?: string } | undefined)?.Ref;
+      const isPublicOAuth = (id: string | undefined): boolean =>
+        id !== undefined &&
+        (['register', '.well-known'].includes(String(resources[id]?.Properties.PathPart)) ||
+          isPublicOAuth(parentOf(id)));
       return Object.fromEntries(
         Object.entries(resourcesOf(t, 'AWS::ApiGateway::Method')).filter(
-          ([, m]) =>
-            !JSON.stringify(m.Properties.Integration ?? {}).includes('authorization_servers') &&
-            !JSON.stringify(m.Properties.Integration ?? {}).includes(
-              'code_challenge_methods_supported',
-            ) &&
-            !register.includes((m.Properties.ResourceId as { Ref?: string }).Ref ?? ''),
+          ([, m]) => !isPublicOAuth((m.Properties.ResourceId as { Ref?: string }).Ref),
         ),
       );
     };

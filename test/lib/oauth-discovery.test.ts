@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { synthStack } from './stack-fixture';
-import { onlyId, render, resourcesOf } from './template-helpers';
+import { onlyId, type Properties, render, resourcesOf } from './template-helpers';
 
 const { template } = synthStack();
 
@@ -97,6 +97,51 @@ describe('OAuthDiscovery', () => {
       expect(document.headers).toMatchObject({
         'method.response.header.Access-Control-Allow-Origin': "'*'",
         'method.response.header.Cache-Control': "'public, max-age=300'",
+      });
+    }
+  });
+
+  it('answers a browser preflight on every document for any origin, allowing the MCP-Protocol-Version header', () => {
+    // Prepare: each resource that serves a document, and the OPTIONS methods on it.
+    const methods = Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'));
+    const documentResources = methods
+      .filter(
+        (m) =>
+          m.Properties.HttpMethod === 'GET' &&
+          m.Properties.AuthorizationType === 'NONE' &&
+          JSON.stringify(m.Properties.Integration).includes('_supported'),
+      )
+      .map((m) => JSON.stringify(m.Properties.ResourceId));
+
+    // Act
+    const preflights = documentResources.map((resource) => {
+      const options = methods.find(
+        (m) =>
+          m.Properties.HttpMethod === 'OPTIONS' &&
+          JSON.stringify(m.Properties.ResourceId) === resource,
+      );
+      const integration = options?.Properties.Integration as
+        | { Type: string; IntegrationResponses: { ResponseParameters: Properties }[] }
+        | undefined;
+      return {
+        type: integration?.Type,
+        authorization: options?.Properties.AuthorizationType,
+        headers: integration?.IntegrationResponses[0]?.ResponseParameters,
+      };
+    });
+
+    // Assess
+    expect(preflights).toHaveLength(4);
+    for (const preflight of preflights) {
+      expect(preflight).toMatchObject({
+        type: 'MOCK',
+        authorization: 'NONE',
+        headers: {
+          'method.response.header.Access-Control-Allow-Origin': "'*'",
+          'method.response.header.Access-Control-Allow-Methods': "'GET'",
+          'method.response.header.Access-Control-Allow-Headers':
+            "'Content-Type,MCP-Protocol-Version'",
+        },
       });
     }
   });

@@ -192,6 +192,12 @@ describe('SecureMcpStack', () => {
           const responses = (integration.IntegrationResponses ?? []) as Properties[];
           const body = JSON.stringify(responses[0]?.ResponseTemplates ?? {});
           const resourceId = (method.Properties.ResourceId as { Ref?: string }).Ref ?? '';
+          const parentId = (resources[resourceId]?.Properties.ParentId as { Ref?: string })?.Ref;
+          const underWellKnown = [
+            resourceId,
+            parentId,
+            (resources[parentId ?? '']?.Properties.ParentId as { Ref?: string } | undefined)?.Ref,
+          ].some((id) => resources[id ?? '']?.Properties.PathPart === '.well-known');
           return {
             method: method.Properties.HttpMethod,
             auth: method.Properties.AuthorizationType,
@@ -202,7 +208,9 @@ describe('SecureMcpStack', () => {
                 ? 'protected-resource metadata'
                 : resources[resourceId]?.Properties.PathPart === 'register'
                   ? 'client registration'
-                  : 'other',
+                  : method.Properties.HttpMethod === 'OPTIONS' && underWellKnown
+                    ? 'discovery preflight'
+                    : 'other',
           };
         });
     }
@@ -219,6 +227,13 @@ describe('SecureMcpStack', () => {
         auth: 'NONE',
         integration: 'MOCK',
         serves: 'authorization-server metadata',
+      }),
+      // The CORS preflight API Gateway answers on each document, for browser-based clients.
+      ...Array(4).fill({
+        method: 'OPTIONS',
+        auth: 'NONE',
+        integration: 'MOCK',
+        serves: 'discovery preflight',
       }),
     ];
     // RFC 7591 registration: the Lambda behind POST, and the CORS preflight API Gateway answers.
@@ -241,7 +256,7 @@ describe('SecureMcpStack', () => {
       );
     });
 
-    it('adds only the OPTIONS preflight to the public methods when CORS is on', () => {
+    it('adds only the OPTIONS preflight on /mcp to the public methods when CORS is on', () => {
       // Act
       const { template: cors } = synthStack({ allowedOrigins: 'https://app.example.com' });
       const open = openMethods(cors);
@@ -250,7 +265,7 @@ describe('SecureMcpStack', () => {
       expect(open.filter((method) => method.serves === 'other')).toEqual([
         { method: 'OPTIONS', auth: 'NONE', integration: 'MOCK', serves: 'other' },
       ]);
-      expect(open).toHaveLength(7);
+      expect(open).toHaveLength(DISCOVERY.length + REGISTRATION.length + 1);
     });
   });
 });
