@@ -3,19 +3,37 @@
  * records appear as the Lambdas write them (Powertools: INFO on stdout, WARN and ERROR on
  * stderr; Lambda ships both to CloudWatch); the banner goes to stderr.
  */
-import { runCli, UsageError } from './cli';
+import { parseCli, runCli, UsageError } from './cli';
 import { startLocalGateway } from './local-gateway';
 import { apiKeyFilePath, localDir } from './local-identity';
+import { parseAllowedOrigins } from './local-origins';
+
+const USAGE = `usage: [PORT=3000] [MCP_ALLOWED_ORIGINS=<origin>,...] npm run dev [-- --allow-origin <origin> ...]
+
+  --allow-origin <origin>   a browser origin that may call /mcp besides this server's own,
+                            exactly as the browser sends it (http://localhost:6274); repeatable,
+                            or comma-separated in MCP_ALLOWED_ORIGINS`;
 
 runCli(async () => {
   const port = Number(process.env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`PORT must be a port number, not ${process.env.PORT}`);
-  const gateway = await startLocalGateway({ port });
+  const { values } = parseCli({
+    options: { 'allow-origin': { type: 'string', multiple: true } },
+    strict: true,
+    allowPositionals: false,
+  });
+  const allowedOrigins = [
+    ...parseAllowedOrigins([process.env.MCP_ALLOWED_ORIGINS ?? ''], 'MCP_ALLOWED_ORIGINS'),
+    ...parseAllowedOrigins(values['allow-origin'] ?? [], '--allow-origin'),
+  ];
+  const gateway = await startLocalGateway({ port, allowedOrigins });
   const url = gateway.mcpUrl;
   process.stderr.write(`
 Secure MCP server (local mode) listening on ${url}
   local identity: ${localDir()}   API keys: ${apiKeyFilePath()}
+  answers Host ${new URL(gateway.url).host} (and the other loopback names); browser origins
+  allowed on /mcp: ${gateway.allowedOrigins.join(', ')}
 
 Mint a token (roles: admin, analyst, readonly):
   TOKEN=$(npm run --silent token -- --sub alice --groups analyst)
@@ -47,4 +65,4 @@ Audit records follow (JSON, as in CloudWatch). Ctrl-C stops.
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-}, 'usage: PORT=3000 npm run dev');
+}, USAGE);

@@ -3,6 +3,10 @@
  * `POST /mcp` runs the REQUEST authorizer, evaluates its policy against the method ARN as API
  * Gateway does, then runs the MCP handler with `requestContext.authorizer` filled in.
  *
+ * Like a deployed server it answers only requests addressed to it: the `Host` must be one of its
+ * own loopback names (DNS rebinding), and browser origins other than its own must be listed to
+ * call `/mcp` (`allowedOrigins`, as the stack's `-c allowedOrigins`).
+ *
  * Importable (`startLocalGateway({ port: 0 })`) so tests drive exactly what `npm run dev` runs.
  */
 import { randomUUID } from 'node:crypto';
@@ -17,12 +21,13 @@ import type {
 import { ApiKeyStore } from '../lambda/authorizer/api-key-store';
 import { createCognitoVerifier } from '../lambda/authorizer/cognito';
 import { createAuthorizerHandler, UNAUTHORIZED } from '../lambda/authorizer/handler';
-import { createMcpHandler } from '../lambda/mcp/handler';
+import { createMcpHandler, type McpHandler } from '../lambda/mcp/handler';
 import { CUSTOMER_TOOLS, createRegistry } from '../lambda/mcp/tools/registry';
+import { mcpPreflightHeaders, mcpResponseCorsHeaders } from '../lambda/shared/cors';
 import { createLogger } from '../lambda/shared/logger';
 import { PROTECTED_RESOURCE_METADATA_PATH } from '../lambda/shared/oauth-metadata';
 import { MCP_PATH } from '../lambda/shared/routes';
-import { LocalAuthServer } from './local-auth-server';
+import { AUTHORIZE_PATH, LocalAuthServer } from './local-auth-server';
 import { type LocalDynamo, startLocalDynamo } from './local-dynamo';
 import {
   apiKeyFilePath,
@@ -34,6 +39,7 @@ import {
   localDir,
   localJwksCache,
 } from './local-identity';
+import { isOwnHost, type LocalNames, localNames } from './local-origins';
 
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
@@ -51,6 +57,10 @@ export interface LocalGatewayOptions {
   readonly dir?: string;
   /** API-key cache TTL; short locally so `keys create/revoke` show at once. Default 1000 ms. */
   readonly apiKeyCacheTtlMs?: number;
+  /**
+   * Browser origins allowed to call `/mcp` besides this server's own (e.g. a web client's page),
+   * each exactly as a browser sends it: `http://localhost:6274`. Default none.
+   */
   readonly allowedOrigins?: readonly string[];
   readonly maxBodyBytes?: number;
 }
@@ -60,6 +70,8 @@ export interface LocalGateway {
   readonly url: string;
   /** The MCP endpoint, `url` + `/mcp`. */
   readonly mcpUrl: string;
+  /** Every origin allowed to call `/mcp`: this server's own, then the configured ones. */
+  readonly allowedOrigins: readonly string[];
   readonly dynamo: LocalDynamo;
   stop(): Promise<void>;
 }
@@ -157,12 +169,28 @@ function headerMaps(req: IncomingMessage) {
   return { headers, multiValueHeaders };
 }
 
+/** `http://host:port`, an IPv6 address in brackets. */
+function baseUrl(host: string, port: number): string {
+  return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+}
+
+/** The parts of the gateway that need the port it ended up on. */
+interface Bound {
+  readonly names: LocalNames;
+  readonly allowedOrigins: readonly string[];
+  readonly mcp: McpHandler;
+  readonly authServer: LocalAuthServer;
+  /** RFC 9728 / MCP authorization: the 401 tells the client where to start. */
+  readonly challenge: string;
+}
+
 export async function startLocalGateway(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
   const dir = options.dir ?? localDir();
   const signingKey = loadSigningKey(dir);
   const dynamo = await startLocalDynamo();
 
   const authorizerLogger = createLogger('mcp-authorizer');
+  const gatewayLogger = createLogger('local-gateway');
   const authorize = createAuthorizerHandler({
     logger: authorizerLogger,
     verifier: createCognitoVerifier(
@@ -181,30 +209,92 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
         authorizerLogger.warn('Ignoring the previous API-key version', { why }),
     }),
   });
-  const mcp = createMcpHandler({
-    config: {
-      allowedOrigins: options.allowedOrigins ?? [],
-      maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
-    },
-    registry: createRegistry(CUSTOMER_TOOLS),
-    store: dynamo.store,
-    logger: createLogger('mcp-server'),
-  });
+  const bind = (host: string, port: number): Bound => {
+    const names = localNames(host, port);
+    const url = baseUrl(host, port);
+    const allowedOrigins = [...new Set([...names.origins, ...(options.allowedOrigins ?? [])])];
+    return {
+      names,
+      allowedOrigins,
+      mcp: createMcpHandler({
+        config: { allowedOrigins, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 },
+        registry: createRegistry(CUSTOMER_TOOLS),
+        store: dynamo.store,
+        logger: createLogger('mcp-server'),
+      }),
+      authServer: new LocalAuthServer({
+        baseUrl: url,
+        resource: `${url}${MCP_PATH}`,
+        signingKey,
+        ownOrigins: names.origins,
+      }),
+      challenge: `Bearer resource_metadata="${url}${PROTECTED_RESOURCE_METADATA_PATH}${MCP_PATH}", scope="${LOCAL_SCOPE}"`,
+    };
+  };
 
-  let authServer: LocalAuthServer | undefined;
-  let challenge = 'Bearer realm="mcp"';
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+  /** A refusal at the gateway, before any handler: said on the terminal, never silent. */
+  const refuse = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    reason: 'host' | 'origin',
+    message: string,
+  ) => {
+    gatewayLogger.warn('local.request_refused', {
+      reason,
+      http_method: req.method,
+      path: url.pathname.slice(0, 200),
+    });
+    if (url.pathname === AUTHORIZE_PATH) {
+      // The sign-in page: a person reads this.
+      send(res, 403, { 'Content-Type': 'text/plain; charset=utf-8' }, `${message}\n`);
+    } else {
+      gatewayError(res, 403, message);
+    }
+  };
+
+  const handle = async (bound: Bound, req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const requestId = randomUUID();
+    // DNS rebinding: a page on evil.example, its name re-pointed at 127.0.0.1, reaches this
+    // port with its own name in Host. Every path, the sign-in page and discovery included.
+    if (!isOwnHost(req.headers.host, bound.names)) {
+      refuse(
+        req,
+        res,
+        url,
+        'host',
+        `Forbidden: this server answers only to ${[...bound.names.hosts].join(', ')}`,
+      );
+      return;
+    }
+    const origin = req.headers.origin;
+    const originAllowed = origin !== undefined && bound.allowedOrigins.includes(origin);
     // Discovery, registration, sign-in and tokens: public, like the metadata routes in AWS.
-    if (authServer !== undefined && (await authServer.handle(req, res, url))) return;
+    if (await bound.authServer.handle(req, res, url, requestId)) return;
     if (url.pathname !== MCP_PATH) {
       gatewayError(res, 404, 'Not Found');
       return;
     }
+    // CORS preflight for /mcp: answered by API Gateway itself in AWS, for the allowed origins.
+    if (
+      req.method === 'OPTIONS' &&
+      origin !== undefined &&
+      req.headers['access-control-request-method'] !== undefined
+    ) {
+      if (originAllowed) {
+        send(res, 204, mcpPreflightHeaders(origin), '');
+      } else {
+        refuse(req, res, url, 'origin', 'Forbidden: origin not allowed');
+      }
+      return;
+    }
+    // The gateway's own answers (401, 403, 413) carry CORS headers for an allowed origin, so a
+    // browser client can read them (the 401 challenge above all), as the stack's do.
+    const cors = originAllowed ? mcpResponseCorsHeaders(origin) : {};
     const body = await readBody(req);
     if (body === undefined) {
-      gatewayError(res, 413, 'Request Too Long');
+      gatewayError(res, 413, 'Request Too Long', cors);
       return;
     }
     const method = req.method ?? 'GET';
@@ -251,9 +341,9 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       policy = await authorize(authorizerEvent, lambdaContext('mcp-authorizer'));
     } catch (error) {
       if (error instanceof Error && error.message === UNAUTHORIZED) {
-        gatewayError(res, 401, 'Unauthorized', { 'WWW-Authenticate': challenge });
+        gatewayError(res, 401, 'Unauthorized', { ...cors, 'WWW-Authenticate': bound.challenge });
       } else {
-        gatewayError(res, 500, 'Internal server error');
+        gatewayError(res, 500, 'Internal server error', cors);
       }
       return;
     }
@@ -262,6 +352,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
         res,
         403,
         'User is not authorized to access this resource with an explicit deny',
+        cors,
       );
       return;
     }
@@ -292,15 +383,20 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
         authorizer: { ...policy.context, principalId: policy.principalId },
       },
     } as unknown as APIGatewayProxyEvent;
-    const result = await mcp(proxyEvent, lambdaContext('mcp-server'));
+    const result = await bound.mcp(proxyEvent, lambdaContext('mcp-server'));
     const responseHeaders: Record<string, string> = { 'x-amzn-RequestId': requestId };
     for (const [name, value] of Object.entries(result.headers ?? {}))
       responseHeaders[name] = String(value);
     send(res, result.statusCode, responseHeaders, result.body);
   };
 
+  let bound: Bound | undefined;
   const server = createServer((req, res) => {
-    handle(req, res).catch(() => {
+    if (bound === undefined) {
+      gatewayError(res, 503, 'Starting');
+      return;
+    }
+    handle(bound, req, res).catch(() => {
       if (!res.headersSent) gatewayError(res, 500, 'Internal server error');
       else res.destroy();
     });
@@ -316,13 +412,12 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     throw error;
   }
   const { port } = server.address() as AddressInfo;
-  const url = `http://${host}:${port}`;
-  authServer = new LocalAuthServer({ baseUrl: url, resource: `${url}${MCP_PATH}`, signingKey });
-  // RFC 9728 / MCP authorization: the 401 tells the client where to start.
-  challenge = `Bearer resource_metadata="${url}${PROTECTED_RESOURCE_METADATA_PATH}${MCP_PATH}", scope="${LOCAL_SCOPE}"`;
+  bound = bind(host, port);
+  const url = baseUrl(host, port);
   return {
     url,
     mcpUrl: `${url}${MCP_PATH}`,
+    allowedOrigins: bound.allowedOrigins,
     dynamo,
     stop: async () => {
       server.closeAllConnections();

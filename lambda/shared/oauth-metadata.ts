@@ -36,6 +36,11 @@ export function authorizationServerMetadata(options: {
   readonly registrationEndpoint?: string;
   readonly revocationEndpoint?: string;
   readonly scopes: readonly string[];
+  /**
+   * RFC 9207: the authorization response carries `iss`, and clients that see this must check
+   * it. Only where that is true: Cognito's hosted login does not send it. @default false
+   */
+  readonly issInAuthorizationResponse?: boolean;
 }) {
   return {
     issuer: options.issuer,
@@ -52,5 +57,8 @@ export function authorizationServerMetadata(options: {
     grant_types_supported: ['authorization_code', 'refresh_token'],
     token_endpoint_auth_methods_supported: ['none'],
     code_challenge_methods_supported: ['S256'],
+    ...(options.issInAuthorizationResponse === true
+      ? { authorization_response_iss_parameter_supported: true }
+      : {}),
   };
 }

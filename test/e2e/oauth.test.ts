@@ -6,9 +6,14 @@
 import { auth, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { InMemoryOAuthProvider } from '../../examples/agent';
-import { LOCAL_CLIENT_ID, LOCAL_SCOPE } from '../../tools/local-identity';
+import { createRegistrationHandler } from '../../lambda/registration/handler';
+import { AUDIT_EVENTS, AUDIT_FIELDS } from '../../lambda/shared/audit';
+import { createLogger } from '../../lambda/shared/logger';
+import { LocalAuthServer } from '../../tools/local-auth-server';
+import { LOCAL_CLIENT_ID, LOCAL_SCOPE, loadSigningKey } from '../../tools/local-identity';
 import { useLocalGateway } from '../helpers/local-gateway-fixture';
 import { signInLocally } from '../helpers/local-sign-in';
 
@@ -93,6 +98,7 @@ describe('discovery documents', () => {
       token_endpoint_auth_methods_supported: ['none'],
       response_types_supported: ['code'],
       registration_endpoint: `${local.gateway.url}/register`,
+      authorization_response_iss_parameter_supported: true,
     });
   });
 
@@ -205,7 +211,11 @@ describe('bad registration and token requests get the RFC errors', () => {
     expect(response.status).toBe(302);
     const location = new URL(response.headers.get('location') ?? '');
     expect(`${location.origin}${location.pathname}`).toBe(REDIRECT);
-    return { error: location.searchParams.get('error'), state: location.searchParams.get('state') };
+    return {
+      error: location.searchParams.get('error'),
+      state: location.searchParams.get('state'),
+      iss: location.searchParams.get('iss'),
+    };
   }
 
   it('sends an authorization request without PKCE back with invalid_request', async () => {
@@ -215,7 +225,7 @@ describe('bad registration and token requests get the RFC errors', () => {
       redirect_uri: REDIRECT,
       state: 's1',
     });
-    expect(result).toEqual({ error: 'invalid_request', state: 's1' });
+    expect(result).toEqual({ error: 'invalid_request', state: 's1', iss: local.gateway.url });
   });
 
   it('answers an off-machine redirect URI on the page, never redirecting to it', async () => {
@@ -241,4 +251,65 @@ describe('bad registration and token requests get the RFC errors', () => {
     });
     expect(result.error).toBe('invalid_scope');
   });
+});
+
+describe('registration is audited locally as in AWS', () => {
+  /** The records a registration of `body` leaves, through the gateway and through the Lambda. */
+  async function recordsFor(body: string) {
+    const isRegistration = (record: Record<string, unknown>) =>
+      record[AUDIT_FIELDS.event] === AUDIT_EVENTS.clientRegistration;
+    const before = local.logs.records().filter(isRegistration).length;
+    await fetch(`${local.gateway.url}/register`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body,
+    });
+    const gateway = local.logs.records().filter(isRegistration).slice(before);
+    // The registration Lambda, with the local policy, on the same bytes.
+    const lambda = createRegistrationHandler({
+      policy: new LocalAuthServer({
+        baseUrl: local.gateway.url,
+        resource: local.gateway.mcpUrl,
+        signingKey: loadSigningKey(local.dir),
+      }).registrationPolicy,
+      logger: createLogger('mcp-client-registration'),
+    });
+    await lambda({
+      httpMethod: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      multiValueHeaders: {},
+      body,
+      isBase64Encoded: false,
+      requestContext: { requestId: 'lambda', identity: { sourceIp: '127.0.0.1' } },
+    } as unknown as APIGatewayProxyEvent);
+    const lambdaRecords = local.logs
+      .records()
+      .filter(isRegistration)
+      .slice(before + gateway.length);
+    return { gateway, lambda: lambdaRecords };
+  }
+
+  /** A record without what differs from request to request. */
+  const stable = (record: Record<string, unknown> | undefined) => {
+    const { timestamp: _t, [AUDIT_FIELDS.requestId]: _r, ...rest } = record ?? {};
+    return rest;
+  };
+
+  it.each([
+    ['a registration', JSON.stringify({ redirect_uris: [REDIRECT], client_name: 'x' })],
+    ['a refusal', JSON.stringify({ redirect_uris: ['https://attacker.example/cb'] })],
+    ['a body that is not JSON', '{'],
+  ])(
+    'writes exactly one oauth.client_registration record for %s, the Lambda’s own',
+    async (_, body) => {
+      // Act
+      const { gateway, lambda } = await recordsFor(body);
+
+      // Assess
+      expect(gateway).toHaveLength(1);
+      expect(stable(gateway[0])).toEqual(stable(lambda[0]));
+      expect(gateway[0]?.[AUDIT_FIELDS.requestId]).toMatch(/^[0-9a-f-]{36}$/);
+      expect(JSON.stringify(gateway[0])).not.toContain('attacker.example');
+    },
+  );
 });

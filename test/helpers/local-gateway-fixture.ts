@@ -6,7 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { type LocalGateway, startLocalGateway } from '../../tools/local-gateway';
+import {
+  type LocalGateway,
+  type LocalGatewayOptions,
+  startLocalGateway,
+} from '../../tools/local-gateway';
 import { type CapturedLogs, captureLogs } from './capture-logs';
 
 export interface LocalGatewayFixture {
@@ -19,17 +23,19 @@ export interface LocalGatewayFixture {
 /**
  * Register beforeAll/afterAll hooks and return the fixture they fill in.
  * @param prepare runs on the new folder before the gateway starts (keys, files)
+ * @param options more gateway options, read when the gateway starts
  */
 export function useLocalGateway(
   prefix: string,
   prepare?: (dir: string) => void | Promise<void>,
+  options?: () => Omit<LocalGatewayOptions, 'port' | 'dir'>,
 ): LocalGatewayFixture {
   const fixture = {} as LocalGatewayFixture;
   beforeAll(async () => {
     fixture.dir = mkdtempSync(join(tmpdir(), prefix));
     await prepare?.(fixture.dir);
     fixture.logs = captureLogs();
-    fixture.gateway = await startLocalGateway({ port: 0, dir: fixture.dir });
+    fixture.gateway = await startLocalGateway({ ...options?.(), port: 0, dir: fixture.dir });
   });
   afterAll(async () => {
     fixture.logs?.restore();

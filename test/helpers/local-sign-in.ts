@@ -18,6 +18,6 @@ export async function signInLocally(
     body: form,
     redirect: 'manual',
   });
-  if (approved.status !== 302) throw new Error(`Signing in answered ${approved.status}`);
+  if (approved.status !== 303) throw new Error(`Signing in answered ${approved.status}`);
   return new URL(approved.headers.get('location') ?? '');
 }

@@ -7,7 +7,9 @@ import { registerClient } from '../../lambda/shared/client-registration';
 import {
   isLoopbackRedirect,
   LocalAuthServer,
+  MAX_PENDING,
   OAuthError,
+  SUB_PATTERN,
   s256,
 } from '../../tools/local-auth-server';
 import { LOCAL_CLIENT_ID, LOCAL_SCOPE, loadSigningKey } from '../../tools/local-identity';
@@ -167,5 +169,100 @@ describe('LocalAuthServer registration', () => {
 
     // Assess
     expect(error.error).toBe('invalid_client_metadata');
+  });
+});
+
+describe('LocalAuthServer sign-in page', () => {
+  let now = 1_767_225_600_000;
+  const server = new LocalAuthServer({
+    baseUrl: 'http://127.0.0.1:3000',
+    resource: 'http://127.0.0.1:3000/mcp',
+    signingKey: loadSigningKey(dir),
+    now: () => now,
+  });
+  const page = (redirectUri: string) => {
+    const { res, captured } = recorder();
+    server.authorizePage(
+      new URLSearchParams({
+        response_type: 'code',
+        client_id: LOCAL_CLIENT_ID,
+        redirect_uri: redirectUri,
+        code_challenge: 'c'.repeat(43),
+        code_challenge_method: 'S256',
+      }),
+      res,
+    );
+    return captured;
+  };
+
+  it('lets its form go to this server and the validated callback origin, nowhere else', () => {
+    // Act
+    const { headers } = page('http://localhost:6274/oauth/callback');
+
+    // Assess
+    expect(headers?.['Content-Security-Policy']).toBe(
+      "default-src 'none'; form-action 'self' http://localhost:6274; frame-ancestors 'none'; base-uri 'none'",
+    );
+    expect(headers?.['Referrer-Policy']).toBe('same-origin');
+  });
+
+  it('keeps form-action to itself for an IPv6 callback, which CSP cannot name, and continues by a page', () => {
+    // Prepare
+    const { headers, body } = page('http://[::1]:6274/oauth/callback');
+    const requestId = /name="request_id" value="([^"]+)"/.exec(body ?? '')?.[1] ?? '';
+
+    // Act
+    const approved = recorder();
+    server.approve(new URLSearchParams({ request_id: requestId, sub: 'alice' }), approved.res);
+
+    // Assess
+    expect(headers?.['Content-Security-Policy']).toContain("form-action 'self';");
+    expect(approved.captured.status).toBe(200);
+    expect(approved.captured.body).toMatch(
+      /<meta http-equiv="refresh" content="0; url=http:\/\/\[::1\]:6274\/oauth\/callback\?code=/,
+    );
+  });
+
+  it('answers the form with 303 to the callback, with code, state and iss', () => {
+    // Prepare
+    const requestId =
+      /name="request_id" value="([^"]+)"/.exec(
+        page('http://localhost:8080/callback').body ?? '',
+      )?.[1] ?? '';
+
+    // Act
+    const approved = recorder();
+    server.approve(new URLSearchParams({ request_id: requestId, sub: 'alice' }), approved.res);
+
+    // Assess
+    expect(approved.captured.status).toBe(303);
+    const location = new URL(approved.captured.headers?.Location ?? '');
+    expect(location.origin).toBe('http://localhost:8080');
+    expect(location.searchParams.get('iss')).toBe('http://127.0.0.1:3000');
+  });
+
+  it('puts a user-name pattern on the page that a browser compiles (the v flag) and the server enforces', () => {
+    // Prepare
+    const pattern = /pattern="([^"]+)"/.exec(page('http://localhost:1/cb').body ?? '')?.[1] ?? '';
+    // What a browser does with the attribute (HTML: the whole value, with the v flag)
+    const browser = new RegExp(`^(?:${pattern})$`, 'v');
+
+    // Assess
+    expect(pattern).toBe(SUB_PATTERN);
+    expect(browser.test('alice@example.com')).toBe(true);
+    expect(browser.test('a-b_c.d')).toBe(true);
+    expect(browser.test('has space')).toBe(false);
+    expect(browser.test('x'.repeat(65))).toBe(false);
+  });
+
+  it('holds at most MAX_PENDING sign-ins, and none once they have expired', () => {
+    // Act: more unauthenticated page loads than it will keep
+    for (let i = 0; i < MAX_PENDING + 500; i++) page('http://localhost:1/cb');
+    const held = server.pendingCounts.signIns;
+    now += 61_000;
+
+    // Assess
+    expect(held).toBe(MAX_PENDING);
+    expect(server.pendingCounts).toEqual({ signIns: 0, codes: 0 });
   });
 });

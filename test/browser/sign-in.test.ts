@@ -1,0 +1,319 @@
+/**
+ * A person signs in from a real browser: the example agent (the MCP SDK's OAuth client) starts
+ * from nothing but the MCP URL, headless Chromium opens the sign-in URL it prints, a person's
+ * clicks fill in the form, and the browser, not `fetch`, follows the answer to the agent's
+ * callback. What the browser enforces (CSP on the form and its redirect, the `pattern` check,
+ * `Host` names) is what is tested here.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Browser, Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '../../examples/agent';
+import { LOCAL_CLIENT_ID } from '../../tools/local-identity';
+import { useLocalGateway } from '../helpers/local-gateway-fixture';
+import { launchBrowser, Steps } from './browser';
+
+/** A host name an attacker's DNS points at 127.0.0.1 (DNS rebinding). */
+const REBOUND_HOST = 'rebind.test';
+/** A host off this machine, where a stolen code would go; the browser resolves it to a trap. */
+const ATTACKER_HOST = 'attacker.test';
+
+const local = useLocalGateway('mcp-browser-');
+let browser: Browser;
+
+/** A server that records every request: nothing the browser does may reach it. */
+let trap: Server;
+const trapped: string[] = [];
+let trapPort = 0;
+
+beforeAll(async () => {
+  trap = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://trap');
+    if (url.pathname === '/csrf') {
+      // Another site's page carrying a sign-in form aimed at the local server.
+      const action = (url.searchParams.get('action') ?? '').replace(/"/g, '');
+      res
+        .writeHead(200, { 'Content-Type': 'text/html' })
+        .end(
+          `<form method="post" action="${action}"><input name="request_id" value="guess"><input name="sub" value="mallory"><button>go</button></form>`,
+        );
+      return;
+    }
+    trapped.push(`${req.method} ${req.headers.host}${req.url}`);
+    res.writeHead(200, { 'Content-Type': 'text/plain' }).end('trapped');
+  });
+  await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+  trapPort = (trap.address() as AddressInfo).port;
+  browser = await launchBrowser({
+    hostResolverRules: `MAP ${REBOUND_HOST} 127.0.0.1, MAP ${ATTACKER_HOST} 127.0.0.1`,
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => trap?.close(resolve));
+});
+
+/** A new tab whose browser-side refusals (CSP, CORS) are collected. */
+async function newPage(): Promise<{ page: Page; console: string[] }> {
+  const page = await browser.newPage();
+  const messages: string[] = [];
+  page.on('console', (message) => messages.push(message.text()));
+  return { page, console: messages };
+}
+
+/** What a person does on the sign-in page: a user name, groups, "Sign in". */
+async function signIn(page: Page, steps: Steps, sub: string, groups: readonly string[]) {
+  await page.$eval('input[name="sub"]', (input) => {
+    (input as HTMLInputElement).value = '';
+  });
+  await page.type('input[name="sub"]', sub);
+  for (const group of groups) await page.click(`input[name="groups"][value="${group}"]`);
+  await steps.shot(page, 'filled in');
+  await Promise.all([
+    page.waitForNavigation({ timeout: 10_000 }),
+    page.click('button[type="submit"]'),
+  ]);
+  await steps.shot(page, 'after sign-in');
+}
+
+/**
+ * The agent connects by OAuth; "opening the browser" is opening the sign-in URL in a real tab
+ * and signing in there. Returns the tools the agent then lists, and where the tab ended up.
+ */
+async function agentSignsIn(sub: string, groups: readonly string[]) {
+  const steps = new Steps();
+  const { page } = await newPage();
+  let browserSide: Promise<void> | undefined;
+  let failed: ((error: unknown) => void) | undefined;
+  const browserFailed = new Promise<never>((_, reject) => {
+    failed = reject;
+  });
+  const client = await Promise.race([
+    connect(local.gateway.mcpUrl, {
+      callbackPort: 0,
+      openBrowser: (url) => {
+        browserSide = (async () => {
+          const response = await page.goto(url.href);
+          await steps.shot(page, 'sign-in page');
+          expect(response?.status()).toBe(200);
+          await signIn(page, steps, sub, groups);
+        })();
+        // A step that fails in the browser fails the test now, not at the agent's timeout.
+        browserSide.catch(failed);
+      },
+    }),
+    browserFailed,
+  ]);
+  try {
+    // The agent has its code once the callback is hit; the tab is done once it shows the page.
+    await browserSide;
+    const tools = (await client.listTools()).tools.map((tool) => tool.name).sort();
+    return {
+      tools,
+      landedOn: new URL(page.url()),
+      text: await page.$eval('body', (b) => b.textContent),
+    };
+  } finally {
+    await client.close();
+    await page.close();
+  }
+}
+
+describe('a person signs in from a real browser', () => {
+  it.each([
+    ['analyst', ['analyst'], ['get_record', 'query_customer_data', 'run_report']],
+    [
+      'admin',
+      ['admin'],
+      ['delete_record', 'get_record', 'put_record', 'query_customer_data', 'run_report'],
+    ],
+    ['readonly', ['readonly'], ['get_record', 'query_customer_data']],
+    ['no group', [], []],
+  ])('as %s, by clicking, and the agent lists exactly those tools', async (_, groups, expected) => {
+    // Act
+    const { tools, landedOn, text } = await agentSignsIn('alice', groups);
+
+    // Assess: the browser followed the answer to the agent's own loopback callback.
+    expect(tools).toEqual(expected);
+    expect(landedOn.host).toMatch(/^localhost:\d+$/);
+    expect(landedOn.pathname).toBe('/callback');
+    expect(text).toContain('Signed in');
+  });
+
+  it('has the browser check the user name: the pattern is one Chromium compiles', async () => {
+    // Prepare: a sign-in page, opened as a person would
+    const steps = new Steps();
+    const { page } = await newPage();
+    await page.goto(authorizationUrl('http://localhost:1/callback').href);
+
+    // Act
+    await page.type('input[name="sub"]', ' has spaces!');
+    const validity = await page.$eval('input[name="sub"]', (input) => ({
+      patternMismatch: (input as HTMLInputElement).validity.patternMismatch,
+      formValid: (input as HTMLInputElement).form?.checkValidity(),
+    }));
+    await steps.shot(page, 'invalid user name');
+    await page.close();
+
+    // Assess: a dropped pattern would leave patternMismatch false
+    expect(validity).toEqual({ patternMismatch: true, formValid: false });
+  });
+
+  it('signs in to an IPv6 loopback callback, which CSP cannot name, through a page of its own', async () => {
+    // Prepare: a client listening on [::1]
+    const steps = new Steps();
+    const hits: string[] = [];
+    const client = createServer((req, res) => {
+      hits.push(req.url ?? '');
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('Signed in (IPv6 client)');
+    });
+    await new Promise<void>((resolve) => client.listen(0, '::1', resolve));
+    const callback = `http://[::1]:${(client.address() as AddressInfo).port}/cb`;
+    const { page } = await newPage();
+    try {
+      await page.goto(authorizationUrl(callback).href);
+      await steps.shot(page, 'sign-in page');
+
+      // Act
+      await page.click('button[type="submit"]');
+      await page.waitForFunction(() => location.hostname === '[::1]', { timeout: 10_000 });
+      await steps.shot(page, 'callback');
+
+      // Assess
+      expect(hits).toHaveLength(1);
+      expect(new URL(hits[0] as string, callback).searchParams.get('code')).toMatch(/^[\w-]{43}$/);
+    } finally {
+      await page.close();
+      await new Promise((resolve) => client.close(resolve));
+    }
+  });
+});
+
+/** An authorization request for the local client, as a client would build it. */
+function authorizationUrl(redirectUri: string, host?: string): URL {
+  const url = new URL('/oauth2/authorize', local.gateway.url);
+  if (host !== undefined) url.host = host;
+  url.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: LOCAL_CLIENT_ID,
+    redirect_uri: redirectUri,
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+    state: 'browser-test',
+  }).toString();
+  return url;
+}
+
+describe('what the browser must refuse', () => {
+  it('refuses the sign-in page and discovery under a foreign Host name (DNS rebinding)', async () => {
+    // Prepare: the attacker's name, pointed at this machine by its DNS
+    const steps = new Steps();
+    const { page } = await newPage();
+    const port = new URL(local.gateway.url).port;
+
+    // Act
+    const signInPage = await page.goto(
+      authorizationUrl('http://localhost:1/callback', `${REBOUND_HOST}:${port}`).href,
+    );
+    await steps.shot(page, 'sign-in page under the rebound name');
+    const signInText = await page.$eval('body', (b) => b.textContent);
+    const discovery = await page.goto(
+      `http://${REBOUND_HOST}:${port}/.well-known/oauth-protected-resource/mcp`,
+    );
+    // The attacker's own page, same-origin with the rebound name, calling /mcp.
+    const mcp = await page.evaluate(async () => {
+      const response = await fetch('/mcp', {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          Accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      });
+      return { status: response.status, body: await response.json() };
+    });
+    await page.close();
+
+    // Assess
+    expect(signInPage?.status()).toBe(403);
+    expect(signInPage?.headers()['content-type']).toMatch(/^text\/plain/);
+    expect(signInText).toMatch(/^Forbidden: this server answers only to 127\.0\.0\.1:\d+/);
+    expect(discovery?.status()).toBe(403);
+    expect(mcp).toEqual({ status: 403, body: { message: expect.stringMatching(/^Forbidden/) } });
+  });
+
+  it('never sends the browser to a callback off this machine', async () => {
+    // Prepare
+    const steps = new Steps();
+    const { page } = await newPage();
+    trapped.length = 0;
+
+    // Act
+    const response = await page.goto(
+      authorizationUrl(`http://${ATTACKER_HOST}:${trapPort}/callback`).href,
+    );
+    await steps.shot(page, 'refused callback');
+    const text = await page.$eval('body', (b) => b.textContent);
+    const landedOn = page.url();
+    await page.close();
+
+    // Assess
+    expect(response?.status()).toBe(400);
+    expect(text).toMatch(/^Sign-in refused \(invalid_request\): redirect_uri/);
+    expect(new URL(landedOn).origin).toBe(local.gateway.url);
+    expect(trapped).toEqual([]);
+  });
+
+  it('lets the sign-in form go only to the callback it was opened for (CSP form-action)', async () => {
+    // Prepare: a valid sign-in page whose form is pointed elsewhere, as injected markup would
+    const steps = new Steps();
+    const { page, console } = await newPage();
+    trapped.length = 0;
+    await page.goto(authorizationUrl('http://localhost:1/callback').href);
+    await page.$eval(
+      'form',
+      (form, target) => {
+        (form as HTMLFormElement).action = target;
+      },
+      `http://localhost:${trapPort}/steal`,
+    );
+
+    // Act
+    await page.click('button[type="submit"]');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await steps.shot(page, 'after the tampered submit');
+    const stayedOn = page.url();
+    await page.close();
+
+    // Assess
+    expect(trapped).toEqual([]);
+    expect(new URL(stayedOn).pathname).toBe('/oauth2/authorize');
+    expect(console.join('\n')).toMatch(
+      /violates the following Content Security Policy directive: "form-action/,
+    );
+  });
+
+  it('refuses the sign-in form when another origin posts it (login CSRF)', async () => {
+    // Prepare: a page on another origin with a copy of the form, pointed at this server
+    const steps = new Steps();
+    const { page } = await newPage();
+    await page.goto(
+      `http://localhost:${trapPort}/csrf?action=${encodeURIComponent(`${local.gateway.url}/oauth2/authorize`)}`,
+    );
+
+    // Act
+    const [response] = await Promise.all([
+      page.waitForNavigation({ timeout: 10_000 }),
+      page.click('button'),
+    ]);
+    await steps.shot(page, 'cross-origin form post');
+    const text = await page.$eval('body', (b) => b.textContent);
+    await page.close();
+
+    // Assess: the browser said where the form came from, and the server refused it
+    expect(response?.status()).toBe(403);
+    expect(text).toMatch(/^Forbidden: the sign-in form is accepted only from this server/);
+  });
+});
