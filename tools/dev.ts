@@ -48,7 +48,10 @@ List and call tools with MCP Inspector's CLI (it needs Node 22; npx fetches it):
     --method tools/call --tool-name get_record --tool-arg id=cust-0001
 
 Or sign in with OAuth from nothing but the URL (a local sign-in page lets you pick a user and
-groups): e.g. add the server to Claude Code without a header and run /mcp there.
+groups): add the server to Claude Code without a header and run /mcp there, or use MCP
+Inspector's web UI (open http://localhost:6274 once it is up):
+  npx -y -p node@22 -p @modelcontextprotocol/inspector@2 mcp-inspector --web \\
+    --transport http --server-url ${url}
 
 Add it to Claude Code:
   claude mcp add --transport http secure-mcp-local ${url} --header "Authorization: Bearer $TOKEN"
