@@ -47,6 +47,12 @@ export class ExpiringStore<V> {
     return entry !== undefined && entry.expiresAt > this.#now() ? entry.value : undefined;
   }
 
+  /** Is a live entry held under `key`? */
+  has(key: string): boolean {
+    const entry = this.#entries.get(key);
+    return entry !== undefined && entry.expiresAt > this.#now();
+  }
+
   /** Live entries. */
   get size(): number {
     this.#purge();

@@ -14,7 +14,7 @@
  * credential), the sign-in page does not (it is only ever navigated to); the page's CSP lets
  * its form go to this server and to the one callback origin it was validated for, nothing else.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
@@ -68,14 +68,18 @@ export const SUB_PATTERN = '[A-Za-z0-9._@\\-]{1,64}';
 const SUB = new RegExp(`^(?:${SUB_PATTERN})$`, 'v');
 
 export interface LocalAuthServerOptions {
-  /** The gateway's base URL, e.g. `http://127.0.0.1:3000`: the issuer. */
+  /**
+   * The gateway's base URL, e.g. `http://127.0.0.1:3000`: the issuer, unless a request names
+   * the server by another of its own origins (then that one, so a client that was given
+   * `http://localhost:3000/mcp` finds documents that name that URL).
+   */
   readonly baseUrl: string;
-  /** The MCP endpoint: the protected resource. */
+  /** The MCP endpoint under `baseUrl`: the protected resource. */
   readonly resource: string;
   readonly signingKey: SigningKey;
   /**
-   * The origins of this server's own pages: the sign-in form is accepted only from them (or
-   * from a client that sends no `Origin`). Default: the origin of `baseUrl`.
+   * The origins this server answers as: the sign-in form is accepted only from them (or from
+   * a client that sends no `Origin`). Default: the origin of `baseUrl`.
    */
   readonly ownOrigins?: readonly string[];
   /** Where registration audit records go. Default: a logger for `mcp-client-registration`. */
@@ -91,11 +95,18 @@ const PUBLIC_GET_PATHS: readonly string[] = [
 ];
 const PUBLIC_POST_PATHS: readonly string[] = [REGISTER_PATH, TOKEN_PATH];
 
+/** A validated authorization request, waiting for the person on the sign-in page. */
 interface PendingAuthorization {
   readonly redirectUri: string;
   readonly state: string | undefined;
   readonly codeChallenge: string;
   readonly scopes: string[];
+}
+
+/** What the sign-in form carries: the request, its deadline and a one-time id, signed. */
+interface SignedRequest extends PendingAuthorization {
+  readonly id: string;
+  readonly expiresAt: number;
 }
 
 interface IssuedCode extends PendingAuthorization {
@@ -218,7 +229,16 @@ export class LocalAuthServer {
   readonly #options: LocalAuthServerOptions;
   readonly #now: () => number;
   readonly #ownOrigins: readonly string[];
-  readonly #pending: ExpiringStore<PendingAuthorization>;
+  readonly #resourcePath: string;
+  /**
+   * Signs the request each sign-in page carries in its form. Opening the page stores nothing,
+   * so no flood of page loads (any site can make a browser send them) can push out a person's
+   * open sign-in or grow the process; only the form's answer, which must come from this
+   * server's own page, stores anything.
+   */
+  readonly #formKey = randomBytes(32);
+  /** Sign-in requests already answered: each page signs in once. */
+  readonly #used: ExpiringStore<true>;
   readonly #codes: ExpiringStore<IssuedCode>;
   readonly #register: RegistrationHandler;
   /** RFC 7591: every client gets the pre-registered public client, loopback redirects only. */
@@ -228,8 +248,9 @@ export class LocalAuthServer {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#ownOrigins = options.ownOrigins ?? [new URL(options.baseUrl).origin];
+    this.#resourcePath = new URL(options.resource).pathname;
     const store = { ttlMs: CODE_TTL_MS, maxEntries: MAX_PENDING, now: this.#now };
-    this.#pending = new ExpiringStore(store);
+    this.#used = new ExpiringStore(store);
     this.#codes = new ExpiringStore(store);
     this.registrationPolicy = {
       clientId: LOCAL_CLIENT_ID,
@@ -246,24 +267,42 @@ export class LocalAuthServer {
     });
   }
 
-  /** Sign-ins waiting for the person, and codes waiting for the client: live entries. */
-  get pendingCounts(): { signIns: number; codes: number } {
-    return { signIns: this.#pending.size, codes: this.#codes.size };
+  /** What this process holds: answered sign-ins and codes waiting for the client. */
+  get pendingCounts(): { answeredSignIns: number; codes: number } {
+    return { answeredSignIns: this.#used.size, codes: this.#codes.size };
+  }
+
+  /**
+   * The base URL a request names this server by: the origin of its `Host` when that is one of
+   * this server's own (the gateway refuses every other Host), else `baseUrl`.
+   */
+  baseFor(host: string | undefined): string {
+    if (host === undefined) return this.#options.baseUrl;
+    let origin: string;
+    try {
+      origin = new URL(`http://${host}`).origin;
+    } catch {
+      return this.#options.baseUrl;
+    }
+    return this.#ownOrigins.includes(origin) ? origin : this.#options.baseUrl;
+  }
+
+  #resourceFor(base: string): string {
+    return `${base}${this.#resourcePath}`;
   }
 
   /** RFC 9728 protected-resource metadata. */
-  protectedResourceMetadata() {
+  protectedResourceMetadata(base = this.#options.baseUrl) {
     return protectedResourceMetadata({
-      resource: this.#options.resource,
-      authorizationServers: [this.#options.baseUrl],
+      resource: this.#resourceFor(base),
+      authorizationServers: [base],
       scopes: [LOCAL_SCOPE],
       resourceName: 'Secure MCP server (local)',
     });
   }
 
   /** RFC 8414 authorization-server metadata (no refresh tokens locally). */
-  authorizationServerMetadata() {
-    const base = this.#options.baseUrl;
+  authorizationServerMetadata(base = this.#options.baseUrl) {
     return {
       ...authorizationServerMetadata({
         issuer: base,
@@ -290,6 +329,7 @@ export class LocalAuthServer {
   ): Promise<boolean> {
     const method = req.method ?? 'GET';
     const path = url.pathname;
+    const base = this.baseFor(req.headers.host);
     const isPublic = PUBLIC_GET_PATHS.includes(path) || PUBLIC_POST_PATHS.includes(path);
     if (method === 'OPTIONS' && isPublic) {
       // A CORS preflight (or a plain OPTIONS): which methods and headers a page may use.
@@ -302,15 +342,15 @@ export class LocalAuthServer {
     }
     try {
       if (method === 'GET' && path === AUTHORIZATION_SERVER_METADATA_PATH) {
-        sendJson(res, 200, this.authorizationServerMetadata(), PUBLIC_CORS_HEADERS);
+        sendJson(res, 200, this.authorizationServerMetadata(base), PUBLIC_CORS_HEADERS);
       } else if (method === 'GET' && PUBLIC_GET_PATHS.includes(path)) {
-        sendJson(res, 200, this.protectedResourceMetadata(), PUBLIC_CORS_HEADERS);
+        sendJson(res, 200, this.protectedResourceMetadata(base), PUBLIC_CORS_HEADERS);
       } else if (method === 'POST' && path === REGISTER_PATH) {
         await this.#registration(req, res, requestId);
       } else if (method === 'POST' && path === TOKEN_PATH) {
-        sendJson(res, 200, this.token(await readForm(req)), PUBLIC_CORS_HEADERS);
+        sendJson(res, 200, this.token(await readForm(req), base), PUBLIC_CORS_HEADERS);
       } else if (method === 'GET' && path === AUTHORIZE_PATH) {
-        this.authorizePage(url.searchParams, res);
+        this.authorizePage(url.searchParams, res, base);
       } else if (method === 'POST' && path === AUTHORIZE_PATH) {
         const origin = req.headers.origin;
         if (origin !== undefined && !this.#ownOrigins.includes(origin)) {
@@ -322,7 +362,7 @@ export class LocalAuthServer {
           );
           return true;
         }
-        this.approve(await readForm(req), res);
+        this.approve(await readForm(req), res, base);
       } else {
         return false;
       }
@@ -366,6 +406,7 @@ export class LocalAuthServer {
   #checkAuthorizationRequest(
     params: URLSearchParams,
     res: ServerResponse,
+    base: string,
   ): PendingAuthorization | undefined {
     const clientId = params.get('client_id');
     const redirectUri = params.get('redirect_uri') ?? '';
@@ -376,7 +417,7 @@ export class LocalAuthServer {
       throw new OAuthError('invalid_request', 'redirect_uri must be a loopback URL');
     }
     try {
-      return this.#checkAuthorizationParams(params, redirectUri);
+      return this.#checkAuthorizationParams(params, redirectUri, base);
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
       const location = new URL(redirectUri);
@@ -384,14 +425,18 @@ export class LocalAuthServer {
       location.searchParams.set('error_description', error.description);
       const state = params.get('state');
       if (state !== null) location.searchParams.set('state', state);
-      location.searchParams.set('iss', this.#options.baseUrl);
+      location.searchParams.set('iss', base);
       res.writeHead(302, { Location: location.toString(), 'Cache-Control': 'no-store' });
       res.end();
       return undefined;
     }
   }
 
-  #checkAuthorizationParams(params: URLSearchParams, redirectUri: string): PendingAuthorization {
+  #checkAuthorizationParams(
+    params: URLSearchParams,
+    redirectUri: string,
+    base: string,
+  ): PendingAuthorization {
     if (params.get('response_type') !== 'code')
       throw new OAuthError('unsupported_response_type', 'response_type must be code');
     const challenge = params.get('code_challenge') ?? '';
@@ -402,7 +447,7 @@ export class LocalAuthServer {
       );
     }
     const resource = params.get('resource');
-    if (resource !== null && resource !== this.#options.resource) {
+    if (resource !== null && resource !== this.#resourceFor(base)) {
       throw new OAuthError('invalid_target', 'resource is not this MCP server');
     }
     const scopes = (params.get('scope') ?? LOCAL_SCOPE).split(' ').filter((s) => s !== '');
@@ -417,11 +462,14 @@ export class LocalAuthServer {
     };
   }
 
-  authorizePage(params: URLSearchParams, res: ServerResponse): void {
-    const request = this.#checkAuthorizationRequest(params, res);
+  authorizePage(params: URLSearchParams, res: ServerResponse, base = this.#options.baseUrl): void {
+    const request = this.#checkAuthorizationRequest(params, res, base);
     if (request === undefined) return;
-    const requestId = randomBytes(16).toString('base64url');
-    this.#pending.put(requestId, request);
+    const signed = this.#sign({
+      ...request,
+      id: randomBytes(16).toString('base64url'),
+      expiresAt: this.#now() + CODE_TTL_MS,
+    });
     // The one place the form's answer may send the browser: a loopback origin, validated above.
     const callbackOrigin = new URL(request.redirectUri).origin;
     const callbackSource = cspSource(callbackOrigin);
@@ -432,7 +480,7 @@ export class LocalAuthServer {
 <h1>Secure MCP server: local sign-in</h1>
 <p>Local mode only. Pick who you are; the token will carry these groups.</p>
 <form method="post" action="${AUTHORIZE_PATH}">
-<input type="hidden" name="request_id" value="${escapeHtml(requestId)}">
+<input type="hidden" name="request" value="${escapeHtml(signed)}">
 <p><label>User <input name="sub" value="alice" pattern="${escapeHtml(SUB_PATTERN)}" required></label></p>
 <p>${roles}</p>
 <p>Scope: ${escapeHtml(request.scopes.join(' '))}</p>
@@ -454,14 +502,16 @@ export class LocalAuthServer {
     res.end(html);
   }
 
-  approve(form: URLSearchParams, res: ServerResponse): void {
-    const request = this.#pending.take(form.get('request_id') ?? '');
-    if (request === undefined) {
+  approve(form: URLSearchParams, res: ServerResponse, base = this.#options.baseUrl): void {
+    const signed = this.#verify(form.get('request') ?? '');
+    if (signed === undefined || signed.expiresAt <= this.#now() || this.#used.has(signed.id)) {
       throw new OAuthError(
         'invalid_request',
         'The sign-in page expired or was already used; start again',
       );
     }
+    this.#used.put(signed.id, true);
+    const { id: _id, expiresAt: _expiresAt, ...request } = signed;
     const sub = form.get('sub') ?? '';
     if (!SUB.test(sub))
       throw new OAuthError('invalid_request', 'The user name may hold letters, digits and . _ @ -');
@@ -471,7 +521,7 @@ export class LocalAuthServer {
     const location = new URL(request.redirectUri);
     location.searchParams.set('code', code);
     if (request.state !== undefined) location.searchParams.set('state', request.state);
-    location.searchParams.set('iss', this.#options.baseUrl);
+    location.searchParams.set('iss', base);
     if (cspSource(location.origin) === undefined) {
       continuePage(res, location);
       return;
@@ -481,7 +531,7 @@ export class LocalAuthServer {
     res.end();
   }
 
-  token(form: URLSearchParams) {
+  token(form: URLSearchParams, base = this.#options.baseUrl) {
     if (form.get('grant_type') !== 'authorization_code') {
       throw new OAuthError('unsupported_grant_type', 'Only authorization_code is supported');
     }
@@ -503,7 +553,7 @@ export class LocalAuthServer {
       throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge');
     }
     const resource = form.get('resource');
-    if (resource !== null && resource !== this.#options.resource) {
+    if (resource !== null && resource !== this.#resourceFor(base)) {
       throw new OAuthError('invalid_target', 'resource is not this MCP server');
     }
     const accessToken = mintAccessToken(this.#options.signingKey, {
@@ -519,5 +569,26 @@ export class LocalAuthServer {
       expires_in: ACCESS_TOKEN_SECONDS,
       scope: code.scopes.join(' '),
     };
+  }
+
+  /** `<payload>.<HMAC>`, both base64url: the form's copy of the request, tamper-evident. */
+  #sign(request: SignedRequest): string {
+    const payload = Buffer.from(JSON.stringify(request)).toString('base64url');
+    return `${payload}.${this.#mac(payload).toString('base64url')}`;
+  }
+
+  /** The request a form carries, if this server signed it; undefined for anything else. */
+  #verify(value: string): SignedRequest | undefined {
+    const dot = value.indexOf('.');
+    if (dot < 0) return undefined;
+    const payload = value.slice(0, dot);
+    const mac = Buffer.from(value.slice(dot + 1), 'base64url');
+    const expected = this.#mac(payload);
+    if (mac.byteLength !== expected.byteLength || !timingSafeEqual(mac, expected)) return undefined;
+    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as SignedRequest;
+  }
+
+  #mac(payload: string): Buffer {
+    return createHmac('sha256', this.#formKey).update(payload).digest();
   }
 }

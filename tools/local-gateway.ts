@@ -181,7 +181,7 @@ interface Bound {
   readonly mcp: McpHandler;
   readonly authServer: LocalAuthServer;
   /** RFC 9728 / MCP authorization: the 401 tells the client where to start. */
-  readonly challenge: string;
+  readonly challenge: (base: string) => string;
 }
 
 export async function startLocalGateway(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
@@ -228,7 +228,8 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
         signingKey,
         ownOrigins: names.origins,
       }),
-      challenge: `Bearer resource_metadata="${url}${PROTECTED_RESOURCE_METADATA_PATH}${MCP_PATH}", scope="${LOCAL_SCOPE}"`,
+      challenge: (base) =>
+        `Bearer resource_metadata="${base}${PROTECTED_RESOURCE_METADATA_PATH}${MCP_PATH}", scope="${LOCAL_SCOPE}"`,
     };
   };
 
@@ -341,7 +342,10 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       policy = await authorize(authorizerEvent, lambdaContext('mcp-authorizer'));
     } catch (error) {
       if (error instanceof Error && error.message === UNAUTHORIZED) {
-        gatewayError(res, 401, 'Unauthorized', { ...cors, 'WWW-Authenticate': bound.challenge });
+        gatewayError(res, 401, 'Unauthorized', {
+          ...cors,
+          'WWW-Authenticate': bound.challenge(bound.authServer.baseFor(req.headers.host)),
+        });
       } else {
         gatewayError(res, 500, 'Internal server error', cors);
       }

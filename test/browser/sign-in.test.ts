@@ -36,7 +36,7 @@ beforeAll(async () => {
       res
         .writeHead(200, { 'Content-Type': 'text/html' })
         .end(
-          `<form method="post" action="${action}"><input name="request_id" value="guess"><input name="sub" value="mallory"><button>go</button></form>`,
+          `<form method="post" action="${action}"><input name="request" value="guess"><input name="sub" value="mallory"><button>go</button></form>`,
         );
       return;
     }
@@ -293,6 +293,36 @@ describe('what the browser must refuse', () => {
     expect(console.join('\n')).toMatch(
       /violates the following Content Security Policy directive: "form-action/,
     );
+  });
+
+  it('keeps a person’s open sign-in working however many page loads another site sends', async () => {
+    // Prepare: a person's sign-in page, and another site's page in a second tab
+    const steps = new Steps();
+    const { page: person } = await newPage();
+    await person.goto(authorizationUrl(`http://localhost:${trapPort}/callback`).href);
+    const { page: attacker } = await newPage();
+    await attacker.goto(`http://localhost:${trapPort}/`);
+    trapped.length = 0;
+
+    // Act: the other site has the browser load the sign-in URL 1,500 times, then the person signs in
+    await attacker.evaluate(async (url) => {
+      for (let i = 0; i < 1500; i += 50) {
+        await Promise.all(
+          Array.from({ length: 50 }, () => fetch(url, { mode: 'no-cors' }).catch(() => undefined)),
+        );
+      }
+    }, authorizationUrl('http://localhost:1/callback').href);
+    await Promise.all([
+      person.waitForNavigation({ timeout: 10_000 }),
+      person.click('button[type="submit"]'),
+    ]);
+    await steps.shot(person, 'signed in after the flood');
+    await Promise.all([person.close(), attacker.close()]);
+
+    // Assess: the person's browser arrived at its callback with a code
+    expect(trapped).toEqual([
+      expect.stringMatching(/^GET localhost:\d+\/callback\?code=[\w-]{43}&/),
+    ]);
   });
 
   it('refuses the sign-in form when another origin posts it (login CSRF)', async () => {

@@ -36,9 +36,13 @@ function memoryProvider() {
 
 const local = useLocalGateway('mcp-oauth-');
 
-async function toolsAfterOAuth(sub: string, groups: string[]): Promise<string[]> {
+async function toolsAfterOAuth(
+  sub: string,
+  groups: string[],
+  mcpUrl = local.gateway.mcpUrl,
+): Promise<string[]> {
   const { provider, authorizationUrl } = memoryProvider();
-  const transport = new StreamableHTTPClientTransport(new URL(local.gateway.mcpUrl), {
+  const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), {
     authProvider: provider,
   });
   const client = new Client({ name: 'oauth-e2e', version: '1.0.0' });
@@ -48,7 +52,7 @@ async function toolsAfterOAuth(sub: string, groups: string[]): Promise<string[]>
   await transport.finishAuth(callback.searchParams.get('code') ?? '');
   const connected = new Client({ name: 'oauth-e2e', version: '1.0.0' });
   await connected.connect(
-    new StreamableHTTPClientTransport(new URL(local.gateway.mcpUrl), { authProvider: provider }),
+    new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider }),
   );
   try {
     return (await connected.listTools()).tools.map((tool) => tool.name).sort();
@@ -68,6 +72,14 @@ describe('OAuth from nothing but the MCP URL', () => {
 
   it('signs an admin in and shows every tool', async () => {
     expect(await toolsAfterOAuth('root', ['admin'])).toHaveLength(5);
+  });
+
+  it('signs in a client given the URL as localhost: every document names that URL', async () => {
+    const mcpUrl = local.gateway.mcpUrl.replace('127.0.0.1', 'localhost');
+    expect(await toolsAfterOAuth('alice', ['readonly'], mcpUrl)).toEqual([
+      'get_record',
+      'query_customer_data',
+    ]);
   });
 
   it('signs in a user with no group, who sees no tools', async () => {

@@ -10,8 +10,8 @@ export async function signInLocally(
 ): Promise<URL> {
   const page = await fetch(authorizationUrl);
   if (page.status !== 200) throw new Error(`The sign-in page answered ${page.status}`);
-  const requestId = /name="request_id" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
-  const form = new URLSearchParams({ request_id: requestId, sub });
+  const request = /name="request" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
+  const form = new URLSearchParams({ request, sub });
   for (const group of groups) form.append('groups', group);
   const approved = await fetch(new URL('/oauth2/authorize', authorizationUrl), {
     method: 'POST',

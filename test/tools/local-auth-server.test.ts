@@ -80,12 +80,9 @@ describe('LocalAuthServer codes', () => {
       }),
       page.res,
     );
-    const requestId = /name="request_id" value="([^"]+)"/.exec(page.captured.body ?? '')?.[1];
+    const requestId = /name="request" value="([^"]+)"/.exec(page.captured.body ?? '')?.[1];
     const approved = recorder();
-    server.approve(
-      new URLSearchParams({ request_id: requestId ?? '', sub: 'alice' }),
-      approved.res,
-    );
+    server.approve(new URLSearchParams({ request: requestId ?? '', sub: 'alice' }), approved.res);
     const code = new URL(approved.captured.headers?.Location ?? '').searchParams.get('code') ?? '';
     now += 61_000;
 
@@ -209,11 +206,11 @@ describe('LocalAuthServer sign-in page', () => {
   it('keeps form-action to itself for an IPv6 callback, which CSP cannot name, and continues by a page', () => {
     // Prepare
     const { headers, body } = page('http://[::1]:6274/oauth/callback');
-    const requestId = /name="request_id" value="([^"]+)"/.exec(body ?? '')?.[1] ?? '';
+    const requestId = /name="request" value="([^"]+)"/.exec(body ?? '')?.[1] ?? '';
 
     // Act
     const approved = recorder();
-    server.approve(new URLSearchParams({ request_id: requestId, sub: 'alice' }), approved.res);
+    server.approve(new URLSearchParams({ request: requestId, sub: 'alice' }), approved.res);
 
     // Assess
     expect(headers?.['Content-Security-Policy']).toContain("form-action 'self';");
@@ -226,13 +223,13 @@ describe('LocalAuthServer sign-in page', () => {
   it('answers the form with 303 to the callback, with code, state and iss', () => {
     // Prepare
     const requestId =
-      /name="request_id" value="([^"]+)"/.exec(
+      /name="request" value="([^"]+)"/.exec(
         page('http://localhost:8080/callback').body ?? '',
       )?.[1] ?? '';
 
     // Act
     const approved = recorder();
-    server.approve(new URLSearchParams({ request_id: requestId, sub: 'alice' }), approved.res);
+    server.approve(new URLSearchParams({ request: requestId, sub: 'alice' }), approved.res);
 
     // Assess
     expect(approved.captured.status).toBe(303);
@@ -255,14 +252,62 @@ describe('LocalAuthServer sign-in page', () => {
     expect(browser.test('x'.repeat(65))).toBe(false);
   });
 
-  it('holds at most MAX_PENDING sign-ins, and none once they have expired', () => {
-    // Act: more unauthenticated page loads than it will keep
-    for (let i = 0; i < MAX_PENDING + 500; i++) page('http://localhost:1/cb');
-    const held = server.pendingCounts.signIns;
-    now += 61_000;
+  const requestOf = (body: string | undefined) =>
+    /name="request" value="([^"]+)"/.exec(body ?? '')?.[1] ?? '';
+  const submit = (request: string) => {
+    const answer = recorder();
+    try {
+      server.approve(new URLSearchParams({ request, sub: 'alice' }), answer.res);
+    } catch (error) {
+      return (error as OAuthError).description;
+    }
+    return answer.captured.status;
+  };
 
-    // Assess
-    expect(held).toBe(MAX_PENDING);
-    expect(server.pendingCounts).toEqual({ signIns: 0, codes: 0 });
+  it('stores nothing for a page load: a flood of them cannot push out an open sign-in', () => {
+    // Prepare: a person's page, then more page loads than anything is kept for
+    const before = server.pendingCounts;
+    const mine = requestOf(page('http://localhost:8080/callback').body);
+    for (let i = 0; i < MAX_PENDING + 500; i++) page('http://localhost:1/cb');
+
+    // Act & Assess
+    expect(server.pendingCounts).toEqual(before);
+    expect(submit(mine)).toBe(303);
+  });
+
+  it('signs a page in once', () => {
+    const request = requestOf(page('http://localhost:8080/callback').body);
+    expect(submit(request)).toBe(303);
+    expect(submit(request)).toMatch(/expired or was already used/);
+  });
+
+  it('refuses a page whose signed request was altered, or forged', () => {
+    // Prepare: change the redirect inside a genuine request, keeping its signature
+    const [payload, mac] = requestOf(page('http://localhost:8080/callback').body).split('.');
+    const altered = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()) as Record<
+      string,
+      unknown
+    >;
+    altered.redirectUri = 'http://localhost:9999/steal';
+    const tampered = `${Buffer.from(JSON.stringify(altered)).toString('base64url')}.${mac}`;
+
+    // Act & Assess
+    expect(submit(tampered)).toMatch(/expired or was already used/);
+    expect(submit(`${payload}.${'A'.repeat(43)}`)).toMatch(/expired or was already used/);
+    expect(submit('not-a-request')).toMatch(/expired or was already used/);
+  });
+
+  it('refuses a page after its 60 seconds', () => {
+    const request = requestOf(page('http://localhost:8080/callback').body);
+    now += 61_000;
+    expect(submit(request)).toMatch(/expired or was already used/);
+  });
+
+  it('forgets answered sign-ins and unredeemed codes once they have expired', () => {
+    now += 61_000;
+    submit(requestOf(page('http://localhost:8080/callback').body));
+    expect(server.pendingCounts).toEqual({ answeredSignIns: 1, codes: 1 });
+    now += 61_000;
+    expect(server.pendingCounts).toEqual({ answeredSignIns: 0, codes: 0 });
   });
 });
