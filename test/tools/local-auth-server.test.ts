@@ -57,16 +57,21 @@ describe('isLoopbackRedirect', () => {
   });
 });
 
+/** The local authorization server of a gateway on 127.0.0.1:3000, on the given clock. */
+function localServer(now: () => number): LocalAuthServer {
+  return new LocalAuthServer({
+    baseUrl: 'http://127.0.0.1:3000',
+    resource: 'http://127.0.0.1:3000/mcp',
+    signingKey: loadSigningKey(dir),
+    now,
+  });
+}
+
 describe('LocalAuthServer codes', () => {
   it('refuses a code presented after its 60 seconds with invalid_grant', () => {
     // Prepare: sign in at t, present the code at t + 61 s
     let now = 1_767_225_600_000;
-    const server = new LocalAuthServer({
-      baseUrl: 'http://127.0.0.1:3000',
-      resource: 'http://127.0.0.1:3000/mcp',
-      signingKey: loadSigningKey(dir),
-      now: () => now,
-    });
+    const server = localServer(() => now);
     const verifier = 'v'.repeat(43);
     const redirectUri = 'http://127.0.0.1:6276/cb';
     const page = recorder();
@@ -171,12 +176,7 @@ describe('LocalAuthServer registration', () => {
 
 describe('LocalAuthServer sign-in page', () => {
   let now = 1_767_225_600_000;
-  const server = new LocalAuthServer({
-    baseUrl: 'http://127.0.0.1:3000',
-    resource: 'http://127.0.0.1:3000/mcp',
-    signingKey: loadSigningKey(dir),
-    now: () => now,
-  });
+  const server = localServer(() => now);
   const page = (redirectUri: string) => {
     const { res, captured } = recorder();
     server.authorizePage(
