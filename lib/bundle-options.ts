@@ -4,7 +4,15 @@
  * --platform=node --target=node22 --format=cjs --minify --sourcemap --external:@aws-sdk/*`) and
  * for the benchmark, so the bench measures what is deployed.
  */
+import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
+
+/** The MCP SDK's JSON-Schema shim, and what is bundled instead (see the file's comment). */
+export const SDK_SHIM_ALIAS = {
+  '@modelcontextprotocol/server/_shims': fileURLToPath(
+    new URL('../lambda/mcp/json-schema-shim.ts', import.meta.url),
+  ),
+} as const;
 
 export const LAMBDA_BUNDLE_OPTIONS = {
   bundle: true,
@@ -15,4 +23,5 @@ export const LAMBDA_BUNDLE_OPTIONS = {
   sourcemap: true,
   // The Node 22 runtime ships AWS SDK v3; everything else is bundled.
   external: ['@aws-sdk/*'],
+  alias: SDK_SHIM_ALIAS,
 } as const satisfies BuildOptions;

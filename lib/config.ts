@@ -83,6 +83,11 @@ export const configSchema = z
     registrationBurstLimit: int(1, 200).default(5),
     /** Authorizer result cache TTL in seconds; 0 turns caching off. */
     authorizerCacheTtlSeconds: int(0, 3600).default(60),
+    /**
+     * How long one MCP request may run: the MCP function's timeout and its API Gateway
+     * integration's, set together (answers stream, so API Gateway allows up to 15 minutes).
+     */
+    mcpTimeoutSeconds: int(10, 900).default(120),
     /** Browser origins allowed to call the API (CORS); none by default. */
     allowedOrigins: list
       .pipe(

@@ -6,7 +6,7 @@
 import { Aws, Duration, Fn, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
-import { PERMISSIONS, ROLE_PERMISSIONS, ROLES } from '../lambda/shared/policy';
+import type { PolicyTable } from '../lambda/shared/policy';
 import { callbackUrlProblem } from './config';
 
 /** The resource server's identifier and scope: tokens must carry `secure-mcp/tools`. */
@@ -20,6 +20,8 @@ export interface IdentityProps {
   readonly mfa?: 'off' | 'optional' | 'required';
   /** Hosted-login domain prefix. @default `secure-mcp-<account id>` */
   readonly domainPrefix?: string;
+  /** The policy table: one group per role, one optional scope per permission. */
+  readonly policy: PolicyTable;
 }
 
 export class Identity extends Construct {
@@ -71,17 +73,17 @@ export class Identity extends Construct {
     });
 
     // One group per role: the policy table is the one source of truth.
-    for (const role of ROLES) {
+    for (const [role, permissions] of Object.entries(props.policy.roles)) {
       new cognito.CfnUserPoolGroup(this, `Group-${role}`, {
         userPoolId: this.userPool.userPoolId,
         groupName: role,
-        description: `MCP role ${role}: ${ROLE_PERMISSIONS[role].join(', ')}`,
+        description: `MCP role ${role}: ${permissions.join(', ')}`.slice(0, 2048),
       });
     }
 
     // One optional scope per permission of the policy table: a token that names any of them
     // gets only those of its roles' permissions (role permissions ∩ scope permissions).
-    const permissionScopes = PERMISSIONS.map(
+    const permissionScopes = Object.keys(props.policy.permissions).map(
       (permission) =>
         new cognito.ResourceServerScope({
           scopeName: permission,

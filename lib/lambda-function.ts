@@ -101,6 +101,9 @@ export class McpFunction<S extends z.ZodMiniObject> extends Construct {
         target: LAMBDA_BUNDLE_OPTIONS.target,
         format: OutputFormat.CJS,
         externalModules: [...LAMBDA_BUNDLE_OPTIONS.external],
+        esbuildArgs: Object.fromEntries(
+          Object.entries(LAMBDA_BUNDLE_OPTIONS.alias).map(([from, to]) => [`--alias:${from}`, to]),
+        ),
         forceDockerBundling: false,
       },
     });

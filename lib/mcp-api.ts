@@ -25,6 +25,12 @@ export interface McpApiProps {
   readonly stageName: string;
   /** Authorizer cache TTL; zero turns caching off. */
   readonly authorizerCacheTtl: Duration;
+  /**
+   * The `/mcp` integration's timeout: set it to the MCP function's. Answers stream
+   * (`responseTransferMode: STREAM`), so up to 15 minutes is allowed; the idle limit between
+   * two chunks is 5 minutes on a regional endpoint (the MCP SDK sends a keep-alive every 15 s).
+   */
+  readonly mcpTimeout: Duration;
   readonly throttleRateLimit: number;
   readonly throttleBurstLimit: number;
   /** Browser origins allowed (CORS); none means no CORS headers at all. */
@@ -89,6 +95,11 @@ export class McpApi extends Construct {
    * `https://<custom domain>/mcp`.
    */
   readonly endpointUrl: string;
+  /**
+   * The host names clients reach the API by: its execute-api name (unless turned off) and its
+   * custom domain. The MCP function answers only requests naming one of them.
+   */
+  readonly hostNames: string[];
   readonly metadataUrl: string;
   /**
    * The URL every public path hangs off: the stage's `execute-api` URL, or the custom domain's
@@ -157,6 +168,14 @@ export class McpApi extends Construct {
     }
     this.metadataUrl = `${base}${PROTECTED_RESOURCE_METADATA_PATH}`;
     this.baseUrl = base;
+    const executeApiHost = `${this.api.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`;
+    this.hostNames =
+      props.customDomain === undefined
+        ? [executeApiHost]
+        : [
+            props.customDomain.domainName.toLowerCase(),
+            ...(props.customDomain.keepExecuteApiEndpoint === true ? [executeApiHost] : []),
+          ];
     if (props.customDomain !== undefined) {
       this.domain = this.addCustomDomain(props.customDomain);
     }
@@ -180,7 +199,16 @@ export class McpApi extends Construct {
           }
         : undefined,
     });
-    const integration = new apigateway.LambdaIntegration(props.mcpFunction, { proxy: true });
+    const timeout = props.mcpTimeout.toSeconds();
+    if (timeout < 1 || timeout > 900) {
+      throw new Error(`McpApi: mcpTimeout must be 1 second to 15 minutes, got ${timeout} s`);
+    }
+    // Streamed: progress notifications reach the client while a tool runs.
+    const integration = new apigateway.LambdaIntegration(props.mcpFunction, {
+      proxy: true,
+      responseTransferMode: apigateway.ResponseTransferMode.STREAM,
+      timeout: props.mcpTimeout,
+    });
     const validator = new apigateway.RequestValidator(this, 'BodyValidator', {
       restApi: this.api,
       validateRequestBody: true,

@@ -25,7 +25,6 @@ import {
   TOOL_CALL_STATUS,
   UNKNOWN_TOOL,
 } from '../lambda/shared/audit';
-import { TOOL_NAMES } from '../lambda/shared/policy';
 
 /** Names of the metrics the audit-log metric filters publish. */
 export const METRIC_NAMES = {
@@ -95,10 +94,21 @@ export function toolCallPattern(): logs.JsonPattern {
   );
 }
 
-/** `tools/call` records refused for a missing permission. */
+/** The audit events of requests for an item: calls, reads, gets and refused completions. */
+const ITEM_EVENTS = [
+  AUDIT_EVENTS.toolCall,
+  AUDIT_EVENTS.resourceRead,
+  AUDIT_EVENTS.promptGet,
+  AUDIT_EVENTS.completion,
+] as const;
+
+/**
+ * Requests refused for a missing permission, whatever the item: probing a resource or a
+ * prompt one may not use is as telling as probing a tool.
+ */
 export function deniedCallPattern(): logs.JsonPattern {
   return logs.FilterPattern.all(
-    isToolCall(),
+    logs.FilterPattern.any(...ITEM_EVENTS.map((event) => fieldEquals(AUDIT_FIELDS.event, event))),
     fieldEquals(AUDIT_FIELDS.status, TOOL_CALL_STATUS.denied),
   );
 }
@@ -183,6 +193,8 @@ export interface MonitoringProps {
   readonly authorizerLogGroup: logs.ILogGroup;
   /** The REST API; the metrics of its deployment stage (5xx, latency) are used. */
   readonly api: apigateway.RestApi;
+  /** The tools of the policy table: one line each on the dashboard's calls-per-tool graph. */
+  readonly toolNames: readonly string[];
   /**
    * Calls one caller may make to one tool within {@link abuseWindow}; more raises the abuse alarm.
    * @default 100
@@ -633,7 +645,7 @@ export class Monitoring extends Construct {
           new cloudwatch.GraphWidget({
             title: 'Calls per tool',
             width: 12,
-            left: [...TOOL_NAMES, UNKNOWN_TOOL].map(toolCallMetric),
+            left: [...props.toolNames, UNKNOWN_TOOL].map(toolCallMetric),
           }),
           new cloudwatch.GraphWidget({
             title: 'Denied and failed tool calls',

@@ -4,37 +4,63 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { McpModule } from '../lambda/mcp/module';
 import { authorizerEnvSchema, mcpEnvSchema } from '../lambda/shared/env';
+import { buildPolicyTable } from '../lambda/shared/policy';
+import { MODULES } from '../modules/index';
+import { MODULE_INFRA } from '../modules/infra';
+import { POLICY } from '../modules/policy';
+import { ROLE_PERMISSIONS } from '../modules/roles';
 import { ApiKeysSecret } from './api-keys-secret';
 import { ClientRegistration } from './client-registration';
 import type { McpStackConfig } from './config';
 import { Identity } from './identity';
 import { McpFunction } from './lambda-function';
 import { McpApi } from './mcp-api';
+import type { ModuleInfra } from './module-infra';
 import { Monitoring } from './monitoring';
 import { advertisedScopes, OAuthDiscovery } from './oauth-discovery';
-import { RecordsTable } from './records-table';
 
 export interface SecureMcpStackProps extends StackProps {
   readonly config: McpStackConfig;
+  /**
+   * The modules whose AWS access the stack creates, their infrastructure and the roles.
+   * @default the deployment's: `modules/index.ts`, `modules/infra.ts`, `modules/roles.ts`.
+   * A seam for tests that synthesize a module of their own: the MCP function's code always
+   * serves `modules/index.ts`, so a deployment changes that list, not this prop.
+   */
+  readonly modules?: {
+    readonly list: readonly McpModule[];
+    readonly infra: Readonly<Record<string, ModuleInfra>>;
+    readonly roles: Readonly<Record<string, readonly string[]>>;
+  };
 }
 
 export class SecureMcpStack extends Stack {
   constructor(scope: Construct, id: string, props: SecureMcpStackProps) {
     super(scope, id, props);
     const { config } = props;
+    const modules = props.modules ?? {
+      list: MODULES,
+      infra: MODULE_INFRA as Readonly<Record<string, ModuleInfra>>,
+      roles: ROLE_PERMISSIONS,
+    };
+    const policy =
+      props.modules === undefined
+        ? POLICY
+        : buildPolicyTable({ roles: modules.roles, modules: modules.list });
     const logRetention = config.logRetentionDays as logs.RetentionDays;
 
     const identity = new Identity(this, 'Identity', {
       callbackUrls: config.callbackUrls,
       mfa: config.mfa,
       domainPrefix: config.cognitoDomainPrefix,
+      policy,
     });
     const apiKeys = new ApiKeysSecret(this, 'ApiKeys', {
       rotationDays: config.keyRotationDays,
       logRetention,
     });
-    const records = new RecordsTable(this, 'Records');
 
     const authorizer = new McpFunction(this, 'Authorizer', {
       entry: 'authorizer/index.ts',
@@ -57,20 +83,33 @@ export class SecureMcpStack extends Stack {
       serviceName: 'mcp-server',
       envSchema: mcpEnvSchema,
       environment: {
-        RECORDS_TABLE_NAME: records.table.tableName,
         ALLOWED_ORIGINS: config.allowedOrigins.join(','),
       },
       logRetention,
       memorySize: 512,
-      timeout: Duration.seconds(29),
+      timeout: Duration.seconds(config.mcpTimeoutSeconds),
     });
-    records.grantRecordStore(server.function);
+    // Each module's AWS access (tables, grants) and the variables its code reads.
+    for (const module of modules.list) {
+      const infra = modules.infra[module.name];
+      if (infra === undefined) {
+        throw new Error(
+          `Module ${module.name} has no entry in modules/infra.ts (null if it needs no AWS access)`,
+        );
+      }
+      if (infra === null) continue;
+      const variables = infra({ scope: this, mcpFunction: server.function });
+      for (const [name, value] of Object.entries(variables))
+        server.function.addEnvironment(name, value);
+    }
 
     const api = new McpApi(this, 'Api', {
       mcpFunction: server.function,
       authorizerFunction: authorizer.function,
       stageName: config.stageName,
       authorizerCacheTtl: Duration.seconds(config.authorizerCacheTtlSeconds),
+      // The same as the function's: its answer ends (with an error, at worst) before either.
+      mcpTimeout: Duration.seconds(config.mcpTimeoutSeconds),
       throttleRateLimit: config.throttleRateLimit,
       throttleBurstLimit: config.throttleBurstLimit,
       allowedOrigins: config.allowedOrigins,
@@ -86,6 +125,10 @@ export class SecureMcpStack extends Stack {
               keepExecuteApiEndpoint: config.keepExecuteApiEndpoint,
             },
     });
+
+    // The MCP function answers only requests that name this API (Host), behind API Gateway's
+    // own routing by name.
+    server.function.addEnvironment('ALLOWED_HOSTS', api.hostNames.join(','));
 
     // RFC 7591 registration: answers with the app client above, for its callback URLs only.
     const registration = new ClientRegistration(this, 'ClientRegistration', {
@@ -117,6 +160,7 @@ export class SecureMcpStack extends Stack {
       authorizerFunction: authorizer.function,
       authorizerLogGroup: authorizer.logGroup,
       api: api.api,
+      toolNames: policy.items.tool.map((tool) => tool.name),
       abuseThreshold: config.abuseThreshold,
       abuseWindow: Duration.minutes(config.abuseWindowMinutes),
       alarmEmail: config.alarmEmail === '' ? undefined : config.alarmEmail,

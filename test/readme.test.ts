@@ -1,18 +1,30 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ROLE_PERMISSIONS, ROLES, TOOL_NAMES, TOOL_PERMISSIONS } from '../lambda/shared/policy';
+import type { ItemKind } from '../lambda/shared/policy';
+import { POLICY } from '../modules/policy';
+
+const KIND_LABELS: Record<ItemKind, string> = {
+  tool: 'tool',
+  resource: 'resource',
+  resourceTemplate: 'resource template',
+  prompt: 'prompt',
+};
 
 /** The README's role table, rendered from the policy table. */
 function roleTable(): string {
-  const header = `| Tool | Needs permission | ${ROLES.join(' | ')} |`;
-  const align = `|---|---|${ROLES.map(() => ':-:').join('|')}|`;
-  const rows = TOOL_NAMES.map((tool) => {
-    const permission = TOOL_PERMISSIONS[tool];
-    const cells = ROLES.map((role) =>
-      (ROLE_PERMISSIONS[role] as readonly string[]).includes(permission) ? 'yes' : '—',
-    );
-    return `| \`${tool}\` | \`${permission}\` | ${cells.join(' | ')} |`;
-  });
+  const roles = Object.keys(POLICY.roles);
+  const header = `| Item | Kind | Needs permission | ${roles.join(' | ')} |`;
+  const align = `|---|---|---|${roles.map(() => ':-:').join('|')}|`;
+  const rows = (['tool', 'resource', 'resourceTemplate', 'prompt'] as const).flatMap((kind) =>
+    POLICY.items[kind].map((item) => {
+      const cells = roles.map((role) =>
+        (POLICY.roles[role] ?? []).includes(item.permission) ? 'yes' : '—',
+      );
+      const name =
+        item.uri === undefined ? `\`${item.name}\`` : `\`${item.name}\` (\`${item.uri}\`)`;
+      return `| ${name} | ${KIND_LABELS[kind]} | \`${item.permission}\` | ${cells.join(' | ')} |`;
+    }),
+  );
   return [header, align, ...rows].join('\n');
 }
 

@@ -16,7 +16,7 @@ import {
   keyStatus,
   parseApiKeyDocument,
 } from '../lambda/shared/api-key';
-import { isRole } from '../lambda/shared/policy';
+import { isRole } from '../modules/roles';
 import { writePrivateFile } from './local-identity';
 
 export interface KeyDocumentStore {

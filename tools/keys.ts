@@ -5,7 +5,7 @@
  *   npm run --silent keys -- list
  *   npm run --silent keys -- revoke <key id>
  */
-import { ROLES } from '../lambda/shared/policy';
+import { ROLES } from '../modules/roles';
 import { addKey, FileKeyDocumentStore, KeyAdminError, listKeys, revokeKey } from './api-key-admin';
 import { commaList, parseCli, runCli, UsageError } from './cli';
 import { apiKeyFilePath } from './local-identity';

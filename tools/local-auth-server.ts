@@ -38,7 +38,8 @@ import {
   PROTECTED_RESOURCE_METADATA_PATH,
   protectedResourceMetadata,
 } from '../lambda/shared/oauth-metadata';
-import { PERMISSIONS, ROLES } from '../lambda/shared/policy';
+import { POLICY } from '../modules/policy';
+import { ROLES } from '../modules/roles';
 import { ExpiringStore } from './expiring-store';
 import { LOCAL_CLIENT_ID, LOCAL_SCOPE, mintAccessToken, type SigningKey } from './local-identity';
 
@@ -47,7 +48,10 @@ export const TOKEN_PATH = '/oauth2/token';
 export { OAuthError, REGISTER_PATH };
 
 /** The scopes the local server issues: the audience scope and one per permission. */
-const LOCAL_SCOPES = [LOCAL_SCOPE, ...PERMISSIONS.map((permission) => `mcp-server/${permission}`)];
+const LOCAL_SCOPES = [
+  LOCAL_SCOPE,
+  ...Object.keys(POLICY.permissions).map((permission) => `mcp-server/${permission}`),
+];
 
 /** How long an authorization code, and a pending login page, stay valid. */
 const CODE_TTL_MS = 60_000;

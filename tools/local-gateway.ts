@@ -22,11 +22,14 @@ import { ApiKeyStore } from '../lambda/authorizer/api-key-store';
 import { createCognitoVerifier } from '../lambda/authorizer/cognito';
 import { createAuthorizerHandler, UNAUTHORIZED } from '../lambda/authorizer/handler';
 import { createMcpHandler, type McpHandler } from '../lambda/mcp/handler';
-import { CUSTOMER_TOOLS, createRegistry } from '../lambda/mcp/tools/registry';
+import { type LoadedModule, loadLocalModules, type McpModule } from '../lambda/mcp/module';
 import { mcpPreflightHeaders, mcpResponseCorsHeaders } from '../lambda/shared/cors';
 import { createLogger } from '../lambda/shared/logger';
 import { PROTECTED_RESOURCE_METADATA_PATH } from '../lambda/shared/oauth-metadata';
+import { buildPolicyTable } from '../lambda/shared/policy';
 import { MCP_PATH } from '../lambda/shared/routes';
+import { MODULES } from '../modules/index';
+import { ROLE_PERMISSIONS } from '../modules/roles';
 import { AUTHORIZE_PATH, LocalAuthServer } from './local-auth-server';
 import { type LocalDynamo, startLocalDynamo } from './local-dynamo';
 import {
@@ -63,6 +66,10 @@ export interface LocalGatewayOptions {
    */
   readonly allowedOrigins?: readonly string[];
   readonly maxBodyBytes?: number;
+  /** The modules to serve. Default: the deployment's list, `modules/index.ts`. */
+  readonly modules?: readonly McpModule[];
+  /** The roles and what they grant. Default: the deployment's, `modules/roles.ts`. */
+  readonly roles?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface LocalGateway {
@@ -73,6 +80,8 @@ export interface LocalGateway {
   /** Every origin allowed to call `/mcp`: this server's own, then the configured ones. */
   readonly allowedOrigins: readonly string[];
   readonly dynamo: LocalDynamo;
+  /** The modules served, with what their `local` hook (or `dependencies`) built. */
+  readonly modules: readonly LoadedModule[];
   stop(): Promise<void>;
 }
 
@@ -188,6 +197,17 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   const dir = options.dir ?? localDir();
   const signingKey = loadSigningKey(dir);
   const dynamo = await startLocalDynamo();
+  const served = options.modules ?? MODULES;
+  // The policy of exactly what is served: the deployment's, or a test's own modules and roles.
+  const policy = buildPolicyTable({ roles: options.roles ?? ROLE_PERMISSIONS, modules: served });
+  let modules: LoadedModule[];
+  try {
+    // Each module against the embedded stand-ins: its tables created and seeded.
+    modules = await loadLocalModules(served, { dynamodbEndpoint: dynamo.endpoint }, process.env);
+  } catch (error) {
+    await dynamo.stop();
+    throw error;
+  }
 
   const authorizerLogger = createLogger('mcp-authorizer');
   const gatewayLogger = createLogger('local-gateway');
@@ -217,9 +237,13 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       names,
       allowedOrigins,
       mcp: createMcpHandler({
-        config: { allowedOrigins, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 },
-        registry: createRegistry(CUSTOMER_TOOLS),
-        store: dynamo.store,
+        config: {
+          allowedOrigins,
+          allowedHosts: [...names.hosts],
+          maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+        },
+        policy,
+        modules,
         logger: createLogger('mcp-server'),
       }),
       authServer: new LocalAuthServer({
@@ -391,7 +415,24 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     const responseHeaders: Record<string, string> = { 'x-amzn-RequestId': requestId };
     for (const [name, value] of Object.entries(result.headers ?? {}))
       responseHeaders[name] = String(value);
-    send(res, result.statusCode, responseHeaders, result.body);
+    if (typeof result.body === 'string') {
+      send(res, result.statusCode, responseHeaders, result.body);
+      return;
+    }
+    // A streamed answer (SSE): each frame goes out as it comes, chunked, as API Gateway
+    // streams a Lambda's response.
+    res.writeHead(result.statusCode, responseHeaders);
+    res.flushHeaders();
+    const reader = result.body.getReader();
+    res.once('close', () => {
+      if (!res.writableFinished) void reader.cancel(new Error('client closed'));
+    });
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      res.write(value);
+    }
+    res.end();
   };
 
   let bound: Bound | undefined;
@@ -423,6 +464,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     mcpUrl: `${url}${MCP_PATH}`,
     allowedOrigins: bound.allowedOrigins,
     dynamo,
+    modules,
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -3,7 +3,7 @@
  *
  *   npm run --silent token -- --sub alice --groups analyst
  */
-import { isRole } from '../lambda/shared/policy';
+import { isRole } from '../modules/roles';
 import { commaList, parseCli, runCli, UsageError } from './cli';
 import { LOCAL_CLIENT_ID, LOCAL_SCOPE, loadSigningKey, mintAccessToken } from './local-identity';
 

@@ -1,61 +1,142 @@
 /**
- * The MCP Lambda handler: stateless Streamable HTTP over an API Gateway REST proxy event.
- * A new server and transport per invocation (a stateless transport cannot be reused); the
- * registry, store and logger live at module scope.
+ * The MCP Lambda handler: both protocol eras (2026-07-28 and stateless 2025-11-25) from one
+ * SDK v2 handler, over an API Gateway REST proxy event.
+ *
+ * In order, before any SDK code runs: method and Origin, the principal the authorizer vouched
+ * for, the body (size, JSON, JSON-RPC shape), then the policy gate, which refuses a forbidden
+ * (or unknown) tool, resource, prompt or completion. Whatever answers a call, read or get
+ * (the gate, the SDK, the item), it leaves exactly one audit record, written when the answer
+ * is complete. A new server per request (the factory); the SDK handler, the gate and the
+ * modules' clients live for the Lambda instance.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { TOOL_CALL_STATUS } from '../shared/audit';
-import { ExpiredPrincipalError, InvalidPrincipalError, parsePrincipal } from '../shared/principal';
+import {
+  classifyInboundRequest,
+  createMcpHandler as createSdkHandler,
+  PROTOCOL_VERSION_META_KEY,
+} from '@modelcontextprotocol/server';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { type ProtocolEra, TOOL_CALL_STATUS } from '../shared/audit';
+import { getHeader } from '../shared/headers';
+import { effectivePermissions, type PolicyTable } from '../shared/policy';
+import {
+  ExpiredPrincipalError,
+  InvalidPrincipalError,
+  type Principal,
+  parsePrincipal,
+} from '../shared/principal';
+import { CallRecord, type RequestMeta, traceIdOf } from './call-record';
+import { createGate, gatedRequest, INVALID_PARAMS_CODE, isMalformed, judge } from './gate';
 import {
   checkBody,
   checkRequestLine,
-  checkToolCallParams,
   corsHeaders,
   type EdgeConfig,
+  HYGIENE_HEADERS,
   JSONRPC,
   jsonRpcError,
-  redactInternalErrors,
-  toProxyResult,
+  jsonRpcErrorFor,
   toWebRequest,
 } from './http';
-import { auditCall, createMcpServer } from './server';
-import type { RecordStore } from './store/customer-record';
-import type { ToolRegistry } from './tools/registry';
+import type { LoadedModule } from './module';
+import {
+  headersOf,
+  type McpResponse,
+  outcomeOf,
+  parseMessage,
+  passSse,
+  redactInternalErrors,
+} from './response';
+import { authInfoFor, createServerFactory } from './server';
+
+/**
+ * How long before the Lambda's own timeout a call is cancelled, so its answer can still end
+ * with a JSON-RPC error instead of being cut off mid-stream.
+ */
+export const DEADLINE_MARGIN_MS = 2000;
 
 export interface McpHandlerDeps {
   readonly config: EdgeConfig;
-  readonly registry: ToolRegistry;
-  readonly store: RecordStore;
+  readonly policy: PolicyTable;
+  readonly modules: readonly LoadedModule[];
   readonly logger: Logger;
   readonly now?: () => Date;
 }
 
-export type McpHandler = (
-  event: APIGatewayProxyEvent,
-  context?: Context,
-) => Promise<APIGatewayProxyResult>;
+export type McpHandler = (event: APIGatewayProxyEvent, context?: Context) => Promise<McpResponse>;
 
 export function createMcpHandler(deps: McpHandlerDeps): McpHandler {
   const handle = createHandler(deps);
   return async (event, context) => {
     const result = await handle(event, context);
-    const cors = corsHeaders(event, deps.config);
-    return Object.keys(cors).length === 0
-      ? result
-      : { ...result, headers: { ...result.headers, ...cors } };
+    const streamed = typeof result.body !== 'string';
+    return {
+      ...result,
+      headers: overriding(result.headers, {
+        ...HYGIENE_HEADERS,
+        // An event stream must also reach the client untouched (no proxy compression or buffering).
+        ...(streamed ? { 'Cache-Control': 'no-store, no-transform' } : {}),
+        ...corsHeaders(event, deps.config),
+      }),
+    };
   };
 }
 
+/** `headers` with `extra` set over them, whatever the case of the names on either side. */
+function overriding(
+  headers: Record<string, string>,
+  extra: Record<string, string>,
+): Record<string, string> {
+  const replaced = new Set(Object.keys(extra).map((name) => name.toLowerCase()));
+  return {
+    ...Object.fromEntries(
+      Object.entries(headers).filter(([name]) => !replaced.has(name.toLowerCase())),
+    ),
+    ...extra,
+  };
+}
+
+/** The first revision of the modern era (the per-request envelope). */
+const FIRST_MODERN_REVISION = '2026-07-28';
+
+/** The era a request speaks, as the SDK will classify it. */
+function eraOf(event: APIGatewayProxyEvent, parsedBody: unknown): ProtocolEra {
+  const protocolVersionHeader = getHeader(event, 'mcp-protocol-version');
+  const outcome = classifyInboundRequest({
+    httpMethod: event.httpMethod,
+    protocolVersionHeader,
+    mcpMethodHeader: getHeader(event, 'mcp-method'),
+    mcpNameHeader: getHeader(event, 'mcp-name'),
+    body: parsedBody,
+  });
+  if (outcome.kind === 'legacy') return 'legacy';
+  // A ladder rejection is the modern path's own answer to a malformed modern request...
+  if (outcome.kind === 'modern' || outcome.rung !== 'jsonrpc-shape') return 'modern';
+  // ...but a body that is no JSON-RPC message at all (a bad `_meta`, progress token or id) may
+  // come from either era: its envelope claim or its version header says which.
+  const meta = (parsedBody as { params?: { _meta?: unknown } }).params?._meta;
+  const claimsModern =
+    typeof meta === 'object' && meta !== null && PROTOCOL_VERSION_META_KEY in meta;
+  const headerModern = (protocolVersionHeader?.trim() ?? '') >= FIRST_MODERN_REVISION;
+  return claimsModern || headerModern ? 'modern' : 'legacy';
+}
+
 function createHandler(deps: McpHandlerDeps): McpHandler {
-  const { logger } = deps;
+  const { logger, policy } = deps;
+  const gate = createGate(policy);
+  const sdk = createSdkHandler(createServerFactory({ modules: deps.modules, now: deps.now }), {
+    legacy: 'stateless',
+    responseMode: 'auto',
+    onerror: (error) =>
+      logger.debug('MCP SDK refused or failed a request', { error_type: error.name }),
+  });
+
   return async (event, context) => {
     if (context !== undefined) logger.addContext(context);
     const early = checkRequestLine(event, deps.config);
     if (early !== undefined) return early;
 
-    let principal: ReturnType<typeof parsePrincipal>;
+    let principal: Principal;
     try {
       principal = parsePrincipal(event.requestContext?.authorizer);
     } catch (error) {
@@ -75,42 +156,102 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
 
     const body = checkBody(event, deps.config);
     if (!body.ok) return body.response;
-    const meta = {
+    const { parsedBody } = body;
+    const id = (parsedBody as { id?: unknown }).id;
+    const meta: RequestMeta = {
       requestId: event.requestContext?.requestId ?? context?.awsRequestId ?? 'unknown',
       sourceIp: event.requestContext?.identity?.sourceIp ?? 'unknown',
     };
-    const malformed = checkToolCallParams(body.parsedBody);
-    if (malformed !== undefined) {
-      auditCall(logger, principal, meta, {
-        name: malformed.name,
-        args: malformed.args,
-        started: performance.now(),
-        status: TOOL_CALL_STATUS.invalid,
-        errorType: 'InvalidParams',
-      });
-      return malformed.response;
+    const era = eraOf(event, parsedBody);
+    const granted = effectivePermissions(policy, principal.groups, principal.scopes);
+
+    // The gate: policy before anything else.
+    const gated = gatedRequest(parsedBody);
+    let call: CallRecord | undefined;
+    if (gated !== undefined) {
+      call = new CallRecord(gated, era, traceIdOf(parsedBody));
+      const refuse = (code: number, message: string, data?: Record<string, unknown>) => {
+        (call as CallRecord).write(logger, principal, meta);
+        return jsonRpcErrorFor(id, code, message, data);
+      };
+      const verdict = judge(gate, gated, granted, era);
+      // Permission first: a forbidden item is denied whatever shape its params are in.
+      const denied = 'refusal' in verdict && verdict.refusal.status === 'denied';
+      if (isMalformed(gated) && !denied) {
+        if ('item' in verdict) call.item = verdict.item;
+        call.settle(TOOL_CALL_STATUS.invalid, 'InvalidParams');
+        return refuse(INVALID_PARAMS_CODE, `Invalid params: ${gated.problem}`);
+      }
+      if ('refusal' in verdict) {
+        const { refusal } = verdict;
+        call.item = refusal.item;
+        call.settle(refusal.status, refusal.errorType);
+        return refuse(refusal.code, refusal.message, refusal.data);
+      }
+      call.item = verdict.item;
+      // Completions are audited when refused; an allowed one is not a call.
+      if (gated.kind === 'completion') call = undefined;
     }
 
+    const write = () => call?.write(logger, principal, meta);
+    // Cancel the call ahead of the Lambda's timeout (the SDK passes the signal to the item).
+    const remaining = context?.getRemainingTimeInMillis?.();
+    const deadline =
+      remaining === undefined
+        ? undefined
+        : AbortSignal.timeout(Math.max(remaining - DEADLINE_MARGIN_MS, 1));
     try {
-      const server = createMcpServer(principal, meta, deps);
-      const transport = new WebStandardStreamableHTTPServerTransport({
-        sessionIdGenerator: undefined,
-        enableJsonResponse: true,
+      const response = await sdk.fetch(toWebRequest(event, body.body, deadline), {
+        authInfo: authInfoFor({ principal, granted, requestId: meta.requestId, call }),
+        parsedBody,
       });
-      await server.connect(transport);
-      try {
-        const response = await transport.handleRequest(toWebRequest(event, body.body), {
-          parsedBody: body.parsedBody,
-        });
-        const result = await toProxyResult(response);
-        return { ...result, body: redactInternalErrors(result.body) };
-      } finally {
-        await server.close();
+      const headers = headersOf(response);
+      if (deadline?.aborted === true && response.status === 499) {
+        // The SDK gave up on the exchange at our deadline: answer that, not an empty 499.
+        call?.settle(TOOL_CALL_STATUS.error, 'Deadline');
+        write();
+        return jsonRpcErrorFor(
+          id,
+          JSONRPC.internalError,
+          'Internal error: the request did not finish in time',
+        );
       }
+      if (response.body === null) {
+        write();
+        return { statusCode: response.status, headers, body: '' };
+      }
+      if (!(headers['content-type'] ?? '').startsWith('text/event-stream')) {
+        const text = await response.text();
+        if (call !== undefined && !call.settled) {
+          const { status, errorType } = outcomeOf(response.status, parseMessage(text));
+          call.settle(status, errorType);
+        }
+        write();
+        return { statusCode: response.status, headers, body: redactInternalErrors(text) };
+      }
+      let last: Record<string, unknown> | undefined;
+      const stream = passSse(response.body, id, {
+        onMessage: (message) => {
+          if ('id' in message) last = message;
+        },
+        onEnd: (error) => {
+          if (call !== undefined && !call.settled) {
+            const { status, errorType } =
+              error === undefined
+                ? outcomeOf(response.status, last)
+                : { status: TOOL_CALL_STATUS.error, errorType: 'StreamFailed' };
+            call.settle(status, errorType);
+          }
+          write();
+        },
+      });
+      return { statusCode: response.status, headers, body: stream };
     } catch (error) {
       logger.error('Unhandled error in the MCP handler', {
         error_type: error instanceof Error ? error.name : typeof error,
       });
+      call?.settle(TOOL_CALL_STATUS.error, error instanceof Error ? error.name : typeof error);
+      write();
       return jsonRpcError(500, JSONRPC.internalError, 'Internal error');
     }
   };

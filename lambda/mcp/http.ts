@@ -2,7 +2,7 @@
  * The HTTP edge of the MCP handler: API Gateway REST proxy events in and out, and the checks
  * that must answer before the MCP transport is touched. Pure functions.
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mcpResponseCorsHeaders } from '../shared/cors';
 import { getHeader, headerValues } from '../shared/headers';
 import { MCP_PATH } from '../shared/routes';
@@ -17,13 +17,20 @@ export const JSONRPC = {
   refused: -32000,
 } as const;
 
+/** A complete HTTP answer with a whole body. */
+export interface EdgeAnswer {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
 /** A complete HTTP answer whose body is a JSON-RPC error with `id: null`. */
 export function jsonRpcError(
   statusCode: number,
   code: number,
   message: string,
   headers: Record<string, string> = {},
-): APIGatewayProxyResult {
+): EdgeAnswer {
   return {
     statusCode,
     headers: { 'Content-Type': 'application/json', ...headers },
@@ -34,21 +41,34 @@ export function jsonRpcError(
 export interface EdgeConfig {
   readonly allowedOrigins: readonly string[];
   readonly maxBodyBytes: number;
+  /**
+   * The `Host` names this server answers to (lower case, with a port if not the default);
+   * empty or absent: any. In AWS: the API's execute-api name and its custom domain.
+   */
+  readonly allowedHosts?: readonly string[];
 }
 
 /** The outcome of the edge checks: an early answer, or the body parsed for the transport. */
 export type EdgeResult =
-  | { readonly ok: false; readonly response: APIGatewayProxyResult }
+  | { readonly ok: false; readonly response: EdgeAnswer }
   | { readonly ok: true; readonly body: string; readonly parsedBody: unknown };
 
 /** Method and Origin: cheap checks that need no body. */
 export function checkRequestLine(
   event: Pick<APIGatewayProxyEvent, 'httpMethod' | 'headers' | 'multiValueHeaders'>,
   config: EdgeConfig,
-): APIGatewayProxyResult | undefined {
+): EdgeAnswer | undefined {
   // Stateless: no SSE stream on GET (it would hang a buffered Lambda), no session to DELETE.
   if (event.httpMethod !== 'POST') {
     return jsonRpcError(405, JSONRPC.refused, 'Method not allowed: use POST', { Allow: 'POST' });
+  }
+  // Defence in depth behind API Gateway's own routing by name: only our own names.
+  const allowedHosts = config.allowedHosts ?? [];
+  if (allowedHosts.length > 0) {
+    const host = getHeader(event, 'host')?.toLowerCase();
+    if (host === undefined || !allowedHosts.includes(host)) {
+      return jsonRpcError(403, JSONRPC.refused, 'Forbidden: this is not a name of this server');
+    }
   }
   // DNS-rebinding defence: a browser page from an origin we do not know may not call us.
   const origin = getHeader(event, 'origin');
@@ -170,88 +190,79 @@ export function checkBody(
 }
 
 /**
- * The headers the MCP transport reads. Nothing else is passed on: not the Authorization header
- * (the credential stops at the authorizer), and no odd header a Web `Headers` would reject.
+ * The headers the MCP transport reads: content negotiation, the protocol version and the
+ * 2026-07-28 routing headers (`Mcp-Method`, `Mcp-Name`, `Mcp-Param-*`), which the SDK checks
+ * against the body. Nothing else is passed on: not the Authorization header (the credential
+ * stops at the authorizer), and no odd header a Web `Headers` would reject.
  */
-const TRANSPORT_HEADERS = ['accept', 'content-type', 'mcp-protocol-version'] as const;
+const TRANSPORT_HEADERS = [
+  'accept',
+  'content-type',
+  'mcp-protocol-version',
+  'mcp-method',
+  'mcp-name',
+] as const;
+const PARAM_HEADER = /^mcp-param-[a-z0-9-]{1,64}$/i;
+/** What a header value may hold on its way into a Web `Headers` (visible ASCII, spaces, tabs). */
+const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 
-/** Turn the proxy event into the Web `Request` the MCP transport consumes. */
-export function toWebRequest(event: APIGatewayProxyEvent, body: string): Request {
+/** The request headers handed to the SDK. */
+export function transportHeaders(
+  event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>,
+): Headers {
   const headers = new Headers();
-  for (const name of TRANSPORT_HEADERS) {
-    const values = headerValues(event, name);
+  const names = new Set<string>(TRANSPORT_HEADERS);
+  for (const name of [
+    ...Object.keys(event.headers ?? {}),
+    ...Object.keys(event.multiValueHeaders ?? {}),
+  ]) {
+    if (PARAM_HEADER.test(name)) names.add(name.toLowerCase());
+  }
+  for (const name of names) {
+    const values = headerValues(event, name).filter((value) => HEADER_VALUE.test(value));
     if (values.length > 0) headers.set(name, values.join(', '));
   }
-  // A fixed origin: the transport does not route by host, and the Host header is the client's.
+  return headers;
+}
+
+/** Turn the proxy event into the Web `Request` the MCP SDK consumes. */
+export function toWebRequest(
+  event: APIGatewayProxyEvent,
+  body: string,
+  signal?: AbortSignal,
+): Request {
+  // A fixed origin: the SDK does not route by host, and the Host header is the client's.
   return new Request(`https://mcp.lambda.internal${MCP_PATH}`, {
     method: event.httpMethod,
-    headers,
+    headers: transportHeaders(event),
     body,
+    ...(signal === undefined ? {} : { signal }),
   });
 }
 
 /**
- * A `tools/call` whose params the SDK would reject before our handler runs: answered here, so
- * the answer is a clean -32602 and the attempt is still audited.
+ * On every MCP answer: nothing here may be cached (each answer is for one principal), and a
+ * browser must never guess a type for it.
  */
-export interface MalformedToolCall {
-  readonly name: string;
-  readonly args: unknown;
-  readonly response: APIGatewayProxyResult;
-}
+export const HYGIENE_HEADERS: Readonly<Record<string, string>> = {
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+};
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-export function checkToolCallParams(parsedBody: unknown): MalformedToolCall | undefined {
-  if (!isPlainObject(parsedBody) || parsedBody.method !== 'tools/call') return undefined;
-  const { id, params } = parsedBody;
-  let problem: string | undefined;
-  if (!isPlainObject(params)) problem = 'params must be an object';
-  else if (typeof params.name !== 'string') problem = 'params.name must be a string';
-  else if (params.arguments !== undefined && !isPlainObject(params.arguments)) {
-    problem = 'params.arguments must be an object';
-  }
-  if (problem === undefined) return undefined;
-  const name = isPlainObject(params) && typeof params.name === 'string' ? params.name : '';
+/** A JSON-RPC error answer to one request (HTTP 200: the request itself was well formed). */
+export function jsonRpcErrorFor(
+  id: unknown,
+  code: number,
+  message: string,
+  data?: Record<string, unknown>,
+): { statusCode: number; headers: Record<string, string>; body: string } {
   return {
-    name,
-    args: isPlainObject(params) ? params.arguments : undefined,
-    response: {
-      statusCode: 200,
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: typeof id === 'string' || typeof id === 'number' ? id : null,
-        error: { code: JSONRPC.invalidParams, message: `Invalid params: ${problem}` },
-      }),
-    },
+    statusCode: 200,
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id)) ? id : null,
+      error: { code, message, ...(data === undefined ? {} : { data }) },
+    }),
   };
-}
-
-/**
- * The SDK reports some failures as -32603 with internal detail (validator output) in the
- * message; the caller gets a generic message instead.
- */
-export function redactInternalErrors(body: string): string {
-  if (!body.includes(String(JSONRPC.internalError))) return body;
-  try {
-    const message = JSON.parse(body) as Record<string, unknown> & { error?: { code?: unknown } };
-    if (message.error?.code !== JSONRPC.internalError) return body;
-    return JSON.stringify({
-      ...message,
-      error: { code: JSONRPC.internalError, message: 'Internal error' },
-    });
-  } catch {
-    return body;
-  }
-}
-
-/** Turn the transport's Web `Response` into a proxy result (the body is buffered). */
-export async function toProxyResult(response: Response): Promise<APIGatewayProxyResult> {
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, name) => {
-    headers[name] = value;
-  });
-  return { statusCode: response.status, headers, body: await response.text() };
 }

@@ -1,18 +1,33 @@
 /**
- * Lambda entry point of the MCP server.
+ * Lambda entry point of the MCP server: the modules this deployment lists, their clients built
+ * once per instance from the environment their infrastructure set.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { MODULES } from '../../modules/index';
+import { POLICY } from '../../modules/policy';
 import { mcpEnvSchema, parseEnv } from '../shared/env';
 import { createLogger } from '../shared/logger';
 import { createMcpHandler } from './handler';
-import { DynamoRecordStore } from './store/dynamodb-record-store';
-import { CUSTOMER_TOOLS, createRegistry } from './tools/registry';
+import { bufferedResult, type LambdaStreamingRuntime, streamingHandler } from './lambda-response';
+import { loadModules } from './module';
 
 const env = parseEnv(mcpEnvSchema);
 
-export const handler = createMcpHandler({
-  config: { allowedOrigins: env.ALLOWED_ORIGINS, maxBodyBytes: env.MAX_BODY_BYTES },
-  registry: createRegistry(CUSTOMER_TOOLS),
-  store: new DynamoRecordStore(new DynamoDBClient({}), env.RECORDS_TABLE_NAME),
+const handle = createMcpHandler({
+  config: {
+    allowedOrigins: env.ALLOWED_ORIGINS,
+    allowedHosts: env.ALLOWED_HOSTS.map((host) => host.toLowerCase()),
+    maxBodyBytes: env.MAX_BODY_BYTES,
+  },
+  policy: POLICY,
+  modules: loadModules(MODULES, process.env),
   logger: createLogger('mcp-server'),
 });
+
+// In Lambda the runtime's `awslambda` is always there: answers stream (API Gateway's STREAM
+// transfer mode). Loaded anywhere else (a benchmark, a script), the same code answers buffered.
+// (Some libraries put an empty `awslambda` object on globalThis: look for the function itself.)
+const runtime = (globalThis as { awslambda?: Partial<LambdaStreamingRuntime> }).awslambda;
+export const handler =
+  typeof runtime?.streamifyResponse === 'function'
+    ? streamingHandler(handle, runtime as LambdaStreamingRuntime)
+    : bufferedResult(handle);

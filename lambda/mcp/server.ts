@@ -1,81 +1,73 @@
 /**
- * The MCP server for one request: lists exactly the caller's permitted tools and refuses a
- * forbidden call before the tool runs. Both decisions come from `checkToolAccess` over the one
- * policy table, so listing and enforcement cannot drift.
- *
- * We use the SDK's low-level `Server` rather than `McpServer`: `McpServer` validates arguments
- * before any hook of ours could run, and keeps its own tool list, so RBAC would have to be
- * bolted on in two places. Here the permission check is the first thing a call meets.
+ * The MCP server for one request, on the SDK v2 `McpServer`: it registers exactly the tools,
+ * resources, templates and prompts the caller's permissions allow, so every list shows exactly
+ * what the caller may use. Forbidden requests never get here: the gate (`gate.ts`) refuses
+ * them over the parsed body before the SDK runs. What reaches an item's code has been allowed,
+ * and the item's outcome is written into the request's call record for the one audit record.
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
-  CallToolRequestSchema,
   type CallToolResult,
-  ErrorCode,
-  ListToolsRequestSchema,
-  type Tool,
-} from '@modelcontextprotocol/sdk/types.js';
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
-import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
-import type { z } from 'zod';
-import {
-  auditToolCall,
-  digestArguments,
-  TOOL_CALL_STATUS,
-  type ToolCallStatus,
-  UNKNOWN_TOOL,
-} from '../shared/audit';
-import {
-  checkToolAccess,
-  effectivePermissions,
-  isToolName,
-  permittedTools,
-} from '../shared/policy';
+  completable,
+  McpServer,
+  type McpServerFactory,
+  ResourceTemplate,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+import * as z from 'zod';
+import { TOOL_CALL_STATUS } from '../shared/audit';
 import type { Principal } from '../shared/principal';
-import type { RecordStore } from './store/customer-record';
-import type { ToolRegistry } from './tools/registry';
-import { ToolInputError } from './tools/tool';
+import type { CallRecord } from './call-record';
+import type {
+  ItemContext,
+  LoadedModule,
+  PromptDefinition,
+  ResourceContent,
+  ToolDefinition,
+} from './module';
+import { ToolInputError } from './module';
 
-/** JSON-RPC error code for a call the caller's roles do not permit (implementation-defined range). */
-export const PERMISSION_DENIED_CODE = -32003;
+export const SERVER_INFO = { name: 'secure-mcp-lambda', version: '0.2.0' } as const;
 
-/**
- * An error the SDK turns into a JSON-RPC error with this code, message and data. (The SDK's
- * `McpError` would prefix "MCP error <code>: " to the message the client sees.)
- */
-export class JsonRpcError extends Error {
-  override readonly name = 'JsonRpcError';
-  readonly code: number;
-  readonly data: unknown;
-
-  constructor(code: number, message: string, data?: unknown) {
-    super(message);
-    this.code = code;
-    this.data = data;
-  }
-}
-
-export const SERVER_INFO = { name: 'secure-mcp-lambda', version: '0.1.0' } as const;
-
-export interface RequestMeta {
+/** What the edge knows about one request, handed to the factory through `authInfo.extra`. */
+export interface RequestScope {
+  readonly principal: Principal;
+  readonly granted: ReadonlySet<string>;
   readonly requestId: string;
-  readonly sourceIp: string;
+  /** The call, read or get this request is, when it is one. */
+  readonly call: CallRecord | undefined;
 }
 
-export interface McpServerDeps {
-  readonly registry: ToolRegistry;
-  readonly store: RecordStore;
-  readonly logger: Logger;
+const SCOPE_KEY = 'secureMcpScope';
+
+/** The `authInfo` that carries a request's scope to the factory (no token: it stops at the authorizer). */
+export function authInfoFor(scope: RequestScope) {
+  return {
+    token: '',
+    clientId: scope.principal.principalId,
+    scopes: [...scope.principal.scopes],
+    extra: { [SCOPE_KEY]: scope },
+  };
+}
+
+export class MissingScopeError extends Error {
+  override readonly name = 'MissingScopeError';
+}
+
+function scopeOf(authInfo: { extra?: Record<string, unknown> } | undefined): RequestScope {
+  const scope = authInfo?.extra?.[SCOPE_KEY];
+  // Fail closed: a server without a principal serves nothing.
+  if (scope === undefined)
+    throw new MissingScopeError('No request scope: refusing to build a server');
+  return scope as RequestScope;
+}
+
+export interface ServerFactoryDeps {
+  readonly modules: readonly LoadedModule[];
   readonly now?: () => Date;
 }
 
-function errorResult(text: string): CallToolResult {
-  return { isError: true, content: [{ type: 'text', text }] };
-}
-
 /** Zod issues as one line each, naming the argument and the rule, never echoing the value. */
-function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: z.ZodError): string {
   return error.issues
     .map(
       (issue) =>
@@ -84,137 +76,191 @@ function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-/** The audit record of one tools/call, from what is known about it. */
-export function auditCall(
-  logger: Logger,
-  principal: Principal,
-  meta: RequestMeta,
-  call: {
-    readonly name: string;
-    readonly args: unknown;
-    readonly started: number;
-    readonly status: ToolCallStatus;
-    readonly permission?: string | undefined;
-    readonly errorType?: string | undefined;
-  },
-): void {
-  const { digest, bytes } = digestArguments(call.args);
-  auditToolCall(logger, {
-    status: call.status,
-    ...(isToolName(call.name)
-      ? { tool: call.name }
-      : { tool: UNKNOWN_TOOL, requestedTool: call.name.slice(0, 64) }),
-    permission: call.permission,
-    caller: principal.principalId,
-    authMethod: principal.authMethod,
-    keyId: principal.keyId,
-    groups: principal.groups,
-    durationMs: Math.round((performance.now() - call.started) * 100) / 100,
-    requestId: meta.requestId,
-    sourceIp: meta.sourceIp,
-    argsDigest: digest,
-    argsBytes: bytes,
-    errorType: call.errorType,
-  });
+function errorResult(text: string): CallToolResult {
+  return { isError: true, content: [{ type: 'text', text }] };
 }
 
-/**
- * Without a validator the SDK builds a new Ajv instance for every Server, that is for every
- * request here, and uses it only to check elicitation results, which this server never asks
- * for. One validator for the life of the Lambda, built on first use (never, in practice).
- */
-let ajv: AjvJsonSchemaValidator | undefined;
-const SHARED_JSON_SCHEMA_VALIDATOR: jsonSchemaValidator = {
-  getValidator(schema) {
-    ajv ??= new AjvJsonSchemaValidator();
-    return ajv.getValidator(schema);
-  },
-};
+const NEVER_ABORTED = new AbortController().signal;
 
-export function createMcpServer(
-  principal: Principal,
-  meta: RequestMeta,
-  deps: McpServerDeps,
-): Server {
-  const { registry, store, logger } = deps;
+export function createServerFactory(deps: ServerFactoryDeps): McpServerFactory {
   const now = deps.now ?? (() => new Date());
-  const granted = effectivePermissions(principal.groups, principal.scopes);
+  const instructions = deps.modules
+    .map(({ module }) => module.instructions)
+    .filter((text): text is string => text !== undefined)
+    .join('\n\n');
 
-  const server = new Server(SERVER_INFO, {
-    capabilities: { tools: { listChanged: false } },
-    jsonSchemaValidator: SHARED_JSON_SCHEMA_VALIDATOR,
-    instructions:
-      'Customer-record tools. The tools listed are exactly those your roles permit; every call is audited.',
-  });
-
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({
-    tools: permittedTools(granted).flatMap((name): Tool[] => {
-      const tool = registry.get(name);
-      if (tool === undefined) return [];
-      const { definition } = tool;
-      return [
-        {
-          name,
-          title: definition.title,
-          description: definition.description,
-          inputSchema: tool.inputJsonSchema as Tool['inputSchema'],
-          outputSchema: tool.outputJsonSchema as Tool['outputSchema'],
-          annotations: { title: definition.title, ...definition.annotations },
-        },
-      ];
-    }),
-  }));
-
-  server.setRequestHandler(CallToolRequestSchema, async (request) => {
-    const started = performance.now();
-    const { name, arguments: args } = request.params;
-    const audit = (status: ToolCallStatus, permission?: string, errorType?: string) =>
-      auditCall(logger, principal, meta, { name, args, started, status, permission, errorType });
-
-    const access = checkToolAccess(name, granted);
-    const tool = access.allowed ? registry.get(access.tool) : undefined;
-    if (!access.allowed) {
-      if (access.reason === 'unknown_tool') {
-        audit(TOOL_CALL_STATUS.invalid, undefined, 'UnknownTool');
-        throw new JsonRpcError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+  return (requestContext) => {
+    const scope = scopeOf(requestContext.authInfo);
+    const server = new McpServer(SERVER_INFO, {
+      capabilities: { tools: {}, resources: {}, prompts: {}, completions: {} },
+      ...(instructions === '' ? {} : { instructions }),
+      // Stateless serving cannot take a client's answer to a server→client request (sampling,
+      // elicitation): refuse those at once instead of waiting out the Lambda's timeout.
+      enforceStrictCapabilities: true,
+    });
+    for (const { module, deps: moduleDeps } of deps.modules) {
+      const itemContext = (signal: AbortSignal): ItemContext<unknown> => ({
+        deps: moduleDeps,
+        principal: scope.principal,
+        requestId: scope.requestId,
+        now,
+        signal,
+      });
+      for (const tool of module.tools ?? []) {
+        if (!scope.granted.has(tool.permission)) continue;
+        registerTool(server, tool, scope, itemContext);
       }
-      audit(TOOL_CALL_STATUS.denied, access.permission);
-      throw new JsonRpcError(
-        PERMISSION_DENIED_CODE,
-        `Permission denied: tool '${access.tool}' requires permission '${access.permission}', which your roles (narrowed by your token's scopes, if it names any) do not grant`,
-        { tool: access.tool, requiredPermission: access.permission },
-      );
-    }
-    if (tool === undefined) {
-      // The registry is checked against the policy table at load, so this cannot happen.
-      audit(TOOL_CALL_STATUS.error, access.permission, 'ToolNotRegistered');
-      throw new JsonRpcError(ErrorCode.InternalError, 'Internal error');
-    }
-
-    const input = tool.definition.input.safeParse(args ?? {});
-    if (!input.success) {
-      audit(TOOL_CALL_STATUS.invalid, access.permission, 'InvalidArguments');
-      return errorResult(`Invalid arguments for ${name}: ${describeIssues(input.error)}`);
-    }
-    try {
-      const raw = await tool.definition.run(input.data, { store, principal, now });
-      const output = tool.definition.output.parse(raw);
-      audit(TOOL_CALL_STATUS.success, access.permission);
-      return {
-        content: [{ type: 'text', text: tool.definition.summarize(output) }],
-        structuredContent: output,
-      };
-    } catch (error) {
-      if (error instanceof ToolInputError) {
-        audit(TOOL_CALL_STATUS.invalid, access.permission, error.name);
-        return errorResult(`Invalid arguments for ${name}: ${error.message}`);
+      for (const resource of module.resources ?? []) {
+        if (!scope.granted.has(resource.permission)) continue;
+        server.registerResource(resource.name, resource.uri, describe(resource), async (uri, ctx) =>
+          readInto(scope.call, uri.href, () => resource.read(itemContext(ctx.mcpReq.signal))),
+        );
       }
-      const errorType = error instanceof Error ? error.name : typeof error;
-      audit(TOOL_CALL_STATUS.error, access.permission, errorType);
-      // Internals stay in the log (by type); the caller gets the request id to quote.
-      return errorResult(`The tool ${name} failed. Request id: ${meta.requestId}`);
+      for (const template of module.resourceTemplates ?? []) {
+        if (!scope.granted.has(template.permission)) continue;
+        const { list, complete } = template;
+        server.registerResource(
+          template.name,
+          new ResourceTemplate(template.uriTemplate, {
+            list:
+              list === undefined
+                ? undefined
+                : async (ctx) => ({
+                    resources: (await list(itemContext(ctx.mcpReq.signal))).map((entry) => ({
+                      ...entry,
+                      ...(template.mimeType === undefined ? {} : { mimeType: template.mimeType }),
+                    })),
+                  }),
+            complete: Object.fromEntries(
+              Object.entries(complete ?? {}).map(([variable, fn]) => [
+                variable,
+                async (value: string) => [...(await fn(value, itemContext(NEVER_ABORTED)))],
+              ]),
+            ),
+          }),
+          describe(template),
+          async (uri, variables, ctx) =>
+            readInto(scope.call, uri.href, () =>
+              template.read(uri, variables, itemContext(ctx.mcpReq.signal)),
+            ),
+        );
+      }
+      for (const prompt of module.prompts ?? []) {
+        if (!scope.granted.has(prompt.permission)) continue;
+        registerPrompt(server, prompt, scope, itemContext);
+      }
     }
-  });
+    return server;
+  };
+}
 
-  return server;
+function describe(item: { title?: string; description?: string; mimeType?: string }) {
+  return {
+    ...(item.title === undefined ? {} : { title: item.title }),
+    ...(item.description === undefined ? {} : { description: item.description }),
+    ...(item.mimeType === undefined ? {} : { mimeType: item.mimeType }),
+  };
+}
+
+async function readInto(
+  call: CallRecord | undefined,
+  uri: string,
+  read: () => Promise<ResourceContent>,
+) {
+  call?.ran();
+  try {
+    const content = await read();
+    call?.settle(TOOL_CALL_STATUS.success);
+    return { contents: [{ uri, ...content }] };
+  } catch (error) {
+    call?.settle(TOOL_CALL_STATUS.error, error instanceof Error ? error.name : typeof error);
+    throw error;
+  }
+}
+
+function registerTool(
+  server: McpServer,
+  tool: ToolDefinition<unknown, z.ZodObject, z.ZodObject>,
+  scope: RequestScope,
+  itemContext: (signal: AbortSignal) => ItemContext<unknown>,
+): void {
+  server.registerTool(
+    tool.name,
+    {
+      title: tool.title,
+      description: tool.description,
+      inputSchema: tool.input,
+      outputSchema: tool.output,
+      annotations: { title: tool.title, ...tool.annotations },
+    },
+    async (args: Record<string, unknown>, ctx: ServerContext) => {
+      const call = scope.call;
+      call?.ran();
+      const progressToken = ctx.mcpReq._meta?.progressToken;
+      try {
+        const raw = await tool.run(args, {
+          ...itemContext(ctx.mcpReq.signal),
+          progress: async (update) => {
+            if (progressToken === undefined) return;
+            await ctx.mcpReq.notify({
+              method: 'notifications/progress',
+              params: { progressToken, ...update },
+            });
+          },
+        });
+        const output = tool.output.parse(raw);
+        call?.settle(TOOL_CALL_STATUS.success);
+        return {
+          content: [{ type: 'text', text: tool.summarize(output) }],
+          structuredContent: output,
+        };
+      } catch (error) {
+        if (error instanceof ToolInputError) {
+          call?.settle(TOOL_CALL_STATUS.invalid, error.name);
+          return errorResult(`Invalid arguments for ${tool.name}: ${error.message}`);
+        }
+        call?.settle(TOOL_CALL_STATUS.error, error instanceof Error ? error.name : typeof error);
+        // Internals stay in the log (by type); the caller gets the request id to quote.
+        return errorResult(`The tool ${tool.name} failed. Request id: ${scope.requestId}`);
+      }
+    },
+  );
+}
+
+function registerPrompt(
+  server: McpServer,
+  prompt: PromptDefinition<unknown, z.ZodObject>,
+  scope: RequestScope,
+  itemContext: (signal: AbortSignal) => ItemContext<unknown>,
+): void {
+  // Completions are attached per request: they run with this caller's context.
+  const shape = { ...prompt.args.shape } as Record<string, z.ZodType>;
+  for (const [name, fn] of Object.entries(prompt.complete ?? {})) {
+    const field = shape[name];
+    if (field === undefined) continue;
+    // completable() marks the schema it is given, so each request marks its own copy.
+    shape[name] = completable(field.clone(), async (value: unknown) => [
+      ...(await fn(String(value ?? ''), itemContext(NEVER_ABORTED))),
+    ]) as unknown as z.ZodType;
+  }
+  server.registerPrompt(
+    prompt.name,
+    {
+      ...(prompt.title === undefined ? {} : { title: prompt.title }),
+      ...(prompt.description === undefined ? {} : { description: prompt.description }),
+      argsSchema: z.object(shape),
+    },
+    async (args: Record<string, unknown>, ctx: ServerContext) => {
+      const call = scope.call;
+      call?.ran();
+      try {
+        const result = await prompt.get(args, itemContext(ctx.mcpReq.signal));
+        call?.settle(TOOL_CALL_STATUS.success);
+        return result;
+      } catch (error) {
+        call?.settle(TOOL_CALL_STATUS.error, error instanceof Error ? error.name : typeof error);
+        throw error;
+      }
+    },
+  );
 }

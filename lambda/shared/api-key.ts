@@ -8,7 +8,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
-import { ROLES } from './policy';
+import { ROLES } from '../../modules/roles';
 
 export const API_KEY_PREFIX = 'mcpk_';
 const API_KEY_PATTERN = /^mcpk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;

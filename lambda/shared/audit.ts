@@ -9,8 +9,14 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 
 /** The `event` field of each audit record. */
 export const AUDIT_EVENTS = {
-  /** One per `tools/call`, whatever its outcome. */
+  /** One per `tools/call`, whatever its outcome and whatever refused it. */
   toolCall: 'mcp.tool_call',
+  /** One per `resources/read`, whatever its outcome. */
+  resourceRead: 'mcp.resource_read',
+  /** One per `prompts/get`, whatever its outcome. */
+  promptGet: 'mcp.prompt_get',
+  /** One per `completion/complete` that is refused (completions fire per keystroke). */
+  completion: 'mcp.completion',
   /** One per authorizer decision. */
   authDecision: 'mcp.auth_decision',
   /** One per request to the OAuth client registration endpoint (RFC 7591). */
@@ -25,6 +31,10 @@ export const AUDIT_FIELDS = {
   decision: 'decision',
   reason: 'reason',
   tool: 'tool',
+  resource: 'resource',
+  prompt: 'prompt',
+  /** What a completion completes: a prompt's or a resource template's name. */
+  target: 'target',
   permission: 'permission',
   caller: 'caller',
   authMethod: 'auth_method',
@@ -37,6 +47,9 @@ export const AUDIT_FIELDS = {
   argsBytes: 'args_bytes',
   errorType: 'error_type',
   requestedTool: 'requested_tool',
+  requested: 'requested',
+  protocolEra: 'protocol_era',
+  traceId: 'trace_id',
   outcome: 'outcome',
   httpStatus: 'http_status',
   oauthError: 'oauth_error',
@@ -96,6 +109,46 @@ export type AuthReason = (typeof AUTH_REASONS)[number];
 
 /** The `tool` value of calls naming no known tool: keeps the field a bounded metric dimension. */
 export const UNKNOWN_TOOL = '(unknown)';
+/** The name value of any request naming no known item, whatever its kind. */
+export const UNKNOWN_ITEM = UNKNOWN_TOOL;
+
+/** Which protocol a request spoke: the 2026-07-28 per-request envelope, or a 2025-era one. */
+export const PROTOCOL_ERAS = ['modern', 'legacy'] as const;
+export type ProtocolEra = (typeof PROTOCOL_ERAS)[number];
+
+/** The kinds of audited request, each with its event and the field naming its item. */
+export const CALL_KINDS = {
+  tool: { event: AUDIT_EVENTS.toolCall, field: AUDIT_FIELDS.tool },
+  resource: { event: AUDIT_EVENTS.resourceRead, field: AUDIT_FIELDS.resource },
+  prompt: { event: AUDIT_EVENTS.promptGet, field: AUDIT_FIELDS.prompt },
+  completion: { event: AUDIT_EVENTS.completion, field: AUDIT_FIELDS.target },
+} as const;
+export type CallKind = keyof typeof CALL_KINDS;
+
+/** One audited request: a tool call, a resource read, a prompt get, a refused completion. */
+export interface CallAudit {
+  readonly kind: CallKind;
+  readonly status: ToolCallStatus;
+  /** The item's name from the policy table, or {@link UNKNOWN_ITEM}. */
+  readonly item: string;
+  /** For unknown items: what the caller asked for, cut to 64 characters. */
+  readonly requested?: string;
+  readonly permission?: string;
+  readonly caller: string;
+  readonly authMethod: string;
+  readonly keyId: string;
+  readonly groups: readonly string[];
+  readonly durationMs: number;
+  readonly requestId: string;
+  readonly sourceIp: string;
+  /** Digest of the arguments (tools, prompts) or of the URI (resources). */
+  readonly argsDigest: string;
+  readonly argsBytes: number;
+  readonly errorType?: string;
+  readonly protocolEra: ProtocolEra;
+  /** The W3C trace id of the request's `_meta.traceparent`, when it carries a valid one. */
+  readonly traceId?: string;
+}
 
 export interface ToolCallAudit {
   readonly status: ToolCallStatus;
@@ -169,6 +222,38 @@ export function digestArguments(args: unknown): { digest: string; bytes: number 
     digest: `sha256:${createHash('sha256').update(canonical).digest('hex')}`,
     bytes: Buffer.byteLength(canonical),
   };
+}
+
+/**
+ * Write the one audit record of a call, read, get or refused completion. Tool calls keep the
+ * field names of {@link auditToolCall} (`tool`, `requested_tool`), which the metric filters and
+ * dashboards read.
+ */
+export function auditCall(logger: Logger, record: CallAudit): void {
+  const F = AUDIT_FIELDS;
+  const { event, field } = CALL_KINDS[record.kind];
+  const fields = {
+    [F.event]: event,
+    [F.status]: record.status,
+    [field]: record.item,
+    [record.kind === 'tool' ? F.requestedTool : F.requested]: record.requested,
+    [F.permission]: record.permission,
+    [F.caller]: record.caller,
+    [F.authMethod]: record.authMethod,
+    [F.keyId]: record.keyId || undefined,
+    [F.groups]: record.groups,
+    [F.durationMs]: record.durationMs,
+    [F.requestId]: record.requestId,
+    [F.sourceIp]: record.sourceIp,
+    [F.argsDigest]: record.argsDigest,
+    [F.argsBytes]: record.argsBytes,
+    [F.errorType]: record.errorType,
+    [F.protocolEra]: record.protocolEra,
+    [F.traceId]: record.traceId,
+  };
+  if (record.status === TOOL_CALL_STATUS.error) logger.error(event, fields);
+  else if (record.status === TOOL_CALL_STATUS.success) logger.info(event, fields);
+  else logger.warn(event, fields);
 }
 
 /** Write one `tools/call` audit record. */

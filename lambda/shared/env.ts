@@ -48,10 +48,13 @@ export const authorizerEnvSchema = z.object({
 export type AuthorizerEnv = z.infer<typeof authorizerEnvSchema>;
 
 export const mcpEnvSchema = z.object({
-  /** DynamoDB table of customer records. */
-  RECORDS_TABLE_NAME: z.string().check(z.minLength(3), z.maxLength(255)),
   /** Comma-separated origins allowed to call from a browser; empty = none. */
   ALLOWED_ORIGINS: z._default(commaList, []),
+  /**
+   * Comma-separated `Host` names the server answers to (the execute-api name, the custom
+   * domain); empty = any (local mode checks Host in its gateway).
+   */
+  ALLOWED_HOSTS: z._default(commaList, []),
   /** Largest accepted request body, in bytes. */
   MAX_BODY_BYTES: z._default(positiveInt, 1024 * 1024),
 });

@@ -1,53 +1,141 @@
 /**
- * The RBAC policy table: the single source of truth for who may call which tool.
+ * The RBAC policy: roles grant permissions, and every tool, resource and prompt names the one
+ * permission it needs. One table, built once from the deployment's roles (`modules/roles.ts`)
+ * and the items its modules declare (`modules/index.ts`); list filtering, request enforcement,
+ * the Cognito groups and scopes of the stack, the metric dimensions and the README's role table
+ * are all derived from it, so none of them can drift from another.
  *
- * `tools/list` filtering, `tools/call` enforcement, the Cognito groups created by the
- * CDK stack and the README's role table are all derived from {@link POLICY}.
+ * Pure and domain-free: nothing here knows what any module does.
  */
 
-/** Every permission a tool can require. */
-export const PERMISSIONS = ['read_data', 'write_data', 'delete_data', 'run_reports'] as const;
-export type Permission = (typeof PERMISSIONS)[number];
+export const ITEM_KINDS = ['tool', 'resource', 'resourceTemplate', 'prompt'] as const;
+export type ItemKind = (typeof ITEM_KINDS)[number];
 
-/** Roles (Cognito groups, API-key roles) and the permissions each grants. */
-export const ROLE_PERMISSIONS = {
-  admin: ['read_data', 'write_data', 'delete_data', 'run_reports'],
-  analyst: ['read_data', 'run_reports'],
-  readonly: ['read_data'],
-} as const satisfies Record<string, readonly Permission[]>;
-export type Role = keyof typeof ROLE_PERMISSIONS;
-export const ROLES = Object.keys(ROLE_PERMISSIONS) as Role[];
-
-/** Tools and the one permission each requires. A tool missing here can never be called. */
-export const TOOL_PERMISSIONS = {
-  get_record: 'read_data',
-  query_customer_data: 'read_data',
-  put_record: 'write_data',
-  delete_record: 'delete_data',
-  run_report: 'run_reports',
-} as const satisfies Record<string, Permission>;
-export type ToolName = keyof typeof TOOL_PERMISSIONS;
-export const TOOL_NAMES = Object.keys(TOOL_PERMISSIONS) as ToolName[];
-
-export const POLICY = { roles: ROLE_PERMISSIONS, tools: TOOL_PERMISSIONS } as const;
-
-export function isRole(value: string): value is Role {
-  return Object.hasOwn(ROLE_PERMISSIONS, value);
+/** One item of the policy table. */
+export interface PolicyItem {
+  readonly kind: ItemKind;
+  /** Unique within its kind: the tool or prompt name, the resource or template name. */
+  readonly name: string;
+  readonly permission: string;
+  /** The module that declares it. */
+  readonly module: string;
+  /** Resources: the URI; templates: the RFC 6570 URI template. */
+  readonly uri?: string;
 }
 
-export function isToolName(value: string): value is ToolName {
-  return Object.hasOwn(TOOL_PERMISSIONS, value);
+/** What a module tells the policy about itself: its permissions and its items' needs. */
+export interface PolicyModule {
+  readonly name: string;
+  readonly permissions: Readonly<Record<string, string>>;
+  readonly tools?: readonly { readonly name: string; readonly permission: string }[];
+  readonly resources?: readonly {
+    readonly name: string;
+    readonly uri: string;
+    readonly permission: string;
+  }[];
+  readonly resourceTemplates?: readonly {
+    readonly name: string;
+    readonly uriTemplate: string;
+    readonly permission: string;
+  }[];
+  readonly prompts?: readonly { readonly name: string; readonly permission: string }[];
+}
+
+export interface PolicyTable {
+  /** Role (Cognito group, API-key role) → the permissions it grants. */
+  readonly roles: Readonly<Record<string, readonly string[]>>;
+  /** Every permission the modules declare, in declaration order, with what it allows. */
+  readonly permissions: Readonly<Record<string, string>>;
+  /** Every item, by kind, in declaration order. */
+  readonly items: Readonly<Record<ItemKind, readonly PolicyItem[]>>;
+}
+
+export class PolicyError extends Error {
+  override readonly name = 'PolicyError';
+}
+
+/** A permission name: also an OAuth scope suffix and a Cognito scope, so kept plain. */
+const PERMISSION_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+
+/**
+ * Build and check the table. Any inconsistency (an item needing a permission its module does
+ * not declare, a role granting an unknown permission, two items of one kind with one name)
+ * stops the function from starting, and `cdk synth` from finishing.
+ */
+export function buildPolicyTable(input: {
+  readonly roles: Readonly<Record<string, readonly string[]>>;
+  readonly modules: readonly PolicyModule[];
+}): PolicyTable {
+  const permissions: Record<string, string> = {};
+  const items: Record<ItemKind, PolicyItem[]> = {
+    tool: [],
+    resource: [],
+    resourceTemplate: [],
+    prompt: [],
+  };
+  const moduleNames = new Set<string>();
+  for (const module of input.modules) {
+    if (moduleNames.has(module.name))
+      throw new PolicyError(`Module ${module.name} is listed twice`);
+    moduleNames.add(module.name);
+    for (const [permission, description] of Object.entries(module.permissions)) {
+      if (!PERMISSION_NAME.test(permission)) {
+        throw new PolicyError(
+          `Module ${module.name}: permission "${permission}" must be lower case letters, digits and _`,
+        );
+      }
+      // Two modules may share a permission (e.g. read_data); the first description stands.
+      permissions[permission] ??= description;
+    }
+    const add = (kind: ItemKind, item: { name: string; permission: string; uri?: string }) => {
+      if (!Object.hasOwn(module.permissions, item.permission)) {
+        throw new PolicyError(
+          `Module ${module.name}: ${kind} ${item.name} needs permission ${item.permission}, which the module does not declare`,
+        );
+      }
+      if (items[kind].some((existing) => existing.name === item.name)) {
+        throw new PolicyError(`Two ${kind}s are named ${item.name}`);
+      }
+      items[kind].push({ kind, module: module.name, ...item });
+    };
+    for (const tool of module.tools ?? []) add('tool', tool);
+    for (const resource of module.resources ?? []) add('resource', resource);
+    for (const template of module.resourceTemplates ?? []) {
+      add('resourceTemplate', { ...template, uri: template.uriTemplate });
+    }
+    for (const prompt of module.prompts ?? []) add('prompt', prompt);
+  }
+  const uris = new Set<string>();
+  for (const resource of items.resource) {
+    if (uris.has(resource.uri as string))
+      throw new PolicyError(`Two resources have URI ${resource.uri}`);
+    uris.add(resource.uri as string);
+  }
+  for (const [role, granted] of Object.entries(input.roles)) {
+    for (const permission of granted) {
+      if (!Object.hasOwn(permissions, permission)) {
+        throw new PolicyError(
+          `Role ${role} grants ${permission}, which no listed module declares (known: ${Object.keys(permissions).join(', ') || 'none'})`,
+        );
+      }
+    }
+  }
+  return { roles: input.roles, permissions, items };
+}
+
+export function isRole(table: PolicyTable, value: string): boolean {
+  return Object.hasOwn(table.roles, value);
 }
 
 /**
- * The union of the permissions granted by `groups`. Unknown groups grant nothing, so a
- * caller with no recognised role gets the empty set (and therefore no tools at all).
+ * The union of the permissions granted by `groups`. Unknown groups grant nothing, so a caller
+ * with no recognised role gets the empty set (and therefore sees and may use nothing).
  */
-export function permissionsFor(groups: readonly string[]): ReadonlySet<Permission> {
-  const granted = new Set<Permission>();
+export function permissionsFor(table: PolicyTable, groups: readonly string[]): Set<string> {
+  const granted = new Set<string>();
   for (const group of groups) {
-    if (!isRole(group)) continue;
-    for (const permission of ROLE_PERMISSIONS[group]) granted.add(permission);
+    if (!isRole(table, group)) continue;
+    for (const permission of table.roles[group] ?? []) granted.add(permission);
   }
   return granted;
 }
@@ -58,12 +146,14 @@ export function permissionsFor(groups: readonly string[]): ReadonlySet<Permissio
  * than the user's roles allow. Tokens for this server are issued only by its own user pool for
  * its own app clients, so the resource-server prefix is not checked again here.
  */
-export function scopePermissions(scopes: readonly string[]): ReadonlySet<Permission> | undefined {
-  const named = new Set<Permission>();
+export function scopePermissions(
+  table: PolicyTable,
+  scopes: readonly string[],
+): ReadonlySet<string> | undefined {
+  const named = new Set<string>();
   for (const scope of scopes) {
     const permission = scope.slice(scope.lastIndexOf('/') + 1);
-    if ((PERMISSIONS as readonly string[]).includes(permission))
-      named.add(permission as Permission);
+    if (Object.hasOwn(table.permissions, permission)) named.add(permission);
   }
   return named.size === 0 ? undefined : named;
 }
@@ -73,36 +163,40 @@ export function scopePermissions(scopes: readonly string[]): ReadonlySet<Permiss
  * name when it names any (role permissions ∩ scope permissions). Scopes never add permissions.
  */
 export function effectivePermissions(
+  table: PolicyTable,
   groups: readonly string[],
   scopes: readonly string[],
-): ReadonlySet<Permission> {
-  const granted = permissionsFor(groups);
-  const narrowed = scopePermissions(scopes);
+): ReadonlySet<string> {
+  const granted = permissionsFor(table, groups);
+  const narrowed = scopePermissions(table, scopes);
   if (narrowed === undefined) return granted;
   return new Set([...granted].filter((permission) => narrowed.has(permission)));
 }
 
-/** The outcome of asking whether a caller may call a tool. */
-export type ToolAccess =
-  | { readonly allowed: true; readonly tool: ToolName; readonly permission: Permission }
-  | { readonly allowed: false; readonly reason: 'unknown_tool'; readonly tool: string }
-  | {
-      readonly allowed: false;
-      readonly reason: 'missing_permission';
-      readonly tool: ToolName;
-      readonly permission: Permission;
-    };
+/** The outcome of asking whether a caller may use an item. */
+export type Access =
+  | { readonly allowed: true; readonly item: PolicyItem }
+  | { readonly allowed: false; readonly reason: 'unknown' }
+  | { readonly allowed: false; readonly reason: 'missing_permission'; readonly item: PolicyItem };
 
-/** Decide whether a caller holding `granted` may call `tool`. Pure; the only enforcement point. */
-export function checkToolAccess(tool: string, granted: ReadonlySet<Permission>): ToolAccess {
-  if (!isToolName(tool)) return { allowed: false, reason: 'unknown_tool', tool };
-  const permission = TOOL_PERMISSIONS[tool];
-  return granted.has(permission)
-    ? { allowed: true, tool, permission }
-    : { allowed: false, reason: 'missing_permission', tool, permission };
+/** Decide on an item already looked up (or not found). Pure; the only enforcement point. */
+export function decide(item: PolicyItem | undefined, granted: ReadonlySet<string>): Access {
+  if (item === undefined) return { allowed: false, reason: 'unknown' };
+  return granted.has(item.permission)
+    ? { allowed: true, item }
+    : { allowed: false, reason: 'missing_permission', item };
 }
 
-/** The tools a caller holding `granted` may see and call, in table order. */
-export function permittedTools(granted: ReadonlySet<Permission>): ToolName[] {
-  return TOOL_NAMES.filter((tool) => checkToolAccess(tool, granted).allowed);
+/** The item of `kind` named `name`, if any. */
+export function findItem(table: PolicyTable, kind: ItemKind, name: string): PolicyItem | undefined {
+  return table.items[kind].find((item) => item.name === name);
+}
+
+/** The items of `kind` a caller holding `granted` may see and use, in table order. */
+export function permittedItems(
+  table: PolicyTable,
+  kind: ItemKind,
+  granted: ReadonlySet<string>,
+): PolicyItem[] {
+  return table.items[kind].filter((item) => granted.has(item.permission));
 }

@@ -1,31 +1,79 @@
 /**
- * End to end through the local gateway: the real authorizer, the real MCP handler, dynalite as
- * the store, and the MCP SDK's own client over Streamable HTTP.
+ * End to end through the local gateway, in both protocol eras: the real authorizer, the real
+ * MCP handler, the example module on the embedded DynamoDB, and real MCP clients: the v1 SDK
+ * client (2025-11-25) and the v2 client pinned to 2026-07-28. Every caller × every item.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import {
+  Client as ModernClient,
+  StreamableHTTPClientTransport as ModernTransport,
+} from '@modelcontextprotocol/client';
+import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as LegacyTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PERMISSION_DENIED_CODE } from '../../lambda/mcp/server';
+import { PERMISSION_DENIED_CODE } from '../../lambda/mcp/gate';
 import { AUDIT_EVENTS, AUDIT_FIELDS } from '../../lambda/shared/audit';
-import { TOOL_NAMES, TOOL_PERMISSIONS, type ToolName } from '../../lambda/shared/policy';
+import { findItem } from '../../lambda/shared/policy';
+import { POLICY } from '../../modules/policy';
 import { addKey, FileKeyDocumentStore } from '../../tools/api-key-admin';
 import { type LocalGateway, startLocalGateway } from '../../tools/local-gateway';
 import { apiKeyFilePath, loadSigningKey, mintAccessToken } from '../../tools/local-identity';
 import { type CapturedLogs, captureLogs } from '../helpers/capture-logs';
 
+type ToolName =
+  | 'get_record'
+  | 'query_customer_data'
+  | 'put_record'
+  | 'delete_record'
+  | 'run_report';
+const TOOL_NAMES: readonly ToolName[] = [
+  'get_record',
+  'query_customer_data',
+  'put_record',
+  'delete_record',
+  'run_report',
+];
+const PROMPTS = ['customer_summary', 'segment_review'] as const;
+/** One URI per resource item: the static one and a concrete one of the template. */
+const RESOURCES = [
+  { item: 'record_schema', uri: 'customers://schema/record' },
+  { item: 'segment_summary', uri: 'customers://segments/retail/summary' },
+] as const;
+
+interface Expected {
+  readonly tools: readonly ToolName[];
+  readonly resources: readonly string[];
+  readonly templates: readonly string[];
+  readonly prompts: readonly string[];
+}
+
+const ALL: Expected = {
+  tools: TOOL_NAMES,
+  resources: ['record_schema', 'segment_summary'],
+  templates: ['segment_summary'],
+  prompts: PROMPTS,
+};
+const ANALYST: Expected = {
+  tools: ['get_record', 'query_customer_data', 'run_report'],
+  resources: ['record_schema', 'segment_summary'],
+  templates: ['segment_summary'],
+  prompts: PROMPTS,
+};
+const READONLY: Expected = {
+  tools: ['get_record', 'query_customer_data'],
+  resources: ['record_schema'],
+  templates: [],
+  prompts: ['customer_summary'],
+};
+const NOTHING: Expected = { tools: [], resources: [], templates: [], prompts: [] };
+
 interface Caller {
   readonly label: string;
   readonly credential: () => string;
-  readonly expectedTools: readonly ToolName[];
+  readonly expected: Expected;
 }
-
-const ALL: readonly ToolName[] = TOOL_NAMES;
-const ANALYST: readonly ToolName[] = ['get_record', 'query_customer_data', 'run_report'];
-const READONLY: readonly ToolName[] = ['get_record', 'query_customer_data'];
 
 let gateway: LocalGateway;
 let dir: string;
@@ -57,27 +105,56 @@ function argsFor(tool: ToolName, caller: string, index: number): Record<string, 
   }
 }
 
-async function connect(credential: string): Promise<Client> {
-  const client = new Client({ name: 'e2e-test', version: '1.0.0' });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(gateway.mcpUrl), {
-      requestInit: { headers: { Authorization: `Bearer ${credential}` } },
-    }),
+const ERAS = ['2025-11-25', '2026-07-28'] as const;
+type Era = (typeof ERAS)[number];
+
+/** The client of an era: the same calls, whichever SDK makes them. */
+type AnyClient = Pick<
+  LegacyClient,
+  | 'listTools'
+  | 'callTool'
+  | 'listResources'
+  | 'listResourceTemplates'
+  | 'readResource'
+  | 'listPrompts'
+  | 'getPrompt'
+  | 'close'
+>;
+
+async function connect(credential: string, era: Era = '2025-11-25'): Promise<AnyClient> {
+  const requestInit = { headers: { Authorization: `Bearer ${credential}` } };
+  if (era === '2025-11-25') {
+    const client = new LegacyClient({ name: 'e2e-legacy', version: '1.0.0' });
+    await client.connect(new LegacyTransport(new URL(gateway.mcpUrl), { requestInit }));
+    return client;
+  }
+  const client = new ModernClient(
+    { name: 'e2e-modern', version: '1.0.0' },
+    { versionNegotiation: { mode: { pin: '2026-07-28' } } },
   );
-  return client;
+  await client.connect(new ModernTransport(new URL(gateway.mcpUrl), { requestInit }));
+  return client as unknown as AnyClient;
+}
+
+/** The JSON-RPC error code a rejected call carries, whichever SDK threw it. */
+async function errorCode(call: Promise<unknown>): Promise<number | undefined> {
+  return call.then(
+    () => undefined,
+    (error: unknown) => (error as { code?: number }).code,
+  );
 }
 
 const callers: Caller[] = [
-  { label: 'admin', credential: () => tokens.admin as string, expectedTools: ALL },
-  { label: 'analyst', credential: () => tokens.analyst as string, expectedTools: ANALYST },
-  { label: 'readonly', credential: () => tokens.readonly as string, expectedTools: READONLY },
-  { label: 'a user with no group', credential: () => tokens.nogroup as string, expectedTools: [] },
+  { label: 'admin', credential: () => tokens.admin as string, expected: ALL },
+  { label: 'analyst', credential: () => tokens.analyst as string, expected: ANALYST },
+  { label: 'readonly', credential: () => tokens.readonly as string, expected: READONLY },
+  { label: 'a user with no group', credential: () => tokens.nogroup as string, expected: NOTHING },
   {
     label: 'a user in two groups',
     credential: () => tokens.twoGroups as string,
-    expectedTools: ANALYST,
+    expected: ANALYST,
   },
-  { label: 'an API-key principal (analyst)', credential: () => apiKey, expectedTools: ANALYST },
+  { label: 'an API-key principal (analyst)', credential: () => apiKey, expected: ANALYST },
 ];
 
 beforeAll(async () => {
@@ -109,40 +186,98 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe.each(callers.map((caller, index) => ({ ...caller, index })))('$label', (caller) => {
-  it('sees exactly the tools the policy table grants', async () => {
-    const client = await connect(caller.credential());
-    try {
-      const { tools } = await client.listTools();
-      expect(tools.map((tool) => tool.name).sort()).toEqual([...caller.expectedTools].sort());
-    } finally {
-      await client.close();
-    }
-  });
+const sorted = (names: readonly string[]) => [...names].sort();
 
-  it.each(TOOL_NAMES)('calls %s if and only if the policy table allows it', async (tool) => {
-    const client = await connect(caller.credential());
-    try {
-      const call = client.callTool({
-        name: tool,
-        arguments: argsFor(tool, caller.label, caller.index),
-      });
-      if (caller.expectedTools.includes(tool)) {
-        const result = await call;
-        expect(result.isError ?? false).toBe(false);
-        expect(result.structuredContent).toBeDefined();
-      } else {
-        const error = await call.then(
-          () => undefined,
-          (e: unknown) => e,
+describe.each(ERAS)('MCP %s', (era) => {
+  const eraIndex = ERAS.indexOf(era);
+  describe.each(callers.map((caller, index) => ({ ...caller, index })))('$label', (caller) => {
+    /** Distinct record ids per era and caller, so writes and deletes do not collide. */
+    const slot = eraIndex * callers.length + caller.index;
+
+    it('sees exactly the tools, resources, templates and prompts the policy table grants', async () => {
+      const client = await connect(caller.credential(), era);
+      try {
+        const tools = (await client.listTools()).tools.map((tool) => tool.name);
+        const resources = (await client.listResources()).resources.map((r) => r.uri);
+        const templates = (await client.listResourceTemplates()).resourceTemplates.map(
+          (t) => t.name,
         );
-        expect(error).toBeInstanceOf(McpError);
-        expect((error as McpError).code).toBe(PERMISSION_DENIED_CODE);
-        expect((error as McpError).message).toContain(TOOL_PERMISSIONS[tool]);
+        const prompts = (await client.listPrompts()).prompts.map((prompt) => prompt.name);
+
+        expect(sorted(tools)).toEqual(sorted(caller.expected.tools));
+        expect(sorted(templates)).toEqual(sorted(caller.expected.templates));
+        expect(sorted(prompts)).toEqual(sorted(caller.expected.prompts));
+        // The static resource, plus the template's listed segments for those who may read them.
+        const expectedUris = [
+          ...(caller.expected.resources.includes('record_schema')
+            ? ['customers://schema/record']
+            : []),
+          ...(caller.expected.templates.includes('segment_summary')
+            ? ['business', 'enterprise', 'retail'].map((s) => `customers://segments/${s}/summary`)
+            : []),
+        ];
+        expect(sorted(resources)).toEqual(sorted(expectedUris));
+      } finally {
+        await client.close();
       }
-    } finally {
-      await client.close();
-    }
+    });
+
+    it.each(TOOL_NAMES)('calls %s if and only if the policy table allows it', async (tool) => {
+      const client = await connect(caller.credential(), era);
+      try {
+        const call = client.callTool({ name: tool, arguments: argsFor(tool, caller.label, slot) });
+        if (caller.expected.tools.includes(tool)) {
+          const result = await call;
+          expect(result.isError ?? false).toBe(false);
+          expect(result.structuredContent).toBeDefined();
+        } else {
+          await expect(call).rejects.toThrow(findItem(POLICY, 'tool', tool)?.permission as string);
+          expect(await errorCode(client.callTool({ name: tool, arguments: {} }))).toBe(
+            PERMISSION_DENIED_CODE,
+          );
+        }
+      } finally {
+        await client.close();
+      }
+    });
+
+    it.each(RESOURCES)(
+      'reads $uri if and only if the policy table allows it',
+      async ({ item, uri }) => {
+        const client = await connect(caller.credential(), era);
+        try {
+          const read = client.readResource({ uri });
+          if (caller.expected.resources.includes(item)) {
+            const { contents } = await read;
+            expect(contents).toHaveLength(1);
+            expect(contents[0]?.uri).toBe(uri);
+          } else {
+            expect(await errorCode(read)).toBe(PERMISSION_DENIED_CODE);
+          }
+        } finally {
+          await client.close();
+        }
+      },
+    );
+
+    it.each(PROMPTS)(
+      'gets the prompt %s if and only if the policy table allows it',
+      async (prompt) => {
+        const client = await connect(caller.credential(), era);
+        try {
+          const args: Record<string, string> =
+            prompt === 'customer_summary' ? { id: 'cust-0003' } : { segment: 'business' };
+          const get = client.getPrompt({ name: prompt, arguments: args });
+          if (caller.expected.prompts.includes(prompt)) {
+            expect((await get).messages.length).toBeGreaterThan(0);
+          } else {
+            expect(await errorCode(get)).toBe(PERMISSION_DENIED_CODE);
+          }
+        } finally {
+          await client.close();
+        }
+      },
+    );
   });
 });
 
@@ -175,19 +310,29 @@ describe('effects and audit', () => {
     }
   });
 
-  it('writes one audit record per tools/call, with the status each call had', () => {
-    const toolCalls = logs
-      .records()
-      .filter((record) => record[AUDIT_FIELDS.event] === AUDIT_EVENTS.toolCall);
-    // The matrix: every caller calls every tool once; then 2 + 2 calls above.
-    const expectedCalls = callers.length * TOOL_NAMES.length + 4;
-    expect(toolCalls).toHaveLength(expectedCalls);
+  it('writes one audit record per call, read and get, with the status each had and its era', () => {
+    const ofEvent = (event: string) =>
+      logs.records().filter((record) => record[AUDIT_FIELDS.event] === event);
+    const toolCalls = ofEvent(AUDIT_EVENTS.toolCall);
+    // The matrix, per era: each caller calls each tool once (a forbidden one twice); then the
+    // 2 + 2 calls above.
+    const forbidden = (caller: Caller) => TOOL_NAMES.length - caller.expected.tools.length;
+    const perEra = callers.reduce((sum, c) => sum + TOOL_NAMES.length + forbidden(c), 0);
+    expect(toolCalls).toHaveLength(ERAS.length * perEra + 4);
     const denied = toolCalls.filter((record) => record[AUDIT_FIELDS.status] === 'denied');
-    const expectedDenied =
-      callers.reduce((sum, caller) => sum + TOOL_NAMES.length - caller.expectedTools.length, 0) + 1;
-    expect(denied).toHaveLength(expectedDenied);
+    const deniedPerEra = callers.reduce((sum, c) => sum + 2 * forbidden(c), 0);
+    expect(denied).toHaveLength(ERAS.length * deniedPerEra + 1);
     expect(toolCalls.filter((record) => record[AUDIT_FIELDS.status] === 'success')).toHaveLength(
-      expectedCalls - expectedDenied,
+      toolCalls.length - denied.length,
+    );
+    for (const era of ['legacy', 'modern']) {
+      expect(toolCalls.some((record) => record[AUDIT_FIELDS.protocolEra] === era)).toBe(true);
+    }
+    expect(ofEvent(AUDIT_EVENTS.resourceRead)).toHaveLength(
+      ERAS.length * callers.length * RESOURCES.length,
+    );
+    expect(ofEvent(AUDIT_EVENTS.promptGet)).toHaveLength(
+      ERAS.length * callers.length * PROMPTS.length,
     );
   });
 
@@ -200,7 +345,8 @@ describe('effects and audit', () => {
           record[AUDIT_FIELDS.event] === AUDIT_EVENTS.toolCall &&
           record[AUDIT_FIELDS.keyId] === keyId,
       );
-    expect(keyCalls.length).toBe(TOOL_NAMES.length);
+    const forbidden = TOOL_NAMES.length - ANALYST.tools.length;
+    expect(keyCalls.length).toBe(ERAS.length * (TOOL_NAMES.length + forbidden));
     expect(keyCalls.every((record) => record[AUDIT_FIELDS.caller] === 'ci-bot')).toBe(true);
   });
 

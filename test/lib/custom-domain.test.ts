@@ -111,6 +111,31 @@ describe('custom domain', () => {
     expect(apis.map((api) => api.Properties.DisableExecuteApiEndpoint ?? false)).toEqual([false]);
   });
 
+  it.each([
+    ['the domain alone', {}, [DOMAIN]],
+    [
+      'the domain and the execute-api name, while it is kept',
+      { keepExecuteApiEndpoint: 'true' },
+      [DOMAIN, 'execute-api'],
+    ],
+  ])('lets the MCP function answer %s (Host)', (_, extra, expected) => {
+    // Act
+    const { template: built } = synthStack({ ...WITH_DOMAIN, ...extra });
+    const mcp = Object.values(resourcesOf(built, 'AWS::Lambda::Function')).find(
+      (fn) =>
+        (fn.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)
+          ?.Variables?.POWERTOOLS_SERVICE_NAME === 'mcp-server',
+    );
+    const variables = (mcp?.Properties.Environment as { Variables?: Record<string, unknown> })
+      ?.Variables;
+    const hosts = render(variables?.ALLOWED_HOSTS).split(',');
+
+    // Assess
+    expect(hosts.map((host) => (host.includes('.execute-api.') ? 'execute-api' : host))).toEqual(
+      expected,
+    );
+  });
+
   it('reports no unacknowledged cdk-nag finding', () => {
     // Act
     const report = new AwsSolutionsChecks(app).validateScope(stack);

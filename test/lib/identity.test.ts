@@ -1,7 +1,11 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { PERMISSIONS, ROLE_PERMISSIONS, ROLES } from '../../lambda/shared/policy';
 import { DEFAULT_CALLBACK_URLS } from '../../lib/config';
+import { POLICY } from '../../modules/policy';
+
+const ROLES = Object.keys(POLICY.roles);
+const PERMISSIONS = Object.keys(POLICY.permissions);
+
 import { synthStack } from './stack-fixture';
 
 const { template } = synthStack();
@@ -32,7 +36,7 @@ describe('Identity', () => {
     for (const role of ROLES) {
       template.hasResourceProperties('AWS::Cognito::UserPoolGroup', {
         GroupName: role,
-        Description: Match.stringLikeRegexp(ROLE_PERMISSIONS[role].join(', ')),
+        Description: Match.stringLikeRegexp((POLICY.roles[role] ?? []).join(', ')),
       });
     }
   });

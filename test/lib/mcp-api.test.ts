@@ -142,7 +142,7 @@ describe('McpApi', () => {
 
   describe('integration', () => {
     it.each(['POST', 'ANY'])(
-      'sends %s /mcp to the MCP function through a Lambda proxy integration',
+      'sends %s /mcp to the MCP function through a streaming Lambda proxy integration',
       (method) => {
         // Act
         const [found] = Object.values(
@@ -154,14 +154,34 @@ describe('McpApi', () => {
         const integration = found?.Properties.Integration as Properties | undefined;
 
         // Assess
-        expect(integration).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
+        expect(integration).toMatchObject({
+          Type: 'AWS_PROXY',
+          IntegrationHttpMethod: 'POST',
+          ResponseTransferMode: 'STREAM',
+          TimeoutInMillis: 120_000,
+        });
         expect(render(integration?.Uri)).toMatch(
           new RegExp(
-            `:lambda:path/2015-03-31/functions/<${escapeRegExp(mcpFunctionId)}\\.Arn>/invocations$`,
+            `:lambda:path/2021-11-15/functions/<${escapeRegExp(mcpFunctionId)}\\.Arn>/response-streaming-invocations$`,
           ),
         );
       },
     );
+
+    it('gives the integration and the MCP function one timeout, from -c mcpTimeoutSeconds', () => {
+      // Act
+      const { template: tuned } = synthStack({ mcpTimeoutSeconds: '300' });
+      const timeouts = Object.values(resourcesOf(tuned, 'AWS::ApiGateway::Method'))
+        .map((m) => (m.Properties.Integration as Properties | undefined)?.TimeoutInMillis)
+        .filter((t) => t !== undefined);
+
+      // Assess
+      expect(timeouts).toEqual([300_000, 300_000]);
+      tuned.hasResourceProperties('AWS::Lambda::Function', {
+        Timeout: 300,
+        Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'mcp-server' }) },
+      });
+    });
 
     it.each([
       { method: 'POST', path: '/POST/mcp' },

@@ -22,7 +22,11 @@ import {
   TOOL_CALL_STATUS,
   UNKNOWN_TOOL,
 } from '../../lambda/shared/audit';
-import { TOOL_NAMES } from '../../lambda/shared/policy';
+import type { RecordStore } from '../../modules/customer-records/store/customer-record';
+import { POLICY } from '../../modules/policy';
+
+const TOOL_NAMES = POLICY.items.tool.map((tool) => tool.name);
+
 import {
   authFailurePattern,
   deniedCallPattern,
@@ -97,6 +101,7 @@ function buildFixture(
     authorizerFunction,
     authorizerLogGroup,
     api,
+    toolNames: TOOL_NAMES,
     ...props,
   });
   return {
@@ -235,11 +240,35 @@ describe('Monitoring template', () => {
 
   it('builds every audit pattern from the exported event, field and status names', () => {
     // Assess
+    const anyItemEvent = [
+      AUDIT_EVENTS.toolCall,
+      AUDIT_EVENTS.resourceRead,
+      AUDIT_EVENTS.promptGet,
+      AUDIT_EVENTS.completion,
+    ]
+      .map((event) => `(${sel(AUDIT_FIELDS.event)} = "${event}")`)
+      .join(' || ');
     expect(deniedCallPattern().logPatternString).toBe(
-      `{ (${sel(AUDIT_FIELDS.event)} = "${AUDIT_EVENTS.toolCall}") && (${sel(AUDIT_FIELDS.status)} = "${TOOL_CALL_STATUS.denied}") }`,
+      `{ (${anyItemEvent}) && (${sel(AUDIT_FIELDS.status)} = "${TOOL_CALL_STATUS.denied}") }`,
     );
     expect(authFailurePattern().logPatternString).toBe(
       `{ (${sel(AUDIT_FIELDS.event)} = "${AUDIT_EVENTS.authDecision}") && (${sel(AUDIT_FIELDS.decision)} = "${AUTH_DECISION.deny}") }`,
+    );
+  });
+
+  it.each([
+    [AUDIT_EVENTS.toolCall, true],
+    [AUDIT_EVENTS.resourceRead, true],
+    [AUDIT_EVENTS.promptGet, true],
+    [AUDIT_EVENTS.completion, true],
+    [AUDIT_EVENTS.authDecision, false],
+  ])('counts a denied %s record as a denied call: %s', (event, counted) => {
+    // Prepare
+    const record = JSON.stringify({ event, status: TOOL_CALL_STATUS.denied, caller: 'bob' });
+
+    // Act & Assess
+    expect(compileFilterPattern(deniedCallPattern().logPatternString).matches(record)).toBe(
+      counted,
     );
   });
 
@@ -704,8 +733,9 @@ describe('Monitoring against the audit records the real handlers write', () => {
       await call(bob, 'run_report', { group_by: 'segment' }, 2);
       await call(bob, 'put_record', { id: 'cust-0001', name: 'X' });
       // A store failure, as DynamoDB throttling would cause: the tool fails, the handler does not.
+      const { store } = (gateway.modules[0] as { deps: { store: RecordStore } }).deps;
       const failingGet = vi
-        .spyOn(gateway.dynamo.store, 'get')
+        .spyOn(store, 'get')
         .mockRejectedValueOnce(new Error('store unavailable'));
       await call(bob, 'get_record', { id: 'cust-0002' });
       failingGet.mockRestore();

@@ -1,18 +1,20 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   checkBody,
   checkRequestLine,
   corsHeaders,
+  type EdgeAnswer,
   type EdgeConfig,
   type EdgeResult,
+  HYGIENE_HEADERS,
   JSONRPC,
   jsonDepth,
+  jsonRpcErrorFor,
   MAX_JSON_DEPTH,
-  redactInternalErrors,
-  toProxyResult,
   toWebRequest,
+  transportHeaders,
 } from '../../lambda/mcp/http';
 
 const config: EdgeConfig = {
@@ -27,12 +29,12 @@ const edgeErrorBody = z.strictObject({
   id: z.null(),
 });
 
-function errorOf(result: APIGatewayProxyResult) {
+function errorOf(result: EdgeAnswer) {
   return edgeErrorBody.parse(JSON.parse(result.body)).error;
 }
 
 /** The early answer of a check that should have refused the request. */
-function refusal(result: APIGatewayProxyResult | EdgeResult | undefined): APIGatewayProxyResult {
+function refusal(result: EdgeAnswer | EdgeResult | undefined): EdgeAnswer {
   if (result === undefined) throw new Error('expected the request to be refused, it passed');
   if (!('ok' in result)) return result;
   if (result.ok) throw new Error('expected the body to be refused, it passed');
@@ -356,7 +358,7 @@ describe('checkBody', () => {
 });
 
 describe('edge error bodies', () => {
-  const refusals: [string, () => APIGatewayProxyResult][] = [
+  const refusals: [string, () => EdgeAnswer][] = [
     ['405', () => refusal(checkRequestLine(requestLine('GET'), config))],
     [
       '403',
@@ -422,15 +424,19 @@ describe('toWebRequest', () => {
     expect(request.headers.get('accept')).toBe('application/json');
   });
 
-  it('ignores header values a Web Headers object would reject', () => {
+  it('drops a header value a Web Headers object would reject instead of throwing', () => {
     // Prepare
-    const event = proxyEvent({ headers: { 'X-Odd': 'Zoë €', Accept: 'application/json' } });
+    const event = proxyEvent({
+      headers: { 'Mcp-Name': 'Zoë €\u0000', Accept: 'application/json' },
+      multiValueHeaders: {},
+    });
 
     // Act
-    const convert = () => toWebRequest(event, initialize);
+    const request = toWebRequest(event, initialize);
 
     // Assess
-    expect(convert).not.toThrow();
+    expect(request.headers.get('mcp-name')).toBeNull();
+    expect(request.headers.get('accept')).toBe('application/json');
   });
 
   it('carries the body it is given', async () => {
@@ -501,46 +507,6 @@ describe('corsHeaders', () => {
   });
 });
 
-describe('redactInternalErrors', () => {
-  it('replaces the message of an internal error, keeping the id', () => {
-    // Prepare
-    const body = JSON.stringify({
-      jsonrpc: '2.0',
-      id: 4,
-      error: {
-        code: -32603,
-        message: '[{"code":"invalid_type","path":["params"]}]',
-        data: { x: 1 },
-      },
-    });
-
-    // Act
-    const redacted = JSON.parse(redactInternalErrors(body));
-
-    // Assess
-    expect(redacted).toEqual({
-      jsonrpc: '2.0',
-      id: 4,
-      error: { code: -32603, message: 'Internal error' },
-    });
-  });
-
-  it('leaves other errors and results as they are', () => {
-    const denied = JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      error: { code: -32003, message: 'Permission denied' },
-    });
-    const result = JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      result: { note: '-32603 in a result' },
-    });
-    expect(redactInternalErrors(denied)).toBe(denied);
-    expect(redactInternalErrors(result)).toBe(result);
-  });
-});
-
 describe('jsonDepth', () => {
   it('counts nesting of objects and arrays, iteratively', () => {
     let deep: unknown = 1;
@@ -550,33 +516,185 @@ describe('jsonDepth', () => {
   });
 });
 
-describe('toProxyResult', () => {
-  it('copies the status, headers and body of the response', async () => {
+describe('transportHeaders', () => {
+  /** Header maps as API Gateway builds them: every value in the multi-value map. */
+  function withHeaders(headers: Record<string, string>) {
+    return requestLine('POST', headers);
+  }
+  const names = (headers: Headers) => [...headers.keys()].sort();
+
+  it('passes content negotiation, the protocol version and the routing headers', () => {
     // Prepare
-    const response = new Response('{"jsonrpc":"2.0","id":1,"result":{}}', {
-      status: 200,
-      headers: { 'Content-Type': 'application/json', 'X-Trace': 'abc' },
+    const event = withHeaders({
+      Accept: 'application/json, text/event-stream',
+      'Content-Type': 'application/json',
+      'MCP-Protocol-Version': '2026-07-28',
+      'Mcp-Method': 'tools/call',
+      'Mcp-Name': 'get_record',
     });
 
     // Act
-    const result = await toProxyResult(response);
+    const headers = transportHeaders(event);
 
     // Assess
-    expect(result).toEqual({
-      statusCode: 200,
-      headers: { 'content-type': 'application/json', 'x-trace': 'abc' },
-      body: '{"jsonrpc":"2.0","id":1,"result":{}}',
+    expect(Object.fromEntries(headers)).toEqual({
+      accept: 'application/json, text/event-stream',
+      'content-type': 'application/json',
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': 'tools/call',
+      'mcp-name': 'get_record',
     });
   });
 
-  it('turns a response without a body into an empty body', async () => {
+  it.each(['Mcp-Param-Region', 'mcp-param-region', 'MCP-PARAM-REGION'])(
+    'passes a parameter header spelled %s, under its lower-case name',
+    (name) => {
+      // Act
+      const headers = transportHeaders(withHeaders({ [name]: 'eu-west-1' }));
+
+      // Assess
+      expect(Object.fromEntries(headers)).toEqual({ 'mcp-param-region': 'eu-west-1' });
+    },
+  );
+
+  it('passes a parameter header found only in the single-value map', () => {
     // Prepare
-    const response = new Response(null, { status: 202 });
+    const event = { headers: { 'Mcp-Param-Tenant-Id': 't-1' }, multiValueHeaders: {} };
 
     // Act
-    const result = await toProxyResult(response);
+    const headers = transportHeaders(event);
 
     // Assess
-    expect(result).toMatchObject({ statusCode: 202, body: '' });
+    expect(headers.get('mcp-param-tenant-id')).toBe('t-1');
+  });
+
+  it('passes nothing else: no credential, cookie, host, origin or forwarding header', () => {
+    // Prepare
+    const event = withHeaders({
+      Authorization: 'Bearer secret-token',
+      'X-Api-Key': 'mcp_sk_secret',
+      Cookie: 'session=secret',
+      Host: 'api.example.com',
+      Origin: 'https://app.example.com',
+      'X-Forwarded-For': '203.0.113.7',
+      'Mcp-Session-Id': 'abc',
+      'Last-Event-ID': '42',
+      'User-Agent': 'http-test',
+      Accept: 'application/json',
+    });
+
+    // Act
+    const headers = transportHeaders(event);
+
+    // Assess
+    expect(names(headers)).toEqual(['accept']);
+  });
+
+  it.each([
+    ['an empty parameter name', 'Mcp-Param-'],
+    ['a parameter name over 64 characters', `Mcp-Param-${'a'.repeat(65)}`],
+    ['a parameter name with an underscore', 'Mcp-Param-region_name'],
+    ['a name that only starts like one', 'X-Mcp-Param-Region'],
+  ])('drops a header with %s', (_label, name) => {
+    // Act
+    const headers = transportHeaders(withHeaders({ [name]: 'x' }));
+
+    // Assess
+    expect(names(headers)).toEqual([]);
+  });
+
+  it('joins every value of a multi-value header', () => {
+    // Prepare
+    const event = {
+      headers: { Accept: 'text/event-stream' },
+      multiValueHeaders: { Accept: ['application/json', 'text/event-stream'] },
+    };
+
+    // Act
+    const headers = transportHeaders(event);
+
+    // Assess
+    expect(headers.get('accept')).toBe('application/json, text/event-stream');
+  });
+
+  it('keeps the good values of a header and drops one with control characters', () => {
+    // Prepare
+    const event = {
+      headers: {},
+      multiValueHeaders: { 'Mcp-Name': ['get_record', 'bad\r\nX-Injected: 1'] },
+    };
+
+    // Act
+    const headers = transportHeaders(event);
+
+    // Assess
+    expect(headers.get('mcp-name')).toBe('get_record');
+  });
+
+  it('builds empty headers from an event without any', () => {
+    // Act
+    const headers = transportHeaders({ headers: {}, multiValueHeaders: {} });
+
+    // Assess
+    expect(names(headers)).toEqual([]);
+  });
+});
+
+describe('jsonRpcErrorFor', () => {
+  it('answers HTTP 200 with a JSON-RPC error for the request id', () => {
+    // Act
+    const answer = jsonRpcErrorFor(7, -32003, 'Permission denied');
+
+    // Assess
+    expect(answer).toEqual({
+      statusCode: 200,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 7,
+        error: { code: -32003, message: 'Permission denied' },
+      }),
+    });
+  });
+
+  it('keeps a string id', () => {
+    // Act
+    const answer = jsonRpcErrorFor('req-1', -32602, 'Unknown tool: x');
+
+    // Assess
+    expect(JSON.parse(answer.body).id).toBe('req-1');
+  });
+
+  it.each([
+    ['a fractional id', 0.5],
+    ['no id', undefined],
+    ['an object id', { a: 1 }],
+  ])('answers %s with id null', (_label, id) => {
+    // Act
+    const answer = jsonRpcErrorFor(id, -32003, 'Permission denied');
+
+    // Assess
+    expect(JSON.parse(answer.body).id).toBeNull();
+  });
+
+  it('carries the data it is given', () => {
+    // Act
+    const answer = jsonRpcErrorFor(1, -32002, 'Resource not found', { uri: 'nope://x' });
+
+    // Assess
+    expect(JSON.parse(answer.body).error).toEqual({
+      code: -32002,
+      message: 'Resource not found',
+      data: { uri: 'nope://x' },
+    });
+  });
+});
+
+describe('HYGIENE_HEADERS', () => {
+  it('forbids caching and type sniffing', () => {
+    expect(HYGIENE_HEADERS).toEqual({
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    });
   });
 });

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CustomerRecord } from '../../lambda/mcp/store/customer-record';
-import { sampleRecords } from '../../lambda/mcp/store/sample-records';
+import type { CustomerRecord } from '../../modules/customer-records/store/customer-record';
+import { sampleRecords } from '../../modules/customer-records/store/sample-records';
 import {
   BUNDLE_TARGETS,
   type BundleReport,
@@ -20,10 +20,14 @@ import {
 import { medianAbove, runColdInit, spread } from '../../tools/bench/cold-init';
 import { runEndToEnd } from '../../tools/bench/end-to-end';
 import {
+  answerOf,
   benchAnalyst,
   GET_RECORD_CALL,
   INITIALIZE_REQUEST,
+  MODERN_PROTOCOL_VERSION,
   mcpEvent,
+  modernMcpEvent,
+  SERVER_DISCOVER_REQUEST,
 } from '../../tools/bench/events';
 import {
   buildDesigns,
@@ -355,16 +359,19 @@ describe('the Express baseline', () => {
     });
   });
 
-  it('answers initialize through McpServer and the Node transport', async () => {
+  it('answers initialize through McpServer and the Node transport, in SSE as ours does', async () => {
     // Prepare
-    const { express } = buildDesigns(memoryStore([]));
+    const { ours, express } = buildDesigns(memoryStore([]));
+    const initialize = mcpEvent(benchAnalyst(), INITIALIZE_REQUEST);
 
     // Act
-    const result = await quietly(() => express(mcpEvent(benchAnalyst(), INITIALIZE_REQUEST)));
+    const [a, b] = await quietly(() => Promise.all([ours(initialize), express(initialize)]));
 
     // Assess
-    expect(result.statusCode).toBe(200);
-    expect(JSON.parse(result.body)).toMatchObject({
+    expect(a.headers?.['content-type']).toMatch(/^text\/event-stream/);
+    expect(b.headers?.['content-type']).toMatch(/^text\/event-stream/);
+    expect(b.statusCode).toBe(200);
+    expect(answerOf(b.body)).toMatchObject({
       id: 1,
       result: { serverInfo: { name: 'secure-mcp-lambda' }, capabilities: { tools: {} } },
     });
@@ -394,6 +401,112 @@ describe('the Express baseline', () => {
       expect(c.express.iterations).toBe(3);
       expect(c.ratio).toBeCloseTo(c.ours.opsPerSecond / c.express.opsPerSecond, 9);
     }
+  });
+});
+
+describe('our handler in the bench', () => {
+  it('answers the 2026-07-28 tools/call the bench times in JSON, as the 2025 one in SSE', async () => {
+    // Prepare
+    const { ours } = buildDesigns(memoryStore([seededRecord()]));
+    const analyst = benchAnalyst();
+
+    // Act
+    const [legacy, modern] = await quietly(() =>
+      Promise.all([
+        ours(mcpEvent(analyst, GET_RECORD_CALL)),
+        ours(modernMcpEvent(analyst, GET_RECORD_CALL)),
+      ]),
+    );
+
+    // Assess
+    expect(legacy.headers?.['content-type']).toMatch(/^text\/event-stream/);
+    expect(modern.headers?.['content-type']).toMatch(/^application\/json/);
+    expect(toolCallResult(modern)).toMatchObject({
+      ...(toolCallResult(legacy) as Record<string, unknown>),
+      resultType: 'complete',
+    });
+  });
+
+  it('answers server/discover, the first request of a 2026-07-28 client', async () => {
+    // Prepare
+    const { ours } = buildDesigns(memoryStore([]));
+
+    // Act
+    const result = await quietly(() =>
+      ours(modernMcpEvent(benchAnalyst(), SERVER_DISCOVER_REQUEST)),
+    );
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect(answerOf(result.body)).toMatchObject({
+      id: 1,
+      result: { supportedVersions: expect.arrayContaining([MODERN_PROTOCOL_VERSION]) },
+    });
+  });
+});
+
+describe('modernMcpEvent', () => {
+  it('adds the envelope to the request and the headers the SDK checks against it', () => {
+    // Act
+    const event = modernMcpEvent(benchAnalyst(), GET_RECORD_CALL);
+
+    // Assess
+    expect(event.headers).toMatchObject({
+      'MCP-Protocol-Version': MODERN_PROTOCOL_VERSION,
+      'Mcp-Method': 'tools/call',
+      'Mcp-Name': 'get_record',
+    });
+    expect(JSON.parse(event.body ?? '')).toMatchObject({
+      params: {
+        name: 'get_record',
+        arguments: { id: 'cust-0001' },
+        _meta: {
+          'io.modelcontextprotocol/protocolVersion': MODERN_PROTOCOL_VERSION,
+          'io.modelcontextprotocol/clientInfo': { name: 'mcp-bench' },
+          'io.modelcontextprotocol/clientCapabilities': {},
+        },
+      },
+    });
+  });
+
+  it('sends no Mcp-Name for a request that names nothing', () => {
+    expect(modernMcpEvent(benchAnalyst(), SERVER_DISCOVER_REQUEST).headers).not.toHaveProperty(
+      'Mcp-Name',
+    );
+  });
+});
+
+describe('answerOf', () => {
+  it('reads a JSON body', () => {
+    expect(answerOf('{"jsonrpc":"2.0","id":3,"result":{"a":1}}')).toEqual({
+      jsonrpc: '2.0',
+      id: 3,
+      result: { a: 1 },
+    });
+  });
+
+  it('reads the answer of an SSE body, past notifications and keep-alives', () => {
+    // Prepare
+    const body = [
+      ': keepalive',
+      '',
+      'event: message',
+      'data: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}}',
+      '',
+      'event: message',
+      'data: {"result":{"ok":true},"jsonrpc":"2.0","id":7}',
+      '',
+      '',
+    ].join('\n');
+
+    // Act & Assess
+    expect(answerOf(body)).toEqual({ result: { ok: true }, jsonrpc: '2.0', id: 7 });
+  });
+
+  it('gives undefined for a body that holds no answer', () => {
+    expect(answerOf('')).toBeUndefined();
+    expect(answerOf('event: message\ndata: {"jsonrpc":"2.0","method":"x"}\n\n')).toBeUndefined();
+    expect(answerOf('{not json')).toBeUndefined();
   });
 });
 
@@ -433,6 +546,7 @@ describe('runColdInit', () => {
       'driver alone',
       'authorizer',
       'mcp',
+      'mcp 2026-07-28',
       'SDK alone: secrets-manager',
       'SDK alone: dynamodb',
     ]);
@@ -441,7 +555,8 @@ describe('runColdInit', () => {
     expect(byName.get('node -e 0')?.self).toBeNull();
     expect(byName.get('authorizer')).toMatchObject({ targetMs: 10 });
     expect(byName.get('mcp')).toMatchObject({ targetMs: 25 });
-    for (const name of ['authorizer', 'mcp']) {
+    expect(byName.get('mcp 2026-07-28')).toMatchObject({ targetMs: null });
+    for (const name of ['authorizer', 'mcp', 'mcp 2026-07-28']) {
       const self = byName.get(name)?.self;
       expect(self?.requireMs.p50).toBeGreaterThan(0);
       expect(self?.totalMs.p50).toBeGreaterThanOrEqual(self?.requireMs.p50 ?? Infinity);

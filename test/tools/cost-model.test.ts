@@ -16,8 +16,8 @@ import {
   TOOL_CALL_STATUS,
 } from '../../lambda/shared/audit';
 import { createLogger } from '../../lambda/shared/logger';
-import { TOOL_NAMES } from '../../lambda/shared/policy';
 import { loadConfig } from '../../lib/config';
+import { POLICY } from '../../modules/policy';
 import {
   authorizerUsd,
   CostModelInputError,
@@ -317,7 +317,7 @@ describe('the picture of the stack', () => {
         Dimensions?: unknown[];
       }[];
       const perFilter = transformations.some((t) => (t.Dimensions ?? []).length > 0)
-        ? TOOL_NAMES.length + 1 // every tool name and `(unknown)`
+        ? POLICY.items.tool.length + 1 // every tool name and `(unknown)`
         : 1;
       return total + perFilter;
     }, 0);

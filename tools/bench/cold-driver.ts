@@ -4,6 +4,12 @@
  * bundle, hands its handler the first request(s), reports its own timestamps on fd 3 and
  * exits, as a Lambda environment is frozen after its first answer.
  *
+ * Like the Node.js Lambda runtime, it puts `awslambda` (`streamifyResponse`,
+ * `HttpResponseStream`) on `globalThis` before the bundle loads, so a bundle that streams its
+ * answers in Lambda streams them here too: such a handler gets a response stream, and what it
+ * writes (the metadata prelude, eight NUL bytes, the body) is turned back into a proxy result
+ * for the report. A buffered handler is called as before.
+ *
  * Timestamps are `performance.now()`: milliseconds since the process's time origin, which
  * Node sets as the process starts. Nothing here may reach the network: the one HTTPS fetch a
  * bundle is allowed (the authorizer's Cognito JWKS) is answered from the config, and any other
@@ -109,6 +115,58 @@ function guardHttps(jwks: DriverConfig['jwks'], onFetch: () => void): void {
   };
 }
 
+/** The runtime's mark on a handler wrapped by `awslambda.streamifyResponse`. */
+const HANDLER_STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+const STREAM_RESPONSE = 'response';
+/** What `HttpResponseStream.from` writes between the metadata prelude and the body. */
+const PRELUDE_END = 8;
+
+type BufferedHandler = (event: unknown, context: unknown) => Promise<unknown>;
+type StreamingHandler = (event: unknown, stream: unknown, context: unknown) => Promise<unknown>;
+
+/**
+ * The runtime's `awslambda`, as far as response streaming goes, merged into whatever is there
+ * (a library may have created the object already, as `@aws/lambda-invoke-store` does).
+ */
+function installLambdaRuntime(): void {
+  const global = globalThis as { awslambda?: Record<string, unknown> };
+  global.awslambda = Object.assign(global.awslambda ?? {}, {
+    streamifyResponse: (handler: StreamingHandler) =>
+      Object.assign(handler, { [HANDLER_STREAMING]: STREAM_RESPONSE }),
+    HttpResponseStream: {
+      from(stream: { write(chunk: unknown): unknown }, prelude: unknown) {
+        stream.write(JSON.stringify(prelude));
+        stream.write(new Uint8Array(PRELUDE_END));
+        return stream;
+      },
+    },
+  });
+}
+
+/** Call a streaming handler with a collecting stream; its bytes as a proxy result. */
+async function invokeStreaming(
+  handler: StreamingHandler,
+  event: unknown,
+  context: unknown,
+  load: NodeJS.Require,
+): Promise<unknown> {
+  // Loaded by the bundle already (it streams), so this costs a cache lookup.
+  const { Writable } = load('node:stream') as typeof import('node:stream');
+  const chunks: Buffer[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(Buffer.from(chunk));
+      callback();
+    },
+  });
+  await handler(event, stream, context);
+  const bytes = Buffer.concat(chunks);
+  const end = bytes.indexOf(Buffer.alloc(PRELUDE_END));
+  if (end === -1) throw new Error('the streaming handler wrote no metadata prelude');
+  const prelude = JSON.parse(bytes.subarray(0, end).toString('utf8')) as Record<string, unknown>;
+  return { ...prelude, body: bytes.subarray(end + PRELUDE_END).toString('utf8'), streamed: true };
+}
+
 function lambdaContext() {
   const functionName = 'cold-init-bench';
   return {
@@ -140,11 +198,11 @@ async function main(): Promise<void> {
   let jwksFetches = 0;
   guardHttps(config.jwks, () => jwksFetches++);
 
-  type Handler = (event: unknown, context: unknown) => Promise<unknown>;
-  let handler: Handler | undefined;
+  installLambdaRuntime();
+  let handler: BufferedHandler | StreamingHandler | undefined;
   const requiringMs = performance.now();
   if (config.bundle !== undefined) {
-    handler = (load(config.bundle) as { handler?: Handler }).handler;
+    handler = (load(config.bundle) as { handler?: BufferedHandler }).handler;
     if (typeof handler !== 'function') throw new Error(`${config.bundle} exports no handler`);
   }
   for (const name of config.modules ?? []) load(name);
@@ -154,7 +212,13 @@ async function main(): Promise<void> {
   const context = lambdaContext();
   for (const event of config.events) {
     if (handler === undefined) throw new Error('events were given but no bundle');
-    answers.push(await handler(event, context));
+    const streaming =
+      (handler as { [HANDLER_STREAMING]?: unknown })[HANDLER_STREAMING] === STREAM_RESPONSE;
+    answers.push(
+      streaming
+        ? await invokeStreaming(handler as StreamingHandler, event, context, load)
+        : await (handler as BufferedHandler)(event, context),
+    );
     answeredMs.push(performance.now());
   }
   report({ startedMs, requiringMs, loadedMs, answeredMs, answers, jwksFetches });

@@ -9,8 +9,13 @@
  * - the child's own timestamps (`cold-driver.ts`): how long `require(bundle)` took and how long
  *   the first request(s) then took, with neither Node's bootstrap nor the exit in them.
  *
+ * The MCP bundle answers its first requests in each protocol era: a 2025-era client's
+ * `initialize` then `tools/call` (answers SSE-framed), and a 2026-07-28 client's
+ * `server/discover` then `tools/call` (per-request envelope and headers, answers JSON).
+ *
  * Offline and hermetic: the authorizer's Cognito JWKS is served by the driver, its Secrets
- * Manager prefetch by a loopback stand-in, the MCP server's DynamoDB by dynalite on loopback;
+ * Manager prefetch by a loopback stand-in, the MCP server's DynamoDB by dynalite on loopback
+ * (the modules' tables created and seeded there, as local mode does);
  * credentials are fake, shared AWS config files are pointed at nothing, and every other AWS
  * endpoint at a closed loopback port.
  */
@@ -20,7 +25,8 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { build } from 'esbuild';
 import { emptyApiKeyDocument } from '../../lambda/shared/api-key';
-import { LOCAL_TABLE_NAME, startLocalDynamo } from '../local-dynamo';
+import { LOCAL_TABLE_NAME, TABLE_NAME_VARIABLE } from '../../modules/customer-records/module';
+import { startLocalDynamo } from '../local-dynamo';
 import {
   LOCAL_CLIENT_ID,
   LOCAL_JWKS_URI,
@@ -32,14 +38,19 @@ import {
 } from '../local-identity';
 import type { DriverConfig, DriverReport } from './cold-driver';
 import {
+  answerOf,
   authorizerEvent,
   benchAnalyst,
   GET_RECORD_CALL,
   GET_RECORD_FOUND,
   INITIALIZE_REQUEST,
+  MODERN_PROTOCOL_VERSION,
   mcpEvent,
+  modernMcpEvent,
+  SERVER_DISCOVER_REQUEST,
 } from './events';
 import { startLoopbackSecrets } from './loopback-secrets';
+import { localModules } from './mcp-under-test';
 import { percentile } from './stats';
 
 /** Targets from the benchmark issue: ms of cold init above a bare `node -e 0`. */
@@ -171,13 +182,42 @@ function checkDriver(kind: string, run: RunResult, events: number): DriverReport
   return report;
 }
 
-function checkMcpAnswers(kind: string, run: RunResult): void {
+/** The JSON-RPC result of a proxy answer (its body JSON or SSE-framed), if it succeeded. */
+function resultOf(answer: unknown): Record<string, unknown> | undefined {
+  const { statusCode, body } = (answer ?? {}) as { statusCode?: unknown; body?: unknown };
+  if (statusCode !== 200 || typeof body !== 'string') return undefined;
+  const result = answerOf(body)?.result;
+  return typeof result === 'object' && result !== null
+    ? (result as Record<string, unknown>)
+    : undefined;
+}
+
+/** What opens an MCP kind's run (initialize, server/discover), and how to tell it worked. */
+interface Opening {
+  readonly method: string;
+  readonly ok: (result: Record<string, unknown>) => boolean;
+}
+
+const INITIALIZED: Opening = {
+  method: 'initialize',
+  ok: (result) => typeof result.protocolVersion === 'string',
+};
+
+const DISCOVERED: Opening = {
+  method: 'server/discover',
+  ok: (result) =>
+    Array.isArray(result.supportedVersions) &&
+    result.supportedVersions.includes(MODERN_PROTOCOL_VERSION),
+};
+
+function checkMcpAnswers(kind: string, run: RunResult, opening: Opening): void {
   const report = checkDriver(kind, run, 2);
-  const [initialize, call] = report.answers as { statusCode?: number; body?: string }[];
-  if (initialize?.statusCode !== 200 || !initialize.body?.includes('"protocolVersion"')) {
-    fail(kind, run, `initialize failed: ${JSON.stringify(initialize)}`);
+  const [first, call] = report.answers;
+  const opened = resultOf(first);
+  if (opened === undefined || !opening.ok(opened)) {
+    fail(kind, run, `${opening.method} failed: ${JSON.stringify(first)}`);
   }
-  if (call?.statusCode !== 200 || !call.body?.includes(GET_RECORD_FOUND)) {
+  if (!JSON.stringify(resultOf(call) ?? null).includes(GET_RECORD_FOUND)) {
     fail(kind, run, `tools/call failed: ${JSON.stringify(call)}`);
   }
 }
@@ -235,6 +275,9 @@ export async function runColdInit(options: ColdInitOptions): Promise<ColdReport>
   const secrets = await startLoopbackSecrets(secretId, JSON.stringify(emptyApiKeyDocument()));
   const dynamo = await startLocalDynamo();
   try {
+    // The modules' tables, created and seeded as local mode does; the bundles reach them
+    // through their own clients, pointed at dynalite by AWS_ENDPOINT_URL_DYNAMODB.
+    await localModules(dynamo);
     const writeConfig = (name: string, config: DriverConfig) => {
       const path = join(workDir, `${name}.json`);
       writeFileSync(path, JSON.stringify(config));
@@ -256,8 +299,12 @@ export async function runColdInit(options: ColdInitOptions): Promise<ColdReport>
     };
     const analyst = benchAnalyst();
     const mcpEvents = [mcpEvent(analyst, INITIALIZE_REQUEST), mcpEvent(analyst, GET_RECORD_CALL)];
+    const modernEvents = [
+      modernMcpEvent(analyst, SERVER_DISCOVER_REQUEST),
+      modernMcpEvent(analyst, GET_RECORD_CALL),
+    ];
     const mcpEnv = {
-      RECORDS_TABLE_NAME: LOCAL_TABLE_NAME,
+      [TABLE_NAME_VARIABLE]: LOCAL_TABLE_NAME,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     };
     const token = mintAccessToken(signingKey, {
@@ -315,11 +362,19 @@ export async function runColdInit(options: ColdInitOptions): Promise<ColdReport>
       },
       {
         name: 'mcp',
-        work: 'initialize + tools/call',
+        work: 'initialize + tools/call (2025-11-25)',
         targetMs: COLD_TARGETS_MS.mcp,
         args: [driver, writeConfig('mcp', { bundle: bundles.mcp, events: mcpEvents })],
         env: mcpEnv,
-        check: (run) => checkMcpAnswers('mcp', run),
+        check: (run) => checkMcpAnswers('mcp', run, INITIALIZED),
+      },
+      {
+        name: 'mcp 2026-07-28',
+        work: 'server/discover + tools/call',
+        targetMs: null,
+        args: [driver, writeConfig('mcp-modern', { bundle: bundles.mcp, events: modernEvents })],
+        env: mcpEnv,
+        check: (run) => checkMcpAnswers('mcp 2026-07-28', run, DISCOVERED),
       },
     ];
     // The SDK clients each bundle loads from node_modules at init, alone: their share of it.
@@ -339,11 +394,11 @@ export async function runColdInit(options: ColdInitOptions): Promise<ColdReport>
     if (bundles.express !== undefined) {
       kinds.push({
         name: 'express baseline',
-        work: 'initialize + tools/call',
+        work: 'initialize + tools/call (2025-11-25)',
         targetMs: null,
         args: [driver, writeConfig('express', { bundle: bundles.express, events: mcpEvents })],
         env: mcpEnv,
-        check: (run) => checkMcpAnswers('express baseline', run),
+        check: (run) => checkMcpAnswers('express baseline', run, INITIALIZED),
       });
     }
 

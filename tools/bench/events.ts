@@ -1,7 +1,10 @@
 /**
  * The API Gateway events the bench feeds the handlers, shaped as API Gateway (REST) sends them:
  * one builder each, shared by the warm path, the cold-init runs and the Express comparison so
- * every design answers the very same request.
+ * every design answers the very same request. Both protocol eras: the 2025-era requests a v1
+ * client sends (their answers SSE-framed), and the 2026-07-28 ones (per-request `_meta`
+ * envelope, `Mcp-Method`/`Mcp-Name` headers, JSON answers). Also how the bench reads an
+ * answer of either framing.
  */
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
@@ -21,13 +24,26 @@ export function authorizerEvent(credential: string): APIGatewayRequestAuthorizer
   } as unknown as APIGatewayRequestAuthorizerEvent;
 }
 
-/** A REST proxy event for POST /mcp as API Gateway sends it after an Allow. */
-export function mcpEvent(principal: Principal, body: unknown): APIGatewayProxyEvent {
-  const headers = {
+/** The protocol revision of the 2025-era requests (what a v1 SDK client speaks). */
+export const LEGACY_PROTOCOL_VERSION = LATEST_PROTOCOL_VERSION;
+/** The protocol revision of the per-request (modern) era. */
+export const MODERN_PROTOCOL_VERSION = '2026-07-28';
+
+/**
+ * A REST proxy event for POST /mcp as API Gateway sends it after an Allow: a 2025-era request,
+ * unless `extraHeaders` says otherwise (see {@link modernMcpEvent}).
+ */
+export function mcpEvent(
+  principal: Principal,
+  body: unknown,
+  extraHeaders: Readonly<Record<string, string>> = {},
+): APIGatewayProxyEvent {
+  const headers: Record<string, string> = {
     Host: 'mcp.bench.invalid',
     'Content-Type': 'application/json',
     Accept: 'application/json, text/event-stream',
-    'MCP-Protocol-Version': LATEST_PROTOCOL_VERSION,
+    'MCP-Protocol-Version': LEGACY_PROTOCOL_VERSION,
+    ...extraHeaders,
   };
   return {
     resource: MCP_PATH,
@@ -88,3 +104,79 @@ export const GET_RECORD_CALL = {
 
 /** What a successful answer to {@link GET_RECORD_CALL} contains. */
 export const GET_RECORD_FOUND = '"found":true';
+
+/** The reserved `_meta` keys every 2026-07-28 request carries: its per-request envelope. */
+export const MODERN_ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': MODERN_PROTOCOL_VERSION,
+  'io.modelcontextprotocol/clientInfo': { name: 'mcp-bench', version: '0.0.0' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+} as const;
+
+interface JsonRpcRequest {
+  readonly jsonrpc: '2.0';
+  readonly id: number;
+  readonly method: string;
+  readonly params?: Readonly<Record<string, unknown>>;
+}
+
+/** `request` as a 2026-07-28 client sends it: the envelope in `params._meta`. */
+export function withEnvelope<R extends JsonRpcRequest>(request: R) {
+  const params = request.params ?? {};
+  const meta = (params._meta ?? {}) as Record<string, unknown>;
+  return { ...request, params: { ...params, _meta: { ...meta, ...MODERN_ENVELOPE } } };
+}
+
+/**
+ * A 2026-07-28 request as API Gateway hands it on: `request` with its envelope, and the
+ * headers the SDK checks against the body (`MCP-Protocol-Version`, `Mcp-Method` and, for a
+ * tools/call or prompts/get, `Mcp-Name`).
+ */
+export function modernMcpEvent(principal: Principal, request: JsonRpcRequest) {
+  const name = request.params?.name ?? request.params?.uri;
+  return mcpEvent(principal, withEnvelope(request), {
+    'MCP-Protocol-Version': MODERN_PROTOCOL_VERSION,
+    'Mcp-Method': request.method,
+    ...(typeof name === 'string' ? { 'Mcp-Name': name } : {}),
+  });
+}
+
+/** What a 2026-07-28 client sends first: which revisions and capabilities the server has. */
+export const SERVER_DISCOVER_REQUEST = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'server/discover',
+} as const;
+
+/**
+ * The JSON-RPC answer in a body, framed either way: a JSON body (modern answers, the gate's
+ * refusals), or SSE (`event: message` / `data: <message>` frames, how every 2025-era answer
+ * comes), where it is the last frame that answers a request (notifications come before it).
+ * `undefined` when the body holds no JSON-RPC answer.
+ */
+export function answerOf(body: string): Record<string, unknown> | undefined {
+  const parse = (text: string): Record<string, unknown> | undefined => {
+    try {
+      const value: unknown = JSON.parse(text);
+      return typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? (value as Record<string, unknown>)
+        : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const trimmed = body.trimStart();
+  if (trimmed.startsWith('{')) return parse(trimmed);
+  let answer: Record<string, unknown> | undefined;
+  for (const frame of body.split(/\r?\n\r?\n/)) {
+    const data = frame
+      .split(/\r?\n/)
+      .filter((line) => line.startsWith('data:'))
+      .map((line) => line.slice(5).replace(/^ /, ''));
+    if (data.length === 0) continue;
+    const message = parse(data.join('\n'));
+    if (message !== undefined && 'id' in message && ('result' in message || 'error' in message)) {
+      answer = message;
+    }
+  }
+  return answer;
+}

@@ -1,33 +1,50 @@
 /**
  * The baseline our MCP handler is compared with, built inside the bench only and never
- * shipped: the design most samples copy. An Express app (`express.json()`), and for every
- * POST /mcp a new high-level `McpServer` with the tools registered through `registerTool`, plus
- * a new Node `StreamableHTTPServerTransport` (stateless, JSON responses, as our handler),
- * behind a serverless-http-style adapter.
+ * shipped: the design most samples copy, on the SDK most of them copy (`@modelcontextprotocol/sdk`
+ * 1.x). An Express app (`express.json()`), and for every POST /mcp a new high-level `McpServer`
+ * with the caller's items registered through `registerTool`, `registerResource` and
+ * `registerPrompt`, plus a new Node `StreamableHTTPServerTransport` (stateless, answering in
+ * SSE as our handler answers a 2025-era request), behind a serverless-http-style adapter.
  *
- * The work is kept equal so the comparison is of designs, not features: the same tool
- * definitions and record store, the caller read from the authorizer context, only the tools
- * the caller's roles permit registered, and the same audit record per call.
+ * The work is kept equal so the comparison is of designs, not features: the same modules
+ * (their tools, resources, templates and prompts, the same dependencies), the same policy
+ * table, the caller read from the authorizer context, only the items the caller's permissions
+ * allow registered, and the same audit record per call, read or get.
  *
  * Only runtime code here: `express-entry.ts` bundles it for the cold-init runs.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
+import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import express, { type Express } from 'express';
-import { auditCall, type RequestMeta, SERVER_INFO } from '../../lambda/mcp/server';
-import type { RecordStore } from '../../lambda/mcp/store/customer-record';
-import type { ToolRegistry } from '../../lambda/mcp/tools/registry';
-import { TOOL_CALL_STATUS } from '../../lambda/shared/audit';
-import { checkToolAccess, effectivePermissions, permittedTools } from '../../lambda/shared/policy';
+import type * as z from 'zod';
+import type { RequestMeta } from '../../lambda/mcp/call-record';
+import type { ItemContext, LoadedModule, ResourceContent } from '../../lambda/mcp/module';
+import { ToolInputError } from '../../lambda/mcp/module';
+import { SERVER_INFO } from '../../lambda/mcp/server';
+import {
+  auditCall,
+  type CallKind,
+  digestArguments,
+  TOOL_CALL_STATUS,
+  type ToolCallStatus,
+} from '../../lambda/shared/audit';
+import {
+  decide,
+  effectivePermissions,
+  findItem,
+  type ItemKind,
+  type PolicyTable,
+} from '../../lambda/shared/policy';
 import { type Principal, parsePrincipal } from '../../lambda/shared/principal';
 import { MCP_PATH } from '../../lambda/shared/routes';
 import { type ProxyHandler, proxyHandler, proxySourceOf } from './proxy-adapter';
 
 export interface ExpressMcpDeps {
-  readonly registry: ToolRegistry;
-  readonly store: RecordStore;
+  readonly policy: PolicyTable;
+  readonly modules: readonly LoadedModule[];
   readonly logger: Logger;
   readonly now?: () => Date;
 }
@@ -42,51 +59,193 @@ function errorResult(text: string): CallToolResult {
   return { isError: true, content: [{ type: 'text', text }] };
 }
 
-/** A new McpServer for one request, with the tools this caller may use. */
+const NEVER_ABORTED = new AbortController().signal;
+
+/** A new McpServer for one request, with the items this caller may use. */
 function serverFor(principal: Principal, meta: RequestMeta, deps: ExpressMcpDeps): McpServer {
-  const { registry, store, logger } = deps;
+  const { policy, logger } = deps;
   const now = deps.now ?? (() => new Date());
-  const granted = effectivePermissions(principal.groups, principal.scopes);
+  const granted = effectivePermissions(policy, principal.groups, principal.scopes);
+  const instructions = deps.modules
+    .map(({ module }) => module.instructions)
+    .filter((text): text is string => text !== undefined)
+    .join('\n\n');
   const server = new McpServer(SERVER_INFO, {
-    capabilities: { tools: { listChanged: false } },
-    instructions:
-      'Customer-record tools. The tools listed are exactly those your roles permit; every call is audited.',
+    capabilities: { tools: {}, resources: {}, prompts: {}, completions: {} },
+    ...(instructions === '' ? {} : { instructions }),
+    enforceStrictCapabilities: true,
   });
-  for (const name of permittedTools(granted)) {
-    const definition = registry.get(name)?.definition;
-    if (definition === undefined) continue;
-    server.registerTool(
-      name,
-      {
-        title: definition.title,
-        description: definition.description,
-        inputSchema: definition.input,
-        outputSchema: definition.output,
-        annotations: { title: definition.title, ...definition.annotations },
-      },
-      async (args): Promise<CallToolResult> => {
-        const started = performance.now();
-        const access = checkToolAccess(name, granted);
-        const permission = access.allowed ? access.permission : undefined;
-        const audit = (status: (typeof TOOL_CALL_STATUS)[keyof typeof TOOL_CALL_STATUS]) =>
-          auditCall(logger, principal, meta, { name, args, started, status, permission });
-        try {
-          const output = definition.output.parse(
-            await definition.run(args as never, { store, principal, now }),
-          );
-          audit(TOOL_CALL_STATUS.success);
-          return {
-            content: [{ type: 'text', text: definition.summarize(output) }],
-            structuredContent: output,
-          };
-        } catch (error) {
-          audit(TOOL_CALL_STATUS.error);
-          return errorResult(
-            `The tool ${name} failed. Request id: ${meta.requestId} (${error instanceof Error ? error.name : 'error'})`,
-          );
-        }
-      },
-    );
+
+  /** The same audit record our handler writes for one call, read or get. */
+  const audited = async <T>(
+    kind: CallKind,
+    policyKind: ItemKind,
+    name: string,
+    args: unknown,
+    work: () => Promise<T>,
+    failed: (result: T) => boolean = () => false,
+  ): Promise<T> => {
+    const started = performance.now();
+    const access = decide(findItem(policy, policyKind, name), granted);
+    const write = (status: ToolCallStatus, errorType?: string) => {
+      const { digest, bytes } = digestArguments(args);
+      auditCall(logger, {
+        kind,
+        status,
+        item: name,
+        permission: access.allowed ? access.item.permission : undefined,
+        caller: principal.principalId,
+        authMethod: principal.authMethod,
+        keyId: principal.keyId,
+        groups: principal.groups,
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
+        requestId: meta.requestId,
+        sourceIp: meta.sourceIp,
+        argsDigest: digest,
+        argsBytes: bytes,
+        errorType,
+        protocolEra: 'legacy',
+      });
+    };
+    try {
+      const result = await work();
+      write(failed(result) ? TOOL_CALL_STATUS.invalid : TOOL_CALL_STATUS.success);
+      return result;
+    } catch (error) {
+      write(TOOL_CALL_STATUS.error, error instanceof Error ? error.name : typeof error);
+      throw error;
+    }
+  };
+
+  for (const { module, deps: moduleDeps } of deps.modules) {
+    const itemContext = (signal: AbortSignal): ItemContext<unknown> => ({
+      deps: moduleDeps,
+      principal,
+      requestId: meta.requestId,
+      now,
+      signal,
+    });
+    for (const tool of module.tools ?? []) {
+      if (!granted.has(tool.permission)) continue;
+      server.registerTool(
+        tool.name,
+        {
+          title: tool.title,
+          description: tool.description,
+          inputSchema: tool.input,
+          outputSchema: tool.output,
+          annotations: { title: tool.title, ...tool.annotations },
+        },
+        async (args, extra): Promise<CallToolResult> => {
+          const progressToken = extra._meta?.progressToken;
+          try {
+            return await audited(
+              'tool',
+              'tool',
+              tool.name,
+              args,
+              async () => {
+                try {
+                  const output = tool.output.parse(
+                    await tool.run(args as Record<string, unknown>, {
+                      ...itemContext(extra.signal),
+                      progress: async (update) => {
+                        if (progressToken === undefined) return;
+                        await extra.sendNotification({
+                          method: 'notifications/progress',
+                          params: { progressToken, ...update },
+                        });
+                      },
+                    }),
+                  );
+                  return {
+                    content: [{ type: 'text', text: tool.summarize(output) }],
+                    structuredContent: output,
+                  } satisfies CallToolResult;
+                } catch (error) {
+                  if (!(error instanceof ToolInputError)) throw error;
+                  return errorResult(`Invalid arguments for ${tool.name}: ${error.message}`);
+                }
+              },
+              (result) => result.isError === true,
+            );
+          } catch {
+            return errorResult(`The tool ${tool.name} failed. Request id: ${meta.requestId}`);
+          }
+        },
+      );
+    }
+    const read = (uri: string, content: () => Promise<ResourceContent>) => async () => ({
+      contents: [{ uri, ...(await content()) }],
+    });
+    for (const resource of module.resources ?? []) {
+      if (!granted.has(resource.permission)) continue;
+      server.registerResource(
+        resource.name,
+        resource.uri,
+        { title: resource.title, description: resource.description, mimeType: resource.mimeType },
+        (uri, extra) =>
+          audited(
+            'resource',
+            'resource',
+            resource.name,
+            { uri: uri.href },
+            read(uri.href, () => resource.read(itemContext(extra.signal))),
+          ),
+      );
+    }
+    for (const template of module.resourceTemplates ?? []) {
+      if (!granted.has(template.permission)) continue;
+      const { list, complete } = template;
+      server.registerResource(
+        template.name,
+        new ResourceTemplate(template.uriTemplate, {
+          list:
+            list === undefined
+              ? undefined
+              : async (extra) => ({
+                  resources: (await list(itemContext(extra.signal))).map((entry) => ({
+                    ...entry,
+                    ...(template.mimeType === undefined ? {} : { mimeType: template.mimeType }),
+                  })),
+                }),
+          complete: Object.fromEntries(
+            Object.entries(complete ?? {}).map(([variable, fn]) => [
+              variable,
+              async (value: string) => [...(await fn(value, itemContext(NEVER_ABORTED)))],
+            ]),
+          ),
+        }),
+        { title: template.title, description: template.description, mimeType: template.mimeType },
+        (uri, variables, extra) =>
+          audited(
+            'resource',
+            'resourceTemplate',
+            template.name,
+            { uri: uri.href },
+            read(uri.href, () => template.read(uri, variables, itemContext(extra.signal))),
+          ),
+      );
+    }
+    for (const prompt of module.prompts ?? []) {
+      if (!granted.has(prompt.permission)) continue;
+      const shape = { ...prompt.args.shape } as Record<string, z.ZodType>;
+      for (const [name, fn] of Object.entries(prompt.complete ?? {})) {
+        const field = shape[name];
+        if (field === undefined) continue;
+        shape[name] = completable(field.clone(), async (value: unknown) => [
+          ...(await fn(String(value ?? ''), itemContext(NEVER_ABORTED))),
+        ]) as unknown as z.ZodType;
+      }
+      server.registerPrompt(
+        prompt.name,
+        { title: prompt.title, description: prompt.description, argsSchema: shape },
+        async (args, extra) =>
+          await audited('prompt', 'prompt', prompt.name, args, () =>
+            prompt.get(args, itemContext(extra.signal)),
+          ),
+      );
+    }
   }
   return server;
 }
@@ -109,10 +268,7 @@ export function createExpressApp(deps: ExpressMcpDeps): Express {
       sourceIp: event?.requestContext?.identity?.sourceIp ?? 'unknown',
     };
     const server = serverFor(principal, meta, deps);
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: undefined,
-      enableJsonResponse: true,
-    });
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     res.on('close', () => {
       void transport.close();
       void server.close();

@@ -1,19 +1,26 @@
 /**
  * Warm tools/call in process: our MCP handler against the Express baseline
- * (`express-baseline.ts`), both answering the same API Gateway event with the same registry,
- * store and logger, timed in alternating blocks of calls so machine noise favours neither.
+ * (`express-baseline.ts`), both answering the same API Gateway event (a 2025-era request: the
+ * baseline's SDK 1.x speaks no other) with the same policy, modules, store and logger, timed in
+ * alternating blocks of calls so machine noise favours neither.
  *
  * Two wirings of the store: dynalite on loopback (as the warm path: the DynamoDB round trip is
  * in every call) and the same record served from memory, which leaves only the two designs'
  * own work to compare.
  */
-import { createMcpHandler } from '../../lambda/mcp/handler';
-import type { CustomerRecord, RecordStore } from '../../lambda/mcp/store/customer-record';
-import { CUSTOMER_TOOLS, createRegistry } from '../../lambda/mcp/tools/registry';
+import type { LoadedModule } from '../../lambda/mcp/module';
 import { createLogger } from '../../lambda/shared/logger';
+import { customerRecords } from '../../modules/customer-records/module';
+import type {
+  CustomerRecord,
+  RecordStore,
+} from '../../modules/customer-records/store/customer-record';
+import type { CustomerRecordsDeps } from '../../modules/customer-records/tools';
+import { POLICY } from '../../modules/policy';
 import { startLocalDynamo } from '../local-dynamo';
-import { benchAnalyst, GET_RECORD_CALL, GET_RECORD_FOUND, mcpEvent } from './events';
+import { answerOf, benchAnalyst, GET_RECORD_CALL, GET_RECORD_FOUND, mcpEvent } from './events';
 import { createExpressMcpHandler } from './express-baseline';
+import { localModules, mcpEntry } from './mcp-under-test';
 import { quietly } from './quietly';
 import { type AlternatingOptions, type Measurement, measureAlternating } from './stats';
 
@@ -27,14 +34,20 @@ export interface DesignComparison {
 }
 
 /**
- * The JSON-RPC `result` of a successful get_record answer; throws with what came back
- * otherwise. Both designs are checked to succeed, identically, before anything is timed.
+ * The JSON-RPC `result` of a successful get_record answer, framed either way (our handler and
+ * the baseline both answer a 2025-era request in SSE); throws with what came back otherwise.
+ * Both designs are checked to succeed, identically, before anything is timed.
  */
 export function toolCallResult(response: { statusCode: number; body: string }): unknown {
-  if (response.statusCode !== 200 || !response.body.includes(GET_RECORD_FOUND)) {
+  const result = answerOf(response.body)?.result;
+  if (
+    response.statusCode !== 200 ||
+    result === undefined ||
+    !JSON.stringify(result).includes(GET_RECORD_FOUND)
+  ) {
     throw new Error(`bench: tools/call did not succeed: ${response.statusCode} ${response.body}`);
   }
-  return (JSON.parse(response.body) as { result: unknown }).result;
+  return result;
 }
 
 /** The given records from memory: all a get_record call needs, and nothing else. */
@@ -52,12 +65,18 @@ export function memoryStore(records: readonly CustomerRecord[]): RecordStore {
   };
 }
 
-/** Both designs over one store, answering the bench's tools/call the same way. */
+/** The example module over `store`: what get_record reads, and nothing else changed. */
+function recordsOver(store: RecordStore): LoadedModule[] {
+  return [{ module: customerRecords, deps: { store } satisfies CustomerRecordsDeps }];
+}
+
+/** Both designs over the example module on one store, answering the bench's tools/call. */
 export function buildDesigns(store: RecordStore) {
-  const deps = { registry: createRegistry(CUSTOMER_TOOLS), store, logger: createLogger('bench') };
+  const modules = recordsOver(store);
+  const logger = createLogger('bench');
   return {
-    ours: createMcpHandler({ ...deps, config: { allowedOrigins: [], maxBodyBytes: 1 << 20 } }),
-    express: createExpressMcpHandler(deps),
+    ours: mcpEntry(modules, logger),
+    express: createExpressMcpHandler({ policy: POLICY, modules, logger }),
   };
 }
 
@@ -88,10 +107,13 @@ export async function compareWithExpress(
 ): Promise<readonly DesignComparison[]> {
   const dynamo = await startLocalDynamo();
   try {
-    const record = await dynamo.store.get(GET_RECORD_CALL.params.arguments.id);
+    const [records] = await localModules(dynamo, [customerRecords]);
+    if (records === undefined) throw new Error('bench: the example module did not load');
+    const { store } = records.deps as CustomerRecordsDeps;
+    const record = await store.get(GET_RECORD_CALL.params.arguments.id);
     if (record === undefined) throw new Error('bench: the seeded record is missing');
     return [
-      await compareOn('dynalite', dynamo.store, options),
+      await compareOn('dynalite', store, options),
       await compareOn('memory', memoryStore([record]), options),
     ];
   } finally {

@@ -1,18 +1,20 @@
 /**
- * The Express baseline as a Lambda entry point, wired like `lambda/mcp/index.ts`: bundled
+ * The Express baseline as a Lambda entry point, wired like `lambda/mcp/index.ts` (the same
+ * environment check, policy and modules, their clients built from the environment): bundled
  * with the same options for the cold-init comparison only. Never deployed.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoRecordStore } from '../../lambda/mcp/store/dynamodb-record-store';
-import { CUSTOMER_TOOLS, createRegistry } from '../../lambda/mcp/tools/registry';
+import { loadModules } from '../../lambda/mcp/module';
 import { mcpEnvSchema, parseEnv } from '../../lambda/shared/env';
 import { createLogger } from '../../lambda/shared/logger';
+import { MODULES } from '../../modules/index';
+import { POLICY } from '../../modules/policy';
 import { createExpressMcpHandler } from './express-baseline';
 
-const env = parseEnv(mcpEnvSchema);
+// Read for the same init work as the Lambda entry; the baseline has no Origin or size check.
+parseEnv(mcpEnvSchema);
 
 export const handler = createExpressMcpHandler({
-  registry: createRegistry(CUSTOMER_TOOLS),
-  store: new DynamoRecordStore(new DynamoDBClient({}), env.RECORDS_TABLE_NAME),
+  policy: POLICY,
+  modules: loadModules(MODULES, process.env),
   logger: createLogger('mcp-server'),
 });

@@ -1,7 +1,9 @@
 /**
- * `npm run bench`: bundle sizes of the three Lambdas as deployed, the warm request path in
- * process, our MCP handler against the Express design most samples copy, cold init of each
+ * `npm run bench`: bundle sizes of the Lambdas as deployed, the warm request path in process,
+ * our MCP handler against the Express design most samples copy (on SDK 1.x), cold init of each
  * bundle in a fresh `node`, and end to end through the local gateway with the MCP SDK client.
+ * The MCP handler's warm tools/call and cold init are measured in both protocol eras: a
+ * 2025-era request (answered SSE-framed) and a 2026-07-28 one (envelope and headers, JSON).
  * Printed as tables and a summary of the targets, and written as JSON to `bench-results/`
  * (git-ignored).
  *
@@ -156,7 +158,7 @@ function coldTable(cold: ColdReport): string {
 function endToEndTable(e2e: EndToEndReport): string {
   return table(
     [
-      `end to end (local gateway over loopback HTTP, MCP SDK client, ${e2e.concurrency} clients)`,
+      `end to end (local gateway over loopback HTTP, MCP SDK 1.x client, ${e2e.concurrency} clients)`,
       'requests',
       'req/s',
       'p50 ms',

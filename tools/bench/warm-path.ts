@@ -1,14 +1,13 @@
 /**
  * The warm request path in process (no network but dynalite's loopback): the authorizer with a
  * JWT and with API keys, the raw `verifySync` floor, and the MCP handler answering tools/list
- * and tools/call. Every case is checked to succeed once before it is timed: a bench that
- * measured fast 401s would be a lie.
+ * and tools/call, the call in both protocol eras (a 2025-era request, answered SSE-framed, and
+ * a 2026-07-28 one with its envelope and headers, answered JSON). Every case is checked to
+ * succeed once before it is timed: a bench that measured fast 401s would be a lie.
  */
 import { ApiKeyStore } from '../../lambda/authorizer/api-key-store';
 import { cachedKeysFirst, createCognitoVerifier } from '../../lambda/authorizer/cognito';
 import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
-import { createMcpHandler } from '../../lambda/mcp/handler';
-import { CUSTOMER_TOOLS, createRegistry } from '../../lambda/mcp/tools/registry';
 import {
   type ApiKeyDocument,
   emptyApiKeyDocument,
@@ -30,13 +29,16 @@ import {
   type SigningKey,
 } from '../local-identity';
 import {
+  answerOf,
   authorizerEvent,
   benchAnalyst,
   GET_RECORD_CALL,
   GET_RECORD_FOUND,
   mcpEvent,
+  modernMcpEvent,
   TOOLS_LIST_REQUEST,
 } from './events';
+import { localModules, mcpEntry } from './mcp-under-test';
 import { quietly } from './quietly';
 import { type Measurement, type MeasureOptions, measure, measureAlternating } from './stats';
 
@@ -196,26 +198,43 @@ export async function runWarmPath(
   // round trip on loopback and dynalite's own work, which Lambda would spend on DynamoDB.
   const dynamo = await startLocalDynamo();
   try {
-    const mcp = createMcpHandler({
-      config: { allowedOrigins: [], maxBodyBytes: 1_048_576 },
-      registry: createRegistry(CUSTOMER_TOOLS),
-      store: dynamo.store,
-      logger,
-    });
+    const mcp = mcpEntry(await localModules(dynamo), logger);
     const analyst = benchAnalyst();
     const list = mcpEvent(analyst, TOOLS_LIST_REQUEST);
-    const call = mcpEvent(analyst, GET_RECORD_CALL);
-    for (const [what, event, expected] of [
-      ['tools/list', list, '"get_record"'],
-      ['tools/call', call, GET_RECORD_FOUND],
+    const legacyCall = mcpEvent(analyst, GET_RECORD_CALL);
+    const modernCall = modernMcpEvent(analyst, GET_RECORD_CALL);
+    for (const [what, event, expected, framing] of [
+      ['tools/list', list, '"get_record"', 'text/event-stream'],
+      ['tools/call (2025-11-25)', legacyCall, GET_RECORD_FOUND, 'text/event-stream'],
+      ['tools/call (2026-07-28)', modernCall, GET_RECORD_FOUND, 'application/json'],
     ] as const) {
       const result = await quietly(() => mcp(event));
-      if (result.statusCode !== 200 || !result.body.includes(expected)) {
-        throw new Error(`bench: ${what} did not succeed: ${result.statusCode} ${result.body}`);
+      const answer = answerOf(result.body);
+      const contentType = String(result.headers?.['content-type'] ?? '');
+      if (
+        result.statusCode !== 200 ||
+        !contentType.startsWith(framing) ||
+        answer?.result === undefined ||
+        !JSON.stringify(answer.result).includes(expected)
+      ) {
+        throw new Error(
+          `bench: ${what} did not succeed: ${result.statusCode} ${contentType} ${result.body}`,
+        );
       }
     }
     await run('MCP handler, tools/list (analyst)', () => mcp(list));
-    await run('MCP handler, tools/call get_record (dynalite in the path)', () => mcp(call));
+    // The two eras in alternating blocks, so the machine's noise falls on both alike.
+    const [legacy, modern] = await quietly(() =>
+      measureAlternating(
+        () => mcp(legacyCall),
+        () => mcp(modernCall),
+        { ...options, block: 100 },
+      ),
+    );
+    cases.push(
+      { name: 'MCP handler, tools/call get_record, 2025-11-25 (dynalite in the path)', ...legacy },
+      { name: 'MCP handler, tools/call get_record, 2026-07-28 (dynalite in the path)', ...modern },
+    );
   } finally {
     await dynamo.stop();
   }

@@ -71,7 +71,15 @@ export interface RecordStore {
    * not): a filter that matches nothing must not make one call read a whole table.
    * `truncated` tells whether the table holds more than was read.
    */
-  scan(filter: RecordFilter, maxRead: number): Promise<ScanResult>;
+  /**
+   * Every match among the first `maxRead` records of the table. `onProgress` hears how many
+   * records have been read after each batch (a report on a large table takes a while).
+   */
+  scan(
+    filter: RecordFilter,
+    maxRead: number,
+    onProgress?: (read: number) => Promise<void>,
+  ): Promise<ScanResult>;
 }
 
 /** A cursor that this store did not issue. */

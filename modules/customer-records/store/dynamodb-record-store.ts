@@ -148,7 +148,11 @@ export class DynamoRecordStore implements RecordStore {
     return { records, nextCursor: startKey === undefined ? undefined : encodeCursor(startKey) };
   }
 
-  async scan(filter: RecordFilter, maxRead: number): Promise<ScanResult> {
+  async scan(
+    filter: RecordFilter,
+    maxRead: number,
+    onProgress?: (read: number) => Promise<void>,
+  ): Promise<ScanResult> {
     const records: CustomerRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
     let read = 0;
@@ -165,6 +169,7 @@ export class DynamoRecordStore implements RecordStore {
       read += page.ScannedCount ?? 0;
       for (const item of page.Items ?? []) records.push(toRecord(item));
       startKey = page.LastEvaluatedKey;
+      await onProgress?.(read);
     } while (startKey !== undefined && read < maxRead);
     return { records, truncated: startKey !== undefined };
   }

@@ -1,5 +1,5 @@
 /**
- * The RecordsTable construct: a table that survives mistakes (point-in-time recovery, deletion
+ * The customer-records module's infrastructure (modules/customer-records/infra.ts): a table that survives mistakes (point-in-time recovery, deletion
  * protection, retained), encrypted, on demand; and the MCP handler gets exactly the DynamoDB
  * actions its record store sends, on this table only, while no other role gets any.
  */
@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { synthStack } from './stack-fixture';
-import { onlyId, type Resource, resourcesOf } from './template-helpers';
+import { synthStack } from '../../lib/stack-fixture';
+import { onlyId, type Resource, resourcesOf } from '../../lib/template-helpers';
 
 interface Statement {
   readonly Effect?: string;
@@ -84,7 +84,9 @@ function actionsTheRecordStoreSends(): string[] {
     TransactGet: 'TransactGetItems',
     TransactWrite: 'TransactWriteItems',
   };
-  const root = fileURLToPath(new URL('../../lambda/mcp', import.meta.url));
+  // The code that runs in the Lambda: the store (the module's local hook, which creates its
+  // table in the embedded DynamoDB, never runs there).
+  const root = fileURLToPath(new URL('../../../modules/customer-records/store', import.meta.url));
   const files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((file) =>
     file.endsWith('.ts'),
   );
@@ -189,5 +191,15 @@ describe('RecordsTable', () => {
     expect(statements.length).toBeGreaterThan(0);
     expect(others).toEqual([]);
     expect(JSON.stringify(managed)).not.toMatch(/dynamodb/i);
+  });
+});
+
+describe('the module’s place in the stack', () => {
+  it('keeps the table’s construct path, so its logical id survives the move to modules', () => {
+    // A new logical id would mean a new, empty table on the next deploy.
+    const { template } = synthStack();
+    const ids = Object.keys(resourcesOf(template, TABLE_TYPE));
+    expect(ids).toHaveLength(1);
+    expect(ids[0]).toMatch(/^RecordsTable[0-9A-F]{8}$/);
   });
 });

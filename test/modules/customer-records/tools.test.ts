@@ -1,25 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { z } from 'zod';
+import { type ToolContext, type ToolDefinition, ToolInputError } from '../../../lambda/mcp/module';
+import type { Principal } from '../../../lambda/shared/principal';
+import { customerRecords, LOCAL_SEEDED_AT } from '../../../modules/customer-records/module';
 import {
   type CustomerFields,
   type CustomerRecord,
   customerRecordSchema,
-} from '../../lambda/mcp/store/customer-record';
-import { sampleRecords } from '../../lambda/mcp/store/sample-records';
+  type RecordStore,
+} from '../../../modules/customer-records/store/customer-record';
+import { sampleRecords } from '../../../modules/customer-records/store/sample-records';
 import {
+  type CustomerRecordsDeps,
   deleteRecord,
   getRecord,
   MAX_PAGE_SIZE,
+  MAX_REPORT_RECORDS,
   putRecord,
   queryCustomerData,
   runReport,
-} from '../../lambda/mcp/tools/customer-tools';
-import { type ToolContext, type ToolDefinition, ToolInputError } from '../../lambda/mcp/tools/tool';
-import type { Principal } from '../../lambda/shared/principal';
-import { type LocalDynamo, startLocalDynamo } from '../../tools/local-dynamo';
+} from '../../../modules/customer-records/tools';
+import { type LocalDynamo, startLocalDynamo } from '../../../tools/local-dynamo';
 
-/** The seeding time used by startLocalDynamo. */
-const SEEDED_AT = '2026-01-01T00:00:00.000Z';
+/** When the module's local hook seeded the table. */
+const SEEDED_AT = LOCAL_SEEDED_AT.toISOString();
 const SAMPLES = sampleRecords();
 
 const admin: Principal = {
@@ -31,24 +35,45 @@ const admin: Principal = {
 };
 
 let dynamo: LocalDynamo;
+let store: RecordStore;
 
 beforeAll(async () => {
   dynamo = await startLocalDynamo();
+  const local = customerRecords.local;
+  if (local === undefined) throw new Error('customer-records has no local hook');
+  ({ store } = (await local({ dynamodbEndpoint: dynamo.endpoint })) as CustomerRecordsDeps);
 });
 
 afterAll(async () => {
   await dynamo.stop();
 });
 
-function contextAt(now: Date): ToolContext {
-  return { store: dynamo.store, principal: admin, now: () => now };
+interface ContextOptions {
+  readonly now?: Date;
+  readonly store?: RecordStore;
+  readonly progress?: ToolContext<CustomerRecordsDeps>['progress'];
 }
+
+/** What the server hands a tool: its module's deps, the caller, the clock, the request. */
+function contextWith(options: ContextOptions = {}): ToolContext<CustomerRecordsDeps> {
+  const now = options.now ?? new Date('2026-02-01T00:00:00.000Z');
+  return {
+    deps: { store: options.store ?? store },
+    principal: admin,
+    now: () => now,
+    requestId: 'req-tools-test',
+    signal: new AbortController().signal,
+    progress: options.progress ?? (async () => undefined),
+  };
+}
+
+const contextAt = (now: Date) => contextWith({ now });
 
 /** Run a tool as the server does: input parsed by its schema, output checked by its schema. */
 async function call(
-  tool: ToolDefinition,
+  tool: ToolDefinition<CustomerRecordsDeps, z.ZodObject, z.ZodObject>,
   args: Record<string, unknown>,
-  context: ToolContext = contextAt(new Date('2026-02-01T00:00:00.000Z')),
+  context: ToolContext<CustomerRecordsDeps> = contextWith(),
 ) {
   return tool.output.parse(await tool.run(tool.input.parse(args), context));
 }
@@ -61,7 +86,7 @@ const ids = (records: readonly { id: string }[]) => records.map((record) => reco
 /** Remove a record this test created, so every test sees the seeded table. */
 function removeAfterTest(id: string) {
   onTestFinished(async () => {
-    await dynamo.store.delete(id);
+    await store.delete(id);
   });
 }
 
@@ -201,10 +226,10 @@ describe('query_customer_data', () => {
       // Prepare: more records than one Scan request evaluates (100).
       const bulk = Array.from({ length: 130 }, (_, i) => `bulk-${String(i).padStart(3, '0')}`);
       onTestFinished(async () => {
-        for (const id of bulk) await dynamo.store.delete(id);
+        for (const id of bulk) await store.delete(id);
       });
       for (const id of bulk) {
-        await dynamo.store.put(id, { ...newCustomer, name: `Bulk ${id}` }, new Date(SEEDED_AT));
+        await store.put(id, { ...newCustomer, name: `Bulk ${id}` }, new Date(SEEDED_AT));
       }
       const expected = [...SAMPLES.map((sample) => sample.id), ...bulk].filter(keep).sort();
       const seen: CustomerRecord[] = [];
@@ -271,7 +296,7 @@ describe('put_record', () => {
     removeAfterTest(record.id);
 
     // Assess
-    expect(await dynamo.store.get(record.id)).toEqual(record);
+    expect(await store.get(record.id)).toEqual(record);
   });
 
   it('replaces an existing record, keeping its createdAt', async () => {
@@ -301,7 +326,7 @@ describe('put_record', () => {
         updatedAt: replaced.toISOString(),
       },
     });
-    expect(await dynamo.store.get(id)).toEqual(output.record);
+    expect(await store.get(id)).toEqual(output.record);
   });
 });
 
@@ -317,7 +342,7 @@ describe('delete_record', () => {
 
     // Assess
     expect(output).toEqual({ deleted: true, id });
-    expect(await dynamo.store.get(id)).toBeUndefined();
+    expect(await store.get(id)).toBeUndefined();
   });
 
   it('reports deleted false when deleting the same record a second time', async () => {
@@ -338,14 +363,14 @@ describe('delete_record', () => {
 describe('DynamoRecordStore.scan', () => {
   it('reads no more of the table than asked, even when nothing matches the filter', async () => {
     // Act
-    const result = await dynamo.store.scan({ namePrefix: 'Zzz-no-such-name' }, 10);
+    const result = await store.scan({ namePrefix: 'Zzz-no-such-name' }, 10);
 
     // Assess: stopped after 10 of the 40 records, and says the table holds more
     expect(result).toEqual({ records: [], truncated: true });
   });
 
   it('reports no truncation when it read the whole table', async () => {
-    const result = await dynamo.store.scan({}, 10_000);
+    const result = await store.scan({}, 10_000);
     expect(result.truncated).toBe(false);
     expect(result.records.length).toBeGreaterThanOrEqual(SAMPLES.length);
   });
@@ -425,5 +450,101 @@ describe('run_report', () => {
 
     // Assess
     expect(output.record_count).toBe(SAMPLES.filter((s) => s.fields.country === 'DE').length);
+  });
+});
+
+describe('the permission each tool needs', () => {
+  it.each([
+    { tool: getRecord, permission: 'read_data' },
+    { tool: queryCustomerData, permission: 'read_data' },
+    { tool: putRecord, permission: 'write_data' },
+    { tool: deleteRecord, permission: 'delete_data' },
+    { tool: runReport, permission: 'run_reports' },
+  ])('makes $tool.name need $permission', ({ tool, permission }) => {
+    expect(tool.permission).toBe(permission);
+  });
+
+  it('lists exactly these five tools in the module', () => {
+    expect(customerRecords.tools?.map((tool) => tool.name)).toEqual([
+      'get_record',
+      'query_customer_data',
+      'put_record',
+      'delete_record',
+      'run_report',
+    ]);
+  });
+
+  it('declares every permission its tools need', () => {
+    // Act
+    const needed = new Set(customerRecords.tools?.map((tool) => tool.permission));
+
+    // Assess
+    expect([...needed].filter((p) => !Object.hasOwn(customerRecords.permissions, p))).toEqual([]);
+  });
+});
+
+describe('run_report progress', () => {
+  it('reports the records read so far, out of the most one report reads', async () => {
+    // Prepare
+    const updates: unknown[] = [];
+    const context = contextWith({
+      progress: async (update) => {
+        updates.push(update);
+      },
+    });
+
+    // Act
+    await call(runReport, {}, context);
+
+    // Assess
+    expect(updates).toEqual([
+      {
+        progress: SAMPLES.length,
+        total: MAX_REPORT_RECORDS,
+        message: `Read ${SAMPLES.length} record(s)`,
+      },
+    ]);
+  });
+
+  it('reports once per batch the store reads, in order', async () => {
+    // Prepare
+    const batches: RecordStore = {
+      get: (id) => store.get(id),
+      put: (id, fields, now) => store.put(id, fields, now),
+      delete: (id) => store.delete(id),
+      query: (filter, limit, cursor) => store.query(filter, limit, cursor),
+      scan: async (filter, max, onProgress) => {
+        for (const read of [1000, 2000, 2500]) await onProgress?.(read);
+        return store.scan(filter, max);
+      },
+    };
+    const progressed: number[] = [];
+    const context = contextWith({
+      store: batches,
+      progress: async ({ progress }) => {
+        progressed.push(progress);
+      },
+    });
+
+    // Act
+    await call(runReport, {}, context);
+
+    // Assess
+    expect(progressed).toEqual([1000, 2000, 2500]);
+  });
+});
+
+describe('DynamoRecordStore.scan progress', () => {
+  it('tells how many records it has read after each batch', async () => {
+    // Prepare
+    const heard: number[] = [];
+
+    // Act
+    await store.scan({}, 10, async (read) => {
+      heard.push(read);
+    });
+
+    // Assess
+    expect(heard).toEqual([10]);
   });
 });

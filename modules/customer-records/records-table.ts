@@ -7,7 +7,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
-/** Exactly the actions the tools use (see lambda/mcp/store/dynamodb-record-store.ts). */
+/** Exactly the actions the tools use (see store/dynamodb-record-store.ts). */
 export const RECORD_STORE_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:PutItem',

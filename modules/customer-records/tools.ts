@@ -1,32 +1,42 @@
 /**
- * The example tools over customer records.
+ * The example tools over customer records. Each names the permission it needs; the server
+ * checks it before any of this code runs.
  */
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
+import { moduleKit, ToolInputError } from '../../lambda/mcp/module';
 import {
   customerFieldsSchema,
   customerRecordSchema,
   InvalidCursorError,
   type RecordFilter,
+  type RecordStore,
   recordIdSchema,
   SEGMENTS,
   STATUSES,
-} from '../store/customer-record';
-import { defineTool, ToolInputError } from './tool';
+} from './store/customer-record';
+
+/** What the tools work with: built once per Lambda instance by the module. */
+export interface CustomerRecordsDeps {
+  readonly store: RecordStore;
+}
+
+export const define = moduleKit<CustomerRecordsDeps>();
 
 /** Largest page `query_customer_data` returns. */
 export const MAX_PAGE_SIZE = 50;
 /** Most table records one report reads; larger tables report `truncated: true`. */
 export const MAX_REPORT_RECORDS = 10_000;
 
-export const getRecord = defineTool({
+export const getRecord = define.tool({
   name: 'get_record',
+  permission: 'read_data',
   title: 'Get customer record',
   description: 'Fetch one customer record by id.',
   annotations: { readOnlyHint: true, openWorldHint: false },
   input: z.strictObject({ id: recordIdSchema.describe('Record id, e.g. cust-0001') }),
   output: z.object({ found: z.boolean(), record: customerRecordSchema.optional() }),
-  async run({ id }, { store }) {
+  async run({ id }, { deps: { store } }) {
     const record = await store.get(id);
     return record === undefined ? { found: false } : { found: true, record };
   },
@@ -66,8 +76,9 @@ function toFilter(input: {
   };
 }
 
-export const queryCustomerData = defineTool({
+export const queryCustomerData = define.tool({
   name: 'query_customer_data',
+  permission: 'read_data',
   title: 'Query customer data',
   description: `List customer records matching all given filters, ${MAX_PAGE_SIZE} at most per page; pass next_cursor back to get the next page.`,
   annotations: { readOnlyHint: true, openWorldHint: false },
@@ -81,7 +92,7 @@ export const queryCustomerData = defineTool({
     count: z.number().int(),
     next_cursor: z.string().optional(),
   }),
-  async run(input, { store }) {
+  async run(input, { deps: { store } }) {
     if (
       input.min_balance !== undefined &&
       input.max_balance !== undefined &&
@@ -107,8 +118,9 @@ export const queryCustomerData = defineTool({
     ].join('\n'),
 });
 
-export const putRecord = defineTool({
+export const putRecord = define.tool({
   name: 'put_record',
+  permission: 'write_data',
   title: 'Create or replace customer record',
   description: 'Create a customer record, or replace the one with the given id.',
   annotations: {
@@ -122,15 +134,16 @@ export const putRecord = defineTool({
     ...customerFieldsSchema.shape,
   }),
   output: z.object({ created: z.boolean(), record: customerRecordSchema }),
-  async run({ id, ...fields }, { store, now }) {
+  async run({ id, ...fields }, { deps: { store }, now }) {
     return store.put(id ?? `cust-${randomUUID()}`, fields, now());
   },
   summarize: (out) =>
     `${out.created ? 'Created' : 'Replaced'} ${out.record.id} (${out.record.name}).`,
 });
 
-export const deleteRecord = defineTool({
+export const deleteRecord = define.tool({
   name: 'delete_record',
+  permission: 'delete_data',
   title: 'Delete customer record',
   description: 'Delete one customer record by id.',
   annotations: {
@@ -141,7 +154,7 @@ export const deleteRecord = defineTool({
   },
   input: z.strictObject({ id: recordIdSchema }),
   output: z.object({ deleted: z.boolean(), id: z.string() }),
-  async run({ id }, { store }) {
+  async run({ id }, { deps: { store } }) {
     const deleted = await store.delete(id);
     return { deleted: deleted !== undefined, id };
   },
@@ -151,8 +164,9 @@ export const deleteRecord = defineTool({
 
 const GROUP_BY = ['segment', 'status', 'country'] as const;
 
-export const runReport = defineTool({
+export const runReport = define.tool({
   name: 'run_report',
+  permission: 'run_reports',
   title: 'Run customer report',
   description:
     'Aggregate customer records (optionally filtered) by segment, status or country: count, total, average, minimum and maximum balance per group.',
@@ -176,9 +190,16 @@ export const runReport = defineTool({
     record_count: z.number().int(),
     truncated: z.boolean(),
   }),
-  async run(input, { store }) {
+  async run(input, { deps: { store }, progress }) {
     const groups = new Map<string, { count: number; total: number; min: number; max: number }>();
-    const { records, truncated } = await store.scan(toFilter(input), MAX_REPORT_RECORDS);
+    // Progress per batch read: a client that sent a progress token sees the report move.
+    const { records, truncated } = await store.scan(toFilter(input), MAX_REPORT_RECORDS, (read) =>
+      progress({
+        progress: read,
+        total: MAX_REPORT_RECORDS,
+        message: `Read ${read} record(s)`,
+      }),
+    );
     for (const record of records) {
       const key = record[input.group_by];
       const group = groups.get(key) ?? { count: 0, total: 0, min: Infinity, max: -Infinity };

@@ -1,0 +1,198 @@
+/**
+ * The MCP handler's answer and how the SDK's Web `Response` becomes one: a JSON body read
+ * whole, or an SSE stream passed on frame by frame (progress reaches the client while a tool
+ * runs). Passing it on is also where the edge learns how a call ended when the SDK answered it
+ * without running the item (so the one audit record can say so), where internal error detail is
+ * cut from -32603 errors, and where a stream that breaks after it started is ended with a
+ * JSON-RPC error frame instead of a truncated body.
+ */
+import { TOOL_CALL_STATUS, type ToolCallStatus } from '../shared/audit';
+import { JSONRPC } from './http';
+
+export interface McpResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  /** A whole body, or a stream of bytes (`text/event-stream`) to pass on as it comes. */
+  readonly body: string | ReadableStream<Uint8Array>;
+}
+
+/** Hop-by-hop and framing headers: the gateway (or the Lambda runtime) sets its own. */
+const DROPPED_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-length',
+]);
+
+export function headersOf(response: Response): Record<string, string> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    if (!DROPPED_HEADERS.has(name)) headers[name] = value;
+  });
+  return headers;
+}
+
+/** A JSON-RPC message, if `text` is one. */
+function parseMessage(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How a call ended, from the answer alone: for a call whose item code never ran, so the SDK
+ * refused it (a bad envelope, arguments failing their schema, …) or answered it itself.
+ */
+export function outcomeOf(
+  httpStatus: number,
+  message: Record<string, unknown> | undefined,
+): { status: ToolCallStatus; errorType: string | undefined } {
+  const error = message?.error as { code?: unknown } | undefined;
+  if (error !== undefined) {
+    return { status: TOOL_CALL_STATUS.invalid, errorType: `JsonRpcError${String(error.code)}` };
+  }
+  if (httpStatus >= 400)
+    return { status: TOOL_CALL_STATUS.invalid, errorType: `Http${httpStatus}` };
+  const result = message?.result as { isError?: unknown } | undefined;
+  if (result?.isError === true)
+    return { status: TOOL_CALL_STATUS.invalid, errorType: 'InvalidArguments' };
+  if (result !== undefined) return { status: TOOL_CALL_STATUS.success, errorType: undefined };
+  return { status: TOOL_CALL_STATUS.error, errorType: 'NoAnswer' };
+}
+
+/** The message in place of an SDK -32603: internal detail (validator output) stays out. */
+function redacted(message: Record<string, unknown>): Record<string, unknown> {
+  const error = message.error as { code?: unknown } | undefined;
+  if (error?.code !== JSONRPC.internalError) return message;
+  return { ...message, error: { code: JSONRPC.internalError, message: 'Internal error' } };
+}
+
+/** `redacted` on a JSON body, which is passed on unchanged unless it is such an error. */
+export function redactInternalErrors(body: string): string {
+  if (!body.includes(String(JSONRPC.internalError))) return body;
+  const message = parseMessage(body);
+  return message === undefined || message.error === undefined
+    ? body
+    : JSON.stringify(redacted(message));
+}
+
+/** What the edge hears while an SSE answer passes. */
+export interface StreamWatcher {
+  /** Each JSON-RPC message the stream carries, in order. */
+  onMessage(message: Record<string, unknown>): void;
+  /** Once, when the stream has ended, well or not. */
+  onEnd(error: unknown): void;
+}
+
+const encoder = new TextEncoder();
+
+/** One SSE frame carrying a JSON-RPC message. */
+export function sseFrame(message: unknown): Uint8Array {
+  return encoder.encode(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+}
+
+/**
+ * The SDK's SSE body, passed on frame by frame. A frame whose data is a -32603 error loses its
+ * internal detail. If the SDK's stream fails mid-way, the client gets a last frame with a
+ * JSON-RPC internal error for `requestId` and a clean end, never a truncated body.
+ */
+export function passSse(
+  body: ReadableStream<Uint8Array>,
+  requestId: unknown,
+  watcher: StreamWatcher,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let pending = '';
+  let ended = false;
+  /** Whether the stream carried the answer to the request (not only notifications). */
+  let answered = requestId === undefined;
+  const end = (error: unknown) => {
+    if (ended) return;
+    ended = true;
+    watcher.onEnd(error);
+  };
+  /** Complete frames out of `pending`, rewritten where needed. */
+  const frames = (final: boolean): string => {
+    let out = '';
+    let boundary = pending.indexOf('\n\n');
+    while (boundary >= 0) {
+      out += rewrite(pending.slice(0, boundary + 2));
+      pending = pending.slice(boundary + 2);
+      boundary = pending.indexOf('\n\n');
+    }
+    if (final && pending !== '') {
+      out += rewrite(pending);
+      pending = '';
+    }
+    return out;
+  };
+  const rewrite = (frame: string): string => {
+    const lines = frame.split('\n');
+    const data = lines
+      .filter((line) => line.startsWith('data:'))
+      .map((line) => line.slice(5).trimStart());
+    if (data.length === 0) return frame; // comments (keep-alives), event-only frames
+    const message = parseMessage(data.join('\n'));
+    if (message === undefined) return frame;
+    if ('id' in message && ('result' in message || 'error' in message)) answered = true;
+    watcher.onMessage(message);
+    if ((message.error as { code?: unknown } | undefined)?.code !== JSONRPC.internalError) {
+      return frame;
+    }
+    const kept = lines.filter((line) => !line.startsWith('data:') && line !== '');
+    return `${[...kept, `data: ${JSON.stringify(redacted(message))}`].join('\n')}\n\n`;
+  };
+  const cutShort = () => {
+    const message = {
+      jsonrpc: '2.0',
+      id: requestId ?? null,
+      error: { code: JSONRPC.internalError, message: 'Internal error: the answer was cut short' },
+    };
+    watcher.onMessage(message);
+    return sseFrame(message);
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        // Read until a whole frame is out: a pull that enqueues nothing is not called again,
+        // so a chunk holding only part of a frame would leave the reader waiting for ever.
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) {
+            pending += decoder.decode();
+            const rest = frames(true);
+            if (rest !== '') controller.enqueue(encoder.encode(rest));
+            // Ended without the answer (the call was cancelled at the deadline): say so.
+            if (!answered) controller.enqueue(cutShort());
+            controller.close();
+            end(answered ? undefined : new Error('The stream ended without an answer'));
+            return;
+          }
+          pending += decoder.decode(value, { stream: true });
+          const out = frames(false);
+          if (out !== '') {
+            controller.enqueue(encoder.encode(out));
+            return;
+          }
+        }
+      } catch (error) {
+        controller.enqueue(cutShort());
+        controller.close();
+        end(error);
+      }
+    },
+    async cancel(reason) {
+      // The client went away: stop the SDK's stream too.
+      await reader.cancel(reason).catch(() => undefined);
+      end(reason ?? new Error('cancelled'));
+    },
+  });
+}
+
+export { parseMessage };

@@ -1,0 +1,176 @@
+/**
+ * Progress streams through the local gateway as API Gateway streams a Lambda's answer: a tool
+ * that reports progress is heard while it runs, in both eras. The tool here waits, after its
+ * first progress report, until the test has read that report off the wire: an answer held back
+ * until the end would never get there, and the test would time out.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as z from 'zod';
+import { moduleKit } from '../../lambda/mcp/module';
+import { type LocalGateway, startLocalGateway } from '../../tools/local-gateway';
+import { loadSigningKey, mintAccessToken } from '../../tools/local-identity';
+import { type CapturedLogs, captureLogs } from '../helpers/capture-logs';
+
+/** What the test and the tool share: the tool waits on `released` after its first report. */
+interface Gate {
+  released: Promise<void>;
+  release: () => void;
+}
+const gate: Gate = { released: Promise.resolve(), release: () => {} };
+function closeGate() {
+  gate.released = new Promise((resolve) => {
+    gate.release = resolve;
+  });
+}
+
+const define = moduleKit<Gate>();
+const slowCount = define.tool({
+  name: 'slow_count',
+  title: 'Count slowly',
+  description: 'Counts to three, reporting each step.',
+  permission: 'count',
+  input: z.object({}),
+  output: z.object({ counted: z.number() }),
+  async run(_input, { deps, progress }) {
+    await progress({ progress: 1, total: 3, message: 'one' });
+    await deps.released;
+    await progress({ progress: 2, total: 3, message: 'two' });
+    await progress({ progress: 3, total: 3, message: 'three' });
+    return { counted: 3 };
+  },
+  summarize: (out) => `Counted to ${out.counted}.`,
+});
+const counting = define.module({
+  name: 'counting',
+  permissions: { count: 'Count' },
+  tools: [slowCount],
+  dependencies: () => gate,
+});
+
+let gateway: LocalGateway;
+let dir: string;
+let token = '';
+let logs: CapturedLogs;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'mcp-stream-'));
+  logs = captureLogs();
+  gateway = await startLocalGateway({
+    port: 0,
+    dir,
+    modules: [counting],
+    roles: { counter: ['count'] },
+  });
+  token = mintAccessToken(loadSigningKey(dir), { sub: 'cy', groups: ['counter'] });
+});
+
+afterAll(async () => {
+  logs?.restore();
+  await gateway?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientInfo': { name: 'streaming-test', version: '1.0.0' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
+
+/** A tools/call of slow_count in one era, with or without a progress token. */
+function callSlowCount(era: 'modern' | 'legacy', progressToken?: string) {
+  const meta = {
+    ...(era === 'modern' ? ENVELOPE : {}),
+    ...(progressToken === undefined ? {} : { progressToken }),
+  };
+  return fetch(gateway.mcpUrl, {
+    method: 'POST',
+    headers: {
+      Authorization: `Bearer ${token}`,
+      'Content-Type': 'application/json',
+      Accept: 'application/json, text/event-stream',
+      'MCP-Protocol-Version': era === 'modern' ? '2026-07-28' : '2025-11-25',
+      ...(era === 'modern' ? { 'Mcp-Method': 'tools/call', 'Mcp-Name': 'slow_count' } : {}),
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 7,
+      method: 'tools/call',
+      params: { name: 'slow_count', arguments: {}, _meta: meta },
+    }),
+  });
+}
+
+/** Read SSE messages off a response as they arrive. */
+function messages(response: Response) {
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  return async function next(): Promise<Record<string, unknown>> {
+    for (;;) {
+      const boundary = buffer.indexOf('\n\n');
+      if (boundary >= 0) {
+        const frame = buffer.slice(0, boundary);
+        buffer = buffer.slice(boundary + 2);
+        const data = frame
+          .split('\n')
+          .filter((line) => line.startsWith('data:'))
+          .map((line) => line.slice(5).trim())
+          .join('\n');
+        if (data !== '') return JSON.parse(data) as Record<string, unknown>;
+        continue;
+      }
+      const { done, value } = await reader.read();
+      if (done) throw new Error('the stream ended early');
+      buffer += decoder.decode(value, { stream: true });
+    }
+  };
+}
+
+describe.each(['modern', 'legacy'] as const)('a %s tools/call with a progress token', (era) => {
+  it('streams the first progress report while the tool is still running, then the rest and the result', async () => {
+    // Prepare
+    closeGate();
+
+    // Act
+    const response = await callSlowCount(era, `p-${era}`);
+    const next = messages(response);
+    const first = await next();
+    gate.release();
+    const rest = [await next(), await next(), await next()];
+
+    // Assess
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(response.headers.get('cache-control')).toBe('no-store, no-transform');
+    expect(first).toMatchObject({
+      method: 'notifications/progress',
+      params: { progressToken: `p-${era}`, progress: 1, total: 3 },
+    });
+    expect(rest.map((m) => (m.params as { progress?: number } | undefined)?.progress)).toEqual([
+      2,
+      3,
+      undefined,
+    ]);
+    expect(rest[2]).toMatchObject({ id: 7, result: { structuredContent: { counted: 3 } } });
+  });
+});
+
+describe('a modern tools/call without a progress token', () => {
+  it('gets one plain JSON answer', async () => {
+    // Prepare
+    gate.release();
+    gate.released = Promise.resolve();
+
+    // Act
+    const response = await callSlowCount('modern');
+
+    // Assess
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await response.json()).toMatchObject({
+      id: 7,
+      result: { structuredContent: { counted: 3 } },
+    });
+  });
+});

@@ -1,0 +1,538 @@
+import { describe, expect, it } from 'vitest';
+import {
+  headersOf,
+  outcomeOf,
+  passSse,
+  redactInternalErrors,
+  type StreamWatcher,
+  sseFrame,
+} from '../../lambda/mcp/response';
+import { TOOL_CALL_STATUS } from '../../lambda/shared/audit';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+const frame = (message: unknown) => `event: message\ndata: ${JSON.stringify(message)}\n\n`;
+const progress = (n: number) => ({
+  jsonrpc: '2.0',
+  method: 'notifications/progress',
+  params: { progressToken: 'p1', progress: n, total: 3 },
+});
+const result = { jsonrpc: '2.0', id: 7, result: { content: [] } };
+const internalError = {
+  jsonrpc: '2.0',
+  id: 7,
+  error: {
+    code: -32603,
+    message: '[{"code":"invalid_type","path":["params","arguments"]}] at /var/task/index.js:1:2',
+    data: { stack: 'Error: at Object.<anonymous> (/var/task/index.js:1:2)' },
+  },
+};
+
+/** An upstream SSE body: each step is a chunk of text, or an error that breaks the stream. */
+function upstream(
+  steps: readonly (string | Error)[],
+  onCancel?: (reason: unknown) => void,
+): ReadableStream<Uint8Array> {
+  let next = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const step = steps[next++];
+      if (step === undefined) controller.close();
+      else if (step instanceof Error) controller.error(step);
+      else controller.enqueue(encoder.encode(step));
+    },
+    cancel(reason) {
+      onCancel?.(reason);
+    },
+  });
+}
+
+/** A watcher that notes what it hears. */
+function watcher() {
+  const messages: Record<string, unknown>[] = [];
+  const ends: unknown[] = [];
+  const watch: StreamWatcher = {
+    onMessage: (message) => messages.push(message),
+    onEnd: (error) => ends.push(error),
+  };
+  return { watch, messages, ends };
+}
+
+/** Every chunk the stream yields, decoded, until it ends. */
+async function chunksOf(stream: ReadableStream<Uint8Array>): Promise<string[]> {
+  const chunks: string[] = [];
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return chunks;
+    chunks.push(decoder.decode(value));
+  }
+}
+
+/** The JSON-RPC messages of an SSE text, in order. */
+function messagesOf(text: string): unknown[] {
+  return text
+    .split('\n\n')
+    .flatMap((block) => block.split('\n').filter((line) => line.startsWith('data:')))
+    .map((line) => JSON.parse(line.slice(5)));
+}
+
+describe('outcomeOf', () => {
+  it('calls a JSON-RPC error answer invalid, by its code', () => {
+    // Act
+    const outcome = outcomeOf(200, {
+      jsonrpc: '2.0',
+      id: 1,
+      error: { code: -32602, message: 'x' },
+    });
+
+    // Assess
+    expect(outcome).toEqual({ status: TOOL_CALL_STATUS.invalid, errorType: 'JsonRpcError-32602' });
+  });
+
+  it('names the JSON-RPC code, not the HTTP status, when a 400 carries an error', () => {
+    // Act
+    const outcome = outcomeOf(400, {
+      jsonrpc: '2.0',
+      id: 1,
+      error: { code: -32020, message: 'x' },
+    });
+
+    // Assess
+    expect(outcome).toEqual({ status: TOOL_CALL_STATUS.invalid, errorType: 'JsonRpcError-32020' });
+  });
+
+  it('calls an HTTP error without a JSON-RPC body invalid, by its status', () => {
+    // Act
+    const outcome = outcomeOf(415, undefined);
+
+    // Assess
+    expect(outcome).toEqual({ status: TOOL_CALL_STATUS.invalid, errorType: 'Http415' });
+  });
+
+  it('calls an isError result the SDK answered invalid arguments', () => {
+    // Act
+    const outcome = outcomeOf(200, {
+      jsonrpc: '2.0',
+      id: 1,
+      result: { isError: true, content: [] },
+    });
+
+    // Assess
+    expect(outcome).toEqual({ status: TOOL_CALL_STATUS.invalid, errorType: 'InvalidArguments' });
+  });
+
+  it('calls any other result a success', () => {
+    // Act
+    const outcome = outcomeOf(200, { jsonrpc: '2.0', id: 1, result: { content: [] } });
+
+    // Assess
+    expect(outcome).toEqual({ status: TOOL_CALL_STATUS.success, errorType: undefined });
+  });
+
+  it('calls an answer with neither result nor error an error: nothing answered the call', () => {
+    // Act
+    const outcome = outcomeOf(200, undefined);
+
+    // Assess
+    expect(outcome).toEqual({ status: TOOL_CALL_STATUS.error, errorType: 'NoAnswer' });
+  });
+});
+
+describe('redactInternalErrors', () => {
+  it('replaces the message of an internal error and drops its data, keeping the id', () => {
+    // Act
+    const redacted = JSON.parse(redactInternalErrors(JSON.stringify(internalError)));
+
+    // Assess
+    expect(redacted).toEqual({
+      jsonrpc: '2.0',
+      id: 7,
+      error: { code: -32603, message: 'Internal error' },
+    });
+  });
+
+  it('leaves another error as it is', () => {
+    // Prepare
+    const denied = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      error: { code: -32003, message: 'Permission denied', data: { tool: 'x' } },
+    });
+
+    // Act
+    const body = redactInternalErrors(denied);
+
+    // Assess
+    expect(body).toBe(denied);
+  });
+
+  it('leaves a result that merely mentions -32603 as it is', () => {
+    // Prepare
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { note: '-32603 in a result' } });
+
+    // Act
+    const redacted = redactInternalErrors(body);
+
+    // Assess
+    expect(redacted).toBe(body);
+  });
+
+  it('leaves a body that is not JSON as it is', () => {
+    // Act
+    const body = redactInternalErrors('not json -32603');
+
+    // Assess
+    expect(body).toBe('not json -32603');
+  });
+});
+
+describe('headersOf', () => {
+  it('copies the headers of a response, without hop-by-hop and framing headers', () => {
+    // Prepare
+    const response = new Response('{}', {
+      headers: {
+        'Content-Type': 'application/json',
+        'Content-Length': '2',
+        Connection: 'keep-alive',
+        'Keep-Alive': 'timeout=5',
+        'Transfer-Encoding': 'chunked',
+        'X-Trace': 'abc',
+      },
+    });
+
+    // Act
+    const headers = headersOf(response);
+
+    // Assess
+    expect(headers).toEqual({ 'content-type': 'application/json', 'x-trace': 'abc' });
+  });
+});
+
+describe('sseFrame', () => {
+  it('writes one message event carrying the JSON of the message', () => {
+    // Act
+    const text = decoder.decode(sseFrame({ jsonrpc: '2.0', id: 1, result: {} }));
+
+    // Assess
+    expect(text).toBe('event: message\ndata: {"jsonrpc":"2.0","id":1,"result":{}}\n\n');
+  });
+});
+
+describe('passSse', () => {
+  it('passes frames on unchanged and in order', async () => {
+    // Prepare
+    const sent = [frame(progress(1)), frame(progress(2)), frame(result)];
+    const { watch } = watcher();
+
+    // Act
+    const chunks = await chunksOf(passSse(upstream(sent), 7, watch));
+
+    // Assess
+    expect(chunks.join('')).toBe(sent.join(''));
+  });
+
+  it('holds a frame split across chunks until it is complete, then passes it whole', async () => {
+    // Prepare
+    const whole = frame(result);
+    const { watch } = watcher();
+
+    // Act
+    const chunks = await chunksOf(
+      passSse(upstream([whole.slice(0, 10), whole.slice(10, 30), whole.slice(30)]), 7, watch),
+    );
+
+    // Assess
+    expect(chunks).toEqual([whole]);
+  });
+
+  it('passes each complete frame as soon as its chunk arrives', async () => {
+    // Prepare: two frames and the start of a third in one chunk
+    const first = frame(progress(1));
+    const second = frame(progress(2));
+    const third = frame(result);
+    const { watch } = watcher();
+
+    // Act
+    const chunks = await chunksOf(
+      passSse(upstream([first + second + third.slice(0, 5), third.slice(5)]), 7, watch),
+    );
+
+    // Assess
+    expect(chunks).toEqual([first + second, third]);
+  });
+
+  it('reports every message to the watcher, in order', async () => {
+    // Prepare
+    const { watch, messages } = watcher();
+
+    // Act
+    await chunksOf(passSse(upstream([frame(progress(1)), frame(result)]), 7, watch));
+
+    // Assess
+    expect(messages).toEqual([progress(1), result]);
+  });
+
+  it('passes keep-alive comments on, and reports no message for them', async () => {
+    // Prepare
+    const { watch, messages } = watcher();
+
+    // Act
+    const chunks = await chunksOf(passSse(upstream([': keepalive\n\n', frame(result)]), 7, watch));
+
+    // Assess
+    expect(chunks.join('')).toBe(`: keepalive\n\n${frame(result)}`);
+    expect(messages).toEqual([result]);
+  });
+
+  it('cuts the detail of an internal error frame, keeping its event and id', async () => {
+    // Prepare
+    const { watch } = watcher();
+
+    // Act
+    const chunks = await chunksOf(passSse(upstream([frame(internalError)]), 7, watch));
+
+    // Assess
+    expect(chunks.join('')).toBe(
+      frame({ jsonrpc: '2.0', id: 7, error: { code: -32603, message: 'Internal error' } }),
+    );
+  });
+
+  it('passes a last frame that lacks its closing blank line', async () => {
+    // Prepare
+    const { watch, messages } = watcher();
+
+    // Act
+    const chunks = await chunksOf(
+      passSse(upstream([frame(progress(1)), `data: ${JSON.stringify(result)}`]), 7, watch),
+    );
+
+    // Assess
+    expect(messagesOf(chunks.join(''))).toEqual([progress(1), result]);
+    expect(messages).toEqual([progress(1), result]);
+  });
+
+  it('calls onEnd once, without an error, after the last frame of a clean stream', async () => {
+    // Prepare
+    const { watch, messages, ends } = watcher();
+    const seenAtEnd: number[] = [];
+    const watching: StreamWatcher = {
+      onMessage: watch.onMessage,
+      onEnd: (error) => {
+        seenAtEnd.push(messages.length);
+        watch.onEnd(error);
+      },
+    };
+
+    // Act
+    await chunksOf(passSse(upstream([frame(progress(1)), frame(result)]), 7, watching));
+
+    // Assess
+    expect(ends).toEqual([undefined]);
+    expect(seenAtEnd).toEqual([2]);
+  });
+
+  describe('when the upstream stream breaks after it started', () => {
+    const failure = new Error('socket hang up at /var/task/node_modules/x.js:1:1');
+    const broken = () => upstream([frame(progress(1)), frame(progress(2)).slice(0, 12), failure]);
+
+    it('ends with a JSON-RPC internal error frame for the request, after the frames it had', async () => {
+      // Prepare
+      const { watch } = watcher();
+
+      // Act
+      const chunks = await chunksOf(passSse(broken(), 7, watch));
+
+      // Assess
+      expect(messagesOf(chunks.join(''))).toEqual([
+        progress(1),
+        {
+          jsonrpc: '2.0',
+          id: 7,
+          error: { code: -32603, message: 'Internal error: the answer was cut short' },
+        },
+      ]);
+    });
+
+    it('answers with id null when the request had no id', async () => {
+      // Prepare
+      const { watch } = watcher();
+
+      // Act
+      const chunks = await chunksOf(passSse(broken(), undefined, watch));
+
+      // Assess
+      expect(messagesOf(chunks.join('')).at(-1)).toMatchObject({ id: null });
+    });
+
+    it('keeps the failure detail out of the stream', async () => {
+      // Prepare
+      const { watch } = watcher();
+
+      // Act
+      const chunks = await chunksOf(passSse(broken(), 7, watch));
+
+      // Assess
+      expect(chunks.join('')).not.toMatch(/socket hang up|node_modules|\.js:\d+/);
+    });
+
+    it('calls onEnd once, with the failure', async () => {
+      // Prepare
+      const { watch, ends } = watcher();
+
+      // Act
+      await chunksOf(passSse(broken(), 7, watch));
+
+      // Assess
+      expect(ends).toEqual([failure]);
+    });
+
+    it('tells the watcher of the error frame it sent', async () => {
+      // Prepare
+      const { watch, messages } = watcher();
+
+      // Act
+      await chunksOf(passSse(broken(), 7, watch));
+
+      // Assess
+      expect(messages.at(-1)).toMatchObject({ id: 7, error: { code: -32603 } });
+    });
+  });
+
+  describe('when the upstream stream ends without the answer', () => {
+    const unanswered = () => upstream([frame(progress(1)), frame(progress(2))]);
+
+    it('ends with a JSON-RPC internal error frame for the request', async () => {
+      // Prepare
+      const { watch } = watcher();
+
+      // Act
+      const chunks = await chunksOf(passSse(unanswered(), 7, watch));
+
+      // Assess
+      expect(messagesOf(chunks.join(''))).toEqual([
+        progress(1),
+        progress(2),
+        {
+          jsonrpc: '2.0',
+          id: 7,
+          error: { code: -32603, message: 'Internal error: the answer was cut short' },
+        },
+      ]);
+    });
+
+    it('calls onEnd once, with an error', async () => {
+      // Prepare
+      const { watch, ends } = watcher();
+
+      // Act
+      await chunksOf(passSse(unanswered(), 7, watch));
+
+      // Assess
+      expect(ends).toEqual([expect.any(Error)]);
+    });
+
+    it('counts an error answer as the answer', async () => {
+      // Prepare
+      const denied = {
+        jsonrpc: '2.0',
+        id: 7,
+        error: { code: -32003, message: 'Permission denied' },
+      };
+      const { watch, ends } = watcher();
+
+      // Act
+      const chunks = await chunksOf(passSse(upstream([frame(denied)]), 7, watch));
+
+      // Assess
+      expect(chunks.join('')).toBe(frame(denied));
+      expect(ends).toEqual([undefined]);
+    });
+
+    it('adds nothing to a stream that answers no request (no id)', async () => {
+      // Prepare
+      const { watch, ends } = watcher();
+
+      // Act
+      const chunks = await chunksOf(passSse(unanswered(), undefined, watch));
+
+      // Assess
+      expect(chunks.join('')).toBe(frame(progress(1)) + frame(progress(2)));
+      expect(ends).toEqual([undefined]);
+    });
+  });
+
+  describe('when the client goes away', () => {
+    /** An upstream that sends one frame, then waits for ever (a tool still running). */
+    function endless(onCancel: (reason: unknown) => void): ReadableStream<Uint8Array> {
+      let sent = false;
+      return new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent) return new Promise<void>(() => undefined);
+          sent = true;
+          controller.enqueue(encoder.encode(frame(progress(1))));
+          return undefined;
+        },
+        cancel: onCancel,
+      });
+    }
+
+    it('cancels the upstream stream with the same reason', async () => {
+      // Prepare
+      const cancelled: unknown[] = [];
+      const { watch } = watcher();
+      const reader = passSse(
+        endless((reason) => cancelled.push(reason)),
+        7,
+        watch,
+      ).getReader();
+      await reader.read();
+
+      // Act
+      await reader.cancel('client closed');
+
+      // Assess
+      expect(cancelled).toEqual(['client closed']);
+    });
+
+    it('calls onEnd once, with the reason', async () => {
+      // Prepare
+      const { watch, ends } = watcher();
+      const reader = passSse(
+        endless(() => undefined),
+        7,
+        watch,
+      ).getReader();
+      await reader.read();
+      const pending = reader.read();
+
+      // Act
+      await reader.cancel('client closed');
+      await pending;
+
+      // Assess
+      expect(ends).toEqual(['client closed']);
+    });
+
+    it('reports no message after the cancellation', async () => {
+      // Prepare
+      const { watch, messages } = watcher();
+      const reader = passSse(
+        endless(() => undefined),
+        7,
+        watch,
+      ).getReader();
+      await reader.read();
+      const pending = reader.read();
+
+      // Act
+      await reader.cancel('client closed');
+      await pending;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+
+      // Assess
+      expect(messages).toEqual([progress(1)]);
+    });
+  });
+});
