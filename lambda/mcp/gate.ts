@@ -22,6 +22,11 @@ export interface GatedRequest {
   readonly requested: string;
   /** What is digested for the audit record: arguments, or the URI. */
   readonly args: unknown;
+  /**
+   * A 2025-11-25 `resources/subscribe` or `resources/unsubscribe`: judged as a read of its
+   * resource (and recorded as one when refused), not itself a read when allowed.
+   */
+  readonly subscription?: true;
 }
 
 /** A gated method whose params are not even the right shape: refused as invalid. */
@@ -37,10 +42,14 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 
 /**
  * The request's item, if its method is one the policy governs (`tools/call`, `resources/read`,
- * `prompts/get`, `completion/complete`); `undefined` for every other method (lists are
+ * `prompts/get`, `completion/complete`, and in 2025-11-25 `resources/subscribe` and
+ * `resources/unsubscribe`); `undefined` for every other method (lists are
  * filtered by the server instead, and the rest touch no item).
  */
-export function gatedRequest(body: unknown): GatedRequest | MalformedRequest | undefined {
+export function gatedRequest(
+  body: unknown,
+  era: ProtocolEra = 'legacy',
+): GatedRequest | MalformedRequest | undefined {
   if (!isObject(body)) return undefined;
   const params = body.params;
   const malformed = (kind: CallKind, problem: string): MalformedRequest => ({
@@ -69,6 +78,20 @@ export function gatedRequest(body: unknown): GatedRequest | MalformedRequest | u
         return malformed('resource', 'params.uri must be a string');
       }
       return { kind: 'resource', requested: params.uri, args: { uri: params.uri } };
+    }
+    case 'resources/subscribe':
+    case 'resources/unsubscribe': {
+      // 2026-07-28 has no such methods: the SDK answers them as unknown (404), ungated.
+      if (era !== 'legacy') return undefined;
+      if (!isObject(params) || typeof params.uri !== 'string') {
+        return malformed('resource', 'params.uri must be a string');
+      }
+      return {
+        kind: 'resource',
+        requested: params.uri,
+        args: { uri: params.uri },
+        subscription: true,
+      };
     }
     case 'prompts/get': {
       if (!isObject(params)) return malformed('prompt', 'params must be an object');

@@ -61,6 +61,8 @@ export interface McpHandlerDeps {
   readonly modules: readonly LoadedModule[];
   readonly logger: Logger;
   readonly now?: () => Date;
+  /** Seals multi-round request state (see `ServerFactoryDeps.requestStateKey`). */
+  readonly requestStateKey?: Uint8Array | string;
 }
 
 export type McpHandler = (event: APIGatewayProxyEvent, context?: Context) => Promise<McpResponse>;
@@ -79,6 +81,31 @@ export function createMcpHandler(deps: McpHandlerDeps): McpHandler {
         ...corsHeaders(event, deps.config),
       }),
     };
+  };
+}
+
+const SUBSCRIPTION_ID_KEY = 'io.modelcontextprotocol/subscriptionId';
+
+/**
+ * The answer to a 2026-07-28 `subscriptions/listen`: acknowledged with nothing subscribed (a
+ * deployment's lists never change, and a stateless instance has no one to tell if they did),
+ * then ended gracefully with its result. Held open instead, each listener would keep a Lambda
+ * running to its timeout for nothing.
+ */
+function endedSubscription(id: unknown): McpResponse {
+  const meta = { [SUBSCRIPTION_ID_KEY]: id };
+  const frames = [
+    {
+      jsonrpc: '2.0',
+      method: 'notifications/subscriptions/acknowledged',
+      params: { _meta: meta, notifications: {} },
+    },
+    { jsonrpc: '2.0', id, result: { resultType: 'complete', _meta: meta } },
+  ];
+  return {
+    statusCode: 200,
+    headers: { 'Content-Type': 'text/event-stream' },
+    body: frames.map((frame) => `event: message\ndata: ${JSON.stringify(frame)}\n\n`).join(''),
   };
 }
 
@@ -124,7 +151,12 @@ function eraOf(event: APIGatewayProxyEvent, parsedBody: unknown): ProtocolEra {
 function createHandler(deps: McpHandlerDeps): McpHandler {
   const { logger, policy } = deps;
   const gate = createGate(policy);
-  const sdk = createSdkHandler(createServerFactory({ modules: deps.modules, now: deps.now }), {
+  const factory = createServerFactory({
+    modules: deps.modules,
+    now: deps.now,
+    requestStateKey: deps.requestStateKey,
+  });
+  const sdk = createSdkHandler(factory, {
     legacy: 'stateless',
     responseMode: 'auto',
     onerror: (error) =>
@@ -165,8 +197,15 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
     const era = eraOf(event, parsedBody);
     const granted = effectivePermissions(policy, principal.groups, principal.scopes);
 
+    if (
+      era === 'modern' &&
+      (parsedBody as { method?: unknown }).method === 'subscriptions/listen'
+    ) {
+      return endedSubscription(id);
+    }
+
     // The gate: policy before anything else.
-    const gated = gatedRequest(parsedBody);
+    const gated = gatedRequest(parsedBody, era);
     let call: CallRecord | undefined;
     if (gated !== undefined) {
       call = new CallRecord(gated, era, traceIdOf(parsedBody));
@@ -189,8 +228,8 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
         return refuse(refusal.code, refusal.message, refusal.data);
       }
       call.item = verdict.item;
-      // Completions are audited when refused; an allowed one is not a call.
-      if (gated.kind === 'completion') call = undefined;
+      // Completions and subscriptions are audited when refused; an allowed one is not a call.
+      if (gated.kind === 'completion' || 'subscription' in gated) call = undefined;
     }
 
     const write = () => call?.write(logger, principal, meta);

@@ -5,13 +5,21 @@
  * a deployment lists (`modules/index.ts`) and knows none of them by name: it filters lists and
  * refuses forbidden requests from the permissions declared here, before any module code runs.
  */
-import type {
-  GetPromptResult,
-  ReadResourceResult,
-  ToolAnnotations,
-  Variables,
+import {
+  acceptedContent,
+  type ClientCapabilities,
+  type ContentBlock,
+  type GetPromptResult,
+  type InputRequests,
+  inputRequired,
+  isSpecType,
+  type JSONValue,
+  type LoggingLevel,
+  type ReadResourceResult,
+  type ToolAnnotations,
+  type Variables,
 } from '@modelcontextprotocol/server';
-import type { z } from 'zod';
+import * as z from 'zod';
 import type { Principal } from '../shared/principal';
 
 /** What every item's code receives, besides its own input. */
@@ -33,6 +41,52 @@ export interface ToolContext<Deps> extends ItemContext<Deps> {
   progress(update: { progress: number; total?: number; message?: string }): Promise<void>;
 }
 
+/**
+ * The exchange with the client during one request, beyond the item's input and progress:
+ * logging, what the client says it can do, and input asked of it over several rounds
+ * (2026-07-28 multi-round-trip requests). The server fills it in for every request; a context
+ * built by hand (a unit test) gets inert stand-ins from `moduleKit`'s items.
+ */
+export interface Exchange {
+  /**
+   * Send a log message (`notifications/message`; deprecated in 2026-07-28, still served).
+   * 2025-11-25: every level unless the client filtered; 2026-07-28: only when the request's
+   * `_meta` asked for a log level, at or above it. Never put secrets or record data in it.
+   */
+  log(level: LoggingLevel, data: unknown): Promise<void>;
+  /** What the client declared it can do (2026-07-28, on every request); 2025-11-25: unknown. */
+  readonly clientCapabilities: ClientCapabilities | undefined;
+  /**
+   * The client's answers to the input the item asked for in the previous round (see `ask`),
+   * by the keys it gave them; `undefined` in a first round. Untrusted: read them with
+   * `acceptedContent(inputResponses, key, schema)`.
+   */
+  readonly inputResponses: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * The state the item sealed in the previous round, verified: signed by this server, not
+   * expired, sealed for this caller and this item. `undefined` in a first round. A state
+   * failing any of that never gets here: the request is refused first (-32602).
+   */
+  requestState<T extends JSONValue = JSONValue>(): T | undefined;
+  /** Seal state for the next round (`InputNeeded.requestState`): signed, not encrypted. */
+  sealState(state: JSONValue): Promise<string>;
+}
+
+/**
+ * What an item's `ask` answers when it needs something from the client before it can run
+ * (2026-07-28): the requests (build each with `inputRequired.elicit`, `.createMessage`,
+ * `.listRoots`), and the state to get back with the answers (`sealState`).
+ */
+export interface InputNeeded {
+  readonly inputRequests?: InputRequests;
+  readonly requestState?: string;
+}
+
+/** What a tool's code receives through `moduleKit`: its context and the exchange. */
+export type ToolRunContext<Deps> = ToolContext<Deps> & Exchange;
+/** What a prompt's code receives through `moduleKit`: its context and the exchange. */
+export type PromptGetContext<Deps> = ItemContext<Deps> & Exchange;
+
 export interface ToolDefinition<Deps, In extends z.ZodObject, Out extends z.ZodObject> {
   readonly name: string;
   readonly title: string;
@@ -41,10 +95,61 @@ export interface ToolDefinition<Deps, In extends z.ZodObject, Out extends z.ZodO
   readonly permission: string;
   readonly annotations?: ToolAnnotations;
   readonly input: In;
+  /** The structured result, or {@link TOOL_CONTENT} for a tool that answers with content. */
   readonly output: Out;
+  /**
+   * Before `run`, each round: the input the tool still needs from the client, or `undefined`
+   * when it has what it needs (then `run` runs, the answers in its context). 2026-07-28 only:
+   * a 2025-11-25 client cannot be asked (this server keeps no stream open to it), so it is
+   * told at once that the tool needs a 2026-07-28 client.
+   */
+  ask?(input: z.output<In>, context: ToolContext<Deps>): Promise<InputNeeded | undefined>;
   run(input: z.output<In>, context: ToolContext<Deps>): Promise<z.input<Out>>;
   /** The text content that accompanies the structured result. */
   summarize(output: z.output<Out>): string;
+}
+
+/** A tool as its module writes it (`moduleKit().tool`): its code gets the exchange too. */
+export interface ToolSpec<Deps, In extends z.ZodObject, Out extends z.ZodObject>
+  extends Omit<ToolDefinition<Deps, In, Out>, 'ask' | 'run'> {
+  ask?(input: z.output<In>, context: ToolRunContext<Deps>): Promise<InputNeeded | undefined>;
+  run(input: z.output<In>, context: ToolRunContext<Deps>): Promise<z.input<Out>>;
+}
+
+/** One MCP content block (text, image, audio, resource link, embedded resource), checked. */
+const contentBlock = z.custom<ContentBlock>(
+  (value) => isSpecType.ContentBlock(value),
+  'not an MCP content block',
+);
+
+/**
+ * The `output` of a tool that answers with MCP content (text, images, audio, embedded
+ * resources, in any mix) rather than structured data, `isError` set when the result reports a
+ * failure the model should see. Such a tool declares no output schema; the server returns its
+ * content as it is.
+ */
+export const TOOL_CONTENT = z.object({
+  content: z.array(contentBlock).min(1),
+  isError: z.boolean().optional(),
+});
+export type ToolContent = z.input<typeof TOOL_CONTENT>;
+
+/** Does the tool answer with content (`moduleKit().contentTool`) rather than structured data? */
+export function isContentTool(tool: { readonly output: z.ZodObject }): boolean {
+  return tool.output === TOOL_CONTENT;
+}
+
+/** A content tool's text, for where a summary is wanted: its text blocks, others by type. */
+function contentSummary(output: z.output<typeof TOOL_CONTENT>): string {
+  return output.content
+    .map((block) => (block.type === 'text' ? block.text : `[${block.type}]`))
+    .join('\n');
+}
+
+/** A tool that answers with content (`moduleKit().contentTool`), as its module writes it. */
+export interface ContentToolSpec<Deps, In extends z.ZodObject>
+  extends Omit<ToolSpec<Deps, In, typeof TOOL_CONTENT>, 'output' | 'summarize' | 'run'> {
+  run(input: z.output<In>, context: ToolRunContext<Deps>): Promise<ToolContent>;
 }
 
 /** What reading a resource gives: text or base64 bytes, with a MIME type. */
@@ -60,6 +165,13 @@ export interface ResourceDefinition<Deps> {
   readonly description?: string;
   readonly mimeType?: string;
   readonly permission: string;
+  /**
+   * Clients may subscribe to it (2025-11-25 `resources/subscribe`). The subscription is
+   * acknowledged, but a stateless server holds no stream open between requests, so it never
+   * sends `notifications/resources/updated`: declare it only for a resource that does not
+   * change under a subscriber, or whose clients re-read it anyway.
+   */
+  readonly subscribable?: boolean;
   read(context: ItemContext<Deps>): Promise<ResourceContent>;
 }
 
@@ -72,7 +184,9 @@ export interface ResourceTemplateDefinition<Deps> {
   readonly mimeType?: string;
   readonly permission: string;
   /** The concrete resources of the template worth listing, if any. */
-  list?(context: ItemContext<Deps>): Promise<readonly { uri: string; name: string }[]>;
+  list?(
+    context: ItemContext<Deps>,
+  ): Promise<readonly { uri: string; name: string; title?: string }[]>;
   /** Completions for a template variable, by variable name. */
   readonly complete?: Readonly<
     Record<string, (value: string, context: ItemContext<Deps>) => Promise<readonly string[]>>
@@ -91,7 +205,16 @@ export interface PromptDefinition<Deps, Args extends z.ZodObject> {
   readonly complete?: Readonly<
     Record<string, (value: string, context: ItemContext<Deps>) => Promise<readonly string[]>>
   >;
+  /** Before `get`, each round: the input the prompt still needs (as a tool's `ask`). */
+  ask?(args: z.output<Args>, context: ItemContext<Deps>): Promise<InputNeeded | undefined>;
   get(args: z.output<Args>, context: ItemContext<Deps>): Promise<GetPromptResult>;
+}
+
+/** A prompt as its module writes it (`moduleKit().prompt`): its code gets the exchange too. */
+export interface PromptSpec<Deps, Args extends z.ZodObject>
+  extends Omit<PromptDefinition<Deps, Args>, 'ask' | 'get'> {
+  ask?(args: z.output<Args>, context: PromptGetContext<Deps>): Promise<InputNeeded | undefined>;
+  get(args: z.output<Args>, context: PromptGetContext<Deps>): Promise<GetPromptResult>;
 }
 
 export interface McpModule<Deps = unknown> {
@@ -155,6 +278,22 @@ export function loadModules(
   return modules.map((module) => ({ module, deps: module.dependencies(env) }));
 }
 
+/** What a context built outside the server (a unit test) has for the exchange: nothing. */
+const NO_EXCHANGE: Exchange = {
+  log: async () => undefined,
+  clientCapabilities: undefined,
+  inputResponses: undefined,
+  requestState: () => undefined,
+  sealState: async () => {
+    throw new Error('No request state outside a request the server serves');
+  },
+};
+
+/** The context with the exchange: the server's, or the inert one for a hand-built context. */
+function withExchange<C extends object>(context: C): C & Exchange {
+  return 'sealState' in context ? (context as C & Exchange) : { ...NO_EXCHANGE, ...context };
+}
+
 /**
  * Typed helpers for one module's items, all sharing its `Deps`:
  *
@@ -163,13 +302,39 @@ export function loadModules(
  *     export const myModule = define.module({ name: 'my-module', tools: [hello], ... });
  */
 export function moduleKit<Deps>() {
+  /** A tool's code, its context given the exchange whoever calls it. */
+  const tool = <In extends z.ZodObject, Out extends z.ZodObject>(
+    spec: ToolSpec<Deps, In, Out>,
+  ): ToolDefinition<Deps, In, Out> => {
+    const { ask } = spec;
+    return {
+      ...spec,
+      ...(ask === undefined
+        ? {}
+        : { ask: (input, context) => ask.call(spec, input, withExchange(context)) }),
+      run: (input, context) => spec.run(input, withExchange(context)),
+    };
+  };
   return {
-    /** A tool, its input and output types linked to its code. */
+    /** A tool with a structured result, its input and output types linked to its code. */
     tool<In extends z.ZodObject, Out extends z.ZodObject>(
-      definition: ToolDefinition<Deps, In, Out>,
+      definition: ToolSpec<Deps, In, Out>,
     ): ToolDefinition<Deps, z.ZodObject, z.ZodObject> {
       // Erased for the module's list; the server validates input and output at run time.
-      return definition as unknown as ToolDefinition<Deps, z.ZodObject, z.ZodObject>;
+      return tool(definition) as unknown as ToolDefinition<Deps, z.ZodObject, z.ZodObject>;
+    },
+    /**
+     * A tool that answers with MCP content (text, images, audio, embedded resources; `isError`
+     * for a failure the model should see) instead of a structured result and its summary.
+     */
+    contentTool<In extends z.ZodObject>(
+      definition: ContentToolSpec<Deps, In>,
+    ): ToolDefinition<Deps, z.ZodObject, z.ZodObject> {
+      return tool<In, typeof TOOL_CONTENT>({
+        ...definition,
+        output: TOOL_CONTENT,
+        summarize: contentSummary,
+      }) as unknown as ToolDefinition<Deps, z.ZodObject, z.ZodObject>;
     },
     resource(definition: ResourceDefinition<Deps>): ResourceDefinition<Deps> {
       return definition;
@@ -181,9 +346,17 @@ export function moduleKit<Deps>() {
     },
     /** A prompt, its argument types linked to its code. */
     prompt<Args extends z.ZodObject>(
-      definition: PromptDefinition<Deps, Args>,
+      definition: PromptSpec<Deps, Args>,
     ): PromptDefinition<Deps, z.ZodObject> {
-      return definition as unknown as PromptDefinition<Deps, z.ZodObject>;
+      const { ask } = definition;
+      const prompt: PromptDefinition<Deps, Args> = {
+        ...definition,
+        ...(ask === undefined
+          ? {}
+          : { ask: (args, context) => ask.call(definition, args, withExchange(context)) }),
+        get: (args, context) => definition.get(args, withExchange(context)),
+      };
+      return prompt as unknown as PromptDefinition<Deps, z.ZodObject>;
     },
     /** The module, its `Deps` erased for the list of modules (its items were typed above). */
     module<const Name extends string>(
@@ -200,3 +373,5 @@ export class ToolInputError extends Error {
 }
 
 export type { ReadResourceResult };
+/** The SDK's builders of input requests and its reader of accepted answers, for `ask`. */
+export { acceptedContent, inputRequired };

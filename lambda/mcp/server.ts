@@ -7,9 +7,17 @@
  */
 import {
   type CallToolResult,
+  CLIENT_CAPABILITIES_META_KEY,
+  type ClientCapabilities,
   completable,
+  createRequestStateCodec,
+  inputRequired,
+  type JSONValue,
   McpServer,
   type McpServerFactory,
+  type ProtocolEra,
+  ProtocolError,
+  ProtocolErrorCode,
   ResourceTemplate,
   type ServerContext,
 } from '@modelcontextprotocol/server';
@@ -18,13 +26,15 @@ import { TOOL_CALL_STATUS } from '../shared/audit';
 import type { Principal } from '../shared/principal';
 import type { CallRecord } from './call-record';
 import type {
+  Exchange,
+  InputNeeded,
   ItemContext,
   LoadedModule,
   PromptDefinition,
   ResourceContent,
   ToolDefinition,
 } from './module';
-import { ToolInputError } from './module';
+import { isContentTool, TOOL_CONTENT, ToolInputError } from './module';
 
 export const SERVER_INFO = { name: 'secure-mcp-lambda', version: '0.2.0' } as const;
 
@@ -64,6 +74,26 @@ function scopeOf(authInfo: { extra?: Record<string, unknown> } | undefined): Req
 export interface ServerFactoryDeps {
   readonly modules: readonly LoadedModule[];
   readonly now?: () => Date;
+  /**
+   * The HMAC key (at least 32 bytes) that seals the state an item carries from one round of a
+   * 2026-07-28 multi-round request to the next. Every instance that may serve a later round
+   * needs the same key. Default: a random key of this instance, so a later round served by
+   * another instance is refused (-32602) and the client must start over.
+   */
+  readonly requestStateKey?: Uint8Array | string;
+}
+
+/** The item a round's state is sealed for: the caller and the call, read or get. */
+function stateBinding(scope: RequestScope): string {
+  const request = scope.call?.request;
+  return [scope.principal.principalId, request?.kind ?? '', request?.requested ?? ''].join('\0');
+}
+
+/** An item needs input from a 2025-11-25 client, which cannot be asked (see `inputUnavailable`). */
+const INPUT_UNAVAILABLE = 'InputUnavailable';
+
+function inputUnavailable(what: string): string {
+  return `${what} needs to ask you for input (a form, an LLM completion or your roots), which this server can do only with a 2026-07-28 client: a stateless server cannot send a 2025-11-25 client requests in the middle of a call.`;
 }
 
 /** Zod issues as one line each, naming the argument and the rule, never echoing the value. */
@@ -89,15 +119,53 @@ export function createServerFactory(deps: ServerFactoryDeps): McpServerFactory {
     .filter((text): text is string => text !== undefined)
     .join('\n\n');
 
+  // The state a multi-round item hands the client is signed, expires, and is sealed for the
+  // caller and the item it came from: verified before any item code sees it (else -32602).
+  const requestStateCodec = createRequestStateCodec<JSONValue>({
+    key: deps.requestStateKey ?? crypto.getRandomValues(new Uint8Array(32)),
+    bind: (ctx) => stateBinding(scopeOf(ctx.http?.authInfo)),
+  });
+  const exchangeFor = (ctx: ServerContext): Exchange => ({
+    log: (level, data) => ctx.mcpReq.log(level, data),
+    // The SDK has checked the envelope's shape (its type here is too loose to index).
+    clientCapabilities: (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[
+      CLIENT_CAPABILITIES_META_KEY
+    ] as ClientCapabilities | undefined,
+    inputResponses: ctx.mcpReq.inputResponses,
+    requestState: <T extends JSONValue>() => ctx.mcpReq.requestState<T>(),
+    sealState: (state) => requestStateCodec.mint(state, ctx),
+  });
+
   return (requestContext) => {
     const scope = scopeOf(requestContext.authInfo);
+    const { era } = requestContext;
+    const subscribable = new Set(
+      deps.modules.flatMap(({ module }) =>
+        (module.resources ?? [])
+          .filter((resource) => resource.subscribable === true)
+          .filter((resource) => scope.granted.has(resource.permission))
+          .map((resource) => resource.uri),
+      ),
+    );
+    // Subscriptions are a 2025-11-25 method (2026-07-28 has none to answer).
+    const subscriptions = era === 'legacy' && subscribable.size > 0;
     const server = new McpServer(SERVER_INFO, {
-      capabilities: { tools: {}, resources: {}, prompts: {}, completions: {} },
+      // The lists are fixed for a deployment and a caller: they never change under a client.
+      capabilities: {
+        tools: { listChanged: false },
+        resources: { listChanged: false, ...(subscriptions ? { subscribe: true } : {}) },
+        prompts: { listChanged: false },
+        completions: {},
+        // Deprecated in 2026-07-28, still served: items may log (`Exchange.log`).
+        logging: {},
+      },
       ...(instructions === '' ? {} : { instructions }),
       // Stateless serving cannot take a client's answer to a server→client request (sampling,
       // elicitation): refuse those at once instead of waiting out the Lambda's timeout.
       enforceStrictCapabilities: true,
+      requestState: { verify: requestStateCodec.verify },
     });
+    if (subscriptions) registerSubscriptions(server, subscribable);
     for (const { module, deps: moduleDeps } of deps.modules) {
       const itemContext = (signal: AbortSignal): ItemContext<unknown> => ({
         deps: moduleDeps,
@@ -106,9 +174,10 @@ export function createServerFactory(deps: ServerFactoryDeps): McpServerFactory {
         now,
         signal,
       });
+      const items: Items = { scope, era, itemContext, exchangeFor };
       for (const tool of module.tools ?? []) {
         if (!scope.granted.has(tool.permission)) continue;
-        registerTool(server, tool, scope, itemContext);
+        registerTool(server, tool, items);
       }
       for (const resource of module.resources ?? []) {
         if (!scope.granted.has(resource.permission)) continue;
@@ -147,11 +216,40 @@ export function createServerFactory(deps: ServerFactoryDeps): McpServerFactory {
       }
       for (const prompt of module.prompts ?? []) {
         if (!scope.granted.has(prompt.permission)) continue;
-        registerPrompt(server, prompt, scope, itemContext);
+        registerPrompt(server, prompt, items);
       }
     }
     return server;
   };
+}
+
+/** What registering one module's items for one request needs. */
+interface Items {
+  readonly scope: RequestScope;
+  readonly era: ProtocolEra;
+  readonly itemContext: (signal: AbortSignal) => ItemContext<unknown>;
+  readonly exchangeFor: (ctx: ServerContext) => Exchange;
+}
+
+/**
+ * 2025-11-25 `resources/subscribe` and `resources/unsubscribe` for the caller's subscribable
+ * resources (the gate has refused any other URI the caller may not read): acknowledged, never
+ * followed by an update (see `ResourceDefinition.subscribable`).
+ */
+function registerSubscriptions(server: McpServer, uris: ReadonlySet<string>): void {
+  for (const method of ['resources/subscribe', 'resources/unsubscribe'] as const) {
+    server.server.setRequestHandler(method, async (request) => {
+      const { uri } = request.params;
+      if (!uris.has(uri)) {
+        throw new ProtocolError(
+          ProtocolErrorCode.InvalidParams,
+          'This resource does not accept subscriptions',
+          { uri },
+        );
+      }
+      return {};
+    });
+  }
 }
 
 function describe(item: { title?: string; description?: string; mimeType?: string }) {
@@ -181,33 +279,52 @@ async function readInto(
 function registerTool(
   server: McpServer,
   tool: ToolDefinition<unknown, z.ZodObject, z.ZodObject>,
-  scope: RequestScope,
-  itemContext: (signal: AbortSignal) => ItemContext<unknown>,
+  { scope, era, itemContext, exchangeFor }: Items,
 ): void {
+  const content = isContentTool(tool);
   server.registerTool(
     tool.name,
     {
       title: tool.title,
       description: tool.description,
       inputSchema: tool.input,
-      outputSchema: tool.output,
+      // A content tool's answer is its content: no structured result to declare.
+      ...(content ? {} : { outputSchema: tool.output }),
       annotations: { title: tool.title, ...tool.annotations },
     },
     async (args: Record<string, unknown>, ctx: ServerContext) => {
       const call = scope.call;
       call?.ran();
       const progressToken = ctx.mcpReq._meta?.progressToken;
+      const context = {
+        ...itemContext(ctx.mcpReq.signal),
+        progress: async (update: { progress: number; total?: number; message?: string }) => {
+          if (progressToken === undefined) return;
+          await ctx.mcpReq.notify({
+            method: 'notifications/progress',
+            params: { progressToken, ...update },
+          });
+        },
+        ...exchangeFor(ctx),
+      };
       try {
-        const raw = await tool.run(args, {
-          ...itemContext(ctx.mcpReq.signal),
-          progress: async (update) => {
-            if (progressToken === undefined) return;
-            await ctx.mcpReq.notify({
-              method: 'notifications/progress',
-              params: { progressToken, ...update },
-            });
-          },
-        });
+        const needed = await tool.ask?.(args, context);
+        if (needed !== undefined) {
+          if (era === 'legacy') {
+            call?.settle(TOOL_CALL_STATUS.invalid, INPUT_UNAVAILABLE);
+            return errorResult(inputUnavailable(`The tool ${tool.name}`));
+          }
+          // The SDK refuses input the client did not declare it can give (-32021); the edge
+          // records the round from the answer.
+          return askFor(needed);
+        }
+        const raw = await tool.run(args, context);
+        if (content) {
+          const result = TOOL_CONTENT.parse(raw);
+          if (result.isError === true) call?.settle(TOOL_CALL_STATUS.error, 'ToolReportedError');
+          else call?.settle(TOOL_CALL_STATUS.success);
+          return result;
+        }
         const output = tool.output.parse(raw);
         call?.settle(TOOL_CALL_STATUS.success);
         return {
@@ -227,11 +344,18 @@ function registerTool(
   );
 }
 
+/** The answer of a round that needs input (the builder refuses an empty one). */
+function askFor(needed: InputNeeded) {
+  return inputRequired({
+    ...(needed.inputRequests === undefined ? {} : { inputRequests: needed.inputRequests }),
+    ...(needed.requestState === undefined ? {} : { requestState: needed.requestState }),
+  });
+}
+
 function registerPrompt(
   server: McpServer,
   prompt: PromptDefinition<unknown, z.ZodObject>,
-  scope: RequestScope,
-  itemContext: (signal: AbortSignal) => ItemContext<unknown>,
+  { scope, era, itemContext, exchangeFor }: Items,
 ): void {
   // Completions are attached per request: they run with this caller's context.
   const shape = { ...prompt.args.shape } as Record<string, z.ZodType>;
@@ -253,8 +377,20 @@ function registerPrompt(
     async (args: Record<string, unknown>, ctx: ServerContext) => {
       const call = scope.call;
       call?.ran();
+      const context = { ...itemContext(ctx.mcpReq.signal), ...exchangeFor(ctx) };
       try {
-        const result = await prompt.get(args, itemContext(ctx.mcpReq.signal));
+        const needed = await prompt.ask?.(args, context);
+        if (needed !== undefined) {
+          if (era === 'legacy') {
+            call?.settle(TOOL_CALL_STATUS.invalid, INPUT_UNAVAILABLE);
+            throw new ProtocolError(
+              ProtocolErrorCode.InvalidRequest,
+              inputUnavailable(`The prompt ${prompt.name}`),
+            );
+          }
+          return askFor(needed);
+        }
+        const result = await prompt.get(args, context);
         call?.settle(TOOL_CALL_STATUS.success);
         return result;
       } catch (error) {

@@ -36,6 +36,8 @@ export const segmentSummaryTemplate = define.resourceTemplate({
     return SEGMENTS.map((segment) => ({
       uri: `customers://segments/${segment}/summary`,
       name: `${segment} segment summary`,
+      // Clients show titles: each listed summary says which segment it is.
+      title: `Segment summary: ${segment}`,
     }));
   },
   complete: {

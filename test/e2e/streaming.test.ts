@@ -174,3 +174,39 @@ describe('a modern tools/call without a progress token', () => {
     });
   });
 });
+
+describe('a 2026-07-28 subscriptions/listen', () => {
+  it('is acknowledged with nothing subscribed and ended at once, never held open', async () => {
+    // Act
+    const response = await fetch(gateway.mcpUrl, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${token}`,
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+        'MCP-Protocol-Version': '2026-07-28',
+        'Mcp-Method': 'subscriptions/listen',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 9,
+        method: 'subscriptions/listen',
+        params: { _meta: ENVELOPE, notifications: { toolsListChanged: true } },
+      }),
+    });
+    // The whole body: a stream held open would never end, and the test would time out.
+    const [ack, end] = (await response.text())
+      .split('\n\n')
+      .filter((frame) => frame.includes('data:'))
+      .map(
+        (frame) => JSON.parse(frame.slice(frame.indexOf('data:') + 5)) as Record<string, unknown>,
+      );
+
+    // Assess
+    expect(ack).toMatchObject({
+      method: 'notifications/subscriptions/acknowledged',
+      params: { notifications: {}, _meta: { 'io.modelcontextprotocol/subscriptionId': 9 } },
+    });
+    expect(end).toMatchObject({ id: 9, result: { resultType: 'complete' } });
+  });
+});
