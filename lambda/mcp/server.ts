@@ -287,9 +287,9 @@ function registerTool(
     {
       title: tool.title,
       description: tool.description,
-      inputSchema: tool.input,
+      inputSchema: cachedJsonSchema(tool.input),
       // A content tool's answer is its content: no structured result to declare.
-      ...(content ? {} : { outputSchema: tool.output }),
+      ...(content ? {} : { outputSchema: cachedJsonSchema(tool.output) }),
       annotations: { title: tool.title, ...tool.annotations },
     },
     async (args: Record<string, unknown>, ctx: ServerContext) => {
@@ -342,6 +342,49 @@ function registerTool(
       }
     },
   );
+}
+
+/** Each zod schema's stand-in whose JSON Schema is computed once per Lambda instance. */
+const CACHED = new WeakMap<z.ZodType, z.ZodType>();
+
+/**
+ * `schema`, but converted to JSON Schema once per Lambda instance instead of on every request:
+ * the server (and so its registered tools) is new per request, and `tools/list` and every
+ * `tools/call` would otherwise convert each schema again. Validation is the schema's own (the
+ * stand-in inherits everything else from it); only the JSON Schema converter is remembered.
+ */
+export function cachedJsonSchema<S extends z.ZodType>(schema: S): S {
+  const known = CACHED.get(schema);
+  if (known !== undefined) return known as S;
+  const standard = schema['~standard'] as z.ZodType['~standard'] & {
+    jsonSchema?: {
+      input(options: { target: string }): Record<string, unknown>;
+      output(options: { target: string }): Record<string, unknown>;
+    };
+  };
+  const converter = standard.jsonSchema;
+  if (converter === undefined) return schema;
+  const memo = new Map<string, Record<string, unknown>>();
+  const remembered = (io: 'input' | 'output') => (options: { target: string }) => {
+    const key = `${io}:${options.target}`;
+    let json = memo.get(key);
+    if (json === undefined) {
+      json = converter[io](options);
+      memo.set(key, json);
+    }
+    // A copy: a caller mutating what it was given must not change what the next one gets.
+    return structuredClone(json);
+  };
+  const stand = Object.create(schema, {
+    '~standard': {
+      value: {
+        ...standard,
+        jsonSchema: { input: remembered('input'), output: remembered('output') },
+      },
+    },
+  }) as S;
+  CACHED.set(schema, stand);
+  return stand;
 }
 
 /** The answer of a round that needs input (the builder refuses an empty one). */
