@@ -150,25 +150,6 @@ export interface CallAudit {
   readonly traceId?: string;
 }
 
-export interface ToolCallAudit {
-  readonly status: ToolCallStatus;
-  /** A tool name from the policy table, or {@link UNKNOWN_TOOL}. */
-  readonly tool: string;
-  /** For unknown tools: what the caller asked for, cut to 64 characters. */
-  readonly requestedTool?: string;
-  readonly permission?: string;
-  readonly caller: string;
-  readonly authMethod: string;
-  readonly keyId: string;
-  readonly groups: readonly string[];
-  readonly durationMs: number;
-  readonly requestId: string;
-  readonly sourceIp: string;
-  readonly argsDigest: string;
-  readonly argsBytes: number;
-  readonly errorType?: string;
-}
-
 export interface AuthDecisionAudit {
   readonly decision: AuthDecision;
   readonly reason: AuthReason;
@@ -225,9 +206,8 @@ export function digestArguments(args: unknown): { digest: string; bytes: number 
 }
 
 /**
- * Write the one audit record of a call, read, get or refused completion. Tool calls keep the
- * field names of {@link auditToolCall} (`tool`, `requested_tool`), which the metric filters and
- * dashboards read.
+ * Write the one audit record of a call, read, get or refused completion. Tool calls use the field
+ * names `tool` and `requested_tool`, which the metric filters and dashboards read.
  */
 export function auditCall(logger: Logger, record: CallAudit): void {
   const F = AUDIT_FIELDS;
@@ -254,31 +234,6 @@ export function auditCall(logger: Logger, record: CallAudit): void {
   if (record.status === TOOL_CALL_STATUS.error) logger.error(event, fields);
   else if (record.status === TOOL_CALL_STATUS.success) logger.info(event, fields);
   else logger.warn(event, fields);
-}
-
-/** Write one `tools/call` audit record. */
-export function auditToolCall(logger: Logger, record: ToolCallAudit): void {
-  const F = AUDIT_FIELDS;
-  const fields = {
-    [F.event]: AUDIT_EVENTS.toolCall,
-    [F.status]: record.status,
-    [F.tool]: record.tool,
-    [F.requestedTool]: record.requestedTool,
-    [F.permission]: record.permission,
-    [F.caller]: record.caller,
-    [F.authMethod]: record.authMethod,
-    [F.keyId]: record.keyId || undefined,
-    [F.groups]: record.groups,
-    [F.durationMs]: record.durationMs,
-    [F.requestId]: record.requestId,
-    [F.sourceIp]: record.sourceIp,
-    [F.argsDigest]: record.argsDigest,
-    [F.argsBytes]: record.argsBytes,
-    [F.errorType]: record.errorType,
-  };
-  if (record.status === TOOL_CALL_STATUS.error) logger.error(AUDIT_EVENTS.toolCall, fields);
-  else if (record.status === TOOL_CALL_STATUS.success) logger.info(AUDIT_EVENTS.toolCall, fields);
-  else logger.warn(AUDIT_EVENTS.toolCall, fields);
 }
 
 /** Write one authorizer decision audit record. */

@@ -11,7 +11,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   AUTH_DECISION,
   auditAuthDecision,
-  auditToolCall,
+  auditCall,
   digestArguments,
   TOOL_CALL_STATUS,
 } from '../../lambda/shared/audit';
@@ -423,9 +423,10 @@ describe('audit record sizes', () => {
   it('sizes a tool-call record like the one the MCP handler writes', () => {
     const args = digestArguments({ id: 'cust-0001' });
     const bytes = loggedBytes('mcp-server', lambdaContext('McpServerFunction', 512), (logger) =>
-      auditToolCall(logger, {
+      auditCall(logger, {
+        kind: 'tool',
         status: TOOL_CALL_STATUS.success,
-        tool: 'get_record',
+        item: 'get_record',
         permission: 'read_data',
         caller: '1f2e3d4c-5b6a-4789-9abc-def012345678',
         authMethod: 'cognito',
@@ -436,6 +437,8 @@ describe('audit record sizes', () => {
         sourceIp: '203.0.113.7',
         argsDigest: args.digest,
         argsBytes: args.bytes,
+        protocolEra: 'modern',
+        traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
       }),
     );
 
