@@ -139,7 +139,7 @@ function escapeHtml(text: string): string {
 }
 
 /** The body, read until it is over `maxBytes` (then what was read: enough to refuse it). */
-async function readCapped(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+export async function readCapped(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {

@@ -30,7 +30,7 @@ import { buildPolicyTable } from '../lambda/shared/policy';
 import { MCP_PATH } from '../lambda/shared/routes';
 import { MODULES } from '../modules/index';
 import { ROLE_PERMISSIONS } from '../modules/roles';
-import { AUTHORIZE_PATH, LocalAuthServer } from './local-auth-server';
+import { AUTHORIZE_PATH, LocalAuthServer, readCapped } from './local-auth-server';
 import { type LocalDynamo, startLocalDynamo } from './local-dynamo';
 import {
   apiKeyFilePath,
@@ -42,7 +42,7 @@ import {
   localDir,
   localJwksCache,
 } from './local-identity';
-import { isOwnHost, type LocalNames, localNames } from './local-origins';
+import { isOwnHost, type LocalNames, localNames, urlHost } from './local-origins';
 
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
@@ -155,17 +155,6 @@ function gatewayError(
   );
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).byteLength;
-    if (size > GATEWAY_MAX_BODY) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
 function headerMaps(req: IncomingMessage) {
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
@@ -180,7 +169,7 @@ function headerMaps(req: IncomingMessage) {
 
 /** `http://host:port`, an IPv6 address in brackets. */
 function baseUrl(host: string, port: number): string {
-  return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+  return `http://${urlHost(host)}:${port}`;
 }
 
 /** The parts of the gateway that need the port it ended up on. */
@@ -317,8 +306,8 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     // The gateway's own answers (401, 403, 413) carry CORS headers for an allowed origin, so a
     // browser client can read them (the 401 challenge above all), as the stack's do.
     const cors = originAllowed ? mcpResponseCorsHeaders(origin) : {};
-    const body = await readBody(req);
-    if (body === undefined) {
+    const body = await readCapped(req, GATEWAY_MAX_BODY);
+    if (body.byteLength > GATEWAY_MAX_BODY) {
       gatewayError(res, 413, 'Request Too Long', cors);
       return;
     }

@@ -21,8 +21,8 @@ export interface LocalNames {
   readonly origins: readonly string[];
 }
 
-/** `::1` as a URL writes it. */
-function urlHost(host: string): string {
+/** A host as a URL writes it: an IPv6 address in brackets, lower case. */
+export function urlHost(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host.toLowerCase();
 }
 

@@ -46,6 +46,7 @@ import {
   parseMessage,
   passSse,
   redactInternalErrors,
+  sseText,
 } from './response';
 import { authInfoFor, createServerFactory } from './server';
 
@@ -105,7 +106,7 @@ function endedSubscription(id: unknown): McpResponse {
   return {
     statusCode: 200,
     headers: { 'Content-Type': 'text/event-stream' },
-    body: frames.map((frame) => `event: message\ndata: ${JSON.stringify(frame)}\n\n`).join(''),
+    body: frames.map(sseText).join(''),
   };
 }
 
@@ -195,14 +196,13 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
       sourceIp: event.requestContext?.identity?.sourceIp ?? 'unknown',
     };
     const era = eraOf(event, parsedBody);
-    const granted = effectivePermissions(policy, principal.groups, principal.scopes);
-
     if (
       era === 'modern' &&
       (parsedBody as { method?: unknown }).method === 'subscriptions/listen'
     ) {
       return endedSubscription(id);
     }
+    const granted = effectivePermissions(policy, principal.groups, principal.scopes);
 
     // The gate: policy before anything else.
     const gated = gatedRequest(parsedBody, era);

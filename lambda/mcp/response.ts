@@ -33,7 +33,7 @@ export function headersOf(response: Response): Record<string, string> {
 }
 
 /** A JSON-RPC message, if `text` is one. */
-function parseMessage(text: string): Record<string, unknown> | undefined {
+export function parseMessage(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
     return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -91,9 +91,14 @@ export interface StreamWatcher {
 
 const encoder = new TextEncoder();
 
+/** One SSE frame carrying a JSON-RPC message, as text. */
+export function sseText(message: unknown): string {
+  return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
+}
+
 /** One SSE frame carrying a JSON-RPC message. */
 export function sseFrame(message: unknown): Uint8Array {
-  return encoder.encode(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+  return encoder.encode(sseText(message));
 }
 
 /**
@@ -194,5 +199,3 @@ export function passSse(
     },
   });
 }
-
-export { parseMessage };

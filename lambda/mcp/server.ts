@@ -96,16 +96,6 @@ function inputUnavailable(what: string): string {
   return `${what} needs to ask you for input (a form, an LLM completion or your roots), which this server can do only with a 2026-07-28 client: a stateless server cannot send a 2025-11-25 client requests in the middle of a call.`;
 }
 
-/** Zod issues as one line each, naming the argument and the rule, never echoing the value. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map(
-      (issue) =>
-        `${issue.path.length > 0 ? issue.path.join('.') : '(arguments)'}: ${issue.message}`,
-    )
-    .join('; ');
-}
-
 function errorResult(text: string): CallToolResult {
   return { isError: true, content: [{ type: 'text', text }] };
 }
@@ -136,16 +126,18 @@ export function createServerFactory(deps: ServerFactoryDeps): McpServerFactory {
     sealState: (state) => requestStateCodec.mint(state, ctx),
   });
 
+  // Which resources accept subscriptions is fixed for the instance; who may is per request.
+  const subscribableResources = deps.modules.flatMap(({ module }) =>
+    (module.resources ?? []).filter((resource) => resource.subscribable === true),
+  );
+
   return (requestContext) => {
     const scope = scopeOf(requestContext.authInfo);
     const { era } = requestContext;
     const subscribable = new Set(
-      deps.modules.flatMap(({ module }) =>
-        (module.resources ?? [])
-          .filter((resource) => resource.subscribable === true)
-          .filter((resource) => scope.granted.has(resource.permission))
-          .map((resource) => resource.uri),
-      ),
+      subscribableResources
+        .filter((resource) => scope.granted.has(resource.permission))
+        .map((resource) => resource.uri),
     );
     // Subscriptions are a 2025-11-25 method (2026-07-28 has none to answer).
     const subscriptions = era === 'legacy' && subscribable.size > 0;
@@ -395,14 +387,18 @@ function askFor(needed: InputNeeded) {
   });
 }
 
-function registerPrompt(
-  server: McpServer,
+/**
+ * A prompt's argument schema with its completions attached. They run with this caller's
+ * context, so they are attached per request; a prompt without completions keeps its schema.
+ */
+function withCompletions(
   prompt: PromptDefinition<unknown, z.ZodObject>,
-  { scope, era, itemContext, exchangeFor }: Items,
-): void {
-  // Completions are attached per request: they run with this caller's context.
+  itemContext: (signal: AbortSignal) => ItemContext<unknown>,
+): z.ZodObject {
+  const completions = Object.entries(prompt.complete ?? {});
+  if (completions.length === 0) return prompt.args;
   const shape = { ...prompt.args.shape } as Record<string, z.ZodType>;
-  for (const [name, fn] of Object.entries(prompt.complete ?? {})) {
+  for (const [name, fn] of completions) {
     const field = shape[name];
     if (field === undefined) continue;
     // completable() marks the schema it is given, so each request marks its own copy.
@@ -410,12 +406,20 @@ function registerPrompt(
       ...(await fn(String(value ?? ''), itemContext(NEVER_ABORTED))),
     ]) as unknown as z.ZodType;
   }
+  return z.object(shape);
+}
+
+function registerPrompt(
+  server: McpServer,
+  prompt: PromptDefinition<unknown, z.ZodObject>,
+  { scope, era, itemContext, exchangeFor }: Items,
+): void {
   server.registerPrompt(
     prompt.name,
     {
       ...(prompt.title === undefined ? {} : { title: prompt.title }),
       ...(prompt.description === undefined ? {} : { description: prompt.description }),
-      argsSchema: z.object(shape),
+      argsSchema: withCompletions(prompt, itemContext),
     },
     async (args: Record<string, unknown>, ctx: ServerContext) => {
       const call = scope.call;

@@ -8,6 +8,7 @@
  */
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { parseMessage } from '../../lambda/mcp/response';
 import { type Principal, toAuthorizerContext } from '../../lambda/shared/principal';
 import { MCP_PATH } from '../../lambda/shared/routes';
 import { LOCAL_SCOPE } from '../local-identity';
@@ -154,18 +155,8 @@ export const SERVER_DISCOVER_REQUEST = {
  * `undefined` when the body holds no JSON-RPC answer.
  */
 export function answerOf(body: string): Record<string, unknown> | undefined {
-  const parse = (text: string): Record<string, unknown> | undefined => {
-    try {
-      const value: unknown = JSON.parse(text);
-      return typeof value === 'object' && value !== null && !Array.isArray(value)
-        ? (value as Record<string, unknown>)
-        : undefined;
-    } catch {
-      return undefined;
-    }
-  };
   const trimmed = body.trimStart();
-  if (trimmed.startsWith('{')) return parse(trimmed);
+  if (trimmed.startsWith('{')) return parseMessage(trimmed);
   let answer: Record<string, unknown> | undefined;
   for (const frame of body.split(/\r?\n\r?\n/)) {
     const data = frame
@@ -173,7 +164,7 @@ export function answerOf(body: string): Record<string, unknown> | undefined {
       .filter((line) => line.startsWith('data:'))
       .map((line) => line.slice(5).replace(/^ /, ''));
     if (data.length === 0) continue;
-    const message = parse(data.join('\n'));
+    const message = parseMessage(data.join('\n'));
     if (message !== undefined && 'id' in message && ('result' in message || 'error' in message)) {
       answer = message;
     }
