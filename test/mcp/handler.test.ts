@@ -6,16 +6,7 @@ import {
   type TransportSendOptions,
 } from '@modelcontextprotocol/server';
 import type { APIGatewayEventDefaultAuthorizerContext, APIGatewayProxyEvent } from 'aws-lambda';
-import {
-  afterAll,
-  afterEach,
-  beforeAll,
-  beforeEach,
-  describe,
-  expect,
-  it,
-  onTestFinished,
-} from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { z } from 'zod';
 import {
   INVALID_PARAMS_CODE,
@@ -40,10 +31,9 @@ import { buildPolicyTable, type PolicyTable } from '../../lambda/shared/policy';
 import { type Principal, toAuthorizerContext } from '../../lambda/shared/principal';
 import { customerRecords } from '../../modules/customer-records/module';
 import type { RecordStore } from '../../modules/customer-records/store/customer-record';
-import type { CustomerRecordsDeps } from '../../modules/customer-records/tools';
 import { POLICY } from '../../modules/policy';
-import { type LocalDynamo, startLocalDynamo } from '../../tools/local-dynamo';
 import { type CapturedLogs, captureLogs } from '../helpers/capture-logs';
+import { useLocalRecordStore } from '../helpers/local-record-store';
 
 const REQUEST_ID = 'c0ffee00-1234-4abc-8def-000000000042';
 const SOURCE_IP = '203.0.113.7';
@@ -295,19 +285,12 @@ function toolText(result: z.infer<typeof callToolResult>): string {
 // ---------------------------------------------------------------------------------------------
 // The store, the handler, the logs
 
-let dynamo: LocalDynamo;
 let store: RecordStore;
 let logs: CapturedLogs;
+const records = useLocalRecordStore();
 
-beforeAll(async () => {
-  dynamo = await startLocalDynamo();
-  const local = customerRecords.local;
-  if (local === undefined) throw new Error('customer-records has no local hook');
-  ({ store } = (await local({ dynamodbEndpoint: dynamo.endpoint })) as CustomerRecordsDeps);
-});
-
-afterAll(async () => {
-  await dynamo.stop();
+beforeAll(() => {
+  store = records.store;
 });
 
 beforeEach(() => {

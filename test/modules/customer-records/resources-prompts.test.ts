@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { ItemContext } from '../../../lambda/mcp/module';
 import type { Principal } from '../../../lambda/shared/principal';
-import { customerRecords, LOCAL_SEEDED_AT } from '../../../modules/customer-records/module';
+import { LOCAL_SEEDED_AT } from '../../../modules/customer-records/module';
 import {
   customerSummaryPrompt,
   segmentReviewPrompt,
@@ -18,7 +18,7 @@ import {
 } from '../../../modules/customer-records/store/customer-record';
 import { sampleRecords } from '../../../modules/customer-records/store/sample-records';
 import type { CustomerRecordsDeps } from '../../../modules/customer-records/tools';
-import { type LocalDynamo, startLocalDynamo } from '../../../tools/local-dynamo';
+import { useLocalRecordStore } from '../../helpers/local-record-store';
 
 const SAMPLES = sampleRecords();
 
@@ -30,18 +30,11 @@ const analyst: Principal = {
   keyId: '',
 };
 
-let dynamo: LocalDynamo;
 let store: RecordStore;
+const records = useLocalRecordStore();
 
-beforeAll(async () => {
-  dynamo = await startLocalDynamo();
-  const local = customerRecords.local;
-  if (local === undefined) throw new Error('customer-records has no local hook');
-  ({ store } = (await local({ dynamodbEndpoint: dynamo.endpoint })) as CustomerRecordsDeps);
-});
-
-afterAll(async () => {
-  await dynamo.stop();
+beforeAll(() => {
+  store = records.store;
 });
 
 /** What the server hands a resource or prompt: the module's deps, the caller, the request. */

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { z } from 'zod';
 import { type ToolContext, type ToolDefinition, ToolInputError } from '../../../lambda/mcp/module';
 import type { Principal } from '../../../lambda/shared/principal';
@@ -20,7 +20,7 @@ import {
   queryCustomerData,
   runReport,
 } from '../../../modules/customer-records/tools';
-import { type LocalDynamo, startLocalDynamo } from '../../../tools/local-dynamo';
+import { useLocalRecordStore } from '../../helpers/local-record-store';
 
 /** When the module's local hook seeded the table. */
 const SEEDED_AT = LOCAL_SEEDED_AT.toISOString();
@@ -34,18 +34,11 @@ const admin: Principal = {
   keyId: '',
 };
 
-let dynamo: LocalDynamo;
 let store: RecordStore;
+const records = useLocalRecordStore();
 
-beforeAll(async () => {
-  dynamo = await startLocalDynamo();
-  const local = customerRecords.local;
-  if (local === undefined) throw new Error('customer-records has no local hook');
-  ({ store } = (await local({ dynamodbEndpoint: dynamo.endpoint })) as CustomerRecordsDeps);
-});
-
-afterAll(async () => {
-  await dynamo.stop();
+beforeAll(() => {
+  store = records.store;
 });
 
 interface ContextOptions {
