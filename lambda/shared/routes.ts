@@ -7,3 +7,19 @@ export const MCP_PATH = '/mcp';
  * can use (API Gateway caches one policy per identity source, not per route).
  */
 export const PROTECTED_PATHS = [MCP_PATH] as const;
+
+/**
+ * The public OAuth routes of the authorization server in front of Cognito, relative to the
+ * API base URL (the issuer): one list for API Gateway's routes, the WAF rules, the local
+ * gateway and the metadata document.
+ */
+export const OAUTH_PATHS = {
+  /** Authorization request (GET) and the consent form's answer (POST). */
+  authorize: '/authorize',
+  /** Where the upstream authorization server (Cognito's hosted login) returns. */
+  callback: '/callback',
+  /** Token endpoint: authorization code and refresh token grants. */
+  token: '/token',
+  /** RFC 7591 dynamic client registration. */
+  register: '/register',
+} as const;
