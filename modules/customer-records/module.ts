@@ -4,7 +4,7 @@
  * Its AWS access (the table and the IAM grant) is in `infra.ts`; local mode runs it against the
  * embedded DynamoDB (`local`). Remove it from `modules/index.ts` and the server is empty.
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbClient } from '../../lambda/shared/aws/dynamodb';
 import { customerSummaryPrompt, segmentReviewPrompt } from './prompts';
 import { recordSchemaResource, segmentSummaryTemplate } from './resources';
 import { DynamoRecordStore } from './store/dynamodb-record-store';
@@ -37,24 +37,23 @@ export const customerRecords = define.module({
     if (table === undefined || table.length < 3) {
       throw new Error(`customer-records: ${TABLE_NAME_VARIABLE} must name the records table`);
     }
-    return { store: new DynamoRecordStore(new DynamoDBClient({}), table) };
+    return { store: new DynamoRecordStore(table) };
   },
   async local({ dynamodbEndpoint }) {
-    const client = new DynamoDBClient({
+    const db = new DynamoDbClient({
       endpoint: dynamodbEndpoint,
       region: 'us-east-1',
-      // The embedded DynamoDB ignores credentials; fixed dummies keep the SDK from looking.
+      // The embedded DynamoDB ignores credentials; fixed dummies keep the client from looking.
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
-    await client.send(
-      new CreateTableCommand({
-        TableName: LOCAL_TABLE_NAME,
-        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-    const store = new DynamoRecordStore(client, LOCAL_TABLE_NAME);
+    await db.client.call('CreateTable', {
+      TableName: LOCAL_TABLE_NAME,
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    });
+    await db.waitForTable(LOCAL_TABLE_NAME);
+    const store = new DynamoRecordStore(LOCAL_TABLE_NAME, db);
     for (const { id, fields } of sampleRecords()) await store.put(id, fields, LOCAL_SEEDED_AT);
     return { store };
   },

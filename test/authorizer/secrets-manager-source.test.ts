@@ -1,6 +1,6 @@
 /**
- * SecretsManagerApiKeySource through the real Powertools provider and AWS SDK client, against a
- * loopback stand-in that speaks the Secrets Manager GetSecretValue JSON protocol.
+ * SecretsManagerApiKeySource through the Powertools provider on the small AWS client, against
+ * a loopback stand-in that speaks the Secrets Manager GetSecretValue JSON protocol.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,10 +8,13 @@ import {
   GetParameterError,
   ParameterNotFoundError,
 } from '@aws-lambda-powertools/parameters/errors';
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SecretsManagerApiKeySource } from '../../lambda/authorizer/secrets-manager-source';
+import {
+  SecretsManagerApiKeySource,
+  SecretsManagerProvider,
+} from '../../lambda/authorizer/secrets-manager-source';
+import { SecretsManagerClient } from '../../lambda/shared/aws/secrets-manager';
+import { hasValidSignature, type ReceivedRequest } from '../helpers/sigv4-verifier';
 
 const SECRET_NAME = 'mcp/api-keys';
 const SECRET_ARN = `arn:aws:secretsmanager:us-east-1:123456789012:secret:${SECRET_NAME}-AbCdEf`;
@@ -26,6 +29,8 @@ interface SeenRequest {
   readonly versionStage: unknown;
 }
 
+const CREDENTIALS = { accessKeyId: 'fake-access-key-id', secretAccessKey: 'test-secret-key' };
+
 type Reply =
   | { readonly kind: 'secret'; readonly text: string }
   | { readonly kind: 'error'; readonly status: number; readonly type: string };
@@ -36,6 +41,8 @@ type Behaviour = Partial<Record<Stage, Reply>>;
 interface FakeSecretsManager {
   readonly endpoint: string;
   readonly seen: SeenRequest[];
+  /** Every request as it arrived, for the signature check. */
+  readonly raw: ReceivedRequest[];
   behaviour: Behaviour;
   close(): Promise<void>;
 }
@@ -55,20 +62,27 @@ function reply(res: ServerResponse, status: number, body: unknown, errorType?: s
   res.end(text);
 }
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+async function readText(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function jsonObject(text: string): Record<string, unknown> {
+  const value: unknown = JSON.parse(text || '{}');
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
 }
 
 async function startFakeSecretsManager(behaviour: Behaviour): Promise<FakeSecretsManager> {
   const seen: SeenRequest[] = [];
+  const raw: ReceivedRequest[] = [];
   const fake = { behaviour };
   const server: Server = createServer((req, res) => {
     void (async () => {
       const target = req.headers['x-amz-target'];
-      const body = await readJson(req);
+      const text = await readText(req);
+      raw.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: text });
+      const body = jsonObject(text);
       seen.push({
         target: Array.isArray(target) ? target.join(',') : target,
         secretId: body.SecretId,
@@ -105,6 +119,7 @@ async function startFakeSecretsManager(behaviour: Behaviour): Promise<FakeSecret
   return {
     endpoint: `http://127.0.0.1:${port}`,
     seen,
+    raw,
     get behaviour() {
       return fake.behaviour;
     },
@@ -124,23 +139,24 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A source wired to a fresh stand-in through a real SDK client and Powertools provider. */
-async function sourceAgainst(behaviour: Behaviour) {
+/** A provider wired to a fresh stand-in through the small AWS client. */
+async function providerAgainst(behaviour: Behaviour) {
   const fake = await startFakeSecretsManager(behaviour);
+  cleanups.push(() => fake.close());
   const client = new SecretsManagerClient({
     endpoint: fake.endpoint,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'fake-access-key-id', secretAccessKey: 'test-secret-key' },
-    // One attempt: a 500 should reach the source at once, not after the SDK's back-off.
+    credentials: CREDENTIALS,
+    // One attempt: a 500 should reach the source at once, not after the client's back-off.
     maxAttempts: 1,
   });
-  cleanups.push(() => fake.close());
-  cleanups.push(() => client.destroy());
-  const source = new SecretsManagerApiKeySource(
-    SECRET_NAME,
-    new SecretsProvider({ awsSdkV3Client: client }),
-  );
-  return { fake, source };
+  return { fake, provider: new SecretsManagerProvider(client) };
+}
+
+/** A source wired to a fresh stand-in through the Powertools provider. */
+async function sourceAgainst(behaviour: Behaviour) {
+  const { fake, provider } = await providerAgainst(behaviour);
+  return { fake, source: new SecretsManagerApiKeySource(SECRET_NAME, provider) };
 }
 
 describe('SecretsManagerApiKeySource', () => {
@@ -264,6 +280,38 @@ describe('SecretsManagerApiKeySource', () => {
     await expect(loading).rejects.toBeInstanceOf(GetParameterError);
   });
 
+  it('signs every read as SDK v3 would sign it', async () => {
+    // Prepare
+    const { fake, source } = await sourceAgainst({
+      AWSCURRENT: secret(CURRENT_TEXT),
+      AWSPREVIOUS: secret(PREVIOUS_TEXT),
+    });
+
+    // Act
+    await source.load();
+
+    // Assess
+    const expectation = { ...CREDENTIALS, region: 'us-east-1', service: 'secretsmanager' };
+    const verdicts = await Promise.all(fake.raw.map((r) => hasValidSignature(r, expectation)));
+    expect(verdicts).toEqual([true, true]);
+  });
+
+  it('names the AWS error code when AWSPREVIOUS is unreadable', async () => {
+    // Prepare
+    const { source } = await sourceAgainst({
+      AWSCURRENT: secret(CURRENT_TEXT),
+      AWSPREVIOUS: failure(400, 'AccessDeniedException'),
+    });
+
+    // Act
+    const versions = await source.load();
+
+    // Assess
+    expect(versions.previousUnavailable).toBe(
+      'AWSPREVIOUS could not be read (AccessDeniedException)',
+    );
+  });
+
   it('rejects when the secret does not exist at all', async () => {
     // Prepare
     const { source } = await sourceAgainst({});
@@ -273,5 +321,80 @@ describe('SecretsManagerApiKeySource', () => {
 
     // Assess
     await expect(loading).rejects.toBeInstanceOf(ParameterNotFoundError);
+  });
+});
+
+describe('SecretsManagerProvider', () => {
+  it('serves a second get from the Powertools cache within maxAge', async () => {
+    // Prepare
+    const { fake, provider } = await providerAgainst({ AWSCURRENT: secret(CURRENT_TEXT) });
+
+    // Act
+    const first = await provider.get(SECRET_NAME, { maxAge: 60 });
+    const second = await provider.get(SECRET_NAME, { maxAge: 60 });
+
+    // Assess
+    expect({ first, second, requests: fake.seen.length }).toEqual({
+      first: CURRENT_TEXT,
+      second: CURRENT_TEXT,
+      requests: 1,
+    });
+  });
+
+  it('reads again when asked to force the fetch', async () => {
+    // Prepare
+    const { fake, provider } = await providerAgainst({ AWSCURRENT: secret(CURRENT_TEXT) });
+    await provider.get(SECRET_NAME, { maxAge: 60 });
+    const rotatedText = '{"version":1,"keys":{"rotated":true}}';
+    fake.behaviour = { AWSCURRENT: secret(rotatedText) };
+
+    // Act
+    const cached = await provider.get(SECRET_NAME, { maxAge: 60 });
+    const forced = await provider.get(SECRET_NAME, { maxAge: 60, forceFetch: true });
+
+    // Assess
+    expect({ cached, forced, requests: fake.seen.length }).toEqual({
+      cached: CURRENT_TEXT,
+      forced: rotatedText,
+      requests: 2,
+    });
+  });
+
+  it('reads again once maxAge has passed', async () => {
+    // Prepare
+    const { fake, provider } = await providerAgainst({ AWSCURRENT: secret(CURRENT_TEXT) });
+    await provider.get(SECRET_NAME, { maxAge: 0.05 });
+
+    // Act
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    await provider.get(SECRET_NAME, { maxAge: 0.05 });
+
+    // Assess
+    expect(fake.seen).toHaveLength(2);
+  });
+
+  it('applies a JSON transform', async () => {
+    // Prepare
+    const { provider } = await providerAgainst({ AWSCURRENT: secret(CURRENT_TEXT) });
+
+    // Act
+    const value = await provider.get(SECRET_NAME, { transform: 'json' });
+
+    // Assess
+    expect(value).toEqual({ version: 1, keys: { current: true } });
+  });
+
+  it('keeps the AWS error code as the cause when a missing secret was not asked to throw', async () => {
+    // Prepare
+    const { provider } = await providerAgainst({});
+
+    // Act
+    const getting = provider.get(SECRET_NAME);
+
+    // Assess: as Powertools' own provider, not found is a GetParameterError here.
+    await expect(getting).rejects.toBeInstanceOf(GetParameterError);
+    await expect(getting).rejects.toMatchObject({
+      cause: { code: 'ResourceNotFoundException' },
+    });
   });
 });

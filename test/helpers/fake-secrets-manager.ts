@@ -17,9 +17,12 @@
  *   it sometimes stays (#168); `clearsPendingOnCompletion: false` models that.
  *
  * `failNext` injects failures before or after an operation takes effect (a crash after a
- * write), and {@link sdkClientFor} puts the stand-in behind a real AWS SDK client.
+ * write); {@link sdkClientFor} puts the stand-in behind a real AWS SDK client (the rotation
+ * Lambda's) and {@link serveOverHttp} on a loopback endpoint (the authorizer's small client).
  */
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { RotationStep } from '../../lambda/rotation/handler';
 import {
@@ -360,11 +363,12 @@ function wireError(error: unknown): { status: number; type: string; message: str
   return { status: 500, type: 'InternalServiceError', message };
 }
 
-/**
- * A real AWS SDK client whose HTTP layer answers from the stand-in, speaking Secrets Manager's
- * JSON protocol in process (no socket): production adapters run unchanged against it.
- */
-export function sdkClientFor(fake: FakeSecretsManager): SecretsManagerClient {
+/** One JSON-protocol request answered by the stand-in: status, body and error type. */
+async function answerJson(
+  fake: FakeSecretsManager,
+  target: string,
+  text: string,
+): Promise<{ status: number; body: unknown; errorType?: string }> {
   const operations: Record<string, (body: Record<string, unknown>) => Promise<unknown>> = {
     DescribeSecret: (body) => fake.describeSecret(String(body.SecretId)),
     GetSecretValue: (body) => fake.getSecretValue(body as unknown as SecretVersionSelector),
@@ -374,9 +378,30 @@ export function sdkClientFor(fake: FakeSecretsManager): SecretsManagerClient {
       return { ARN: fake.arn, Name: fake.name };
     },
   };
-  const respond = (statusCode: number, body: unknown, errorType?: string) => ({
+  const operation = operations[target.replace(/^secretsmanager\./, '')];
+  if (operation === undefined) {
+    const errorType = 'UnknownOperationException';
+    return { status: 400, body: { __type: errorType }, errorType };
+  }
+  try {
+    return {
+      status: 200,
+      body: await operation(JSON.parse(text || '{}') as Record<string, unknown>),
+    };
+  } catch (error) {
+    const { status, type, message } = wireError(error);
+    return { status, body: { __type: type, message }, errorType: type };
+  }
+}
+
+/**
+ * A real AWS SDK client whose HTTP layer answers from the stand-in, speaking Secrets Manager's
+ * JSON protocol in process (no socket): production adapters run unchanged against it.
+ */
+export function sdkClientFor(fake: FakeSecretsManager): SecretsManagerClient {
+  const respond = ({ status, body, errorType }: Awaited<ReturnType<typeof answerJson>>) => ({
     response: {
-      statusCode,
+      statusCode: status,
       headers: {
         'content-type': 'application/x-amz-json-1.1',
         'x-amzn-requestid': randomUUID(),
@@ -391,11 +416,6 @@ export function sdkClientFor(fake: FakeSecretsManager): SecretsManagerClient {
     maxAttempts: 1,
     requestHandler: {
       handle: async (request: { headers: Record<string, string>; body?: unknown }) => {
-        const target = request.headers['x-amz-target'] ?? '';
-        const operation = operations[target.replace(/^secretsmanager\./, '')];
-        if (operation === undefined) {
-          return respond(400, { __type: 'UnknownOperationException' }, 'UnknownOperationException');
-        }
         const { body } = request;
         const text =
           typeof body === 'string'
@@ -403,15 +423,48 @@ export function sdkClientFor(fake: FakeSecretsManager): SecretsManagerClient {
             : body instanceof Uint8Array
               ? new TextDecoder().decode(body)
               : '{}';
-        try {
-          return respond(200, await operation(JSON.parse(text) as Record<string, unknown>));
-        } catch (error) {
-          const { status, type, message } = wireError(error);
-          return respond(status, { __type: type, message }, type);
-        }
+        return respond(await answerJson(fake, request.headers['x-amz-target'] ?? '', text));
       },
       updateHttpClientConfig: () => {},
       httpHandlerConfigs: () => ({}),
     },
   });
+}
+
+/** The stand-in on a loopback HTTP endpoint, for clients that speak HTTP (the small AWS client). */
+export interface ServedSecretsManager {
+  /** `http://127.0.0.1:<port>` */
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** Serve the stand-in over loopback HTTP with Secrets Manager's JSON protocol. */
+export async function serveOverHttp(fake: FakeSecretsManager): Promise<ServedSecretsManager> {
+  const server = createServer((req, res) => {
+    void (async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const target = req.headers['x-amz-target'];
+      const { status, body, errorType } = await answerJson(
+        fake,
+        typeof target === 'string' ? target : '',
+        Buffer.concat(chunks).toString('utf8'),
+      );
+      res.writeHead(status, {
+        'Content-Type': 'application/x-amz-json-1.1',
+        'x-amzn-RequestId': randomUUID(),
+        ...(errorType === undefined ? {} : { 'x-amzn-ErrorType': errorType }),
+      });
+      res.end(JSON.stringify(body));
+    })().catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

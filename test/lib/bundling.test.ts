@@ -1,7 +1,7 @@
 /**
  * The one test that really bundles: the four Lambdas built by the local esbuild (never
- * Docker), each a minified CommonJS index.js with its source map, everything but the AWS SDK
- * (which the Node 22 runtime ships) inside the bundle.
+ * Docker), each a minified CommonJS index.js with its source map, everything but SDK v3's
+ * clients (which the Node 22 runtime ships, and only the rotation Lambda uses) inside.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -153,7 +153,7 @@ describe('Lambda bundles', () => {
     },
   );
 
-  it('bundles everything but the AWS SDK: the MCP SDK is inside, not required at run time', () => {
+  it('bundles everything but SDK v3 clients, which only the rotation Lambda still requires', () => {
     // Act
     const required = bundles.flatMap(({ service, directory }) =>
       // Calls only: ajv keeps `require("ajv/...")` as text in the code strings it generates.
@@ -162,21 +162,28 @@ describe('Lambda bundles', () => {
       ),
     );
 
-    // Assess: the SDK stays outside (so the pattern sees real calls), the rest is inside.
+    // Assess: the rotation Lambda's SDK stays outside (so the pattern sees real calls); the
+    // request path (authorizer, MCP server) loads no SDK v3 at all; the rest is inside.
     expect(bundles).toHaveLength(4);
     expect(required).toContainEqual({
-      service: 'mcp-server',
-      specifier: expect.stringMatching(/^@aws-sdk\//),
+      service: 'mcp-key-rotation',
+      specifier: '@aws-sdk/client-secrets-manager',
     });
+    expect(
+      required.filter(
+        ({ service, specifier }) =>
+          (service === 'mcp-authorizer' || service === 'mcp-server') &&
+          specifier.startsWith('@aws-sdk/'),
+      ),
+    ).toEqual([]);
     expect(
       required.filter(({ specifier }) => specifier.startsWith('@modelcontextprotocol')),
     ).toEqual([]);
     expect(required.filter(({ specifier }) => !providedByTheRuntime(specifier))).toEqual([]);
   });
 
-  it('runs: the bundled authorizer reads the key secret through the SDK and allows an API key', async () => {
-    // Prepare: the deployed bundle in a fresh node, Secrets Manager on loopback, the SDK from
-    // this project's node_modules (the Lambda runtime ships its own).
+  it('runs: the bundled authorizer reads the key secret through its AWS client and allows an API key', async () => {
+    // Prepare: the deployed bundle in a fresh node, Secrets Manager on loopback.
     const { document, key } = addKey(emptyApiKeyDocument(), {
       name: 'bundle-check',
       roles: ['analyst'],

@@ -3,10 +3,12 @@
  * Manager, then the authorizer's key check (the production source, over a real SDK client)
  * against what the rotations left behind.
  */
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiKeyStore } from '../../lambda/authorizer/api-key-store';
-import { SecretsManagerApiKeySource } from '../../lambda/authorizer/secrets-manager-source';
+import {
+  SecretsManagerApiKeySource,
+  SecretsManagerProvider,
+} from '../../lambda/authorizer/secrets-manager-source';
 import {
   createRotationHandler,
   issueFreshKeyMaterial,
@@ -25,13 +27,16 @@ import {
   parseApiKey,
   parseApiKeyDocument,
 } from '../../lambda/shared/api-key';
+import { SecretsManagerClient } from '../../lambda/shared/aws/secrets-manager';
 import { createLogger } from '../../lambda/shared/logger';
 import { addKey, revokeKey } from '../../tools/api-key-admin';
 import { type CapturedLogs, captureLogs } from '../helpers/capture-logs';
 import {
   FakeSecretsManager,
   InjectedFailureError,
+  type ServedSecretsManager,
   sdkClientFor,
+  serveOverHttp,
 } from '../helpers/fake-secrets-manager';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
@@ -534,13 +539,26 @@ describe('verifyPendingDocument', () => {
 });
 
 describe('the authorizer after rotations', () => {
-  /** The authorizer's key check reading AWSCURRENT and AWSPREVIOUS from the stand-in. */
-  function authorizer(fake: FakeSecretsManager): ApiKeyStore {
+  const served: ServedSecretsManager[] = [];
+  afterEach(async () => {
+    for (const endpoint of served.splice(0)) await endpoint.stop();
+  });
+
+  /**
+   * The authorizer's key check reading AWSCURRENT and AWSPREVIOUS from the stand-in, over
+   * loopback HTTP through its own small AWS client.
+   */
+  async function authorizer(fake: FakeSecretsManager): Promise<ApiKeyStore> {
+    const endpoint = await serveOverHttp(fake);
+    served.push(endpoint);
+    const client = new SecretsManagerClient({
+      endpoint: endpoint.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'fake-access-key-id', secretAccessKey: 'test-secret-key' },
+      maxAttempts: 1,
+    });
     return new ApiKeyStore({
-      source: new SecretsManagerApiKeySource(
-        fake.arn,
-        new SecretsProvider({ awsSdkV3Client: sdkClientFor(fake) }),
-      ),
+      source: new SecretsManagerApiKeySource(fake.arn, new SecretsManagerProvider(client)),
       ttlMs: 60_000,
       minRefreshMs: 10_000,
       now: () => NOW.getTime(),
@@ -548,7 +566,7 @@ describe('the authorizer after rotations', () => {
   }
 
   async function verdictsFor(fake: FakeSecretsManager, keys: readonly string[]) {
-    const store = authorizer(fake);
+    const store = await authorizer(fake);
     const verdicts = [];
     for (const key of keys) {
       const parsed = parseApiKey(key);

@@ -203,6 +203,26 @@ export class DynamoDbClient {
     return attributes(wire.Attributes, 'UpdateItem');
   }
 
+  /**
+   * Wait until a table just created is ACTIVE (CreateTable answers while it is still
+   * CREATING, and reads of it fail until then): for local mode and tests, polling
+   * DescribeTable every `intervalMs` for at most `timeoutMs`.
+   */
+  async waitForTable(tableName: string, timeoutMs = 10_000, intervalMs = 20): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const answer = await this.client.call<{ Table?: { TableStatus?: unknown } }>(
+        'DescribeTable',
+        { TableName: tableName },
+      );
+      if (answer.Table?.TableStatus === 'ACTIVE') return;
+      if (Date.now() >= deadline) {
+        throw invalidResponseError(DYNAMODB.name, 'DescribeTable', `${tableName} is not ACTIVE`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+
   async query(input: QueryInput, options?: CallOptions): Promise<PageOutput> {
     return this.#page('Query', input, options);
   }

@@ -1,15 +1,9 @@
 /**
- * {@link RecordStore} on a DynamoDB table with partition key `id` (string).
+ * {@link RecordStore} on a DynamoDB table with partition key `id` (string), through the small
+ * AWS client (`lambda/shared/aws`): SDK v3's DynamoDB clients were the largest part of the MCP
+ * Lambda's cold start.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  ScanCommand,
-  type ScanCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDbClient, type Item, type ScanInput } from '../../../lambda/shared/aws/dynamodb';
 import {
   type CustomerFields,
   type CustomerRecord,
@@ -49,10 +43,10 @@ function decodeCursor(cursor: string): Key {
 }
 
 /** Build a DynamoDB filter expression; values are always bound, never interpolated. */
-function filterExpression(filter: RecordFilter): Partial<ScanCommandInput> {
+function filterExpression(filter: RecordFilter): Partial<ScanInput> {
   const clauses: string[] = [];
   const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {};
+  const values: Item = {};
   const add = (field: string, op: string, value: unknown) => {
     const name = `#${field}`;
     const placeholder = `:${field}${op === '<=' ? 'Max' : op === '>=' ? 'Min' : ''}`;
@@ -78,25 +72,26 @@ function filterExpression(filter: RecordFilter): Partial<ScanCommandInput> {
   };
 }
 
-function toRecord(item: Record<string, unknown>): CustomerRecord {
+function toRecord(item: Item): CustomerRecord {
   return customerRecordSchema.parse(item);
 }
 
 export class DynamoRecordStore implements RecordStore {
-  readonly #doc: DynamoDBDocumentClient;
+  readonly #db: DynamoDbClient;
   readonly #table: string;
 
-  constructor(client: DynamoDBClient, tableName: string) {
-    this.#doc = DynamoDBDocumentClient.from(client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+  /** `db` defaults to the Lambda's own (region, credentials and endpoint from the environment). */
+  constructor(tableName: string, db: DynamoDbClient = new DynamoDbClient()) {
+    this.#db = db;
     this.#table = tableName;
   }
 
   async get(id: string): Promise<CustomerRecord | undefined> {
-    const result = await this.#doc.send(
-      new GetCommand({ TableName: this.#table, Key: { id }, ConsistentRead: true }),
-    );
+    const result = await this.#db.getItem({
+      TableName: this.#table,
+      Key: { id },
+      ConsistentRead: true,
+    });
     return result.Item === undefined ? undefined : toRecord(result.Item);
   }
 
@@ -109,14 +104,16 @@ export class DynamoRecordStore implements RecordStore {
       createdAt: existing?.createdAt ?? timestamp,
       updatedAt: timestamp,
     };
-    await this.#doc.send(new PutCommand({ TableName: this.#table, Item: record }));
+    await this.#db.putItem({ TableName: this.#table, Item: record });
     return { record, created: existing === undefined };
   }
 
   async delete(id: string): Promise<CustomerRecord | undefined> {
-    const result = await this.#doc.send(
-      new DeleteCommand({ TableName: this.#table, Key: { id }, ReturnValues: 'ALL_OLD' }),
-    );
+    const result = await this.#db.deleteItem({
+      TableName: this.#table,
+      Key: { id },
+      ReturnValues: 'ALL_OLD',
+    });
     return result.Attributes === undefined ? undefined : toRecord(result.Attributes);
   }
 
@@ -124,20 +121,18 @@ export class DynamoRecordStore implements RecordStore {
     let startKey: Key | undefined = cursor === undefined ? undefined : decodeCursor(cursor);
     const records: CustomerRecord[] = [];
     for (let request = 0; request < MAX_SCAN_REQUESTS_PER_QUERY; request++) {
-      const page = await this.#doc.send(
-        new ScanCommand({
-          TableName: this.#table,
-          Limit: SCAN_PAGE_SIZE,
-          ExclusiveStartKey: startKey,
-          ...filterExpression(filter),
-        }),
-      );
-      for (const item of page.Items ?? []) {
+      const page = await this.#db.scan({
+        TableName: this.#table,
+        Limit: SCAN_PAGE_SIZE,
+        ExclusiveStartKey: startKey,
+        ...filterExpression(filter),
+      });
+      for (const item of page.Items) {
         records.push(toRecord(item));
         if (records.length === limit) {
           // Resume right after the last record returned (a Scan may start from any key).
           const last = records[records.length - 1] as CustomerRecord;
-          const more = page.LastEvaluatedKey !== undefined || item !== page.Items?.at(-1);
+          const more = page.LastEvaluatedKey !== undefined || item !== page.Items.at(-1);
           return { records, nextCursor: more ? encodeCursor({ id: last.id }) : undefined };
         }
       }
@@ -154,20 +149,18 @@ export class DynamoRecordStore implements RecordStore {
     onProgress?: (read: number) => Promise<void>,
   ): Promise<ScanResult> {
     const records: CustomerRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
+    let startKey: Item | undefined;
     let read = 0;
     do {
       // Limit bounds the items DynamoDB reads (before the filter), not the matches.
-      const page = await this.#doc.send(
-        new ScanCommand({
-          TableName: this.#table,
-          ExclusiveStartKey: startKey,
-          Limit: Math.min(SCAN_PAGE_SIZE * 10, maxRead - read),
-          ...filterExpression(filter),
-        }),
-      );
-      read += page.ScannedCount ?? 0;
-      for (const item of page.Items ?? []) records.push(toRecord(item));
+      const page = await this.#db.scan({
+        TableName: this.#table,
+        ExclusiveStartKey: startKey,
+        Limit: Math.min(SCAN_PAGE_SIZE * 10, maxRead - read),
+        ...filterExpression(filter),
+      });
+      read += page.ScannedCount;
+      for (const item of page.Items) records.push(toRecord(item));
       startKey = page.LastEvaluatedKey;
       await onProgress?.(read);
     } while (startKey !== undefined && read < maxRead);

@@ -70,7 +70,7 @@ function touches(statement: Statement, service: string): boolean {
   });
 }
 
-/** The DynamoDB actions the record store's SDK commands need, read from its source. */
+/** The DynamoDB actions the record store's calls need, read from its source. */
 function actionsTheRecordStoreSends(): string[] {
   const documentClientActions: Record<string, string> = {
     Get: 'GetItem',
@@ -84,6 +84,15 @@ function actionsTheRecordStoreSends(): string[] {
     TransactGet: 'TransactGetItems',
     TransactWrite: 'TransactWriteItems',
   };
+  // The small AWS client's DynamoDbClient: one method per operation, `client.call` for others.
+  const smallClientActions: Record<string, string> = {
+    getItem: 'GetItem',
+    putItem: 'PutItem',
+    deleteItem: 'DeleteItem',
+    updateItem: 'UpdateItem',
+    query: 'Query',
+    scan: 'Scan',
+  };
   // The code that runs in the Lambda: the store (the module's local hook, which creates its
   // table in the embedded DynamoDB, never runs there).
   const root = fileURLToPath(new URL('../../../modules/customer-records/store', import.meta.url));
@@ -93,6 +102,17 @@ function actionsTheRecordStoreSends(): string[] {
   const actions = new Set<string>();
   for (const file of files) {
     const source = readFileSync(join(root, file), 'utf8');
+    if (source.includes('lambda/shared/aws/dynamodb')) {
+      for (const [, method] of source.matchAll(/\.(\w+)\(\{\s*TableName/g)) {
+        const action = smallClientActions[method as string];
+        if (action === undefined) throw new Error(`${file}: unknown DynamoDbClient call ${method}`);
+        actions.add(`dynamodb:${action}`);
+      }
+      for (const [, operation] of source.matchAll(/\.call\(\s*'(\w+)'/g)) {
+        actions.add(`dynamodb:${operation}`);
+      }
+      continue;
+    }
     const fromDocumentClient = source.includes('@aws-sdk/lib-dynamodb');
     if (!fromDocumentClient && !source.includes('@aws-sdk/client-dynamodb')) continue;
     for (const [, command] of source.matchAll(/new (\w+)Command\(/g)) {

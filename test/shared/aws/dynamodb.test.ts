@@ -37,6 +37,8 @@ beforeAll(async () => {
     ],
     BillingMode: 'PAY_PER_REQUEST',
   });
+  await db.waitForTable(TABLE);
+  await db.waitForTable(EVENTS);
 });
 
 afterAll(async () => {
@@ -225,6 +227,32 @@ describe('DynamoDbClient', () => {
       code: 'ResourceNotFoundException',
       status: 400,
     });
+  });
+});
+
+describe('DynamoDbClient.waitForTable', () => {
+  it('returns once a table just created can be read', async () => {
+    // Prepare
+    await db.client.call('CreateTable', {
+      TableName: 'fresh',
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    });
+
+    // Act
+    await db.waitForTable('fresh');
+
+    // Assess
+    await expect(db.getItem({ TableName: 'fresh', Key: { id: 'x' } })).resolves.toEqual({});
+  });
+
+  it('rejects with ResourceNotFoundException for a table that was never created', async () => {
+    // Act
+    const waiting = db.waitForTable('never-created', 100);
+
+    // Assess
+    await expect(waiting).rejects.toMatchObject({ code: 'ResourceNotFoundException' });
   });
 });
 

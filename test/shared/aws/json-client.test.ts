@@ -436,8 +436,9 @@ describe('AwsJsonClient errors and retries', () => {
       { signal: controller.signal },
     );
 
-    // Act
-    setTimeout(() => controller.abort(), 20);
+    // Act: abort once the request is at the server (which never answers).
+    while (server.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort();
 
     // Assess
     await expect(calling).rejects.toMatchObject({ code: 'AbortError', retryable: false });
