@@ -2,6 +2,13 @@
  * Verifies API keys against the key document, with a TTL cache and rate-limited forced
  * refreshes. Lookup is by key id in a Map (the same cost for 1 key or 10,000) and the secret is
  * compared as a SHA-256 digest with `timingSafeEqual`.
+ *
+ * Parsing and indexing the document costs about 20 µs per key (200 ms at 10,000 keys). It is
+ * kept off the request path: a request that finds the index within `refreshAheadMs` of its TTL
+ * is answered from it at once while a reload runs in the background, and a reload whose texts
+ * are unchanged keeps the index it has instead of building it again. Only a request after the
+ * TTL has fully passed (an instance idle that long) waits for the reload: a stale index is
+ * never served, since it may hold keys revoked since it was read.
  */
 import { timingSafeEqual } from 'node:crypto';
 import {
@@ -97,6 +104,12 @@ export interface ApiKeyStoreOptions {
   readonly ttlMs: number;
   /** The least time between two reloads forced by unknown keys or wrong secrets. */
   readonly minRefreshMs: number;
+  /**
+   * How long before the TTL runs out a request starts a background reload (answered from the
+   * still-fresh index meanwhile). 0 turns it off.
+   * @default 0
+   */
+  readonly refreshAheadMs?: number;
   /** Called with a description when AWSPREVIOUS is unreadable and ignored. */
   readonly onPreviousIgnored?: (why: string) => void;
   readonly now?: () => number;
@@ -106,9 +119,12 @@ export class ApiKeyStore {
   readonly #source: ApiKeySource;
   readonly #ttlMs: number;
   readonly #minRefreshMs: number;
+  readonly #refreshAheadMs: number;
   readonly #now: () => number;
   readonly #onPreviousIgnored: (why: string) => void;
   #index: ReadonlyMap<string, IndexEntry> | undefined;
+  /** The texts the index was built from: a reload that reads the same keeps the index. */
+  #indexedFrom: { readonly current: string; readonly previous: string | undefined } | undefined;
   #loadedAt = Number.NEGATIVE_INFINITY;
   #loading: Promise<ReadonlyMap<string, IndexEntry>> | undefined;
   /** When the last load failed; until minRefreshMs has passed, requests fail fast. */
@@ -118,6 +134,7 @@ export class ApiKeyStore {
     this.#source = options.source;
     this.#ttlMs = options.ttlMs;
     this.#minRefreshMs = options.minRefreshMs;
+    this.#refreshAheadMs = Math.max(0, Math.min(options.refreshAheadMs ?? 0, options.ttlMs));
     this.#now = options.now ?? Date.now;
     this.#onPreviousIgnored = options.onPreviousIgnored ?? (() => {});
   }
@@ -167,7 +184,18 @@ export class ApiKeyStore {
   }
 
   #current(): Promise<ReadonlyMap<string, IndexEntry>> {
-    if (this.#index !== undefined && this.#now() - this.#loadedAt < this.#ttlMs) {
+    const age = this.#now() - this.#loadedAt;
+    if (this.#index !== undefined && age < this.#ttlMs) {
+      if (
+        this.#refreshAheadMs > 0 &&
+        age >= this.#ttlMs - this.#refreshAheadMs &&
+        this.#loading === undefined &&
+        this.#now() - this.#failedAt >= this.#minRefreshMs
+      ) {
+        // Nobody waits for it: a failure is remembered (#failedAt) and, once the TTL is out,
+        // the next request fails closed as it would have without the early start.
+        this.#reload().catch(() => {});
+      }
       return Promise.resolve(this.#index);
     }
     return this.#reload();
@@ -210,6 +238,26 @@ export class ApiKeyStore {
     } catch (error) {
       throw new ApiKeysUnavailableError('The API-key secret could not be read', { cause: error });
     }
+    if (versions.previousUnavailable !== undefined) {
+      // Without AWSPREVIOUS only older key material is refused: safe, and logged.
+      this.#onPreviousIgnored(versions.previousUnavailable);
+    }
+    const known = this.#indexedFrom;
+    if (
+      this.#index !== undefined &&
+      known !== undefined &&
+      known.current === versions.current &&
+      known.previous === versions.previous
+    ) {
+      // The same documents build the same index (a key's status is judged per request).
+      return this.#index;
+    }
+    const index = this.#buildFrom(versions);
+    this.#indexedFrom = { current: versions.current, previous: versions.previous };
+    return index;
+  }
+
+  #buildFrom(versions: ApiKeyVersions): ReadonlyMap<string, IndexEntry> {
     let current: ApiKeyDocument;
     try {
       current = parseApiKeyDocument(versions.current);
@@ -219,10 +267,6 @@ export class ApiKeyStore {
       });
     }
     let previous: ApiKeyDocument | undefined;
-    if (versions.previousUnavailable !== undefined) {
-      // Without AWSPREVIOUS only older key material is refused: safe, and logged.
-      this.#onPreviousIgnored(versions.previousUnavailable);
-    }
     if (versions.previous !== undefined) {
       try {
         previous = parseApiKeyDocument(versions.previous);

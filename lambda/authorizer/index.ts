@@ -24,6 +24,9 @@ const apiKeys = new ApiKeyStore({
   source: new SecretsManagerApiKeySource(env.API_KEYS_SECRET_ID),
   ttlMs: env.API_KEYS_CACHE_TTL_SECONDS * 1000,
   minRefreshMs: env.API_KEYS_MIN_REFRESH_SECONDS * 1000,
+  // The last fifth of the TTL: a busy instance reloads (and re-indexes) the key document in the
+  // background, never on a caller's request.
+  refreshAheadMs: (env.API_KEYS_CACHE_TTL_SECONDS * 1000) / 5,
   onPreviousIgnored: (why) => logger.warn('Ignoring the AWSPREVIOUS API-key version', { why }),
 });
 
