@@ -6,6 +6,7 @@
 
 import { authorizerEnvSchema, parseEnv } from '../shared/env';
 import { createLogger } from '../shared/logger';
+import { withSourceMappedErrors } from '../shared/source-mapped-stack';
 import { ApiKeyStore } from './api-key-store';
 import { cachedKeysFirst, createCognitoVerifier } from './cognito';
 import { createAuthorizerHandler, describeCause } from './handler';
@@ -45,8 +46,9 @@ apiKeys
     logger.warn('Could not prefetch the API-key secret', { cause: describeCause(error) }),
   );
 
-export const handler = createAuthorizerHandler({
-  verifier: cachedKeysFirst(verifier),
-  apiKeys,
-  logger,
-});
+// `Unauthorized` is the answer to every refused credential, not a fault: its stack is never
+// looked at. Anything else that escapes is logged by the runtime, mapped to source lines.
+export const handler = withSourceMappedErrors(
+  createAuthorizerHandler({ verifier: cachedKeysFirst(verifier), apiKeys, logger }),
+  (error) => error instanceof Error && error.message === 'Unauthorized',
+);
