@@ -17,7 +17,8 @@ import {
   buildBundle,
   verdict,
 } from '../../tools/bench/bundle-size';
-import { medianAbove, runColdInit, spread } from '../../tools/bench/cold-init';
+import { COLD_TARGETS, medianAbove, runColdInit, spread } from '../../tools/bench/cold-init';
+import { attribute, moduleOfSource } from '../../tools/bench/cold-profile';
 import { runEndToEnd } from '../../tools/bench/end-to-end';
 import {
   answerOf,
@@ -35,6 +36,7 @@ import {
   memoryStore,
   toolCallResult,
 } from '../../tools/bench/express-comparison';
+import { runKeyDocument } from '../../tools/bench/key-document';
 import { proxyHandler, proxySourceOf } from '../../tools/bench/proxy-adapter';
 import { quietly } from '../../tools/bench/quietly';
 import {
@@ -510,6 +512,72 @@ describe('answerOf', () => {
   });
 });
 
+describe('moduleOfSource', () => {
+  it('names the package of a bundled dependency and the path of a project file', () => {
+    expect(moduleOfSource('../../node_modules/zod/v4/core/schemas.js')).toBe('zod');
+    expect(moduleOfSource('../../node_modules/@scope/pkg/dist/x.js')).toBe('@scope/pkg');
+    expect(moduleOfSource('../../lambda/mcp/handler.ts')).toBe('lambda/mcp/handler.ts');
+  });
+});
+
+describe('attribute', () => {
+  it('charges each sample to its module and phase by the driver marks, V8 frames by name', () => {
+    // Prepare: a root with a bundle frame and GC; samples every 1 ms from t = 1,000 µs.
+    const bundle = '/work/b/index.js';
+    const profile = {
+      startTime: 0,
+      nodes: [
+        {
+          id: 1,
+          callFrame: { functionName: '(root)', url: '', lineNumber: -1, columnNumber: -1 },
+          children: [2, 3],
+        },
+        {
+          id: 2,
+          callFrame: { functionName: 'a', url: `file://${bundle}`, lineNumber: 0, columnNumber: 5 },
+        },
+        {
+          id: 3,
+          callFrame: {
+            functionName: '(garbage collector)',
+            url: '',
+            lineNumber: -1,
+            columnNumber: -1,
+          },
+        },
+      ],
+      samples: [2, 2, 3, 2],
+      timeDeltas: [1_000, 1_000, 1_000, 1_000],
+    };
+
+    // Act: init is [1,000, 3,000) µs, the answer [3,000, 5,000).
+    const costs = attribute(profile, bundle, null, {
+      requiring: 1_000,
+      loaded: 3_000,
+      answered: 5_000,
+    });
+
+    // Assess
+    expect(Object.fromEntries(costs)).toEqual({
+      'index.js (unmapped)': { init: 2, answer: 0.1 },
+      '(garbage collector)': { init: 0, answer: 1 },
+    });
+  });
+});
+
+describe('runKeyDocument', () => {
+  it('measures the reload and the request that finds the document due, for each size', async () => {
+    // Act
+    const cases = await runKeyDocument([50]);
+
+    // Assess
+    expect(cases).toHaveLength(1);
+    expect(cases[0]?.keys).toBe(50);
+    expect(cases[0]?.parseAndIndexMs).toBeGreaterThan(0);
+    expect(cases[0]?.dueVerifyMs).toBeGreaterThan(0);
+  });
+});
+
 describe('runColdInit', () => {
   // The deployed bundles, built once, inside the project so their @aws-sdk/* imports resolve.
   const bundles = { authorizer: '', mcp: '' };
@@ -538,6 +606,7 @@ describe('runColdInit', () => {
       bundles,
       signingKey: loadSigningKey(keyDir),
       runs: 2,
+      profileRuns: 1,
     });
 
     // Assess
@@ -545,23 +614,37 @@ describe('runColdInit', () => {
       'node -e 0',
       'driver alone',
       'authorizer',
+      'authorizer, API key',
       'mcp',
       'mcp 2026-07-28',
+      'mcp 2026-07-28, tools/call',
       'SDK alone: secrets-manager',
       'SDK alone: dynamodb',
     ]);
     expect(report.rows.every((row) => row.runs === 2)).toBe(true);
     const byName = new Map(report.rows.map((row) => [row.name, row]));
     expect(byName.get('node -e 0')?.self).toBeNull();
-    expect(byName.get('authorizer')).toMatchObject({ targetMs: 10 });
-    expect(byName.get('mcp')).toMatchObject({ targetMs: 25 });
-    expect(byName.get('mcp 2026-07-28')).toMatchObject({ targetMs: null });
-    for (const name of ['authorizer', 'mcp', 'mcp 2026-07-28']) {
+    for (const name of ['authorizer', 'authorizer, API key']) {
+      expect(byName.get(name)?.target).toEqual(COLD_TARGETS.authorizer);
+    }
+    for (const name of ['mcp', 'mcp 2026-07-28, tools/call']) {
+      expect(byName.get(name)?.target).toEqual(COLD_TARGETS.mcp);
+    }
+    expect(byName.get('mcp 2026-07-28')?.target).toBeNull();
+    for (const name of ['authorizer', 'authorizer, API key', 'mcp', 'mcp 2026-07-28']) {
       const self = byName.get(name)?.self;
       expect(self?.requireMs.p50).toBeGreaterThan(0);
       expect(self?.totalMs.p50).toBeGreaterThanOrEqual(self?.requireMs.p50 ?? Infinity);
     }
-  }, 90_000);
+    // One profile per Lambda, its time charged to the bundle's own modules.
+    expect(report.profiles.map((profile) => profile.name)).toEqual([
+      'authorizer, API key',
+      'mcp 2026-07-28, tools/call',
+    ]);
+    const mcp = report.profiles[1];
+    expect(mcp?.initMs).toBeGreaterThan(0);
+    expect(mcp?.top.map((row) => row.module)).toContain('@modelcontextprotocol/server');
+  }, 120_000);
 
   it('fails loudly when a bundle does not answer its first request as expected', async () => {
     // Prepare: the MCP bundle where the authorizer should be; it cannot allow a token.

@@ -49,8 +49,19 @@ export interface DriverReport {
   readonly answers: readonly unknown[];
   /** How many times the stubbed JWKS was fetched. */
   readonly jwksFetches: number;
+  /**
+   * The same marks on the monotonic clock a `--cpu-prof` profile uses (µs), so a profile can
+   * be cut into init (requiring → loaded) and first answer (loaded → last answer).
+   */
+  readonly monotonicUs: {
+    readonly requiring: number;
+    readonly loaded: number;
+    readonly answered: number;
+  };
   readonly error?: string;
 }
+
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /** The file descriptor the parent reads the report from (stdout carries the bundle's logs). */
 const REPORT_FD = 3;
@@ -200,6 +211,7 @@ async function main(): Promise<void> {
 
   installLambdaRuntime();
   let handler: BufferedHandler | StreamingHandler | undefined;
+  const requiringUs = monotonicUs();
   const requiringMs = performance.now();
   if (config.bundle !== undefined) {
     handler = (load(config.bundle) as { handler?: BufferedHandler }).handler;
@@ -207,6 +219,7 @@ async function main(): Promise<void> {
   }
   for (const name of config.modules ?? []) load(name);
   const loadedMs = performance.now();
+  const loadedUs = monotonicUs();
   const answers: unknown[] = [];
   const answeredMs: number[] = [];
   const context = lambdaContext();
@@ -221,7 +234,16 @@ async function main(): Promise<void> {
     );
     answeredMs.push(performance.now());
   }
-  report({ startedMs, requiringMs, loadedMs, answeredMs, answers, jwksFetches });
+  const monotonic = { requiring: requiringUs, loaded: loadedUs, answered: monotonicUs() };
+  report({
+    startedMs,
+    requiringMs,
+    loadedMs,
+    answeredMs,
+    answers,
+    jwksFetches,
+    monotonicUs: monotonic,
+  });
 }
 
 main().then(
@@ -236,6 +258,7 @@ main().then(
       answeredMs: [],
       answers: [],
       jwksFetches: 0,
+      monotonicUs: { requiring: Number.NaN, loaded: Number.NaN, answered: Number.NaN },
       error: error instanceof Error ? (error.stack ?? error.message) : String(error),
     });
     process.exit(1);

@@ -58,7 +58,7 @@ export interface WarmReport {
 const API_KEY_ROUNDS = 5;
 
 /** A document of `count` hashed keys (built directly: addKey re-validates the whole document). */
-function documentWith(count: number): { document: ApiKeyDocument; key: string } {
+export function documentWith(count: number): { document: ApiKeyDocument; key: string } {
   const document = emptyApiKeyDocument();
   let key = '';
   const created = new Date().toISOString();
