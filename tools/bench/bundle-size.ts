@@ -16,7 +16,20 @@ export interface BundleTarget {
   readonly entry: string;
   /** The size limit from the benchmark issue, in KiB; none for a function without one. */
   readonly limitKb?: number;
+  /** esbuild aliases instead of the stack's (a bench-only variant). */
+  readonly alias?: Readonly<Record<string, string>>;
 }
+
+/**
+ * Bench-only variants of the MCP Lambda, each one cold-start option the cold-start issue lists,
+ * measured against the bundle as deployed: the SDK's JSON-Schema validator (Ajv) loaded (no
+ * shim), undici loaded during init, zod without generated parsers.
+ */
+export const MCP_VARIANT_TARGETS: readonly BundleTarget[] = [
+  { name: 'mcp variant: with Ajv', entry: 'lambda/mcp/index.ts', alias: {} },
+  { name: 'mcp variant: undici at init', entry: 'tools/bench/variants/mcp-undici-at-init.ts' },
+  { name: 'mcp variant: zod jitless', entry: 'tools/bench/variants/mcp-zod-jitless.ts' },
+];
 
 export const BUNDLE_TARGETS: readonly BundleTarget[] = [
   { name: 'authorizer', entry: 'lambda/authorizer/index.ts', limitKb: 25 },
@@ -57,13 +70,14 @@ export interface BuiltBundle {
  * `@aws-sdk/*` imports resolve from the project's node_modules.
  */
 export async function buildBundle(
-  target: Pick<BundleTarget, 'name' | 'entry'>,
+  target: Pick<BundleTarget, 'name' | 'entry' | 'alias'>,
   projectRoot: string,
   outRoot: string,
 ): Promise<BuiltBundle> {
-  const outfile = join(outRoot, target.name, 'index.js');
+  const outfile = join(outRoot, target.name.replaceAll(/[^a-z0-9-]+/gi, '-'), 'index.js');
   const result = await build({
     ...LAMBDA_BUNDLE_OPTIONS,
+    alias: { ...(target.alias ?? LAMBDA_BUNDLE_OPTIONS.alias) },
     entryPoints: [join(projectRoot, target.entry)],
     outfile,
     // Metafile paths are relative to this folder, so packages read as `node_modules/<name>`.

@@ -90,6 +90,13 @@ export interface ColdInitOptions {
     readonly mcp: string;
     /** The bench-only Express baseline; left out when absent. */
     readonly express?: string;
+    /** Bench-only variants of the MCP bundle, each answering the 2026-07-28 tools/call. */
+    readonly mcpVariants?: readonly {
+      readonly name: string;
+      readonly bundle: string;
+      /** Variables over the deployed ones (e.g. a `NODE_OPTIONS` to measure). */
+      readonly env?: Readonly<Record<string, string>>;
+    }[];
   };
   readonly signingKey: SigningKey;
   /** Timed runs of each kind (one more, untimed, warms the file cache first). */
@@ -293,7 +300,13 @@ export async function runColdInit(options: ColdInitOptions): Promise<ColdReport>
   }
   const { workDir, bundles, signingKey } = options;
   const driver = await buildDriver(options.projectRoot, workDir);
-  for (const bundle of Object.values(bundles)) {
+  const files = [
+    bundles.authorizer,
+    bundles.mcp,
+    ...(bundles.express === undefined ? [] : [bundles.express]),
+    ...(bundles.mcpVariants ?? []).map((variant) => variant.bundle),
+  ];
+  for (const bundle of files) {
     // The project is `"type": "module"`; a Lambda asset has no package.json, so its .js is
     // CommonJS. Say so next to each bundle, or Node would load it as ESM and fail.
     writeFileSync(join(dirname(bundle), 'package.json'), '{ "type": "commonjs" }\n');
@@ -350,6 +363,12 @@ export async function runColdInit(options: ColdInitOptions): Promise<ColdReport>
       REQUIRED_SCOPES: LOCAL_SCOPE,
       API_KEYS_SECRET_ID: secretId,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+    };
+    const calledAlone = (kind: string) => (run: RunResult) => {
+      const report = checkDriver(kind, run, 1);
+      if (!JSON.stringify(resultOf(report.answers[0]) ?? null).includes(GET_RECORD_FOUND)) {
+        fail(kind, run, `tools/call failed: ${JSON.stringify(report.answers)}`);
+      }
     };
     const allowed = (kind: string) => (run: RunResult) => {
       const report = checkDriver(kind, run, 1);
@@ -447,16 +466,7 @@ export async function runColdInit(options: ColdInitOptions): Promise<ColdReport>
           }),
         ],
         env: mcpEnv,
-        check: (run) => {
-          const report = checkDriver('mcp 2026-07-28, tools/call', run, 1);
-          if (!JSON.stringify(resultOf(report.answers[0]) ?? null).includes(GET_RECORD_FOUND)) {
-            fail(
-              'mcp 2026-07-28, tools/call',
-              run,
-              `tools/call failed: ${JSON.stringify(report.answers)}`,
-            );
-          }
-        },
+        check: calledAlone('mcp 2026-07-28, tools/call'),
       },
     ];
     // The SDK clients each bundle loads from node_modules at init, alone: their share of it.
@@ -471,6 +481,22 @@ export async function runColdInit(options: ColdInitOptions): Promise<ColdReport>
         args: [driver, writeConfig(name.replaceAll(/[^a-z]+/g, '-'), { modules, events: [] })],
         env: {},
         check: (run) => void checkDriver(name, run, 0),
+      });
+    }
+    for (const variant of bundles.mcpVariants ?? []) {
+      kinds.push({
+        name: variant.name,
+        work: 'tools/call alone (2026-07-28)',
+        target: null,
+        args: [
+          driver,
+          writeConfig(variant.name.replaceAll(/[^a-z]+/g, '-'), {
+            bundle: variant.bundle,
+            events: [modernMcpEvent(analyst, GET_RECORD_CALL)],
+          }),
+        ],
+        env: { ...mcpEnv, ...variant.env },
+        check: calledAlone(variant.name),
       });
     }
     if (bundles.express !== undefined) {

@@ -30,6 +30,7 @@ import {
   buildBundle,
   EXPRESS_BASELINE_TARGET,
   kb,
+  MCP_VARIANT_TARGETS,
   reportBundle,
   verdict,
 } from './bundle-size';
@@ -226,6 +227,36 @@ function endToEndTable(e2e: EndToEndReport): string {
   );
 }
 
+/** Each MCP cold-start option against the bundle as deployed, same request, same run. */
+function variantTable(cold: ColdReport): string {
+  const deployed = cold.rows.find((row) => row.name === 'mcp 2026-07-28, tools/call');
+  const variants = cold.rows.filter((row) => row.name.startsWith('mcp variant: '));
+  if (deployed === undefined || variants.length === 0) return '';
+  const selfOf = (row: (typeof cold.rows)[number]) => row.self?.totalMs.p50 ?? Number.NaN;
+  return [
+    table(
+      [
+        'MCP cold-start options (2026-07-28 tools/call, fresh node)',
+        'above node -e 0',
+        '÷ as deployed',
+        'self: require+answer',
+        '÷ as deployed',
+      ],
+      [deployed, ...variants].map((row) => [
+        row === deployed ? 'as deployed' : row.name.slice('mcp variant: '.length),
+        ms1(row.aboveNodeMs),
+        ratio(row.aboveNodeMs, deployed.aboveNodeMs),
+        ms1(selfOf(row)),
+        ratio(selfOf(row), selfOf(deployed)),
+      ]),
+    ),
+    '  each row is the deployed MCP bundle with one option undone or added: "with Ajv" loads the',
+    '  SDK\'s JSON-Schema validator (no shim), "undici at init" loads fetch/web streams during',
+    '  init, "zod jitless" turns off zod\'s generated parsers, "--enable-source-maps" is the flag',
+    '  the stack used to set. Above 1.00× means the deployed choice is the faster one.',
+  ].join('\n');
+}
+
 function profileTables(profiles: readonly ColdProfile[]): string {
   return profiles
     .map((profile) =>
@@ -388,6 +419,19 @@ async function main(): Promise<void> {
       built.set(target.name, bundle.outfile);
       bundles.push(reportBundle(target, bundle, PROJECT_ROOT));
     }
+    const mcpVariants: { name: string; bundle: string; env?: Record<string, string> }[] = [];
+    for (const target of MCP_VARIANT_TARGETS) {
+      mcpVariants.push({
+        name: target.name,
+        bundle: (await buildBundle(target, PROJECT_ROOT, bundlesDir)).outfile,
+      });
+    }
+    // The deployed bundle with the flag the stack used to set.
+    mcpVariants.push({
+      name: 'mcp variant: --enable-source-maps',
+      bundle: built.get('mcp') as string,
+      env: { NODE_OPTIONS: '--enable-source-maps' },
+    });
     // A throwaway signing key: the bench never touches the developer's `.local/` key.
     const signingKey = loadSigningKey(join(scratch, 'identity'));
 
@@ -413,6 +457,7 @@ async function main(): Promise<void> {
         authorizer: built.get('authorizer') as string,
         mcp: built.get('mcp') as string,
         express: built.get(EXPRESS_BASELINE_TARGET.name) as string,
+        mcpVariants,
       },
       signingKey,
       runs: coldRuns,
@@ -443,7 +488,8 @@ async function main(): Promise<void> {
     );
     out.write(`${bundleTable(bundles)}\n\n${warmTable(warm)}\n\n`);
     out.write(`${comparisonTable(comparisons)}\n\n${coldTable(cold)}\n\n`);
-    out.write(`${profileTables(cold.profiles)}\n\n${keyDocumentTable(keyDocument)}\n\n`);
+    out.write(`${variantTable(cold)}\n\n${profileTables(cold.profiles)}\n\n`);
+    out.write(`${keyDocumentTable(keyDocument)}\n\n`);
     out.write(`${endToEndTable(e2e)}\n\n${summary(targets)}\n`);
 
     // A file-name-safe ISO timestamp, so results sort by time.
