@@ -129,6 +129,11 @@ export class SecureMcpStack extends Stack {
     // The MCP function answers only requests that name this API (Host), behind API Gateway's
     // own routing by name.
     server.function.addEnvironment('ALLOWED_HOSTS', api.hostNames.join(','));
+    // Step-up challenges (403 insufficient_scope) name the scopes and the metadata URL the
+    // gateway's 401 names.
+    server.function.addEnvironment('RESOURCE_METADATA_URL', api.metadataUrl);
+    server.function.addEnvironment('REQUIRED_SCOPE', identity.requiredScope);
+    server.function.addEnvironment('PERMISSION_SCOPES', identity.permissionScopes.join(','));
 
     // RFC 7591 registration: answers with the app client above, for its callback URLs only.
     const registration = new ClientRegistration(this, 'ClientRegistration', {

@@ -41,6 +41,7 @@ import {
   loadSigningKey,
   localDir,
   localJwksCache,
+  localPermissionScopes,
 } from './local-identity';
 import { isOwnHost, type LocalNames, localNames, urlHost } from './local-origins';
 
@@ -179,7 +180,7 @@ interface Bound {
   readonly mcp: McpHandler;
   readonly authServer: LocalAuthServer;
   /** RFC 9728 / MCP authorization: the 401 tells the client where to start. */
-  readonly challenge: (base: string) => string;
+  readonly challenge: (host: string | undefined) => string;
 }
 
 export async function startLocalGateway(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
@@ -222,6 +223,15 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     const names = localNames(host, port);
     const url = baseUrl(host, port);
     const allowedOrigins = [...new Set([...names.origins, ...(options.allowedOrigins ?? [])])];
+    const authServer = new LocalAuthServer({
+      baseUrl: url,
+      resource: `${url}${MCP_PATH}`,
+      signingKey,
+      ownOrigins: names.origins,
+    });
+    // The metadata URL follows the name the request came in by, in the 401 and in step-up.
+    const metadataUrl = (host: string | undefined) =>
+      `${authServer.baseFor(host)}${PROTECTED_RESOURCE_METADATA_PATH}${MCP_PATH}`;
     return {
       names,
       allowedOrigins,
@@ -234,15 +244,15 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
         policy,
         modules,
         logger: createLogger('mcp-server'),
+        stepUp: {
+          audienceScope: LOCAL_SCOPE,
+          permissionScopes: localPermissionScopes(Object.keys(policy.permissions)),
+          resourceMetadataUrl: metadataUrl,
+        },
       }),
-      authServer: new LocalAuthServer({
-        baseUrl: url,
-        resource: `${url}${MCP_PATH}`,
-        signingKey,
-        ownOrigins: names.origins,
-      }),
-      challenge: (base) =>
-        `Bearer resource_metadata="${base}${PROTECTED_RESOURCE_METADATA_PATH}${MCP_PATH}", scope="${LOCAL_SCOPE}"`,
+      authServer,
+      challenge: (host) =>
+        `Bearer resource_metadata="${metadataUrl(host)}", scope="${LOCAL_SCOPE}"`,
     };
   };
 
@@ -357,7 +367,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       if (error instanceof Error && error.message === UNAUTHORIZED) {
         gatewayError(res, 401, 'Unauthorized', {
           ...cors,
-          'WWW-Authenticate': bound.challenge(bound.authServer.baseFor(req.headers.host)),
+          'WWW-Authenticate': bound.challenge(req.headers.host),
         });
       } else {
         gatewayError(res, 500, 'Internal server error', cors);

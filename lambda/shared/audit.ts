@@ -69,6 +69,20 @@ export const TOOL_CALL_STATUS = {
 } as const;
 export type ToolCallStatus = (typeof TOOL_CALL_STATUS)[keyof typeof TOOL_CALL_STATUS];
 
+/**
+ * The `error_type` of a `denied` call, read or get: which refusal answered it. Bounded values.
+ */
+export const DENIAL_REASONS = {
+  /** No role of the caller grants the permission: JSON-RPC -32003. */
+  permission: 'PermissionDenied',
+  /**
+   * A role grants the permission but the token's scopes exclude it: answered `403` with an
+   * `insufficient_scope` step-up challenge.
+   */
+  scope: 'InsufficientScope',
+} as const;
+export type DenialReason = (typeof DENIAL_REASONS)[keyof typeof DENIAL_REASONS];
+
 /** Outcomes of an authorizer decision. */
 export const AUTH_DECISION = { allow: 'allow', deny: 'deny' } as const;
 export type AuthDecision = (typeof AUTH_DECISION)[keyof typeof AUTH_DECISION];
