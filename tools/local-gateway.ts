@@ -20,6 +20,7 @@ import type {
 } from 'aws-lambda';
 import { ApiKeyStore } from '../lambda/authorizer/api-key-store';
 import { createCognitoVerifier } from '../lambda/authorizer/cognito';
+import { earlyDenyPolicyOf } from '../lambda/authorizer/early-deny';
 import { createAuthorizerHandler, UNAUTHORIZED } from '../lambda/authorizer/handler';
 import { createMcpHandler, type McpHandler } from '../lambda/mcp/handler';
 import { type LoadedModule, loadLocalModules, type McpModule } from '../lambda/mcp/module';
@@ -71,6 +72,13 @@ export interface LocalGatewayOptions {
   readonly modules?: readonly McpModule[];
   /** The roles and what they grant. Default: the deployment's, `modules/roles.ts`. */
   readonly roles?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Early deny, as the stack's `-c earlyDeny=true`: the authorizer refuses a forbidden
+   * 2026-07-28 call by its headers. This gateway caches no authorizer result (it asks the
+   * authorizer on every request), which is the one setting early deny is correct with.
+   * Default false.
+   */
+  readonly earlyDeny?: boolean;
 }
 
 export interface LocalGateway {
@@ -218,6 +226,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       onPreviousIgnored: (why) =>
         authorizerLogger.warn('Ignoring the previous API-key version', { why }),
     }),
+    ...(options.earlyDeny === true ? { earlyDeny: earlyDenyPolicyOf(policy) } : {}),
   });
   const bind = (host: string, port: number): Bound => {
     const names = localNames(host, port);
@@ -375,12 +384,8 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       return;
     }
     if (!policyAllows(policy, methodArn)) {
-      gatewayError(
-        res,
-        403,
-        'User is not authorized to access this resource with an explicit deny',
-        cors,
-      );
+      // The stack's ACCESS_DENIED gateway response (lib/mcp-api.ts) answers this body.
+      gatewayError(res, 403, 'Forbidden', cors);
       return;
     }
 

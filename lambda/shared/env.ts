@@ -44,6 +44,12 @@ export const authorizerEnvSchema = z.object({
   API_KEYS_CACHE_TTL_SECONDS: z._default(positiveInt, 60),
   /** The least time between two refreshes forced by unknown keys. */
   API_KEYS_MIN_REFRESH_SECONDS: z._default(positiveInt, 10),
+  /**
+   * Early deny (`-c earlyDeny=true`, only with the authorizer cache off): the policy document
+   * (`earlyDenyPolicyOf`) by which a forbidden 2026-07-28 call is refused at the gateway.
+   * Empty: off.
+   */
+  EARLY_DENY_POLICY: z._default(z.string(), ''),
 });
 export type AuthorizerEnv = z.infer<typeof authorizerEnvSchema>;
 

@@ -310,17 +310,23 @@ describe('the picture of the stack', () => {
     expect(only('AWS::WAFv2::WebACL').Properties.Rules).toHaveLength(STACK_INVENTORY.wafRules);
   });
 
-  it('counts one custom metric per filter, and one per tool for the filter with a Tool dimension', () => {
+  it('counts one custom metric per metric name the filters publish, and one per tool for the one with a Tool dimension', () => {
+    // Two filters may feed one metric (denied calls: the MCP function's and the authorizer's
+    // early denies); CloudWatch bills the metric once.
     const filters = Object.values(resourcesOf(template, 'AWS::Logs::MetricFilter'));
-    const metrics = filters.reduce((total, filter) => {
+    const perName = new Map<string, number>();
+    for (const filter of filters) {
       const transformations = filter.Properties.MetricTransformations as {
+        MetricName: string;
         Dimensions?: unknown[];
       }[];
-      const perFilter = transformations.some((t) => (t.Dimensions ?? []).length > 0)
-        ? POLICY.items.tool.length + 1 // every tool name and `(unknown)`
-        : 1;
-      return total + perFilter;
-    }, 0);
+      for (const t of transformations) {
+        const count = (t.Dimensions ?? []).length > 0 ? POLICY.items.tool.length + 1 : 1; // every tool name and `(unknown)`
+        perName.set(t.MetricName, count);
+      }
+    }
+    const metrics = [...perName.values()].reduce((total, count) => total + count, 0);
+    expect(filters.length).toBeGreaterThan(perName.size);
     expect(metrics).toBe(STACK_INVENTORY.customMetrics);
   });
 
