@@ -21,6 +21,7 @@ import { POLICY } from '../../modules/policy';
 import {
   authorizerUsd,
   CostModelInputError,
+  compareEarlyDeny,
   costInputsSchema,
   costPerMillionCalls,
   costPerMonth,
@@ -557,5 +558,78 @@ describe('the CLI', () => {
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toContain('--cache-hit-rate');
+  });
+});
+
+describe('early deny', () => {
+  it('runs the authorizer on every request, whatever cache hit rate is given (the cache must be off)', () => {
+    const monthly = costPerMonth({
+      toolCallsPerMonth: MILLION,
+      authorizerCacheHitRate: 0.9,
+      earlyDeny: true,
+    });
+    expect(monthly.authorizerInvocations).toBe(monthly.httpRequests);
+  });
+
+  it('saves one MCP invocation, its audit record and platform lines per denied 2026-07-28 call', () => {
+    // Prepare
+    const base = { toolCallsPerMonth: MILLION, deniedCallShare: 0.1, modernCallShare: 0.5 };
+
+    // Act
+    const off = costPerMonth({ ...base, authorizerCacheHitRate: 0 });
+    const on = costPerMonth({ ...base, earlyDeny: true });
+
+    // Assess: 10% denied × 50% modern of a million calls
+    expect(on.earlyDeniedCalls).toBeCloseTo(50_000);
+    expect(off.mcpInvocations - on.mcpInvocations).toBeCloseTo(50_000);
+    expect(line(on, 'mcpRequests').quantity).toBeCloseTo(off.httpRequests - 50_000);
+    expect(line(on, 'logsMcp').usdPerMonth).toBeLessThan(line(off, 'logsMcp').usdPerMonth);
+    expect(line(on, 'authorizerRequests').quantity).toBe(line(off, 'authorizerRequests').quantity);
+    expect(on.totalUsd).toBeLessThan(off.totalUsd);
+  });
+
+  it('pays for itself at once when the cache is already off', () => {
+    const compared = compareEarlyDeny({ toolCallsPerMonth: MILLION, authorizerCacheHitRate: 0 });
+    expect(compared.breakEvenDeniedShare).toBe(0);
+    expect(compared.authorizerInvocationsAdded).toBe(0);
+    expect(compared.deltaUsd).toBeLessThan(0);
+  });
+
+  it('breaks even against the default 50% cache only when most calls are denied, exactly where the bills meet', () => {
+    // Act
+    const inputs = { toolCallsPerMonth: 10 * MILLION, authorizerCacheHitRate: 0.5 };
+    const share = compareEarlyDeny(inputs).breakEvenDeniedShare;
+
+    // Assess
+    expect(share).toBeGreaterThan(0.5);
+    expect(share).toBeLessThan(1);
+    const off = costPerMonth(inputs).totalUsd;
+    const atBreakEven = costPerMonth({
+      ...inputs,
+      earlyDeny: true,
+      deniedCallShare: share,
+    }).totalUsd;
+    expect(atBreakEven).toBeCloseTo(off, 6);
+    expect(compareEarlyDeny({ ...inputs, deniedCallShare: 0.01 }).deltaUsd).toBeGreaterThan(0);
+  });
+
+  it('never pays for itself against a 90% cache hit rate', () => {
+    expect(
+      compareEarlyDeny({ toolCallsPerMonth: MILLION, authorizerCacheHitRate: 0.9 })
+        .breakEvenDeniedShare,
+    ).toBeUndefined();
+  });
+
+  it('reports what early deny costs and its break-even share, and reads its flags', () => {
+    // Act
+    const parsed = reportOptionsFromArgs(['--denied-share', '0.2', '--early-deny']);
+    if (parsed === 'help') throw new Error('expected options');
+    const report = renderReport(parsed);
+
+    // Assess
+    expect(parsed.base).toMatchObject({ deniedCallShare: 0.2, earlyDeny: true });
+    expect(report).toContain('What early deny costs');
+    expect(report).toMatch(/Break-even denied-call share: \d+\.\d% against a 50% cache hit rate/);
+    expect(() => reportOptionsFromArgs(['--denied-share', '2'])).toThrow(/--denied-share/);
   });
 });
