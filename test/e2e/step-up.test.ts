@@ -168,6 +168,37 @@ describe('a token whose scopes exclude a permission its roles grant', () => {
   });
 });
 
+describe("a 2025-11-25 client that replaces its scope with the challenge's (SDK v1)", () => {
+  it('steps up without losing what its token had, so it never ping-pongs between two tools', async () => {
+    // Prepare: the v1 client asks for exactly the challenged scope, not a union
+    const provider = new SteppingUpProvider(
+      token(['admin'], [LOCAL_SCOPE, READ]),
+      `${LOCAL_SCOPE} ${READ}`,
+      local.gateway.url,
+    );
+    const transport = new LegacyTransport(new URL(local.gateway.mcpUrl), {
+      authProvider: provider,
+    });
+    const client = new LegacyClient({ name: 'step-up-v1-oauth', version: '1.0.0' });
+    await client.connect(transport);
+    const remove = () => client.callTool({ name: 'delete_record', arguments: { id: 'cust-0038' } });
+
+    // Act: the 403 sends the person to sign in, then the client finishes and retries
+    await expect(remove()).rejects.toThrow();
+    const authorization = provider.authorizationUrl();
+    const callback = await signInLocally(authorization, 'su-admin', ['admin']);
+    await transport.finishAuth(callback.searchParams.get('code') ?? '');
+    const removed = await remove();
+    const read = await client.callTool({ name: 'get_record', arguments: { id: 'cust-0001' } });
+
+    // Assess: the challenge kept read_data, so the new token can still read
+    expect(authorization.searchParams.get('scope')).toBe(`${LOCAL_SCOPE} ${READ} ${DELETE}`);
+    expect(removed.isError).not.toBe(true);
+    expect(read.isError).not.toBe(true);
+    await client.close();
+  });
+});
+
 describe('a permission no role of the caller grants', () => {
   it('stays the JSON-RPC -32003 for a narrowed token, never insufficient_scope', async () => {
     // Prepare: an analyst may never delete, whatever the token says
