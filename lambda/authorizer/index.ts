@@ -9,6 +9,7 @@ import { createLogger } from '../shared/logger';
 import { withSourceMappedErrors } from '../shared/source-mapped-stack';
 import { ApiKeyStore } from './api-key-store';
 import { cachedKeysFirst, createCognitoVerifier } from './cognito';
+import { parseEarlyDenyPolicy } from './early-deny';
 import { createAuthorizerHandler, describeCause } from './handler';
 import { SecretsManagerApiKeySource } from './secrets-manager-source';
 
@@ -49,6 +50,13 @@ apiKeys
 // `Unauthorized` is the answer to every refused credential, not a fault: its stack is never
 // looked at. Anything else that escapes is logged by the runtime, mapped to source lines.
 export const handler = withSourceMappedErrors(
-  createAuthorizerHandler({ verifier: cachedKeysFirst(verifier), apiKeys, logger }),
+  createAuthorizerHandler({
+    verifier: cachedKeysFirst(verifier),
+    apiKeys,
+    logger,
+    ...(env.EARLY_DENY_POLICY === ''
+      ? {}
+      : { earlyDeny: parseEarlyDenyPolicy(env.EARLY_DENY_POLICY) }),
+  }),
   (error) => error instanceof Error && error.message === 'Unauthorized',
 );
