@@ -65,6 +65,11 @@ export class Identity extends Construct {
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Pinned, not left to Cognito's default: the authorizer accepts this one issuer spelling
+    // (`userPoolIssuer` in lambda/authorizer/cognito.ts) and the OAuth metadata names its JWKS.
+    (this.userPool.node.defaultChild as cognito.CfnUserPool).issuerConfiguration = {
+      type: 'ORIGINAL',
+    };
 
     Validations.of(this.userPool).acknowledge({
       id: 'AwsSolutions-COG8',
