@@ -176,6 +176,33 @@ const CORPUS: readonly BadToken[] = [
     token: () => validToken({ scopes: [] }),
   },
   {
+    // Scopes only narrow: dropping a malformed one would leave the token less narrowed.
+    name: 'a correctly signed token with a scope over 256 characters',
+    reason: 'malformed_scope',
+    token: () => validToken({ scopes: [LOCAL_SCOPE, `mcp-server/${'x'.repeat(250)}`] }),
+  },
+  {
+    name: 'a correctly signed token with a scope holding a double quote',
+    reason: 'malformed_scope',
+    token: () => validToken({ scopes: [LOCAL_SCOPE, 'mcp-server/read_data"'] }),
+  },
+  {
+    name: 'a correctly signed token with a scope holding a backslash',
+    reason: 'malformed_scope',
+    token: () => validToken({ scopes: [LOCAL_SCOPE, 'mcp-server\\read_data'] }),
+  },
+  {
+    name: 'a correctly signed token with a scope holding a tab',
+    reason: 'malformed_scope',
+    token: () => validToken({ scopes: [`${LOCAL_SCOPE}\tmcp-server/read_data`, LOCAL_SCOPE] }),
+  },
+  {
+    name: 'a correctly signed token with more scopes than the authorizer context carries',
+    reason: 'malformed_scope',
+    token: () =>
+      validToken({ scopes: [LOCAL_SCOPE, ...Array.from({ length: 100 }, (_, i) => `s${i}`)] }),
+  },
+  {
     name: 'a tampered payload (groups swapped to admin, signature kept)',
     reason: 'invalid_signature',
     token: () => {
