@@ -61,9 +61,11 @@ export class ApiKeysSecret extends Construct {
     // The schedule is wired by hand rather than with addRotationSchedule(), which would also
     // grant secretsmanager:GetRandomPassword on '*' (our key material comes from node:crypto).
     const rotationFunction = this.rotation.function;
+    // For this secret only (confused deputy: no other secret's rotation may invoke it).
     rotationFunction.addPermission('InvokedBySecretsManager', {
       principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
       sourceAccount: Stack.of(this).account,
+      sourceArn: this.secret.secretArn,
     });
     rotationFunction.addToRolePolicy(
       new iam.PolicyStatement({

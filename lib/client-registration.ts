@@ -93,7 +93,11 @@ export class ClientRegistration extends Construct {
     });
     const method = resource.addMethod(
       'POST',
-      new apigateway.LambdaIntegration(this.handler.function, { proxy: true }),
+      // No second permission for the console's test-invoke stage.
+      new apigateway.LambdaIntegration(this.handler.function, {
+        proxy: true,
+        allowTestInvoke: false,
+      }),
       { authorizationType: apigateway.AuthorizationType.NONE },
     );
     Validations.of(method).acknowledge({

@@ -206,6 +206,8 @@ export class McpApi extends Construct {
     // Streamed: progress notifications reach the client while a tool runs.
     const integration = new apigateway.LambdaIntegration(props.mcpFunction, {
       proxy: true,
+      // No second permission for the console's test-invoke stage, which skips the authorizer.
+      allowTestInvoke: false,
       responseTransferMode: apigateway.ResponseTransferMode.STREAM,
       timeout: props.mcpTimeout,
     });

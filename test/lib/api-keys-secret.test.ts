@@ -178,7 +178,7 @@ describe('ApiKeysSecret', () => {
       });
     });
 
-    it('lets Secrets Manager of this account invoke the rotation function, and no one else', () => {
+    it('lets Secrets Manager of this account invoke the rotation function for this secret only', () => {
       // Act
       const permissions = Object.values(
         resourcesOf(template, 'AWS::Lambda::Permission', {
@@ -192,6 +192,7 @@ describe('ApiKeysSecret', () => {
           Action: 'lambda:InvokeFunction',
           Principal: 'secretsmanager.amazonaws.com',
           SourceAccount: stack.account,
+          SourceArn: { Ref: secretId },
         }),
       ]);
     });

@@ -204,6 +204,17 @@ describe('McpApi', () => {
     });
   });
 
+  it("grants API Gateway's test-invoke stage, which skips the authorizer, no function of the stack", () => {
+    // Act
+    const sources = Object.values(
+      resourcesOf(template, 'AWS::Lambda::Permission', { Principal: 'apigateway.amazonaws.com' }),
+    ).map((permission) => render(permission.Properties.SourceArn));
+
+    // Assess: the stage's own methods are still allowed, the console's test stage is not.
+    expect(sources.length).toBeGreaterThan(0);
+    expect(sources.filter((source) => source.includes('/test-invoke-stage/'))).toEqual([]);
+  });
+
   describe('gateway responses', () => {
     it('answers UNAUTHORIZED with 401 and a Bearer challenge naming the protected-resource metadata and scope', () => {
       // Prepare
