@@ -10,14 +10,13 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { REGISTER_PATH } from '../lambda/shared/client-registration';
 import {
   CORS_MAX_AGE_SECONDS,
   MCP_CORS_ALLOW_HEADERS,
   MCP_CORS_EXPOSE_HEADERS,
 } from '../lambda/shared/cors';
 import { PROTECTED_RESOURCE_METADATA_PATH } from '../lambda/shared/oauth-metadata';
-import { MCP_PATH } from '../lambda/shared/routes';
+import { MCP_PATH, OAUTH_PATHS } from '../lambda/shared/routes';
 
 export interface McpApiProps {
   readonly mcpFunction: lambda.IFunction;
@@ -86,6 +85,47 @@ const ACCESS_LOG_FORMAT = {
  * route's shared throttle (1 per second by default), plenty for a person onboarding clients.
  */
 export const REGISTER_RATE_LIMIT_PER_IP = 100;
+
+/**
+ * Requests per 5 minutes from one IP to the sign-in routes (authorize, consent, callback,
+ * token) before WAF blocks it: a sign-in takes about five, so sixty sign-ins, with room for an
+ * office behind one address; far below what would make the proxy fetch client metadata
+ * documents or mint codes in bulk.
+ */
+export const OAUTH_RATE_LIMIT_PER_IP = 300;
+
+/**
+ * What WAF does to the URI path before matching it, so that `/Register`, `/regist%65r`,
+ * `//register` or `/./register` count as `/register` (API Gateway may route them there, and
+ * an attacker would try them to get around a byte match).
+ */
+export const WAF_PATH_TRANSFORMATIONS = ['URL_DECODE', 'NORMALIZE_PATH', 'LOWERCASE'] as const;
+
+/**
+ * A regular expression matching a URI path that ends in one of `paths` (with or without a
+ * trailing slash), after {@link WAF_PATH_TRANSFORMATIONS}: behind any stage prefix, or at the
+ * root of a custom domain.
+ */
+export function pathSuffixRegex(paths: readonly string[]): string {
+  const names = paths.map((path) => path.replace(/^\//, '').toLowerCase());
+  for (const name of names) {
+    if (!/^[a-z0-9_-]+$/.test(name)) {
+      throw new Error(`pathSuffixRegex: ${name} must be one plain path segment`);
+    }
+  }
+  return `/(?:${names.join('|')})/?$`;
+}
+
+/** Requests whose normalised URI path ends in one of `paths`. */
+function pathStatement(paths: readonly string[]): wafv2.CfnWebACL.StatementProperty {
+  return {
+    regexMatchStatement: {
+      fieldToMatch: { uriPath: {} },
+      regexString: pathSuffixRegex(paths),
+      textTransformations: WAF_PATH_TRANSFORMATIONS.map((type, priority) => ({ priority, type })),
+    },
+  };
+}
 
 export class McpApi extends Construct {
   readonly api: apigateway.RestApi;
@@ -358,21 +398,33 @@ export class McpApi extends Construct {
             rateBasedStatement: {
               limit: REGISTER_RATE_LIMIT_PER_IP,
               aggregateKeyType: 'IP',
-              scopeDownStatement: {
-                byteMatchStatement: {
-                  fieldToMatch: { uriPath: {} },
-                  positionalConstraint: 'ENDS_WITH',
-                  searchString: REGISTER_PATH,
-                  textTransformations: [{ priority: 0, type: 'NONE' }],
-                },
-              },
+              scopeDownStatement: pathStatement([OAUTH_PATHS.register]),
             },
           },
           visibilityConfig: visibility('McpRegisterRateLimitPerIp'),
         },
         {
-          name: 'AWSManagedRulesKnownBadInputs',
+          // The unauthenticated sign-in routes of the authorization proxy: each may fetch a
+          // client's metadata document, store a transaction or redeem a code.
+          name: 'OAuthRateLimitPerIp',
           priority: 2,
+          action: { block: {} },
+          statement: {
+            rateBasedStatement: {
+              limit: OAUTH_RATE_LIMIT_PER_IP,
+              aggregateKeyType: 'IP',
+              scopeDownStatement: pathStatement([
+                OAUTH_PATHS.authorize,
+                OAUTH_PATHS.callback,
+                OAUTH_PATHS.token,
+              ]),
+            },
+          },
+          visibilityConfig: visibility('McpOAuthRateLimitPerIp'),
+        },
+        {
+          name: 'AWSManagedRulesKnownBadInputs',
+          priority: 3,
           overrideAction: { none: {} },
           statement: {
             managedRuleGroupStatement: {
