@@ -6,7 +6,8 @@
 import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { CfnPermission, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
@@ -17,10 +18,12 @@ import {
 } from '../lambda/shared/cors';
 import { PROTECTED_RESOURCE_METADATA_PATH } from '../lambda/shared/oauth-metadata';
 import { MCP_PATH, OAUTH_PATHS } from '../lambda/shared/routes';
+import { acknowledgeApiGatewayPermission } from './compliance';
+import { LogEncryptionKey } from './log-encryption-key';
 
 export interface McpApiProps {
-  readonly mcpFunction: lambda.IFunction;
-  readonly authorizerFunction: lambda.IFunction;
+  readonly mcpFunction: IFunction;
+  readonly authorizerFunction: IFunction;
   readonly stageName: string;
   /** Authorizer cache TTL; zero turns caching off. */
   readonly authorizerCacheTtl: Duration;
@@ -36,7 +39,10 @@ export interface McpApiProps {
   readonly allowedOrigins: readonly string[];
   /** The scope a token needs, announced in the 401 challenge. */
   readonly requiredScope: string;
+  /** How long the access logs (every request: the gateway's audit trail) are kept. */
   readonly logRetention: logs.RetentionDays;
+  /** Encrypts the access and execution logs. @default the stack's {@link LogEncryptionKey} */
+  readonly logEncryptionKey?: kms.IKey;
   /** Requests per 5 minutes per IP before WAF blocks; undefined means no WAF. */
   readonly wafRateLimit?: number;
   /** Serve the API at the root of this domain instead of the `execute-api` URL. */
@@ -155,8 +161,10 @@ export class McpApi extends Construct {
     const ttl = props.authorizerCacheTtl.toSeconds();
     if (ttl > 3600) throw new Error('McpApi: authorizerCacheTtl can be at most one hour');
 
+    const logEncryptionKey = props.logEncryptionKey ?? LogEncryptionKey.of(this);
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,
+      encryptionKey: logEncryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.api = new apigateway.RestApi(this, 'Api', {
@@ -195,6 +203,7 @@ export class McpApi extends Construct {
     const executionLogs = new logs.LogGroup(this, 'ExecutionLogs', {
       logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${props.stageName}`,
       retention: props.logRetention,
+      encryptionKey: logEncryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.api.deploymentStage.node.addDependency(executionLogs);
@@ -285,6 +294,13 @@ export class McpApi extends Construct {
         reason:
           'Protected by a Lambda REQUEST authorizer that verifies Cognito access tokens (aws-jwt-verify) and API keys; a Cognito authorizer cannot accept API keys',
       });
+      acknowledgeApiGatewayPermission(method);
+    }
+    // The authorizer's invoke permission sits on its function once the authorizer is bound.
+    for (const child of props.authorizerFunction.node.children) {
+      if (child instanceof CfnPermission && child.principal === 'apigateway.amazonaws.com') {
+        acknowledgeApiGatewayPermission(child);
+      }
     }
 
     this.addGatewayResponses(props, cors);

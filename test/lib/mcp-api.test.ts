@@ -64,7 +64,7 @@ describe('McpApi', () => {
           ['API-Gateway-Execution-Logs_', { Ref: Match.stringLikeRegexp('^Api') }, '/prod'],
         ],
       },
-      RetentionInDays: 90,
+      RetentionInDays: 365,
     });
   });
   const apiId = onlyId(template, 'AWS::ApiGateway::RestApi');
@@ -384,7 +384,7 @@ describe('McpApi', () => {
       );
     });
 
-    it('writes the access logs to a log group kept for the configured 90 days', () => {
+    it('writes the access logs to a log group kept for the default 365 days', () => {
       // Prepare
       const [logGroupId, attribute] = (accessLog.DestinationArn as { 'Fn::GetAtt': string[] })[
         'Fn::GetAtt'
@@ -395,7 +395,7 @@ describe('McpApi', () => {
 
       // Assess
       expect(attribute).toBe('Arn');
-      expect(logGroup?.Properties.RetentionInDays).toBe(90);
+      expect(logGroup?.Properties.RetentionInDays).toBe(365);
     });
 
     it('logs execution errors only, never request or response data, and traces with X-Ray', () => {
@@ -432,7 +432,7 @@ describe('McpApi', () => {
       const { template: tuned } = synthStack({
         throttleRateLimit: '7',
         throttleBurstLimit: '9',
-        logRetentionDays: '30',
+        logRetentionDays: '400',
         stageName: 'v1',
       });
 
@@ -445,7 +445,7 @@ describe('McpApi', () => {
         });
       });
 
-      it('keeps the access logs for -c logRetentionDays=30', () => {
+      it('keeps the access logs for -c logRetentionDays=400', () => {
         // Prepare
         const tunedStage = propertiesOf(
           tuned,
@@ -459,7 +459,7 @@ describe('McpApi', () => {
         const logGroup = propertiesOf(tuned, 'AWS::Logs::LogGroup', logGroupId as string);
 
         // Assess
-        expect(logGroup.RetentionInDays).toBe(30);
+        expect(logGroup.RetentionInDays).toBe(400);
       });
 
       it('names the stage from -c stageName and announces the metadata under it', () => {
