@@ -12,6 +12,9 @@ const RETENTION_DAYS = [
   3653,
 ] as const;
 
+/** An IAM role ARN, e.g. an operator role (`-c operatorRoleArn`). */
+export const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
 /** The shortest retention of the stack's log groups: a year of audit evidence. */
 export const MIN_LOG_RETENTION_DAYS = 365;
 
@@ -121,6 +124,18 @@ export const configSchema = z
       .default(''),
     /** Days between automatic rotations of the API-key secret. */
     keyRotationDays: int(1, 365).default(30),
+    /**
+     * The IAM role operators use to hand out API keys (`npm run keys`). Set, the API-key
+     * secret denies GetSecretValue to everyone but this role and the two functions.
+     */
+    operatorRoleArn: z
+      .union([
+        z
+          .string()
+          .regex(ROLE_ARN, 'must be an IAM role ARN: arn:aws:iam::<account id>:role/<name>'),
+        z.literal(''),
+      ])
+      .default(''),
     /**
      * CloudWatch Logs retention for every log group, in days. Every group holds audit evidence
      * (decisions, calls, requests), usually kept at least a year: AWS Control Tower's

@@ -62,6 +62,7 @@ export class SecureMcpStack extends Stack {
     const apiKeys = new ApiKeysSecret(this, 'ApiKeys', {
       rotationDays: config.keyRotationDays,
       logRetention,
+      operatorRoleArn: config.operatorRoleArn === '' ? undefined : config.operatorRoleArn,
     });
 
     const authorizer = new McpFunction(this, 'Authorizer', {

@@ -66,11 +66,12 @@ function acknowledgementsInTree(stack: Stack): Acknowledgement[] {
 const VARIANTS = [
   { variant: 'the default stack', overrides: {} },
   {
-    variant: 'the stack with WAF off, CORS on and an alarm e-mail',
+    variant: 'the stack with WAF off, CORS on, an alarm e-mail and an operator role',
     overrides: {
       enableWaf: 'false',
       allowedOrigins: 'https://app.example.com',
       alarmEmail: 'ops@example.com',
+      operatorRoleArn: 'arn:aws:iam::123456789012:role/mcp-key-operators',
     },
   },
 ];

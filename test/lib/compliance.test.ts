@@ -70,8 +70,12 @@ describe('AWS Control Tower proactive controls (cfn-guard)', () => {
   it.each([
     { variant: 'the default stack', overrides: {} },
     {
-      variant: 'the stack with WAF off and CORS on',
-      overrides: { enableWaf: 'false', allowedOrigins: 'https://app.example.com' },
+      variant: 'the stack with WAF off, CORS on and an operator role',
+      overrides: {
+        enableWaf: 'false',
+        allowedOrigins: 'https://app.example.com',
+        operatorRoleArn: 'arn:aws:iam::123456789012:role/mcp-key-operators',
+      },
     },
   ])('pass on $variant, with only the acknowledged rules suppressed', ({ overrides }) => {
     // Act
