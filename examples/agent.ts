@@ -162,7 +162,17 @@ class OAuthAgent implements Agent {
       },
       { clientMetadataUrl: options.clientMetadataUrl, preRegistered: options.preRegistered },
     );
-    agent = new OAuthAgent(url, network, callback, provider);
+    // A 401 from the MCP server means the token (or its authorization server) is no longer
+    // the one it wants: discover afresh, so a moved `authorization_servers` is followed and
+    // the client re-registers there instead of reusing another server's credentials.
+    const rediscovering: FetchLike = async (input, init) => {
+      const response = await network(input, init);
+      if (response.status === 401 && String(input) === url.href) {
+        provider.invalidateCredentials('discovery');
+      }
+      return response;
+    };
+    agent = new OAuthAgent(url, rediscovering, callback, provider);
     try {
       await agent.open();
       return agent;
