@@ -76,6 +76,11 @@ export interface ConnectOptions {
   readonly headless?: boolean;
   /** This client's CIMD URL (https, with a path), used where the server supports CIMD. */
   readonly clientMetadataUrl?: string;
+  /**
+   * The scopes to ask for at the first sign-in (least privilege: step-up adds what a call
+   * turns out to need). Without it, those the server's challenge or metadata names.
+   */
+  readonly scope?: string;
   /** A client id (and secret, for a confidential client) the server already knows. */
   readonly preRegistered?: PreRegisteredClient;
   /** Bounds on retrying 429/5xx. */
@@ -146,6 +151,7 @@ class OAuthAgent implements Agent {
     private readonly network: FetchLike,
     private readonly callback: Awaited<ReturnType<typeof listenForCallback>>,
     private readonly provider: InMemoryOAuthProvider,
+    private readonly initialScope: string | undefined,
   ) {}
 
   static async connect(url: URL, network: FetchLike, options: ConnectOptions): Promise<Agent> {
@@ -172,7 +178,7 @@ class OAuthAgent implements Agent {
       }
       return response;
     };
-    agent = new OAuthAgent(url, rediscovering, callback, provider);
+    agent = new OAuthAgent(url, rediscovering, callback, provider, options.scope);
     try {
       await agent.open();
       return agent;
@@ -200,15 +206,30 @@ class OAuthAgent implements Agent {
     await transport.finishAuth(await pending);
   }
 
+  private transport(): StreamableHTTPClientTransport {
+    return new StreamableHTTPClientTransport(this.url, {
+      authProvider: this.provider,
+      fetch: this.network,
+      // Step-up is done here (see `run`) so it is bounded per call and across the run.
+      onInsufficientScope: 'throw',
+    });
+  }
+
   private async open(): Promise<void> {
+    if (this.initialScope !== undefined) {
+      // Sign in for the chosen scopes before the first request (which would otherwise ask
+      // for whatever the server's challenge names).
+      const transport = this.transport();
+      const result = await auth(this.provider, {
+        serverUrl: this.url,
+        scope: this.initialScope,
+        fetchFn: this.network,
+      });
+      if (result === 'REDIRECT') await this.finishSignIn(transport);
+    }
     let stepUps = 0;
     for (;;) {
-      const transport = new StreamableHTTPClientTransport(this.url, {
-        authProvider: this.provider,
-        fetch: this.network,
-        // Step-up is done here (see `run`) so it is bounded per call and across the run.
-        onInsufficientScope: 'throw',
-      });
+      const transport = this.transport();
       const client = newClient();
       try {
         await client.connect(transport);
@@ -297,6 +318,7 @@ const USAGE = `usage: tsx examples/agent.ts [options] <MCP URL> [tool] [json arg
   --client-metadata-url <https url> this client's CIMD URL (or MCP_CLIENT_METADATA_URL)
   --client-id <id>                  a pre-registered client id (or MCP_CLIENT_ID; a secret,
                                     if it has one, only from MCP_CLIENT_SECRET)
+  --scope "<scope> ..."             ask only for these at first (step-up adds what a call needs)
   --callback-port <port>            loopback port of the OAuth callback (or MCP_CALLBACK_PORT;
                                     default ${DEFAULT_CALLBACK_PORT}; 0 picks one)
   --headless                        follow the authorization URL without a browser (only for
@@ -316,6 +338,7 @@ export async function runCli(
     options: {
       'client-metadata-url': { type: 'string' },
       'client-id': { type: 'string' },
+      scope: { type: 'string' },
       'callback-port': { type: 'string' },
       headless: { type: 'boolean' },
       call: { type: 'string' },
@@ -340,6 +363,7 @@ export async function runCli(
   const agent = await connect(mcpUrl, {
     apiKey: env.MCP_API_KEY || undefined,
     callbackPort: port,
+    scope: values.scope,
     headless: values.headless ?? false,
     clientMetadataUrl: values['client-metadata-url'] ?? (env.MCP_CLIENT_METADATA_URL || undefined),
     preRegistered:

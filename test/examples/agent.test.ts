@@ -268,6 +268,28 @@ describe('examples/agent.ts against an authorization server that approves at onc
       expect(agent.signIns).toBe(2);
     });
 
+    it('asks only for the chosen scopes at first, and steps up from there', async () => {
+      // Prepare: the server's 401 names no scope.
+      const server = await serve({
+        needs: (_method, tool) => (tool === 'write_note' ? ['notes:write'] : []),
+      });
+      const agent = await connect(server.mcpUrl, {
+        callbackPort: 0,
+        headless: true,
+        scope: 'notes:read',
+      });
+
+      // Act
+      await agent.callTool({ name: 'write_note', arguments: {} });
+      await agent.close();
+
+      // Assess
+      expect(server.authorizations.map((a) => a.get('scope'))).toEqual([
+        'notes:read',
+        'notes:read notes:write',
+      ]);
+    });
+
     it('stops after one step-up for a call when the scope is still refused', async () => {
       // Prepare: the authorization server never grants notes:write.
       const server = await serve({
