@@ -21,18 +21,23 @@ const NOT_PROCESSED = new Set([429, 503]);
 /** Answers after which the work may have been done: retried only for requests with no effect. */
 const MAYBE_PROCESSED = new Set([500, 502, 504]);
 
-/** The JSON-RPC method of a request body, when it is one (a tool call is not repeated blindly). */
-function jsonRpcMethod(body: unknown): string | undefined {
-  if (typeof body !== 'string') return undefined;
+/** Whether a request body is, or holds, a `tools/call` (a call is not repeated blindly). */
+function callsATool(body: unknown): boolean {
+  if (typeof body !== 'string') return false;
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(body);
-    if (typeof parsed === 'object' && parsed !== null && 'method' in parsed) {
-      return typeof parsed.method === 'string' ? parsed.method : undefined;
-    }
+    parsed = JSON.parse(body);
   } catch {
-    // Not JSON (a form post to the token endpoint): no method.
+    return false; // Not JSON (a form post to the token endpoint): no call.
   }
-  return undefined;
+  const messages: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
+  return messages.some(
+    (message) =>
+      typeof message === 'object' &&
+      message !== null &&
+      'method' in message &&
+      message.method === 'tools/call',
+  );
 }
 
 /** `Retry-After` in milliseconds (seconds or an HTTP date), when present and valid. */
@@ -44,7 +49,7 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
 }
 
 /**
- * `fetch` that retries 429 and 503 (and 500/502/504 unless the request is a `tools/call`,
+ * `fetch` that retries 429 and 503 (and 500/502/504 unless the request holds a `tools/call`,
  * which may already have run) with exponential backoff and full jitter, honouring
  * `Retry-After`, at most `maxAttempts` tries. Any other answer, and the last one, is
  * returned as it came.
@@ -56,7 +61,7 @@ export function retryingFetch(base: FetchLike, options: RetryOptions = {}): Fetc
   const sleep =
     options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   return async (input, init) => {
-    const sideEffects = jsonRpcMethod(init?.body) === 'tools/call';
+    const sideEffects = callsATool(init?.body);
     for (let attempt = 1; ; attempt++) {
       const response = await base(input, init);
       const retryable =

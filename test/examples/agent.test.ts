@@ -456,6 +456,20 @@ describe('retryingFetch', () => {
     expect(answered.status).toBe(502);
   });
 
+  it('never repeats a batch that holds a tools/call either', async () => {
+    // Prepare
+    const batch = answering(502, 502);
+
+    // Act
+    await retryingFetch(batch.base, noWait)('http://x/mcp', {
+      method: 'POST',
+      body: `[${body('tools/list')},${body('tools/call')}]`,
+    });
+
+    // Assess
+    expect(batch.seen).toHaveLength(1);
+  });
+
   it('does not wait out a Retry-After longer than its limit', async () => {
     // Prepare
     const busy = answering(429, 200);
