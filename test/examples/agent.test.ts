@@ -19,7 +19,7 @@ import {
   stepUpScope,
 } from '../../examples/agent-retry';
 import { addKey, FileKeyDocumentStore } from '../../tools/api-key-admin';
-import { apiKeyFilePath } from '../../tools/local-identity';
+import { apiKeyFilePath, LOCAL_SCOPE } from '../../tools/local-identity';
 import { useLocalGateway } from '../helpers/local-gateway-fixture';
 import { signInLocally } from '../helpers/local-sign-in';
 import { type StandIn, type StandInOptions, startStandIn } from './oauth-stand-in';
@@ -86,6 +86,18 @@ describe('examples/agent.ts against the local gateway', () => {
     // Assess
     expect(result.isError).toBeFalsy();
     expect(result.structuredContent).toMatchObject({ found: true });
+  });
+
+  it('asks only for the scopes it is given: an admin who asks to read sees the read tools', async () => {
+    // Act
+    const agent = await connect(local.gateway.mcpUrl, {
+      callbackPort: 0,
+      openBrowser: person('dana', ['admin']),
+      scope: `${LOCAL_SCOPE} mcp-server/read_data`,
+    });
+
+    // Assess
+    expect(await toolNames(agent)).toEqual(['get_record', 'query_customer_data']);
   });
 
   it('takes a role refusal (-32003) as the answer and does not sign in again', async () => {
