@@ -46,7 +46,6 @@ export class InMemoryOAuthProvider implements OAuthClientProvider {
   #tokens: StoredOAuthTokens | undefined;
   #verifier = '';
   #discovery: OAuthDiscoveryState | undefined;
-  #state = '';
   readonly #requestedScopes = new Set<string>();
   readonly clientMetadataUrl: string | undefined;
 
@@ -81,12 +80,7 @@ export class InMemoryOAuthProvider implements OAuthClientProvider {
   }
   /** A fresh value for every authorization request, checked on its callback (CSRF). */
   state() {
-    this.#state = randomBytes(16).toString('base64url');
-    return this.#state;
-  }
-  /** The state of the authorization request in flight. */
-  get expectedState(): string {
-    return this.#state;
+    return randomBytes(16).toString('base64url');
   }
   /** Every scope this client has asked for so far (for the step-up union). */
   get requestedScopes(): ReadonlySet<string> {

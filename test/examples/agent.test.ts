@@ -10,7 +10,13 @@ import {
   ProtocolError,
 } from '@modelcontextprotocol/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, listenForCallback, runCli, SignInLimitError } from '../../examples/agent';
+import {
+  connect,
+  listenForCallback,
+  printable,
+  runCli,
+  SignInLimitError,
+} from '../../examples/agent';
 import {
   AuthorizationBudget,
   MAX_AUTHORIZATIONS,
@@ -257,6 +263,22 @@ describe('examples/agent.ts against an authorization server that approves at onc
       expect(server.tokenRequests).toEqual([]);
     },
   );
+
+  it('reports a refused sign-in with its OAuth error, control characters defused', async () => {
+    // Prepare
+    const server = await serve({ refuse: { error: 'access_denied', description: '\u001b[2Jno' } });
+
+    // Act
+    const error = await connect(server.mcpUrl, { callbackPort: 0, headless: true }).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(Error);
+    expect(printable((error as Error).message)).toBe('?[2Jno');
+    expect(server.tokenRequests).toEqual([]);
+  });
 
   describe('step-up', () => {
     const notes = (method: string, tool: string | undefined) =>

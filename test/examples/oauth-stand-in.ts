@@ -26,6 +26,8 @@ export interface StandInOptions {
   readonly withhold?: readonly string[];
   /** Tools answered with a plain 403 (no `insufficient_scope`): not a reason to step up. */
   readonly forbiddenTools?: readonly string[];
+  /** Refuse every authorization with this OAuth error and description. */
+  readonly refuse?: { readonly error: string; readonly description: string };
   /** Statuses to answer POST /mcp with before serving it (e.g. [503, 503]). */
   readonly failFirst?: readonly number[];
 }
@@ -125,7 +127,11 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
       const code = `code-${authorizations.length}`;
       codes.set(code, url.searchParams.get('scope') ?? '');
       const back = new URL(url.searchParams.get('redirect_uri') ?? '');
-      back.searchParams.set('code', code);
+      if (options.refuse === undefined) back.searchParams.set('code', code);
+      else {
+        back.searchParams.set('error', options.refuse.error);
+        back.searchParams.set('error_description', options.refuse.description);
+      }
       back.searchParams.set('state', url.searchParams.get('state') ?? '');
       if (options.iss !== 'omit') {
         back.searchParams.set('iss', options.iss === 'wrong' ? 'https://mix-up.example' : base);
