@@ -25,7 +25,7 @@ import {
   stepUpScope,
 } from '../../examples/agent-retry';
 import { addKey, FileKeyDocumentStore } from '../../tools/api-key-admin';
-import { apiKeyFilePath, LOCAL_SCOPE } from '../../tools/local-identity';
+import { apiKeyFilePath, LOCAL_SCOPE, localPermissionScopes } from '../../tools/local-identity';
 import { useLocalGateway } from '../helpers/local-gateway-fixture';
 import { signInLocally } from '../helpers/local-sign-in';
 import { type StandIn, type StandInOptions, startStandIn } from './oauth-stand-in';
@@ -99,11 +99,37 @@ describe('examples/agent.ts against the local gateway', () => {
     const agent = await connect(local.gateway.mcpUrl, {
       callbackPort: 0,
       openBrowser: person('dana', ['admin']),
-      scope: `${LOCAL_SCOPE} mcp-server/read_data`,
+      scope: [LOCAL_SCOPE, ...localPermissionScopes(['read_data'])].join(' '),
     });
 
     // Assess
     expect(await toolNames(agent)).toEqual(['get_record', 'query_customer_data']);
+  });
+
+  it('steps up through the local sign-in when a call needs a scope its token left out', async () => {
+    // Prepare: an admin who asked only to read; the server answers delete 403 insufficient_scope.
+    const signIns: URL[] = [];
+    const admin = person('erin', ['admin']);
+    const agent = await connect(local.gateway.mcpUrl, {
+      callbackPort: 0,
+      openBrowser: (url) => {
+        signIns.push(url);
+        admin(url);
+      },
+      scope: [LOCAL_SCOPE, ...localPermissionScopes(['read_data'])].join(' '),
+    });
+
+    // Act
+    const result = await agent.callTool({ name: 'delete_record', arguments: { id: 'cust-0040' } });
+    const tools = await toolNames(agent);
+
+    // Assess: one more sign-in, for what it had plus what the call needs.
+    expect(result.isError).toBeFalsy();
+    expect(signIns).toHaveLength(2);
+    expect(signIns[1]?.searchParams.get('scope')?.split(' ')).toEqual(
+      expect.arrayContaining([LOCAL_SCOPE, ...localPermissionScopes(['read_data', 'delete_data'])]),
+    );
+    expect(tools).toContain('delete_record');
   });
 
   it('takes a role refusal (-32003) as the answer and does not sign in again', async () => {
