@@ -20,6 +20,7 @@ import { McpApi } from './mcp-api';
 import type { ModuleInfra } from './module-infra';
 import { Monitoring } from './monitoring';
 import { advertisedScopes, OAuthDiscovery } from './oauth-discovery';
+import { RevocationsTable } from './revocations-table';
 
 export interface SecureMcpStackProps extends StackProps {
   readonly config: McpStackConfig;
@@ -61,6 +62,8 @@ export class SecureMcpStack extends Stack {
       rotationDays: config.keyRotationDays,
       logRetention,
     });
+    // The not-before list the `users` and `keys revoke` CLIs write and the authorizer reads.
+    const revocations = new RevocationsTable(this, 'Revocations', { userPool: identity.userPool });
 
     const authorizer = new McpFunction(this, 'Authorizer', {
       entry: 'authorizer/index.ts',
@@ -72,10 +75,12 @@ export class SecureMcpStack extends Stack {
         USER_POOL_CLIENT_IDS: identity.client.userPoolClientId,
         REQUIRED_SCOPES: identity.requiredScope,
         API_KEYS_SECRET_ID: apiKeys.secret.secretArn,
+        REVOCATIONS_TABLE_NAME: revocations.table.tableName,
       },
       logRetention,
     });
     apiKeys.grantReadKeys(authorizer.function);
+    revocations.grantReadList(authorizer.function);
 
     const server = new McpFunction(this, 'McpServer', {
       entry: 'mcp/index.ts',
@@ -186,6 +191,14 @@ export class SecureMcpStack extends Stack {
     new CfnOutput(this, 'HostedLoginDomain', { value: identity.domain.baseUrl() });
     new CfnOutput(this, 'RequiredScope', { value: identity.requiredScope });
     new CfnOutput(this, 'ApiKeysSecretArn', { value: apiKeys.secret.secretArn });
+    new CfnOutput(this, 'RevocationsTableName', {
+      value: revocations.table.tableName,
+      description: 'The not-before list: --revocations-table of npm run users and keys revoke',
+    });
+    new CfnOutput(this, 'RevocationOperatorPolicyArn', {
+      value: revocations.operatorPolicy.managedPolicyArn,
+      description: 'Attach to the role that runs npm run users and keys revoke',
+    });
     new CfnOutput(this, 'DashboardUrl', {
       value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${monitoring.dashboard.dashboardName}`,
     });

@@ -11,16 +11,15 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  CreateTableCommand,
-  DynamoDBClient,
-  PutItemCommand,
-  ScanCommand,
-  type ScanCommandInput,
-} from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { RevocationList } from '../lambda/authorizer/revocation';
-import { DynamoDbRevocationSource, type ScanPort } from '../lambda/authorizer/revocation-dynamodb';
+import {
+  DynamoDbRevocationSource,
+  jsonClientScanPort,
+} from '../lambda/authorizer/revocation-dynamodb';
+import { AwsJsonClient } from '../lambda/shared/aws/json-client';
+import { DYNAMODB } from '../lambda/shared/aws/services';
 import {
   REVOCATION_ATTRIBUTES as A,
   REVOCATION_RETENTION_SECONDS,
@@ -55,11 +54,17 @@ export function localDynamoClient(endpoint: string): DynamoDBClient {
 }
 
 /**
- * The authorizer's `Scan` port over the SDK's DynamoDB client (local mode and tests). The request
- * and response are DynamoDB's wire shapes, which the SDK's low-level client passes through.
+ * The authorizer's client for the embedded DynamoDB: the small AWS client it uses in Lambda,
+ * pointed at loopback with the dummies the embedded DynamoDB ignores.
  */
-export function sdkScanPort(client: DynamoDBClient): ScanPort {
-  return (request) => client.send(new ScanCommand(request as ScanCommandInput));
+export function localAuthorizerDynamo(endpoint: string): AwsJsonClient {
+  return new AwsJsonClient(DYNAMODB, {
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+    attemptTimeoutMs: 1000,
+  });
 }
 
 const storedEntry = z.object({
@@ -205,7 +210,7 @@ export async function startLocalRevocations(options: {
   const list = new RevocationList({
     source: new DynamoDbRevocationSource({
       tableName: LOCAL_REVOCATIONS_TABLE,
-      scan: sdkScanPort(client),
+      scan: jsonClientScanPort(localAuthorizerDynamo(options.endpoint)),
     }),
     refreshMs: options.refreshMs,
     maxAgeMs: options.maxAgeMs,

@@ -4,11 +4,15 @@
  * invocations.
  */
 
+import { AwsJsonClient } from '../shared/aws/json-client';
+import { DYNAMODB } from '../shared/aws/services';
 import { authorizerEnvSchema, parseEnv } from '../shared/env';
 import { createLogger } from '../shared/logger';
 import { ApiKeyStore } from './api-key-store';
 import { cachedKeysFirst, createCognitoVerifier } from './cognito';
 import { createAuthorizerHandler, describeCause } from './handler';
+import { RevocationList } from './revocation';
+import { DynamoDbRevocationSource, jsonClientScanPort } from './revocation-dynamodb';
 import { SecretsManagerApiKeySource } from './secrets-manager-source';
 
 const env = parseEnv(authorizerEnvSchema);
@@ -26,6 +30,26 @@ const apiKeys = new ApiKeyStore({
   minRefreshMs: env.API_KEYS_MIN_REFRESH_SECONDS * 1000,
   onPreviousIgnored: (why) => logger.warn('Ignoring the AWSPREVIOUS API-key version', { why }),
 });
+
+// The operator's not-before list (`users`, `keys revoke`), over the small AWS client: two
+// attempts of 800 ms fit the list's 2-second load timeout, after which a request is denied.
+const revocations = new RevocationList({
+  source: new DynamoDbRevocationSource({
+    tableName: env.REVOCATIONS_TABLE_NAME,
+    scan: jsonClientScanPort(
+      new AwsJsonClient(DYNAMODB, { maxAttempts: 2, attemptTimeoutMs: 800 }),
+    ),
+  }),
+  refreshMs: env.REVOCATIONS_REFRESH_SECONDS * 1000,
+  maxAgeMs: env.REVOCATIONS_MAX_AGE_SECONDS * 1000,
+  onBackgroundFailure: (error) =>
+    logger.warn('Could not refresh the not-before list', { cause: describeCause(error) }),
+});
+revocations
+  .warm()
+  .catch((error) =>
+    logger.warn('Could not prefetch the not-before list', { cause: describeCause(error) }),
+  );
 
 // Warm both caches during init; a failure here is retried (and fails closed) per request.
 // The AWS SDK (Secrets Manager) is loaded here on purpose, although a JWT never needs it:
@@ -45,5 +69,6 @@ apiKeys
 export const handler = createAuthorizerHandler({
   verifier: cachedKeysFirst(verifier),
   apiKeys,
+  revocations,
   logger,
 });

@@ -9,6 +9,7 @@
  * client in local mode and tests (dynalite).
  */
 import * as z from 'zod/mini';
+import type { AwsJsonClient } from '../shared/aws/json-client';
 import { REVOCATION_ATTRIBUTES as A, type RevocationEntry } from '../shared/revocations';
 import type { RevocationSource } from './revocation';
 
@@ -109,4 +110,12 @@ export class DynamoDbRevocationSource implements RevocationSource {
 
 function toNumber(value: { N: string } | undefined): number | undefined {
   return value === undefined ? undefined : Number(value.N);
+}
+
+/**
+ * The port over the small AWS client (`lambda/shared/aws`), which sends the wire format as it
+ * is. Its retries and per-attempt timeout should fit within the list's load timeout.
+ */
+export function jsonClientScanPort(client: Pick<AwsJsonClient, 'call'>): ScanPort {
+  return (request) => client.call('Scan', request);
 }
