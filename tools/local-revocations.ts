@@ -159,6 +159,18 @@ function isConnectionRefused(error: unknown): boolean {
   return isConnectionRefused(error.cause);
 }
 
+/** The not-before table in an embedded DynamoDB, keyed as the stack's (empty). */
+export async function createLocalRevocationsTable(client: DynamoDBClient): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: LOCAL_REVOCATIONS_TABLE,
+      AttributeDefinitions: [{ AttributeName: A.principal, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: A.principal, KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+}
+
 export interface LocalRevocations {
   readonly list: RevocationList;
   stop(): void;
@@ -176,14 +188,7 @@ export async function startLocalRevocations(options: {
   readonly onBackgroundFailure?: (error: unknown) => void;
 }): Promise<LocalRevocations> {
   const client = localDynamoClient(options.endpoint);
-  await client.send(
-    new CreateTableCommand({
-      TableName: LOCAL_REVOCATIONS_TABLE,
-      AttributeDefinitions: [{ AttributeName: A.principal, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: A.principal, KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await createLocalRevocationsTable(client);
   const nowSeconds = Date.now() / 1000;
   for (const [principal, entry] of Object.entries(readEntries(revocationsFilePath(options.dir)))) {
     if (entry.expiresAt <= nowSeconds) continue;

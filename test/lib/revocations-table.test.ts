@@ -7,7 +7,11 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { authorizerEnvSchema } from '../../lambda/shared/env';
-import { REVOCATION_ATTRIBUTES } from '../../lambda/shared/revocations';
+import {
+  ACCESS_TOKEN_LIFETIME_SECONDS,
+  REVOCATION_ATTRIBUTES,
+  REVOCATION_RETENTION_SECONDS,
+} from '../../lambda/shared/revocations';
 import { USER_ADMIN_ACTIONS } from '../../lib/revocations-table';
 import { synthStack } from './stack-fixture';
 import { onlyId, type Resource, resourcesOf } from './template-helpers';
@@ -72,6 +76,19 @@ describe('the not-before table', () => {
         }),
       ],
     });
+  });
+
+  it('keeps entries longer than the app client’s access tokens live, so none outlives its entry', () => {
+    const client = Object.values(resourcesOf(template, 'AWS::Cognito::UserPoolClient'))[0];
+    const { AccessTokenValidity, TokenValidityUnits } = (client as Resource).Properties as {
+      AccessTokenValidity: number;
+      TokenValidityUnits: { AccessToken: string };
+    };
+    const seconds = { seconds: 1, minutes: 60, hours: 3600, days: 86_400 }[
+      TokenValidityUnits.AccessToken as 'minutes'
+    ];
+    expect(AccessTokenValidity * seconds).toBeLessThanOrEqual(ACCESS_TOKEN_LIFETIME_SECONDS);
+    expect(REVOCATION_RETENTION_SECONDS).toBeGreaterThan(ACCESS_TOKEN_LIFETIME_SECONDS);
   });
 
   it('is kept when the stack goes: losing it would deny every caller', () => {
