@@ -41,7 +41,13 @@ import {
 import { POLICY } from '../modules/policy';
 import { ROLES } from '../modules/roles';
 import { ExpiringStore } from './expiring-store';
-import { LOCAL_CLIENT_ID, LOCAL_SCOPE, mintAccessToken, type SigningKey } from './local-identity';
+import {
+  LOCAL_CLIENT_ID,
+  LOCAL_SCOPE,
+  localPermissionScopes,
+  mintAccessToken,
+  type SigningKey,
+} from './local-identity';
 import type { LocalSignInPolicy } from './local-users';
 
 export const AUTHORIZE_PATH = '/oauth2/authorize';
@@ -49,10 +55,7 @@ export const TOKEN_PATH = '/oauth2/token';
 export { OAuthError, REGISTER_PATH };
 
 /** The scopes the local server issues: the audience scope and one per permission. */
-const LOCAL_SCOPES = [
-  LOCAL_SCOPE,
-  ...Object.keys(POLICY.permissions).map((permission) => `mcp-server/${permission}`),
-];
+const LOCAL_SCOPES = [LOCAL_SCOPE, ...localPermissionScopes(Object.keys(POLICY.permissions))];
 
 /** How long an authorization code, and a pending login page, stay valid. */
 const CODE_TTL_MS = 60_000;

@@ -20,6 +20,7 @@ import type {
 } from 'aws-lambda';
 import { ApiKeyStore } from '../lambda/authorizer/api-key-store';
 import { createCognitoVerifier } from '../lambda/authorizer/cognito';
+import { earlyDenyPolicyOf } from '../lambda/authorizer/early-deny';
 import { createAuthorizerHandler, UNAUTHORIZED } from '../lambda/authorizer/handler';
 import { createMcpHandler, type McpHandler } from '../lambda/mcp/handler';
 import { type LoadedModule, loadLocalModules, type McpModule } from '../lambda/mcp/module';
@@ -41,6 +42,7 @@ import {
   loadSigningKey,
   localDir,
   localJwksCache,
+  localPermissionScopes,
 } from './local-identity';
 import { isOwnHost, type LocalNames, localNames, urlHost } from './local-origins';
 import { type LocalRevocations, startLocalRevocations } from './local-revocations';
@@ -79,6 +81,13 @@ export interface LocalGatewayOptions {
   readonly modules?: readonly McpModule[];
   /** The roles and what they grant. Default: the deployment's, `modules/roles.ts`. */
   readonly roles?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Early deny, as the stack's `-c earlyDeny=true`: the authorizer refuses a forbidden
+   * 2026-07-28 call by its headers. This gateway caches no authorizer result (it asks the
+   * authorizer on every request), which is the one setting early deny is correct with.
+   * Default false.
+   */
+  readonly earlyDeny?: boolean;
 }
 
 export interface LocalGateway {
@@ -188,7 +197,7 @@ interface Bound {
   readonly mcp: McpHandler;
   readonly authServer: LocalAuthServer;
   /** RFC 9728 / MCP authorization: the 401 tells the client where to start. */
-  readonly challenge: (base: string) => string;
+  readonly challenge: (host: string | undefined) => string;
 }
 
 export async function startLocalGateway(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
@@ -242,11 +251,22 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       onPreviousIgnored: (why) =>
         authorizerLogger.warn('Ignoring the previous API-key version', { why }),
     }),
+    ...(options.earlyDeny === true ? { earlyDeny: earlyDenyPolicyOf(policy) } : {}),
   });
   const bind = (host: string, port: number): Bound => {
     const names = localNames(host, port);
     const url = baseUrl(host, port);
     const allowedOrigins = [...new Set([...names.origins, ...(options.allowedOrigins ?? [])])];
+    const authServer = new LocalAuthServer({
+      baseUrl: url,
+      resource: `${url}${MCP_PATH}`,
+      signingKey,
+      ownOrigins: names.origins,
+      users: localSignInPolicy(usersFilePath(dir)),
+    });
+    // The metadata URL follows the name the request came in by, in the 401 and in step-up.
+    const metadataUrl = (host: string | undefined) =>
+      `${authServer.baseFor(host)}${PROTECTED_RESOURCE_METADATA_PATH}${MCP_PATH}`;
     return {
       names,
       allowedOrigins,
@@ -259,16 +279,15 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
         policy,
         modules,
         logger: createLogger('mcp-server'),
+        stepUp: {
+          audienceScope: LOCAL_SCOPE,
+          permissionScopes: localPermissionScopes(Object.keys(policy.permissions)),
+          resourceMetadataUrl: metadataUrl,
+        },
       }),
-      authServer: new LocalAuthServer({
-        baseUrl: url,
-        resource: `${url}${MCP_PATH}`,
-        signingKey,
-        ownOrigins: names.origins,
-        users: localSignInPolicy(usersFilePath(dir)),
-      }),
-      challenge: (base) =>
-        `Bearer resource_metadata="${base}${PROTECTED_RESOURCE_METADATA_PATH}${MCP_PATH}", scope="${LOCAL_SCOPE}"`,
+      authServer,
+      challenge: (host) =>
+        `Bearer resource_metadata="${metadataUrl(host)}", scope="${LOCAL_SCOPE}"`,
     };
   };
 
@@ -383,7 +402,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       if (error instanceof Error && error.message === UNAUTHORIZED) {
         gatewayError(res, 401, 'Unauthorized', {
           ...cors,
-          'WWW-Authenticate': bound.challenge(bound.authServer.baseFor(req.headers.host)),
+          'WWW-Authenticate': bound.challenge(req.headers.host),
         });
       } else {
         gatewayError(res, 500, 'Internal server error', cors);
@@ -391,12 +410,8 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       return;
     }
     if (!policyAllows(policy, methodArn)) {
-      gatewayError(
-        res,
-        403,
-        'User is not authorized to access this resource with an explicit deny',
-        cors,
-      );
+      // The stack's ACCESS_DENIED gateway response (lib/mcp-api.ts) answers this body.
+      gatewayError(res, 403, 'Forbidden', cors);
       return;
     }
 

@@ -10,6 +10,7 @@ import { authorizerEnvSchema, parseEnv } from '../shared/env';
 import { createLogger } from '../shared/logger';
 import { ApiKeyStore } from './api-key-store';
 import { cachedKeysFirst, createCognitoVerifier } from './cognito';
+import { parseEarlyDenyPolicy } from './early-deny';
 import { createAuthorizerHandler, describeCause } from './handler';
 import { RevocationList } from './revocation';
 import { DynamoDbRevocationSource, jsonClientScanPort } from './revocation-dynamodb';
@@ -71,4 +72,7 @@ export const handler = createAuthorizerHandler({
   apiKeys,
   revocations,
   logger,
+  ...(env.EARLY_DENY_POLICY === ''
+    ? {}
+    : { earlyDeny: parseEarlyDenyPolicy(env.EARLY_DENY_POLICY) }),
 });
