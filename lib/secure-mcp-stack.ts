@@ -22,6 +22,7 @@ import { McpApi } from './mcp-api';
 import type { ModuleInfra } from './module-infra';
 import { Monitoring } from './monitoring';
 import { advertisedScopes, OAuthDiscovery } from './oauth-discovery';
+import { RevocationsTable } from './revocations-table';
 
 export interface SecureMcpStackProps extends StackProps {
   readonly config: McpStackConfig;
@@ -65,6 +66,8 @@ export class SecureMcpStack extends Stack {
       logRetention,
       operatorRoleArn: config.operatorRoleArn === '' ? undefined : config.operatorRoleArn,
     });
+    // The not-before list the `users` and `keys revoke` CLIs write and the authorizer reads.
+    const revocations = new RevocationsTable(this, 'Revocations', { userPool: identity.userPool });
 
     const authorizer = new McpFunction(this, 'Authorizer', {
       entry: 'authorizer/index.ts',
@@ -76,11 +79,13 @@ export class SecureMcpStack extends Stack {
         USER_POOL_CLIENT_IDS: identity.client.userPoolClientId,
         REQUIRED_SCOPES: identity.requiredScope,
         API_KEYS_SECRET_ID: apiKeys.secret.secretArn,
+        REVOCATIONS_TABLE_NAME: revocations.table.tableName,
         ...(config.earlyDeny ? { EARLY_DENY_POLICY: earlyDenyEnvironment(policy) } : {}),
       },
       logRetention,
     });
     apiKeys.grantReadKeys(authorizer.function);
+    revocations.grantReadList(authorizer.function);
 
     const server = new McpFunction(this, 'McpServer', {
       entry: 'mcp/index.ts',
@@ -197,6 +202,14 @@ export class SecureMcpStack extends Stack {
     new CfnOutput(this, 'HostedLoginDomain', { value: identity.domain.baseUrl() });
     new CfnOutput(this, 'RequiredScope', { value: identity.requiredScope });
     new CfnOutput(this, 'ApiKeysSecretArn', { value: apiKeys.secret.secretArn });
+    new CfnOutput(this, 'RevocationsTableName', {
+      value: revocations.table.tableName,
+      description: 'The not-before list: --revocations-table of npm run users and keys revoke',
+    });
+    new CfnOutput(this, 'RevocationOperatorPolicyArn', {
+      value: revocations.operatorPolicy.managedPolicyArn,
+      description: 'Attach to the role that runs npm run users and keys revoke',
+    });
     new CfnOutput(this, 'DashboardUrl', {
       value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${monitoring.dashboard.dashboardName}`,
     });

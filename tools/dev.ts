@@ -48,6 +48,7 @@ Mint a token (roles: admin, analyst, readonly):
   TOKEN=$(npm run --silent token -- --sub alice --groups analyst)
 Or create an API key:
   TOKEN=$(npm run --silent keys -- create --name ci-bot --roles readonly)
+Revoke within seconds: npm run --silent users -- disable alice   (or keys -- revoke <key id>)
 
 List and call tools with MCP Inspector's CLI (it needs Node 22; npx fetches it):
   npx -y -p node@22 -p @modelcontextprotocol/inspector@2 mcp-inspector --cli ${url} \\

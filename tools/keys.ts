@@ -5,22 +5,37 @@
  *   npm run --silent keys -- list
  *   npm run --silent keys -- revoke <key id>
  */
+import { dirname } from 'node:path';
+import { AUDIT_EVENTS, AUDIT_FIELDS } from '../lambda/shared/audit';
+import { apiKeyPrincipal } from '../lambda/shared/revocations';
 import { ROLES } from '../modules/roles';
 import { addKey, FileKeyDocumentStore, KeyAdminError, listKeys, revokeKey } from './api-key-admin';
 import { commaList, parseCli, runCli, UsageError } from './cli';
 import { apiKeyFilePath } from './local-identity';
+import { LocalRevocationWriter } from './local-revocations';
+import {
+  createDynamoDbRevocationWriter,
+  notBeforeFor,
+  type RevocationWriter,
+} from './revocation-writer';
 import { createSecretKeyDocumentStore } from './secret-key-document-store';
+import { defaultActor, writeAuditLine } from './user-admin';
 
 const USAGE = `usage: npm run --silent keys -- <command> [options]
 
   create --name <name> --roles <a,b> [--expires-in-days <n>]
                          create a key and print it (shown once; stored hashed)
   list [--json]          key ids, names, roles and status (never secrets)
-  revoke <key id>        revoke a key
+  revoke <key id>        revoke a key: refused within 10 s plus the authorizer cache TTL
 
   --file <path>          key file (default ${apiKeyFilePath()})
   --secret-id <id|arn>   the deployed Secrets Manager secret instead of the file: writes a new
                          version (region and credentials from the standard AWS environment)
+  --revocations-table <name>
+                         with --secret-id: the not-before table (or MCP_REVOCATIONS_TABLE,
+                         stack output RevocationsTableName) revoke records the key in, so it is
+                         refused in seconds rather than when cached copies of the secret expire
+  --actor <name>         who revokes, for the record (default: user@host)
   roles: ${ROLES.join(', ')}`;
 
 runCli(async () => {
@@ -31,6 +46,8 @@ runCli(async () => {
       'expires-in-days': { type: 'string' },
       file: { type: 'string' },
       'secret-id': { type: 'string' },
+      'revocations-table': { type: 'string' },
+      actor: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -97,6 +114,13 @@ runCli(async () => {
         if (keyId === undefined) throw new UsageError('revoke needs a key id (see keys list)');
         await store.write(revokeKey(await store.read(), keyId, now));
         process.stderr.write(`revoked key ${keyId}\n`);
+        await recordRevokedKey(keyId, now, {
+          secretId,
+          file: values.file,
+          table: values['revocations-table'] ?? process.env.MCP_REVOCATIONS_TABLE,
+          actor: values.actor ?? defaultActor(),
+          target: store.description,
+        });
         return;
       }
       default:
@@ -107,3 +131,69 @@ runCli(async () => {
     throw error;
   }
 }, USAGE);
+
+/**
+ * After the key document says revoked (the lasting record), put the key in the not-before list,
+ * which authorizers read every few seconds: their cached copies of the document would otherwise
+ * accept the key for up to API_KEYS_CACHE_TTL_SECONDS more.
+ */
+async function recordRevokedKey(
+  keyId: string,
+  now: Date,
+  options: {
+    secretId: string | undefined;
+    file: string | undefined;
+    table: string | undefined;
+    actor: string;
+    target: string;
+  },
+): Promise<void> {
+  let writer: RevocationWriter;
+  if (options.secretId === undefined) {
+    writer = new LocalRevocationWriter(
+      options.file === undefined ? undefined : dirname(options.file),
+    );
+  } else if (options.table === undefined) {
+    process.stderr.write(
+      "warning: no --revocations-table: the key is refused once the authorizers' cached copies of the secret expire (API_KEYS_CACHE_TTL_SECONDS plus the authorizer cache TTL), not within seconds\n",
+    );
+    return;
+  } else {
+    writer = createDynamoDbRevocationWriter(options.table);
+  }
+  const notBefore = notBeforeFor(now);
+  const record = {
+    [AUDIT_FIELDS.event]: AUDIT_EVENTS.operatorAction,
+    action: 'revoke-key',
+    actor: options.actor,
+    target: options.target,
+    [AUDIT_FIELDS.keyId]: keyId,
+    not_before: notBefore,
+  } as const;
+  try {
+    await writer.record({
+      principal: apiKeyPrincipal(keyId),
+      notBefore,
+      sessions: false,
+      action: 'revoke-key',
+      actor: options.actor,
+    });
+  } catch (error) {
+    const errorType = error instanceof Error ? error.name : typeof error;
+    writeAuditLine({
+      ...record,
+      [AUDIT_FIELDS.outcome]: 'partial',
+      [AUDIT_FIELDS.errorType]: errorType,
+      timestamp: new Date().toISOString(),
+    });
+    throw new Error(
+      `Key ${keyId} is revoked in ${options.target}, but not in the not-before list ${writer.description} (${errorType}): it is refused once cached copies of the key document expire. Run revoke again to retry.`,
+      { cause: error },
+    );
+  }
+  writeAuditLine({
+    ...record,
+    [AUDIT_FIELDS.outcome]: 'done',
+    timestamp: new Date().toISOString(),
+  });
+}

@@ -48,6 +48,7 @@ import {
   mintAccessToken,
   type SigningKey,
 } from './local-identity';
+import type { LocalSignInPolicy } from './local-users';
 
 export const AUTHORIZE_PATH = '/oauth2/authorize';
 export const TOKEN_PATH = '/oauth2/token';
@@ -89,6 +90,11 @@ export interface LocalAuthServerOptions {
    * a client that sends no `Origin`). Default: the origin of `baseUrl`.
    */
   readonly ownOrigins?: readonly string[];
+  /**
+   * Who may sign in and with which groups (`.local/users.json`, kept by the `users` CLI).
+   * Default: anyone, with the groups picked on the page.
+   */
+  readonly users?: LocalSignInPolicy;
   /** Where registration audit records go. Default: a logger for `mcp-client-registration`. */
   readonly registrationLogger?: Logger;
   readonly now?: () => number;
@@ -522,11 +528,19 @@ export class LocalAuthServer {
     const sub = form.get('sub') ?? '';
     if (!SUB.test(sub))
       throw new OAuthError('invalid_request', 'The user name may hold letters, digits and . _ @ -');
-    const groups = form.getAll('groups').filter((group) => (ROLES as string[]).includes(group));
-    const code = randomBytes(32).toString('base64url');
-    this.#codes.put(code, { ...request, sub, groups });
+    // A user the `users` CLI disabled: RFC 6749 4.1.2.1, the client hears it at its callback.
+    const refusal = this.#options.users?.refusal(sub);
     const location = new URL(request.redirectUri);
-    location.searchParams.set('code', code);
+    if (refusal === undefined) {
+      const picked = form.getAll('groups').filter((group) => (ROLES as string[]).includes(group));
+      const groups = this.#options.users?.groupsFor(sub, picked) ?? picked;
+      const code = randomBytes(32).toString('base64url');
+      this.#codes.put(code, { ...request, sub, groups });
+      location.searchParams.set('code', code);
+    } else {
+      location.searchParams.set('error', 'access_denied');
+      location.searchParams.set('error_description', refusal);
+    }
     if (request.state !== undefined) location.searchParams.set('state', request.state);
     location.searchParams.set('iss', base);
     if (cspSource(location.origin) === undefined) {

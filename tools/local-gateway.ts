@@ -45,6 +45,8 @@ import {
   localPermissionScopes,
 } from './local-identity';
 import { isOwnHost, type LocalNames, localNames, urlHost } from './local-origins';
+import { type LocalRevocations, startLocalRevocations } from './local-revocations';
+import { localSignInPolicy, usersFilePath } from './local-users';
 
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
@@ -62,6 +64,13 @@ export interface LocalGatewayOptions {
   readonly dir?: string;
   /** API-key cache TTL; short locally so `keys create/revoke` show at once. Default 1000 ms. */
   readonly apiKeyCacheTtlMs?: number;
+  /**
+   * The not-before list's refresh interval and staleness bound (the authorizer's
+   * REVOCATIONS_REFRESH_SECONDS and REVOCATIONS_MAX_AGE_SECONDS). Short locally so `users` and
+   * `keys revoke` show at once. Default 1000 and 2000 ms.
+   */
+  readonly revocationRefreshMs?: number;
+  readonly revocationMaxAgeMs?: number;
   /**
    * Browser origins allowed to call `/mcp` besides this server's own (e.g. a web client's page),
    * each exactly as a browser sends it: `http://localhost:6274`. Default none.
@@ -209,8 +218,24 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
 
   const authorizerLogger = createLogger('mcp-authorizer');
   const gatewayLogger = createLogger('local-gateway');
+  // The not-before list: the authorizer's DynamoDB path, over the embedded DynamoDB.
+  let revocations: LocalRevocations;
+  try {
+    revocations = await startLocalRevocations({
+      dir,
+      endpoint: dynamo.endpoint,
+      refreshMs: options.revocationRefreshMs ?? 1000,
+      maxAgeMs: options.revocationMaxAgeMs ?? 2000,
+      onBackgroundFailure: (error) =>
+        authorizerLogger.warn('Could not refresh the not-before list', { error: String(error) }),
+    });
+  } catch (error) {
+    await dynamo.stop();
+    throw error;
+  }
   const authorize = createAuthorizerHandler({
     logger: authorizerLogger,
+    revocations: revocations.list,
     verifier: createCognitoVerifier(
       {
         userPoolId: LOCAL_USER_POOL_ID,
@@ -237,6 +262,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       resource: `${url}${MCP_PATH}`,
       signingKey,
       ownOrigins: names.origins,
+      users: localSignInPolicy(usersFilePath(dir)),
     });
     // The metadata URL follows the name the request came in by, in the 401 and in step-up.
     const metadataUrl = (host: string | undefined) =>
@@ -457,6 +483,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       server.listen(options.port ?? 3000, host, () => resolve());
     });
   } catch (error) {
+    revocations.stop();
     await dynamo.stop();
     throw error;
   }
@@ -472,6 +499,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      revocations.stop();
       await dynamo.stop();
     },
   };

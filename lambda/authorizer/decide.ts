@@ -6,12 +6,19 @@
 import * as z from 'zod/mini';
 import type { AuthReason } from '../shared/audit';
 import { type Principal, parseScopes, safeGroupNames } from '../shared/principal';
+import type { IssuedTimes } from '../shared/revocations';
 import { type ApiKeyStore, ApiKeysUnavailableError } from './api-key-store';
 import { type AccessTokenVerifier, reasonForJwtError } from './cognito';
 import { readCredential } from './credential';
+import { checkRevocation, type RevocationCheck } from './revocation-check';
 
 export type Decision =
-  | { readonly effect: 'allow'; readonly principal: Principal }
+  | {
+      readonly effect: 'allow';
+      readonly principal: Principal;
+      /** When the credential was issued, for the not-before list (tokens only). */
+      readonly issued?: IssuedTimes;
+    }
   | {
       readonly effect: 'unauthorized' | 'deny';
       readonly reason: AuthReason;
@@ -25,6 +32,11 @@ export type Decision =
 export interface DecideDeps {
   readonly verifier: AccessTokenVerifier;
   readonly apiKeys: Pick<ApiKeyStore, 'verify'>;
+  /**
+   * The operator's not-before list (`users` and `keys revoke`), checked after a credential
+   * verified. Every deployed and local authorizer sets it; without it nothing is refused by it.
+   */
+  readonly revocations?: RevocationCheck;
 }
 
 export interface CredentialCarrier {
@@ -36,6 +48,8 @@ export interface CredentialCarrier {
 const accessClaimsSchema = z.object({
   sub: z.string().check(z.minLength(1), z.maxLength(256)),
   exp: z.number(),
+  iat: z.optional(z.number()),
+  auth_time: z.optional(z.number()),
   scope: z.optional(z.string().check(z.maxLength(8192))),
   'cognito:groups': z.optional(z.array(z.string().check(z.maxLength(256))).check(z.maxLength(100))),
 });
@@ -54,7 +68,7 @@ async function decideJwt(token: string, verifier: AccessTokenVerifier): Promise<
   const claims = accessClaimsSchema.safeParse(payload);
   if (!claims.success)
     return { effect: 'unauthorized', reason: 'invalid_token', authMethod: 'cognito' };
-  const { sub, scope, exp } = claims.data;
+  const { sub, scope, exp, iat, auth_time } = claims.data;
   // A malformed scope refuses the token: dropping it would leave the token less narrowed.
   const scopes = parseScopes(scope);
   if (scopes === undefined) {
@@ -67,6 +81,7 @@ async function decideJwt(token: string, verifier: AccessTokenVerifier): Promise<
   }
   return {
     effect: 'allow',
+    issued: { issuedAt: iat, authTime: auth_time },
     principal: {
       principalId: sub,
       authMethod: 'cognito',
@@ -119,9 +134,15 @@ export async function decide(request: CredentialCarrier, deps: DecideDeps): Prom
       case 'invalid':
         return { effect: 'unauthorized', reason: credential.reason };
       case 'jwt':
-        return await decideJwt(credential.token, deps.verifier);
+        return await checkRevocation(
+          await decideJwt(credential.token, deps.verifier),
+          deps.revocations,
+        );
       case 'api_key':
-        return await decideApiKey(credential.apiKey, deps.apiKeys);
+        return await checkRevocation(
+          await decideApiKey(credential.apiKey, deps.apiKeys),
+          deps.revocations,
+        );
     }
   } catch (error) {
     return { effect: 'deny', reason: 'internal_error', cause: error };

@@ -4,6 +4,8 @@
  * invocations.
  */
 
+import { AwsJsonClient } from '../shared/aws/json-client';
+import { DYNAMODB } from '../shared/aws/services';
 import { authorizerEnvSchema, parseEnv } from '../shared/env';
 import { createLogger } from '../shared/logger';
 import { withSourceMappedErrors } from '../shared/source-mapped-stack';
@@ -11,6 +13,8 @@ import { ApiKeyStore } from './api-key-store';
 import { cachedKeysFirst, createCognitoVerifier } from './cognito';
 import { parseEarlyDenyPolicy } from './early-deny';
 import { createAuthorizerHandler, describeCause } from './handler';
+import { RevocationList } from './revocation';
+import { DynamoDbRevocationSource, jsonClientScanPort } from './revocation-dynamodb';
 import { SecretsManagerApiKeySource } from './secrets-manager-source';
 
 const env = parseEnv(authorizerEnvSchema);
@@ -31,6 +35,26 @@ const apiKeys = new ApiKeyStore({
   refreshAheadMs: (env.API_KEYS_CACHE_TTL_SECONDS * 1000) / 5,
   onPreviousIgnored: (why) => logger.warn('Ignoring the AWSPREVIOUS API-key version', { why }),
 });
+
+// The operator's not-before list (`users`, `keys revoke`), over the small AWS client: two
+// attempts of 800 ms fit the list's 2-second load timeout, after which a request is denied.
+const revocations = new RevocationList({
+  source: new DynamoDbRevocationSource({
+    tableName: env.REVOCATIONS_TABLE_NAME,
+    scan: jsonClientScanPort(
+      new AwsJsonClient(DYNAMODB, { maxAttempts: 2, attemptTimeoutMs: 800 }),
+    ),
+  }),
+  refreshMs: env.REVOCATIONS_REFRESH_SECONDS * 1000,
+  maxAgeMs: env.REVOCATIONS_MAX_AGE_SECONDS * 1000,
+  onBackgroundFailure: (error) =>
+    logger.warn('Could not refresh the not-before list', { cause: describeCause(error) }),
+});
+revocations
+  .warm()
+  .catch((error) =>
+    logger.warn('Could not prefetch the not-before list', { cause: describeCause(error) }),
+  );
 
 // Warm both caches during init; a failure here is retried (and fails closed) per request.
 // Secrets Manager is read through the small AWS client (`../shared/aws`), not SDK v3, whose
@@ -53,6 +77,7 @@ export const handler = withSourceMappedErrors(
   createAuthorizerHandler({
     verifier: cachedKeysFirst(verifier),
     apiKeys,
+    revocations,
     logger,
     ...(env.EARLY_DENY_POLICY === ''
       ? {}

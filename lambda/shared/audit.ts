@@ -21,6 +21,11 @@ export const AUDIT_EVENTS = {
   authDecision: 'mcp.auth_decision',
   /** One per request to the OAuth client registration endpoint (RFC 7591). */
   clientRegistration: 'oauth.client_registration',
+  /**
+   * One per operator action of the `users` and `keys` CLIs (disable, sign-out, group change,
+   * key revocation), written by the CLI where it runs.
+   */
+  operatorAction: 'ops.operator_action',
 } as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[keyof typeof AUDIT_EVENTS];
 
@@ -117,7 +122,11 @@ export const AUTH_REASONS = [
   'wrong_secret',
   'key_revoked',
   'key_expired',
+  /** A person's token issued before their not-before (disabled, signed out, groups changed). */
+  'token_revoked',
   'jwks_unavailable',
+  /** The not-before list could not be read recently enough: denied, fail closed. */
+  'revocations_unavailable',
   'secret_unavailable',
   'internal_error',
   /**

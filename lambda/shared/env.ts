@@ -23,6 +23,8 @@ const commaList = z.pipe(
 const nonEmpty = z.string().check(z.minLength(1));
 const nonEmptyList = z.pipe(commaList, z.array(nonEmpty).check(z.minLength(1)));
 const positiveInt = z.pipe(z.coerce.number(), z.int().check(z.positive()));
+/** The not-before list's promise is "within 10 seconds": no setting may break it. */
+const upToTenSeconds = z.pipe(z.coerce.number(), z.int().check(z.positive(), z.lte(10)));
 
 export const authorizerEnvSchema = z.object({
   /** Cognito user pool whose access tokens are accepted, e.g. `eu-west-1_AbC123`. */
@@ -44,6 +46,16 @@ export const authorizerEnvSchema = z.object({
   API_KEYS_CACHE_TTL_SECONDS: z._default(positiveInt, 60),
   /** The least time between two refreshes forced by unknown keys. */
   API_KEYS_MIN_REFRESH_SECONDS: z._default(positiveInt, 10),
+  /** The DynamoDB table of not-before entries (`users`, `keys revoke`); read with Scan only. */
+  REVOCATIONS_TABLE_NAME: nonEmpty,
+  /** Age of the in-memory copy of that table after which a request refreshes it in the background. */
+  REVOCATIONS_REFRESH_SECONDS: z._default(upToTenSeconds, 5),
+  /**
+   * Age after which the copy is not used (the request waits for a fresh read, and is denied if
+   * that fails): the longest a written entry can go unseen. API Gateway's authorizer cache TTL
+   * comes on top.
+   */
+  REVOCATIONS_MAX_AGE_SECONDS: z._default(upToTenSeconds, 10),
   /**
    * Early deny (`-c earlyDeny=true`, only with the authorizer cache off): the policy document
    * (`earlyDenyPolicyOf`) by which a forbidden 2026-07-28 call is refused at the gateway.

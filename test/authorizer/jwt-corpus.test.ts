@@ -333,6 +333,8 @@ describe.each(PATHS)('decide() with a valid access token and $path', ({ prepare 
         keyId: '',
         expiresAt: expect.any(Number),
       },
+      // For the not-before list: a token's iat and auth_time travel with the decision.
+      issued: { issuedAt: expect.any(Number), authTime: expect.any(Number) },
     });
   });
 

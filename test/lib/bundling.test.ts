@@ -4,13 +4,16 @@
  * clients (which the Node 22 runtime ships, and only the rotation Lambda uses) inside.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyApiKeyDocument } from '../../lambda/shared/api-key';
 import { addKey } from '../../tools/api-key-admin';
 import { startLoopbackSecrets } from '../../tools/bench/loopback-secrets';
+import { startLocalDynamo } from '../../tools/local-dynamo';
+import { LOCAL_REVOCATIONS_TABLE, startLocalRevocations } from '../../tools/local-revocations';
 import { synthStack } from './stack-fixture';
 
 const BUNDLE_TIMEOUT_MS = 60_000;
@@ -190,6 +193,15 @@ describe('Lambda bundles', () => {
       now: new Date(),
     });
     const secrets = await startLoopbackSecrets('api-keys', JSON.stringify(document));
+    // The not-before list on an embedded DynamoDB, read by the bundle's own small AWS client.
+    const dynamo = await startLocalDynamo();
+    const revocationsDir = mkdtempSync(join(tmpdir(), 'mcp-bundle-revocations-'));
+    const revocations = await startLocalRevocations({
+      dir: revocationsDir,
+      endpoint: dynamo.endpoint,
+      refreshMs: 1000,
+      maxAgeMs: 1000,
+    });
     const directory = bundles.find((b) => b.service === 'mcp-authorizer')?.directory ?? '';
     const event = {
       type: 'REQUEST',
@@ -210,6 +222,8 @@ describe('Lambda bundles', () => {
           USER_POOL_CLIENT_IDS: 'client',
           REQUIRED_SCOPES: 'secure-mcp/tools',
           API_KEYS_SECRET_ID: 'api-keys',
+          REVOCATIONS_TABLE_NAME: LOCAL_REVOCATIONS_TABLE,
+          AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
           AWS_REGION: 'eu-west-1',
           AWS_ACCESS_KEY_ID: 'test',
           AWS_SECRET_ACCESS_KEY: 'test',
@@ -240,7 +254,10 @@ describe('Lambda bundles', () => {
       expect(secrets.served()).toBe(2);
       expect(secrets.unexpected()).toEqual([]);
     } finally {
+      revocations.stop();
+      await dynamo.stop();
       await secrets.stop();
+      rmSync(revocationsDir, { recursive: true, force: true });
     }
   });
 });

@@ -199,7 +199,12 @@ describe('McpFunction in the stack', () => {
 
     it('gives the MCP server its allowed origins and what each module’s infrastructure returns: the records table', () => {
       // Prepare
-      const [table] = Object.keys(template.findResources('AWS::DynamoDB::GlobalTable'));
+      // The records table (the stack's other table is the authorizer's not-before list).
+      const [table] = Object.keys(
+        template.findResources('AWS::DynamoDB::GlobalTable', {
+          Properties: { KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] },
+        }),
+      );
 
       // Assess
       expect(table).toBeDefined();

@@ -43,6 +43,11 @@ import {
   mintAccessToken,
   type SigningKey,
 } from '../local-identity';
+import {
+  createLocalRevocationsTable,
+  LOCAL_REVOCATIONS_TABLE,
+  localDynamoClient,
+} from '../local-revocations';
 import type { DriverConfig, DriverReport } from './cold-driver';
 import { type ColdProfile, profileColdStart } from './cold-profile';
 import {
@@ -323,6 +328,10 @@ export async function runColdInit(options: ColdInitOptions): Promise<ColdReport>
     // The modules' tables, created and seeded as local mode does; the bundles reach them
     // through their own clients, pointed at dynalite by AWS_ENDPOINT_URL_DYNAMODB.
     await localModules(dynamo);
+    // The authorizer reads the (empty) not-before list at init, as deployed.
+    const revocationsClient = localDynamoClient(dynamo.endpoint);
+    await createLocalRevocationsTable(revocationsClient);
+    revocationsClient.destroy();
     const writeConfig = (name: string, config: DriverConfig) => {
       const path = join(workDir, `${name}.json`);
       writeFileSync(path, JSON.stringify(config));
@@ -363,6 +372,8 @@ export async function runColdInit(options: ColdInitOptions): Promise<ColdReport>
       REQUIRED_SCOPES: LOCAL_SCOPE,
       API_KEYS_SECRET_ID: secretId,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      REVOCATIONS_TABLE_NAME: LOCAL_REVOCATIONS_TABLE,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     };
     const calledAlone = (kind: string) => (run: RunResult) => {
       const report = checkDriver(kind, run, 1);

@@ -26,6 +26,7 @@ interface RoleStatement {
 }
 
 const TABLE_TYPE = 'AWS::DynamoDB::GlobalTable';
+const RECORDS_KEY = [{ AttributeName: 'id', KeyType: 'HASH' }];
 
 /** The role of the Lambda function whose environment sets `variable`. */
 function roleOfFunctionWith(template: Template, variable: string): string {
@@ -125,13 +126,17 @@ function actionsTheRecordStoreSends(): string[] {
 
 describe('RecordsTable', () => {
   const { template } = synthStack();
-  const tableId = onlyId(template, TABLE_TYPE);
+  // The stack's other table is the authorizer's not-before list.
+  const tableId = onlyId(template, TABLE_TYPE, { KeySchema: RECORDS_KEY });
   const mcpRole = roleOfFunctionWith(template, 'RECORDS_TABLE_NAME');
   const statements = roleStatements(template);
 
   it('bills on demand', () => {
     // Assess
-    template.hasResourceProperties(TABLE_TYPE, { BillingMode: 'PAY_PER_REQUEST' });
+    template.hasResourceProperties(TABLE_TYPE, {
+      KeySchema: RECORDS_KEY,
+      BillingMode: 'PAY_PER_REQUEST',
+    });
   });
 
   it('keys records on the string attribute id', () => {
@@ -145,6 +150,7 @@ describe('RecordsTable', () => {
   it('turns on point-in-time recovery and deletion protection', () => {
     // Assess
     template.hasResourceProperties(TABLE_TYPE, {
+      KeySchema: RECORDS_KEY,
       Replicas: [
         Match.objectLike({
           PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -157,13 +163,18 @@ describe('RecordsTable', () => {
   it('encrypts the table with a KMS key', () => {
     // Assess
     template.hasResourceProperties(TABLE_TYPE, {
+      KeySchema: RECORDS_KEY,
       SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }),
     });
   });
 
   it('keeps the table and its data when the stack is deleted', () => {
     // Assess
-    template.hasResource(TABLE_TYPE, { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    template.hasResource(TABLE_TYPE, {
+      Properties: Match.objectLike({ KeySchema: RECORDS_KEY }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
   });
 
   it('gives the MCP function exactly GetItem, PutItem, DeleteItem and Scan, on the table alone', () => {
@@ -196,11 +207,13 @@ describe('RecordsTable', () => {
     expect(actionsTheRecordStoreSends()).toEqual(granted);
   });
 
-  it('gives no other role any DynamoDB action', () => {
-    // Act
+  it('gives no other role any DynamoDB action on the records', () => {
+    // Act: (the authorizer's Scan of the not-before list is on its own table)
     const others = statements.filter(
       ({ roles, statement }) =>
-        touches(statement, 'dynamodb') && roles.some((role) => role !== mcpRole),
+        touches(statement, 'dynamodb') &&
+        !JSON.stringify(statement.Resource).includes('"RevocationsTable') &&
+        roles.some((role) => role !== mcpRole),
     );
 
     const managed = Object.values(resourcesOf(template, 'AWS::IAM::Role')).map(
@@ -218,7 +231,7 @@ describe('the module’s place in the stack', () => {
   it('keeps the table’s construct path, so its logical id survives the move to modules', () => {
     // A new logical id would mean a new, empty table on the next deploy.
     const { template } = synthStack();
-    const ids = Object.keys(resourcesOf(template, TABLE_TYPE));
+    const ids = Object.keys(resourcesOf(template, TABLE_TYPE, { KeySchema: RECORDS_KEY }));
     expect(ids).toHaveLength(1);
     expect(ids[0]).toMatch(/^RecordsTable[0-9A-F]{8}$/);
   });
