@@ -113,7 +113,10 @@ export interface CimdResolverOptions {
   readonly timeoutMs?: number;
   /** The largest document accepted, enforced while it streams. @default 5120 */
   readonly maxBytes?: number;
-  /** Documents and failures remembered (least recently used evicted). @default 1000 */
+  /**
+   * Documents remembered, and failures remembered (apart), least recently used evicted.
+   * @default 1000
+   */
   readonly cacheEntries?: number;
   /** Floor for a document's cache lifetime (also for `no-store`/`no-cache`). @default 60 */
   readonly minCacheSeconds?: number;
@@ -375,8 +378,13 @@ export class CimdResolver {
   readonly #now: () => number;
   readonly #lookup: AddressLookup;
   readonly #ca: CimdResolverOptions['ca'];
-  /** Insertion order is recency order: the first key is the least recently used. */
-  readonly #cache = new Map<string, CacheEntry>();
+  /**
+   * Two LRUs (insertion order is recency order, the first key the least recently used):
+   * failures apart from documents, so a flood of failing client ids, which anyone can mint,
+   * cannot evict the documents of real clients.
+   */
+  readonly #documents = new Map<string, CacheEntry>();
+  readonly #failures = new Map<string, CacheEntry>();
   /** Fetches under way, so that concurrent requests for one client make one fetch. */
   readonly #pending = new Map<string, Promise<CimdClient>>();
 
@@ -464,20 +472,25 @@ export class CimdResolver {
   }
 
   #cached(clientId: string): CimdClient | CimdError | undefined {
-    const entry = this.#cache.get(clientId);
-    if (entry === undefined) return undefined;
-    this.#cache.delete(clientId);
-    if (entry.expiresAt <= this.#now()) return undefined;
-    this.#cache.set(clientId, entry); // most recently used
-    return entry.outcome;
+    for (const cache of [this.#documents, this.#failures]) {
+      const entry = cache.get(clientId);
+      if (entry === undefined) continue;
+      cache.delete(clientId);
+      if (entry.expiresAt <= this.#now()) continue;
+      cache.set(clientId, entry); // now the most recently used
+      return entry.outcome;
+    }
+    return undefined;
   }
 
   #remember(clientId: string, outcome: CimdClient | CimdError, lifetimeMs: number): void {
-    this.#cache.delete(clientId);
-    this.#cache.set(clientId, { expiresAt: this.#now() + lifetimeMs, outcome });
-    while (this.#cache.size > this.#cacheEntries) {
-      const oldest = this.#cache.keys().next().value as string;
-      this.#cache.delete(oldest);
+    const cache = outcome instanceof CimdError ? this.#failures : this.#documents;
+    this.#documents.delete(clientId);
+    this.#failures.delete(clientId);
+    cache.set(clientId, { expiresAt: this.#now() + lifetimeMs, outcome });
+    while (cache.size > this.#cacheEntries) {
+      const oldest = cache.keys().next().value as string;
+      cache.delete(oldest);
     }
   }
 

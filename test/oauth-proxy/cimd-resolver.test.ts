@@ -744,6 +744,29 @@ describe('CimdResolver caches', () => {
     ]);
   });
 
+  it('failures apart, so a flood of failing client ids cannot evict a real client', async () => {
+    // Prepare
+    server.handle((request, response) => {
+      if (request.url === '/good.json') json(document(localId('/good.json')))(request, response);
+      else response.writeHead(404).end();
+    });
+    const resolver = local({ now, cacheEntries: 2 });
+    await resolver.resolve(localId('/good.json'));
+
+    // Act: five failing ids, more than the cache holds.
+    for (let i = 0; i < 5; i += 1) {
+      await refusal(resolver.resolve(localId(`/missing-${i}.json`)));
+    }
+    await resolver.resolve(localId('/good.json'));
+
+    // Assess: the good document was not fetched again; the failures were bounded too.
+    expect(server.requests().filter((request) => request.url === '/good.json')).toHaveLength(1);
+    await refusal(resolver.resolve(localId('/missing-0.json')));
+    expect(server.requests().filter((request) => request.url === '/missing-0.json')).toHaveLength(
+      2,
+    );
+  });
+
   it('nothing for a malformed client id, which costs no I/O', async () => {
     // Prepare
     const resolver = local({ now, cacheEntries: 1 });
