@@ -374,6 +374,21 @@ describe('CimdResolver refuses an answer that', () => {
     expect(error.reason).toBe('cimd_timeout');
   });
 
+  it('sends more than 8 KiB of headers (a size limit the body limit does not cover)', async () => {
+    // Prepare
+    const clientId = localId();
+    server.handle((request, response) => {
+      response.setHeader('x-padding', 'x'.repeat(10 * 1024));
+      json(document(clientId))(request, response);
+    });
+
+    // Act
+    const error = await refusal(local().resolve(clientId));
+
+    // Assess
+    expect(error.reason).toBe('cimd_fetch_failed');
+  });
+
   it('closes the connection before the declared length', async () => {
     // Prepare
     server.handle((_request, response) => {
