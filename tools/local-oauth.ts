@@ -214,7 +214,12 @@ export class LocalOAuth {
       preRegistered: {
         clientId: LOCAL_CLIENT_ID,
         name: 'MCP client (pre-registered, local)',
-        redirectUris: DEFAULT_CALLBACK_URLS.filter(isLoopbackRedirect),
+        // The deployment's loopback callbacks, under both loopback names (RFC 8252 prefers
+        // 127.0.0.1; Cognito once took only localhost, which no longer matters behind the proxy).
+        redirectUris: DEFAULT_CALLBACK_URLS.filter(isLoopbackRedirect).flatMap((uri) => [
+          uri,
+          uri.replace('//localhost:', '//127.0.0.1:'),
+        ]),
       },
       allowLoopbackHttpCimd: true,
       allowRedirectUri: isLoopbackRedirect,
