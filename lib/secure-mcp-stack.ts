@@ -146,12 +146,10 @@ export class SecureMcpStack extends Stack {
     server.function.addEnvironment('REQUIRED_SCOPE', identity.requiredScope);
     server.function.addEnvironment('PERMISSION_SCOPES', identity.permissionScopes.join(','));
 
-    // RFC 7591 registration: answers with the app client above, for its callback URLs only.
+    // RFC 7591 registration: client ids sealed with a KMS key, which the OAuth proxy opens.
     const registration = new ClientRegistration(this, 'ClientRegistration', {
       api: api.api,
       baseUrl: api.baseUrl,
-      clientId: identity.client.userPoolClientId,
-      callbackUrls: config.callbackUrls,
       supportedScopes: advertisedScopes(identity.requiredScope, identity.permissionScopes),
       defaultScopes: [identity.requiredScope],
       logRetention,
@@ -163,7 +161,6 @@ export class SecureMcpStack extends Stack {
       api: api.api,
       baseUrl: api.baseUrl,
       resource: api.endpointUrl,
-      cognitoDomainUrl: identity.domain.baseUrl(),
       userPoolId: identity.userPool.userPoolId,
       scope: identity.requiredScope,
       optionalScopes: identity.permissionScopes,

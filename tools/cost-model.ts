@@ -148,10 +148,11 @@ export const ALWAYS_FREE = {
  */
 export const STACK_INVENTORY = {
   /**
-   * lib/api-keys-secret.ts (the API-key secret), lib/monitoring.ts (the alarm topic) and
-   * lib/log-encryption-key.ts (the log groups).
+   * lib/api-keys-secret.ts (the API-key secret), lib/monitoring.ts (the alarm topic),
+   * lib/log-encryption-key.ts (the log groups) and lib/client-registration.ts (the OAuth
+   * sealing key, shared with the OAuth proxy).
    */
-  kmsKeys: 3,
+  kmsKeys: 4,
   /** lib/api-keys-secret.ts. */
   secrets: 1,
   /** lib/monitoring.ts: abuse, auth failures, denied calls, tool errors, handler errors and throttles, API 5xx. */
