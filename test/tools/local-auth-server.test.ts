@@ -16,6 +16,7 @@ import {
 } from '../../tools/local-auth-server';
 import { LOCAL_CLIENT_ID, loadSigningKey } from '../../tools/local-identity';
 import { isLoopbackRedirect } from '../../tools/local-oauth';
+import type { LocalSignInPolicy } from '../../tools/local-users';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcp-as-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -63,13 +64,19 @@ describe('isLoopbackRedirect', () => {
 });
 
 /** The local upstream of a gateway on 127.0.0.1:3000, on the given clock. */
-function localServer(now: () => number): LocalAuthServer {
+function localServer(now: () => number, users?: LocalSignInPolicy): LocalAuthServer {
   return new LocalAuthServer({
     baseUrl: 'http://127.0.0.1:3000',
     ownOrigins: ['http://127.0.0.1:3000', 'http://localhost:3000'],
     signingKey: loadSigningKey(dir),
     now,
+    ...(users === undefined ? {} : { users }),
   });
+}
+
+/** The claims of a JWT, read without checking it (the test minted it). */
+function claimsOf(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
 }
 
 /** What the sign-in refuses, or undefined if it shows the page. */
@@ -131,8 +138,8 @@ describe('LocalAuthServer answers the proxy only', () => {
 });
 
 describe('LocalAuthServer codes and refresh tokens', () => {
-  function signedIn(now: () => number) {
-    const server = localServer(now);
+  function signedIn(now: () => number, users?: LocalSignInPolicy) {
+    const server = localServer(now, users);
     const verifier = 'v'.repeat(43);
     const page = recorder();
     server.authorizePage(
@@ -206,6 +213,59 @@ describe('LocalAuthServer codes and refresh tokens', () => {
     expect(first.refresh_token).toMatch(/^[\w-]{43}$/);
     expect(refreshed.access_token).toMatch(/^ey/);
     expect(refreshed.scope).toBe(first.scope);
+  });
+
+  it('keeps the sign-in time as auth_time on refresh, as Cognito does, so a sign-out still refuses it', () => {
+    // Prepare: sign in at t, refresh at t + 10 min
+    let now = 1_767_225_600_000;
+    const { server, redeem } = signedIn(() => now);
+    const first = redeem();
+    now += 600_000;
+
+    // Act
+    const refreshed = server.token(
+      new URLSearchParams({
+        grant_type: 'refresh_token',
+        client_id: LOCAL_CLIENT_ID,
+        refresh_token: first.refresh_token ?? '',
+      }),
+    );
+
+    // Assess: a new iat, the old auth_time (the revocation list compares auth_time)
+    const signIn = Math.floor(1_767_225_600_000 / 1000);
+    expect(claimsOf(first.access_token).auth_time).toBe(signIn);
+    expect(claimsOf(refreshed.access_token).iat).toBe(signIn + 600);
+    expect(claimsOf(refreshed.access_token).auth_time).toBe(signIn);
+  });
+
+  it("refuses a disabled user's refresh and gives a refreshed token the groups now recorded", () => {
+    // Prepare: alice signs in as analyst; then the users CLI changes her groups, then disables her
+    let disabled = false;
+    let recorded: string[] | undefined;
+    const users: LocalSignInPolicy = {
+      refusal: () => (disabled ? 'User alice is disabled' : undefined),
+      groupsFor: (_sub, picked) => recorded ?? [...picked],
+    };
+    const { server, redeem } = signedIn(Date.now, users);
+    const first = redeem();
+    const refresh = () =>
+      server.token(
+        new URLSearchParams({
+          grant_type: 'refresh_token',
+          client_id: LOCAL_CLIENT_ID,
+          refresh_token: first.refresh_token ?? '',
+        }),
+      );
+
+    // Act
+    recorded = ['readonly'];
+    const regrouped = refresh();
+    disabled = true;
+
+    // Assess
+    expect(claimsOf(first.access_token)['cognito:groups']).toEqual(['analyst']);
+    expect(claimsOf(regrouped.access_token)['cognito:groups']).toEqual(['readonly']);
+    expect(refresh).toThrow(/may not sign in/);
   });
 
   it('refuses an unknown refresh token with invalid_grant', () => {
