@@ -1,15 +1,20 @@
 /**
- * OAuth client registration (RFC 7591) for a Cognito user pool, which has none of its own:
- * `POST <stage>/register`, public like the discovery documents, answered by a small Lambda
- * with the one pre-registered public app client, provided every requested redirect URI is
- * exactly one of that client's callback URLs. Nothing is created per registration, so there
- * is nothing to sprawl and no way to add a redirect. The route has its own low throttle.
+ * OAuth client registration (RFC 7591) for the OAuth proxy in front of Cognito, which has none
+ * of its own: `POST <stage>/register`, public like the discovery documents, answered by a small
+ * Lambda whose client ids are the validated metadata sealed with a KMS key (encryption context
+ * `purpose=dcr-client`). Nothing is stored per registration, so there is nothing to sprawl;
+ * what such a client may do is the proxy's decision (its redirect URIs are matched, and a
+ * person approves it on the consent page). The route has its own low throttle.
  */
 import { Duration, Token, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { PURPOSE_CONTEXT_KEY } from '../lambda/oauth-proxy/kms-sealer';
+import { SEAL_PURPOSES } from '../lambda/oauth-proxy/ports';
 import { AUDIT_EVENTS, AUDIT_FIELDS, REGISTRATION_OUTCOME } from '../lambda/shared/audit';
 import { REGISTER_PATH } from '../lambda/shared/client-registration';
 import { CORS_MAX_AGE_SECONDS, PUBLIC_CORS_ALLOW_HEADERS } from '../lambda/shared/cors';
@@ -24,10 +29,11 @@ export interface ClientRegistrationProps {
   readonly api: apigateway.RestApi;
   /** The stage URL the endpoint is served under (the advertised issuer). */
   readonly baseUrl: string;
-  /** The pre-registered public app client every registration is answered with. */
-  readonly clientId: string;
-  /** That app client's callback URLs: the only redirect URIs a client can register. */
-  readonly callbackUrls: readonly string[];
+  /**
+   * The key sealing client ids; the OAuth proxy opens them with the same key.
+   * @default a new key with yearly rotation, exposed as `sealingKey`
+   */
+  readonly sealingKey?: kms.IKey;
   /** Scopes a client may name. */
   readonly supportedScopes: readonly string[];
   /** Scopes answered when a client names none. */
@@ -43,6 +49,8 @@ export class ClientRegistration extends Construct {
   /** The registration endpoint, for `registration_endpoint` in the server metadata. */
   readonly registrationUrl: string;
   readonly handler: McpFunction<typeof registrationEnvSchema>;
+  /** The key the client ids are sealed with (give it to the OAuth proxy). */
+  readonly sealingKey: kms.IKey;
   /** Refused registrations per period, from the audit log. */
   readonly refusedRegistrations: cloudwatch.Metric;
 
@@ -55,24 +63,26 @@ export class ClientRegistration extends Construct {
         `${id}: throttleRateLimit must be above 0 and throttleBurstLimit a whole number of at least 1 (got ${rate}, ${burst})`,
       );
     }
-    if (props.callbackUrls.length === 0) {
-      throw new Error(`${id}: callbackUrls must list at least one URL, or no client can register`);
-    }
-    for (const url of props.callbackUrls) {
-      // Compared character for character at run time, so they must be known now.
-      if (Token.isUnresolved(url) || url.includes(',')) {
-        throw new Error(`${id}: callback URL ${url} must be a literal URL without commas`);
+    for (const scope of [...props.supportedScopes, ...props.defaultScopes]) {
+      if (!Token.isUnresolved(scope) && scope.includes(',')) {
+        throw new Error(`${id}: scope ${scope} must not contain a comma`);
       }
     }
+    this.sealingKey =
+      props.sealingKey ??
+      new kms.Key(this, 'SealingKey', {
+        description: 'Seals OAuth client registrations, transactions and codes of the MCP server',
+        enableKeyRotation: true,
+      });
 
     this.handler = new McpFunction(this, 'Handler', {
       entry: 'registration/index.ts',
-      description: 'OAuth client registration (RFC 7591): answers with the pre-registered client',
+      description:
+        'OAuth client registration (RFC 7591): client ids sealed with KMS, nothing stored',
       serviceName: 'mcp-client-registration',
       envSchema: registrationEnvSchema,
       environment: {
-        CLIENT_ID: props.clientId,
-        CALLBACK_URLS: props.callbackUrls.join(','),
+        KMS_KEY_ID: this.sealingKey.keyArn,
         SUPPORTED_SCOPES: props.supportedScopes.join(','),
         DEFAULT_SCOPES: props.defaultScopes.join(','),
       },
@@ -80,6 +90,19 @@ export class ClientRegistration extends Construct {
       memorySize: 128,
       timeout: Duration.seconds(5),
     });
+
+    // Encrypt only, and only for the one purpose: the function cannot open anything.
+    this.handler.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Encrypt'],
+        resources: [this.sealingKey.keyArn],
+        conditions: {
+          StringEquals: {
+            [`kms:EncryptionContext:${PURPOSE_CONTEXT_KEY}`]: SEAL_PURPOSES.dcrClient,
+          },
+        },
+      }),
+    );
 
     const resource = props.api.root.addResource(REGISTER_PATH.slice(1), {
       // Browser-based clients (MCP Inspector's web UI) register from the page: any origin may,
@@ -99,12 +122,12 @@ export class ClientRegistration extends Construct {
     Validations.of(method).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'OAuth client registration (RFC 7591): clients register before any token exists; it only ever answers the pre-registered public client for redirect URIs Cognito already allows, and is throttled',
+        'OAuth client registration (RFC 7591): clients register before any token exists; it stores nothing (the client id is the sealed metadata), and is throttled',
     });
     Validations.of(method).acknowledge({
       id: 'AwsSolutions-COG4',
       reason:
-        'OAuth client registration is public by the MCP authorization spec; it creates nothing in Cognito and cannot widen the app client callback URLs',
+        'OAuth client registration is public by the MCP authorization spec; it creates nothing in Cognito, and a registered client still needs a person’s consent at the OAuth proxy',
     });
     this.addMethodThrottle(props.api, 'POST', rate, burst);
     this.registrationUrl = `${props.baseUrl}${REGISTER_PATH}`;

@@ -4,12 +4,12 @@
  *
  * - RFC 9728 protected-resource metadata at `<stage>/.well-known/oauth-protected-resource`
  *   (and `.../mcp`), the URL every 401 names;
- * - authorization-server metadata for Cognito with what Cognito's own document lacks
- *   (`code_challenge_methods_supported`), at `<stage>/.well-known/openid-configuration` (the
- *   path-appended OIDC location clients try when the issuer has a path) and
- *   `<stage>/.well-known/oauth-authorization-server`. Its issuer is the stage URL; its
- *   endpoints are the Cognito domain's, but for registration (`<stage>/register`, see
- *   `client-registration.ts`), which Cognito does not offer.
+ * - authorization-server metadata of the OAuth proxy in front of Cognito
+ *   (`lambda/oauth-proxy/`): issuer the stage URL, `/authorize`, `/token` and `/register`
+ *   under it, PKCE S256, `iss` in authorization responses, CIMD client ids, at
+ *   `<stage>/.well-known/openid-configuration` (the path-appended OIDC location clients try
+ *   when the issuer has a path) and `<stage>/.well-known/oauth-authorization-server`. Cognito
+ *   itself is only the proxy's upstream: clients never see its endpoints.
  */
 import { Aws, Duration, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
@@ -25,7 +25,7 @@ import {
   PROTECTED_RESOURCE_METADATA_PATH,
   protectedResourceMetadata,
 } from '../lambda/shared/oauth-metadata';
-import { MCP_PATH } from '../lambda/shared/routes';
+import { MCP_PATH, OAUTH_PATHS } from '../lambda/shared/routes';
 
 export interface OAuthDiscoveryProps {
   readonly api: apigateway.RestApi;
@@ -33,8 +33,6 @@ export interface OAuthDiscoveryProps {
   readonly baseUrl: string;
   /** The MCP endpoint: the protected resource. */
   readonly resource: string;
-  /** The Cognito hosted-login base URL, `https://<prefix>.auth.<region>.amazoncognito.com`. */
-  readonly cognitoDomainUrl: string;
   readonly userPoolId: string;
   /** The scope tokens for this server carry. */
   readonly scope: string;
@@ -71,13 +69,15 @@ export class OAuthDiscovery extends Construct {
     this.authorizationServer = {
       ...authorizationServerMetadata({
         issuer: props.baseUrl,
-        authorizationEndpoint: `${props.cognitoDomainUrl}/oauth2/authorize`,
-        tokenEndpoint: `${props.cognitoDomainUrl}/oauth2/token`,
-        revocationEndpoint: `${props.cognitoDomainUrl}/oauth2/revoke`,
+        // The proxy's endpoints. No revocation endpoint: Cognito's revokes only tokens of the
+        // client presenting them, and every token here is the proxy's upstream client's.
+        authorizationEndpoint: `${props.baseUrl}${OAUTH_PATHS.authorize}`,
+        tokenEndpoint: `${props.baseUrl}${OAUTH_PATHS.token}`,
         registrationEndpoint: props.registrationEndpoint,
         scopes: advertisedScopes(props.scope, props.optionalScopes),
       }),
-      // What OIDC discovery validators expect alongside: Cognito's keys and ID-token algorithm.
+      // What OIDC discovery validators expect alongside: Cognito's keys (the access tokens'
+      // signer) and ID-token algorithm.
       jwks_uri: `https://cognito-idp.${Aws.REGION}.${Aws.URL_SUFFIX}/${props.userPoolId}/.well-known/jwks.json`,
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['RS256'],

@@ -130,12 +130,10 @@ export class SecureMcpStack extends Stack {
     // own routing by name.
     server.function.addEnvironment('ALLOWED_HOSTS', api.hostNames.join(','));
 
-    // RFC 7591 registration: answers with the app client above, for its callback URLs only.
+    // RFC 7591 registration: client ids sealed with a KMS key, which the OAuth proxy opens.
     const registration = new ClientRegistration(this, 'ClientRegistration', {
       api: api.api,
       baseUrl: api.baseUrl,
-      clientId: identity.client.userPoolClientId,
-      callbackUrls: config.callbackUrls,
       supportedScopes: advertisedScopes(identity.requiredScope, identity.permissionScopes),
       defaultScopes: [identity.requiredScope],
       logRetention,
@@ -147,7 +145,6 @@ export class SecureMcpStack extends Stack {
       api: api.api,
       baseUrl: api.baseUrl,
       resource: api.endpointUrl,
-      cognitoDomainUrl: identity.domain.baseUrl(),
       userPoolId: identity.userPool.userPoolId,
       scope: identity.requiredScope,
       optionalScopes: identity.permissionScopes,

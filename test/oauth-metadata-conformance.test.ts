@@ -10,7 +10,9 @@
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { answerRegistration, exactMatchPolicy } from '../lambda/registration/handler';
+import { AesSealer } from '../lambda/oauth-proxy/aes-sealer';
+import { answerRegistration } from '../lambda/registration/handler';
+import { dcrClientIdMinter } from '../lambda/registration/mint';
 import type { RegistrationPolicy } from '../lambda/shared/client-registration';
 import { LOCAL_SCOPE } from '../tools/local-identity';
 import { useLocalGateway } from './helpers/local-gateway-fixture';
@@ -1065,14 +1067,17 @@ describe('the registration Lambda', () => {
   const callback = 'https://claude.ai/api/mcp/auth_callback';
   // As `lambda/registration/index.ts` configures it, with the stack's kind of values.
   const policy: RegistrationPolicy = {
-    clientId: 'public-client-0001',
-    allowRedirectUri: exactMatchPolicy([callback, 'http://localhost:8080/callback']),
+    allowRedirectUri: () => true,
     supportedScopes: ['mcp-server/tools', 'openid', 'email'],
     defaultScopes: ['mcp-server/tools'],
     grantTypes: ['authorization_code', 'refresh_token'],
   };
-  const answer = (body: string, contentType = 'application/json'): RegistrationAnswer => {
-    const { response } = answerRegistration(
+  const mint = dcrClientIdMinter(new AesSealer());
+  const answer = async (
+    body: string,
+    contentType = 'application/json',
+  ): Promise<RegistrationAnswer> => {
+    const { response } = await answerRegistration(
       {
         httpMethod: 'POST',
         headers: { 'Content-Type': contentType },
@@ -1084,6 +1089,7 @@ describe('the registration Lambda', () => {
         'httpMethod' | 'headers' | 'multiValueHeaders' | 'body' | 'isBase64Encoded'
       >,
       policy,
+      mint,
     );
     return {
       status: response.statusCode,
@@ -1092,35 +1098,35 @@ describe('the registration Lambda', () => {
     };
   };
 
-  it('registers a client with a conformant 201', () => {
+  it('registers a client with a conformant 201', async () => {
     const request = {
       redirect_uris: [callback],
       grant_types: ['authorization_code', 'refresh_token'],
       client_name: 'Claude',
       scope: 'mcp-server/tools openid',
     };
-    const registered = answer(JSON.stringify(request));
+    const registered = await answer(JSON.stringify(request));
     expect(registered.status).toBe(201);
     expect(registrationResponseViolations(registered, request)).toEqual([]);
   });
 
   it.each([
     [
-      'a redirect URI Cognito does not allow',
-      { redirect_uris: ['https://attacker.example.com/cb'] },
+      'a redirect URI over plain http off loopback',
+      { redirect_uris: ['http://attacker.example.com/cb'] },
     ],
     [
       'a confidential client',
       { redirect_uris: [callback], token_endpoint_auth_method: 'private_key_jwt' },
     ],
     ['an unknown scope', { redirect_uris: [callback], scope: 'aws.cognito.signin.user.admin' }],
-  ])('refuses %s with a conformant RFC 7591 error', (_name, request) => {
-    const refused = answer(JSON.stringify(request));
+  ])('refuses %s with a conformant RFC 7591 error', async (_name, request) => {
+    const refused = await answer(JSON.stringify(request));
     expect(refused.status).toBe(400);
     expect(registrationResponseViolations(refused, request)).toEqual([]);
   });
 
-  it('answers a non-JSON Content-Type with a conformant 400 invalid_client_metadata', () => {
-    expect(registrationResponseViolations(answer('{}', 'text/plain'), {})).toEqual([]);
+  it('answers a non-JSON Content-Type with a conformant 400 invalid_client_metadata', async () => {
+    expect(registrationResponseViolations(await answer('{}', 'text/plain'), {})).toEqual([]);
   });
 });

@@ -147,8 +147,11 @@ export const ALWAYS_FREE = {
  * synthesized template, so a new alarm shows up here or fails the test).
  */
 export const STACK_INVENTORY = {
-  /** lib/api-keys-secret.ts (the API-key secret) and lib/monitoring.ts (the alarm topic). */
-  kmsKeys: 2,
+  /**
+   * lib/api-keys-secret.ts (the API-key secret), lib/monitoring.ts (the alarm topic) and
+   * lib/client-registration.ts (the OAuth sealing key, shared with the OAuth proxy).
+   */
+  kmsKeys: 3,
   /** lib/api-keys-secret.ts. */
   secrets: 1,
   /** lib/monitoring.ts: abuse, auth failures, denied calls, tool errors, handler errors and throttles, API 5xx. */

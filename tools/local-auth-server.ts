@@ -1,43 +1,22 @@
 /**
- * An embedded OAuth 2.1 authorization server for local mode, loopback only: the metadata MCP
- * clients discover (RFC 9728, RFC 8414), registration (RFC 7591), authorization code with PKCE
- * (S256 only) behind a minimal page where a developer picks a user and groups, and a token
- * endpoint issuing the same Cognito-shaped access tokens the local verifier accepts.
+ * The local stand-in for Cognito's hosted login, loopback only: the upstream authorization
+ * server of the OAuth proxy in local mode (`tools/local-oauth.ts`), as Cognito is in AWS.
  *
- * Registration is the registration Lambda's own handler (the HTTP checks, the validator and its
- * `oauth.client_registration` audit record) with a loopback-only policy: every client is
- * answered with the one pre-registered public client, and only loopback redirect URIs are
- * accepted.
+ * It answers one client, the proxy's upstream client id, and one redirect URI, the proxy's
+ * callback (`<own origin>/callback`): MCP clients never talk to it directly, they talk to the
+ * proxy, which shows them consent first. Authorization code with PKCE (S256 only) behind a
+ * minimal page where a developer picks a user and groups; a token endpoint issuing the same
+ * Cognito-shaped access tokens the local verifier accepts, and refresh tokens, as Cognito does.
  *
- * What a browser needs, and no more: the discovery documents, registration and the token
- * endpoint answer CORS preflights from any origin (they are public and carry no ambient
- * credential), the sign-in page does not (it is only ever navigated to); the page's CSP lets
- * its form go to this server and to the one callback origin it was validated for, nothing else.
+ * The page's CSP lets its form go to this server only (the callback is this server's origin);
+ * the form is accepted only from this server's own origins.
  */
-import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '@aws-lambda-powertools/logger';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
-import {
-  createRegistrationHandler,
-  type RegistrationHandler,
-} from '../lambda/registration/handler';
-import {
-  isLoopbackHost,
-  MAX_REGISTRATION_BODY_BYTES,
-  OAuthError,
-  REGISTER_PATH,
-  type RegistrationPolicy,
-  redirectUriProblem,
-} from '../lambda/shared/client-registration';
-import { PUBLIC_CORS_HEADERS, publicPreflightHeaders } from '../lambda/shared/cors';
-import { createLogger } from '../lambda/shared/logger';
-import {
-  AUTHORIZATION_SERVER_METADATA_PATH,
-  authorizationServerMetadata,
-  PROTECTED_RESOURCE_METADATA_PATH,
-  protectedResourceMetadata,
-} from '../lambda/shared/oauth-metadata';
+import { verifierMatches } from '../lambda/oauth-proxy/pkce';
+import { OAuthError } from '../lambda/shared/client-registration';
+import { PUBLIC_CORS_HEADERS } from '../lambda/shared/cors';
+import { OAUTH_PATHS } from '../lambda/shared/routes';
 import { POLICY } from '../modules/policy';
 import { ROLES } from '../modules/roles';
 import { ExpiringStore } from './expiring-store';
@@ -45,19 +24,22 @@ import { LOCAL_CLIENT_ID, LOCAL_SCOPE, mintAccessToken, type SigningKey } from '
 
 export const AUTHORIZE_PATH = '/oauth2/authorize';
 export const TOKEN_PATH = '/oauth2/token';
-export { OAuthError, REGISTER_PATH };
+export { s256 } from '../lambda/oauth-proxy/pkce';
+export { OAuthError };
 
 /** The scopes the local server issues: the audience scope and one per permission. */
-const LOCAL_SCOPES = [
+export const LOCAL_SCOPES = [
   LOCAL_SCOPE,
   ...Object.keys(POLICY.permissions).map((permission) => `mcp-server/${permission}`),
 ];
 
 /** How long an authorization code, and a pending login page, stay valid. */
 const CODE_TTL_MS = 60_000;
+/** How long a refresh token stays valid (Cognito's default is 30 days; a dev session is shorter). */
+const REFRESH_TTL_MS = 24 * 3600_000;
 /**
- * Pending sign-ins and unredeemed codes kept at most: far more than a developer has open, and
- * a bound on what unauthenticated `GET /oauth2/authorize` requests can make this process hold.
+ * Pending sign-ins, unredeemed codes and refresh tokens kept at most: far more than a developer
+ * has open, and a bound on what unauthenticated requests can make this process hold.
  */
 export const MAX_PENDING = 1000;
 const ACCESS_TOKEN_SECONDS = 3600;
@@ -72,32 +54,18 @@ export const SUB_PATTERN = '[A-Za-z0-9._@\\-]{1,64}';
 const SUB = new RegExp(`^(?:${SUB_PATTERN})$`, 'v');
 
 export interface LocalAuthServerOptions {
-  /**
-   * The gateway's base URL, e.g. `http://127.0.0.1:3000`: the issuer, unless a request names
-   * the server by another of its own origins (then that one, so a client that was given
-   * `http://localhost:3000/mcp` finds documents that name that URL).
-   */
+  /** The gateway's base URL, e.g. `http://127.0.0.1:3000`. */
   readonly baseUrl: string;
-  /** The MCP endpoint under `baseUrl`: the protected resource. */
-  readonly resource: string;
   readonly signingKey: SigningKey;
   /**
-   * The origins this server answers as: the sign-in form is accepted only from them (or from
-   * a client that sends no `Origin`). Default: the origin of `baseUrl`.
+   * The origins this server answers as: the sign-in form is accepted only from them, and the
+   * one redirect URI is `<one of them>/callback`. Default: the origin of `baseUrl`.
    */
   readonly ownOrigins?: readonly string[];
-  /** Where registration audit records go. Default: a logger for `mcp-client-registration`. */
-  readonly registrationLogger?: Logger;
+  /** The one client id it answers: the proxy's upstream client. Default {@link LOCAL_CLIENT_ID}. */
+  readonly clientId?: string;
   readonly now?: () => number;
 }
-
-/** The routes this server answers, and what each lets a browser do. */
-const PUBLIC_GET_PATHS: readonly string[] = [
-  PROTECTED_RESOURCE_METADATA_PATH,
-  `${PROTECTED_RESOURCE_METADATA_PATH}/mcp`,
-  AUTHORIZATION_SERVER_METADATA_PATH,
-];
-const PUBLIC_POST_PATHS: readonly string[] = [REGISTER_PATH, TOKEN_PATH];
 
 /** A validated authorization request, waiting for the person on the sign-in page. */
 interface PendingAuthorization {
@@ -118,20 +86,21 @@ interface IssuedCode extends PendingAuthorization {
   readonly groups: string[];
 }
 
-/**
- * Loopback redirect URIs only: the local server must never send a code off the machine. The
- * same form rules as registration (`redirectUriProblem`), then a loopback host.
- */
-export function isLoopbackRedirect(value: string): boolean {
-  return redirectUriProblem(value) === undefined && isLoopbackHost(new URL(value).hostname);
+interface Session {
+  readonly sub: string;
+  readonly groups: string[];
+  readonly scopes: string[];
 }
 
-/** RFC 7636: BASE64URL(SHA256(verifier)). */
-export function s256(verifier: string): string {
-  return createHash('sha256').update(verifier, 'ascii').digest('base64url');
+/** A token endpoint answer, as Cognito's. */
+export interface TokenAnswer {
+  readonly access_token: string;
+  readonly token_type: 'Bearer';
+  readonly expires_in: number;
+  readonly scope: string;
+  readonly refresh_token?: string;
 }
 
-const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 
 function escapeHtml(text: string): string {
@@ -159,27 +128,20 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 }
 
 /**
- * An origin as a CSP source expression, or undefined where CSP has none: its grammar has no
- * IPv6 literals, so Chromium drops `http://[::1]:8080` from a policy (and then blocks).
- */
-export function cspSource(origin: string): string | undefined {
-  return new URL(origin).hostname.startsWith('[') ? undefined : origin;
-}
-
-/**
- * The answer to the sign-in form when its callback cannot be named in the page's form-action
- * (an IPv6 loopback callback): a page of this server's own that goes on to the callback itself.
- * A meta refresh is a navigation of the new page, not of the form, so form-action stays 'self'.
+ * The answer to the sign-in form: a page that goes on to the proxy's callback. A meta refresh
+ * is a navigation of the new page, not of the form, so the form's `form-action 'self'` does not
+ * apply to the proxy's redirect to the client that follows.
  */
 function continuePage(res: ServerResponse, location: URL): void {
   const href = escapeHtml(location.toString());
   const html = `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=${href}">
-<title>Signed in</title><p>Signed in. Continuing to <a href="${href}">${escapeHtml(location.origin)}</a>…</p>`;
+<title>Signed in</title><p>Signed in. <a href="${href}">Continue</a>…</p>`;
   res.writeHead(200, {
     'Content-Type': 'text/html; charset=utf-8',
     'Cache-Control': 'no-store',
     'X-Frame-Options': 'DENY',
     'X-Content-Type-Options': 'nosniff',
+    // The callback URL carries the code: the next page must not see it in a Referer.
     'Referrer-Policy': 'no-referrer',
     'Content-Security-Policy':
       "default-src 'none'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
@@ -188,29 +150,14 @@ function continuePage(res: ServerResponse, location: URL): void {
 }
 
 /** A page-facing answer: plain text, for a person in a browser. */
-function sendText(
-  res: ServerResponse,
-  status: number,
-  text: string,
-  headers: Record<string, string> = {},
-) {
+function sendText(res: ServerResponse, status: number, text: string) {
   res.writeHead(status, {
     'Content-Type': 'text/plain; charset=utf-8',
     'Cache-Control': 'no-store',
     'Content-Length': Buffer.byteLength(text),
     'X-Content-Type-Options': 'nosniff',
-    ...headers,
   });
   res.end(text);
-}
-
-/** Node's request headers as API Gateway hands them to the Lambda: single string values. */
-function singleValueHeaders(req: IncomingMessage): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(req.headers).flatMap(([name, value]) =>
-      typeof value === 'string' ? [[name, value]] : [],
-    ),
-  );
 }
 
 function sendJson(
@@ -233,7 +180,7 @@ export class LocalAuthServer {
   readonly #options: LocalAuthServerOptions;
   readonly #now: () => number;
   readonly #ownOrigins: readonly string[];
-  readonly #resourcePath: string;
+  readonly #clientId: string;
   /**
    * Signs the request each sign-in page carries in its form. Opening the page stores nothing,
    * so no flood of page loads (any site can make a browser send them) can push out a person's
@@ -244,117 +191,46 @@ export class LocalAuthServer {
   /** Sign-in requests already answered: each page signs in once. */
   readonly #used: ExpiringStore<true>;
   readonly #codes: ExpiringStore<IssuedCode>;
-  readonly #register: RegistrationHandler;
-  /** RFC 7591: every client gets the pre-registered public client, loopback redirects only. */
-  readonly registrationPolicy: RegistrationPolicy;
+  readonly #refreshTokens: ExpiringStore<Session>;
 
   constructor(options: LocalAuthServerOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#ownOrigins = options.ownOrigins ?? [new URL(options.baseUrl).origin];
-    this.#resourcePath = new URL(options.resource).pathname;
+    this.#clientId = options.clientId ?? LOCAL_CLIENT_ID;
     const store = { ttlMs: CODE_TTL_MS, maxEntries: MAX_PENDING, now: this.#now };
     this.#used = new ExpiringStore(store);
     this.#codes = new ExpiringStore(store);
-    this.registrationPolicy = {
-      clientId: LOCAL_CLIENT_ID,
-      allowRedirectUri: isLoopbackRedirect,
-      supportedScopes: LOCAL_SCOPES,
-      defaultScopes: [LOCAL_SCOPE],
-      // No refresh tokens locally: a client asking for them is answered without.
-      grantTypes: ['authorization_code'],
-      now: this.#now,
-    };
-    this.#register = createRegistrationHandler({
-      policy: this.registrationPolicy,
-      logger: options.registrationLogger ?? createLogger('mcp-client-registration'),
-    });
+    this.#refreshTokens = new ExpiringStore({ ...store, ttlMs: REFRESH_TTL_MS });
   }
 
-  /** What this process holds: answered sign-ins and codes waiting for the client. */
-  get pendingCounts(): { answeredSignIns: number; codes: number } {
-    return { answeredSignIns: this.#used.size, codes: this.#codes.size };
-  }
-
-  /**
-   * The base URL a request names this server by: the origin of its `Host` when that is one of
-   * this server's own (the gateway refuses every other Host), else `baseUrl`.
-   */
-  baseFor(host: string | undefined): string {
-    if (host === undefined) return this.#options.baseUrl;
-    let origin: string;
-    try {
-      origin = new URL(`http://${host}`).origin;
-    } catch {
-      return this.#options.baseUrl;
-    }
-    return this.#ownOrigins.includes(origin) ? origin : this.#options.baseUrl;
-  }
-
-  #resourceFor(base: string): string {
-    return `${base}${this.#resourcePath}`;
-  }
-
-  /** RFC 9728 protected-resource metadata. */
-  protectedResourceMetadata(base = this.#options.baseUrl) {
-    return protectedResourceMetadata({
-      resource: this.#resourceFor(base),
-      authorizationServers: [base],
-      scopes: [LOCAL_SCOPE],
-      resourceName: 'Secure MCP server (local)',
-    });
-  }
-
-  /** RFC 8414 authorization-server metadata (no refresh tokens locally). */
-  authorizationServerMetadata(base = this.#options.baseUrl) {
+  /** What this process holds: answered sign-ins, codes waiting, refresh tokens. */
+  get pendingCounts(): { answeredSignIns: number; codes: number; refreshTokens: number } {
     return {
-      ...authorizationServerMetadata({
-        issuer: base,
-        authorizationEndpoint: `${base}${AUTHORIZE_PATH}`,
-        tokenEndpoint: `${base}${TOKEN_PATH}`,
-        registrationEndpoint: `${base}${REGISTER_PATH}`,
-        scopes: LOCAL_SCOPES,
-        // Every authorization response here, error redirects included, carries iss.
-        issInAuthorizationResponse: true,
-      }),
-      grant_types_supported: ['authorization_code'],
+      answeredSignIns: this.#used.size,
+      codes: this.#codes.size,
+      refreshTokens: this.#refreshTokens.size,
     };
+  }
+
+  /** The one redirect URI for each origin: the proxy's callback there. */
+  #isProxyCallback(uri: string): boolean {
+    return this.#ownOrigins.some((origin) => uri === `${origin}${OAUTH_PATHS.callback}`);
   }
 
   /**
    * Handle the request if it is one of ours; false otherwise.
-   * @param requestId the gateway's id for this request, for the audit record
    */
-  async handle(
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: URL,
-    requestId: string = randomUUID(),
-  ): Promise<boolean> {
+  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
     const method = req.method ?? 'GET';
     const path = url.pathname;
-    const base = this.baseFor(req.headers.host);
-    const isPublic = PUBLIC_GET_PATHS.includes(path) || PUBLIC_POST_PATHS.includes(path);
-    if (method === 'OPTIONS' && isPublic) {
-      // A CORS preflight (or a plain OPTIONS): which methods and headers a page may use.
-      res.writeHead(
-        204,
-        publicPreflightHeaders(PUBLIC_GET_PATHS.includes(path) ? ['GET'] : ['POST']),
-      );
-      res.end();
-      return true;
-    }
+    if (path !== AUTHORIZE_PATH && path !== TOKEN_PATH) return false;
     try {
-      if (method === 'GET' && path === AUTHORIZATION_SERVER_METADATA_PATH) {
-        sendJson(res, 200, this.authorizationServerMetadata(base), PUBLIC_CORS_HEADERS);
-      } else if (method === 'GET' && PUBLIC_GET_PATHS.includes(path)) {
-        sendJson(res, 200, this.protectedResourceMetadata(base), PUBLIC_CORS_HEADERS);
-      } else if (method === 'POST' && path === REGISTER_PATH) {
-        await this.#registration(req, res, requestId);
-      } else if (method === 'POST' && path === TOKEN_PATH) {
-        sendJson(res, 200, this.token(await readForm(req), base), PUBLIC_CORS_HEADERS);
+      if (method === 'POST' && path === TOKEN_PATH) {
+        // Only the proxy calls this (server to server): no CORS for pages.
+        sendJson(res, 200, this.token(await readForm(req)));
       } else if (method === 'GET' && path === AUTHORIZE_PATH) {
-        this.authorizePage(url.searchParams, res, base);
+        this.authorizePage(url.searchParams, res);
       } else if (method === 'POST' && path === AUTHORIZE_PATH) {
         const origin = req.headers.origin;
         if (origin !== undefined && !this.#ownOrigins.includes(origin)) {
@@ -366,9 +242,9 @@ export class LocalAuthServer {
           );
           return true;
         }
-        this.approve(await readForm(req), res, base);
+        this.approve(await readForm(req), res);
       } else {
-        return false;
+        sendText(res, 405, 'Method not allowed');
       }
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
@@ -376,73 +252,27 @@ export class LocalAuthServer {
         // A person is looking at this: words, not JSON.
         sendText(res, error.status, `Sign-in refused (${error.error}): ${error.description}`);
       } else {
-        sendJson(res, error.status, error.toBody(), isPublic ? PUBLIC_CORS_HEADERS : {});
+        sendJson(res, error.status, error.toBody(), PUBLIC_CORS_HEADERS);
       }
     }
     return true;
   }
 
-  /** RFC 7591 through the registration Lambda's handler: its checks, answer and audit record. */
-  async #registration(req: IncomingMessage, res: ServerResponse, requestId: string) {
-    // Before the body: reading stops at the cap, and the socket is let go with the rest.
-    const sourceIp = req.socket.remoteAddress ?? 'unknown';
-    const body = await readCapped(req, MAX_REGISTRATION_BODY_BYTES);
-    const event = {
-      httpMethod: 'POST',
-      path: REGISTER_PATH,
-      resource: REGISTER_PATH,
-      headers: singleValueHeaders(req),
-      multiValueHeaders: {},
-      body: body.toString('base64'),
-      isBase64Encoded: true,
-      requestContext: { requestId, identity: { sourceIp } },
-    } as unknown as APIGatewayProxyEvent;
-    const response = await this.#register(event);
-    res.writeHead(response.statusCode, response.headers as Record<string, string>);
-    res.end(response.body);
-  }
-
   /**
-   * Validate an authorization request. A bad client or redirect URI is answered here (never
-   * redirect to an unverified URI); every other error goes back to the client's redirect URI,
-   * as RFC 6749 section 4.1.2.1 requires (and `undefined` is returned).
+   * Validate an authorization request: only the proxy's client, only to the proxy's callback,
+   * PKCE S256. Every error is answered on the page (the proxy sends nothing else here).
    */
-  #checkAuthorizationRequest(
-    params: URLSearchParams,
-    res: ServerResponse,
-    base: string,
-  ): PendingAuthorization | undefined {
-    const clientId = params.get('client_id');
-    const redirectUri = params.get('redirect_uri') ?? '';
-    if (clientId !== LOCAL_CLIENT_ID) {
+  #checkAuthorizationRequest(params: URLSearchParams): PendingAuthorization {
+    if (params.get('client_id') !== this.#clientId) {
       throw new OAuthError('invalid_client', 'Unknown client_id', 401);
     }
-    if (!isLoopbackRedirect(redirectUri)) {
-      throw new OAuthError('invalid_request', 'redirect_uri must be a loopback URL');
+    const redirectUri = params.get('redirect_uri') ?? '';
+    if (!this.#isProxyCallback(redirectUri)) {
+      throw new OAuthError('invalid_request', 'redirect_uri must be the OAuth proxy’s callback');
     }
-    try {
-      return this.#checkAuthorizationParams(params, redirectUri, base);
-    } catch (error) {
-      if (!(error instanceof OAuthError)) throw error;
-      const location = new URL(redirectUri);
-      location.searchParams.set('error', error.error);
-      location.searchParams.set('error_description', error.description);
-      const state = params.get('state');
-      if (state !== null) location.searchParams.set('state', state);
-      location.searchParams.set('iss', base);
-      res.writeHead(302, { Location: location.toString(), 'Cache-Control': 'no-store' });
-      res.end();
-      return undefined;
-    }
-  }
-
-  #checkAuthorizationParams(
-    params: URLSearchParams,
-    redirectUri: string,
-    base: string,
-  ): PendingAuthorization {
-    if (params.get('response_type') !== 'code')
+    if (params.get('response_type') !== 'code') {
       throw new OAuthError('unsupported_response_type', 'response_type must be code');
+    }
     const challenge = params.get('code_challenge') ?? '';
     if (params.get('code_challenge_method') !== 'S256' || !CHALLENGE.test(challenge)) {
       throw new OAuthError(
@@ -450,14 +280,11 @@ export class LocalAuthServer {
         'PKCE is required: code_challenge with code_challenge_method S256',
       );
     }
-    const resource = params.get('resource');
-    if (resource !== null && resource !== this.#resourceFor(base)) {
-      throw new OAuthError('invalid_target', 'resource is not this MCP server');
-    }
     const scopes = (params.get('scope') ?? LOCAL_SCOPE).split(' ').filter((s) => s !== '');
     const unknown = scopes.filter((scope) => !LOCAL_SCOPES.includes(scope));
-    if (unknown.length > 0)
+    if (unknown.length > 0) {
       throw new OAuthError('invalid_scope', `Unknown scope: ${unknown.join(' ')}`);
+    }
     return {
       redirectUri,
       state: params.get('state') ?? undefined,
@@ -466,17 +293,13 @@ export class LocalAuthServer {
     };
   }
 
-  authorizePage(params: URLSearchParams, res: ServerResponse, base = this.#options.baseUrl): void {
-    const request = this.#checkAuthorizationRequest(params, res, base);
-    if (request === undefined) return;
+  authorizePage(params: URLSearchParams, res: ServerResponse): void {
+    const request = this.#checkAuthorizationRequest(params);
     const signed = this.#sign({
       ...request,
       id: randomBytes(16).toString('base64url'),
       expiresAt: this.#now() + CODE_TTL_MS,
     });
-    // The one place the form's answer may send the browser: a loopback origin, validated above.
-    const callbackOrigin = new URL(request.redirectUri).origin;
-    const callbackSource = cspSource(callbackOrigin);
     const roles = ROLES.map(
       (role) => `<label><input type="checkbox" name="groups" value="${role}"> ${role}</label>`,
     ).join('<br>');
@@ -488,7 +311,6 @@ export class LocalAuthServer {
 <p><label>User <input name="sub" value="alice" pattern="${escapeHtml(SUB_PATTERN)}" required></label></p>
 <p>${roles}</p>
 <p>Scope: ${escapeHtml(request.scopes.join(' '))}</p>
-<p>Signing in sends you back to <strong>${escapeHtml(callbackOrigin)}</strong>.</p>
 <button type="submit">Sign in</button>
 </form>`;
     res.writeHead(200, {
@@ -499,14 +321,24 @@ export class LocalAuthServer {
       // The sign-in page's URL (state, PKCE challenge) goes nowhere else; the form's Origin
       // header stays intact for the check on POST (no-referrer would make it "null").
       'Referrer-Policy': 'same-origin',
-      // A browser applies form-action to the redirect that answers the form too: allow exactly
-      // this server and the validated callback origin, no script, no framing.
-      'Content-Security-Policy': `default-src 'none'; form-action 'self'${callbackSource === undefined ? '' : ` ${callbackSource}`}; frame-ancestors 'none'; base-uri 'none'`,
+      // A browser applies form-action to the redirect that answers the form too, and to the
+      // redirects after it: the proxy's callback here, then the client's own callback.
+      'Content-Security-Policy': this.#csp(),
     });
     res.end(html);
   }
 
-  approve(form: URLSearchParams, res: ServerResponse, base = this.#options.baseUrl): void {
+  /**
+   * The sign-in page's policy: its form goes to this server only. Its answer is a page of this
+   * server's own that goes on to the proxy's callback (see {@link approve}), so the proxy's
+   * redirect to the MCP client's callback is not part of the form's navigation, which
+   * Chromium would hold to form-action too.
+   */
+  #csp(): string {
+    return "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+  }
+
+  approve(form: URLSearchParams, res: ServerResponse): void {
     const signed = this.#verify(form.get('request') ?? '');
     if (signed === undefined || signed.expiresAt <= this.#now() || this.#used.has(signed.id)) {
       throw new OAuthError(
@@ -517,30 +349,27 @@ export class LocalAuthServer {
     this.#used.put(signed.id, true);
     const { id: _id, expiresAt: _expiresAt, ...request } = signed;
     const sub = form.get('sub') ?? '';
-    if (!SUB.test(sub))
+    if (!SUB.test(sub)) {
       throw new OAuthError('invalid_request', 'The user name may hold letters, digits and . _ @ -');
+    }
     const groups = form.getAll('groups').filter((group) => (ROLES as string[]).includes(group));
     const code = randomBytes(32).toString('base64url');
     this.#codes.put(code, { ...request, sub, groups });
     const location = new URL(request.redirectUri);
     location.searchParams.set('code', code);
     if (request.state !== undefined) location.searchParams.set('state', request.state);
-    location.searchParams.set('iss', base);
-    if (cspSource(location.origin) === undefined) {
-      continuePage(res, location);
-      return;
-    }
-    // 303: the browser follows with a GET, whatever the form's method was.
-    res.writeHead(303, { Location: location.toString(), 'Cache-Control': 'no-store' });
-    res.end();
+    continuePage(res, location);
   }
 
-  token(form: URLSearchParams, base = this.#options.baseUrl) {
-    if (form.get('grant_type') !== 'authorization_code') {
-      throw new OAuthError('unsupported_grant_type', 'Only authorization_code is supported');
-    }
-    if (form.get('client_id') !== LOCAL_CLIENT_ID)
+  token(form: URLSearchParams): TokenAnswer {
+    if (form.get('client_id') !== this.#clientId) {
       throw new OAuthError('invalid_client', 'Unknown client_id', 401);
+    }
+    const grant = form.get('grant_type');
+    if (grant === 'refresh_token') return this.#refresh(form);
+    if (grant !== 'authorization_code') {
+      throw new OAuthError('unsupported_grant_type', 'Only authorization_code and refresh_token');
+    }
     // Single use: a code is gone after its first presentation, right or wrong.
     const code = this.#codes.take(form.get('code') ?? '');
     if (code === undefined) {
@@ -552,26 +381,37 @@ export class LocalAuthServer {
         'redirect_uri does not match the authorization request',
       );
     }
-    const verifier = form.get('code_verifier') ?? '';
-    if (!VERIFIER.test(verifier) || s256(verifier) !== code.codeChallenge) {
+    if (!verifierMatches(form.get('code_verifier') ?? '', code.codeChallenge)) {
       throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge');
     }
-    const resource = form.get('resource');
-    if (resource !== null && resource !== this.#resourceFor(base)) {
-      throw new OAuthError('invalid_target', 'resource is not this MCP server');
-    }
-    const accessToken = mintAccessToken(this.#options.signingKey, {
-      sub: code.sub,
-      groups: code.groups,
-      scopes: code.scopes,
-      expiresIn: ACCESS_TOKEN_SECONDS,
-      now: new Date(this.#now()),
-    });
+    const session = { sub: code.sub, groups: code.groups, scopes: code.scopes };
+    const refreshToken = randomBytes(32).toString('base64url');
+    this.#refreshTokens.put(refreshToken, session);
+    return { ...this.#accessToken(session), refresh_token: refreshToken };
+  }
+
+  /** Cognito's refresh: a new access token for the same session; the refresh token stays. */
+  #refresh(form: URLSearchParams): TokenAnswer {
+    const token = form.get('refresh_token') ?? '';
+    const session = this.#refreshTokens.take(token);
+    if (session === undefined)
+      throw new OAuthError('invalid_grant', 'Unknown or expired refresh token');
+    this.#refreshTokens.put(token, session);
+    return this.#accessToken(session);
+  }
+
+  #accessToken(session: Session): TokenAnswer {
     return {
-      access_token: accessToken,
+      access_token: mintAccessToken(this.#options.signingKey, {
+        sub: session.sub,
+        groups: session.groups,
+        scopes: session.scopes,
+        expiresIn: ACCESS_TOKEN_SECONDS,
+        now: new Date(this.#now()),
+      }),
       token_type: 'Bearer',
       expires_in: ACCESS_TOKEN_SECONDS,
-      scope: code.scopes.join(' '),
+      scope: session.scopes.join(' '),
     };
   }
 

@@ -23,14 +23,15 @@ import { createCognitoVerifier } from '../lambda/authorizer/cognito';
 import { createAuthorizerHandler, UNAUTHORIZED } from '../lambda/authorizer/handler';
 import { createMcpHandler, type McpHandler } from '../lambda/mcp/handler';
 import { type LoadedModule, loadLocalModules, type McpModule } from '../lambda/mcp/module';
+import { CimdResolver } from '../lambda/oauth-proxy/cimd';
 import { mcpPreflightHeaders, mcpResponseCorsHeaders } from '../lambda/shared/cors';
 import { createLogger } from '../lambda/shared/logger';
 import { PROTECTED_RESOURCE_METADATA_PATH } from '../lambda/shared/oauth-metadata';
 import { buildPolicyTable } from '../lambda/shared/policy';
-import { MCP_PATH } from '../lambda/shared/routes';
+import { MCP_PATH, OAUTH_PATHS } from '../lambda/shared/routes';
 import { MODULES } from '../modules/index';
 import { ROLE_PERMISSIONS } from '../modules/roles';
-import { AUTHORIZE_PATH, LocalAuthServer, readCapped } from './local-auth-server';
+import { AUTHORIZE_PATH, readCapped } from './local-auth-server';
 import { type LocalDynamo, startLocalDynamo } from './local-dynamo';
 import {
   apiKeyFilePath,
@@ -42,12 +43,15 @@ import {
   localDir,
   localJwksCache,
 } from './local-identity';
+import { LocalOAuth } from './local-oauth';
 import { isOwnHost, type LocalNames, localNames, urlHost } from './local-origins';
 
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
 const API_ID = 'local';
 const STAGE = 'local';
+/** Paths a person's browser shows: refusals there are words, not JSON. */
+const PAGE_PATHS = new Set<string>([AUTHORIZE_PATH, OAUTH_PATHS.authorize, OAUTH_PATHS.callback]);
 /** API Gateway REST's payload limit. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 
@@ -70,6 +74,13 @@ export interface LocalGatewayOptions {
   readonly modules?: readonly McpModule[];
   /** The roles and what they grant. Default: the deployment's, `modules/roles.ts`. */
   readonly roles?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Trust anchors for CIMD documents served over https from this machine (a test's
+   * self-signed certificate). Default: Node's CA store.
+   */
+  readonly cimdCa?: string | Buffer;
+  /** How long the consent page may remember an approval. Default 7 days. */
+  readonly consentRememberSeconds?: number;
 }
 
 export interface LocalGateway {
@@ -177,7 +188,7 @@ interface Bound {
   readonly names: LocalNames;
   readonly allowedOrigins: readonly string[];
   readonly mcp: McpHandler;
-  readonly authServer: LocalAuthServer;
+  readonly oauth: LocalOAuth;
   /** RFC 9728 / MCP authorization: the 401 tells the client where to start. */
   readonly challenge: (base: string) => string;
 }
@@ -235,11 +246,19 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
         modules,
         logger: createLogger('mcp-server'),
       }),
-      authServer: new LocalAuthServer({
-        baseUrl: url,
-        resource: `${url}${MCP_PATH}`,
+      oauth: new LocalOAuth({
+        // The bound address first: the issuer a client given the printed URL sees.
+        origins: [...new Set([url, ...names.origins])],
+        mcpPath: MCP_PATH,
         signingKey,
-        ownOrigins: names.origins,
+        // Loopback documents (http or https) allowed: local mode only, never in AWS.
+        cimd: new CimdResolver({
+          allowLoopbackHttp: true,
+          ...(options.cimdCa === undefined ? {} : { ca: options.cimdCa }),
+        }),
+        ...(options.consentRememberSeconds === undefined
+          ? {}
+          : { consentRememberSeconds: options.consentRememberSeconds }),
       }),
       challenge: (base) =>
         `Bearer resource_metadata="${base}${PROTECTED_RESOURCE_METADATA_PATH}${MCP_PATH}", scope="${LOCAL_SCOPE}"`,
@@ -259,8 +278,8 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       http_method: req.method,
       path: url.pathname.slice(0, 200),
     });
-    if (url.pathname === AUTHORIZE_PATH) {
-      // The sign-in page: a person reads this.
+    if (PAGE_PATHS.has(url.pathname)) {
+      // The consent and sign-in pages: a person reads this.
       send(res, 403, { 'Content-Type': 'text/plain; charset=utf-8' }, `${message}\n`);
     } else {
       gatewayError(res, 403, message);
@@ -285,7 +304,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     const origin = req.headers.origin;
     const originAllowed = origin !== undefined && bound.allowedOrigins.includes(origin);
     // Discovery, registration, sign-in and tokens: public, like the metadata routes in AWS.
-    if (await bound.authServer.handle(req, res, url, requestId)) return;
+    if (await bound.oauth.handle(req, res, url, requestId)) return;
     if (url.pathname !== MCP_PATH) {
       gatewayError(res, 404, 'Not Found');
       return;
@@ -357,7 +376,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       if (error instanceof Error && error.message === UNAUTHORIZED) {
         gatewayError(res, 401, 'Unauthorized', {
           ...cors,
-          'WWW-Authenticate': bound.challenge(bound.authServer.baseFor(req.headers.host)),
+          'WWW-Authenticate': bound.challenge(bound.oauth.baseFor(req.headers.host)),
         });
       } else {
         gatewayError(res, 500, 'Internal server error', cors);

@@ -1,8 +1,9 @@
 /**
  * The OAuth client registration endpoint (RFC 7591) behind API Gateway: POST a JSON object of
- * client metadata, get the pre-registered public client back (201) or an RFC 7591 error (400).
- * Thin: the HTTP checks here, the decision in `../shared/client-registration.ts`; one audit
- * record per request, whatever its outcome.
+ * client metadata, get a client back (201) whose id is that metadata sealed by this server's
+ * key, or an RFC 7591 error (400). Nothing is stored. Thin: the HTTP checks here, the decision
+ * in `../shared/client-registration.ts`, the id from an injected minter; one audit record per
+ * request, whatever its outcome.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -19,14 +20,23 @@ import {
   MAX_REGISTRATION_BODY_BYTES,
   OAuthError,
   REGISTRATION_ERRORS,
+  type RegisteredClient,
   type RegistrationPolicy,
-  registerClient,
+  type ValidatedRegistration,
+  validateRegistration,
 } from '../shared/client-registration';
 import { PUBLIC_CORS_HEADERS } from '../shared/cors';
 import { getHeader } from '../shared/headers';
 
+/**
+ * Mints the client id of a validated registration (`lambda/oauth-proxy/clients.ts`
+ * `mintDcrClientId`); rejects with a `RangeError` when the registration is too large to seal.
+ */
+export type ClientIdMinter = (registration: ValidatedRegistration) => Promise<string>;
+
 export interface RegistrationHandlerDeps {
   readonly policy: RegistrationPolicy;
+  readonly mintClientId: ClientIdMinter;
   readonly logger: Logger;
   /** @default MAX_REGISTRATION_BODY_BYTES */
   readonly maxBodyBytes?: number;
@@ -48,12 +58,6 @@ export const RESPONSE_HEADERS: Readonly<Record<string, string>> = {
   Pragma: 'no-cache',
   ...PUBLIC_CORS_HEADERS,
 };
-
-/** A redirect-URI policy: allowed only if exactly one of `allowed` (as Cognito matches). */
-export function exactMatchPolicy(allowed: readonly string[]): (uri: string) => boolean {
-  const set = new Set(allowed);
-  return (uri) => set.has(uri);
-}
 
 /** `application/json`, with or without parameters such as `charset=utf-8`. */
 export function isJsonContentType(value: string | undefined): boolean {
@@ -87,15 +91,16 @@ function refuse(
   };
 }
 
-/** The whole decision for one request, without side effects. */
-export function answerRegistration(
+/** The whole decision for one request; its only effect is the minter's (a KMS call in AWS). */
+export async function answerRegistration(
   event: Pick<
     APIGatewayProxyEvent,
     'httpMethod' | 'headers' | 'multiValueHeaders' | 'body' | 'isBase64Encoded'
   >,
   policy: RegistrationPolicy,
+  mintClientId: ClientIdMinter,
   maxBodyBytes = MAX_REGISTRATION_BODY_BYTES,
-): Answer {
+): Promise<Answer> {
   const raw = event.body ?? '';
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   // A digest of the bytes as sent (never parsed and re-walked: the body is the caller's):
@@ -132,16 +137,29 @@ export function answerRegistration(
   }
 
   const described = { ...describeRegistrationRequest(body), ...sent };
+  let registration: ValidatedRegistration;
   try {
-    const client = registerClient(body, policy);
-    return {
-      response: { statusCode: 201, headers: { ...RESPONSE_HEADERS }, body: JSON.stringify(client) },
-      audit: { ...described, outcome: REGISTRATION_OUTCOME.registered, httpStatus: 201 },
-    };
+    registration = validateRegistration(body, policy);
   } catch (error) {
     if (!(error instanceof ClientRegistrationError)) throw error;
     return refuse(error, { ...described, field: error.field });
   }
+  let clientId: string;
+  try {
+    clientId = await mintClientId(registration);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    // Each field is within its bounds, but together too much to carry in a client id.
+    return refuse(
+      new ClientRegistrationError(invalid, 'body', 'The metadata is too large to register'),
+      { ...described, field: 'body' },
+    );
+  }
+  const client: RegisteredClient = { client_id: clientId, ...registration };
+  return {
+    response: { statusCode: 201, headers: { ...RESPONSE_HEADERS }, body: JSON.stringify(client) },
+    audit: { ...described, outcome: REGISTRATION_OUTCOME.registered, httpStatus: 201 },
+  };
 }
 
 export function createRegistrationHandler(deps: RegistrationHandlerDeps): RegistrationHandler {
@@ -154,7 +172,7 @@ export function createRegistrationHandler(deps: RegistrationHandlerDeps): Regist
     };
     let answer: Answer;
     try {
-      answer = answerRegistration(event, deps.policy, deps.maxBodyBytes);
+      answer = await answerRegistration(event, deps.policy, deps.mintClientId, deps.maxBodyBytes);
     } catch (error) {
       // Fail closed, and still leave the one audit record.
       logger.error('Unhandled error in the registration handler', {

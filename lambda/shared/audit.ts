@@ -21,6 +21,12 @@ export const AUDIT_EVENTS = {
   authDecision: 'mcp.auth_decision',
   /** One per request to the OAuth client registration endpoint (RFC 7591). */
   clientRegistration: 'oauth.client_registration',
+  /**
+   * One per step of an authorization through the OAuth proxy (authorize, consent, callback,
+   * token, refresh). The register step keeps its `clientRegistration` record, which carries
+   * the same `step` and `client_kind` fields.
+   */
+  oauthAuthorization: 'oauth.authorization',
 } as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[keyof typeof AUDIT_EVENTS];
 
@@ -58,6 +64,16 @@ export const AUDIT_FIELDS = {
   clientNameLength: 'client_name_length',
   metadataDigest: 'metadata_digest',
   bodyBytes: 'body_bytes',
+  step: 'step',
+  clientKind: 'client_kind',
+  /** The host of a CIMD client id (public by nature: it is a URL the client publishes). */
+  clientHost: 'client_host',
+  /** A short digest of the client id: correlates the steps of one client, never reversible. */
+  clientDigest: 'client_digest',
+  /** The host of the (validated) redirect URI. */
+  redirectHost: 'redirect_host',
+  /** The scopes asked for, as far as this server knows them. */
+  scopes: 'scopes',
 } as const;
 
 /** Outcomes of a `tools/call`. */
@@ -80,6 +96,128 @@ export const REGISTRATION_OUTCOME = {
   error: 'error',
 } as const;
 export type RegistrationOutcome = (typeof REGISTRATION_OUTCOME)[keyof typeof REGISTRATION_OUTCOME];
+
+/** The steps of an authorization through the OAuth proxy: the `step` field. */
+export const AUTHORIZATION_STEPS = [
+  'register',
+  'authorize',
+  'consent',
+  'callback',
+  'token',
+  'refresh',
+] as const;
+export type AuthorizationStep = (typeof AUTHORIZATION_STEPS)[number];
+
+/** How a client is identified: the `client_kind` field. */
+export const CLIENT_KINDS = ['cimd', 'dcr', 'preregistered', 'unknown'] as const;
+export type ClientKind = (typeof CLIENT_KINDS)[number];
+
+/** The outcome of one authorization step. */
+export const AUTHORIZATION_OUTCOME = {
+  /** The step did what was asked (a consent page shown, a code or tokens issued). */
+  ok: 'ok',
+  /** The request was refused: bad input, a failed check, a denial by the person. */
+  refused: 'refused',
+  /** The server failed (upstream unreachable, a store or KMS error): answered, fail closed. */
+  error: 'error',
+} as const;
+export type AuthorizationOutcome =
+  (typeof AUTHORIZATION_OUTCOME)[keyof typeof AUTHORIZATION_OUTCOME];
+
+/**
+ * Why an authorization step ended as it did: bounded values, safe as metric dimensions. CIMD
+ * refusals carry the resolver's own reason (`cimd_…`, SSRF refusals among them) instead.
+ */
+export const AUTHORIZATION_REASONS = [
+  'ok',
+  'consent_shown',
+  'consent_remembered',
+  'approved',
+  'denied_by_user',
+  'method_not_allowed',
+  'duplicate_parameter',
+  'invalid_client_id',
+  'unknown_client',
+  'invalid_redirect_uri',
+  'redirect_uri_mismatch',
+  'unsupported_response_type',
+  'pkce_missing',
+  'pkce_method_not_s256',
+  'invalid_code_challenge',
+  'resource_missing',
+  'resource_mismatch',
+  'invalid_scope',
+  'invalid_state',
+  'invalid_request',
+  'foreign_origin',
+  'missing_browser_cookie',
+  'invalid_ticket',
+  'ticket_expired',
+  'ticket_browser_mismatch',
+  'ticket_replayed',
+  'invalid_transaction',
+  'transaction_expired',
+  'transaction_browser_mismatch',
+  'upstream_error',
+  'upstream_denied',
+  'unsupported_grant_type',
+  'invalid_code',
+  'code_client_mismatch',
+  'code_redirect_mismatch',
+  'code_issuer_mismatch',
+  'pkce_verifier_mismatch',
+  'invalid_refresh_token',
+  'upstream_unavailable',
+  'internal_error',
+] as const;
+export type AuthorizationReason = (typeof AUTHORIZATION_REASONS)[number] | `cimd_${string}`;
+
+/**
+ * One authorization step. What a caller sent is described, never copied: no token, code,
+ * verifier, state, cookie, ticket or fetched document reaches the log.
+ */
+export interface AuthorizationAudit {
+  readonly step: AuthorizationStep;
+  readonly clientKind: ClientKind;
+  readonly outcome: AuthorizationOutcome;
+  readonly reason: AuthorizationReason;
+  readonly httpStatus: number;
+  /** The OAuth error code answered, for refusals. */
+  readonly oauthError?: string;
+  readonly clientHost?: string;
+  readonly clientDigest?: string;
+  readonly redirectHost?: string;
+  readonly scopes?: readonly string[];
+  readonly requestId: string;
+  readonly sourceIp: string;
+}
+
+/** Write one authorization-step audit record. */
+export function auditAuthorization(logger: Logger, record: AuthorizationAudit): void {
+  const F = AUDIT_FIELDS;
+  const fields = {
+    [F.event]: AUDIT_EVENTS.oauthAuthorization,
+    [F.step]: record.step,
+    [F.clientKind]: record.clientKind,
+    [F.outcome]: record.outcome,
+    [F.reason]: record.reason,
+    [F.httpStatus]: record.httpStatus,
+    [F.oauthError]: record.oauthError,
+    [F.clientHost]: record.clientHost,
+    [F.clientDigest]: record.clientDigest,
+    [F.redirectHost]: record.redirectHost,
+    [F.scopes]: record.scopes,
+    [F.requestId]: record.requestId,
+    [F.sourceIp]: record.sourceIp,
+  };
+  if (record.outcome === AUTHORIZATION_OUTCOME.ok) {
+    logger.info(AUDIT_EVENTS.oauthAuthorization, fields);
+  } else if (record.outcome === AUTHORIZATION_OUTCOME.refused) {
+    logger.warn(AUDIT_EVENTS.oauthAuthorization, fields);
+  } else {
+    logger.error(AUDIT_EVENTS.oauthAuthorization, fields);
+  }
+}
 
 /** Why the authorizer decided as it did: bounded values, safe to use as metric dimensions. */
 export const AUTH_REASONS = [
@@ -259,6 +397,8 @@ export function auditClientRegistration(logger: Logger, record: ClientRegistrati
   const F = AUDIT_FIELDS;
   const fields = {
     [F.event]: AUDIT_EVENTS.clientRegistration,
+    [F.step]: 'register' satisfies AuthorizationStep,
+    [F.clientKind]: 'dcr' satisfies ClientKind,
     [F.outcome]: record.outcome,
     [F.httpStatus]: record.httpStatus,
     [F.oauthError]: record.oauthError,

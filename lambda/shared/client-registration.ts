@@ -1,12 +1,13 @@
 /**
- * OAuth 2.0 Dynamic Client Registration (RFC 7591) without creating clients: one pure validator,
- * used by the registration Lambda (redirect URIs must be callback URLs the Cognito app client
- * already allows) and by local mode (loopback redirect URIs only).
+ * OAuth 2.0 Dynamic Client Registration (RFC 7591) that stores nothing: one pure validator,
+ * used by the registration Lambda and by local mode (loopback redirect URIs only there).
  *
- * Every client is answered with the one pre-registered public client. Registration therefore
- * grants nothing: it cannot add a redirect URI, a grant type or a scope to what the
- * authorization server already allows, so it cannot become a way to send a code to an
- * attacker's host, and it creates nothing that could sprawl.
+ * The client id a registration is answered with is the validated metadata itself, sealed by
+ * the server's key (`lambda/oauth-proxy/clients.ts`, purpose `dcr-client`): only this server
+ * can mint one, it carries the redirect URIs it was checked with, and no table grows however
+ * many registrations an unauthenticated caller sends. What such a client may then do is the
+ * OAuth proxy's decision: its redirect URIs are matched, and a person approves it on the
+ * consent page (its name marked as unverified) before anything is sent to it.
  *
  * Field decisions (RFC 7591 section 2):
  * - `redirect_uris`: required, 1 to {@link MAX_REDIRECT_URIS} printable-ASCII absolute URLs
@@ -101,10 +102,8 @@ export class ClientRegistrationError extends OAuthError {
   }
 }
 
-/** What the server allows: the one client every registration is answered with, and its limits. */
+/** What the server allows a registration to name. */
 export interface RegistrationPolicy {
-  /** The pre-registered public client's id. */
-  readonly clientId: string;
   /** Whether a (well-formed) redirect URI may be registered: the security decision. */
   readonly allowRedirectUri: (uri: string) => boolean;
   /** Scopes a client may name. */
@@ -120,9 +119,8 @@ export interface RegistrationPolicy {
   readonly now?: () => number;
 }
 
-/** The RFC 7591 section 3.2.1 answer: the client as registered. No secret: it is public. */
-export interface RegisteredClient {
-  readonly client_id: string;
+/** A registration that passed every check: what is sealed into the client id and echoed. */
+export interface ValidatedRegistration {
   readonly client_id_issued_at: number;
   readonly redirect_uris: string[];
   readonly token_endpoint_auth_method: 'none';
@@ -130,6 +128,11 @@ export interface RegisteredClient {
   readonly response_types: ['code'];
   readonly scope: string;
   readonly client_name?: string;
+}
+
+/** The RFC 7591 section 3.2.1 answer: the client as registered. No secret: it is public. */
+export interface RegisteredClient extends ValidatedRegistration {
+  readonly client_id: string;
 }
 
 /** Loopback hosts, where plain http stays on the machine (RFC 8252 section 7.3). */
@@ -301,11 +304,15 @@ function checkScope(metadata: Record<string, unknown>, policy: RegistrationPolic
 }
 
 /**
- * Validate an RFC 7591 registration request and answer with the pre-registered client.
+ * Validate an RFC 7591 registration request: the client as it will be registered, but for
+ * its id (which the caller mints from this).
  * @param body the parsed JSON body
  * @throws ClientRegistrationError with `invalid_redirect_uri` or `invalid_client_metadata`
  */
-export function registerClient(body: unknown, policy: RegistrationPolicy): RegisteredClient {
+export function validateRegistration(
+  body: unknown,
+  policy: RegistrationPolicy,
+): ValidatedRegistration {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw metadataError('body', 'The body must be a JSON object of client metadata');
   }
@@ -343,7 +350,6 @@ export function registerClient(body: unknown, policy: RegistrationPolicy): Regis
   optionalText(metadata, 'software_version', MAX_SHORT_STRING_LENGTH);
 
   return {
-    client_id: policy.clientId,
     client_id_issued_at: Math.floor((policy.now ?? Date.now)() / 1000),
     redirect_uris: redirectUris,
     token_endpoint_auth_method: 'none',

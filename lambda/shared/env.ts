@@ -61,13 +61,12 @@ export const mcpEnvSchema = z.object({
 export type McpEnv = z.infer<typeof mcpEnvSchema>;
 
 export const registrationEnvSchema = z.object({
-  /** The pre-registered public app client every registration is answered with. */
-  CLIENT_ID: nonEmpty,
   /**
-   * Comma-separated callback URLs of that app client: a redirect URI registers only if it is
-   * one of them, character for character (Cognito matches them exactly, port included).
+   * KMS key (id, ARN or alias) that seals a registered client's metadata into its client id
+   * (purpose `dcr-client`): registration stores nothing, and the OAuth proxy opens the id with
+   * the same key.
    */
-  CALLBACK_URLS: z.pipe(commaList, z.array(z.url()).check(z.minLength(1))),
+  KMS_KEY_ID: nonEmpty,
   /** Comma-separated scopes a client may name when it registers. */
   SUPPORTED_SCOPES: nonEmptyList,
   /** Comma-separated scopes answered when a client names none. */
@@ -76,6 +75,100 @@ export const registrationEnvSchema = z.object({
   MAX_BODY_BYTES: z._default(positiveInt, MAX_REGISTRATION_BODY_BYTES),
 });
 export type RegistrationEnv = z.infer<typeof registrationEnvSchema>;
+
+/** An absolute URL with no trailing slash, no query and no fragment (issuer, resource). */
+const baseUrl = z
+  .url()
+  .check(
+    z.refine(
+      (value) => !value.endsWith('/') && !value.includes('?') && !value.includes('#'),
+      'must be an absolute URL without a trailing slash, query or fragment',
+    ),
+  );
+
+/** The longest an approval may be remembered: 30 days. */
+export const MAX_CONSENT_REMEMBER_SECONDS = 30 * 24 * 3600;
+
+/**
+ * The OAuth authorization proxy in front of Cognito (`lambda/oauth-proxy/`), serving
+ * `GET|POST /authorize`, `GET /callback` and `POST /token` under the API base URL.
+ */
+export const oauthProxyEnvSchema = z.object({
+  /** The API base URL: this authorization server's issuer, and the base of its endpoints. */
+  ISSUER: baseUrl,
+  /** The MCP endpoint's URL: the only `resource` (RFC 8707) a client may ask a token for. */
+  RESOURCE: baseUrl,
+  /** The upstream's authorization endpoint, e.g. `https://<domain>/oauth2/authorize`. */
+  UPSTREAM_AUTHORIZE_URL: z.url(),
+  /** The upstream's token endpoint, e.g. `https://<domain>/oauth2/token`. */
+  UPSTREAM_TOKEN_URL: z.url(),
+  /**
+   * The proxy's own public app client at the upstream: the one client id Cognito sees, whose
+   * only callback URL is `<ISSUER>/callback`.
+   */
+  UPSTREAM_CLIENT_ID: nonEmpty,
+  /** How long an upstream token request may take. */
+  UPSTREAM_TIMEOUT_MS: z._default(positiveInt, 5000),
+  /** The pre-registered client's id (clients given it with `--client-id`). */
+  PRE_REGISTERED_CLIENT_ID: nonEmpty,
+  /**
+   * Comma-separated redirect URIs of the pre-registered client: matched exactly, but for the
+   * port of a loopback URI (RFC 8252 section 7.3).
+   */
+  PRE_REGISTERED_REDIRECT_URIS: z.pipe(commaList, z.array(z.url()).check(z.minLength(1))),
+  /** The name the consent page shows for the pre-registered client. */
+  PRE_REGISTERED_CLIENT_NAME: z._default(nonEmpty, 'MCP client (pre-registered)'),
+  /** Comma-separated scopes a client may ask for. */
+  SUPPORTED_SCOPES: nonEmptyList,
+  /** Comma-separated scopes granted when a client asks for none. */
+  DEFAULT_SCOPES: nonEmptyList,
+  /**
+   * JSON object from scope to what it lets a client do, shown on the consent page (built from
+   * the policy's permission descriptions); a scope without one is shown by name.
+   */
+  SCOPE_DESCRIPTIONS: z._default(
+    z.pipe(
+      z.string(),
+      z.transform((value, ctx) => {
+        try {
+          const parsed: unknown = JSON.parse(value);
+          if (
+            typeof parsed === 'object' &&
+            parsed !== null &&
+            !Array.isArray(parsed) &&
+            Object.values(parsed).every((v) => typeof v === 'string')
+          ) {
+            return parsed as Record<string, string>;
+          }
+        } catch {
+          // reported below
+        }
+        ctx.issues.push({
+          code: 'custom',
+          input: value,
+          message: 'must be a JSON object of strings',
+        });
+        return z.NEVER;
+      }),
+    ),
+    {},
+  ),
+  /** KMS key (id, ARN or alias) sealing transactions, codes, consent and DCR client ids. */
+  KMS_KEY_ID: nonEmpty,
+  /**
+   * DynamoDB table of authorization codes (partition key `pk` string, TTL attribute
+   * `expiresAt`): each item lives at most 60 seconds.
+   */
+  CODES_TABLE_NAME: nonEmpty,
+  /** Comma-separated host names a CIMD client id may name; empty = any public https host. */
+  CIMD_ALLOWED_HOSTS: z._default(commaList, []),
+  /** How long a remembered approval lasts; 0 = never remember. At most 30 days. */
+  CONSENT_REMEMBER_SECONDS: z._default(
+    z.pipe(z.coerce.number(), z.int().check(z.minimum(0), z.maximum(MAX_CONSENT_REMEMBER_SECONDS))),
+    7 * 24 * 3600,
+  ),
+});
+export type OAuthProxyEnv = z.infer<typeof oauthProxyEnvSchema>;
 
 /** The variables a schema reads, as the CDK construct must set them (all strings). */
 export type EnvironmentOf<S extends z.ZodMiniObject> = { [K in keyof z.input<S>]: string };

@@ -26,8 +26,10 @@ export function protectedResourceMetadata(options: {
 }
 
 /**
- * RFC 8414 authorization-server metadata: what strict clients require and Cognito's own
- * OIDC document lacks (`code_challenge_methods_supported`), public clients only.
+ * RFC 8414 metadata of the OAuth proxy (`lambda/oauth-proxy/`), this server's authorization
+ * server in front of Cognito: public clients only, PKCE S256, `iss` in every authorization
+ * response (RFC 9207), clients identified by a Client ID Metadata Document URL, by dynamic
+ * registration (RFC 7591) or as the pre-registered client.
  */
 export function authorizationServerMetadata(options: {
   readonly issuer: string;
@@ -36,11 +38,6 @@ export function authorizationServerMetadata(options: {
   readonly registrationEndpoint?: string;
   readonly revocationEndpoint?: string;
   readonly scopes: readonly string[];
-  /**
-   * RFC 9207: the authorization response carries `iss`, and clients that see this must check
-   * it. Only where that is true: Cognito's hosted login does not send it. @default false
-   */
-  readonly issInAuthorizationResponse?: boolean;
 }) {
   return {
     issuer: options.issuer,
@@ -57,8 +54,10 @@ export function authorizationServerMetadata(options: {
     grant_types_supported: ['authorization_code', 'refresh_token'],
     token_endpoint_auth_methods_supported: ['none'],
     code_challenge_methods_supported: ['S256'],
-    ...(options.issInAuthorizationResponse === true
-      ? { authorization_response_iss_parameter_supported: true }
-      : {}),
+    // RFC 9207: every authorization response, error redirects included, carries `iss`, and
+    // clients that see this must check it.
+    authorization_response_iss_parameter_supported: true,
+    // MCP 2026-07-28: a client may use the URL of its metadata document as its client_id.
+    client_id_metadata_document_supported: true,
   };
 }

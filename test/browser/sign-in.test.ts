@@ -1,9 +1,10 @@
 /**
  * A person signs in from a real browser: the example agent (the MCP SDK's OAuth client) starts
- * from nothing but the MCP URL, headless Chromium opens the sign-in URL it prints, a person's
- * clicks fill in the form, and the browser, not `fetch`, follows the answer to the agent's
- * callback. What the browser enforces (CSP on the form and its redirect, the `pattern` check,
- * `Host` names) is what is tested here.
+ * from nothing but the MCP URL, headless Chromium opens the URL it prints (the OAuth proxy's
+ * consent page), a person's clicks approve and fill in the sign-in form (the proxy's
+ * upstream), and the browser, not `fetch`, follows the answers back to the agent's callback.
+ * What the browser enforces (cookies, CSP on the forms and their redirects, the `pattern`
+ * check, `Host` names, Origin on form posts) is what is tested here.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -33,10 +34,11 @@ beforeAll(async () => {
     if (url.pathname === '/csrf') {
       // Another site's page carrying a sign-in form aimed at the local server.
       const action = (url.searchParams.get('action') ?? '').replace(/"/g, '');
+      const ticket = (url.searchParams.get('ticket') ?? '').replace(/"/g, '');
       res
         .writeHead(200, { 'Content-Type': 'text/html' })
         .end(
-          `<form method="post" action="${action}"><input name="request" value="guess"><input name="sub" value="mallory"><button>go</button></form>`,
+          `<form method="post" action="${action}"><input name="request" value="guess"><input name="sub" value="mallory"><input name="ticket" value="${ticket}"><input name="decision" value="approve"><button>go</button></form>`,
         );
       return;
     }
@@ -63,6 +65,30 @@ async function newPage(): Promise<{ page: Page; console: string[] }> {
   return { page, console: messages };
 }
 
+/**
+ * Until the tab shows a URL that passes `done`: pages that go on by themselves (a meta refresh,
+ * then redirects) are navigations no single `waitForNavigation` covers.
+ */
+async function waitForUrl(page: Page, done: (url: URL) => boolean, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!done(new URL(page.url()))) {
+    if (Date.now() > deadline) throw new Error(`The tab stayed at ${page.url()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** What a person does on the consent page: read it, press Approve. */
+async function approve(page: Page, steps: Steps) {
+  await page.waitForSelector('button[value="approve"]', { timeout: 10_000 });
+  await steps.shot(page, 'consent page');
+  await Promise.all([
+    page.waitForNavigation({ timeout: 10_000 }),
+    page.click('button[value="approve"]'),
+  ]);
+  await page.waitForSelector('input[name="sub"]', { timeout: 10_000 });
+  await steps.shot(page, 'sign-in page');
+}
+
 /** What a person does on the sign-in page: a user name, groups, "Sign in". */
 async function signIn(page: Page, steps: Steps, sub: string, groups: readonly string[]) {
   await page.$eval('input[name="sub"]', (input) => {
@@ -71,10 +97,9 @@ async function signIn(page: Page, steps: Steps, sub: string, groups: readonly st
   await page.type('input[name="sub"]', sub);
   for (const group of groups) await page.click(`input[name="groups"][value="${group}"]`);
   await steps.shot(page, 'filled in');
-  await Promise.all([
-    page.waitForNavigation({ timeout: 10_000 }),
-    page.click('button[type="submit"]'),
-  ]);
+  // The answer is a page that goes on by itself (to the proxy's callback, then the client's).
+  await page.click('button[type="submit"]');
+  await waitForUrl(page, (url) => url.origin !== local.gateway.url);
   await steps.shot(page, 'after sign-in');
 }
 
@@ -96,8 +121,8 @@ async function agentSignsIn(sub: string, groups: readonly string[]) {
       openBrowser: (url) => {
         browserSide = (async () => {
           const response = await page.goto(url.href);
-          await steps.shot(page, 'sign-in page');
           expect(response?.status()).toBe(200);
+          await approve(page, steps);
           await signIn(page, steps, sub, groups);
         })();
         // A step that fails in the browser fails the test now, not at the agent's timeout.
@@ -147,6 +172,7 @@ describe('a person signs in from a real browser', () => {
     const steps = new Steps();
     const { page } = await newPage();
     await page.goto(authorizationUrl('http://localhost:1/callback').href);
+    await approve(page, steps);
 
     // Act
     await page.type('input[name="sub"]', ' has spaces!');
@@ -171,10 +197,11 @@ describe('a person signs in from a real browser', () => {
     });
     await new Promise<void>((resolve) => client.listen(0, '::1', resolve));
     const callback = `http://[::1]:${(client.address() as AddressInfo).port}/cb`;
+    const clientId = await register(callback);
     const { page } = await newPage();
     try {
-      await page.goto(authorizationUrl(callback).href);
-      await steps.shot(page, 'sign-in page');
+      await page.goto(authorizationUrl(callback, undefined, clientId).href);
+      await approve(page, steps);
 
       // Act
       await page.click('button[type="submit"]');
@@ -191,19 +218,34 @@ describe('a person signs in from a real browser', () => {
   });
 });
 
-/** An authorization request for the local client, as a client would build it. */
-function authorizationUrl(redirectUri: string, host?: string): URL {
-  const url = new URL('/oauth2/authorize', local.gateway.url);
+/**
+ * An authorization request to the OAuth proxy, as a client would build it: the pre-registered
+ * client (its `http://localhost:8765/callback` on any port) unless another client is named.
+ */
+function authorizationUrl(redirectUri: string, host?: string, clientId = LOCAL_CLIENT_ID): URL {
+  const url = new URL('/authorize', local.gateway.url);
   if (host !== undefined) url.host = host;
   url.search = new URLSearchParams({
     response_type: 'code',
-    client_id: LOCAL_CLIENT_ID,
+    client_id: clientId,
     redirect_uri: redirectUri,
     code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
     code_challenge_method: 'S256',
+    resource: local.gateway.mcpUrl,
     state: 'browser-test',
   }).toString();
   return url;
+}
+
+/** A client registered for `redirectUri` (RFC 7591): its client id. */
+async function register(redirectUri: string): Promise<string> {
+  const response = await fetch(`${local.gateway.url}/register`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ redirect_uris: [redirectUri], client_name: 'browser test' }),
+  });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { client_id: string }).client_id;
 }
 
 describe('what the browser must refuse', () => {
@@ -261,17 +303,23 @@ describe('what the browser must refuse', () => {
 
     // Assess
     expect(response?.status()).toBe(400);
-    expect(text).toMatch(/^Sign-in refused \(invalid_request\): redirect_uri/);
+    expect(text).toMatch(
+      /^Sign-in refused.*\(invalid_request\): redirect_uri is not one this client registered/,
+    );
     expect(new URL(landedOn).origin).toBe(local.gateway.url);
     expect(trapped).toEqual([]);
   });
 
-  it('lets the sign-in form go only to the callback it was opened for (CSP form-action)', async () => {
-    // Prepare: a valid sign-in page whose form is pointed elsewhere, as injected markup would
+  it.each([
+    ['the consent form', false, '/authorize'],
+    ['the sign-in form', true, '/oauth2/authorize'],
+  ])('lets %s go only where it must (CSP form-action)', async (_, pastConsent, pathname) => {
+    // Prepare: a valid page whose form is pointed elsewhere, as injected markup would
     const steps = new Steps();
     const { page, console } = await newPage();
     trapped.length = 0;
     await page.goto(authorizationUrl('http://localhost:1/callback').href);
+    if (pastConsent) await approve(page, steps);
     await page.$eval(
       'form',
       (form, target) => {
@@ -289,7 +337,7 @@ describe('what the browser must refuse', () => {
 
     // Assess
     expect(trapped).toEqual([]);
-    expect(new URL(stayedOn).pathname).toBe('/oauth2/authorize');
+    expect(new URL(stayedOn).pathname).toBe(pathname);
     expect(console.join('\n')).toMatch(
       /violates the following Content Security Policy directive: "form-action/,
     );
@@ -300,29 +348,67 @@ describe('what the browser must refuse', () => {
     const steps = new Steps();
     const { page: person } = await newPage();
     await person.goto(authorizationUrl(`http://localhost:${trapPort}/callback`).href);
+    await approve(person, steps);
+    const signInUrl = person.url();
     const { page: attacker } = await newPage();
     await attacker.goto(`http://localhost:${trapPort}/`);
     trapped.length = 0;
 
-    // Act: the other site has the browser load the sign-in URL 1,500 times, then the person signs in
-    await attacker.evaluate(async (url) => {
-      for (let i = 0; i < 1500; i += 50) {
-        await Promise.all(
-          Array.from({ length: 50 }, () => fetch(url, { mode: 'no-cors' }).catch(() => undefined)),
-        );
-      }
-    }, authorizationUrl('http://localhost:1/callback').href);
-    await Promise.all([
-      person.waitForNavigation({ timeout: 10_000 }),
-      person.click('button[type="submit"]'),
-    ]);
+    // Act: the other site has the browser load the consent and sign-in URLs 1,500 times each,
+    // then the person signs in
+    await attacker.evaluate(
+      async (urls) => {
+        for (const url of urls) {
+          for (let i = 0; i < 1500; i += 50) {
+            await Promise.all(
+              Array.from({ length: 50 }, () =>
+                fetch(url, { mode: 'no-cors' }).catch(() => undefined),
+              ),
+            );
+          }
+        }
+      },
+      [authorizationUrl('http://localhost:1/callback').href, signInUrl],
+    );
+    await person.click('button[type="submit"]');
+    await person.waitForFunction(
+      (port) => location.port === port,
+      { timeout: 10_000 },
+      String(trapPort),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
     await steps.shot(person, 'signed in after the flood');
     await Promise.all([person.close(), attacker.close()]);
 
     // Assess: the person's browser arrived at its callback with a code
     expect(trapped).toEqual([
-      expect.stringMatching(/^GET localhost:\d+\/callback\?code=[\w-]{43}&/),
+      expect.stringMatching(/^GET localhost:\d+\/callback\?code=[\w-]{43}&state=browser-test&iss=/),
     ]);
+  });
+
+  it('refuses the consent form when another origin posts it (consent CSRF), with a real ticket', async () => {
+    // Prepare: the attacker's own valid ticket, on a page of their origin
+    const steps = new Steps();
+    const page = await fetch(authorizationUrl('http://localhost:1/callback'));
+    const ticket = /name="ticket" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
+    const { page: tab } = await newPage();
+    await tab.goto(
+      `http://localhost:${trapPort}/csrf?action=${encodeURIComponent(`${local.gateway.url}/authorize`)}&ticket=${encodeURIComponent(ticket)}`,
+    );
+
+    // Act
+    const [response] = await Promise.all([
+      tab.waitForNavigation({ timeout: 10_000 }),
+      tab.click('button'),
+    ]);
+    await steps.shot(tab, 'cross-origin consent post');
+    const text = await tab.$eval('body', (b) => b.textContent);
+    await tab.close();
+
+    // Assess: refused for its Origin, before the ticket was even looked at
+    expect(ticket).not.toBe('');
+    expect(response?.status()).toBe(403);
+    expect(text).toContain('accepted only from this server’s own page');
   });
 
   it('refuses the sign-in form when another origin posts it (login CSRF)', async () => {

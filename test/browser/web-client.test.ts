@@ -73,15 +73,20 @@ describe('a browser-based client on its own origin', () => {
     const steps = new Steps();
     const page = await browser.newPage();
 
-    // Act: the client discovers, registers and sends the tab to the sign-in page
+    // Act: the client discovers, registers and sends the tab to the consent page; the person
+    // approves, then signs in
     await page.goto(`${allowedOrigin()}/?mcp=${encodeURIComponent(local.gateway.mcpUrl)}`);
+    await page.waitForSelector('button[value="approve"]', { timeout: 10_000 });
+    await steps.shot(page, 'consent page');
+    const consent = await page.$eval('body', (b) => b.textContent);
+    await Promise.all([
+      page.waitForNavigation({ timeout: 10_000 }),
+      page.click('button[value="approve"]'),
+    ]);
     await page.waitForSelector('input[name="sub"]', { timeout: 10_000 });
     await steps.shot(page, 'sign-in page');
     await page.click('input[name="groups"][value="analyst"]');
-    await Promise.all([
-      page.waitForNavigation({ timeout: 10_000 }),
-      page.click('button[type="submit"]'),
-    ]);
+    await page.click('button[type="submit"]');
     // Back on the client's page: code exchange, then /mcp with the token
     await page.waitForFunction(
       () => /^(connected|failed)/.test(document.getElementById('status')?.textContent ?? ''),
@@ -92,7 +97,10 @@ describe('a browser-based client on its own origin', () => {
     const tools = await page.$eval('#tools', (element) => element.textContent);
     await page.close();
 
-    // Assess
+    // Assess: the consent page named the client (as unverified) and where the answer goes
+    expect(consent).toContain('calling itself browser test client');
+    expect(consent).toContain('has not verified it');
+    expect(consent).toContain(`sent to localhost:${webPort}`);
     expect(status).toBe('connected');
     expect(tools).toBe('get_record,query_customer_data,run_report');
   });
@@ -159,16 +167,16 @@ describe('CORS, as a browser enforces it', () => {
 
   it('lets a page on any origin read the token endpoint’s answer, an error included', async () => {
     // Act
-    const answer = await fromPage(foreignOrigin(), `${local.gateway.url}/oauth2/token`, {
+    const answer = await fromPage(foreignOrigin(), `${local.gateway.url}/token`, {
       method: 'POST',
-      headers: PROTOCOL,
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...PROTOCOL },
       body: new URLSearchParams({ grant_type: 'authorization_code', code: 'x' }).toString(),
     });
 
     // Assess
-    expect(answer).toMatchObject({ status: 401 });
+    expect(answer).toMatchObject({ status: 400 });
     expect(JSON.parse((answer as { body: string }).body)).toMatchObject({
-      error: 'invalid_client',
+      error: 'invalid_grant',
     });
   });
 

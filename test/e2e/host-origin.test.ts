@@ -69,6 +69,7 @@ describe('Host', () => {
     ['GET', '/.well-known/oauth-protected-resource/mcp'],
     ['GET', '/.well-known/oauth-authorization-server'],
     ['POST', '/register'],
+    ['POST', '/token'],
     ['POST', '/oauth2/token'],
     ['POST', '/mcp'],
     ['GET', '/no/such/path'],
@@ -200,7 +201,7 @@ describe('CORS preflights', () => {
     ['/.well-known/oauth-protected-resource/mcp', 'GET'],
     ['/.well-known/oauth-authorization-server', 'GET'],
     ['/register', 'POST'],
-    ['/oauth2/token', 'POST'],
+    ['/token', 'POST'],
   ])('lets any origin use %s (%s)', async (path, method) => {
     const answer = await preflight(path, 'https://anyone.example', method);
     expect(answer.status).toBe(204);

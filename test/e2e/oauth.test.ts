@@ -1,7 +1,8 @@
 /**
  * MCP clients connect with OAuth from nothing but the MCP URL: the SDK client's own OAuth
- * support, unattended, through discovery, registration, PKCE authorization and token, against
- * the local gateway's embedded authorization server.
+ * support, unattended, through discovery, registration, PKCE authorization, the consent page
+ * and the local sign-in (the proxy's upstream), and token, against the local gateway's OAuth
+ * proxy: the same handler code as the proxy Lambda in AWS.
  */
 import { auth, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -9,15 +10,19 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { InMemoryOAuthProvider } from '../../examples/agent';
+import { AesSealer } from '../../lambda/oauth-proxy/aes-sealer';
 import { createRegistrationHandler } from '../../lambda/registration/handler';
+import { dcrClientIdMinter } from '../../lambda/registration/mint';
 import { AUDIT_EVENTS, AUDIT_FIELDS } from '../../lambda/shared/audit';
 import { createLogger } from '../../lambda/shared/logger';
-import { LocalAuthServer } from '../../tools/local-auth-server';
-import { LOCAL_CLIENT_ID, LOCAL_SCOPE, loadSigningKey } from '../../tools/local-identity';
+import { LOCAL_CLIENT_ID, LOCAL_SCOPE } from '../../tools/local-identity';
+import { localRegistrationPolicy } from '../../tools/local-oauth';
 import { useLocalGateway } from '../helpers/local-gateway-fixture';
 import { signInLocally } from '../helpers/local-sign-in';
 
 const REDIRECT = 'http://127.0.0.1:6276/oauth/callback';
+/** A pre-registered callback (`http://localhost:8765/callback`) on a port of the client's choice. */
+const PRE_REGISTERED_REDIRECT = 'http://localhost:40123/callback';
 
 /** The example agent's in-memory provider, "opening the browser" by keeping the URL. */
 function memoryProvider() {
@@ -106,11 +111,14 @@ describe('discovery documents', () => {
     ).json();
     expect(metadata).toMatchObject({
       issuer: local.gateway.url,
+      authorization_endpoint: `${local.gateway.url}/authorize`,
+      token_endpoint: `${local.gateway.url}/token`,
       code_challenge_methods_supported: ['S256'],
       token_endpoint_auth_methods_supported: ['none'],
       response_types_supported: ['code'],
       registration_endpoint: `${local.gateway.url}/register`,
       authorization_response_iss_parameter_supported: true,
+      client_id_metadata_document_supported: true,
     });
   });
 
@@ -154,75 +162,93 @@ describe('bad registration and token requests get the RFC errors', () => {
     expect(await response.json()).toMatchObject({ error: 'invalid_client_metadata' });
   });
 
-  it('answers a loopback registration with the pre-registered public client', async () => {
+  it('answers a loopback registration with a client id of its own, sealed, storing nothing', async () => {
     const response = await register({ redirect_uris: [REDIRECT], client_name: 'x' });
     expect(response.status).toBe(201);
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(await response.json()).toMatchObject({
-      client_id: LOCAL_CLIENT_ID,
+      client_id: expect.stringMatching(/^dcr_[\w-]+$/),
       token_endpoint_auth_method: 'none',
     });
   });
 
-  /** A fresh authorization through the real page, returning what the token request needs. */
+  /** A fresh authorization through the real pages, returning what the token request needs. */
   async function authorizedCode() {
     const { provider, authorizationUrl } = memoryProvider();
     expect(await auth(provider, { serverUrl: local.gateway.mcpUrl })).toBe('REDIRECT');
     const callback = await signInLocally(authorizationUrl(), 'alice', ['readonly']);
-    return { code: callback.searchParams.get('code') ?? '', verifier: provider.codeVerifier() };
+    return {
+      code: callback.searchParams.get('code') ?? '',
+      verifier: provider.codeVerifier(),
+      clientId: (await provider.clientInformation())?.client_id ?? '',
+    };
   }
 
   const token = (params: Record<string, string>) =>
-    fetch(`${local.gateway.url}/oauth2/token`, {
+    fetch(`${local.gateway.url}/token`, {
       method: 'POST',
       body: new URLSearchParams({
         grant_type: 'authorization_code',
-        client_id: LOCAL_CLIENT_ID,
         redirect_uri: REDIRECT,
         ...params,
       }),
     });
 
   it('refuses a wrong PKCE verifier with invalid_grant', async () => {
-    const { code } = await authorizedCode();
-    const response = await token({ code, code_verifier: 'w'.repeat(43) });
+    const { code, clientId } = await authorizedCode();
+    const response = await token({ code, client_id: clientId, code_verifier: 'w'.repeat(43) });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: 'invalid_grant' });
   });
 
-  it('refuses a code used twice with invalid_grant', async () => {
-    const { code, verifier } = await authorizedCode();
-    expect((await token({ code, code_verifier: verifier })).status).toBe(200);
-    expect(await (await token({ code, code_verifier: verifier })).json()).toMatchObject({
-      error: 'invalid_grant',
-    });
+  it('refuses a code used twice with invalid_grant, and audits the replay', async () => {
+    const { code, verifier, clientId } = await authorizedCode();
+    expect((await token({ code, client_id: clientId, code_verifier: verifier })).status).toBe(200);
+    const before = local.logs.records().length;
+    expect(
+      await (await token({ code, client_id: clientId, code_verifier: verifier })).json(),
+    ).toMatchObject({ error: 'invalid_grant' });
+    expect(
+      local.logs
+        .records()
+        .slice(before)
+        .filter((r) => r[AUDIT_FIELDS.event] === AUDIT_EVENTS.oauthAuthorization),
+    ).toEqual([
+      expect.objectContaining({
+        [AUDIT_FIELDS.step]: 'token',
+        [AUDIT_FIELDS.outcome]: 'refused',
+        [AUDIT_FIELDS.reason]: 'invalid_code',
+        [AUDIT_FIELDS.clientKind]: 'dcr',
+      }),
+    ]);
   });
 
   it('refuses a redirect URI that differs from the authorization request with invalid_grant', async () => {
-    const { code, verifier } = await authorizedCode();
+    const { code, verifier, clientId } = await authorizedCode();
     const response = await token({
       code,
+      client_id: clientId,
       code_verifier: verifier,
       redirect_uri: 'http://127.0.0.1:9999/cb',
     });
     expect(await response.json()).toMatchObject({ error: 'invalid_grant' });
   });
 
-  it('refuses an unknown client with invalid_client', async () => {
+  it('refuses a code presented by another client with invalid_grant (it is bound to its client)', async () => {
     const { code, verifier } = await authorizedCode();
-    const response = await token({ code, code_verifier: verifier, client_id: 'someone-else' });
-    expect(response.status).toBe(401);
-    expect(await response.json()).toMatchObject({ error: 'invalid_client' });
+    const response = await token({ code, code_verifier: verifier, client_id: LOCAL_CLIENT_ID });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: 'invalid_grant' });
   });
 
   /** The error an authorization request is sent back to the client's redirect URI with. */
   async function redirectedError(params: Record<string, string>) {
-    const url = new URL(`${local.gateway.url}/oauth2/authorize`);
+    const url = new URL(`${local.gateway.url}/authorize`);
     url.search = new URLSearchParams(params).toString();
     const response = await fetch(url, { redirect: 'manual' });
     expect(response.status).toBe(302);
     const location = new URL(response.headers.get('location') ?? '');
-    expect(`${location.origin}${location.pathname}`).toBe(REDIRECT);
+    expect(`${location.origin}${location.pathname}`).toBe(PRE_REGISTERED_REDIRECT);
     return {
       error: location.searchParams.get('error'),
       state: location.searchParams.get('state'),
@@ -234,14 +260,15 @@ describe('bad registration and token requests get the RFC errors', () => {
     const result = await redirectedError({
       response_type: 'code',
       client_id: LOCAL_CLIENT_ID,
-      redirect_uri: REDIRECT,
+      redirect_uri: PRE_REGISTERED_REDIRECT,
+      resource: local.gateway.mcpUrl,
       state: 's1',
     });
     expect(result).toEqual({ error: 'invalid_request', state: 's1', iss: local.gateway.url });
   });
 
   it('answers an off-machine redirect URI on the page, never redirecting to it', async () => {
-    const url = new URL(`${local.gateway.url}/oauth2/authorize`);
+    const url = new URL(`${local.gateway.url}/authorize`);
     url.search = new URLSearchParams({
       response_type: 'code',
       client_id: LOCAL_CLIENT_ID,
@@ -256,9 +283,10 @@ describe('bad registration and token requests get the RFC errors', () => {
     const result = await redirectedError({
       response_type: 'code',
       client_id: LOCAL_CLIENT_ID,
-      redirect_uri: REDIRECT,
+      redirect_uri: PRE_REGISTERED_REDIRECT,
       code_challenge: 'c'.repeat(43),
       code_challenge_method: 'S256',
+      resource: local.gateway.mcpUrl,
       scope: 'admin:everything',
     });
     expect(result.error).toBe('invalid_scope');
@@ -279,11 +307,8 @@ describe('registration is audited locally as in AWS', () => {
     const gateway = local.logs.records().filter(isRegistration).slice(before);
     // The registration Lambda, with the local policy, on the same bytes.
     const lambda = createRegistrationHandler({
-      policy: new LocalAuthServer({
-        baseUrl: local.gateway.url,
-        resource: local.gateway.mcpUrl,
-        signingKey: loadSigningKey(local.dir),
-      }).registrationPolicy,
+      policy: localRegistrationPolicy(),
+      mintClientId: dcrClientIdMinter(new AesSealer()),
       logger: createLogger('mcp-client-registration'),
     });
     await lambda({

@@ -1,7 +1,7 @@
 /**
  * The ClientRegistration construct: a public `POST /register` backed by a small Lambda, its own
- * throttle on the stage, the app client's exact callback URLs in the function's environment,
- * and the refused-registration metric built from the audit vocabulary.
+ * throttle on the stage, a KMS key the function may only encrypt with for DCR client ids, and
+ * the refused-registration metric built from the audit vocabulary.
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -14,7 +14,6 @@ import {
   type ClientRegistrationProps,
   REFUSED_REGISTRATIONS_METRIC,
 } from '../../lib/client-registration';
-import { DEFAULT_CALLBACK_URLS } from '../../lib/config';
 import { synthStack } from './stack-fixture';
 import { onlyId, type Properties, type Resource, render, resourcesOf } from './template-helpers';
 
@@ -34,8 +33,6 @@ function bareStack(props: Partial<ClientRegistrationProps> = {}) {
   const registration = new ClientRegistration(stack, 'Registration', {
     api,
     baseUrl: 'https://api.example.com/prod',
-    clientId: 'client-0001',
-    callbackUrls: ['http://localhost:8080/callback'],
     supportedScopes: ['mcp/tools', 'openid'],
     defaultScopes: ['mcp/tools'],
     logRetention: logs.RetentionDays.ONE_WEEK,
@@ -147,14 +144,14 @@ describe('ClientRegistration in the stack', () => {
     expect(register).toMatchObject({ ThrottlingRateLimit: 3, ThrottlingBurstLimit: 9 });
   });
 
-  it('gives the function the app client and exactly the configured callback URLs', () => {
+  it('gives the function the sealing key and the scopes, no app client or callback URLs', () => {
     // Act
     const { variables } = registration;
-    const clientId = onlyId(template, 'AWS::Cognito::UserPoolClient');
 
     // Assess
-    expect(variables.CLIENT_ID).toEqual({ Ref: clientId });
-    expect(String(variables.CALLBACK_URLS).split(',')).toEqual(DEFAULT_CALLBACK_URLS);
+    expect(variables).not.toHaveProperty('CLIENT_ID');
+    expect(variables).not.toHaveProperty('CALLBACK_URLS');
+    expect(render(variables.KMS_KEY_ID)).toMatch(/^<\w*SealingKey\w*\.Arn>$/);
     expect(render(variables.DEFAULT_SCOPES)).toMatch(/McpResourceServer\w*>\/tools$/);
     expect(render(variables.SUPPORTED_SCOPES).split(',')).toEqual([
       expect.stringMatching(/\/tools$/),
@@ -167,18 +164,31 @@ describe('ClientRegistration in the stack', () => {
     ]);
   });
 
-  it('carries callback URLs set with -c callbackUrls to the function, the same as to Cognito', () => {
-    // Prepare
-    const urls = 'https://app.example.com/oauth/callback,http://localhost:33418/callback';
-
+  it('lets the function encrypt with the key for DCR client ids only, and never decrypt', () => {
     // Act
-    const { template: custom } = synthStack({ callbackUrls: urls });
-    const { variables } = registrationFunction(custom);
-    const client = Object.values(resourcesOf(custom, 'AWS::Cognito::UserPoolClient'))[0];
+    const role = (registration.properties.Role as { 'Fn::GetAtt': [string, string] })[
+      'Fn::GetAtt'
+    ][0];
+    const policies = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).filter((policy) =>
+      JSON.stringify(policy.Properties.Roles).includes(`"${role}"`),
+    );
+    const statements = policies.flatMap(
+      (policy) => (policy.Properties.PolicyDocument as { Statement: Properties[] }).Statement,
+    );
+    const kms = statements.filter((statement) => JSON.stringify(statement.Action).includes('kms:'));
 
     // Assess
-    expect(variables.CALLBACK_URLS).toBe(urls);
-    expect(client?.Properties.CallbackURLs).toEqual(urls.split(','));
+    expect(kms).toEqual([
+      expect.objectContaining({
+        Action: 'kms:Encrypt',
+        Effect: 'Allow',
+        Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'dcr-client' } },
+      }),
+    ]);
+  });
+
+  it('creates the sealing key with rotation on', () => {
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
   it('runs small and short: 128 MB, 5 seconds', () => {
@@ -255,31 +265,9 @@ describe('ClientRegistration on its own', () => {
   it.each([
     ['a zero rate', { throttleRateLimit: 0 }, /throttleRateLimit/],
     ['a fractional burst', { throttleBurstLimit: 2.5 }, /throttleBurstLimit/],
-    ['no callback URL', { callbackUrls: [] }, /callbackUrls must list/],
-    ['a comma in a callback URL', { callbackUrls: ['https://a.example/cb?x=1,2'] }, /commas/],
+    ['a comma in a scope', { supportedScopes: ['a,b'] }, /must not contain a comma/],
   ])('refuses %s with a message that says what to change', (_, props, message) => {
     // Assess
     expect(() => bareStack(props)).toThrow(message);
-  });
-
-  it('refuses callback URLs only known at deploy time: they are compared character for character', () => {
-    // Prepare
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new Stack(app, 'Tokens');
-    const api = new apigateway.RestApi(stack, 'Api');
-
-    // Assess
-    expect(
-      () =>
-        new ClientRegistration(stack, 'Registration', {
-          api,
-          baseUrl: 'https://api.example.com/prod',
-          clientId: 'client-0001',
-          callbackUrls: [`https://${stack.account}.example.com/cb`],
-          supportedScopes: ['mcp/tools'],
-          defaultScopes: ['mcp/tools'],
-          logRetention: logs.RetentionDays.ONE_WEEK,
-        }),
-    ).toThrow(/literal URL/);
   });
 });

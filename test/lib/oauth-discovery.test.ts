@@ -57,20 +57,22 @@ describe('OAuthDiscovery', () => {
     ]);
   });
 
-  it('advertises the stage URL as issuer, Cognito endpoints, PKCE S256 and public clients', () => {
+  it('advertises the stage URL as issuer and the OAuth proxy under it: PKCE S256, iss, CIMD, public clients', () => {
     const document = as[0]?.document ?? {};
     const issuer = ((prm[0]?.document.authorization_servers ?? []) as string[])[0];
     expect(document).toMatchObject({
       issuer,
-      authorization_endpoint: expect.stringMatching(/\/oauth2\/authorize$/),
-      token_endpoint: expect.stringMatching(/\/oauth2\/token$/),
+      authorization_endpoint: `${issuer}/authorize`,
+      token_endpoint: `${issuer}/token`,
       code_challenge_methods_supported: ['S256'],
       token_endpoint_auth_methods_supported: ['none'],
       response_types_supported: ['code'],
+      authorization_response_iss_parameter_supported: true,
+      client_id_metadata_document_supported: true,
     });
-    expect(String(document.authorization_endpoint)).toMatch(
-      /^https:\/\/<IdentityUserPoolHostedLogin\w+>\.auth\./,
-    );
+    // Cognito is the proxy's upstream only: clients never see its endpoints.
+    expect(JSON.stringify(document)).not.toMatch(/amazoncognito\.com|HostedLogin/);
+    expect(document).not.toHaveProperty('revocation_endpoint');
   });
 
   it('advertises the registration endpoint under the issuer, where POST /register is served', () => {

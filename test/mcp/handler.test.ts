@@ -1605,6 +1605,15 @@ describe('createMcpHandler: audit records', () => {
     AUDIT_FIELDS.metadataDigest,
     AUDIT_FIELDS.bodyBytes,
   ];
+  /** The fields of the OAuth proxy's `oauth.authorization` records. */
+  const AUTHORIZATION_ONLY: readonly string[] = [
+    AUDIT_FIELDS.step,
+    AUDIT_FIELDS.clientKind,
+    AUDIT_FIELDS.clientHost,
+    AUDIT_FIELDS.clientDigest,
+    AUDIT_FIELDS.redirectHost,
+    AUDIT_FIELDS.scopes,
+  ];
   /** The fields that name the item of the other call kinds, or an unknown one. */
   const OTHER_KINDS: readonly string[] = [
     AUDIT_FIELDS.resource,
@@ -1620,6 +1629,7 @@ describe('createMcpHandler: audit records', () => {
       (field) =>
         !DECISION_ONLY.includes(field) &&
         !REGISTRATION_ONLY.includes(field) &&
+        !AUTHORIZATION_ONLY.includes(field) &&
         !OTHER_KINDS.includes(field) &&
         field !== AUDIT_FIELDS.errorType,
     );

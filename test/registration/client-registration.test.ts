@@ -11,7 +11,7 @@ import {
   MAX_REDIRECT_URIS,
   OAuthError,
   type RegistrationPolicy,
-  registerClient,
+  validateRegistration,
 } from '../../lambda/shared/client-registration';
 
 const ALLOWED = [
@@ -22,7 +22,6 @@ const ALLOWED = [
 const NOW = Date.UTC(2026, 0, 1);
 
 const policy: RegistrationPolicy = {
-  clientId: 'public-client-0001',
   allowRedirectUri: (uri) => ALLOWED.includes(uri),
   supportedScopes: ['mcp/tools', 'mcp/read_data', 'openid', 'email'],
   defaultScopes: ['mcp/tools'],
@@ -32,10 +31,10 @@ const policy: RegistrationPolicy = {
 
 const minimal = { redirect_uris: ['http://localhost:8080/callback'] };
 
-/** The error `registerClient` throws for `body`, or fails the test. */
+/** The error `validateRegistration` throws for `body`, or fails the test. */
 function refusal(body: unknown, against: RegistrationPolicy = policy): ClientRegistrationError {
   try {
-    registerClient(body, against);
+    validateRegistration(body, against);
   } catch (error) {
     if (error instanceof ClientRegistrationError) return error;
     throw error;
@@ -43,10 +42,10 @@ function refusal(body: unknown, against: RegistrationPolicy = policy): ClientReg
   throw new Error('expected the registration to be refused');
 }
 
-describe('registerClient answers', () => {
-  it('with the pre-registered public client and the RFC 7591 fields, no secret', () => {
+describe('validateRegistration answers', () => {
+  it('with the RFC 7591 fields (the id is minted from them by the caller), no secret', () => {
     // Act
-    const client = registerClient(
+    const client = validateRegistration(
       {
         redirect_uris: ['https://claude.ai/api/mcp/auth_callback'],
         client_name: 'Claude',
@@ -60,7 +59,6 @@ describe('registerClient answers', () => {
 
     // Assess
     expect(client).toEqual({
-      client_id: 'public-client-0001',
       client_id_issued_at: NOW / 1000,
       redirect_uris: ['https://claude.ai/api/mcp/auth_callback'],
       token_endpoint_auth_method: 'none',
@@ -73,11 +71,10 @@ describe('registerClient answers', () => {
 
   it('with the defaults for every optional field a client leaves out', () => {
     // Act
-    const client = registerClient(minimal, policy);
+    const client = validateRegistration(minimal, policy);
 
     // Assess
     expect(client).toEqual({
-      client_id: 'public-client-0001',
       client_id_issued_at: NOW / 1000,
       redirect_uris: minimal.redirect_uris,
       token_endpoint_auth_method: 'none',
@@ -89,7 +86,7 @@ describe('registerClient answers', () => {
 
   it('with only the grant types the server issues', () => {
     // Act
-    const client = registerClient(
+    const client = validateRegistration(
       { ...minimal, grant_types: ['refresh_token', 'authorization_code'] },
       { ...policy, grantTypes: ['authorization_code'] },
     );
@@ -100,7 +97,7 @@ describe('registerClient answers', () => {
 
   it('without the informational fields it checks but does not register', () => {
     // Act
-    const client = registerClient(
+    const client = validateRegistration(
       {
         ...minimal,
         client_uri: 'https://example.com',
@@ -116,7 +113,6 @@ describe('registerClient answers', () => {
 
     // Assess
     expect(Object.keys(client).sort()).toEqual([
-      'client_id',
       'client_id_issued_at',
       'grant_types',
       'redirect_uris',
@@ -128,7 +124,7 @@ describe('registerClient answers', () => {
 
   it('ignoring fields it does not know, as RFC 7591 section 2 requires', () => {
     // Act
-    const client = registerClient(
+    const client = validateRegistration(
       { ...minimal, software_statement: 'eyJ.x.y', jwks: { keys: [] }, 'client_name#fr': 'x' },
       policy,
     );
@@ -136,12 +132,12 @@ describe('registerClient answers', () => {
     // Assess
     expect(client).not.toHaveProperty('software_statement');
     expect(client).not.toHaveProperty('jwks');
-    expect(client.client_id).toBe('public-client-0001');
+    expect(client).not.toHaveProperty('client_name#fr');
   });
 
   it('deduplicating repeated scopes and grant types', () => {
     // Act
-    const client = registerClient(
+    const client = validateRegistration(
       {
         ...minimal,
         scope: 'mcp/tools  mcp/tools openid',
@@ -157,14 +153,14 @@ describe('registerClient answers', () => {
 
   it('for up to ten allowed redirect URIs, exactly as sent', () => {
     // Act
-    const client = registerClient({ redirect_uris: [...ALLOWED, ALLOWED[0]] }, policy);
+    const client = validateRegistration({ redirect_uris: [...ALLOWED, ALLOWED[0]] }, policy);
 
     // Assess
     expect(client.redirect_uris).toEqual([...ALLOWED, ALLOWED[0]]);
   });
 });
 
-describe('registerClient refuses with invalid_redirect_uri', () => {
+describe('validateRegistration refuses with invalid_redirect_uri', () => {
   it.each([
     ['no redirect_uris', {}],
     ['an empty list', { redirect_uris: [] }],
@@ -247,7 +243,7 @@ describe('registerClient refuses with invalid_redirect_uri', () => {
   });
 });
 
-describe('registerClient refuses with invalid_client_metadata', () => {
+describe('validateRegistration refuses with invalid_client_metadata', () => {
   it.each([
     ['a JSON array body', [minimal], 'body'],
     ['a JSON string body', 'hello', 'body'],

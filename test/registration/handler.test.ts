@@ -1,16 +1,19 @@
 /**
  * The registration Lambda's handler over API Gateway proxy events: the HTTP answers (405, a
- * non-JSON or oversized body, bad JSON, refused, registered), their headers, and exactly one audit record per request
- * that holds counts and a digest, never the metadata sent.
+ * non-JSON or oversized body, bad JSON, refused, registered), their headers, the client id
+ * minted from the validated metadata (sealed: nothing stored), and exactly one audit record per
+ * request that holds counts and a digest, never the metadata sent.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AesSealer } from '../../lambda/oauth-proxy/aes-sealer';
+import { MAX_DCR_METADATA_BYTES, openDcrClientId } from '../../lambda/oauth-proxy/clients';
 import {
   createRegistrationHandler,
-  exactMatchPolicy,
   isJsonContentType,
   RESPONSE_HEADERS,
 } from '../../lambda/registration/handler';
+import { dcrClientIdMinter } from '../../lambda/registration/mint';
 import { AUDIT_EVENTS, AUDIT_FIELDS, REGISTRATION_OUTCOME } from '../../lambda/shared/audit';
 import type { RegistrationPolicy } from '../../lambda/shared/client-registration';
 import { createLogger } from '../../lambda/shared/logger';
@@ -23,8 +26,7 @@ const SOURCE_IP = '198.51.100.23';
 const MARKER = 'ZZcallerTextZZ';
 
 const policy: RegistrationPolicy = {
-  clientId: 'public-client-0001',
-  allowRedirectUri: exactMatchPolicy(CALLBACKS),
+  allowRedirectUri: (uri) => CALLBACKS.includes(uri),
   supportedScopes: ['mcp/tools', 'openid'],
   defaultScopes: ['mcp/tools'],
   grantTypes: ['authorization_code', 'refresh_token'],
@@ -60,8 +62,12 @@ beforeEach(() => {
 });
 afterEach(() => logs.restore());
 
+const sealer = new AesSealer();
+const mintClientId = dcrClientIdMinter(sealer);
+
 const handler = createRegistrationHandler({
   policy,
+  mintClientId,
   logger: createLogger('mcp-client-registration'),
   maxBodyBytes: 1024,
 });
@@ -71,14 +77,22 @@ const audits = () =>
   logs.records().filter((r) => r[AUDIT_FIELDS.event] === AUDIT_EVENTS.clientRegistration);
 
 describe('registration handler', () => {
-  it('answers 201 with the pre-registered client for an allowed redirect URI', async () => {
+  it('answers 201 with a client whose id is the validated metadata, sealed', async () => {
     // Act
     const response = await handler(event());
 
     // Assess
     expect(response.statusCode).toBe(201);
+    const client = JSON.parse(response.body);
+    expect(await openDcrClientId(sealer, client.client_id)).toEqual({
+      redirectUris: [CALLBACKS[1]],
+      clientName: `Claude ${MARKER}`,
+      scope: 'mcp/tools',
+      grantTypes: ['authorization_code', 'refresh_token'],
+      issuedAt: Date.UTC(2026, 0, 1) / 1000,
+    });
+    expect(client.client_id).not.toContain(MARKER);
     expect(JSON.parse(response.body)).toMatchObject({
-      client_id: 'public-client-0001',
       redirect_uris: [CALLBACKS[1]],
       token_endpoint_auth_method: 'none',
       grant_types: ['authorization_code', 'refresh_token'],
@@ -86,6 +100,38 @@ describe('registration handler', () => {
       scope: 'mcp/tools',
     });
     expect(JSON.parse(response.body)).not.toHaveProperty('client_secret');
+  });
+
+  it('mints a different id for each registration: nothing to look up, nothing stored', async () => {
+    // Act
+    const first = JSON.parse((await handler(event())).body).client_id;
+    const second = JSON.parse((await handler(event())).body).client_id;
+
+    // Assess
+    expect(first).toMatch(/^dcr_[\w-]+$/);
+    expect(second).not.toBe(first);
+  });
+
+  it('refuses metadata too large to carry in a client id with invalid_client_metadata', async () => {
+    // Prepare: ten redirect URIs each within bounds, together over the sealed limit
+    const uris = Array.from(
+      { length: 10 },
+      (_, i) => `https://claude.ai/${'x'.repeat(MAX_DCR_METADATA_BYTES / 10)}/${i}`,
+    );
+    const big = createRegistrationHandler({
+      policy: { ...policy, allowRedirectUri: () => true },
+      mintClientId,
+      logger: createLogger('mcp-client-registration'),
+      maxBodyBytes: 64 * 1024,
+    });
+
+    // Act
+    const response = await big(event(jsonBody({ redirect_uris: uris })));
+
+    // Assess
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body)).toMatchObject({ error: 'invalid_client_metadata' });
+    expect(audits().at(-1)).toMatchObject({ [AUDIT_FIELDS.field]: 'body' });
   });
 
   it('refuses a redirect URI that is not exactly an allowed callback with 400 invalid_redirect_uri', async () => {
@@ -309,6 +355,7 @@ describe('registration audit', () => {
           throw new TypeError('boom');
         },
       },
+      mintClientId,
       logger: createLogger('mcp-client-registration'),
     });
 
@@ -328,18 +375,36 @@ describe('registration audit', () => {
   });
 });
 
-describe('exactMatchPolicy', () => {
-  const allow = exactMatchPolicy(CALLBACKS);
+describe('the audit record of a registration', () => {
+  it('names its step and client kind, as the other authorization steps do', async () => {
+    // Act
+    await handler(event());
 
-  it.each([
-    ['http://localhost:8080/callback', true],
-    ['https://claude.ai/api/mcp/auth_callback', true],
-    ['http://localhost:8080/callback?x=1', false],
-    ['http://localhost:8080/Callback', false],
-    ['http://127.0.0.1:8080/callback', false],
-    ['https://claude.ai/api/mcp/auth_callback/', false],
-  ])('%s -> %s', (uri, expected) => {
-    expect(allow(uri)).toBe(expected);
+    // Assess
+    expect(audits()).toEqual([
+      expect.objectContaining({
+        [AUDIT_FIELDS.step]: 'register',
+        [AUDIT_FIELDS.clientKind]: 'dcr',
+      }),
+    ]);
+  });
+
+  it('fails closed with 500 when sealing fails (KMS unavailable)', async () => {
+    // Prepare
+    const down = createRegistrationHandler({
+      policy,
+      mintClientId: async () => {
+        throw new Error('KMS unavailable');
+      },
+      logger: createLogger('mcp-client-registration'),
+    });
+
+    // Act
+    const response = await down(event());
+
+    // Assess
+    expect(response.statusCode).toBe(500);
+    expect(audits().at(-1)).toMatchObject({ [AUDIT_FIELDS.outcome]: REGISTRATION_OUTCOME.error });
   });
 });
 

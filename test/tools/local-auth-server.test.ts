@@ -1,21 +1,26 @@
+/**
+ * The local sign-in page and token endpoint: the OAuth proxy's upstream in local mode, as
+ * Cognito's hosted login is in AWS. It answers only the proxy's client and callback.
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { registerClient } from '../../lambda/shared/client-registration';
 import {
-  isLoopbackRedirect,
   LocalAuthServer,
   MAX_PENDING,
   OAuthError,
   SUB_PATTERN,
   s256,
 } from '../../tools/local-auth-server';
-import { LOCAL_CLIENT_ID, LOCAL_SCOPE, loadSigningKey } from '../../tools/local-identity';
+import { LOCAL_CLIENT_ID, loadSigningKey } from '../../tools/local-identity';
+import { isLoopbackRedirect } from '../../tools/local-oauth';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcp-as-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const CALLBACK = 'http://127.0.0.1:3000/callback';
 
 /** Just enough of a ServerResponse to capture a page or a redirect. */
 function recorder() {
@@ -57,52 +62,122 @@ describe('isLoopbackRedirect', () => {
   });
 });
 
-/** The local authorization server of a gateway on 127.0.0.1:3000, on the given clock. */
+/** The local upstream of a gateway on 127.0.0.1:3000, on the given clock. */
 function localServer(now: () => number): LocalAuthServer {
   return new LocalAuthServer({
     baseUrl: 'http://127.0.0.1:3000',
-    resource: 'http://127.0.0.1:3000/mcp',
+    ownOrigins: ['http://127.0.0.1:3000', 'http://localhost:3000'],
     signingKey: loadSigningKey(dir),
     now,
   });
 }
 
-describe('LocalAuthServer codes', () => {
-  it('refuses a code presented after its 60 seconds with invalid_grant', () => {
-    // Prepare: sign in at t, present the code at t + 61 s
-    let now = 1_767_225_600_000;
-    const server = localServer(() => now);
+/** What the sign-in refuses, or undefined if it shows the page. */
+function pageRefusal(server: LocalAuthServer, params: Record<string, string>) {
+  try {
+    server.authorizePage(new URLSearchParams(params), recorder().res);
+    return undefined;
+  } catch (error) {
+    return (error as OAuthError).error;
+  }
+}
+
+const requestOf = (body: string | undefined) =>
+  /name="request" value="([^"]+)"/.exec(body ?? '')?.[1] ?? '';
+const continuedTo = (body: string | undefined) =>
+  new URL(
+    (/content="0; url=([^"]+)"/.exec(body ?? '')?.[1] ?? 'http://invalid/').replaceAll(
+      '&#38;',
+      '&',
+    ),
+  );
+
+describe('LocalAuthServer answers the proxy only', () => {
+  const server = localServer(Date.now);
+  const valid = {
+    response_type: 'code',
+    client_id: LOCAL_CLIENT_ID,
+    redirect_uri: CALLBACK,
+    code_challenge: 'c'.repeat(43),
+    code_challenge_method: 'S256',
+  };
+
+  it.each([
+    [
+      'the proxy’s callback on another own origin',
+      { redirect_uri: 'http://localhost:3000/callback' },
+    ],
+  ])('shows the sign-in page for %s', (_, overrides) => {
+    expect(pageRefusal(server, { ...valid, ...overrides })).toBeUndefined();
+  });
+
+  it.each([
+    [
+      'an MCP client’s own callback',
+      { redirect_uri: 'http://127.0.0.1:6276/oauth/callback' },
+      'invalid_request',
+    ],
+    [
+      'another path on this origin',
+      { redirect_uri: 'http://127.0.0.1:3000/evil' },
+      'invalid_request',
+    ],
+    ['another client id', { client_id: 'someone-else' }, 'invalid_client'],
+    ['plain PKCE', { code_challenge_method: 'plain' }, 'invalid_request'],
+    ['an unknown scope', { scope: 'admin:everything' }, 'invalid_scope'],
+  ])('refuses %s', (_, overrides, error) => {
+    expect(pageRefusal(server, { ...valid, ...overrides })).toBe(error);
+  });
+});
+
+describe('LocalAuthServer codes and refresh tokens', () => {
+  function signedIn(now: () => number) {
+    const server = localServer(now);
     const verifier = 'v'.repeat(43);
-    const redirectUri = 'http://127.0.0.1:6276/cb';
     const page = recorder();
     server.authorizePage(
       new URLSearchParams({
         response_type: 'code',
         client_id: LOCAL_CLIENT_ID,
-        redirect_uri: redirectUri,
+        redirect_uri: CALLBACK,
         code_challenge: s256(verifier),
         code_challenge_method: 'S256',
       }),
       page.res,
     );
-    const requestId = /name="request" value="([^"]+)"/.exec(page.captured.body ?? '')?.[1];
     const approved = recorder();
-    server.approve(new URLSearchParams({ request: requestId ?? '', sub: 'alice' }), approved.res);
-    const code = new URL(approved.captured.headers?.Location ?? '').searchParams.get('code') ?? '';
+    server.approve(
+      new URLSearchParams({
+        request: requestOf(page.captured.body),
+        sub: 'alice',
+        groups: 'analyst',
+      }),
+      approved.res,
+    );
+    const code = continuedTo(approved.captured.body).searchParams.get('code') ?? '';
+    const redeem = () =>
+      server.token(
+        new URLSearchParams({
+          grant_type: 'authorization_code',
+          client_id: LOCAL_CLIENT_ID,
+          redirect_uri: CALLBACK,
+          code,
+          code_verifier: verifier,
+        }),
+      );
+    return { server, code, redeem };
+  }
+
+  it('refuses a code presented after its 60 seconds with invalid_grant', () => {
+    // Prepare: sign in at t, present the code at t + 61 s
+    let now = 1_767_225_600_000;
+    const { code, redeem } = signedIn(() => now);
     now += 61_000;
 
     // Act
     let error: unknown;
     try {
-      server.token(
-        new URLSearchParams({
-          grant_type: 'authorization_code',
-          client_id: LOCAL_CLIENT_ID,
-          redirect_uri: redirectUri,
-          code,
-          code_verifier: verifier,
-        }),
-      );
+      redeem();
     } catch (caught) {
       error = caught;
     }
@@ -112,72 +187,45 @@ describe('LocalAuthServer codes', () => {
     expect(error).toBeInstanceOf(OAuthError);
     expect((error as OAuthError).error).toBe('invalid_grant');
   });
-});
 
-describe('LocalAuthServer registration', () => {
-  const server = new LocalAuthServer({
-    baseUrl: 'http://127.0.0.1:3000',
-    resource: 'http://127.0.0.1:3000/mcp',
-    signingKey: loadSigningKey(dir),
-    now: () => 1_767_225_600_000,
-  });
+  it('issues a refresh token that gives a new access token for the same session', () => {
+    // Prepare
+    const { server, redeem } = signedIn(Date.now);
+    const first = redeem();
 
-  /** The OAuthError `register` throws for `body`. */
-  function refused(body: unknown): OAuthError {
-    try {
-      registerClient(body, server.registrationPolicy);
-    } catch (error) {
-      if (error instanceof OAuthError) return error;
-      throw error;
-    }
-    throw new Error('expected the registration to be refused');
-  }
-
-  it('answers loopback redirect URIs with the local client, without refresh tokens', () => {
     // Act
-    const client = registerClient(
-      {
-        redirect_uris: ['http://127.0.0.1:6276/oauth/callback', 'http://localhost:51234/cb'],
-        grant_types: ['authorization_code', 'refresh_token'],
-        client_name: 'Inspector',
-      },
-      server.registrationPolicy,
+    const refreshed = server.token(
+      new URLSearchParams({
+        grant_type: 'refresh_token',
+        client_id: LOCAL_CLIENT_ID,
+        refresh_token: first.refresh_token ?? '',
+      }),
     );
 
     // Assess
-    expect(client).toEqual({
-      client_id: LOCAL_CLIENT_ID,
-      client_id_issued_at: 1_767_225_600,
-      redirect_uris: ['http://127.0.0.1:6276/oauth/callback', 'http://localhost:51234/cb'],
-      token_endpoint_auth_method: 'none',
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
-      scope: LOCAL_SCOPE,
-      client_name: 'Inspector',
-    });
+    expect(first.refresh_token).toMatch(/^[\w-]{43}$/);
+    expect(refreshed.access_token).toMatch(/^ey/);
+    expect(refreshed.scope).toBe(first.scope);
   });
 
-  it.each([
-    ['an off-machine redirect', { redirect_uris: ['https://claude.ai/api/mcp/auth_callback'] }],
-    ['a loopback lookalike', { redirect_uris: ['http://localhost.attacker.example/cb'] }],
-  ])('refuses %s with invalid_redirect_uri', (_, body) => {
-    // Assess
-    expect(refused(body).error).toBe('invalid_redirect_uri');
-  });
-
-  it('refuses a scope the local server does not issue with invalid_client_metadata', () => {
-    // Act
-    const error = refused({ redirect_uris: ['http://127.0.0.1:1/cb'], scope: 'admin' });
-
-    // Assess
-    expect(error.error).toBe('invalid_client_metadata');
+  it('refuses an unknown refresh token with invalid_grant', () => {
+    const { server } = signedIn(Date.now);
+    expect(() =>
+      server.token(
+        new URLSearchParams({
+          grant_type: 'refresh_token',
+          client_id: LOCAL_CLIENT_ID,
+          refresh_token: 'x',
+        }),
+      ),
+    ).toThrow(/Unknown or expired refresh token/);
   });
 });
 
 describe('LocalAuthServer sign-in page', () => {
   let now = 1_767_225_600_000;
   const server = localServer(() => now);
-  const page = (redirectUri: string) => {
+  const page = (redirectUri = CALLBACK) => {
     const { res, captured } = recorder();
     server.authorizePage(
       new URLSearchParams({
@@ -192,55 +240,36 @@ describe('LocalAuthServer sign-in page', () => {
     return captured;
   };
 
-  it('lets its form go to this server and the validated callback origin, nowhere else', () => {
+  it('lets its form go to this server only', () => {
     // Act
-    const { headers } = page('http://localhost:6274/oauth/callback');
+    const { headers } = page();
 
     // Assess
     expect(headers?.['Content-Security-Policy']).toBe(
-      "default-src 'none'; form-action 'self' http://localhost:6274; frame-ancestors 'none'; base-uri 'none'",
+      "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     );
     expect(headers?.['Referrer-Policy']).toBe('same-origin');
   });
 
-  it('keeps form-action to itself for an IPv6 callback, which CSP cannot name, and continues by a page', () => {
+  it('answers the form with a page that goes on to the proxy’s callback, with code and state', () => {
     // Prepare
-    const { headers, body } = page('http://[::1]:6274/oauth/callback');
-    const requestId = /name="request" value="([^"]+)"/.exec(body ?? '')?.[1] ?? '';
+    const requestId = requestOf(page().body);
 
     // Act
     const approved = recorder();
     server.approve(new URLSearchParams({ request: requestId, sub: 'alice' }), approved.res);
 
-    // Assess
-    expect(headers?.['Content-Security-Policy']).toContain("form-action 'self';");
+    // Assess: a meta refresh, so the proxy's redirect to the MCP client is not the form's
     expect(approved.captured.status).toBe(200);
-    expect(approved.captured.body).toMatch(
-      /<meta http-equiv="refresh" content="0; url=http:\/\/\[::1\]:6274\/oauth\/callback\?code=/,
-    );
-  });
-
-  it('answers the form with 303 to the callback, with code, state and iss', () => {
-    // Prepare
-    const requestId =
-      /name="request" value="([^"]+)"/.exec(
-        page('http://localhost:8080/callback').body ?? '',
-      )?.[1] ?? '';
-
-    // Act
-    const approved = recorder();
-    server.approve(new URLSearchParams({ request: requestId, sub: 'alice' }), approved.res);
-
-    // Assess
-    expect(approved.captured.status).toBe(303);
-    const location = new URL(approved.captured.headers?.Location ?? '');
-    expect(location.origin).toBe('http://localhost:8080');
-    expect(location.searchParams.get('iss')).toBe('http://127.0.0.1:3000');
+    expect(approved.captured.headers?.['Referrer-Policy']).toBe('no-referrer');
+    const location = continuedTo(approved.captured.body);
+    expect(`${location.origin}${location.pathname}`).toBe(CALLBACK);
+    expect(location.searchParams.get('code')).toMatch(/^[\w-]{43}$/);
   });
 
   it('puts a user-name pattern on the page that a browser compiles (the v flag) and the server enforces', () => {
     // Prepare
-    const pattern = /pattern="([^"]+)"/.exec(page('http://localhost:1/cb').body ?? '')?.[1] ?? '';
+    const pattern = /pattern="([^"]+)"/.exec(page().body ?? '')?.[1] ?? '';
     // What a browser does with the attribute (HTML: the whole value, with the v flag)
     const browser = new RegExp(`^(?:${pattern})$`, 'v');
 
@@ -252,8 +281,6 @@ describe('LocalAuthServer sign-in page', () => {
     expect(browser.test('x'.repeat(65))).toBe(false);
   });
 
-  const requestOf = (body: string | undefined) =>
-    /name="request" value="([^"]+)"/.exec(body ?? '')?.[1] ?? '';
   const submit = (request: string) => {
     const answer = recorder();
     try {
@@ -267,23 +294,23 @@ describe('LocalAuthServer sign-in page', () => {
   it('stores nothing for a page load: a flood of them cannot push out an open sign-in', () => {
     // Prepare: a person's page, then more page loads than anything is kept for
     const before = server.pendingCounts;
-    const mine = requestOf(page('http://localhost:8080/callback').body);
-    for (let i = 0; i < MAX_PENDING + 500; i++) page('http://localhost:1/cb');
+    const mine = requestOf(page().body);
+    for (let i = 0; i < MAX_PENDING + 500; i++) page();
 
     // Act & Assess
     expect(server.pendingCounts).toEqual(before);
-    expect(submit(mine)).toBe(303);
+    expect(submit(mine)).toBe(200);
   });
 
   it('signs a page in once', () => {
-    const request = requestOf(page('http://localhost:8080/callback').body);
-    expect(submit(request)).toBe(303);
+    const request = requestOf(page().body);
+    expect(submit(request)).toBe(200);
     expect(submit(request)).toMatch(/expired or was already used/);
   });
 
   it('refuses a page whose signed request was altered, or forged', () => {
     // Prepare: change the redirect inside a genuine request, keeping its signature
-    const [payload, mac] = requestOf(page('http://localhost:8080/callback').body).split('.');
+    const [payload, mac] = requestOf(page().body).split('.');
     const altered = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()) as Record<
       string,
       unknown
@@ -298,16 +325,16 @@ describe('LocalAuthServer sign-in page', () => {
   });
 
   it('refuses a page after its 60 seconds', () => {
-    const request = requestOf(page('http://localhost:8080/callback').body);
+    const request = requestOf(page().body);
     now += 61_000;
     expect(submit(request)).toMatch(/expired or was already used/);
   });
 
   it('forgets answered sign-ins and unredeemed codes once they have expired', () => {
     now += 61_000;
-    submit(requestOf(page('http://localhost:8080/callback').body));
-    expect(server.pendingCounts).toEqual({ answeredSignIns: 1, codes: 1 });
+    submit(requestOf(page().body));
+    expect(server.pendingCounts).toEqual({ answeredSignIns: 1, codes: 1, refreshTokens: 0 });
     now += 61_000;
-    expect(server.pendingCounts).toEqual({ answeredSignIns: 0, codes: 0 });
+    expect(server.pendingCounts).toEqual({ answeredSignIns: 0, codes: 0, refreshTokens: 0 });
   });
 });

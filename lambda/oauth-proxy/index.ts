@@ -1,0 +1,50 @@
+/**
+ * Lambda entry point of the OAuth proxy: `GET|POST /authorize`, `GET /callback`, `POST /token`
+ * under the API base URL. Built once per instance: KMS for sealing, DynamoDB for codes, the
+ * CIMD resolver (public https documents only), the upstream (Cognito's hosted login).
+ */
+import { DynamoDbClient } from '../shared/aws/dynamodb';
+import { KmsClient } from '../shared/aws/kms';
+import { oauthProxyEnvSchema, parseEnv } from '../shared/env';
+import { createLogger } from '../shared/logger';
+import { CimdResolver } from './cimd';
+import { ClientDirectory } from './clients';
+import { DynamoDbCodeStore } from './dynamodb-code-store';
+import { createOAuthProxyHandler } from './handler';
+import { KmsSealer } from './kms-sealer';
+import { OAuthProxy } from './proxy';
+
+const env = parseEnv(oauthProxyEnvSchema);
+const sealer = new KmsSealer(new KmsClient(), env.KMS_KEY_ID);
+
+const proxy = new OAuthProxy({
+  config: {
+    issuer: env.ISSUER,
+    resource: env.RESOURCE,
+    upstream: {
+      authorizeUrl: env.UPSTREAM_AUTHORIZE_URL,
+      tokenUrl: env.UPSTREAM_TOKEN_URL,
+      clientId: env.UPSTREAM_CLIENT_ID,
+      timeoutMs: env.UPSTREAM_TIMEOUT_MS,
+    },
+    supportedScopes: env.SUPPORTED_SCOPES,
+    defaultScopes: env.DEFAULT_SCOPES,
+    scopeDescriptions: env.SCOPE_DESCRIPTIONS,
+    consentRememberSeconds: env.CONSENT_REMEMBER_SECONDS,
+  },
+  clients: new ClientDirectory({
+    sealer,
+    cimd: new CimdResolver(
+      env.CIMD_ALLOWED_HOSTS.length === 0 ? {} : { allowedHosts: env.CIMD_ALLOWED_HOSTS },
+    ),
+    preRegistered: {
+      clientId: env.PRE_REGISTERED_CLIENT_ID,
+      name: env.PRE_REGISTERED_CLIENT_NAME,
+      redirectUris: env.PRE_REGISTERED_REDIRECT_URIS,
+    },
+  }),
+  sealer,
+  codes: new DynamoDbCodeStore(new DynamoDbClient(), env.CODES_TABLE_NAME),
+});
+
+export const handler = createOAuthProxyHandler({ proxy, logger: createLogger('mcp-oauth-proxy') });
