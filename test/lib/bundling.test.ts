@@ -16,7 +16,7 @@ import { synthStack } from './stack-fixture';
 const BUNDLE_TIMEOUT_MS = 60_000;
 /**
  * Size budgets, minified, with headroom over what each bundles to today (authorizer ~92 KB,
- * client registration ~58 KB, rotation ~60 KB, MCP server ~335 KB). The usual way to blow them
+ * client registration ~58 KB, rotation ~60 KB, OAuth proxy ~178 KB, MCP server ~335 KB). The usual way to blow them
  * is `import { z } from 'zod'`: esbuild cannot tree-shake that namespace re-export, and every
  * zod locale (~400 KB) comes in.
  * `npm run bench` shows the largest contributors.
@@ -25,6 +25,7 @@ const BUNDLE_BUDGETS_KB: Record<string, number> = {
   'mcp-authorizer': 120,
   'mcp-client-registration': 80,
   'mcp-key-rotation': 120,
+  'mcp-oauth-proxy': 220,
   'mcp-server': 400,
 };
 
@@ -92,6 +93,7 @@ describe('Lambda bundles', () => {
       'mcp-authorizer',
       'mcp-client-registration',
       'mcp-key-rotation',
+      'mcp-oauth-proxy',
       'mcp-server',
     ]);
     for (const { code } of codes) {
@@ -107,7 +109,7 @@ describe('Lambda bundles', () => {
 
   it('writes an index.js and its index.js.map into each asset folder', () => {
     // Assess
-    expect(bundles).toHaveLength(4);
+    expect(bundles).toHaveLength(5);
     for (const { directory } of bundles) {
       expect(existsSync(join(directory, 'index.js'))).toBe(true);
       expect(existsSync(join(directory, 'index.js.map'))).toBe(true);
@@ -163,7 +165,7 @@ describe('Lambda bundles', () => {
     );
 
     // Assess: the SDK stays outside (so the pattern sees real calls), the rest is inside.
-    expect(bundles).toHaveLength(4);
+    expect(bundles).toHaveLength(5);
     expect(required).toContainEqual({
       service: 'mcp-server',
       specifier: expect.stringMatching(/^@aws-sdk\//),

@@ -7,10 +7,13 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { PROTECTED_RESOURCE_METADATA_PATH } from '../../lambda/shared/oauth-metadata';
-import { MCP_PATH, PROTECTED_PATHS } from '../../lambda/shared/routes';
+import { MCP_PATH, OAUTH_PATHS, PROTECTED_PATHS } from '../../lambda/shared/routes';
 import { REGISTER_RATE_LIMIT_PER_IP } from '../../lib/mcp-api';
 import { synthStack } from './stack-fixture';
 import { onlyId, type Properties, type Resource, render, resourcesOf } from './template-helpers';
+
+/** The path parts of the public OAuth routes (registration and the OAuth proxy). */
+const OAUTH_PATH_PARTS = Object.values(OAUTH_PATHS).map((path) => path.slice(1));
 
 /** The Lambda function whose environment sets `variable`. */
 function functionWith(template: Template, variable: string): string {
@@ -268,7 +271,8 @@ describe('McpApi', () => {
     /**
      * The methods of the MCP API itself: the public OAuth discovery documents (mock
      * integrations, readable from any origin by design) are tested in oauth-discovery.test.ts,
-     * and client registration (any origin too) in client-registration.test.ts.
+     * client registration (any origin too) in client-registration.test.ts, and the OAuth
+     * proxy's routes in oauth-proxy.test.ts.
      */
     const apiMethods = (t: typeof template) => {
       const resources = resourcesOf(t, 'AWS::ApiGateway::Resource');
@@ -276,7 +280,9 @@ describe('McpApi', () => {
         (resources[id]?.Properties.ParentId as { Ref?: string } | undefined)?.Ref;
       const isPublicOAuth = (id: string | undefined): boolean =>
         id !== undefined &&
-        (['register', '.well-known'].includes(String(resources[id]?.Properties.PathPart)) ||
+        ([...OAUTH_PATH_PARTS, '.well-known'].includes(
+          String(resources[id]?.Properties.PathPart),
+        ) ||
           isPublicOAuth(parentOf(id)));
       return Object.fromEntries(
         Object.entries(resourcesOf(t, 'AWS::ApiGateway::Method')).filter(
