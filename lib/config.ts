@@ -29,12 +29,15 @@ const list = z.union([
 /**
  * Redirect URIs of the pre-registered client (`--client-id <AppClientId>`), as real MCP clients
  * use them (see RESEARCH.md "Real clients"). The OAuth proxy matches a loopback one on any port
- * (RFC 8252 section 7.3), so the ports here only document each client's default.
+ * (RFC 8252 section 7.3), so the ports here only document each client's default; the host
+ * (`localhost`, `127.0.0.1` and `[::1]` are three) and the path must still match.
  */
 export const DEFAULT_CALLBACK_URLS = [
-  // MCP Inspector: web UI and CLI
+  // MCP Inspector: web UI and CLI (on any port: the host and path are what must match)
   'http://localhost:6274/oauth/callback',
   'http://localhost:6276/oauth/callback',
+  // MCP Inspector CLI's own default callback, and the web UI opened at 127.0.0.1
+  'http://127.0.0.1:6276/oauth/callback',
   // Claude Code with --callback-port 8080
   'http://localhost:8080/callback',
   // mcp-remote's default bridge port
