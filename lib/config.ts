@@ -63,6 +63,18 @@ export function callbackUrlProblem(uri: string): string | undefined {
     : undefined;
 }
 
+/**
+ * Why early deny cannot run with this authorizer cache TTL, or `undefined`. With caching on, a
+ * Deny for one forbidden tool would be reused for every request bearing the same token (its
+ * permitted calls too), and a cached Allow would let later forbidden calls past the check.
+ * The config (`-c`) and the construct both hold to it.
+ */
+export function earlyDenyProblem(authorizerCacheTtlSeconds: number): string | undefined {
+  return authorizerCacheTtlSeconds === 0
+    ? undefined
+    : `needs the authorizer cache off (authorizerCacheTtlSeconds=0, got ${authorizerCacheTtlSeconds}): API Gateway would reuse one request's Deny for every request with the same token, and an Allow without asking again`;
+}
+
 export const configSchema = z
   .object({
     /** Stack name. */
@@ -124,6 +136,13 @@ export const configSchema = z
     cimdRefusalThreshold: int(1, 1_000_000).default(5),
     /** Authorizer result cache TTL in seconds; 0 turns caching off. */
     authorizerCacheTtlSeconds: int(0, 3600).default(60),
+    /**
+     * The authorizer refuses 2026-07-28 calls, reads and gets of items the caller's roles do
+     * not permit, by their `Mcp-Method`/`Mcp-Name` headers, before the MCP function runs. Only
+     * with `authorizerCacheTtlSeconds=0`; off by default (it costs more than it saves unless
+     * denied calls are common: docs/cost.md).
+     */
+    earlyDeny: bool.default(false),
     /**
      * How long one MCP request may run: the MCP function's timeout and its API Gateway
      * integration's, set together (answers stream, so API Gateway allows up to 15 minutes).
@@ -210,6 +229,12 @@ export const configSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    const earlyDenyTrap = config.earlyDeny
+      ? earlyDenyProblem(config.authorizerCacheTtlSeconds)
+      : undefined;
+    if (earlyDenyTrap !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['earlyDeny'], message: earlyDenyTrap });
+    }
     if ((config.customDomainName === '') !== (config.customDomainCertificateArn === '')) {
       ctx.addIssue({
         code: 'custom',

@@ -18,6 +18,15 @@ import {
 } from '../lambda/shared/cors';
 import { PROTECTED_RESOURCE_METADATA_PATH } from '../lambda/shared/oauth-metadata';
 import { MCP_PATH } from '../lambda/shared/routes';
+import { earlyDenyProblem } from './config';
+
+/**
+ * The authorizer's identity source: the `Authorization` header, and only it. API Gateway
+ * caches one result per identity-source value and, with caching on, answers 401 without calling
+ * the authorizer to any request lacking one: `Mcp-Method`/`Mcp-Name` (absent from 2025-era
+ * requests, lists and discovery) must never be one.
+ */
+export const AUTHORIZER_IDENTITY_HEADERS = ['Authorization'] as const;
 
 export interface McpApiProps {
   readonly mcpFunction: lambda.IFunction;
@@ -25,6 +34,11 @@ export interface McpApiProps {
   readonly stageName: string;
   /** Authorizer cache TTL; zero turns caching off. */
   readonly authorizerCacheTtl: Duration;
+  /**
+   * The authorizer denies forbidden 2026-07-28 calls by their headers (its function must be
+   * given the policy). Needs `authorizerCacheTtl` zero. @default false
+   */
+  readonly earlyDeny?: boolean;
   /**
    * The `/mcp` integration's timeout: set it to the MCP function's. Answers stream
    * (`responseTransferMode: STREAM`), so up to 15 minutes is allowed; the idle limit between
@@ -114,6 +128,8 @@ export class McpApi extends Construct {
     super(scope, id);
     const ttl = props.authorizerCacheTtl.toSeconds();
     if (ttl > 3600) throw new Error('McpApi: authorizerCacheTtl can be at most one hour');
+    const earlyDenyTrap = props.earlyDeny === true ? earlyDenyProblem(ttl) : undefined;
+    if (earlyDenyTrap !== undefined) throw new Error(`McpApi: earlyDeny ${earlyDenyTrap}`);
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,
@@ -184,7 +200,9 @@ export class McpApi extends Construct {
     // policy covers every method on every route a principal may call, not just this request.
     const authorizer = new apigateway.RequestAuthorizer(this, 'Authorizer', {
       handler: props.authorizerFunction,
-      identitySources: [apigateway.IdentitySource.header('Authorization')],
+      identitySources: AUTHORIZER_IDENTITY_HEADERS.map((name) =>
+        apigateway.IdentitySource.header(name),
+      ),
       resultsCacheTtl: props.authorizerCacheTtl,
     });
 

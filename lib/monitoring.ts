@@ -23,6 +23,7 @@ import {
   AUTH_DECISION,
   AUTHORIZATION_OUTCOME,
   type AuditEvent,
+  type AuthReason,
   TOOL_CALL_STATUS,
   UNKNOWN_TOOL,
 } from '../lambda/shared/audit';
@@ -181,11 +182,28 @@ export function refusalsByReasonQuery(): string[] {
   ];
 }
 
-/** Authorizer decisions that refused the request (missing, malformed, invalid or revoked credentials). */
+/**
+ * Authorizer decisions that refused the request (missing, malformed, invalid or revoked
+ * credentials); an early deny of a good credential's forbidden call is not one.
+ */
 export function authFailurePattern(): logs.JsonPattern {
   return logs.FilterPattern.all(
     isAuthDecision(),
     fieldEquals(AUDIT_FIELDS.decision, AUTH_DECISION.deny),
+    logs.FilterPattern.stringValue(selector(AUDIT_FIELDS.reason), '!=', EARLY_DENY_REASON),
+  );
+}
+
+const EARLY_DENY_REASON: AuthReason = 'item_forbidden';
+
+/**
+ * Early denies (`-c earlyDeny=true`): the authorizer refused a call, read or get for a missing
+ * permission. Counted as denied calls, like the MCP function's own refusals.
+ */
+export function earlyDeniedCallPattern(): logs.JsonPattern {
+  return logs.FilterPattern.all(
+    isAuthDecision(),
+    fieldEquals(AUDIT_FIELDS.reason, EARLY_DENY_REASON),
   );
 }
 
@@ -522,6 +540,13 @@ export class Monitoring extends Construct {
       props.mcpLogGroup,
       METRIC_NAMES.deniedCalls,
       deniedCallPattern(),
+    );
+    // Into the same metric (one metric, two sources): early denies, refused by the authorizer.
+    counter(
+      'EarlyDeniedCallsFilter',
+      props.authorizerLogGroup,
+      METRIC_NAMES.deniedCalls,
+      earlyDeniedCallPattern(),
     );
     const toolErrors = counter(
       'ToolErrorsFilter',

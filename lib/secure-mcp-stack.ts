@@ -4,9 +4,10 @@
 import { CfnOutput, Duration, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { earlyDenyPolicyOf } from '../lambda/authorizer/early-deny';
 import type { McpModule } from '../lambda/mcp/module';
 import { authorizerEnvSchema, mcpEnvSchema } from '../lambda/shared/env';
-import { buildPolicyTable } from '../lambda/shared/policy';
+import { buildPolicyTable, type PolicyTable } from '../lambda/shared/policy';
 import { MODULES } from '../modules/index';
 import { MODULE_INFRA } from '../modules/infra';
 import { POLICY } from '../modules/policy';
@@ -74,6 +75,7 @@ export class SecureMcpStack extends Stack {
         USER_POOL_CLIENT_IDS: identity.client.userPoolClientId,
         REQUIRED_SCOPES: identity.requiredScope,
         API_KEYS_SECRET_ID: apiKeys.secret.secretArn,
+        ...(config.earlyDeny ? { EARLY_DENY_POLICY: earlyDenyEnvironment(policy) } : {}),
       },
       logRetention,
     });
@@ -110,6 +112,7 @@ export class SecureMcpStack extends Stack {
       authorizerFunction: authorizer.function,
       stageName: config.stageName,
       authorizerCacheTtl: Duration.seconds(config.authorizerCacheTtlSeconds),
+      earlyDeny: config.earlyDeny,
       // The same as the function's: its answer ends (with an error, at worst) before either.
       mcpTimeout: Duration.seconds(config.mcpTimeoutSeconds),
       throttleRateLimit: config.throttleRateLimit,
@@ -131,6 +134,11 @@ export class SecureMcpStack extends Stack {
     // The MCP function answers only requests that name this API (Host), behind API Gateway's
     // own routing by name.
     server.function.addEnvironment('ALLOWED_HOSTS', api.hostNames.join(','));
+    // Step-up challenges (403 insufficient_scope) name the scopes and the metadata URL the
+    // gateway's 401 names.
+    server.function.addEnvironment('RESOURCE_METADATA_URL', api.metadataUrl);
+    server.function.addEnvironment('REQUIRED_SCOPE', identity.requiredScope);
+    server.function.addEnvironment('PERMISSION_SCOPES', identity.permissionScopes.join(','));
 
     // The API is its own authorization server in front of Cognito: CIMD, DCR and the
     // pre-registered client, any loopback port, consent. The app client is its upstream, and
@@ -220,4 +228,21 @@ export class SecureMcpStack extends Stack {
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: monitoring.alarmTopic.topicArn });
   }
+}
+
+/**
+ * Lambda allows 4 KB of environment variables in all; the early-deny policy may take most of
+ * what the authorizer's other variables leave.
+ */
+export const MAX_EARLY_DENY_POLICY_BYTES = 3072;
+
+/** The authorizer's `EARLY_DENY_POLICY`: the policy table as the authorizer reads it. */
+export function earlyDenyEnvironment(policy: PolicyTable): string {
+  const text = JSON.stringify(earlyDenyPolicyOf(policy));
+  if (Buffer.byteLength(text) > MAX_EARLY_DENY_POLICY_BYTES) {
+    throw new Error(
+      `-c earlyDeny=true: the policy takes ${Buffer.byteLength(text)} bytes, more than the ${MAX_EARLY_DENY_POLICY_BYTES} the authorizer's environment has room for; leave early deny off`,
+    );
+  }
+  return text;
 }

@@ -300,6 +300,32 @@ export const costInputsSchema = z
       .default(60),
     /** Subtract the always-free allowances ({@link ALWAYS_FREE}). Off: list prices for everything. */
     applyFreeTier: z.boolean().default(false),
+    /**
+     * `-c earlyDeny=true`: the authorizer refuses forbidden 2026-07-28 calls by their headers.
+     * It needs the authorizer cache off, so the cache hit rate is taken as 0 whatever
+     * {@link authorizerCacheHitRate} says.
+     */
+    earlyDeny: z.boolean().default(false),
+    /**
+     * Share of tool calls refused for a permission none of the caller's roles grant (what early
+     * deny can catch; scope denials are the MCP Lambda's step-up and are not counted here).
+     */
+    deniedCallShare: z
+      .number({ error: 'deniedCallShare must be a number' })
+      .min(0, 'deniedCallShare must be from 0 to 1')
+      .max(1, 'deniedCallShare must be from 0 to 1')
+      .default(0.01),
+    /** Share of tool calls made by 2026-07-28 clients (early deny judges only those). */
+    modernCallShare: z
+      .number({ error: 'modernCallShare must be a number' })
+      .min(0, 'modernCallShare must be from 0 to 1')
+      .max(1, 'modernCallShare must be from 0 to 1')
+      .default(1),
+    /**
+     * Mean billed duration of an MCP invocation that the policy gate refuses (no SDK, no item
+     * code, one audit record): what an early deny saves per call besides the invocation.
+     */
+    mcpDeniedBilledMs: count('mcpDeniedBilledMs').default(5),
   })
   .strict();
 
@@ -358,6 +384,10 @@ export interface MonthlyCost {
   /** HTTP requests reaching API Gateway (so MCP Lambda invocations). */
   readonly httpRequests: number;
   readonly authorizerInvocations: number;
+  /** MCP Lambda invocations: every HTTP request but those the authorizer denied early. */
+  readonly mcpInvocations: number;
+  /** Tool calls the authorizer refused before the MCP Lambda ran (early deny). */
+  readonly earlyDeniedCalls: number;
   readonly lineItems: readonly LineItem[];
   readonly perCallUsd: number;
   readonly fixedUsd: number;
@@ -400,15 +430,25 @@ export function costPerMonth(inputs: CostInputs): MonthlyCost {
   const i = resolveInputs(inputs);
   const calls = i.toolCallsPerMonth;
   const http = calls * i.httpRequestsPerToolCall;
-  const authorizerRuns = http * (1 - i.authorizerCacheHitRate);
+  // Early deny runs only with the authorizer cache off: every request invokes the authorizer.
+  const cacheHitRate = i.earlyDeny ? 0 : i.authorizerCacheHitRate;
+  const authorizerRuns = http * (1 - cacheHitRate);
+  // Calls refused at the gateway: no MCP invocation, its duration or its log lines. (The
+  // authorizer's decision record names the item instead; a few bytes more, not counted.)
+  const earlyDenied = i.earlyDeny ? calls * i.deniedCallShare * i.modernCallShare : 0;
+  const mcpRuns = http - earlyDenied;
   const gbSeconds = (runs: number, ms: number, mb: number) => runs * (ms / 1000) * (mb / 1024);
   const authorizerGbS = gbSeconds(authorizerRuns, i.authorizerBilledMs, i.authorizerMemoryMb);
-  const mcpGbS = gbSeconds(http, i.mcpBilledMs, i.mcpMemoryMb);
+  const mcpGbS =
+    gbSeconds(http, i.mcpBilledMs, i.mcpMemoryMb) -
+    gbSeconds(earlyDenied, i.mcpDeniedBilledMs, i.mcpMemoryMb);
   const overhead = i.logEventOverheadBytes;
   const gb = (bytes: number) => bytes / BYTES_PER_GB;
   const platformBytes = i.lambdaPlatformLogBytes + PLATFORM_EVENTS_PER_INVOCATION * overhead;
   const accessLogGb = gb(http * (i.accessLogBytes + overhead));
-  const mcpLogGb = gb(calls * (i.toolCallAuditBytes + overhead) + http * platformBytes);
+  const mcpLogGb = gb(
+    (calls - earlyDenied) * (i.toolCallAuditBytes + overhead) + mcpRuns * platformBytes,
+  );
   const authorizerLogGb = gb(
     authorizerRuns * (i.authDecisionAuditBytes + overhead + platformBytes),
   );
@@ -427,7 +467,7 @@ export function costPerMonth(inputs: CostInputs): MonthlyCost {
     ['apiGatewayRequests', 'API Gateway REST requests', http, P.apiGatewayRestRequests],
     ['authorizerRequests', 'Authorizer Lambda invocations', authorizerRuns, P.lambdaRequests],
     ['authorizerDuration', 'Authorizer Lambda duration', authorizerGbS, P.lambdaArmDuration],
-    ['mcpRequests', 'MCP Lambda invocations', http, P.lambdaRequests],
+    ['mcpRequests', 'MCP Lambda invocations', mcpRuns, P.lambdaRequests],
     ['mcpDuration', 'MCP Lambda duration', mcpGbS, P.lambdaArmDuration],
     ['dynamoDbReads', 'DynamoDB reads', calls * i.readUnitsPerToolCall, P.dynamoDbReads],
     ['dynamoDbWrites', 'DynamoDB writes', calls * i.writeUnitsPerToolCall, P.dynamoDbWrites],
@@ -492,7 +532,7 @@ export function costPerMonth(inputs: CostInputs): MonthlyCost {
           'freeLambdaRequests',
           'Free: Lambda requests',
           F.lambdaRequests,
-          authorizerRuns + http,
+          authorizerRuns + mcpRuns,
           P.lambdaRequests,
         ],
         [
@@ -575,6 +615,8 @@ export function costPerMonth(inputs: CostInputs): MonthlyCost {
     inputs: i,
     httpRequests: http,
     authorizerInvocations: authorizerRuns,
+    mcpInvocations: mcpRuns,
+    earlyDeniedCalls: earlyDenied,
     lineItems: items,
     perCallUsd,
     fixedUsd,
@@ -624,12 +666,50 @@ export function authorizerUsd(monthly: MonthlyCost): number {
     .reduce((total, item) => total + item.usdPerMonth, 0);
 }
 
+/** What turning early deny on changes, against the same inputs with it off. */
+export interface EarlyDenyComparison {
+  /** MCP Lambda invocations early deny saves a month. */
+  readonly mcpInvocationsSaved: number;
+  /** Authorizer invocations it adds (the cache it needs off). */
+  readonly authorizerInvocationsAdded: number;
+  /** Dollars a month it adds; negative: it saves. */
+  readonly deltaUsd: number;
+  /**
+   * The denied-call share (of all tool calls) at which it pays for itself with these inputs,
+   * or `undefined` if it never does (more than every call would have to be denied).
+   */
+  readonly breakEvenDeniedShare: number | undefined;
+}
+
+/**
+ * Early deny against the same deployment without it (at `inputs.authorizerCacheHitRate`).
+ * The bill is linear in the denied share, so the break-even share is solved exactly.
+ */
+export function compareEarlyDeny(inputs: CostInputs): EarlyDenyComparison {
+  const off = costPerMonth({ ...inputs, earlyDeny: false });
+  const on = costPerMonth({ ...inputs, earlyDeny: true });
+  const atShare = (share: number) =>
+    costPerMonth({ ...inputs, earlyDeny: true, deniedCallShare: share }).totalUsd;
+  const costOfNone = atShare(0) - off.totalUsd;
+  const savedPerShare = atShare(0) - atShare(1);
+  const breakEven =
+    costOfNone <= 0 ? 0 : savedPerShare > 0 ? costOfNone / savedPerShare : Number.POSITIVE_INFINITY;
+  return {
+    mcpInvocationsSaved: off.mcpInvocations - on.mcpInvocations,
+    authorizerInvocationsAdded: on.authorizerInvocations - off.authorizerInvocations,
+    deltaUsd: on.totalUsd - off.totalUsd,
+    breakEvenDeniedShare: breakEven <= 1 ? breakEven : undefined,
+  };
+}
+
 // --- Report -------------------------------------------------------------------------------
 
 /** Tool calls a month the report shows by default. */
 export const DEFAULT_TRAFFIC_LEVELS = [100_000, 1_000_000, 10_000_000, 100_000_000] as const;
 /** Authorizer cache hit rates the savings table compares by default. */
 export const DEFAULT_CACHE_HIT_RATES = [0, 0.5, 0.9] as const;
+/** Denied-call shares the early-deny table shows. */
+export const EARLY_DENY_SHARES = [0.01, 0.1, 0.5] as const;
 
 export interface ReportOptions {
   /** Inputs shared by every column (toolCallsPerMonth and the hit rate are set per column). */
@@ -732,6 +812,28 @@ export function renderReport(options: ReportOptions): string {
     });
   });
 
+  const earlyDenyAt = (calls: number, rate: number, share: number) =>
+    compareEarlyDeny({
+      ...options.base,
+      toolCallsPerMonth: calls,
+      authorizerCacheHitRate: rate,
+      deniedCallShare: share,
+    });
+  const signed = (amount: number) => (amount > 0 ? `+${usd(amount)}` : usd(amount));
+  const earlyDenyRows = levels.flatMap((calls) =>
+    EARLY_DENY_SHARES.map((share) => [
+      compactCount(calls),
+      percent(share),
+      compactCount(Math.round(earlyDenyAt(calls, options.cacheHitRate, share).mcpInvocationsSaved)),
+      signed(earlyDenyAt(calls, options.cacheHitRate, share).deltaUsd),
+      signed(earlyDenyAt(calls, 0, share).deltaUsd),
+    ]),
+  );
+  const breakEvenText = (rate: number) => {
+    const share = earlyDenyAt(levels[0] ?? 1, rate, 0).breakEvenDeniedShare;
+    return share === undefined ? 'never (over 100%)' : `${(share * 100).toFixed(1)}%`;
+  };
+
   const assumptions = [
     `${i.httpRequestsPerToolCall} HTTP requests per tool call; authorizer ${i.authorizerMemoryMb} MB × ${i.authorizerBilledMs} ms, MCP Lambda ${i.mcpMemoryMb} MB × ${i.mcpBilledMs} ms (arm64, mean billed)`,
     `${i.readUnitsPerToolCall} read and ${i.writeUnitsPerToolCall} write request units per tool call; logs ${i.toolCallAuditBytes} B per tool-call record, ${i.authDecisionAuditBytes} B per authorizer decision, ${i.accessLogBytes} B per access-log line, ${i.lambdaPlatformLogBytes} B of platform lines per invocation`,
@@ -758,6 +860,21 @@ export function renderReport(options: ReportOptions): string {
       savingsRows,
     ),
     '',
+    `What early deny costs (-c earlyDeny=true; it needs the authorizer cache off; ${percent(i.modernCallShare)} of calls from 2026-07-28 clients):`,
+    '',
+    table(
+      [
+        'calls/mo',
+        'denied',
+        'MCP runs saved/mo',
+        `vs cache ${percent(options.cacheHitRate)}: $/mo`,
+        'vs cache off: $/mo',
+      ],
+      earlyDenyRows,
+    ),
+    '',
+    `Break-even denied-call share: ${breakEvenText(options.cacheHitRate)} against a ${percent(options.cacheHitRate)} cache hit rate; ${breakEvenText(0)} against the cache off (every denied call is then pure saving).`,
+    '',
     'Not counted: data transfer out, refused or attack traffic, the registration and discovery endpoints, X-Ray and Logs Insights reads, CloudWatch API calls, SNS notifications. See docs/cost.md.',
   ].join('\n');
 }
@@ -780,7 +897,10 @@ const USAGE = `usage: npx tsx tools/cost-model.ts [options]
   --table-gb <n>              records table size (default 1)
   --without-waf               as deployed with -c enableWaf=false
   --without-xray              no X-Ray traces
-  --free-tier                 subtract the always-free allowances`;
+  --free-tier                 subtract the always-free allowances
+  --early-deny                price the line items with -c earlyDeny=true (authorizer cache off)
+  --denied-share <r>          share of tool calls denied for a missing role permission (default 0.01)
+  --modern-share <r>          share of tool calls from 2026-07-28 clients (default 1)`;
 
 /** CLI flag of each numeric input, so errors name what the user typed. */
 const NUMERIC_FLAGS = {
@@ -795,6 +915,8 @@ const NUMERIC_FLAGS = {
   'write-units': 'writeUnitsPerToolCall',
   users: 'cognitoMonthlyActiveUsers',
   'table-gb': 'tableSizeGb',
+  'denied-share': 'deniedCallShare',
+  'modern-share': 'modernCallShare',
 } as const satisfies Record<string, keyof ResolvedCostInputs>;
 type NumericFlag = keyof typeof NUMERIC_FLAGS;
 
@@ -809,17 +931,16 @@ export function reportOptionsFromArgs(args: readonly string[]): ReportOptions | 
         'without-waf': { type: 'boolean' },
         'without-xray': { type: 'boolean' },
         'free-tier': { type: 'boolean' },
+        'early-deny': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     },
     [...args],
   );
   if (values.help) return 'help';
-  const numbers: Partial<Record<keyof ResolvedCostInputs, number>> = {};
-  for (const [flag, input] of Object.entries(NUMERIC_FLAGS) as [
-    NumericFlag,
-    keyof ResolvedCostInputs,
-  ][]) {
+  type NumericInput = (typeof NUMERIC_FLAGS)[NumericFlag];
+  const numbers: Partial<Record<NumericInput, number>> = {};
+  for (const [flag, input] of Object.entries(NUMERIC_FLAGS) as [NumericFlag, NumericInput][]) {
     const raw = (values as Record<string, unknown>)[flag];
     if (typeof raw !== 'string') continue;
     const value = Number(raw);
@@ -836,6 +957,7 @@ export function reportOptionsFromArgs(args: readonly string[]): ReportOptions | 
       enableWaf: !values['without-waf'],
       xRayTracing: !values['without-xray'],
       applyFreeTier: values['free-tier'] === true,
+      earlyDeny: values['early-deny'] === true,
     },
     trafficLevels: toolCallsPerMonth === undefined ? DEFAULT_TRAFFIC_LEVELS : [toolCallsPerMonth],
     cacheHitRate,

@@ -8,18 +8,23 @@ import { startLocalGateway } from './local-gateway';
 import { apiKeyFilePath, localDir } from './local-identity';
 import { parseAllowedOrigins } from './local-origins';
 
-const USAGE = `usage: [PORT=3000] [MCP_ALLOWED_ORIGINS=<origin>,...] npm run dev [-- --allow-origin <origin> ...]
+const USAGE = `usage: [PORT=3000] [MCP_ALLOWED_ORIGINS=<origin>,...] npm run dev [-- --allow-origin <origin> ...] [-- --early-deny]
 
   --allow-origin <origin>   a browser origin that may call /mcp besides this server's own,
                             exactly as the browser sends it (http://localhost:6274); repeatable,
-                            or comma-separated in MCP_ALLOWED_ORIGINS`;
+                            or comma-separated in MCP_ALLOWED_ORIGINS
+  --early-deny              the authorizer refuses forbidden 2026-07-28 calls by their headers
+                            (as -c earlyDeny=true)`;
 
 runCli(async () => {
   const port = Number(process.env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`PORT must be a port number, not ${process.env.PORT}`);
   const { values } = parseCli({
-    options: { 'allow-origin': { type: 'string', multiple: true } },
+    options: {
+      'allow-origin': { type: 'string', multiple: true },
+      'early-deny': { type: 'boolean' },
+    },
     strict: true,
     allowPositionals: false,
   });
@@ -27,7 +32,11 @@ runCli(async () => {
     ...parseAllowedOrigins([process.env.MCP_ALLOWED_ORIGINS ?? ''], 'MCP_ALLOWED_ORIGINS'),
     ...parseAllowedOrigins(values['allow-origin'] ?? [], '--allow-origin'),
   ];
-  const gateway = await startLocalGateway({ port, allowedOrigins });
+  const gateway = await startLocalGateway({
+    port,
+    allowedOrigins,
+    earlyDeny: values['early-deny'] === true,
+  });
   const url = gateway.mcpUrl;
   process.stderr.write(`
 Secure MCP server (local mode) listening on ${url}

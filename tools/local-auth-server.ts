@@ -20,7 +20,13 @@ import { OAUTH_PATHS } from '../lambda/shared/routes';
 import { POLICY } from '../modules/policy';
 import { ROLES } from '../modules/roles';
 import { ExpiringStore } from './expiring-store';
-import { LOCAL_CLIENT_ID, LOCAL_SCOPE, mintAccessToken, type SigningKey } from './local-identity';
+import {
+  LOCAL_CLIENT_ID,
+  LOCAL_SCOPE,
+  localPermissionScopes,
+  mintAccessToken,
+  type SigningKey,
+} from './local-identity';
 
 export const AUTHORIZE_PATH = '/oauth2/authorize';
 export const TOKEN_PATH = '/oauth2/token';
@@ -30,7 +36,7 @@ export { OAuthError };
 /** The scopes the local server issues: the audience scope and one per permission. */
 export const LOCAL_SCOPES = [
   LOCAL_SCOPE,
-  ...Object.keys(POLICY.permissions).map((permission) => `mcp-server/${permission}`),
+  ...localPermissionScopes(Object.keys(POLICY.permissions)),
 ];
 
 /** How long an authorization code, and a pending login page, stay valid. */

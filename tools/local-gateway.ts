@@ -20,6 +20,7 @@ import type {
 } from 'aws-lambda';
 import { ApiKeyStore } from '../lambda/authorizer/api-key-store';
 import { createCognitoVerifier } from '../lambda/authorizer/cognito';
+import { earlyDenyPolicyOf } from '../lambda/authorizer/early-deny';
 import { createAuthorizerHandler, UNAUTHORIZED } from '../lambda/authorizer/handler';
 import { createMcpHandler, type McpHandler } from '../lambda/mcp/handler';
 import { type LoadedModule, loadLocalModules, type McpModule } from '../lambda/mcp/module';
@@ -42,6 +43,7 @@ import {
   loadSigningKey,
   localDir,
   localJwksCache,
+  localPermissionScopes,
 } from './local-identity';
 import { LocalOAuth } from './local-oauth';
 import { isOwnHost, type LocalNames, localNames, urlHost } from './local-origins';
@@ -81,6 +83,13 @@ export interface LocalGatewayOptions {
   readonly cimdCa?: string | Buffer;
   /** How long the consent page may remember an approval. Default 7 days. */
   readonly consentRememberSeconds?: number;
+  /**
+   * Early deny, as the stack's `-c earlyDeny=true`: the authorizer refuses a forbidden
+   * 2026-07-28 call by its headers. This gateway caches no authorizer result (it asks the
+   * authorizer on every request), which is the one setting early deny is correct with.
+   * Default false.
+   */
+  readonly earlyDeny?: boolean;
 }
 
 export interface LocalGateway {
@@ -190,7 +199,7 @@ interface Bound {
   readonly mcp: McpHandler;
   readonly oauth: LocalOAuth;
   /** RFC 9728 / MCP authorization: the 401 tells the client where to start. */
-  readonly challenge: (base: string) => string;
+  readonly challenge: (host: string | undefined) => string;
 }
 
 export async function startLocalGateway(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
@@ -228,11 +237,29 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       onPreviousIgnored: (why) =>
         authorizerLogger.warn('Ignoring the previous API-key version', { why }),
     }),
+    ...(options.earlyDeny === true ? { earlyDeny: earlyDenyPolicyOf(policy) } : {}),
   });
   const bind = (host: string, port: number): Bound => {
     const names = localNames(host, port);
     const url = baseUrl(host, port);
     const allowedOrigins = [...new Set([...names.origins, ...(options.allowedOrigins ?? [])])];
+    const oauth = new LocalOAuth({
+      // The bound address first: the issuer a client given the printed URL sees.
+      origins: [...new Set([url, ...names.origins])],
+      mcpPath: MCP_PATH,
+      signingKey,
+      // Loopback documents (http or https) allowed: local mode only, never in AWS.
+      cimd: new CimdResolver({
+        allowLoopbackHttp: true,
+        ...(options.cimdCa === undefined ? {} : { ca: options.cimdCa }),
+      }),
+      ...(options.consentRememberSeconds === undefined
+        ? {}
+        : { consentRememberSeconds: options.consentRememberSeconds }),
+    });
+    // The metadata URL follows the name the request came in by, in the 401 and in step-up.
+    const metadataUrl = (host: string | undefined) =>
+      `${oauth.baseFor(host)}${PROTECTED_RESOURCE_METADATA_PATH}${MCP_PATH}`;
     return {
       names,
       allowedOrigins,
@@ -245,23 +272,15 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
         policy,
         modules,
         logger: createLogger('mcp-server'),
+        stepUp: {
+          audienceScope: LOCAL_SCOPE,
+          permissionScopes: localPermissionScopes(Object.keys(policy.permissions)),
+          resourceMetadataUrl: metadataUrl,
+        },
       }),
-      oauth: new LocalOAuth({
-        // The bound address first: the issuer a client given the printed URL sees.
-        origins: [...new Set([url, ...names.origins])],
-        mcpPath: MCP_PATH,
-        signingKey,
-        // Loopback documents (http or https) allowed: local mode only, never in AWS.
-        cimd: new CimdResolver({
-          allowLoopbackHttp: true,
-          ...(options.cimdCa === undefined ? {} : { ca: options.cimdCa }),
-        }),
-        ...(options.consentRememberSeconds === undefined
-          ? {}
-          : { consentRememberSeconds: options.consentRememberSeconds }),
-      }),
-      challenge: (base) =>
-        `Bearer resource_metadata="${base}${PROTECTED_RESOURCE_METADATA_PATH}${MCP_PATH}", scope="${LOCAL_SCOPE}"`,
+      oauth,
+      challenge: (host) =>
+        `Bearer resource_metadata="${metadataUrl(host)}", scope="${LOCAL_SCOPE}"`,
     };
   };
 
@@ -376,7 +395,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       if (error instanceof Error && error.message === UNAUTHORIZED) {
         gatewayError(res, 401, 'Unauthorized', {
           ...cors,
-          'WWW-Authenticate': bound.challenge(bound.oauth.baseFor(req.headers.host)),
+          'WWW-Authenticate': bound.challenge(req.headers.host),
         });
       } else {
         gatewayError(res, 500, 'Internal server error', cors);
@@ -384,12 +403,8 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       return;
     }
     if (!policyAllows(policy, methodArn)) {
-      gatewayError(
-        res,
-        403,
-        'User is not authorized to access this resource with an explicit deny',
-        cors,
-      );
+      // The stack's ACCESS_DENIED gateway response (lib/mcp-api.ts) answers this body.
+      gatewayError(res, 403, 'Forbidden', cors);
       return;
     }
 

@@ -27,6 +27,15 @@ export const LOCAL_CLIENT_ID = 'localdevmcpclient000000000';
 /** The resource-server scope a local token carries (and the local authorizer requires). */
 export const LOCAL_SCOPE = 'mcp-server/tools';
 
+/**
+ * The local scope of each permission (`mcp-server/read_data`), as the stack's resource server
+ * names them in Cognito: the local authorization server issues them, step-up challenges name them.
+ */
+export function localPermissionScopes(permissions: readonly string[]): string[] {
+  const resourceServer = LOCAL_SCOPE.slice(0, LOCAL_SCOPE.lastIndexOf('/'));
+  return permissions.map((permission) => `${resourceServer}/${permission}`);
+}
+
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** `.local/` in the project, or `MCP_LOCAL_DIR` when set (tests use a temporary folder). */

@@ -54,14 +54,19 @@ import {
   AUTHORIZE_PATH as UPSTREAM_AUTHORIZE_PATH,
   TOKEN_PATH as UPSTREAM_TOKEN_PATH,
 } from './local-auth-server';
-import { LOCAL_CLIENT_ID, LOCAL_SCOPE, type SigningKey } from './local-identity';
+import {
+  LOCAL_CLIENT_ID,
+  LOCAL_SCOPE,
+  localPermissionScopes,
+  type SigningKey,
+} from './local-identity';
 
 /** The consent page's words for each local scope: the policy's permission descriptions. */
 export const LOCAL_SCOPE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   [LOCAL_SCOPE]: 'Call the MCP server’s tools, as far as your groups permit',
   ...Object.fromEntries(
     Object.entries(POLICY.permissions).map(([permission, description]) => [
-      `mcp-server/${permission}`,
+      localPermissionScopes([permission])[0] as string,
       description,
     ]),
   ),
@@ -214,7 +219,12 @@ export class LocalOAuth {
       preRegistered: {
         clientId: LOCAL_CLIENT_ID,
         name: 'MCP client (pre-registered, local)',
-        redirectUris: DEFAULT_CALLBACK_URLS.filter(isLoopbackRedirect),
+        // The deployment's loopback callbacks, under both loopback names (RFC 8252 prefers
+        // 127.0.0.1; Cognito once took only localhost, which no longer matters behind the proxy).
+        redirectUris: DEFAULT_CALLBACK_URLS.filter(isLoopbackRedirect).flatMap((uri) => [
+          uri,
+          uri.replace('//localhost:', '//127.0.0.1:'),
+        ]),
       },
       allowLoopbackHttpCimd: true,
       allowRedirectUri: isLoopbackRedirect,

@@ -11,10 +11,17 @@ import type {
 import { AUTH_DECISION, auditAuthDecision } from '../shared/audit';
 import { toAuthorizerContext } from '../shared/principal';
 import { type DecideDeps, decide } from './decide';
+import { type EarlyDenyPolicy, forbiddenItem } from './early-deny';
 import { allowPolicy, denyPolicy } from './policy-document';
 
 export interface AuthorizerDeps extends DecideDeps {
   readonly logger: Logger;
+  /**
+   * Early deny: refuse a 2026-07-28 request whose headers name an item none of the caller's
+   * roles may use. Only with API Gateway's authorizer cache off (see `early-deny.ts`).
+   * Absent: every valid credential gets the Allow, and the MCP Lambda judges the item.
+   */
+  readonly earlyDeny?: EarlyDenyPolicy;
 }
 
 export type AuthorizerHandler = (
@@ -35,6 +42,24 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
 
     if (decision.effect === 'allow') {
       const { principal } = decision;
+      // Early deny, a step of its own after the credential is known good.
+      const forbidden =
+        deps.earlyDeny === undefined ? undefined : forbiddenItem(deps.earlyDeny, principal, event);
+      if (forbidden !== undefined) {
+        auditAuthDecision(logger, {
+          decision: AUTH_DECISION.deny,
+          reason: 'item_forbidden',
+          forbidden,
+          authMethod: principal.authMethod,
+          caller: principal.principalId,
+          keyId: principal.keyId,
+          groups: principal.groups,
+          requestId,
+          sourceIp,
+        });
+        // Never cached: early deny runs only with the authorizer cache off.
+        return denyPolicy(event.methodArn, principal.principalId);
+      }
       let result: APIGatewayAuthorizerResult;
       try {
         result = allowPolicy(event.methodArn, toAuthorizerContext(principal));

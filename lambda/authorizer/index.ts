@@ -8,6 +8,7 @@ import { authorizerEnvSchema, parseEnv } from '../shared/env';
 import { createLogger } from '../shared/logger';
 import { ApiKeyStore } from './api-key-store';
 import { cachedKeysFirst, createCognitoVerifier } from './cognito';
+import { parseEarlyDenyPolicy } from './early-deny';
 import { createAuthorizerHandler, describeCause } from './handler';
 import { SecretsManagerApiKeySource } from './secrets-manager-source';
 
@@ -46,4 +47,7 @@ export const handler = createAuthorizerHandler({
   verifier: cachedKeysFirst(verifier),
   apiKeys,
   logger,
+  ...(env.EARLY_DENY_POLICY === ''
+    ? {}
+    : { earlyDeny: parseEarlyDenyPolicy(env.EARLY_DENY_POLICY) }),
 });

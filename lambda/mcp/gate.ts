@@ -5,7 +5,7 @@
  * an unknown name. Both eras carry the same JSON-RPC body, so one gate serves both. Pure.
  */
 import { type ProtocolEra, UriTemplate } from '@modelcontextprotocol/server';
-import type { CallKind } from '../shared/audit';
+import { type CallKind, DENIAL_REASONS } from '../shared/audit';
 import { decide, findItem, type PolicyItem, type PolicyTable } from '../shared/policy';
 
 /** JSON-RPC error code for a request the caller's roles do not permit (server-defined range). */
@@ -202,7 +202,7 @@ export function judge(
         },
         permission: item.permission,
         item,
-        errorType: 'PermissionDenied',
+        errorType: DENIAL_REASONS.permission,
       },
     };
   }

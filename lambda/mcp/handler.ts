@@ -16,7 +16,7 @@ import {
   PROTOCOL_VERSION_META_KEY,
 } from '@modelcontextprotocol/server';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { type ProtocolEra, TOOL_CALL_STATUS } from '../shared/audit';
+import { DENIAL_REASONS, type ProtocolEra, TOOL_CALL_STATUS } from '../shared/audit';
 import { getHeader } from '../shared/headers';
 import { effectivePermissions, type PolicyTable } from '../shared/policy';
 import {
@@ -49,6 +49,13 @@ import {
   sseText,
 } from './response';
 import { authInfoFor, createServerFactory } from './server';
+import {
+  challengeScopes,
+  compileStepUp,
+  insufficientScopeAnswer,
+  type StepUpOptions,
+  speaksStepUp,
+} from './step-up';
 
 /**
  * How long before the Lambda's own timeout a call is cancelled, so its answer can still end
@@ -64,6 +71,11 @@ export interface McpHandlerDeps {
   readonly now?: () => Date;
   /** Seals multi-round request state (see `ServerFactoryDeps.requestStateKey`). */
   readonly requestStateKey?: Uint8Array | string;
+  /**
+   * Step-up: answer a request its roles permit but its token's scopes exclude with `403
+   * insufficient_scope`. Absent: such a request gets the gate's -32003, like a role denial.
+   */
+  readonly stepUp?: StepUpOptions;
 }
 
 export type McpHandler = (event: APIGatewayProxyEvent, context?: Context) => Promise<McpResponse>;
@@ -152,6 +164,7 @@ function eraOf(event: APIGatewayProxyEvent, parsedBody: unknown): ProtocolEra {
 function createHandler(deps: McpHandlerDeps): McpHandler {
   const { logger, policy } = deps;
   const gate = createGate(policy);
+  const stepUp = deps.stepUp === undefined ? undefined : compileStepUp(policy, deps.stepUp);
   const factory = createServerFactory({
     modules: deps.modules,
     now: deps.now,
@@ -224,6 +237,24 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
       if ('refusal' in verdict) {
         const { refusal } = verdict;
         call.item = refusal.item;
+        // Step-up: only for what the roles grant and the token's scopes exclude.
+        const { permission } = refusal;
+        const scopes =
+          stepUp !== undefined &&
+          permission !== undefined &&
+          speaksStepUp(era, getHeader(event, 'mcp-protocol-version'))
+            ? challengeScopes(policy, stepUp, principal, permission)
+            : undefined;
+        if (stepUp !== undefined && permission !== undefined && scopes !== undefined) {
+          call.settle(refusal.status, DENIAL_REASONS.scope);
+          call.write(logger, principal, meta);
+          return insufficientScopeAnswer(
+            id,
+            { ...refusal, permission },
+            scopes,
+            stepUp.resourceMetadataUrl(getHeader(event, 'host')),
+          );
+        }
         call.settle(refusal.status, refusal.errorType);
         return refuse(refusal.code, refusal.message, refusal.data);
       }

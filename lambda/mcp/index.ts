@@ -21,6 +21,16 @@ const handle = createMcpHandler({
   policy: POLICY,
   modules: loadModules(MODULES, process.env),
   logger: createLogger('mcp-server'),
+  // Step-up when the stack names the metadata (it always does; a bare function does not).
+  ...(env.RESOURCE_METADATA_URL === ''
+    ? {}
+    : {
+        stepUp: {
+          audienceScope: env.REQUIRED_SCOPE,
+          permissionScopes: env.PERMISSION_SCOPES,
+          resourceMetadataUrl: () => env.RESOURCE_METADATA_URL,
+        },
+      }),
 });
 
 // In Lambda the runtime's `awslambda` is always there: answers stream (API Gateway's STREAM

@@ -85,6 +85,20 @@ export const TOOL_CALL_STATUS = {
 } as const;
 export type ToolCallStatus = (typeof TOOL_CALL_STATUS)[keyof typeof TOOL_CALL_STATUS];
 
+/**
+ * The `error_type` of a `denied` call, read or get: which refusal answered it. Bounded values.
+ */
+export const DENIAL_REASONS = {
+  /** No role of the caller grants the permission: JSON-RPC -32003. */
+  permission: 'PermissionDenied',
+  /**
+   * A role grants the permission but the token's scopes exclude it: answered `403` with an
+   * `insufficient_scope` step-up challenge.
+   */
+  scope: 'InsufficientScope',
+} as const;
+export type DenialReason = (typeof DENIAL_REASONS)[keyof typeof DENIAL_REASONS];
+
 /** Outcomes of an authorizer decision. */
 export const AUTH_DECISION = { allow: 'allow', deny: 'deny' } as const;
 export type AuthDecision = (typeof AUTH_DECISION)[keyof typeof AUTH_DECISION];
@@ -242,6 +256,11 @@ export const AUTH_REASONS = [
   'jwks_unavailable',
   'secret_unavailable',
   'internal_error',
+  /**
+   * Early deny: a valid credential asking (by its 2026-07-28 headers) for an item none of its
+   * roles may use. Not an authentication failure; counted with the denied calls.
+   */
+  'item_forbidden',
 ] as const;
 export type AuthReason = (typeof AUTH_REASONS)[number];
 
@@ -291,6 +310,12 @@ export interface CallAudit {
 export interface AuthDecisionAudit {
   readonly decision: AuthDecision;
   readonly reason: AuthReason;
+  /** An early deny: the item the request named (in the field of its kind) and its permission. */
+  readonly forbidden?: {
+    readonly kind: CallKind;
+    readonly item: string;
+    readonly permission: string;
+  };
   readonly authMethod?: string;
   readonly caller?: string;
   readonly keyId?: string;
@@ -381,6 +406,12 @@ export function auditAuthDecision(logger: Logger, record: AuthDecisionAudit): vo
     [F.event]: AUDIT_EVENTS.authDecision,
     [F.decision]: record.decision,
     [F.reason]: record.reason,
+    ...(record.forbidden === undefined
+      ? {}
+      : {
+          [CALL_KINDS[record.forbidden.kind].field]: record.forbidden.item,
+          [F.permission]: record.forbidden.permission,
+        }),
     [F.authMethod]: record.authMethod,
     [F.caller]: record.caller,
     [F.keyId]: record.keyId || undefined,

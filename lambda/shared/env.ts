@@ -44,6 +44,12 @@ export const authorizerEnvSchema = z.object({
   API_KEYS_CACHE_TTL_SECONDS: z._default(positiveInt, 60),
   /** The least time between two refreshes forced by unknown keys. */
   API_KEYS_MIN_REFRESH_SECONDS: z._default(positiveInt, 10),
+  /**
+   * Early deny (`-c earlyDeny=true`, only with the authorizer cache off): the policy document
+   * (`earlyDenyPolicyOf`) by which a forbidden 2026-07-28 call is refused at the gateway.
+   * Empty: off.
+   */
+  EARLY_DENY_POLICY: z._default(z.string(), ''),
 });
 export type AuthorizerEnv = z.infer<typeof authorizerEnvSchema>;
 
@@ -57,6 +63,16 @@ export const mcpEnvSchema = z.object({
   ALLOWED_HOSTS: z._default(commaList, []),
   /** Largest accepted request body, in bytes. */
   MAX_BODY_BYTES: z._default(positiveInt, 1024 * 1024),
+  /**
+   * Step-up (`403 insufficient_scope`): the protected-resource metadata URL the challenge
+   * names, the same as the gateway's 401 names. Empty: no step-up, a request whose token's
+   * scopes exclude a permission its roles grant gets the JSON-RPC -32003 of a role denial.
+   */
+  RESOURCE_METADATA_URL: z._default(z.union([z.url(), z.literal('')]), ''),
+  /** The scope every token for this server carries (the audience scope), for the challenge. */
+  REQUIRED_SCOPE: z._default(z.string(), ''),
+  /** Comma-separated optional scopes, one per permission (`<resource server>/<permission>`). */
+  PERMISSION_SCOPES: z._default(commaList, []),
 });
 export type McpEnv = z.infer<typeof mcpEnvSchema>;
 

@@ -43,6 +43,7 @@ import {
   CIMD_REASON_PREFIX,
   cimdRefusalPattern,
   deniedCallPattern,
+  earlyDeniedCallPattern,
   METRIC_NAMES,
   Monitoring,
   type MonitoringProps,
@@ -276,8 +277,35 @@ describe('Monitoring template', () => {
       `{ (${anyItemEvent}) && (${sel(AUDIT_FIELDS.status)} = "${TOOL_CALL_STATUS.denied}") }`,
     );
     expect(authFailurePattern().logPatternString).toBe(
-      `{ (${sel(AUDIT_FIELDS.event)} = "${AUDIT_EVENTS.authDecision}") && (${sel(AUDIT_FIELDS.decision)} = "${AUTH_DECISION.deny}") }`,
+      `{ (${sel(AUDIT_FIELDS.event)} = "${AUDIT_EVENTS.authDecision}") && (${sel(AUDIT_FIELDS.decision)} = "${AUTH_DECISION.deny}") && (${sel(AUDIT_FIELDS.reason)} != "item_forbidden") }`,
     );
+  });
+
+  it('counts an early deny (a good credential, a forbidden item) as a denied call, never as an authentication failure', () => {
+    // Prepare: what the authorizer writes for an early deny
+    const record = JSON.stringify({
+      event: AUDIT_EVENTS.authDecision,
+      decision: AUTH_DECISION.deny,
+      reason: 'item_forbidden',
+      tool: 'delete_record',
+      permission: 'delete_data',
+    });
+    const refused = JSON.stringify({
+      event: AUDIT_EVENTS.authDecision,
+      decision: AUTH_DECISION.deny,
+      reason: 'token_expired',
+    });
+
+    // Assess
+    const early = compileFilterPattern(earlyDeniedCallPattern().logPatternString);
+    const failure = compileFilterPattern(authFailurePattern().logPatternString);
+    expect([early.matches(record), failure.matches(record)]).toEqual([true, false]);
+    expect([early.matches(refused), failure.matches(refused)]).toEqual([false, true]);
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: authorizerLogs,
+      FilterPattern: earlyDeniedCallPattern().logPatternString,
+      MetricTransformations: [Match.objectLike({ MetricName: METRIC_NAMES.deniedCalls })],
+    });
   });
 
   it.each([
@@ -665,29 +693,33 @@ describe('Monitoring against the audit records the real handlers write', () => {
   const mcpGroup = logicalId(fixture.mcpLogGroup);
   const authorizerGroup = logicalId(fixture.authorizerLogGroup);
 
-  /** The metric filters of the template, by metric name. */
-  const filters = new Map(
-    (Object.values(fixture.template.findResources('AWS::Logs::MetricFilter')) as Resource[]).map(
-      ({ Properties }) => {
-        const [transformation] = Properties.MetricTransformations as (MetricTransformation & {
-          MetricName: string;
-        })[];
-        if (transformation === undefined) throw new Error('A metric filter without a metric');
-        return [
-          transformation.MetricName,
-          {
-            pattern: Properties.FilterPattern as string,
-            transformation,
-            logGroup: (Properties.LogGroupName as { Ref: string }).Ref,
-          },
-        ] as const;
-      },
-    ),
-  );
-  const filter = (metric: string) => {
-    const found = filters.get(metric);
-    if (found === undefined) throw new Error(`No metric filter publishes ${metric}`);
-    return found;
+  /** The metric filters of the template: a metric may be fed by filters on two log groups. */
+  const filters = (
+    Object.values(fixture.template.findResources('AWS::Logs::MetricFilter')) as Resource[]
+  ).map(({ Properties }) => {
+    const [transformation] = Properties.MetricTransformations as (MetricTransformation & {
+      MetricName: string;
+    })[];
+    if (transformation === undefined) throw new Error('A metric filter without a metric');
+    return {
+      metric: transformation.MetricName,
+      pattern: Properties.FilterPattern as string,
+      transformation,
+      logGroup: (Properties.LogGroupName as { Ref: string }).Ref,
+    };
+  });
+  /** The filter publishing `metric` (from `group`, when two log groups feed it). */
+  const filter = (metric: string, group?: string) => {
+    const found = filters.filter(
+      (candidate) =>
+        candidate.metric === metric && (group === undefined || candidate.logGroup === group),
+    );
+    if (found.length !== 1) {
+      throw new Error(
+        `${found.length} metric filters publish ${metric}${group ? ` from ${group}` : ''}`,
+      );
+    }
+    return found[0] as (typeof found)[number];
   };
   const rule = parseInsightRule(
     render(onlyResource(fixture.template, 'AWS::CloudWatch::InsightRule').Properties.RuleBody),
@@ -707,7 +739,7 @@ describe('Monitoring against the audit records the real handlers write', () => {
     return (lines[group] ?? []).filter((line) => matcher.matches(line)).map((l) => JSON.parse(l));
   };
   const total = (metric: string, group: string) => {
-    const { pattern, transformation } = filter(metric);
+    const { pattern, transformation } = filter(metric, group);
     return evaluateMetricFilter(pattern, transformation, lines[group] ?? []).reduce(
       (sum, series) => sum + series.sum,
       0,
@@ -833,7 +865,7 @@ describe('Monitoring against the audit records the real handlers write', () => {
 
   it('counts exactly the denied calls as denied, and no successful or failed one', () => {
     // Act
-    const denied = matching(filter(METRIC_NAMES.deniedCalls).pattern, mcpGroup);
+    const denied = matching(filter(METRIC_NAMES.deniedCalls, mcpGroup).pattern, mcpGroup);
 
     // Assess
     expect(total(METRIC_NAMES.deniedCalls, mcpGroup)).toBe(4);
@@ -879,7 +911,7 @@ describe('Monitoring against the audit records the real handlers write', () => {
     // Act
     const crossed = [
       ...[METRIC_NAMES.toolCalls, METRIC_NAMES.deniedCalls, METRIC_NAMES.toolErrors].map(
-        (metric) => matching(filter(metric).pattern, authorizerGroup).length,
+        (metric) => matching(filter(metric, mcpGroup).pattern, authorizerGroup).length,
       ),
       matching(filter(METRIC_NAMES.authFailures).pattern, mcpGroup).length,
     ];

@@ -21,6 +21,7 @@ import { POLICY } from '../../modules/policy';
 import {
   authorizerUsd,
   CostModelInputError,
+  compareEarlyDeny,
   costInputsSchema,
   costPerMillionCalls,
   costPerMonth,
@@ -310,17 +311,23 @@ describe('the picture of the stack', () => {
     expect(only('AWS::WAFv2::WebACL').Properties.Rules).toHaveLength(STACK_INVENTORY.wafRules);
   });
 
-  it('counts one custom metric per filter, and one per tool for the filter with a Tool dimension', () => {
+  it('counts one custom metric per metric name the filters publish, and one per tool for the one with a Tool dimension', () => {
+    // Two filters may feed one metric (denied calls: the MCP function's and the authorizer's
+    // early denies); CloudWatch bills the metric once.
     const filters = Object.values(resourcesOf(template, 'AWS::Logs::MetricFilter'));
-    const metrics = filters.reduce((total, filter) => {
+    const perName = new Map<string, number>();
+    for (const filter of filters) {
       const transformations = filter.Properties.MetricTransformations as {
+        MetricName: string;
         Dimensions?: unknown[];
       }[];
-      const perFilter = transformations.some((t) => (t.Dimensions ?? []).length > 0)
-        ? POLICY.items.tool.length + 1 // every tool name and `(unknown)`
-        : 1;
-      return total + perFilter;
-    }, 0);
+      for (const t of transformations) {
+        const count = (t.Dimensions ?? []).length > 0 ? POLICY.items.tool.length + 1 : 1; // every tool name and `(unknown)`
+        perName.set(t.MetricName, count);
+      }
+    }
+    const metrics = [...perName.values()].reduce((total, count) => total + count, 0);
+    expect(filters.length).toBeGreaterThan(perName.size);
     expect(metrics).toBe(STACK_INVENTORY.customMetrics);
   });
 
@@ -551,5 +558,78 @@ describe('the CLI', () => {
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toContain('--cache-hit-rate');
+  });
+});
+
+describe('early deny', () => {
+  it('runs the authorizer on every request, whatever cache hit rate is given (the cache must be off)', () => {
+    const monthly = costPerMonth({
+      toolCallsPerMonth: MILLION,
+      authorizerCacheHitRate: 0.9,
+      earlyDeny: true,
+    });
+    expect(monthly.authorizerInvocations).toBe(monthly.httpRequests);
+  });
+
+  it('saves one MCP invocation, its audit record and platform lines per denied 2026-07-28 call', () => {
+    // Prepare
+    const base = { toolCallsPerMonth: MILLION, deniedCallShare: 0.1, modernCallShare: 0.5 };
+
+    // Act
+    const off = costPerMonth({ ...base, authorizerCacheHitRate: 0 });
+    const on = costPerMonth({ ...base, earlyDeny: true });
+
+    // Assess: 10% denied × 50% modern of a million calls
+    expect(on.earlyDeniedCalls).toBeCloseTo(50_000);
+    expect(off.mcpInvocations - on.mcpInvocations).toBeCloseTo(50_000);
+    expect(line(on, 'mcpRequests').quantity).toBeCloseTo(off.httpRequests - 50_000);
+    expect(line(on, 'logsMcp').usdPerMonth).toBeLessThan(line(off, 'logsMcp').usdPerMonth);
+    expect(line(on, 'authorizerRequests').quantity).toBe(line(off, 'authorizerRequests').quantity);
+    expect(on.totalUsd).toBeLessThan(off.totalUsd);
+  });
+
+  it('pays for itself at once when the cache is already off', () => {
+    const compared = compareEarlyDeny({ toolCallsPerMonth: MILLION, authorizerCacheHitRate: 0 });
+    expect(compared.breakEvenDeniedShare).toBe(0);
+    expect(compared.authorizerInvocationsAdded).toBe(0);
+    expect(compared.deltaUsd).toBeLessThan(0);
+  });
+
+  it('breaks even against the default 50% cache only when most calls are denied, exactly where the bills meet', () => {
+    // Act
+    const inputs = { toolCallsPerMonth: 10 * MILLION, authorizerCacheHitRate: 0.5 };
+    const share = compareEarlyDeny(inputs).breakEvenDeniedShare;
+
+    // Assess
+    expect(share).toBeGreaterThan(0.5);
+    expect(share).toBeLessThan(1);
+    const off = costPerMonth(inputs).totalUsd;
+    const atBreakEven = costPerMonth({
+      ...inputs,
+      earlyDeny: true,
+      deniedCallShare: share,
+    }).totalUsd;
+    expect(atBreakEven).toBeCloseTo(off, 6);
+    expect(compareEarlyDeny({ ...inputs, deniedCallShare: 0.01 }).deltaUsd).toBeGreaterThan(0);
+  });
+
+  it('never pays for itself against a 90% cache hit rate', () => {
+    expect(
+      compareEarlyDeny({ toolCallsPerMonth: MILLION, authorizerCacheHitRate: 0.9 })
+        .breakEvenDeniedShare,
+    ).toBeUndefined();
+  });
+
+  it('reports what early deny costs and its break-even share, and reads its flags', () => {
+    // Act
+    const parsed = reportOptionsFromArgs(['--denied-share', '0.2', '--early-deny']);
+    if (parsed === 'help') throw new Error('expected options');
+    const report = renderReport(parsed);
+
+    // Assess
+    expect(parsed.base).toMatchObject({ deniedCallShare: 0.2, earlyDeny: true });
+    expect(report).toContain('What early deny costs');
+    expect(report).toMatch(/Break-even denied-call share: \d+\.\d% against a 50% cache hit rate/);
+    expect(() => reportOptionsFromArgs(['--denied-share', '2'])).toThrow(/--denied-share/);
   });
 });
