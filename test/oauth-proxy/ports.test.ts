@@ -189,7 +189,10 @@ describe.each([
   const store = () => make(() => now);
   const seconds = () => Math.floor(now / 1000);
   let n = 0;
-  const key = () => `code#${_.length}-${(n += 1)}`;
+  const key = () => {
+    n += 1;
+    return `code#${_.length}-${n}`;
+  };
 
   it('gives a value back once: a second take finds nothing (single use)', async () => {
     const codes = store();
