@@ -176,11 +176,17 @@ describe('RecordsTable', () => {
     expect(actionsTheRecordStoreSends()).toEqual(granted);
   });
 
-  it('gives no other role any DynamoDB action', () => {
-    // Act
+  it('gives no other role any DynamoDB action on the table, or on tables at large', () => {
+    // Act: another table of the stack (the OAuth proxy's codes) is its own role's business
+    const onThisTable = (statement: Statement) => {
+      const resource = JSON.stringify((statement as { Resource?: unknown }).Resource ?? '*');
+      return resource.includes(`"${tableId}"`) || resource.includes('*');
+    };
     const others = statements.filter(
       ({ roles, statement }) =>
-        touches(statement, 'dynamodb') && roles.some((role) => role !== mcpRole),
+        touches(statement, 'dynamodb') &&
+        onThisTable(statement) &&
+        roles.some((role) => role !== mcpRole),
     );
 
     const managed = Object.values(resourcesOf(template, 'AWS::IAM::Role')).map(
