@@ -2,8 +2,8 @@
  * Cognito: the user pool people sign in to, its groups (one per role of the policy table), a
  * resource server with the scope the authorizer requires, and a public app client for the
  * authorization-code flow with PKCE: the one client id Cognito sees, the OAuth proxy's
- * (`oauth-proxy.ts`), returning to the proxy's callback alone. MCP clients never talk to
- * Cognito directly, so none can skip the proxy's consent.
+ * (`oauth-proxy.ts`), returning to the proxy's callback alone: no OAuth client can have
+ * Cognito send it a code around the proxy's consent page.
  */
 import { Aws, Duration, Fn, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
