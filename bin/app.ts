@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
  * The CDK app: the only reader of CDK context. Builds one validated config and the stack,
- * with cdk-nag's AwsSolutions checks on every synth.
+ * with cdk-nag's AwsSolutions checks and AWS Control Tower's proactive controls (cfn-guard)
+ * on every synth: an unacknowledged finding fails `npm run synth`.
  */
-import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { App } from 'aws-cdk-lib';
+import { addValidationPlugins } from '../lib/compliance';
 import { CONFIG_KEYS, ConfigError, loadConfig, unknownConfigKeys } from '../lib/config';
 import { SecureMcpStack } from '../lib/secure-mcp-stack';
 
@@ -34,4 +35,4 @@ new SecureMcpStack(app, config.stackName, {
       ? undefined
       : { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+addValidationPlugins(app);

@@ -34,6 +34,7 @@ import { MODULES } from '../modules/index';
 import { ROLE_PERMISSIONS } from '../modules/roles';
 import { type LocalGateway, startLocalGateway } from '../tools/local-gateway';
 import { loadSigningKey, mintAccessToken } from '../tools/local-identity';
+import { runClientAuth } from './client-auth';
 import { CONFORMANCE_ROLES, conformanceFixture } from './fixture-module';
 
 // ---------------------------------------------------------------------------------------------
@@ -444,7 +445,10 @@ const USAGE = `usage: npm run conformance [-- [--real] [--set 2026-07-28|2025-11
 
   --real   serve the deployment's modules and roles (no fixtures): report what applies to them
   --set    run one requirement set only (repeatable); default both
-  --keep   keep the work folder (the suite's results and the gateway's log) and say where`;
+  --keep   keep the work folder (the suite's results and the gateway's log) and say where
+
+Then (not with --real) the client authorization scenarios against examples/agent.ts
+(conformance/client-auth.ts; run alone with \`npx tsx conformance/client-auth.ts\`).`;
 
 /** The whole suite run must end well before this (it takes seconds once npx has it cached). */
 const SUITE_TIMEOUT_MS = 10 * 60 * 1000;
@@ -754,6 +758,8 @@ async function main(): Promise<number> {
     if (values.keep === true || !ok) say(`kept ${work} (suite results, gateway.log)`);
     else rmSync(work, { recursive: true, force: true });
   }
+  // The example agent as an OAuth client, against the suite's mock servers.
+  if (!real) ok = (await runClientAuth(say)).every((report) => report.ok) && ok;
   return ok ? 0 : 1;
 }
 

@@ -1,248 +1,400 @@
 /**
- * An agent built on the MCP TypeScript SDK, connecting to this server the two ways it allows:
+ * An agent built on the MCP TypeScript SDK (v2, `@modelcontextprotocol/client`), connecting to
+ * this server the two ways it allows:
  *
  *   MCP_API_KEY=mcpk_... npx tsx examples/agent.ts <MCP URL> [tool] [json arguments]
- *   npx tsx examples/agent.ts <MCP URL> [tool] [json arguments]     # OAuth: prints a sign-in URL
+ *   npx tsx examples/agent.ts [options] <MCP URL> [tool] [json arguments]   # OAuth
  *
  * With an API key it sends `Authorization: Bearer <key>`. Without one it signs in with OAuth
- * from nothing but the URL, as the SDK does it: the 401 names the protected-resource metadata,
- * which names the authorization server; the SDK registers (RFC 7591), sends you to sign in with
- * PKCE, and this file receives the code on a loopback callback,
- * http://localhost:8765/callback by default (it is in the stack's default `callbackUrls`;
- * change it with MCP_CALLBACK_PORT and add the new URL with `-c callbackUrls=...`).
+ * from nothing but the URL: the 401 names the protected-resource metadata, which names the
+ * authorization server. The client id is, in the MCP spec's order: a pre-registered one
+ * (`--client-id`), else a Client ID Metadata Document URL (`--client-metadata-url`) if the
+ * authorization server supports CIMD, else one from dynamic registration (RFC 7591). It sends
+ * you to sign in with PKCE and `resource` (RFC 8707), receives the code on a loopback
+ * callback (http://localhost:8765/callback by default; `--callback-port`), checks `state` and
+ * `iss` (RFC 9207) and redeems it.
  *
- * It then lists the tools your roles allow and, if asked, calls one. Tokens live in memory only.
+ * A `403 insufficient_scope` makes it sign in once more, asking for every scope it asked for
+ * before plus the challenged ones (step-up); a second refusal for the same call is final, and
+ * a run never starts more than three sign-ins. A JSON-RPC refusal (-32003, your roles do not
+ * allow it) is an answer, not a reason to sign in again. 429/503 (and 5xx for requests
+ * other than tool calls) are retried with backoff, three tries at most.
+ *
+ * It then lists the tools your roles allow and, if asked, calls one. Tokens live in memory
+ * only and are never printed.
  */
-import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
-import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type {
-  OAuthClientInformationMixed,
-  OAuthClientMetadata,
-  OAuthTokens,
-} from '@modelcontextprotocol/sdk/shared/auth.js';
+import { parseArgs } from 'node:util';
+import {
+  auth,
+  type CallToolResult,
+  Client,
+  type FetchLike,
+  InsufficientScopeError,
+  isStrictScopeSuperset,
+  type ListToolsResult,
+  StreamableHTTPClientTransport,
+  UnauthorizedError,
+} from '@modelcontextprotocol/client';
+import {
+  CLIENT,
+  headlessBrowser,
+  InMemoryOAuthProvider,
+  listenForCallback,
+  type PreRegisteredClient,
+  printSignInUrl,
+} from './agent-oauth';
+import {
+  AuthorizationBudget,
+  MAX_STEP_UPS_PER_OPERATION,
+  type RetryOptions,
+  retryingFetch,
+  SignInLimitError,
+  stepUpScope,
+} from './agent-retry';
+
+export { InMemoryOAuthProvider, listenForCallback } from './agent-oauth';
+export { SignInLimitError } from './agent-retry';
 
 export const DEFAULT_CALLBACK_PORT = 8765;
-const SIGN_IN_TIMEOUT_MS = 5 * 60_000;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
-const CLIENT = { name: 'secure-mcp-example-agent', version: '1.0.0' };
-
-/** The SDK's OAuth hooks, kept in memory: tokens die with the process. */
-export class InMemoryOAuthProvider implements OAuthClientProvider {
-  #client: OAuthClientInformationMixed | undefined;
-  #tokens: OAuthTokens | undefined;
-  #verifier = '';
-  /** Sent with the authorization request and checked on the callback (CSRF). */
-  readonly #state = randomBytes(16).toString('base64url');
-
-  constructor(
-    readonly redirectUrl: string,
-    private readonly openBrowser: (url: URL) => void,
-  ) {}
-
-  get clientMetadata(): OAuthClientMetadata {
-    return {
-      client_name: CLIENT.name,
-      redirect_uris: [this.redirectUrl],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
-  }
-  state() {
-    return this.#state;
-  }
-  clientInformation() {
-    return this.#client;
-  }
-  saveClientInformation(client: OAuthClientInformationMixed) {
-    this.#client = client;
-  }
-  tokens() {
-    return this.#tokens;
-  }
-  saveTokens(tokens: OAuthTokens) {
-    this.#tokens = tokens;
-  }
-  redirectToAuthorization(url: URL) {
-    this.openBrowser(url);
-  }
-  saveCodeVerifier(verifier: string) {
-    this.#verifier = verifier;
-  }
-  codeVerifier() {
-    return this.#verifier;
-  }
-}
-
-/** A one-shot loopback listener for the authorization response. */
-export interface CallbackListener {
-  readonly redirectUrl: string;
-  /** The code, once the browser comes back with a matching state; rejects on an error. */
-  readonly code: (expectedState: string) => Promise<string>;
-  readonly close: () => Promise<void>;
-}
-
-/** Text from the network made safe for a terminal: no control characters, bounded. */
-function printable(text: string): string {
-  return text.replace(/\p{Cc}/gu, '?').slice(0, 200);
-}
-
-export async function listenForCallback(port: number): Promise<CallbackListener> {
-  let expected: string | undefined;
-  let settle: ((params: URLSearchParams) => void) | undefined;
-  const arrived = new Promise<URLSearchParams>((resolve) => {
-    settle = resolve;
-  });
-  const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (url.pathname !== '/callback') {
-      res.writeHead(404).end();
-      return;
-    }
-    // Only the response to our own request counts: anything else (another page or process
-    // poking the port) is turned away and the real one is still awaited.
-    if (expected === undefined || url.searchParams.get('state') !== expected) {
-      res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('This is not the sign-in this agent is waiting for.');
-      return;
-    }
-    const refused = url.searchParams.has('error');
-    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
-    res.end(
-      refused
-        ? 'Sign-in refused. You can close this window.'
-        : 'Signed in. You can close this window and go back to the terminal.',
-    );
-    settle?.(url.searchParams);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    // `localhost`, not 127.0.0.1: Cognito accepts plain-http callbacks for localhost only.
-    server.listen(port, 'localhost', resolve);
-  });
-  const { port: bound } = server.address() as AddressInfo;
-  return {
-    redirectUrl: `http://localhost:${bound}/callback`,
-    code: async (expectedState) => {
-      expected = expectedState;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error('No sign-in within 5 minutes')),
-          SIGN_IN_TIMEOUT_MS,
-        ).unref();
-      });
-      const params = await Promise.race([arrived, timeout]).finally(() => clearTimeout(timer));
-      const error = params.get('error');
-      if (error !== null) {
-        throw new Error(
-          `Sign-in refused: ${printable(error)} ${printable(params.get('error_description') ?? '')}`,
-        );
-      }
-      const code = params.get('code');
-      if (code === null) throw new Error('The authorization response carries no code');
-      return code;
-    },
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 export interface ConnectOptions {
   /** An API key (`mcpk_...`); without it, OAuth. */
   readonly apiKey?: string;
-  /** Loopback port of the OAuth callback; 0 picks a free one (only the local server allows that). */
+  /** Loopback port of the OAuth callback; 0 picks a free one. @default 8765 */
   readonly callbackPort?: number;
-  /** Show the person the sign-in URL; the default prints it. */
-  readonly openBrowser?: (url: URL) => void;
+  /**
+   * Show the person the authorization URL; the default prints it. Tests drive the sign-in
+   * (and any consent page) from here.
+   */
+  readonly openBrowser?: (url: URL) => void | Promise<void>;
+  /**
+   * No person: request the authorization URL and follow its redirects to the callback, for
+   * authorization servers that approve without a page. Ignored when `openBrowser` is given.
+   */
+  readonly headless?: boolean;
+  /** This client's CIMD URL (https, with a path), used where the server supports CIMD. */
+  readonly clientMetadataUrl?: string;
+  /**
+   * The scopes to ask for at the first sign-in (least privilege: step-up adds what a call
+   * turns out to need). Without it, those the server's challenge or metadata names.
+   */
+  readonly scope?: string;
+  /** A client id (and secret, for a confidential client) the server already knows. */
+  readonly preRegistered?: PreRegisteredClient;
+  /** Bounds on retrying 429/5xx. */
+  readonly retry?: RetryOptions;
+  /** The network (tests pass a recording one). @default globalThis.fetch */
+  readonly fetch?: FetchLike;
 }
 
-/** A connected SDK client, by API key or by OAuth. */
-export async function connect(mcpUrl: string, options: ConnectOptions = {}): Promise<Client> {
+/** What the agent does with a connection: the calls it makes, each under the limits above. */
+export interface Agent {
+  listTools(): Promise<ListToolsResult>;
+  callTool(params: { name: string; arguments?: Record<string, unknown> }): Promise<CallToolResult>;
+  close(): Promise<void>;
+  /** How many sign-ins this connection started (0 with an API key). */
+  readonly signIns: number;
+}
+
+function newClient(): Client {
+  // `auto`: speak 2026-07-28 (server/discover, Mcp-* headers) where the server does, and the
+  // 2025-11-25 handshake elsewhere.
+  return new Client(CLIENT, { versionNegotiation: { mode: 'auto' } });
+}
+
+/** A connected agent, by API key or by OAuth. */
+export async function connect(mcpUrl: string, options: ConnectOptions = {}): Promise<Agent> {
   const url = new URL(mcpUrl);
   if (url.protocol !== 'https:' && !LOOPBACK_HOSTS.has(url.hostname)) {
     throw new Error('Refusing to send credentials over plain HTTP: use https (or a loopback URL)');
   }
+  const network = retryingFetch(
+    options.fetch ?? ((input, init) => fetch(input, init)),
+    options.retry,
+  );
   if (options.apiKey !== undefined) {
-    const client = new Client(CLIENT);
+    const client = newClient();
     await client.connect(
       new StreamableHTTPClientTransport(url, {
+        fetch: network,
         requestInit: { headers: { Authorization: `Bearer ${options.apiKey}` } },
       }),
     );
-    return client;
+    return {
+      listTools: () => client.listTools(),
+      callTool: (params) => client.callTool(params) as Promise<CallToolResult>,
+      close: () => client.close(),
+      signIns: 0,
+    };
+  }
+  return OAuthAgent.connect(url, network, options);
+}
+
+function refusedAfterStepUp(error: InsufficientScopeError): SignInLimitError {
+  return new SignInLimitError(
+    `The server still refuses after signing in again for scope "${error.requiredScope ?? ''}": your account cannot be granted it`,
+  );
+}
+
+/** An OAuth connection: signs in when the server asks, steps up once per call, then stops. */
+class OAuthAgent implements Agent {
+  readonly #budget = new AuthorizationBudget();
+  /** The authorization response being waited for, registered before the browser opens. */
+  #pending: Promise<URLSearchParams> | undefined;
+  #client: Client | undefined;
+  #transport: StreamableHTTPClientTransport | undefined;
+
+  private constructor(
+    private readonly url: URL,
+    private readonly network: FetchLike,
+    private readonly callback: Awaited<ReturnType<typeof listenForCallback>>,
+    private readonly provider: InMemoryOAuthProvider,
+    private readonly initialScope: string | undefined,
+  ) {}
+
+  static async connect(url: URL, network: FetchLike, options: ConnectOptions): Promise<Agent> {
+    const callback = await listenForCallback(options.callbackPort ?? DEFAULT_CALLBACK_PORT);
+    const browser =
+      options.openBrowser ??
+      (options.headless ? headlessBrowser(callback.redirectUrl) : printSignInUrl);
+    let agent: OAuthAgent | undefined;
+    const provider = new InMemoryOAuthProvider(
+      callback.redirectUrl,
+      async (authorizationUrl) => {
+        agent?.beforeSignIn(authorizationUrl);
+        await browser(authorizationUrl);
+      },
+      { clientMetadataUrl: options.clientMetadataUrl, preRegistered: options.preRegistered },
+    );
+    // A 401 from the MCP server means the token (or its authorization server) is no longer
+    // the one it wants: discover afresh, so a moved `authorization_servers` is followed and
+    // the client re-registers there instead of reusing another server's credentials.
+    const rediscovering: FetchLike = async (input, init) => {
+      const response = await network(input, init);
+      if (response.status === 401 && String(input) === url.href) {
+        provider.invalidateCredentials('discovery');
+      }
+      return response;
+    };
+    agent = new OAuthAgent(url, rediscovering, callback, provider, options.scope);
+    try {
+      await agent.open();
+      return agent;
+    } catch (error) {
+      await agent.close();
+      throw error;
+    }
   }
 
-  const callback = await listenForCallback(options.callbackPort ?? DEFAULT_CALLBACK_PORT);
-  try {
-    const open =
-      options.openBrowser ??
-      ((authorizationUrl: URL) =>
-        process.stderr.write(`Sign in at:\n  ${authorizationUrl.href}\n`));
-    const provider = new InMemoryOAuthProvider(callback.redirectUrl, open);
-    const first = new StreamableHTTPClientTransport(url, { authProvider: provider });
-    try {
-      // Already signed in (tokens in the provider): done.
-      const client = new Client(CLIENT);
-      await client.connect(first);
-      return client;
-    } catch (error) {
-      if (!(error instanceof UnauthorizedError)) throw error;
+  get signIns(): number {
+    return this.#budget.started;
+  }
+
+  /** Counts the sign-in against the budget and starts waiting for its answer. */
+  private beforeSignIn(authorizationUrl: URL): void {
+    this.#budget.spend('the server keeps asking for a new sign-in');
+    this.#pending = this.callback.response(authorizationUrl.searchParams.get('state') ?? '');
+  }
+
+  /** Waits for the browser to come back, then redeems the code (the SDK checks `iss` first). */
+  private async finishSignIn(transport: StreamableHTTPClientTransport): Promise<void> {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (pending === undefined) throw new UnauthorizedError('The server refused the credentials');
+    await transport.finishAuth(await pending);
+  }
+
+  private transport(): StreamableHTTPClientTransport {
+    return new StreamableHTTPClientTransport(this.url, {
+      authProvider: this.provider,
+      fetch: this.network,
+      // Step-up is done here (see `run`) so it is bounded per call and across the run.
+      onInsufficientScope: 'throw',
+    });
+  }
+
+  private async open(): Promise<void> {
+    if (this.initialScope !== undefined) {
+      // Sign in for the chosen scopes before the first request (which would otherwise ask
+      // for whatever the server's challenge names).
+      const transport = this.transport();
+      const result = await auth(this.provider, {
+        serverUrl: this.url,
+        scope: this.initialScope,
+        fetchFn: this.network,
+      });
+      if (result === 'REDIRECT') await this.finishSignIn(transport);
     }
-    // 401 -> discovery -> registration -> the sign-in URL was shown; wait for the callback.
-    await first.finishAuth(await callback.code(provider.state()));
-    const client = new Client(CLIENT);
-    await client.connect(new StreamableHTTPClientTransport(url, { authProvider: provider }));
-    return client;
-  } finally {
-    await callback.close();
+    let stepUps = 0;
+    for (;;) {
+      const transport = this.transport();
+      const client = newClient();
+      try {
+        await client.connect(transport);
+        this.#client = client;
+        this.#transport = transport;
+        return;
+      } catch (error) {
+        await client.close().catch(() => undefined);
+        if (error instanceof InsufficientScopeError) {
+          if (stepUps >= MAX_STEP_UPS_PER_OPERATION) throw refusedAfterStepUp(error);
+          stepUps++;
+          await this.stepUp(error, transport);
+          continue;
+        }
+        if (!(error instanceof UnauthorizedError)) throw error;
+        // 401 -> discovery -> client id -> the browser was sent to sign in; wait for it.
+        await this.finishSignIn(transport);
+      }
+    }
+  }
+
+  /** Signs in again for the challenged scopes plus every scope asked for before. */
+  private async stepUp(
+    challenge: InsufficientScopeError,
+    transport: StreamableHTTPClientTransport,
+  ): Promise<void> {
+    const granted = this.provider.tokens()?.scope;
+    const scope = stepUpScope(this.provider.requestedScopes, granted, challenge.requiredScope);
+    const result = await auth(this.provider, {
+      serverUrl: this.url,
+      scope,
+      resourceMetadataUrl: challenge.resourceMetadataUrl,
+      // A refresh cannot widen a grant (RFC 6749 §6): ask the person when the union is new.
+      forceReauthorization: isStrictScopeSuperset(scope, granted),
+      fetchFn: this.network,
+    });
+    if (result === 'REDIRECT') await this.finishSignIn(transport);
+  }
+
+  /** One call, with at most one step-up; a 401 (token gone stale) signs in within the budget. */
+  private async run<T>(call: (client: Client) => Promise<T>): Promise<T> {
+    let stepUps = 0;
+    for (;;) {
+      const client = this.#client;
+      const transport = this.#transport;
+      if (client === undefined || transport === undefined) throw new Error('Not connected');
+      try {
+        return await call(client);
+      } catch (error) {
+        if (error instanceof InsufficientScopeError) {
+          if (stepUps >= MAX_STEP_UPS_PER_OPERATION) throw refusedAfterStepUp(error);
+          stepUps++;
+          await this.stepUp(error, transport);
+          continue;
+        }
+        if (error instanceof UnauthorizedError && this.#pending !== undefined) {
+          await this.finishSignIn(transport);
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  listTools(): Promise<ListToolsResult> {
+    return this.run((client) => client.listTools());
+  }
+
+  callTool(params: { name: string; arguments?: Record<string, unknown> }): Promise<CallToolResult> {
+    return this.run((client) => client.callTool(params) as Promise<CallToolResult>);
+  }
+
+  async close(): Promise<void> {
+    await this.#client?.close().catch(() => undefined);
+    await this.callback.close();
   }
 }
 
-async function main(argv: readonly string[]): Promise<void> {
-  const [mcpUrl, toolName, json] = argv;
-  if (mcpUrl === undefined) {
-    process.stderr.write(
-      'usage: [MCP_API_KEY=mcpk_...] tsx examples/agent.ts <MCP URL> [tool] [json]\n',
-    );
-    process.exitCode = 2;
-    return;
+/** Text from the network made safe for a terminal: no control characters, bounded. */
+export function printable(text: string): string {
+  return text.replace(/\p{Cc}/gu, '?').slice(0, 300);
+}
+
+const USAGE = `usage: tsx examples/agent.ts [options] <MCP URL> [tool] [json arguments]
+  MCP_API_KEY=mcpk_...              use an API key instead of signing in
+  --client-metadata-url <https url> this client's CIMD URL (or MCP_CLIENT_METADATA_URL)
+  --client-id <id>                  a pre-registered client id (or MCP_CLIENT_ID; a secret,
+                                    if it has one, only from MCP_CLIENT_SECRET)
+  --scope "<scope> ..."             ask only for these at first (step-up adds what a call needs)
+  --callback-port <port>            loopback port of the OAuth callback (or MCP_CALLBACK_PORT;
+                                    default ${DEFAULT_CALLBACK_PORT}; 0 picks one)
+  --headless                        follow the authorization URL without a browser (only for
+                                    authorization servers that approve without a page)
+  --call <tool> [--arguments <json>] the same as [tool] [json arguments]
+`;
+
+/** The command line: `argv` without node and the script, `env` for the defaults. */
+export async function runCli(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  out: (text: string) => void = (text) => process.stdout.write(text),
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      'client-metadata-url': { type: 'string' },
+      'client-id': { type: 'string' },
+      scope: { type: 'string' },
+      'callback-port': { type: 'string' },
+      headless: { type: 'boolean' },
+      call: { type: 'string' },
+      arguments: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  const [mcpUrl, positionalTool, positionalJson] = positionals;
+  if (values.help || mcpUrl === undefined) {
+    process.stderr.write(USAGE);
+    return values.help ? 0 : 2;
   }
-  const client = await connect(mcpUrl, {
-    apiKey: process.env.MCP_API_KEY || undefined,
-    callbackPort: Number(process.env.MCP_CALLBACK_PORT ?? DEFAULT_CALLBACK_PORT),
+  const clientId = values['client-id'] ?? (env.MCP_CLIENT_ID || undefined);
+  const port = Number(values['callback-port'] ?? env.MCP_CALLBACK_PORT ?? DEFAULT_CALLBACK_PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error('--callback-port must be a port number (0 picks a free one)');
+  }
+  const toolName = values.call ?? positionalTool;
+  const json = values.arguments ?? positionalJson;
+  const args = json === undefined ? {} : (JSON.parse(json) as Record<string, unknown>);
+
+  const agent = await connect(mcpUrl, {
+    apiKey: env.MCP_API_KEY || undefined,
+    callbackPort: port,
+    scope: values.scope,
+    headless: values.headless ?? false,
+    clientMetadataUrl: values['client-metadata-url'] ?? (env.MCP_CLIENT_METADATA_URL || undefined),
+    preRegistered:
+      clientId === undefined
+        ? undefined
+        : { clientId, clientSecret: env.MCP_CLIENT_SECRET || undefined },
   });
   try {
-    const { tools } = await client.listTools();
-    process.stdout.write(
-      `Tools your roles allow: ${tools.map((t) => t.name).join(', ') || '(none)'}\n`,
-    );
+    const { tools } = await agent.listTools();
+    out(`Tools your roles allow: ${tools.map((t) => t.name).join(', ') || '(none)'}\n`);
     if (toolName !== undefined) {
-      const result = await client.callTool({
-        name: toolName,
-        arguments: json === undefined ? {} : (JSON.parse(json) as Record<string, unknown>),
-      });
-      process.stdout.write(
-        `${JSON.stringify(result.structuredContent ?? result.content, null, 2)}\n`,
-      );
+      const result = await agent.callTool({ name: toolName, arguments: args });
+      out(`${JSON.stringify(result.structuredContent ?? result.content, null, 2)}\n`);
+      if (result.isError) return 1;
     }
+    return 0;
   } finally {
-    await client.close();
+    await agent.close();
   }
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  });
+  runCli(process.argv.slice(2), process.env).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(
+        `${printable(error instanceof Error ? error.message : String(error))}\n`,
+      );
+      process.exitCode = 1;
+    },
+  );
 }

@@ -1,9 +1,10 @@
 /**
  * The Secrets Manager secret holding the API keys, encrypted with its own KMS key, rotated on
  * a schedule by `lambda/rotation`. Only the authorizer (read) and the rotation function (read,
- * write a pending version, move labels) may use it.
+ * write a pending version, move labels) may use it, and, when one is named, an operator role
+ * that hands keys out; its resource policy says so.
  */
-import { Duration, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, SecretValue, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -11,18 +12,31 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import * as z from 'zod/mini';
 import { emptyApiKeyDocument } from '../lambda/shared/api-key';
+import { ROLE_ARN } from './config';
 import { McpFunction } from './lambda-function';
 
 export interface ApiKeysSecretProps {
   /** Days between automatic rotations. */
   readonly rotationDays: number;
   readonly logRetention: logs.RetentionDays;
+  /**
+   * The role people use to create, list and revoke keys (`npm run keys`). When set, the
+   * secret's resource policy denies `secretsmanager:GetSecretValue` to every principal but
+   * this role, the authorizer and the rotation function: account administrators, the root
+   * user and the CDK deploy role included (they keep every other action, so an administrator
+   * can still change or remove the policy).
+   * @default none: the secret allows the two functions explicitly, and any other principal
+   * reads it only if its IAM policy allows (IAM's deny by default)
+   */
+  readonly operatorRoleArn?: string;
 }
 
 export class ApiKeysSecret extends Construct {
   readonly key: kms.Key;
   readonly secret: secretsmanager.Secret;
   readonly rotation: McpFunction<z.ZodMiniObject>;
+  /** The roles the resource policy lets read the keys. */
+  private readonly readers: string[] = [];
 
   constructor(scope: Construct, id: string, props: ApiKeysSecretProps) {
     super(scope, id);
@@ -49,6 +63,16 @@ export class ApiKeysSecret extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    if (
+      props.operatorRoleArn !== undefined &&
+      !Token.isUnresolved(props.operatorRoleArn) &&
+      !ROLE_ARN.test(props.operatorRoleArn)
+    ) {
+      throw new Error(
+        `ApiKeysSecret: operatorRoleArn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), not ${props.operatorRoleArn}`,
+      );
+    }
+
     this.rotation = new McpFunction(this, 'Rotation', {
       entry: 'rotation/index.ts',
       description: 'Rotates the MCP API-key secret: fresh key material, same key ids and roles',
@@ -61,9 +85,11 @@ export class ApiKeysSecret extends Construct {
     // The schedule is wired by hand rather than with addRotationSchedule(), which would also
     // grant secretsmanager:GetRandomPassword on '*' (our key material comes from node:crypto).
     const rotationFunction = this.rotation.function;
+    // For this secret only (confused deputy: no other secret's rotation may invoke it).
     rotationFunction.addPermission('InvokedBySecretsManager', {
       principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
       sourceAccount: Stack.of(this).account,
+      sourceArn: this.secret.secretArn,
     });
     rotationFunction.addToRolePolicy(
       new iam.PolicyStatement({
@@ -96,10 +122,52 @@ export class ApiKeysSecret extends Construct {
     });
     // Secrets Manager checks it may invoke the function when the schedule is created.
     schedule.node.addDependency(rotationFunction);
+
+    // The resource policy: who may read the key material, said on the secret itself.
+    this.allowReadBy(this.rotation.role.roleArn);
+    // Secrets Manager refuses any later policy that would open the secret to other accounts.
+    const policy = this.secret.node.tryFindChild('Policy')?.node.defaultChild;
+    if (policy instanceof secretsmanager.CfnResourcePolicy) policy.blockPublicPolicy = true;
+    if (props.operatorRoleArn !== undefined) {
+      this.allowReadBy(props.operatorRoleArn);
+      // GetSecretValue only: every other action stays with IAM, so administrators can still
+      // put or delete this policy (no lock-out), and CloudFormation, which never reads the
+      // value, still updates the secret.
+      this.secret.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'DenyReadingKeysToAnyoneElse',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: ['*'],
+          conditions: {
+            ArnNotEquals: { 'aws:PrincipalArn': Lazy.list({ produce: () => this.readers }) },
+          },
+        }),
+      );
+    }
+  }
+
+  private allowReadBy(roleArn: string): void {
+    this.readers.push(roleArn);
+    this.secret.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ArnPrincipal(roleArn)],
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: ['*'],
+      }),
+    );
   }
 
   /** Let the authorizer read the keys (both versions) and nothing else. */
   grantReadKeys(grantee: iam.IGrantable): void {
+    const principal = grantee.grantPrincipal;
+    if (!(principal instanceof iam.Role)) {
+      throw new Error(
+        'ApiKeysSecret.grantReadKeys: the grantee must be a function with its own role',
+      );
+    }
     this.secret.grantRead(grantee);
+    this.allowReadBy(principal.roleArn);
   }
 }

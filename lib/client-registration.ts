@@ -19,6 +19,7 @@ import { AUDIT_EVENTS, AUDIT_FIELDS, REGISTRATION_OUTCOME } from '../lambda/shar
 import { REGISTER_PATH } from '../lambda/shared/client-registration';
 import { CORS_MAX_AGE_SECONDS, PUBLIC_CORS_ALLOW_HEADERS } from '../lambda/shared/cors';
 import { registrationEnvSchema } from '../lambda/shared/env';
+import { acknowledgeApiGatewayPermission } from './compliance';
 import { McpFunction } from './lambda-function';
 
 /** The metric counting refused registrations (namespace {@link REGISTRATION_METRIC_NAMESPACE}). */
@@ -116,9 +117,14 @@ export class ClientRegistration extends Construct {
     });
     const method = resource.addMethod(
       'POST',
-      new apigateway.LambdaIntegration(this.handler.function, { proxy: true }),
+      // No second permission for the console's test-invoke stage.
+      new apigateway.LambdaIntegration(this.handler.function, {
+        proxy: true,
+        allowTestInvoke: false,
+      }),
       { authorizationType: apigateway.AuthorizationType.NONE },
     );
+    acknowledgeApiGatewayPermission(method);
     Validations.of(method).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:

@@ -13,6 +13,12 @@ const RETENTION_DAYS = [
   3653,
 ] as const;
 
+/** An IAM role ARN, e.g. an operator role (`-c operatorRoleArn`). */
+export const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+/** The shortest retention of the stack's log groups: a year of audit evidence. */
+export const MIN_LOG_RETENTION_DAYS = 365;
+
 /** `-c` values arrive as strings; cdk.json values as JSON. Accept both. */
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
@@ -182,13 +188,32 @@ export const configSchema = z
       .default(''),
     /** Days between automatic rotations of the API-key secret. */
     keyRotationDays: int(1, 365).default(30),
-    /** CloudWatch Logs retention for every log group, in days. */
+    /**
+     * The IAM role operators use to hand out API keys (`npm run keys`). Set, the API-key
+     * secret denies GetSecretValue to everyone but this role and the two functions.
+     */
+    operatorRoleArn: z
+      .union([
+        z
+          .string()
+          .regex(ROLE_ARN, 'must be an IAM role ARN: arn:aws:iam::<account id>:role/<name>'),
+        z.literal(''),
+      ])
+      .default(''),
+    /**
+     * CloudWatch Logs retention for every log group, in days. Every group holds audit evidence
+     * (decisions, calls, requests), usually kept at least a year: AWS Control Tower's
+     * CT.CLOUDWATCH.PR.2, checked on every synth, asks for 365 days or more.
+     */
     logRetentionDays: z.coerce
       .number()
       .refine((days) => (RETENTION_DAYS as readonly number[]).includes(days), {
         message: `must be one of ${RETENTION_DAYS.join(', ')}`,
       })
-      .default(90),
+      .refine((days) => days >= MIN_LOG_RETENTION_DAYS, {
+        message: `must be at least ${MIN_LOG_RETENTION_DAYS}: the log groups hold audit evidence (AWS Control Tower CT.CLOUDWATCH.PR.2)`,
+      })
+      .default(MIN_LOG_RETENTION_DAYS),
     /** Put an AWS WAF web ACL with a per-IP rate-based rule in front of the API. */
     enableWaf: bool.default(true),
     /** Requests per 5 minutes from one IP before WAF blocks it. */

@@ -8,12 +8,12 @@
 import { Aws, Duration, Fn, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
-import type { PolicyTable } from '../lambda/shared/policy';
+import { BASE_SCOPE_NAME, type PolicyTable } from '../lambda/shared/policy';
 import { callbackUrlProblem } from './config';
 
 /** The resource server's identifier and scope: tokens must carry `secure-mcp/tools`. */
 export const RESOURCE_SERVER_ID = 'secure-mcp';
-export const TOOLS_SCOPE = 'tools';
+export const TOOLS_SCOPE = BASE_SCOPE_NAME;
 
 export interface IdentityProps {
   /**
@@ -79,6 +79,11 @@ export class Identity extends Construct {
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Pinned, not left to Cognito's default: the authorizer accepts this one issuer spelling
+    // (`userPoolIssuer` in lambda/authorizer/cognito.ts) and the OAuth metadata names its JWKS.
+    (this.userPool.node.defaultChild as cognito.CfnUserPool).issuerConfiguration = {
+      type: 'ORIGINAL',
+    };
 
     Validations.of(this.userPool).acknowledge({
       id: 'AwsSolutions-COG8',

@@ -6,19 +6,21 @@
 import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { CfnPermission, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { REGISTER_PATH } from '../lambda/shared/client-registration';
 import {
   CORS_MAX_AGE_SECONDS,
   MCP_CORS_ALLOW_HEADERS,
   MCP_CORS_EXPOSE_HEADERS,
 } from '../lambda/shared/cors';
 import { PROTECTED_RESOURCE_METADATA_PATH } from '../lambda/shared/oauth-metadata';
-import { MCP_PATH } from '../lambda/shared/routes';
+import { MCP_PATH, OAUTH_PATHS } from '../lambda/shared/routes';
+import { acknowledgeApiGatewayPermission } from './compliance';
 import { earlyDenyProblem } from './config';
+import { LogEncryptionKey } from './log-encryption-key';
 
 /**
  * The authorizer's identity source: the `Authorization` header, and only it. API Gateway
@@ -29,8 +31,8 @@ import { earlyDenyProblem } from './config';
 export const AUTHORIZER_IDENTITY_HEADERS = ['Authorization'] as const;
 
 export interface McpApiProps {
-  readonly mcpFunction: lambda.IFunction;
-  readonly authorizerFunction: lambda.IFunction;
+  readonly mcpFunction: IFunction;
+  readonly authorizerFunction: IFunction;
   readonly stageName: string;
   /** Authorizer cache TTL; zero turns caching off. */
   readonly authorizerCacheTtl: Duration;
@@ -51,7 +53,10 @@ export interface McpApiProps {
   readonly allowedOrigins: readonly string[];
   /** The scope a token needs, announced in the 401 challenge. */
   readonly requiredScope: string;
+  /** How long the access logs (every request: the gateway's audit trail) are kept. */
   readonly logRetention: logs.RetentionDays;
+  /** Encrypts the access and execution logs. @default the stack's {@link LogEncryptionKey} */
+  readonly logEncryptionKey?: kms.IKey;
   /** Requests per 5 minutes per IP before WAF blocks; undefined means no WAF. */
   readonly wafRateLimit?: number;
   /** Serve the API at the root of this domain instead of the `execute-api` URL. */
@@ -101,6 +106,47 @@ const ACCESS_LOG_FORMAT = {
  */
 export const REGISTER_RATE_LIMIT_PER_IP = 100;
 
+/**
+ * Requests per 5 minutes from one IP to the sign-in routes (authorize, consent, callback,
+ * token) before WAF blocks it: a sign-in takes about five, so sixty sign-ins, with room for an
+ * office behind one address; far below what would make the proxy fetch client metadata
+ * documents or mint codes in bulk.
+ */
+export const OAUTH_RATE_LIMIT_PER_IP = 300;
+
+/**
+ * What WAF does to the URI path before matching it, so that `/Register`, `/regist%65r`,
+ * `//register` or `/./register` count as `/register` (API Gateway may route them there, and
+ * an attacker would try them to get around a byte match).
+ */
+export const WAF_PATH_TRANSFORMATIONS = ['URL_DECODE', 'NORMALIZE_PATH', 'LOWERCASE'] as const;
+
+/**
+ * A regular expression matching a URI path that ends in one of `paths` (with or without a
+ * trailing slash), after {@link WAF_PATH_TRANSFORMATIONS}: behind any stage prefix, or at the
+ * root of a custom domain.
+ */
+export function pathSuffixRegex(paths: readonly string[]): string {
+  const names = paths.map((path) => path.replace(/^\//, '').toLowerCase());
+  for (const name of names) {
+    if (!/^[a-z0-9_-]+$/.test(name)) {
+      throw new Error(`pathSuffixRegex: ${name} must be one plain path segment`);
+    }
+  }
+  return `/(?:${names.join('|')})/?$`;
+}
+
+/** Requests whose normalised URI path ends in one of `paths`. */
+function pathStatement(paths: readonly string[]): wafv2.CfnWebACL.StatementProperty {
+  return {
+    regexMatchStatement: {
+      fieldToMatch: { uriPath: {} },
+      regexString: pathSuffixRegex(paths),
+      textTransformations: WAF_PATH_TRANSFORMATIONS.map((type, priority) => ({ priority, type })),
+    },
+  };
+}
+
 export class McpApi extends Construct {
   readonly api: apigateway.RestApi;
   readonly accessLogGroup: logs.LogGroup;
@@ -131,8 +177,10 @@ export class McpApi extends Construct {
     const earlyDenyTrap = props.earlyDeny === true ? earlyDenyProblem(ttl) : undefined;
     if (earlyDenyTrap !== undefined) throw new Error(`McpApi: earlyDeny ${earlyDenyTrap}`);
 
+    const logEncryptionKey = props.logEncryptionKey ?? LogEncryptionKey.of(this);
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,
+      encryptionKey: logEncryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.api = new apigateway.RestApi(this, 'Api', {
@@ -171,6 +219,7 @@ export class McpApi extends Construct {
     const executionLogs = new logs.LogGroup(this, 'ExecutionLogs', {
       logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${props.stageName}`,
       retention: props.logRetention,
+      encryptionKey: logEncryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.api.deploymentStage.node.addDependency(executionLogs);
@@ -224,6 +273,8 @@ export class McpApi extends Construct {
     // Streamed: progress notifications reach the client while a tool runs.
     const integration = new apigateway.LambdaIntegration(props.mcpFunction, {
       proxy: true,
+      // No second permission for the console's test-invoke stage, which skips the authorizer.
+      allowTestInvoke: false,
       responseTransferMode: apigateway.ResponseTransferMode.STREAM,
       timeout: props.mcpTimeout,
     });
@@ -261,6 +312,13 @@ export class McpApi extends Construct {
         reason:
           'Protected by a Lambda REQUEST authorizer that verifies Cognito access tokens (aws-jwt-verify) and API keys; a Cognito authorizer cannot accept API keys',
       });
+      acknowledgeApiGatewayPermission(method);
+    }
+    // The authorizer's invoke permission sits on its function once the authorizer is bound.
+    for (const child of props.authorizerFunction.node.children) {
+      if (child instanceof CfnPermission && child.principal === 'apigateway.amazonaws.com') {
+        acknowledgeApiGatewayPermission(child);
+      }
     }
 
     this.addGatewayResponses(props, cors);
@@ -374,21 +432,33 @@ export class McpApi extends Construct {
             rateBasedStatement: {
               limit: REGISTER_RATE_LIMIT_PER_IP,
               aggregateKeyType: 'IP',
-              scopeDownStatement: {
-                byteMatchStatement: {
-                  fieldToMatch: { uriPath: {} },
-                  positionalConstraint: 'ENDS_WITH',
-                  searchString: REGISTER_PATH,
-                  textTransformations: [{ priority: 0, type: 'NONE' }],
-                },
-              },
+              scopeDownStatement: pathStatement([OAUTH_PATHS.register]),
             },
           },
           visibilityConfig: visibility('McpRegisterRateLimitPerIp'),
         },
         {
-          name: 'AWSManagedRulesKnownBadInputs',
+          // The unauthenticated sign-in routes of the authorization proxy: each may fetch a
+          // client's metadata document, store a transaction or redeem a code.
+          name: 'OAuthRateLimitPerIp',
           priority: 2,
+          action: { block: {} },
+          statement: {
+            rateBasedStatement: {
+              limit: OAUTH_RATE_LIMIT_PER_IP,
+              aggregateKeyType: 'IP',
+              scopeDownStatement: pathStatement([
+                OAUTH_PATHS.authorize,
+                OAUTH_PATHS.callback,
+                OAUTH_PATHS.token,
+              ]),
+            },
+          },
+          visibilityConfig: visibility('McpOAuthRateLimitPerIp'),
+        },
+        {
+          name: 'AWSManagedRulesKnownBadInputs',
+          priority: 3,
           overrideAction: { none: {} },
           statement: {
             managedRuleGroupStatement: {

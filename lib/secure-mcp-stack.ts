@@ -1,7 +1,7 @@
 /**
  * Everything `cdk deploy` creates, composed from one construct per concern.
  */
-import { CfnOutput, Duration, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, Duration, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { earlyDenyPolicyOf } from '../lambda/authorizer/early-deny';
@@ -14,6 +14,7 @@ import { POLICY } from '../modules/policy';
 import { ROLE_PERMISSIONS } from '../modules/roles';
 import { ApiKeysSecret } from './api-keys-secret';
 import { ClientRegistration } from './client-registration';
+import { KmsGrantsForAwsServicesOnly } from './compliance';
 import type { McpStackConfig } from './config';
 import { Identity } from './identity';
 import { McpFunction } from './lambda-function';
@@ -52,6 +53,7 @@ export class SecureMcpStack extends Stack {
         ? POLICY
         : buildPolicyTable({ roles: modules.roles, modules: modules.list });
     const logRetention = config.logRetentionDays as logs.RetentionDays;
+    Aspects.of(this).add(new KmsGrantsForAwsServicesOnly());
 
     const identity = new Identity(this, 'Identity', {
       // Cognito returns to the OAuth proxy alone, whose URL exists once the API does (below).
@@ -63,6 +65,7 @@ export class SecureMcpStack extends Stack {
     const apiKeys = new ApiKeysSecret(this, 'ApiKeys', {
       rotationDays: config.keyRotationDays,
       logRetention,
+      operatorRoleArn: config.operatorRoleArn === '' ? undefined : config.operatorRoleArn,
     });
 
     const authorizer = new McpFunction(this, 'Authorizer', {

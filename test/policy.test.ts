@@ -141,6 +141,29 @@ describe('effectivePermissions', () => {
 
   it('leaves the roles alone when the token names no permission scope', () => {
     expect(effectivePermissions(table, ['editor'], ['notes-api/tools']).size).toBe(2);
+    expect(effectivePermissions(table, ['editor'], ['notes-api/tools', 'openid']).size).toBe(2);
+  });
+
+  it('narrows to nothing a token whose only narrowing scope names a permission the table lacks', () => {
+    // A token narrowed to a permission removed since it was issued must not get all its roles.
+    expect([
+      ...effectivePermissions(table, ['editor'], ['notes-api/tools', 'notes-api/old_perm']),
+    ]).toEqual([]);
+  });
+
+  it('ignores an unknown permission scope next to a known one', () => {
+    expect([
+      ...effectivePermissions(table, ['editor'], ['notes-api/read_notes', 'notes-api/old_perm']),
+    ]).toEqual(['read_notes']);
+  });
+
+  it('refuses a permission named like the base scope every token carries', () => {
+    expect(() =>
+      buildPolicyTable({
+        roles: {},
+        modules: [{ name: 'clash', permissions: { tools: 'would narrow nothing' } }],
+      }),
+    ).toThrow(/base scope/);
   });
 });
 

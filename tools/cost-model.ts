@@ -148,10 +148,11 @@ export const ALWAYS_FREE = {
  */
 export const STACK_INVENTORY = {
   /**
-   * lib/api-keys-secret.ts (the API-key secret), lib/monitoring.ts (the alarm topic) and
-   * lib/oauth-proxy.ts (the OAuth sealing key, shared with client registration).
+   * lib/api-keys-secret.ts (the API-key secret), lib/monitoring.ts (the alarm topic),
+   * lib/log-encryption-key.ts (the log groups) and lib/oauth-proxy.ts (the OAuth sealing key,
+   * shared with client registration).
    */
-  kmsKeys: 3,
+  kmsKeys: 4,
   /** lib/api-keys-secret.ts. */
   secrets: 1,
   /**
@@ -166,8 +167,11 @@ export const STACK_INVENTORY = {
    * steps and CIMD refusals, one metric each, and ToolCalls once per tool name plus `(unknown)`.
    */
   customMetrics: 14,
-  /** lib/mcp-api.ts: the per-IP rate rule, the per-IP /register rule and KnownBadInputs. */
-  wafRules: 3,
+  /**
+   * lib/mcp-api.ts: the per-IP rate rule, the per-IP /register and sign-in rules and
+   * KnownBadInputs.
+   */
+  wafRules: 4,
   /** lib/lambda-function.ts default. */
   authorizerMemoryMb: 256,
   /** lib/secure-mcp-stack.ts. */
@@ -276,7 +280,7 @@ export const costInputsSchema = z
      */
     logEventOverheadBytes: count('logEventOverheadBytes').default(26),
     /** Log retention (cdk.json `logRetentionDays`). */
-    logRetentionDays: count('logRetentionDays').default(90),
+    logRetentionDays: count('logRetentionDays').default(365),
     /** Stored (compressed) size over ingested size: an assumption for JSON logs. */
     logCompressionRatio: z
       .number()

@@ -5,7 +5,7 @@
  */
 import * as z from 'zod/mini';
 import type { AuthReason } from '../shared/audit';
-import { type Principal, safeGroupNames, safeScopes } from '../shared/principal';
+import { type Principal, parseScopes, safeGroupNames } from '../shared/principal';
 import { type ApiKeyStore, ApiKeysUnavailableError } from './api-key-store';
 import { type AccessTokenVerifier, reasonForJwtError } from './cognito';
 import { readCredential } from './credential';
@@ -55,13 +55,23 @@ async function decideJwt(token: string, verifier: AccessTokenVerifier): Promise<
   if (!claims.success)
     return { effect: 'unauthorized', reason: 'invalid_token', authMethod: 'cognito' };
   const { sub, scope, exp } = claims.data;
+  // A malformed scope refuses the token: dropping it would leave the token less narrowed.
+  const scopes = parseScopes(scope);
+  if (scopes === undefined) {
+    return {
+      effect: 'unauthorized',
+      reason: 'malformed_scope',
+      authMethod: 'cognito',
+      caller: sub,
+    };
+  }
   return {
     effect: 'allow',
     principal: {
       principalId: sub,
       authMethod: 'cognito',
       groups: safeGroupNames(claims.data['cognito:groups'] ?? []),
-      scopes: safeScopes(scope === undefined ? [] : scope.split(' ').filter((s) => s !== '')),
+      scopes,
       keyId: '',
       expiresAt: exp,
     },

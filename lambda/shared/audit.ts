@@ -247,6 +247,8 @@ export const AUTH_REASONS = [
   'wrong_client',
   'wrong_token_use',
   'missing_scope',
+  /** A scope in the token that cannot be carried intact: refused rather than dropped. */
+  'malformed_scope',
   'unknown_kid',
   'invalid_token',
   'unknown_key',

@@ -84,6 +84,11 @@ export function buildPolicyTable(input: {
           `Module ${module.name}: permission "${permission}" must be lower case letters, digits and _`,
         );
       }
+      if (permission === BASE_SCOPE_NAME) {
+        throw new PolicyError(
+          `Module ${module.name}: permission "${permission}" is the name of the base scope every token carries`,
+        );
+      }
       // Two modules may share a permission (e.g. read_data); the first description stands.
       permissions[permission] ??= description;
     }
@@ -141,21 +146,37 @@ export function permissionsFor(table: PolicyTable, groups: readonly string[]): S
 }
 
 /**
+ * The name of the resource-server scope every token for this server carries
+ * (`<resource server>/tools`): it narrows nothing, so no permission may take its name.
+ */
+export const BASE_SCOPE_NAME = 'tools';
+
+/**
  * The permissions a token's scopes name, or `undefined` when it names none. A permission scope
  * is `<resource server>/<permission>`, e.g. `secure-mcp/read_data`: a client may ask for less
  * than the user's roles allow. Tokens for this server are issued only by its own user pool for
  * its own app clients, so the resource-server prefix is not checked again here.
+ *
+ * A resource-server scope naming no permission of the table (one removed since the token was
+ * issued, say) still narrows, to nothing: ignored, it would leave the token un-narrowed, with
+ * every permission of its roles. Only scopes without a resource server (`openid`, `email`)
+ * and the base scope narrow nothing.
  */
 export function scopePermissions(
   table: PolicyTable,
   scopes: readonly string[],
 ): ReadonlySet<string> | undefined {
   const named = new Set<string>();
+  let narrows = false;
   for (const scope of scopes) {
-    const permission = scope.slice(scope.lastIndexOf('/') + 1);
-    if (Object.hasOwn(table.permissions, permission)) named.add(permission);
+    const slash = scope.lastIndexOf('/');
+    if (slash === -1) continue;
+    const name = scope.slice(slash + 1);
+    if (name === BASE_SCOPE_NAME) continue;
+    narrows = true;
+    if (Object.hasOwn(table.permissions, name)) named.add(name);
   }
-  return named.size === 0 ? undefined : named;
+  return narrows ? named : undefined;
 }
 
 /**

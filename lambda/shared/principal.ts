@@ -54,16 +54,32 @@ export function safeGroupNames(groups: readonly string[]): string[] {
   return groups.filter((group) => GROUP_NAME.test(group));
 }
 
-/** Keep only well-formed OAuth scope tokens. */
-export function safeScopes(scopes: readonly string[]): string[] {
-  return scopes.filter((scope) => SCOPE.test(scope));
+/** The most scopes the authorizer context carries (the bound of its joined lists). */
+export const MAX_SCOPES = 100;
+
+/**
+ * A token's `scope` claim as a list of scope tokens, or `undefined` when any of them is
+ * malformed (over 256 characters, characters outside RFC 6749's scope-token set) or there are
+ * more than {@link MAX_SCOPES}. All or nothing, never filtered: scopes only ever narrow a
+ * token, so a scope dropped here could only widen what the token may do.
+ */
+export function parseScopes(claim: string | undefined): string[] | undefined {
+  // RFC 6749 §3.3: scope tokens separated by single spaces; stray spaces carry no scope.
+  const scopes = claim === undefined ? [] : claim.split(SCOPE_SEPARATOR).filter((s) => s !== '');
+  if (scopes.length > MAX_SCOPES || !scopes.every((scope) => SCOPE.test(scope))) return undefined;
+  return scopes;
+}
+
+/** Whether every scope is a well-formed OAuth scope token. */
+function allSafeScopes(scopes: readonly string[]): boolean {
+  return scopes.every((scope) => SCOPE.test(scope));
 }
 
 export function toAuthorizerContext(principal: Principal): AuthorizerContext {
   if (safeGroupNames(principal.groups).length !== principal.groups.length) {
     throw new InvalidPrincipalError('A group name cannot be carried in the authorizer context');
   }
-  if (safeScopes(principal.scopes).length !== principal.scopes.length) {
+  if (!allSafeScopes(principal.scopes)) {
     throw new InvalidPrincipalError('A scope cannot be carried in the authorizer context');
   }
   const context: AuthorizerContext = {

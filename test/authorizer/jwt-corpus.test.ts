@@ -8,10 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FetchError } from 'aws-jwt-verify/error';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cachedKeysFirst, createCognitoVerifier } from '../../lambda/authorizer/cognito';
 import { type DecideDeps, decide } from '../../lambda/authorizer/decide';
-import type { AuthReason } from '../../lambda/shared/audit';
+import { createAuthorizerHandler, UNAUTHORIZED } from '../../lambda/authorizer/handler';
+import { AUDIT_EVENTS, AUDIT_FIELDS, type AuthReason } from '../../lambda/shared/audit';
+import { createLogger } from '../../lambda/shared/logger';
 import {
   LOCAL_CLIENT_ID,
   LOCAL_JWKS_URI,
@@ -23,6 +26,7 @@ import {
   mintAccessToken,
   type SigningKey,
 } from '../../tools/local-identity';
+import { captureLogs } from '../helpers/capture-logs';
 
 const VERIFIER_CONFIG = {
   userPoolId: LOCAL_USER_POOL_ID,
@@ -143,6 +147,15 @@ const CORPUS: readonly BadToken[] = [
       validToken({ issuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Attacker01' }),
   },
   {
+    // aws-jwt-verify accepts this spelling too, with a JWKS of its own that it would fetch.
+    name: "a token naming the pool's other issuer spelling (issuer-cognito-idp)",
+    reason: 'wrong_issuer',
+    token: () =>
+      validToken({
+        issuer: `https://issuer-cognito-idp.us-east-1.amazonaws.com/${LOCAL_USER_POOL_ID}`,
+      }),
+  },
+  {
     name: 'a token for another app client',
     reason: 'wrong_client',
     token: () => validToken({ clientId: 'someotherappclient0000000' }),
@@ -161,6 +174,33 @@ const CORPUS: readonly BadToken[] = [
     name: 'a token with no scope at all',
     reason: 'missing_scope',
     token: () => validToken({ scopes: [] }),
+  },
+  {
+    // Scopes only narrow: dropping a malformed one would leave the token less narrowed.
+    name: 'a correctly signed token with a scope over 256 characters',
+    reason: 'malformed_scope',
+    token: () => validToken({ scopes: [LOCAL_SCOPE, `mcp-server/${'x'.repeat(250)}`] }),
+  },
+  {
+    name: 'a correctly signed token with a scope holding a double quote',
+    reason: 'malformed_scope',
+    token: () => validToken({ scopes: [LOCAL_SCOPE, 'mcp-server/read_data"'] }),
+  },
+  {
+    name: 'a correctly signed token with a scope holding a backslash',
+    reason: 'malformed_scope',
+    token: () => validToken({ scopes: [LOCAL_SCOPE, 'mcp-server\\read_data'] }),
+  },
+  {
+    name: 'a correctly signed token with a scope holding a tab',
+    reason: 'malformed_scope',
+    token: () => validToken({ scopes: [`${LOCAL_SCOPE}\tmcp-server/read_data`, LOCAL_SCOPE] }),
+  },
+  {
+    name: 'a correctly signed token with more scopes than the authorizer context carries',
+    reason: 'malformed_scope',
+    token: () =>
+      validToken({ scopes: [LOCAL_SCOPE, ...Array.from({ length: 100 }, (_, i) => `s${i}`)] }),
   },
   {
     name: 'a tampered payload (groups swapped to admin, signature kept)',
@@ -401,5 +441,73 @@ describe('decide() when the JWKS cannot be had', () => {
 
     // Assess
     expect(fetched.filter((uri) => uri !== LOCAL_JWKS_URI)).toEqual([]);
+  });
+});
+
+describe("the authorizer handler with forged tokens naming the pool's other issuer spelling", () => {
+  it('answers 401 with an audited wrong_issuer, no ERROR log and no JWKS fetch, every time', async () => {
+    // Prepare: a warm authorizer whose JWKS endpoint records every fetch.
+    const fetched: string[] = [];
+    const jwksCache = new SimpleJwksCache({
+      fetcher: {
+        fetch: async (uri) => {
+          fetched.push(uri);
+          if (uri !== LOCAL_JWKS_URI) throw new FetchError(uri, 'connect ETIMEDOUT');
+          return new TextEncoder().encode(JSON.stringify(localJwks(key))).buffer;
+        },
+      },
+    });
+    const verifier = createCognitoVerifier(VERIFIER_CONFIG, jwksCache);
+    await verifier.hydrate();
+    const handler = createAuthorizerHandler({
+      ...deps(),
+      verifier: cachedKeysFirst(verifier),
+      logger: createLogger('mcp-authorizer'),
+    });
+    const forged = validToken({
+      groups: ['admin'],
+      issuer: `https://issuer-cognito-idp.us-east-1.amazonaws.com/${LOCAL_USER_POOL_ID}`,
+    });
+    const event: APIGatewayRequestAuthorizerEvent = {
+      type: 'REQUEST',
+      methodArn: 'arn:aws:execute-api:us-east-1:123456789012:api/prod/POST/mcp',
+      resource: '/mcp',
+      path: '/mcp',
+      httpMethod: 'POST',
+      headers: { Authorization: `Bearer ${forged}` },
+      multiValueHeaders: { Authorization: [`Bearer ${forged}`] },
+      pathParameters: null,
+      queryStringParameters: null,
+      multiValueQueryStringParameters: null,
+      stageVariables: null,
+      requestContext: {
+        requestId: 'forged-1',
+        identity: { sourceIp: '203.0.113.9' },
+      } as APIGatewayRequestAuthorizerEvent['requestContext'],
+    };
+    const logs = captureLogs();
+
+    // Act
+    let outcomes: PromiseSettledResult<unknown>[];
+    try {
+      outcomes = await Promise.allSettled([1, 2, 3].map(() => handler(event)));
+    } finally {
+      logs.restore();
+    }
+
+    // Assess: API Gateway turns the Unauthorized error into a 401.
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected');
+      expect((outcome as PromiseRejectedResult).reason).toEqual(new Error(UNAUTHORIZED));
+    }
+    const records = logs.records();
+    const audits = records.filter((r) => r[AUDIT_FIELDS.event] === AUDIT_EVENTS.authDecision);
+    expect(audits.map((r) => [r[AUDIT_FIELDS.decision], r[AUDIT_FIELDS.reason]])).toEqual([
+      ['deny', 'wrong_issuer'],
+      ['deny', 'wrong_issuer'],
+      ['deny', 'wrong_issuer'],
+    ]);
+    expect(records.filter((r) => r.level === 'ERROR')).toEqual([]);
+    expect(fetched).toEqual([LOCAL_JWKS_URI]);
   });
 });

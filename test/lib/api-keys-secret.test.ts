@@ -178,7 +178,7 @@ describe('ApiKeysSecret', () => {
       });
     });
 
-    it('lets Secrets Manager of this account invoke the rotation function, and no one else', () => {
+    it('lets Secrets Manager of this account invoke the rotation function for this secret only', () => {
       // Act
       const permissions = Object.values(
         resourcesOf(template, 'AWS::Lambda::Permission', {
@@ -192,6 +192,7 @@ describe('ApiKeysSecret', () => {
           Action: 'lambda:InvokeFunction',
           Principal: 'secretsmanager.amazonaws.com',
           SourceAccount: stack.account,
+          SourceArn: { Ref: secretId },
         }),
       ]);
     });
@@ -301,6 +302,107 @@ describe('ApiKeysSecret', () => {
 
       // Assess
       expect([...roles].sort()).toEqual([authorizerRole, rotationRole].sort());
+    });
+  });
+
+  describe("the secret's resource policy", () => {
+    const OPERATOR = 'arn:aws:iam::123456789012:role/mcp-key-operators';
+
+    /** The statements of the secret's one resource policy in a template. */
+    function resourcePolicy(from: Template): Statement[] {
+      const policies = Object.values(
+        resourcesOf(from, 'AWS::SecretsManager::ResourcePolicy', { SecretId: secretArn }),
+      );
+      expect(policies).toHaveLength(1);
+      const [policy] = policies;
+      expect(policy?.Properties.BlockPublicPolicy).toBe(true);
+      const document = policy?.Properties.ResourcePolicy as { Statement?: Statement[] } | undefined;
+      return document?.Statement ?? [];
+    }
+
+    /** The role ARN a statement's principal names, as `<RoleId.Arn>` for a role of the stack. */
+    const principalOf = (statement: Statement) => {
+      const aws = (statement.Principal as { AWS?: unknown } | undefined)?.AWS;
+      const getAtt = (aws as { 'Fn::GetAtt'?: string[] } | undefined)?.['Fn::GetAtt'];
+      return getAtt === undefined ? aws : `<${getAtt.join('.')}>`;
+    };
+    const readersAllowed = (policy: Statement[]) =>
+      policy
+        .filter(
+          (s) => s.Effect === 'Allow' && actionsOf(s).includes('secretsmanager:GetSecretValue'),
+        )
+        .map(principalOf)
+        .sort();
+
+    it('allows GetSecretValue to the authorizer and the rotation function by name', () => {
+      // Act
+      const policy = resourcePolicy(template);
+
+      // Assess
+      expect(readersAllowed(policy)).toEqual(
+        [`<${authorizerRole}.Arn>`, `<${rotationRole}.Arn>`].sort(),
+      );
+      for (const statement of policy)
+        expect(actionsOf(statement)).toEqual(['secretsmanager:GetSecretValue']);
+    });
+
+    it('denies nothing explicitly without -c operatorRoleArn: no one is locked out, IAM decides', () => {
+      // Assess
+      expect(resourcePolicy(template).filter((s) => s.Effect === 'Deny')).toEqual([]);
+    });
+
+    describe('with -c operatorRoleArn', () => {
+      const { template: guarded } = synthStack({ operatorRoleArn: OPERATOR });
+      const policy = resourcePolicy(guarded);
+      const authorizer = roleOfFunctionWith(guarded, 'API_KEYS_SECRET_ID');
+      const rotation = roleOf(
+        guarded,
+        onlyId(guarded, 'AWS::Lambda::Function', {
+          Environment: {
+            Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'mcp-key-rotation' }),
+          },
+        }),
+      );
+      const expected = [`<${authorizer}.Arn>`, `<${rotation}.Arn>`, OPERATOR].sort();
+
+      it('allows the operator role to read the keys too', () => {
+        // Assess
+        expect(readersAllowed(policy)).toEqual(expected);
+      });
+
+      it('denies GetSecretValue to every principal but those three: root, admins and the deploy role too', () => {
+        // Act
+        const denies = policy.filter((s) => s.Effect === 'Deny');
+        const exempt = denies[0]?.Condition?.ArnNotEquals?.['aws:PrincipalArn'] as unknown[];
+
+        // Assess
+        expect(denies).toHaveLength(1);
+        expect(denies[0]).toMatchObject({ Principal: { AWS: '*' }, Resource: '*' });
+        expect(Object.keys(denies[0]?.Condition ?? {})).toEqual(['ArnNotEquals']);
+        expect(
+          exempt
+            .map((arn) =>
+              typeof arn === 'string'
+                ? arn
+                : `<${(arn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'].join('.')}>`,
+            )
+            .sort(),
+        ).toEqual(expected);
+      });
+
+      it('denies nothing but GetSecretValue, so an administrator can still change or remove the policy', () => {
+        // Assess
+        for (const statement of policy.filter((s) => s.Effect === 'Deny')) {
+          expect(actionsOf(statement)).toEqual(['secretsmanager:GetSecretValue']);
+        }
+      });
+    });
+
+    it('refuses an operator ARN that is not a role', () => {
+      // Act & Assess
+      expect(() => synthStack({ operatorRoleArn: 'arn:aws:iam::123456789012:user/bob' })).toThrow(
+        /-c operatorRoleArn=.*must be an IAM role ARN/,
+      );
     });
   });
 

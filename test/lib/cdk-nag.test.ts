@@ -12,8 +12,11 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { synthStack } from './stack-fixture';
 
-/** `AwsSolutions-<RULE><n>`, with the finding in brackets where the rule reports several. */
-const FINDING_ID = /^AwsSolutions-[A-Z]+\d+(\[[^\]]+\])?$/;
+/**
+ * `AwsSolutions-<RULE><n>`, with the finding in brackets where the rule reports several, or
+ * `cdk-validator-cfnguard::<rule_name>` for a Control Tower (cfn-guard) rule.
+ */
+const FINDING_ID = /^(AwsSolutions-[A-Z]+\d+(\[[^\]]+\])?|cdk-validator-cfnguard::[a-z0-9_]+)$/;
 /** Rules that report one finding per policy or wildcard: acknowledge each finding on its own. */
 const MULTI_FINDING_RULES = /^AwsSolutions-IAM[45]/;
 const MIN_REASON_LENGTH = 40;
@@ -63,11 +66,12 @@ function acknowledgementsInTree(stack: Stack): Acknowledgement[] {
 const VARIANTS = [
   { variant: 'the default stack', overrides: {} },
   {
-    variant: 'the stack with WAF off, CORS on and an alarm e-mail',
+    variant: 'the stack with WAF off, CORS on, an alarm e-mail and an operator role',
     overrides: {
       enableWaf: 'false',
       allowedOrigins: 'https://app.example.com',
       alarmEmail: 'ops@example.com',
+      operatorRoleArn: 'arn:aws:iam::123456789012:role/mcp-key-operators',
     },
   },
 ];
@@ -116,7 +120,7 @@ describe('acknowledgements', () => {
     expect(source.parsed).toHaveLength(source.calls);
   });
 
-  it('each name one specific AwsSolutions finding in lib/', () => {
+  it('each name one specific AwsSolutions finding or Control Tower rule in lib/', () => {
     // Act
     const vague = source.parsed.filter(
       ({ id }) => !FINDING_ID.test(id) || (MULTI_FINDING_RULES.test(id) && !id.includes('[')),

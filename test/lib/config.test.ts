@@ -44,6 +44,14 @@ describe('loadConfig', () => {
     );
   });
 
+  it('keeps logs a year by default and refuses less: they are audit evidence', () => {
+    expect(from({}).logRetentionDays).toBe(365);
+    expect(from({ logRetentionDays: '400' }).logRetentionDays).toBe(400);
+    expect(() => from({ logRetentionDays: '90' })).toThrow(
+      /-c logRetentionDays="90": must be at least 365/,
+    );
+  });
+
   it('refuses a callback URL that is not a URL, naming the key', () => {
     expect(() => from({ callbackUrls: 'not a url' })).toThrow(ConfigError);
     expect(() => from({ callbackUrls: 'not a url' })).toThrow(/-c callbackUrls/);

@@ -31,6 +31,12 @@ describe('Identity', () => {
     });
   });
 
+  it('pins the original issuer format, the one spelling the authorizer accepts', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      IssuerConfiguration: { Type: 'ORIGINAL' },
+    });
+  });
+
   it('creates exactly one group per role of the policy table', () => {
     const groups = template.findResources('AWS::Cognito::UserPoolGroup');
     const names = Object.values(groups).map((group) => group.Properties.GroupName);

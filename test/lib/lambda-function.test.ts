@@ -122,12 +122,12 @@ describe('McpFunction in the stack', () => {
     expect(fn(service).environment.NODE_OPTIONS).toBe('--enable-source-maps');
   });
 
-  it.each(SERVICES)('logs %s to its own log group, kept for the default 90 days', (service) => {
+  it.each(SERVICES)('logs %s to its own log group, kept for the default 365 days', (service) => {
     // Act
     const logGroup = resourcesOf(template, 'AWS::Logs::LogGroup')[fn(service).logGroup];
 
     // Assess
-    expect(logGroup?.Properties.RetentionInDays).toBe(90);
+    expect(logGroup?.Properties.RetentionInDays).toBe(365);
     expect([...functions.values()].filter((f) => f.logGroup === fn(service).logGroup)).toHaveLength(
       1,
     );
@@ -135,24 +135,24 @@ describe('McpFunction in the stack', () => {
 
   it('sets a retention on every log group of the stack', () => {
     // Assess
-    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
   });
 
-  describe('with -c logRetentionDays=30', () => {
-    const { template: month } = synthStack({ logRetentionDays: '30' });
+  describe('with -c logRetentionDays=400', () => {
+    const { template: month } = synthStack({ logRetentionDays: '400' });
 
-    it.each(SERVICES)('keeps the logs of %s for 30 days', (service) => {
+    it.each(SERVICES)('keeps the logs of %s for 400 days', (service) => {
       // Act
       const found = lambdaFunctions(month).get(service);
       const logGroup = resourcesOf(month, 'AWS::Logs::LogGroup')[found?.logGroup ?? ''];
 
       // Assess
-      expect(logGroup?.Properties.RetentionInDays).toBe(30);
+      expect(logGroup?.Properties.RetentionInDays).toBe(400);
     });
 
-    it('keeps every log group of the stack for 30 days', () => {
+    it('keeps every log group of the stack for 400 days', () => {
       // Assess
-      month.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+      month.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 400 });
     });
   });
 

@@ -8,7 +8,11 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { PROTECTED_RESOURCE_METADATA_PATH } from '../../lambda/shared/oauth-metadata';
 import { MCP_PATH, OAUTH_PATHS, PROTECTED_PATHS } from '../../lambda/shared/routes';
-import { REGISTER_RATE_LIMIT_PER_IP } from '../../lib/mcp-api';
+import {
+  OAUTH_RATE_LIMIT_PER_IP,
+  pathSuffixRegex,
+  REGISTER_RATE_LIMIT_PER_IP,
+} from '../../lib/mcp-api';
 import { synthStack } from './stack-fixture';
 import { onlyId, type Properties, type Resource, render, resourcesOf } from './template-helpers';
 
@@ -63,7 +67,7 @@ describe('McpApi', () => {
           ['API-Gateway-Execution-Logs_', { Ref: Match.stringLikeRegexp('^Api') }, '/prod'],
         ],
       },
-      RetentionInDays: 90,
+      RetentionInDays: 365,
     });
   });
   const apiId = onlyId(template, 'AWS::ApiGateway::RestApi');
@@ -205,6 +209,17 @@ describe('McpApi', () => {
         ),
       );
     });
+  });
+
+  it("grants API Gateway's test-invoke stage, which skips the authorizer, no function of the stack", () => {
+    // Act
+    const sources = Object.values(
+      resourcesOf(template, 'AWS::Lambda::Permission', { Principal: 'apigateway.amazonaws.com' }),
+    ).map((permission) => render(permission.Properties.SourceArn));
+
+    // Assess: the stage's own methods are still allowed, the console's test stage is not.
+    expect(sources.length).toBeGreaterThan(0);
+    expect(sources.filter((source) => source.includes('/test-invoke-stage/'))).toEqual([]);
   });
 
   describe('gateway responses', () => {
@@ -375,7 +390,7 @@ describe('McpApi', () => {
       );
     });
 
-    it('writes the access logs to a log group kept for the configured 90 days', () => {
+    it('writes the access logs to a log group kept for the default 365 days', () => {
       // Prepare
       const [logGroupId, attribute] = (accessLog.DestinationArn as { 'Fn::GetAtt': string[] })[
         'Fn::GetAtt'
@@ -386,7 +401,7 @@ describe('McpApi', () => {
 
       // Assess
       expect(attribute).toBe('Arn');
-      expect(logGroup?.Properties.RetentionInDays).toBe(90);
+      expect(logGroup?.Properties.RetentionInDays).toBe(365);
     });
 
     it('logs execution errors only, never request or response data, and traces with X-Ray', () => {
@@ -423,7 +438,7 @@ describe('McpApi', () => {
       const { template: tuned } = synthStack({
         throttleRateLimit: '7',
         throttleBurstLimit: '9',
-        logRetentionDays: '30',
+        logRetentionDays: '400',
         stageName: 'v1',
       });
 
@@ -436,7 +451,7 @@ describe('McpApi', () => {
         });
       });
 
-      it('keeps the access logs for -c logRetentionDays=30', () => {
+      it('keeps the access logs for -c logRetentionDays=400', () => {
         // Prepare
         const tunedStage = propertiesOf(
           tuned,
@@ -450,7 +465,7 @@ describe('McpApi', () => {
         const logGroup = propertiesOf(tuned, 'AWS::Logs::LogGroup', logGroupId as string);
 
         // Assess
-        expect(logGroup.RetentionInDays).toBe(30);
+        expect(logGroup.RetentionInDays).toBe(400);
       });
 
       it('names the stage from -c stageName and announces the metadata under it', () => {
@@ -509,30 +524,135 @@ describe('McpApi', () => {
       });
     });
 
+    /** The rules of the web ACL by name. */
+    function wafRules(from: Template = template): Record<string, Properties> {
+      const [acl] = Object.values(resourcesOf(from, 'AWS::WAFv2::WebACL'));
+      const rules = (acl?.Properties.Rules ?? []) as Properties[];
+      return Object.fromEntries(rules.map((rule) => [rule.Name as string, rule]));
+    }
+
+    /** The rate-based rule's limit and the path test of its scope-down statement. */
+    function pathRateRule(name: string) {
+      const rule = wafRules()[name] as Properties;
+      const rate = (rule.Statement as Properties).RateBasedStatement as Properties;
+      const regex = (rate.ScopeDownStatement as Properties).RegexMatchStatement as Properties;
+      return { rule, rate, regex };
+    }
+
+    /**
+     * WAF's text transformations, as AWS documents them, applied in priority order: enough to
+     * run the rule's regular expression over the paths an attacker would try.
+     */
+    function transform(path: string, types: readonly string[]): string {
+      let value = path;
+      for (const type of types) {
+        if (type === 'URL_DECODE') {
+          value = value.replace(/%([0-9a-f]{2})/gi, (_, hex: string) =>
+            String.fromCharCode(Number.parseInt(hex, 16)),
+          );
+        } else if (type === 'NORMALIZE_PATH') {
+          value = value.replace(/\/{2,}/g, '/');
+          while (/\/\.(\/|$)/.test(value)) value = value.replace(/\/\.(\/|$)/, '/');
+          while (/\/[^/]+\/\.\.(\/|$)/.test(value))
+            value = value.replace(/\/[^/]+\/\.\.(\/|$)/, '/');
+        } else if (type === 'LOWERCASE') {
+          value = value.toLowerCase();
+        } else if (type !== 'NONE') {
+          throw new Error(`no model of WAF transformation ${type}`);
+        }
+      }
+      return value;
+    }
+
+    /** Whether the rule's scope-down statement counts a request to `path`. */
+    function counts(regex: Properties, path: string): boolean {
+      const types = (regex.TextTransformations as { Priority: number; Type: string }[])
+        .toSorted((a, b) => a.Priority - b.Priority)
+        .map((t) => t.Type);
+      return new RegExp(regex.RegexString as string).test(transform(path, types));
+    }
+
     it('blocks an IP over 100 registrations per 5 minutes, so one caller cannot starve /register', () => {
+      // Act
+      const { rule, rate, regex } = pathRateRule('RegisterRateLimitPerIp');
+
       // Assess
-      template.hasResourceProperties('AWS::WAFv2::WebACL', {
-        Rules: Match.arrayWith([
-          Match.objectLike({
-            Name: 'RegisterRateLimitPerIp',
-            Action: { Block: {} },
-            Statement: {
-              RateBasedStatement: {
-                Limit: REGISTER_RATE_LIMIT_PER_IP,
-                AggregateKeyType: 'IP',
-                ScopeDownStatement: {
-                  ByteMatchStatement: Match.objectLike({
-                    FieldToMatch: { UriPath: {} },
-                    PositionalConstraint: 'ENDS_WITH',
-                    SearchString: '/register',
-                  }),
-                },
-              },
-            },
-          }),
-        ]),
-      });
+      expect(rule.Action).toEqual({ Block: {} });
+      expect(rate).toMatchObject({ Limit: REGISTER_RATE_LIMIT_PER_IP, AggregateKeyType: 'IP' });
+      expect(regex.FieldToMatch).toEqual({ UriPath: {} });
       expect(REGISTER_RATE_LIMIT_PER_IP).toBeLessThan(5 * 60);
+    });
+
+    it('decodes, normalises and lower-cases the path before matching it', () => {
+      // Act
+      const { regex } = pathRateRule('RegisterRateLimitPerIp');
+
+      // Assess
+      expect(regex.TextTransformations).toEqual([
+        { Priority: 0, Type: 'URL_DECODE' },
+        { Priority: 1, Type: 'NORMALIZE_PATH' },
+        { Priority: 2, Type: 'LOWERCASE' },
+      ]);
+    });
+
+    it.each([
+      '/prod/register',
+      '/register',
+      '/prod/register/',
+      '/prod/Register',
+      '/prod/REGISTER',
+      '/prod/regist%65r',
+      '/prod/%72egister',
+      '/prod//register',
+      '/prod/./register',
+      '/prod/x/../register',
+    ])('counts %s as a registration', (path) => {
+      // Act
+      const { regex } = pathRateRule('RegisterRateLimitPerIp');
+
+      // Assess
+      expect(counts(regex, path)).toBe(true);
+    });
+
+    it.each([
+      '/prod/mcp',
+      '/prod/registers',
+      '/prod/preregister',
+      '/prod/.well-known/oauth-authorization-server',
+      '/prod/token',
+    ])('does not count %s as a registration', (path) => {
+      // Act
+      const { regex } = pathRateRule('RegisterRateLimitPerIp');
+
+      // Assess
+      expect(counts(regex, path)).toBe(false);
+    });
+
+    it.each([OAUTH_PATHS.authorize, OAUTH_PATHS.callback, OAUTH_PATHS.token])(
+      'blocks an IP over its limit of sign-in requests on %s, however the path is spelt',
+      (path) => {
+        // Act
+        const { rule, rate, regex } = pathRateRule('OAuthRateLimitPerIp');
+
+        // Assess
+        expect(rule.Action).toEqual({ Block: {} });
+        expect(rate).toMatchObject({ Limit: OAUTH_RATE_LIMIT_PER_IP, AggregateKeyType: 'IP' });
+        for (const spelling of [
+          `/prod${path}`,
+          path,
+          `/prod${path.toUpperCase()}`,
+          `/prod/${path}/`,
+        ]) {
+          expect(counts(regex, spelling), spelling).toBe(true);
+        }
+        expect(counts(regex, '/prod/mcp')).toBe(false);
+      },
+    );
+
+    it('builds path tests only from plain path segments', () => {
+      // Act & Assess
+      expect(pathSuffixRegex(['/a', '/b-c'])).toBe('/(?:a|b-c)/?$');
+      expect(() => pathSuffixRegex(['/a|.*'])).toThrow('one plain path segment');
     });
 
     it('follows -c wafRateLimit', () => {

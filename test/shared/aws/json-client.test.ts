@@ -2,7 +2,7 @@
  * The small AWS client on the wire: what it signs (checked against SDK v3's own signer), where
  * it sends, how it retries, times out and reports errors.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AwsService } from '../../../lambda/shared/aws/config';
 import { AwsError } from '../../../lambda/shared/aws/error';
 import { AwsJsonClient, fullJitterDelayMs } from '../../../lambda/shared/aws/json-client';
@@ -436,8 +436,9 @@ describe('AwsJsonClient errors and retries', () => {
       { signal: controller.signal },
     );
 
-    // Act
-    setTimeout(() => controller.abort(), 20);
+    // Act: abort once the request is in flight (a fixed delay loses the race on a busy machine)
+    await vi.waitFor(() => expect(server.requests).toHaveLength(1));
+    controller.abort();
 
     // Assess
     await expect(calling).rejects.toMatchObject({ code: 'AbortError', retryable: false });
