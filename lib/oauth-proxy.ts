@@ -23,6 +23,7 @@ import { SEAL_PURPOSES, type SealPurpose } from '../lambda/oauth-proxy/ports';
 import { CORS_MAX_AGE_SECONDS, PUBLIC_CORS_ALLOW_HEADERS } from '../lambda/shared/cors';
 import { MAX_CONSENT_REMEMBER_SECONDS, oauthProxyEnvSchema } from '../lambda/shared/env';
 import { OAUTH_PATHS } from '../lambda/shared/routes';
+import { acknowledgeApiGatewayPermission } from './compliance';
 import { McpFunction } from './lambda-function';
 
 /** The purposes the proxy seals values for itself (it only opens DCR client ids). */
@@ -336,6 +337,7 @@ export class OAuthProxy extends Construct {
         reason:
           'OAuth authorization server endpoint in front of Cognito: it is where a Cognito token is obtained, so it cannot require one',
       });
+      acknowledgeApiGatewayPermission(method);
       addMethodThrottle(props.api, route.path, route.method, rate, burst);
     }
   }
