@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { redirectUriProblem } from '../lambda/shared/client-registration';
 import { allowedOriginProblem } from '../lambda/shared/cors';
+import { MAX_CONSENT_REMEMBER_SECONDS } from '../lambda/shared/env';
 
 /** Log retention periods CloudWatch Logs accepts, in days. */
 const RETENTION_DAYS = [
@@ -32,13 +33,17 @@ const list = z.union([
 ]);
 
 /**
- * Callback URLs real MCP clients use for OAuth (see RESEARCH.md "Real clients"). Cognito takes
- * plain http only for `localhost` (not 127.0.0.1), so loopback callbacks are written that way.
+ * Redirect URIs of the pre-registered client (`--client-id <AppClientId>`), as real MCP clients
+ * use them (see RESEARCH.md "Real clients"). The OAuth proxy matches a loopback one on any port
+ * (RFC 8252 section 7.3), so the ports here only document each client's default; the host
+ * (`localhost`, `127.0.0.1` and `[::1]` are three) and the path must still match.
  */
 export const DEFAULT_CALLBACK_URLS = [
-  // MCP Inspector: web UI and CLI
+  // MCP Inspector: web UI and CLI (on any port: the host and path are what must match)
   'http://localhost:6274/oauth/callback',
   'http://localhost:6276/oauth/callback',
+  // MCP Inspector CLI's own default callback, and the web UI opened at 127.0.0.1
+  'http://127.0.0.1:6276/oauth/callback',
   // Claude Code with --callback-port 8080
   'http://localhost:8080/callback',
   // mcp-remote's default bridge port
@@ -50,9 +55,10 @@ export const DEFAULT_CALLBACK_URLS = [
 ];
 
 /**
- * What is wrong with an app-client callback URL, or `undefined`: registration's rule (so every
- * callback is one a client can register) and then Cognito's own, plain http only for the host
- * `localhost`. The config and the Identity construct both hold callbacks to it.
+ * What is wrong with a Cognito app-client callback URL, or `undefined`: registration's rule and
+ * then Cognito's own, plain http only for the host `localhost`. The Identity construct holds
+ * its literal callbacks to it; the pre-registered client's redirect URIs (`callbackUrls`) never
+ * reach Cognito, so registration's rule alone applies to them.
  */
 export function callbackUrlProblem(uri: string): string | undefined {
   const problem = redirectUriProblem(uri);
@@ -99,6 +105,41 @@ export const configSchema = z
     /** Throttling of `POST /register` (OAuth client registration), all callers together. */
     registrationRateLimit: int(1, 100).default(1),
     registrationBurstLimit: int(1, 200).default(5),
+    /**
+     * Throttling of each OAuth proxy route and method (`/authorize`, `/callback`, `/token`),
+     * all callers together: a sign-in is four requests, a token refresh one.
+     */
+    oauthRateLimit: int(1, 1000).default(10),
+    oauthBurstLimit: int(1, 2000).default(20),
+    /**
+     * Host names a CIMD client id (an https URL) may name, e.g. `claude.ai`; empty: any public
+     * https host (the document is still fetched with SSRF protection).
+     */
+    cimdAllowedHosts: list
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(
+              /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+              'must be a lower-case host name such as app.example.com',
+            ),
+        ),
+      )
+      .default([]),
+    /** Days the consent page may remember a person's approval of a client; 0 never. */
+    consentRememberDays: int(0, MAX_CONSENT_REMEMBER_SECONDS / 86_400).default(7),
+    /**
+     * Refused authorization steps (bad client, redirect, PKCE, consent CSRF, code replay, …)
+     * within the abuse window, across all callers, above which an alarm fires.
+     */
+    refusedAuthorizationThreshold: int(1, 1_000_000).default(20),
+    /**
+     * CIMD client ids refused within the abuse window (the SSRF guard: private addresses,
+     * redirects, size and time limits; hosts off the allow-list; documents that fail), above
+     * which an alarm fires. Each is a fetch an unauthenticated caller asked for.
+     */
+    cimdRefusalThreshold: int(1, 1_000_000).default(5),
     /** Authorizer result cache TTL in seconds; 0 turns caching off. */
     authorizerCacheTtlSeconds: int(0, 3600).default(60),
     /**
@@ -124,13 +165,17 @@ export const configSchema = z
         ),
       )
       .default([]),
-    /** OAuth callback URLs of the public app client. */
+    /**
+     * Redirect URIs of the pre-registered OAuth client (its id is the `AppClientId` output):
+     * exact, but for the port of a loopback URI. Cognito never sees them: its app client returns
+     * to the OAuth proxy alone.
+     */
     callbackUrls: list
       .pipe(
         z
           .array(
             z.string().superRefine((value, ctx) => {
-              const problem = callbackUrlProblem(value);
+              const problem = redirectUriProblem(value);
               if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
             }),
           )

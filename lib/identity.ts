@@ -1,7 +1,9 @@
 /**
  * Cognito: the user pool people sign in to, its groups (one per role of the policy table), a
  * resource server with the scope the authorizer requires, and a public app client for the
- * authorization-code flow with PKCE.
+ * authorization-code flow with PKCE: the one client id Cognito sees, the OAuth proxy's
+ * (`oauth-proxy.ts`), returning to the proxy's callback alone: no OAuth client can have
+ * Cognito send it a code around the proxy's consent page.
  */
 import { Aws, Duration, Fn, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -14,7 +16,10 @@ export const RESOURCE_SERVER_ID = 'secure-mcp';
 export const TOOLS_SCOPE = BASE_SCOPE_NAME;
 
 export interface IdentityProps {
-  /** OAuth callback URLs of the app client; http only for loopback. */
+  /**
+   * OAuth callback URLs of the app client: the OAuth proxy's callback (it may be a token,
+   * known at deploy time); literal ones use http only for loopback.
+   */
   readonly callbackUrls: readonly string[];
   /** @default 'required' */
   readonly mfa?: 'off' | 'optional' | 'required';
@@ -32,10 +37,19 @@ export class Identity extends Construct {
   readonly requiredScope: string;
   /** Optional scopes, one per permission, with which a client narrows a token (`<rs>/read_data`). */
   readonly permissionScopes: string[];
+  /**
+   * What each scope the app client may request lets a client do, in words for the OAuth
+   * proxy's consent page: the policy table's description of each permission.
+   */
+  readonly scopeDescriptions: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: IdentityProps) {
     super(scope, id);
+    if (props.callbackUrls.length === 0) {
+      throw new Error('Identity: callbackUrls must list the OAuth proxy callback');
+    }
     for (const url of props.callbackUrls) {
+      if (Token.isUnresolved(url)) continue;
       const problem = callbackUrlProblem(url);
       if (problem !== undefined) throw new Error(`Identity: callback URL ${url} ${problem}`);
     }
@@ -88,8 +102,9 @@ export class Identity extends Construct {
 
     // One optional scope per permission of the policy table: a token that names any of them
     // gets only those of its roles' permissions (role permissions ∩ scope permissions).
-    const permissionScopes = Object.keys(props.policy.permissions).map(
-      (permission) =>
+    const permissions = Object.entries(props.policy.permissions);
+    const permissionScopes = permissions.map(
+      ([permission]) =>
         new cognito.ResourceServerScope({
           scopeName: permission,
           scopeDescription: `Narrow the token to the ${permission} permission of your roles`,
@@ -112,9 +127,22 @@ export class Identity extends Construct {
     // Derived from the resource server itself, so the authorizer requires exactly the scope
     // the app client is allowed to request.
     this.requiredScope = toolsOAuthScope.scopeName;
+    this.scopeDescriptions = {
+      [this.requiredScope]: 'Use the MCP server with the permissions your groups grant',
+      // permissionScopes follows `permissions`, one scope each, in order.
+      ...Object.fromEntries(
+        permissions.map(([permission, description], i) => [
+          this.permissionScopes[i] ?? permission,
+          `Only this of your permissions: ${description}`,
+        ]),
+      ),
+      [cognito.OAuthScope.OPENID.scopeName]: 'Know your user id',
+      [cognito.OAuthScope.EMAIL.scopeName]: 'See your e-mail address',
+    };
 
-    // A public client (no secret): MCP clients are CLIs and desktop apps, so PKCE protects
-    // the code exchange. Short-lived access tokens; refresh tokens can be revoked.
+    // A public client (no secret): the OAuth proxy uses it with its own PKCE, and hands the
+    // tokens to MCP clients, CLIs and desktop apps that could keep no secret either.
+    // Short-lived access tokens; refresh tokens can be revoked.
     this.client = this.userPool.addClient('McpClient', {
       generateSecret: false,
       authFlows: { userSrp: true },

@@ -21,6 +21,7 @@ import {
   AUDIT_EVENTS,
   AUDIT_FIELDS,
   AUTH_DECISION,
+  AUTHORIZATION_OUTCOME,
   type AuditEvent,
   type AuthReason,
   TOOL_CALL_STATUS,
@@ -41,7 +42,18 @@ export const METRIC_NAMES = {
   authorizerColdStarts: 'AuthorizerColdStarts',
   /** Tool calls served by a fresh MCP handler execution environment. */
   coldStartToolCalls: 'ColdStartToolCalls',
+  /** OAuth proxy steps refused (bad client, redirect, PKCE, consent CSRF, code replay, …). */
+  refusedAuthorizations: 'RefusedAuthorizations',
+  /** CIMD client ids refused: the SSRF guard, the host allow-list, documents that fail. */
+  cimdRefusals: 'CimdRefusals',
 } as const;
+
+/**
+ * The prefix of every CIMD refusal reason in an `oauth.authorization` record (the resolver's
+ * own reasons, `cimd_blocked_address`, `cimd_redirect`, …): one pattern counts them all,
+ * including any the resolver learns later.
+ */
+export const CIMD_REASON_PREFIX = 'cimd_';
 
 /** The dimension of {@link METRIC_NAMES.toolCalls}: bounded, because unknown tools log {@link UNKNOWN_TOOL}. */
 export const TOOL_DIMENSION = 'Tool';
@@ -58,6 +70,8 @@ const DEFAULT_ABUSE_WINDOW = Duration.minutes(5);
 const DEFAULT_AUTH_FAILURE_THRESHOLD = 50;
 const DEFAULT_DENIED_THRESHOLD = 20;
 const DEFAULT_REFUSED_REGISTRATION_THRESHOLD = 20;
+const DEFAULT_REFUSED_AUTHORIZATION_THRESHOLD = 20;
+const DEFAULT_CIMD_REFUSAL_THRESHOLD = 5;
 /** Errors, throttles and 5xx are judged over a fixed five minutes: any one of them is news. */
 const OPERATIONAL_PERIOD = Duration.minutes(5);
 /** How many contributors the dashboard's top-callers graph shows. */
@@ -120,6 +134,52 @@ export function toolErrorPattern(): logs.JsonPattern {
     isToolCall(),
     fieldEquals(AUDIT_FIELDS.status, TOOL_CALL_STATUS.error),
   );
+}
+
+/** OAuth proxy steps that were refused, whatever the step and the reason. */
+export function refusedAuthorizationPattern(): logs.JsonPattern {
+  return logs.FilterPattern.all(
+    fieldEquals(AUDIT_FIELDS.event, AUDIT_EVENTS.oauthAuthorization),
+    fieldEquals(AUDIT_FIELDS.outcome, AUTHORIZATION_OUTCOME.refused),
+  );
+}
+
+/**
+ * OAuth proxy steps refused for their CIMD client id: the reason starts with
+ * {@link CIMD_REASON_PREFIX} (a trailing `*` is the documented prefix match).
+ */
+export function cimdRefusalPattern(): logs.JsonPattern {
+  return logs.FilterPattern.all(
+    fieldEquals(AUDIT_FIELDS.event, AUDIT_EVENTS.oauthAuthorization),
+    fieldEquals(AUDIT_FIELDS.outcome, AUTHORIZATION_OUTCOME.refused),
+    logs.FilterPattern.stringValue(
+      selector(AUDIT_FIELDS.reason),
+      '=',
+      `${literalPrefix(CIMD_REASON_PREFIX)}*`,
+    ),
+  );
+}
+
+/** A prefix for a `"prefix*"` match: the same characters are refused as in {@link fieldEquals}. */
+function literalPrefix(prefix: string): string {
+  if (prefix === '' || /["\\*]/.test(prefix)) {
+    throw new Error(`Cannot match the prefix ${prefix} in a filter pattern`);
+  }
+  return prefix;
+}
+
+/**
+ * The Logs Insights query of the dashboard's refusal table: refused OAuth proxy steps counted
+ * by step, client kind and reason, most frequent first.
+ */
+export function refusalsByReasonQuery(): string[] {
+  const F = AUDIT_FIELDS;
+  return [
+    `filter ${F.event} = "${AUDIT_EVENTS.oauthAuthorization}" and ${F.outcome} = "${AUTHORIZATION_OUTCOME.refused}"`,
+    `stats count(*) as refusals by ${F.step}, ${F.clientKind}, ${F.reason}`,
+    'sort refusals desc',
+    'limit 20',
+  ];
 }
 
 /**
@@ -245,6 +305,24 @@ export interface MonitoringProps {
   readonly refusedRegistrations?: cloudwatch.Metric;
   /** @default 20 */
   readonly refusedRegistrationThreshold?: number;
+  /**
+   * The OAuth proxy's log group, which holds its `oauth.authorization` records. When given,
+   * refused authorization steps and CIMD refusals are counted, alarmed on in bursts and shown.
+   * @default - no OAuth proxy monitoring
+   */
+  readonly oauthProxyLogGroup?: logs.ILogGroup;
+  /**
+   * Refused authorization steps within {@link abuseWindow}, across all callers, above which an
+   * alarm fires.
+   * @default 20
+   */
+  readonly refusedAuthorizationThreshold?: number;
+  /**
+   * CIMD client ids refused within {@link abuseWindow}, across all callers, above which an
+   * alarm fires.
+   * @default 5
+   */
+  readonly cimdRefusalThreshold?: number;
   /**
    * An address subscribed to the alarm topic. The recipient must confirm the subscription.
    * @default - no subscription; subscribe to `alarmTopic` yourself
@@ -378,6 +456,10 @@ export class Monitoring extends Construct {
   readonly api5xxAlarm: cloudwatch.Alarm;
   /** Bursts of refused client registrations; only when `refusedRegistrations` is given. */
   readonly refusedRegistrationAlarm?: cloudwatch.Alarm;
+  /** Bursts of refused OAuth proxy steps; only when `oauthProxyLogGroup` is given. */
+  readonly refusedAuthorizationAlarm?: cloudwatch.Alarm;
+  /** Bursts of refused CIMD client ids (SSRF attempts); only when `oauthProxyLogGroup` is given. */
+  readonly cimdRefusalAlarm?: cloudwatch.Alarm;
   /** All of the above alarms. */
   readonly alarms: readonly cloudwatch.Alarm[];
 
@@ -405,6 +487,16 @@ export class Monitoring extends Construct {
       'refusedRegistrationThreshold',
       props.refusedRegistrationThreshold ?? DEFAULT_REFUSED_REGISTRATION_THRESHOLD,
       'the number of refused client registrations within abuseWindow that counts as a burst',
+    );
+    const refusedAuthorizationThreshold = requireWholeNumber(
+      'refusedAuthorizationThreshold',
+      props.refusedAuthorizationThreshold ?? DEFAULT_REFUSED_AUTHORIZATION_THRESHOLD,
+      'the number of refused OAuth proxy steps within abuseWindow that counts as a burst',
+    );
+    const cimdRefusalThreshold = requireWholeNumber(
+      'cimdRefusalThreshold',
+      props.cimdRefusalThreshold ?? DEFAULT_CIMD_REFUSAL_THRESHOLD,
+      'the number of refused CIMD client ids within abuseWindow that counts as a burst',
     );
     const alarmEmail = requireEmail(props.alarmEmail);
     // RestApi types deploymentStage as always present, but it is unset with `deploy: false`.
@@ -480,6 +572,25 @@ export class Monitoring extends Construct {
       METRIC_NAMES.coldStartToolCalls,
       coldStartPattern(AUDIT_EVENTS.toolCall),
     );
+
+    const oauthLogGroup = props.oauthProxyLogGroup;
+    const oauthFilters =
+      oauthLogGroup === undefined
+        ? undefined
+        : {
+            refused: counter(
+              'RefusedAuthorizationsFilter',
+              oauthLogGroup,
+              METRIC_NAMES.refusedAuthorizations,
+              refusedAuthorizationPattern(),
+            ),
+            cimd: counter(
+              'CimdRefusalsFilter',
+              oauthLogGroup,
+              METRIC_NAMES.cimdRefusals,
+              cimdRefusalPattern(),
+            ),
+          };
 
     const sum = (filter: logs.MetricFilter, period: Duration, label: string) =>
       filter.metric({ statistic: cloudwatch.Stats.SUM, period, label });
@@ -640,6 +751,22 @@ export class Monitoring extends Construct {
         `More than ${refusedRegistrationThreshold} OAuth client registrations refused within ${windowText}: a client with a callback URL the pool does not allow, or someone probing /register. The registration log's oauth_error, field and source_ip say which.`,
       );
     }
+    if (oauthFilters !== undefined) {
+      this.refusedAuthorizationAlarm = alarm(
+        'RefusedAuthorizationAlarm',
+        sum(oauthFilters.refused, window, 'Refused authorization steps'),
+        refusedAuthorizationThreshold,
+        above,
+        `More than ${refusedAuthorizationThreshold} OAuth authorization steps refused within ${windowText}: a misconfigured client, or someone probing /authorize, /callback or /token (redirect mismatches, PKCE downgrades, code replays, consent CSRF). The OAuth proxy log's step, client_kind, reason and source_ip fields say which; the dashboard table counts them by reason.`,
+      );
+      this.cimdRefusalAlarm = alarm(
+        'CimdRefusalAlarm',
+        sum(oauthFilters.cimd, window, 'Refused CIMD client ids'),
+        cimdRefusalThreshold,
+        above,
+        `More than ${cimdRefusalThreshold} CIMD client ids refused within ${windowText}: possible SSRF attempts through the OAuth proxy (private or loopback addresses, redirects, oversized or slow documents, hosts off the allow-list). The OAuth proxy log's reason, client_host and source_ip fields say which.`,
+      );
+    }
     this.alarms = [
       this.abuseAlarm,
       this.authFailureAlarm,
@@ -649,6 +776,8 @@ export class Monitoring extends Construct {
       this.handlerThrottleAlarm,
       this.api5xxAlarm,
       ...(this.refusedRegistrationAlarm === undefined ? [] : [this.refusedRegistrationAlarm]),
+      ...(this.refusedAuthorizationAlarm === undefined ? [] : [this.refusedAuthorizationAlarm]),
+      ...(this.cimdRefusalAlarm === undefined ? [] : [this.cimdRefusalAlarm]),
     ];
 
     // --- Dashboard --------------------------------------------------------------------------
@@ -722,6 +851,40 @@ export class Monitoring extends Construct {
             ],
           }),
         ],
+        ...(oauthFilters === undefined || oauthLogGroup === undefined
+          ? []
+          : [
+              [
+                new cloudwatch.GraphWidget({
+                  title: 'OAuth proxy: refused authorization steps and CIMD client ids',
+                  width: 12,
+                  left: [
+                    sum(oauthFilters.refused, graphPeriod, 'Refused authorization steps'),
+                    sum(oauthFilters.cimd, graphPeriod, 'Refused CIMD client ids (SSRF guard)'),
+                    ...(props.refusedRegistrations === undefined
+                      ? []
+                      : [
+                          props.refusedRegistrations.with({
+                            statistic: cloudwatch.Stats.SUM,
+                            period: graphPeriod,
+                            label: 'Refused client registrations',
+                          }),
+                        ]),
+                  ],
+                  leftAnnotations: [
+                    { value: refusedAuthorizationThreshold, label: 'Refusal-burst threshold' },
+                    { value: cimdRefusalThreshold, label: 'CIMD-burst threshold' },
+                  ],
+                }),
+                new cloudwatch.LogQueryWidget({
+                  title: 'OAuth proxy: refused steps by step, client kind and reason',
+                  width: 12,
+                  logGroupNames: [oauthLogGroup.logGroupName],
+                  view: cloudwatch.LogQueryVisualizationType.TABLE,
+                  queryLines: refusalsByReasonQuery(),
+                }),
+              ],
+            ]),
         [
           new cloudwatch.AlarmStatusWidget({
             title: 'Alarms',

@@ -1,7 +1,7 @@
 /**
  * Everything `cdk deploy` creates, composed from one construct per concern.
  */
-import { Aspects, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, Duration, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { earlyDenyPolicyOf } from '../lambda/authorizer/early-deny';
@@ -22,6 +22,7 @@ import { McpApi } from './mcp-api';
 import type { ModuleInfra } from './module-infra';
 import { Monitoring } from './monitoring';
 import { advertisedScopes, OAuthDiscovery } from './oauth-discovery';
+import { OAuthProxy } from './oauth-proxy';
 import { RevocationsTable } from './revocations-table';
 
 export interface SecureMcpStackProps extends StackProps {
@@ -56,7 +57,8 @@ export class SecureMcpStack extends Stack {
     Aspects.of(this).add(new KmsGrantsForAwsServicesOnly());
 
     const identity = new Identity(this, 'Identity', {
-      callbackUrls: config.callbackUrls,
+      // Cognito returns to the OAuth proxy alone, whose URL exists once the API does (below).
+      callbackUrls: [Lazy.string({ produce: (): string => oauthProxy.callbackUrl })],
       mfa: config.mfa,
       domainPrefix: config.cognitoDomainPrefix,
       policy,
@@ -146,16 +148,42 @@ export class SecureMcpStack extends Stack {
     server.function.addEnvironment('REQUIRED_SCOPE', identity.requiredScope);
     server.function.addEnvironment('PERMISSION_SCOPES', identity.permissionScopes.join(','));
 
-    // RFC 7591 registration: client ids sealed with a KMS key, which the OAuth proxy opens.
+    // The API is its own authorization server in front of Cognito: CIMD, DCR and the
+    // pre-registered client, any loopback port, consent. The app client is its upstream, and
+    // the pre-registered client people name with --client-id.
+    const scopes = advertisedScopes(identity.requiredScope, identity.permissionScopes);
+    const oauthProxy = new OAuthProxy(this, 'OAuthProxy', {
+      api: api.api,
+      baseUrl: api.baseUrl,
+      resource: api.endpointUrl,
+      upstreamDomainUrl: identity.domain.baseUrl(),
+      upstreamClientId: identity.client.userPoolClientId,
+      preRegisteredClient: {
+        clientId: identity.client.userPoolClientId,
+        redirectUris: config.callbackUrls,
+      },
+      supportedScopes: scopes,
+      defaultScopes: [identity.requiredScope],
+      scopeDescriptions: identity.scopeDescriptions,
+      cimdAllowedHosts: config.cimdAllowedHosts,
+      consentRemember: Duration.days(config.consentRememberDays),
+      logRetention,
+      throttleRateLimit: config.oauthRateLimit,
+      throttleBurstLimit: config.oauthBurstLimit,
+    });
+
+    // RFC 7591 registration: client ids sealed with the proxy's key, which the proxy opens.
     const registration = new ClientRegistration(this, 'ClientRegistration', {
       api: api.api,
       baseUrl: api.baseUrl,
-      supportedScopes: advertisedScopes(identity.requiredScope, identity.permissionScopes),
+      sealingKey: oauthProxy.key,
+      supportedScopes: scopes,
       defaultScopes: [identity.requiredScope],
       logRetention,
       throttleRateLimit: config.registrationRateLimit,
       throttleBurstLimit: config.registrationBurstLimit,
     });
+    oauthProxy.allowMintingClientIds(registration.handler.role);
 
     new OAuthDiscovery(this, 'OAuthDiscovery', {
       api: api.api,
@@ -178,6 +206,9 @@ export class SecureMcpStack extends Stack {
       abuseWindow: Duration.minutes(config.abuseWindowMinutes),
       alarmEmail: config.alarmEmail === '' ? undefined : config.alarmEmail,
       refusedRegistrations: registration.refusedRegistrations,
+      oauthProxyLogGroup: oauthProxy.handler.logGroup,
+      refusedAuthorizationThreshold: config.refusedAuthorizationThreshold,
+      cimdRefusalThreshold: config.cimdRefusalThreshold,
     });
 
     new CfnOutput(this, 'McpEndpoint', { value: api.endpointUrl, description: 'MCP server URL' });
@@ -194,7 +225,8 @@ export class SecureMcpStack extends Stack {
     new CfnOutput(this, 'UserPoolId', { value: identity.userPool.userPoolId });
     new CfnOutput(this, 'AppClientId', {
       value: identity.client.userPoolClientId,
-      description: 'Public app client for OAuth (authorization code + PKCE)',
+      description:
+        'The pre-registered OAuth client id (--client-id), also the OAuth proxy app client at Cognito',
     });
     new CfnOutput(this, 'HostedLoginDomain', { value: identity.domain.baseUrl() });
     new CfnOutput(this, 'RequiredScope', { value: identity.requiredScope });

@@ -871,8 +871,15 @@ function awsSite(template: Template, domain?: string): AwsSite {
 
   const methods = Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'));
   const mcpMethod = methods.find((m) => m.Properties.AuthorizationType === 'CUSTOM');
+  // The documents API Gateway serves itself; the OAuth proxy's GET /authorize and /callback
+  // are a Lambda's.
   const documents = methods
-    .filter((m) => m.Properties.AuthorizationType === 'NONE' && m.Properties.HttpMethod === 'GET')
+    .filter(
+      (m) =>
+        m.Properties.AuthorizationType === 'NONE' &&
+        m.Properties.HttpMethod === 'GET' &&
+        (m.Properties.Integration as { Type?: string }).Type === 'MOCK',
+    )
     .map((method) => {
       const integration = method.Properties.Integration as {
         Type: string;

@@ -149,21 +149,24 @@ export const ALWAYS_FREE = {
 export const STACK_INVENTORY = {
   /**
    * lib/api-keys-secret.ts (the API-key secret), lib/monitoring.ts (the alarm topic),
-   * lib/log-encryption-key.ts (the log groups) and lib/client-registration.ts (the OAuth
-   * sealing key, shared with the OAuth proxy).
+   * lib/log-encryption-key.ts (the log groups) and lib/oauth-proxy.ts (the OAuth sealing key,
+   * shared with client registration).
    */
   kmsKeys: 4,
   /** lib/api-keys-secret.ts. */
   secrets: 1,
-  /** lib/monitoring.ts: abuse, auth failures, denied calls, tool errors, handler errors and throttles, API 5xx. */
-  alarms: 8,
+  /**
+   * lib/monitoring.ts: abuse, auth failures, denied calls, tool errors, handler errors and
+   * throttles, API 5xx, refused registrations, refused OAuth proxy steps, CIMD refusals.
+   */
+  alarms: 10,
   dashboards: 1,
   contributorInsightsRules: 1,
   /**
-   * Metric filters: five audit counters and refused client registrations, one metric each, and
-   * ToolCalls once per tool name plus `(unknown)`.
+   * Metric filters: five audit counters, refused client registrations, refused OAuth proxy
+   * steps and CIMD refusals, one metric each, and ToolCalls once per tool name plus `(unknown)`.
    */
-  customMetrics: 12,
+  customMetrics: 14,
   /**
    * lib/mcp-api.ts: the per-IP rate rule, the per-IP /register and sign-in rules and
    * KnownBadInputs.

@@ -19,7 +19,7 @@ import { synthStack } from './stack-fixture';
 const BUNDLE_TIMEOUT_MS = 60_000;
 /**
  * Size budgets, minified, with headroom over what each bundles to today (authorizer ~92 KB,
- * client registration ~58 KB, rotation ~60 KB, MCP server ~335 KB). The usual way to blow them
+ * client registration ~58 KB, rotation ~60 KB, OAuth proxy ~178 KB, MCP server ~335 KB). The usual way to blow them
  * is `import { z } from 'zod'`: esbuild cannot tree-shake that namespace re-export, and every
  * zod locale (~400 KB) comes in.
  * `npm run bench` shows the largest contributors.
@@ -28,6 +28,7 @@ const BUNDLE_BUDGETS_KB: Record<string, number> = {
   'mcp-authorizer': 120,
   'mcp-client-registration': 80,
   'mcp-key-rotation': 120,
+  'mcp-oauth-proxy': 220,
   'mcp-server': 400,
 };
 
@@ -95,6 +96,7 @@ describe('Lambda bundles', () => {
       'mcp-authorizer',
       'mcp-client-registration',
       'mcp-key-rotation',
+      'mcp-oauth-proxy',
       'mcp-server',
     ]);
     for (const { code } of codes) {
@@ -110,7 +112,7 @@ describe('Lambda bundles', () => {
 
   it('writes an index.js and its index.js.map into each asset folder', () => {
     // Assess
-    expect(bundles).toHaveLength(4);
+    expect(bundles).toHaveLength(5);
     for (const { directory } of bundles) {
       expect(existsSync(join(directory, 'index.js'))).toBe(true);
       expect(existsSync(join(directory, 'index.js.map'))).toBe(true);
@@ -167,7 +169,7 @@ describe('Lambda bundles', () => {
 
     // Assess: the rotation Lambda's SDK stays outside (so the pattern sees real calls); the
     // request path (authorizer, MCP server) loads no SDK v3 at all; the rest is inside.
-    expect(bundles).toHaveLength(4);
+    expect(bundles).toHaveLength(5);
     expect(required).toContainEqual({
       service: 'mcp-key-rotation',
       specifier: '@aws-sdk/client-secrets-manager',

@@ -62,9 +62,44 @@ describe('loadConfig', () => {
     ['a fragment', 'https://app.example.com/callback#x'],
     ['plain http off loopback', 'http://app.example.com/callback'],
     ['a form no registration could match', 'http://localhost:9999'],
-    ['plain http on 127.0.0.1, which Cognito refuses', 'http://127.0.0.1:9999/callback'],
   ])('refuses a callback URL with %s, as registration would', (_, callbackUrls) => {
     expect(() => from({ callbackUrls })).toThrow(/-c callbackUrls/);
+  });
+
+  it('accepts loopback redirect URIs on 127.0.0.1 and [::1]: Cognito never sees them, the proxy matches them', () => {
+    // Prepare
+    const callbackUrls = 'http://127.0.0.1:9999/callback,http://[::1]:8080/cb';
+
+    // Assess
+    expect(from({ callbackUrls }).callbackUrls).toEqual([
+      'http://127.0.0.1:9999/callback',
+      'http://[::1]:8080/cb',
+    ]);
+  });
+
+  it('defaults the OAuth proxy settings: throttles, any CIMD host, a week of consent, alarm thresholds', () => {
+    expect(from({})).toMatchObject({
+      oauthRateLimit: 10,
+      oauthBurstLimit: 20,
+      cimdAllowedHosts: [],
+      consentRememberDays: 7,
+      refusedAuthorizationThreshold: 20,
+      cimdRefusalThreshold: 5,
+    });
+  });
+
+  it('reads CIMD hosts as a list and refuses one that is not a lower-case host name', () => {
+    expect(from({ cimdAllowedHosts: 'claude.ai, vscode.dev' }).cimdAllowedHosts).toEqual([
+      'claude.ai',
+      'vscode.dev',
+    ]);
+    expect(() => from({ cimdAllowedHosts: 'https://claude.ai' })).toThrow(/-c cimdAllowedHosts/);
+    expect(() => from({ cimdAllowedHosts: 'Claude.AI' })).toThrow(/-c cimdAllowedHosts/);
+  });
+
+  it('refuses remembering consent for longer than the proxy allows (30 days)', () => {
+    expect(from({ consentRememberDays: '30' }).consentRememberDays).toBe(30);
+    expect(() => from({ consentRememberDays: '31' })).toThrow(/-c consentRememberDays/);
   });
 
   it.each([

@@ -6,9 +6,11 @@ import { POLICY } from '../../modules/policy';
 const ROLES = Object.keys(POLICY.roles);
 const PERMISSIONS = Object.keys(POLICY.permissions);
 
+import type { Identity } from '../../lib/identity';
 import { synthStack } from './stack-fixture';
+import { onlyId, render, resourcesOf } from './template-helpers';
 
-const { template } = synthStack();
+const { template, stack } = synthStack();
 
 describe('Identity', () => {
   it('creates a user pool with no self sign-up, a strong password policy and MFA required', () => {
@@ -69,12 +71,48 @@ describe('Identity', () => {
       AllowedOAuthFlows: ['code'],
       AllowedOAuthFlowsUserPoolClient: true,
       AllowedOAuthScopes: Match.arrayWith(['openid']),
-      CallbackURLs: DEFAULT_CALLBACK_URLS,
       AccessTokenValidity: 60,
       TokenValidityUnits: Match.objectLike({ AccessToken: 'minutes' }),
       EnableTokenRevocation: true,
       PreventUserExistenceErrors: 'ENABLED',
     });
+  });
+
+  it("lets Cognito return only to the OAuth proxy's callback, never to a client's own URL", () => {
+    // Prepare
+    const clients = Object.values(resourcesOf(template, 'AWS::Cognito::UserPoolClient'));
+    const api = onlyId(template, 'AWS::ApiGateway::RestApi');
+
+    // Act
+    const callbacks = clients.flatMap((client) =>
+      (client.Properties.CallbackURLs as unknown[]).map(render),
+    );
+
+    // Assess: one client, one callback, the proxy's; the configured URLs are not Cognito's
+    expect(clients).toHaveLength(1);
+    expect(callbacks).toHaveLength(1);
+    expect(callbacks[0]).toMatch(/^https:\/\/<([^>]+)>\.execute-api\.[^/]+\/prod\/callback$/);
+    expect(callbacks[0]).toContain(`<${api}>`);
+    expect(callbacks).not.toContain(DEFAULT_CALLBACK_URLS[0]);
+  });
+
+  it('describes every scope the app client may request, for the consent page', () => {
+    // Prepare
+    const identity = stack.node.findChild('Identity') as Identity;
+    const client = Object.values(resourcesOf(template, 'AWS::Cognito::UserPoolClient'))[0];
+    const allowed = ((client?.Properties.AllowedOAuthScopes ?? []) as unknown[]).map(render).sort();
+
+    // Act
+    const described = Object.keys(identity.scopeDescriptions)
+      .map((scope) => render(stack.resolve(scope)))
+      .sort();
+
+    // Assess
+    expect(described).toEqual(allowed);
+    for (const [permission, description] of Object.entries(POLICY.permissions)) {
+      const scope = identity.permissionScopes[PERMISSIONS.indexOf(permission)] as string;
+      expect(identity.scopeDescriptions[scope]).toContain(description);
+    }
   });
 
   it('allow-lists the app client in the authorizer from the resource, not a typed string', () => {
@@ -94,7 +132,7 @@ describe('Identity', () => {
     });
   });
 
-  it('refuses a plain-http callback URL that is not loopback', () => {
+  it('refuses a plain-http redirect URI that is not loopback', () => {
     expect(() => synthStack({ callbackUrls: 'http://example.com/callback' })).toThrow(
       /must use https/,
     );

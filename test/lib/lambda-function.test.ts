@@ -86,7 +86,13 @@ function requiredVariables(schema: typeof authorizerEnvSchema | typeof mcpEnvSch
     .map(([name]) => name);
 }
 
-const SERVICES = ['mcp-authorizer', 'mcp-client-registration', 'mcp-key-rotation', 'mcp-server'];
+const SERVICES = [
+  'mcp-authorizer',
+  'mcp-client-registration',
+  'mcp-key-rotation',
+  'mcp-oauth-proxy',
+  'mcp-server',
+];
 
 describe('McpFunction in the stack', () => {
   const { template } = synthStack();
@@ -97,7 +103,7 @@ describe('McpFunction in the stack', () => {
     return found;
   };
 
-  it('covers every Lambda function of the stack: authorizer, client registration, key rotation and MCP server', () => {
+  it('covers every Lambda function of the stack: authorizer, client registration, key rotation, OAuth proxy and MCP server', () => {
     // Assess
     expect([...functions.keys()].sort()).toEqual(SERVICES);
   });

@@ -16,6 +16,9 @@ import {
 import { synthStack } from './stack-fixture';
 import { onlyId, type Properties, type Resource, render, resourcesOf } from './template-helpers';
 
+/** The path parts of the public OAuth routes (registration and the OAuth proxy). */
+const OAUTH_PATH_PARTS = Object.values(OAUTH_PATHS).map((path) => path.slice(1));
+
 /** The Lambda function whose environment sets `variable`. */
 function functionWith(template: Template, variable: string): string {
   return onlyId(template, 'AWS::Lambda::Function', {
@@ -283,7 +286,8 @@ describe('McpApi', () => {
     /**
      * The methods of the MCP API itself: the public OAuth discovery documents (mock
      * integrations, readable from any origin by design) are tested in oauth-discovery.test.ts,
-     * and client registration (any origin too) in client-registration.test.ts.
+     * client registration (any origin too) in client-registration.test.ts, and the OAuth
+     * proxy's routes in oauth-proxy.test.ts.
      */
     const apiMethods = (t: typeof template) => {
       const resources = resourcesOf(t, 'AWS::ApiGateway::Resource');
@@ -291,7 +295,9 @@ describe('McpApi', () => {
         (resources[id]?.Properties.ParentId as { Ref?: string } | undefined)?.Ref;
       const isPublicOAuth = (id: string | undefined): boolean =>
         id !== undefined &&
-        (['register', '.well-known'].includes(String(resources[id]?.Properties.PathPart)) ||
+        ([...OAUTH_PATH_PARTS, '.well-known'].includes(
+          String(resources[id]?.Properties.PathPart),
+        ) ||
           isPublicOAuth(parentOf(id)));
       return Object.fromEntries(
         Object.entries(resourcesOf(t, 'AWS::ApiGateway::Method')).filter(

@@ -15,20 +15,33 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AesSealer } from '../../lambda/oauth-proxy/aes-sealer';
+import { CIMD_REFUSALS, CimdResolver } from '../../lambda/oauth-proxy/cimd';
+import { ClientDirectory } from '../../lambda/oauth-proxy/clients';
+import { createOAuthProxyHandler } from '../../lambda/oauth-proxy/handler';
+import { OAuthProxy } from '../../lambda/oauth-proxy/proxy';
 import {
   AUDIT_EVENTS,
   AUDIT_FIELDS,
   AUTH_DECISION,
+  AUTHORIZATION_OUTCOME,
+  AUTHORIZATION_REASONS,
   TOOL_CALL_STATUS,
   UNKNOWN_TOOL,
 } from '../../lambda/shared/audit';
+import { createLogger } from '../../lambda/shared/logger';
+import { OAUTH_PATHS } from '../../lambda/shared/routes';
 import type { RecordStore } from '../../modules/customer-records/store/customer-record';
 import { POLICY } from '../../modules/policy';
+import { MemoryCodeStore } from '../../tools/local-oauth';
+import { synthStack } from './stack-fixture';
 
 const TOOL_NAMES = POLICY.items.tool.map((tool) => tool.name);
 
 import {
   authFailurePattern,
+  CIMD_REASON_PREFIX,
+  cimdRefusalPattern,
   deniedCallPattern,
   earlyDeniedCallPattern,
   METRIC_NAMES,
@@ -36,6 +49,8 @@ import {
   type MonitoringProps,
   MonitoringPropsError,
   maxContributorExpression,
+  refusalsByReasonQuery,
+  refusedAuthorizationPattern,
   TOOL_DIMENSION,
   toolCallPattern,
   toolErrorPattern,
@@ -70,11 +85,14 @@ interface Fixture {
   readonly mcpLogGroup: logs.LogGroup;
   readonly authorizerLogGroup: logs.LogGroup;
   readonly api: apigateway.RestApi;
+  /** The OAuth proxy's log group, when the fixture was built with one. */
+  readonly oauthProxyLogGroup?: logs.LogGroup;
 }
 
 function buildFixture(
   props: Partial<MonitoringProps> = {},
   apiProps: apigateway.RestApiProps = {},
+  options: { oauthProxy?: boolean } = {},
 ): Fixture {
   // Nothing here bundles; the context keeps it that way if a construct ever would.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -96,6 +114,10 @@ function buildFixture(
   const authorizerFunction = fn('Authorizer', authorizerLogGroup);
   const api = new apigateway.RestApi(stack, 'Api', apiProps);
   api.root.addMethod('GET', new apigateway.MockIntegration());
+  const oauthProxyLogGroup =
+    options.oauthProxy === true
+      ? new logs.LogGroup(stack, 'OAuthProxyLogs', { retention: logs.RetentionDays.ONE_MONTH })
+      : undefined;
   const monitoring = new Monitoring(stack, 'Monitoring', {
     mcpFunction,
     mcpLogGroup,
@@ -103,6 +125,7 @@ function buildFixture(
     authorizerLogGroup,
     api,
     toolNames: TOOL_NAMES,
+    ...(oauthProxyLogGroup === undefined ? {} : { oauthProxyLogGroup }),
     ...props,
   });
   return {
@@ -114,6 +137,7 @@ function buildFixture(
     mcpLogGroup,
     authorizerLogGroup,
     api,
+    ...(oauthProxyLogGroup === undefined ? {} : { oauthProxyLogGroup }),
   };
 }
 
@@ -958,6 +982,332 @@ describe('Monitoring against the audit records the real handlers write', () => {
 // ---------------------------------------------------------------------------------------------
 // The evaluator the acid test relies on, held to the examples of the AWS docs
 // ---------------------------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------------------------
+// The OAuth proxy
+// ---------------------------------------------------------------------------------------------
+
+describe('Monitoring of the OAuth proxy', () => {
+  const fixture = buildFixture({}, {}, { oauthProxy: true });
+  const proxyLogs = { Ref: logicalId(fixture.oauthProxyLogGroup as logs.LogGroup) };
+  const burst = (metric: string, period: number, limit: number) => ({
+    Threshold: limit,
+    ComparisonOperator: 'GreaterThanThreshold',
+    EvaluationPeriods: 1,
+    Metrics: [
+      Match.objectLike({
+        MetricStat: {
+          Metric: { Namespace: 'SecureMcp', MetricName: metric },
+          Period: period,
+          Stat: 'Sum',
+        },
+      }),
+    ],
+  });
+
+  it("counts refused steps and CIMD refusals from the proxy's log group, with the exported patterns", () => {
+    // Assess
+    for (const [metric, pattern] of [
+      [METRIC_NAMES.refusedAuthorizations, refusedAuthorizationPattern()],
+      [METRIC_NAMES.cimdRefusals, cimdRefusalPattern()],
+    ] as const) {
+      fixture.template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        LogGroupName: proxyLogs,
+        FilterPattern: pattern.logPatternString,
+        MetricTransformations: [
+          Match.objectLike({ MetricName: metric, MetricValue: '1', DefaultValue: 0 }),
+        ],
+      });
+    }
+  });
+
+  it('builds both patterns from the exported event, field and outcome names', () => {
+    // Assess
+    const { event, outcome, reason } = AUDIT_FIELDS;
+    expect(refusedAuthorizationPattern().logPatternString).toBe(
+      `{ ($.${event} = "${AUDIT_EVENTS.oauthAuthorization}") && ($.${outcome} = "${AUTHORIZATION_OUTCOME.refused}") }`,
+    );
+    expect(cimdRefusalPattern().logPatternString).toBe(
+      `{ ($.${event} = "${AUDIT_EVENTS.oauthAuthorization}") && ($.${outcome} = "${AUTHORIZATION_OUTCOME.refused}") && ($.${reason} = "${CIMD_REASON_PREFIX}*") }`,
+    );
+  });
+
+  it("matches every CIMD refusal the resolver can give, and none of the proxy's other reasons", () => {
+    // Prepare
+    const line = (reason: string) =>
+      JSON.stringify({
+        [AUDIT_FIELDS.event]: AUDIT_EVENTS.oauthAuthorization,
+        [AUDIT_FIELDS.outcome]: AUTHORIZATION_OUTCOME.refused,
+        [AUDIT_FIELDS.reason]: reason,
+      });
+    const cimd = compileFilterPattern(cimdRefusalPattern().logPatternString);
+    const refused = compileFilterPattern(refusedAuthorizationPattern().logPatternString);
+
+    // Assess
+    for (const reason of CIMD_REFUSALS) {
+      expect(cimd.matches(line(reason)), reason).toBe(true);
+      expect(refused.matches(line(reason)), reason).toBe(true);
+    }
+    for (const reason of AUTHORIZATION_REASONS) {
+      expect(cimd.matches(line(reason)), reason).toBe(false);
+    }
+  });
+
+  it('alarms on more than 20 refused steps and more than 5 CIMD refusals within 5 minutes by default', () => {
+    // Assess
+    expect(fixture.monitoring.alarms).toEqual(
+      expect.arrayContaining([
+        fixture.monitoring.refusedAuthorizationAlarm,
+        fixture.monitoring.cimdRefusalAlarm,
+      ]),
+    );
+    fixture.template.hasResourceProperties(
+      'AWS::CloudWatch::Alarm',
+      burst(METRIC_NAMES.refusedAuthorizations, 300, 20),
+    );
+    fixture.template.hasResourceProperties(
+      'AWS::CloudWatch::Alarm',
+      burst(METRIC_NAMES.cimdRefusals, 300, 5),
+    );
+  });
+
+  it('takes both thresholds from its props, over the abuse window', () => {
+    // Act
+    const custom = buildFixture(
+      {
+        refusedAuthorizationThreshold: 40,
+        cimdRefusalThreshold: 2,
+        abuseWindow: Duration.minutes(15),
+      },
+      {},
+      { oauthProxy: true },
+    );
+
+    // Assess
+    custom.template.hasResourceProperties(
+      'AWS::CloudWatch::Alarm',
+      burst(METRIC_NAMES.refusedAuthorizations, 900, 40),
+    );
+    custom.template.hasResourceProperties(
+      'AWS::CloudWatch::Alarm',
+      burst(METRIC_NAMES.cimdRefusals, 900, 2),
+    );
+  });
+
+  it('creates no OAuth proxy filter, alarm or widget without its log group', () => {
+    // Act
+    const plain = buildFixture();
+    const metrics = Object.values(
+      plain.template.findResources('AWS::Logs::MetricFilter') as Record<string, Resource>,
+    ).map(
+      (filter) =>
+        (filter.Properties.MetricTransformations as { MetricName: string }[])[0]?.MetricName,
+    );
+
+    // Assess
+    expect(plain.monitoring.refusedAuthorizationAlarm).toBeUndefined();
+    expect(plain.monitoring.cimdRefusalAlarm).toBeUndefined();
+    expect(metrics).not.toContain(METRIC_NAMES.refusedAuthorizations);
+    expect(metrics).not.toContain(METRIC_NAMES.cimdRefusals);
+    expect(dashboardWidgets(plain).map((w) => String(w.properties.title))).not.toContainEqual(
+      expect.stringMatching(/OAuth proxy/),
+    );
+  });
+
+  it.each([
+    ['refusedAuthorizationThreshold', { refusedAuthorizationThreshold: 0 }],
+    ['cimdRefusalThreshold', { cimdRefusalThreshold: 2.5 }],
+  ])('refuses a %s that is not a whole number of at least 1', (name, props) => {
+    // Assess
+    expect(() => buildFixture(props, {}, { oauthProxy: true })).toThrow(
+      new RegExp(`${name} must be a whole number`),
+    );
+  });
+
+  it('graphs both metrics with their thresholds', () => {
+    // Act
+    const widget = widgetTitled(
+      fixture,
+      'OAuth proxy: refused authorization steps and CIMD client ids',
+    );
+    const metrics = JSON.stringify(widget.properties.metrics);
+
+    // Assess
+    expect(metrics).toContain(METRIC_NAMES.refusedAuthorizations);
+    expect(metrics).toContain(METRIC_NAMES.cimdRefusals);
+    expect(
+      (widget.properties.annotations as { horizontal: { value: number }[] }).horizontal.map(
+        (a) => a.value,
+      ),
+    ).toEqual([20, 5]);
+  });
+
+  it("tables the refused steps by step, client kind and reason from the proxy's log group", () => {
+    // Act
+    const widget = widgetTitled(
+      fixture,
+      'OAuth proxy: refused steps by step, client kind and reason',
+    );
+    const query = String(widget.properties.query);
+
+    // Assess
+    expect(widget.type).toBe('log');
+    expect(query).toContain(`SOURCE '<${logicalId(fixture.oauthProxyLogGroup as logs.LogGroup)}>'`);
+    for (const line of refusalsByReasonQuery()) expect(query).toContain(line);
+    expect(refusalsByReasonQuery().join(' ')).toMatch(
+      new RegExp(`by ${AUDIT_FIELDS.step}, ${AUDIT_FIELDS.clientKind}, ${AUDIT_FIELDS.reason}`),
+    );
+  });
+
+  it('wires -c refusedAuthorizationThreshold and cimdRefusalThreshold through the stack', () => {
+    // Act
+    const { template } = synthStack({
+      refusedAuthorizationThreshold: '7',
+      cimdRefusalThreshold: '3',
+    });
+
+    // Assess
+    template.hasResourceProperties(
+      'AWS::CloudWatch::Alarm',
+      burst(METRIC_NAMES.refusedAuthorizations, 300, 7),
+    );
+    template.hasResourceProperties(
+      'AWS::CloudWatch::Alarm',
+      burst(METRIC_NAMES.cimdRefusals, 300, 3),
+    );
+  });
+});
+
+describe('Monitoring of the OAuth proxy against the records its real handler writes', () => {
+  const fixture = buildFixture({}, {}, { oauthProxy: true });
+  const filters = Object.values(
+    fixture.template.findResources('AWS::Logs::MetricFilter') as Record<string, Resource>,
+  ).map(({ Properties }) => ({
+    pattern: Properties.FilterPattern as string,
+    transformation: (
+      Properties.MetricTransformations as (MetricTransformation & {
+        MetricName: string;
+      })[]
+    )[0] as MetricTransformation & { MetricName: string },
+  }));
+  const total = (metric: string, lines: readonly string[]) => {
+    const found = filters.find((f) => f.transformation.MetricName === metric);
+    if (found === undefined) throw new Error(`No metric filter publishes ${metric}`);
+    return evaluateMetricFilter(found.pattern, found.transformation, lines).reduce(
+      (sum, series) => sum + series.sum,
+      0,
+    );
+  };
+
+  const lines: string[] = [];
+  const records = () =>
+    lines.flatMap((line) => {
+      const record = parseJsonEvent(line);
+      return record?.[AUDIT_FIELDS.event] === AUDIT_EVENTS.oauthAuthorization ? [record] : [];
+    });
+
+  beforeAll(async () => {
+    const issuer = 'https://mcp.example.com/prod';
+    const sealer = new AesSealer();
+    const preRegistered = 'preregistered-client';
+    const handler = createOAuthProxyHandler({
+      proxy: new OAuthProxy({
+        config: {
+          issuer,
+          resource: `${issuer}/mcp`,
+          upstream: {
+            authorizeUrl: 'https://auth.example.com/oauth2/authorize',
+            tokenUrl: 'https://auth.example.com/oauth2/token',
+            clientId: 'upstream-client',
+          },
+          supportedScopes: ['mcp/tools'],
+          defaultScopes: ['mcp/tools'],
+          scopeDescriptions: {},
+          consentRememberSeconds: 0,
+        },
+        // The resolver as deployed: public https documents only, so these refusals are the
+        // SSRF guard's own, before any connection.
+        clients: new ClientDirectory({
+          sealer,
+          cimd: new CimdResolver(),
+          preRegistered: {
+            clientId: preRegistered,
+            name: 'Operator app',
+            redirectUris: ['http://localhost:8080/callback'],
+          },
+        }),
+        sealer,
+        codes: new MemoryCodeStore(),
+        fetch: async () => {
+          throw new Error('No upstream call is expected');
+        },
+      }),
+      logger: createLogger('mcp-oauth-proxy'),
+    });
+    const authorize = (overrides: Record<string, string>) =>
+      handler({
+        httpMethod: 'GET',
+        resource: OAUTH_PATHS.authorize,
+        path: `/prod${OAUTH_PATHS.authorize}`,
+        headers: {},
+        multiValueHeaders: {},
+        queryStringParameters: {
+          response_type: 'code',
+          client_id: preRegistered,
+          redirect_uri: 'http://localhost:51234/callback',
+          code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+          code_challenge_method: 'S256',
+          resource: `${issuer}/mcp`,
+          state: 'client-state',
+          ...overrides,
+        },
+        multiValueQueryStringParameters: null,
+        body: null,
+        isBase64Encoded: false,
+        requestContext: { requestId: 'req', identity: { sourceIp: '198.51.100.7' } },
+      } as unknown as Parameters<typeof handler>[0]);
+
+    const logs = captureLogs();
+    try {
+      await authorize({}); // shown the consent page: not a refusal
+      await authorize({ redirect_uri: 'https://attacker.example/callback' });
+      await authorize({ code_challenge_method: 'plain' });
+      await authorize({ resource: 'https://other.example.com/mcp' });
+      // SSRF: a loopback address and the instance-metadata address as CIMD client ids
+      await authorize({ client_id: 'https://127.0.0.1/client.json' });
+      await authorize({ client_id: 'https://169.254.169.254/latest/client.json' });
+    } finally {
+      logs.restore();
+    }
+    lines.push(...logs.lines);
+  });
+
+  it('captured one oauth.authorization record per request, with the reasons the proxy gave', () => {
+    // Act
+    const reasons = records().map((r) => [r[AUDIT_FIELDS.outcome], r[AUDIT_FIELDS.reason]]);
+
+    // Assess
+    expect(reasons).toHaveLength(6);
+    expect(reasons[0]).toEqual([AUTHORIZATION_OUTCOME.ok, 'consent_shown']);
+    expect(reasons.slice(1).map(([outcome]) => outcome)).toEqual(
+      Array(5).fill(AUTHORIZATION_OUTCOME.refused),
+    );
+    expect(reasons.slice(4).map(([, reason]) => reason)).toEqual([
+      'cimd_blocked_address',
+      'cimd_blocked_address',
+    ]);
+  });
+
+  it('counts every refused step as a refused authorization, and the shown consent page not', () => {
+    // Assess
+    expect(total(METRIC_NAMES.refusedAuthorizations, lines)).toBe(5);
+  });
+
+  it('counts exactly the two SSRF refusals as CIMD refusals', () => {
+    // Assess
+    expect(total(METRIC_NAMES.cimdRefusals, lines)).toBe(2);
+  });
+});
 
 describe('the log-pattern evaluator, on the examples of the AWS docs', () => {
   /** The JSON event of "Filter pattern syntax for metric filters". */

@@ -8,9 +8,12 @@ const { template } = synthStack();
 function servedDocuments() {
   return Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'))
     .filter(
-      // Public GETs: registration (a POST and its CORS preflight) is not a document.
+      // Public GETs API Gateway answers itself: registration (a POST and its CORS preflight)
+      // and the OAuth proxy's GET /authorize and /callback (a Lambda) are not documents.
       (method) =>
-        method.Properties.AuthorizationType === 'NONE' && method.Properties.HttpMethod === 'GET',
+        method.Properties.AuthorizationType === 'NONE' &&
+        method.Properties.HttpMethod === 'GET' &&
+        (method.Properties.Integration as { Type?: string }).Type === 'MOCK',
     )
     .map((method) => {
       const integration = method.Properties.Integration as {

@@ -5,6 +5,7 @@
  */
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { OAUTH_PATHS } from '../../lambda/shared/routes';
 import { synthStack } from './stack-fixture';
 import { type Properties, type Resource, render, resourcesOf } from './template-helpers';
 
@@ -31,6 +32,10 @@ function abuseAlarm(template: Template): Properties {
   return (alarms[0] as Resource).Properties;
 }
 
+/** The path parts of the OAuth proxy's routes (registration has its own construct). */
+const PROXY_PATH_PARTS = [OAUTH_PATHS.authorize, OAUTH_PATHS.callback, OAUTH_PATHS.token].map((p) =>
+  p.slice(1),
+);
 const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 const API_KEY = /mcpk_/;
 
@@ -208,9 +213,11 @@ describe('SecureMcpStack', () => {
                 ? 'protected-resource metadata'
                 : resources[resourceId]?.Properties.PathPart === 'register'
                   ? 'client registration'
-                  : method.Properties.HttpMethod === 'OPTIONS' && underWellKnown
-                    ? 'discovery preflight'
-                    : 'other',
+                  : PROXY_PATH_PARTS.includes(String(resources[resourceId]?.Properties.PathPart))
+                    ? `OAuth proxy /${resources[resourceId]?.Properties.PathPart}`
+                    : method.Properties.HttpMethod === 'OPTIONS' && underWellKnown
+                      ? 'discovery preflight'
+                      : 'other',
           };
         });
     }
@@ -241,18 +248,26 @@ describe('SecureMcpStack', () => {
       { method: 'POST', auth: 'NONE', integration: 'AWS_PROXY', serves: 'client registration' },
       { method: 'OPTIONS', auth: 'NONE', integration: 'MOCK', serves: 'client registration' },
     ];
+    // The OAuth proxy: the Lambda behind each route, and the CORS preflight on /token.
+    const PROXY = [
+      { method: 'GET', auth: 'NONE', integration: 'AWS_PROXY', serves: 'OAuth proxy /authorize' },
+      { method: 'POST', auth: 'NONE', integration: 'AWS_PROXY', serves: 'OAuth proxy /authorize' },
+      { method: 'GET', auth: 'NONE', integration: 'AWS_PROXY', serves: 'OAuth proxy /callback' },
+      { method: 'POST', auth: 'NONE', integration: 'AWS_PROXY', serves: 'OAuth proxy /token' },
+      { method: 'OPTIONS', auth: 'NONE', integration: 'MOCK', serves: 'OAuth proxy /token' },
+    ];
     type Open = { serves: string; method: unknown };
     const byServes = (a: Open, b: Open) =>
       a.serves.localeCompare(b.serves) || String(a.method).localeCompare(String(b.method));
 
-    it('leaves only the four OAuth discovery documents and client registration public when no origin is allowed', () => {
+    it('leaves only the four OAuth discovery documents, client registration and the OAuth proxy public when no origin is allowed', () => {
       // Act
       const methods = Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'));
 
       // Assess: everything else runs the authorizer
       expect(methods.length).toBeGreaterThan(6);
       expect(openMethods(template).sort(byServes)).toEqual(
-        [...DISCOVERY, ...REGISTRATION].sort(byServes),
+        [...DISCOVERY, ...REGISTRATION, ...PROXY].sort(byServes),
       );
     });
 
@@ -265,7 +280,7 @@ describe('SecureMcpStack', () => {
       expect(open.filter((method) => method.serves === 'other')).toEqual([
         { method: 'OPTIONS', auth: 'NONE', integration: 'MOCK', serves: 'other' },
       ]);
-      expect(open).toHaveLength(DISCOVERY.length + REGISTRATION.length + 1);
+      expect(open).toHaveLength(DISCOVERY.length + REGISTRATION.length + PROXY.length + 1);
     });
   });
 });

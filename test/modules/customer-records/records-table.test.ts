@@ -207,12 +207,16 @@ describe('RecordsTable', () => {
     expect(actionsTheRecordStoreSends()).toEqual(granted);
   });
 
-  it('gives no other role any DynamoDB action on the records', () => {
-    // Act: (the authorizer's Scan of the not-before list is on its own table)
+  it('gives no other role any DynamoDB action on the table, or on tables at large', () => {
+    // Act: another table of the stack (the OAuth proxy's codes) is its own role's business
+    const onThisTable = (statement: Statement) => {
+      const resource = JSON.stringify((statement as { Resource?: unknown }).Resource ?? '*');
+      return resource.includes(`"${tableId}"`) || resource.includes('*');
+    };
     const others = statements.filter(
       ({ roles, statement }) =>
         touches(statement, 'dynamodb') &&
-        !JSON.stringify(statement.Resource).includes('"RevocationsTable') &&
+        onThisTable(statement) &&
         roles.some((role) => role !== mcpRole),
     );
 

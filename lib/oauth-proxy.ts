@@ -1,0 +1,406 @@
+/**
+ * The OAuth authorization proxy in front of Cognito (`lambda/oauth-proxy/`): the API is its own
+ * authorization server, `GET|POST /authorize`, `GET /callback` and `POST /token` under the API
+ * base URL, served by one Lambda, public like the discovery documents (no authorizer: callers
+ * have no token yet), each method with its own throttle.
+ *
+ * What it keeps between steps is sealed with one customer-managed KMS key, each value under
+ * its purpose (the encryption context): the key policy lets the proxy's role encrypt and
+ * decrypt only for the proxy's purposes and the registration function encrypt only client ids,
+ * and nobody else use it outside DynamoDB. Authorization codes live in a DynamoDB table
+ * encrypted with that key, expiring by TTL.
+ */
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { CODE_TABLE_KEYS } from '../lambda/oauth-proxy/dynamodb-code-store';
+import { PURPOSE_CONTEXT_KEY } from '../lambda/oauth-proxy/kms-sealer';
+import { SEAL_PURPOSES, type SealPurpose } from '../lambda/oauth-proxy/ports';
+import { CORS_MAX_AGE_SECONDS, PUBLIC_CORS_ALLOW_HEADERS } from '../lambda/shared/cors';
+import { MAX_CONSENT_REMEMBER_SECONDS, oauthProxyEnvSchema } from '../lambda/shared/env';
+import { OAUTH_PATHS } from '../lambda/shared/routes';
+import { acknowledgeApiGatewayPermission } from './compliance';
+import { McpFunction } from './lambda-function';
+
+/** The purposes the proxy seals values for itself (it only opens DCR client ids). */
+const PROXY_SEAL_PURPOSES = [
+  SEAL_PURPOSES.transaction,
+  SEAL_PURPOSES.code,
+  SEAL_PURPOSES.consent,
+  SEAL_PURPOSES.remember,
+] as const satisfies readonly SealPurpose[];
+
+/** The proxy's routes and methods: one throttle setting each. */
+export const OAUTH_PROXY_ROUTES = [
+  { path: OAUTH_PATHS.authorize, method: 'GET' },
+  { path: OAUTH_PATHS.authorize, method: 'POST' },
+  { path: OAUTH_PATHS.callback, method: 'GET' },
+  { path: OAUTH_PATHS.token, method: 'POST' },
+] as const;
+
+/** The client people name with `--client-id`: an id the proxy knows without registration. */
+export interface PreRegisteredClient {
+  readonly clientId: string;
+  /** Matched exactly, but for the port of a loopback URI (RFC 8252 section 7.3). */
+  readonly redirectUris: readonly string[];
+  /** Shown on the consent page. @default the function's default name */
+  readonly name?: string;
+}
+
+export interface OAuthProxyProps {
+  readonly api: apigateway.RestApi;
+  /** The API base URL: the issuer, under which the routes are served. */
+  readonly baseUrl: string;
+  /** The MCP endpoint: the one `resource` (RFC 8707) tokens are issued for. */
+  readonly resource: string;
+  /** Cognito's hosted-login base URL, `https://<prefix>.auth.<region>.amazoncognito.com`. */
+  readonly upstreamDomainUrl: string;
+  /** The proxy's public app client at Cognito, whose only callback is {@link OAuthProxy.callbackUrl}. */
+  readonly upstreamClientId: string;
+  readonly preRegisteredClient: PreRegisteredClient;
+  /** Scopes a client may ask for. */
+  readonly supportedScopes: readonly string[];
+  /** Scopes granted when a client asks for none. */
+  readonly defaultScopes: readonly string[];
+  /** What each scope lets a client do, shown on the consent page. @default names only */
+  readonly scopeDescriptions?: Readonly<Record<string, string>>;
+  /** Host names a CIMD client id may name. @default any public https host */
+  readonly cimdAllowedHosts?: readonly string[];
+  /**
+   * How long the consent page may remember a person's approval of a client; zero never.
+   * @default Duration.days(7)
+   */
+  readonly consentRemember?: Duration;
+  readonly logRetention: logs.RetentionDays;
+  /** Steady requests per second to each route and method, all callers together. @default 10 */
+  readonly throttleRateLimit?: number;
+  /** Burst of requests to each route and method, all callers together. @default 20 */
+  readonly throttleBurstLimit?: number;
+}
+
+const HOST_NAME =
+  /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export class OAuthProxy extends Construct {
+  readonly handler: McpFunction<typeof oauthProxyEnvSchema>;
+  /** Seals transactions, codes, consent and DCR client ids, and encrypts the codes table. */
+  readonly key: kms.Key;
+  /** Authorization codes, single use, expiring by TTL. */
+  readonly codesTable: dynamodb.Table;
+  /** Where Cognito returns the person: the upstream app client's only callback URL. */
+  readonly callbackUrl: string;
+  /** The authorization endpoint, for the metadata document. */
+  readonly authorizationEndpoint: string;
+  /** The token endpoint, for the metadata document. */
+  readonly tokenEndpoint: string;
+
+  constructor(scope: Construct, id: string, props: OAuthProxyProps) {
+    super(scope, id);
+    const rate = props.throttleRateLimit ?? 10;
+    const burst = props.throttleBurstLimit ?? 20;
+    if (!(rate > 0) || !Number.isInteger(burst) || burst < 1) {
+      throw new Error(
+        `${id}: throttleRateLimit must be above 0 and throttleBurstLimit a whole number of at least 1 (got ${rate}, ${burst})`,
+      );
+    }
+    const rememberSeconds = (props.consentRemember ?? Duration.days(7)).toSeconds();
+    if (rememberSeconds > MAX_CONSENT_REMEMBER_SECONDS) {
+      throw new Error(
+        `${id}: consentRemember can be at most ${MAX_CONSENT_REMEMBER_SECONDS / 86_400} days`,
+      );
+    }
+    const { redirectUris } = props.preRegisteredClient;
+    if (redirectUris.length === 0) {
+      throw new Error(`${id}: the pre-registered client needs at least one redirect URI`);
+    }
+    // Joined with commas into one variable and compared at run time: literal, without commas.
+    for (const [what, values] of [
+      ['redirect URI', redirectUris],
+      ['scope', [...props.supportedScopes, ...props.defaultScopes]],
+    ] as const) {
+      for (const value of values) {
+        if (!Token.isUnresolved(value) && value.includes(',')) {
+          throw new Error(`${id}: ${what} ${value} must not contain a comma`);
+        }
+      }
+    }
+    for (const uri of redirectUris) {
+      if (Token.isUnresolved(uri)) {
+        throw new Error(`${id}: redirect URI ${uri} must be a literal URL, known at synth time`);
+      }
+    }
+    for (const host of props.cimdAllowedHosts ?? []) {
+      if (!HOST_NAME.test(host)) {
+        throw new Error(
+          `${id}: CIMD host ${host} must be a lower-case host name such as app.example.com`,
+        );
+      }
+    }
+
+    const stack = Stack.of(this);
+    this.callbackUrl = `${props.baseUrl}${OAUTH_PATHS.callback}`;
+    this.authorizationEndpoint = `${props.baseUrl}${OAUTH_PATHS.authorize}`;
+    this.tokenEndpoint = `${props.baseUrl}${OAUTH_PATHS.token}`;
+
+    // The key policy names who may use the key for what; the account may administer it but,
+    // unlike the default policy, no IAM policy can let anyone else decrypt with it.
+    this.key = new kms.Key(this, 'SealingKey', {
+      description:
+        'Seals OAuth proxy transactions, codes, consent and DCR client ids of the MCP server; encrypts its codes table',
+      enableKeyRotation: true,
+      // What it sealed lives minutes (codes, transactions) to days (remembered consent, DCR
+      // client ids): losing the key signs clients out, nothing more; keep it anyway, so a
+      // stack torn down by mistake can be restored.
+      removalPolicy: RemovalPolicy.RETAIN,
+      policy: new iam.PolicyDocument({
+        statements: [
+          new iam.PolicyStatement({
+            sid: 'AccountAdministersTheKey',
+            principals: [new iam.AccountRootPrincipal()],
+            actions: [
+              'kms:CancelKeyDeletion',
+              'kms:CreateAlias',
+              'kms:DeleteAlias',
+              'kms:DescribeKey',
+              'kms:DisableKey',
+              'kms:DisableKeyRotation',
+              'kms:EnableKey',
+              'kms:EnableKeyRotation',
+              'kms:GetKeyPolicy',
+              'kms:GetKeyRotationStatus',
+              'kms:ListAliases',
+              'kms:ListGrants',
+              'kms:ListKeyPolicies',
+              'kms:ListResourceTags',
+              'kms:PutKeyPolicy',
+              'kms:RetireGrant',
+              'kms:RevokeGrant',
+              'kms:RotateKeyOnDemand',
+              'kms:ScheduleKeyDeletion',
+              'kms:TagResource',
+              'kms:UntagResource',
+              'kms:UpdateAlias',
+              'kms:UpdateKeyDescription',
+            ],
+            resources: ['*'],
+          }),
+          // DynamoDB encrypts the codes table with the key on behalf of its callers (the
+          // deployment creating it, the proxy reading it): only through DynamoDB, only here.
+          new iam.PolicyStatement({
+            sid: 'AccountUsesTheKeyThroughDynamoDB',
+            principals: [new iam.AccountRootPrincipal()],
+            actions: [
+              'kms:Decrypt',
+              'kms:DescribeKey',
+              'kms:Encrypt',
+              'kms:GenerateDataKey*',
+              'kms:ReEncrypt*',
+            ],
+            resources: ['*'],
+            conditions: {
+              StringEquals: {
+                'kms:ViaService': `dynamodb.${stack.region}.${stack.urlSuffix}`,
+                'kms:CallerAccount': stack.account,
+              },
+            },
+          }),
+          new iam.PolicyStatement({
+            sid: 'DynamoDBMakesGrantsForTheTable',
+            principals: [new iam.AccountRootPrincipal()],
+            actions: ['kms:CreateGrant'],
+            resources: ['*'],
+            conditions: {
+              StringEquals: {
+                'kms:ViaService': `dynamodb.${stack.region}.${stack.urlSuffix}`,
+                'kms:CallerAccount': stack.account,
+              },
+              Bool: { 'kms:GrantIsForAWSResource': 'true' },
+            },
+          }),
+        ],
+      }),
+    });
+
+    this.codesTable = new dynamodb.Table(this, 'Codes', {
+      partitionKey: { name: CODE_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: CODE_TABLE_KEYS.ttl,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.key,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Codes live a minute and are sealed besides: nothing in it outlives the stack.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.handler = new McpFunction(this, 'Handler', {
+      entry: 'oauth-proxy/index.ts',
+      description:
+        'OAuth authorization proxy in front of Cognito: CIMD, DCR and pre-registered clients, consent, PKCE',
+      serviceName: 'mcp-oauth-proxy',
+      envSchema: oauthProxyEnvSchema,
+      environment: {
+        ISSUER: props.baseUrl,
+        RESOURCE: props.resource,
+        UPSTREAM_AUTHORIZE_URL: `${props.upstreamDomainUrl}/oauth2/authorize`,
+        UPSTREAM_TOKEN_URL: `${props.upstreamDomainUrl}/oauth2/token`,
+        UPSTREAM_CLIENT_ID: props.upstreamClientId,
+        UPSTREAM_TIMEOUT_MS: '5000',
+        PRE_REGISTERED_CLIENT_ID: props.preRegisteredClient.clientId,
+        PRE_REGISTERED_REDIRECT_URIS: redirectUris.join(','),
+        PRE_REGISTERED_CLIENT_NAME: props.preRegisteredClient.name ?? 'MCP client (pre-registered)',
+        SUPPORTED_SCOPES: props.supportedScopes.join(','),
+        DEFAULT_SCOPES: props.defaultScopes.join(','),
+        // Scope names may be tokens (the resource server's id): resolved inside the JSON.
+        SCOPE_DESCRIPTIONS: stack.toJsonString(props.scopeDescriptions ?? {}),
+        KMS_KEY_ID: this.key.keyArn,
+        CODES_TABLE_NAME: this.codesTable.tableName,
+        CIMD_ALLOWED_HOSTS: (props.cimdAllowedHosts ?? []).join(','),
+        CONSENT_REMEMBER_SECONDS: String(rememberSeconds),
+      },
+      logRetention: props.logRetention,
+      memorySize: 256,
+      // A CIMD fetch (5 s at most) and an upstream token call (5 s at most) in one request.
+      timeout: Duration.seconds(15),
+    });
+    const role = this.handler.role;
+
+    // The proxy seals and opens its own values; DCR client ids it only opens.
+    this.allowKeyUse(role, 'kms:Encrypt', PROXY_SEAL_PURPOSES, 'ProxySeals');
+    this.allowKeyUse(
+      role,
+      'kms:Decrypt',
+      [...PROXY_SEAL_PURPOSES, SEAL_PURPOSES.dcrClient],
+      'ProxyOpens',
+    );
+    // Codes: one conditional put, one delete that returns the item. Nothing reads, scans or
+    // lists.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        resources: [this.codesTable.tableArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+        resources: [this.key.keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.${stack.urlSuffix}` },
+        },
+      }),
+    );
+
+    // --- Routes ----------------------------------------------------------------------------
+    const integration = new apigateway.LambdaIntegration(this.handler.function, {
+      proxy: true,
+      // The console's test button would be a second, unthrottled way in.
+      allowTestInvoke: false,
+    });
+    const resources = new Map<string, apigateway.Resource>();
+    const resourceFor = (path: string) => {
+      const existing = resources.get(path);
+      if (existing !== undefined) return existing;
+      const created = props.api.root.addResource(
+        path.slice(1),
+        // Browser-based clients (MCP Inspector's web UI) redeem codes from their page; the
+        // request carries no ambient credential and the answer goes to whoever holds the
+        // code and its verifier. /authorize and /callback are navigations: no CORS.
+        path === OAUTH_PATHS.token
+          ? {
+              defaultCorsPreflightOptions: {
+                allowOrigins: apigateway.Cors.ALL_ORIGINS,
+                allowMethods: ['POST'],
+                allowHeaders: [...PUBLIC_CORS_ALLOW_HEADERS],
+                maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
+              },
+            }
+          : undefined,
+      );
+      resources.set(path, created);
+      return created;
+    };
+    for (const route of OAUTH_PROXY_ROUTES) {
+      const method = resourceFor(route.path).addMethod(route.method, integration, {
+        authorizationType: apigateway.AuthorizationType.NONE,
+      });
+      Validations.of(method).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'OAuth authorization server endpoint: clients reach it before any token exists, by the MCP authorization spec; the proxy checks client, redirect URI, PKCE and consent itself, and the route is throttled',
+      });
+      Validations.of(method).acknowledge({
+        id: 'AwsSolutions-COG4',
+        reason:
+          'OAuth authorization server endpoint in front of Cognito: it is where a Cognito token is obtained, so it cannot require one',
+      });
+      acknowledgeApiGatewayPermission(method);
+      addMethodThrottle(props.api, route.path, route.method, rate, burst);
+    }
+  }
+
+  /**
+   * Let `role` encrypt client ids with the key, and nothing else: the registration function
+   * mints DCR client ids the proxy opens.
+   */
+  allowMintingClientIds(role: iam.IRole): void {
+    this.allowKeyUse(role, 'kms:Encrypt', [SEAL_PURPOSES.dcrClient], 'MintClientIds');
+  }
+
+  /** A key-policy statement: `action` for `role`, under the listed purposes only. */
+  private allowKeyUse(
+    role: iam.IRole,
+    action: 'kms:Encrypt' | 'kms:Decrypt',
+    purposes: readonly SealPurpose[],
+    sid: string,
+  ): void {
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid,
+        principals: [role],
+        actions: [action],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { [`kms:EncryptionContext:${PURPOSE_CONTEXT_KEY}`]: [...purposes] },
+          // The purpose and nothing else: no context key an IAM condition does not see.
+          'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': [PURPOSE_CONTEXT_KEY] },
+        },
+      }),
+    );
+  }
+}
+
+/**
+ * A method-level throttle on the API's one stage, next to the stage-wide settings McpApi gives
+ * it. A method setting does not inherit the stage-wide values (logging, metrics), so they are
+ * copied into it.
+ */
+export function addMethodThrottle(
+  api: apigateway.RestApi,
+  path: string,
+  httpMethod: string,
+  rate: number,
+  burst: number,
+): void {
+  const stage = api.deploymentStage.node.defaultChild as apigateway.CfnStage;
+  const settings = stage.methodSettings;
+  if (settings !== undefined && !Array.isArray(settings)) {
+    throw new Error(`${api.node.id}: the stage's method settings are not a plain list`);
+  }
+  const list = (settings ?? []) as apigateway.CfnStage.MethodSettingProperty[];
+  const stageWide = list.find((s) => s.resourcePath === '/*' && s.httpMethod === '*');
+  stage.methodSettings = [
+    ...list,
+    {
+      ...stageWide,
+      // API Gateway escapes the slashes of a resource path in method settings as ~1.
+      resourcePath: `/${path.replaceAll('/', '~1')}`,
+      httpMethod,
+      throttlingRateLimit: rate,
+      throttlingBurstLimit: burst,
+    },
+  ];
+}
