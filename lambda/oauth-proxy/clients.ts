@@ -33,7 +33,7 @@ export interface ResolvedClient {
   readonly name: string;
   readonly nameVerified: boolean;
   readonly redirectUris: readonly string[];
-  /** The scopes the client registered or declared, if it did: a request may ask no more. */
+  /** The scopes the client registered or declared, if it did: asked for when a request names none. */
   readonly scopes?: readonly string[];
   /** A CIMD client id's host: where the document (and so the client's identity) lives. */
   readonly clientHost?: string;

@@ -553,9 +553,10 @@ export class OAuthProxy {
     if (wanted.some((s) => !SCOPE_TOKEN.test(s) || !this.#config.supportedScopes.includes(s))) {
       return undefined;
     }
-    if (client.scopes !== undefined && wanted.some((s) => !client.scopes?.includes(s))) {
-      return undefined;
-    }
+    // A client's registered or declared scopes are its default, not a ceiling: anyone may
+    // register or publish a document naming every scope, so a ceiling protects nothing, and it
+    // would refuse the step-up a 403 insufficient_scope asks for. The person approves what is
+    // asked on the consent page, and roles still bound what any token can do.
     return [...new Set(wanted)];
   }
 

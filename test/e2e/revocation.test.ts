@@ -25,7 +25,8 @@ import { signInLocally } from '../helpers/local-sign-in';
 
 const run = promisify(execFile);
 const MAX_AGE_MS = 2000;
-const REDIRECT = 'http://127.0.0.1:9/callback';
+/** A pre-registered client's callback (any loopback port): the proxy sends the code there. */
+const REDIRECT = 'http://localhost:40123/callback';
 
 const local = useLocalGateway('mcp-revocation-', undefined, () => ({
   apiKeyCacheTtlMs: 600_000,
@@ -72,10 +73,13 @@ async function timeUntilRefused(credential: string, limitMs: number): Promise<nu
   return Number.POSITIVE_INFINITY;
 }
 
-/** Sign in on the local page and exchange the code: the access token, or the page's error. */
+/**
+ * Sign in as a client does, through the OAuth proxy (consent, the local sign-in page, the
+ * callback) and exchange the code: the access token, or the error the client is sent back with.
+ */
 async function signIn(sub: string, groups: string[]) {
   const verifier = randomBytes(32).toString('base64url');
-  const url = new URL(`${local.gateway.url}/oauth2/authorize`);
+  const url = new URL(`${local.gateway.url}/authorize`);
   url.search = new URLSearchParams({
     response_type: 'code',
     client_id: LOCAL_CLIENT_ID,
@@ -83,12 +87,13 @@ async function signIn(sub: string, groups: string[]) {
     code_challenge: s256(verifier),
     code_challenge_method: 'S256',
     scope: LOCAL_SCOPE,
+    resource: local.gateway.mcpUrl,
     state: 'st',
   }).toString();
   const callback = await signInLocally(url, sub, groups);
   const error = callback.searchParams.get('error');
   if (error !== null) return { error, state: callback.searchParams.get('state') };
-  const response = await fetch(`${local.gateway.url}/oauth2/token`, {
+  const response = await fetch(`${local.gateway.url}/token`, {
     method: 'POST',
     body: new URLSearchParams({
       grant_type: 'authorization_code',
@@ -96,6 +101,7 @@ async function signIn(sub: string, groups: string[]) {
       redirect_uri: REDIRECT,
       code: callback.searchParams.get('code') ?? '',
       code_verifier: verifier,
+      resource: local.gateway.mcpUrl,
     }),
   });
   const body = (await response.json()) as { access_token: string };

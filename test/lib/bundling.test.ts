@@ -18,15 +18,17 @@ import { synthStack } from './stack-fixture';
 
 const BUNDLE_TIMEOUT_MS = 60_000;
 /**
- * Size budgets, minified, with headroom over what each bundles to today (authorizer ~92 KB,
- * client registration ~58 KB, rotation ~60 KB, OAuth proxy ~178 KB, MCP server ~335 KB). The usual way to blow them
+ * Size budgets, minified, with headroom over what each bundles to today (authorizer ~120 KB
+ * with the small AWS client, the not-before list and source-mapped errors; client
+ * registration ~80 KB; rotation ~60 KB; OAuth proxy ~178 KB; MCP server ~335 KB). The usual
+ * way to blow them
  * is `import { z } from 'zod'`: esbuild cannot tree-shake that namespace re-export, and every
  * zod locale (~400 KB) comes in.
  * `npm run bench` shows the largest contributors.
  */
 const BUNDLE_BUDGETS_KB: Record<string, number> = {
-  'mcp-authorizer': 120,
-  'mcp-client-registration': 80,
+  'mcp-authorizer': 140,
+  'mcp-client-registration': 96,
   'mcp-key-rotation': 120,
   'mcp-oauth-proxy': 220,
   'mcp-server': 400,
