@@ -175,8 +175,9 @@ describe('GET /authorize after the redirect URI is validated: errors go back wit
     expect(outcome.audit).toMatchObject({ outcome: 'refused', reason, oauthError: error });
   });
 
-  it('refuses a scope beyond what a registered client registered', async () => {
-    // Prepare
+  it('lets a registered client ask beyond the scopes it registered (step-up), and asks the person', async () => {
+    // Prepare: registration is open to anyone, so its scopes are a default, not a ceiling; a
+    // ceiling would refuse the re-authorization a 403 insufficient_scope asks for
     const f = proxyFixture();
     const clientId = await mintDcrClientId(f.sealer, {
       redirectUris: ['http://127.0.0.1/cb'],
@@ -190,12 +191,14 @@ describe('GET /authorize after the redirect URI is validated: errors go back wit
       authorizeParams({
         client_id: clientId,
         redirect_uri: 'http://127.0.0.1:9/cb',
-        scope: 'mcp/admin',
+        scope: 'mcp/tools mcp/read_data mcp/admin',
       }),
     );
 
-    // Assess
-    expect(errorOf(locationOf(outcome)).error).toBe('invalid_scope');
+    // Assess: the consent page, naming what is asked, not an invalid_scope redirect
+    expect(outcome.response.status).toBe(200);
+    expect(outcome.audit).toMatchObject({ step: 'authorize', reason: 'consent_shown' });
+    expect(outcome.response.body).toContain('mcp/admin');
   });
 });
 
