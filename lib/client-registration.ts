@@ -21,6 +21,7 @@ import { CORS_MAX_AGE_SECONDS, PUBLIC_CORS_ALLOW_HEADERS } from '../lambda/share
 import { registrationEnvSchema } from '../lambda/shared/env';
 import { acknowledgeApiGatewayPermission } from './compliance';
 import { McpFunction } from './lambda-function';
+import { addMethodThrottle } from './method-throttle';
 
 /** The metric counting refused registrations (namespace {@link REGISTRATION_METRIC_NAMESPACE}). */
 export const REFUSED_REGISTRATIONS_METRIC = 'RefusedClientRegistrations';
@@ -135,7 +136,7 @@ export class ClientRegistration extends Construct {
       reason:
         'OAuth client registration is public by the MCP authorization spec; it creates nothing in Cognito, and a registered client still needs a person’s consent at the OAuth proxy',
     });
-    this.addMethodThrottle(props.api, 'POST', rate, burst);
+    addMethodThrottle(props.api, REGISTER_PATH, 'POST', rate, burst);
     this.registrationUrl = `${props.baseUrl}${REGISTER_PATH}`;
 
     const F = AUDIT_FIELDS;
@@ -152,36 +153,5 @@ export class ClientRegistration extends Construct {
       unit: cloudwatch.Unit.COUNT,
     });
     this.refusedRegistrations = metricFilter.metric({ statistic: 'Sum' });
-  }
-
-  /**
-   * A method-level throttle on the API's one stage, next to the stage-wide settings McpApi
-   * gives it. A method setting does not inherit the stage-wide values (logging, metrics), so
-   * they are copied into it.
-   */
-  private addMethodThrottle(
-    api: apigateway.RestApi,
-    httpMethod: string,
-    rate: number,
-    burst: number,
-  ): void {
-    const stage = api.deploymentStage.node.defaultChild as apigateway.CfnStage;
-    const settings = stage.methodSettings;
-    if (settings !== undefined && !Array.isArray(settings)) {
-      throw new Error(`${this.node.id}: the stage's method settings are not a plain list`);
-    }
-    const list = (settings ?? []) as apigateway.CfnStage.MethodSettingProperty[];
-    const stageWide = list.find((s) => s.resourcePath === '/*' && s.httpMethod === '*');
-    stage.methodSettings = [
-      ...list,
-      {
-        ...stageWide,
-        // API Gateway escapes the slashes of a resource path in method settings as ~1.
-        resourcePath: `/${REGISTER_PATH.replaceAll('/', '~1')}`,
-        httpMethod,
-        throttlingRateLimit: rate,
-        throttlingBurstLimit: burst,
-      },
-    ];
   }
 }

@@ -25,6 +25,7 @@ import { MAX_CONSENT_REMEMBER_SECONDS, oauthProxyEnvSchema } from '../lambda/sha
 import { OAUTH_PATHS } from '../lambda/shared/routes';
 import { acknowledgeApiGatewayPermission } from './compliance';
 import { McpFunction } from './lambda-function';
+import { addMethodThrottle } from './method-throttle';
 
 /** The purposes the proxy seals values for itself (it only opens DCR client ids). */
 const PROXY_SEAL_PURPOSES = [
@@ -371,36 +372,4 @@ export class OAuthProxy extends Construct {
       }),
     );
   }
-}
-
-/**
- * A method-level throttle on the API's one stage, next to the stage-wide settings McpApi gives
- * it. A method setting does not inherit the stage-wide values (logging, metrics), so they are
- * copied into it.
- */
-export function addMethodThrottle(
-  api: apigateway.RestApi,
-  path: string,
-  httpMethod: string,
-  rate: number,
-  burst: number,
-): void {
-  const stage = api.deploymentStage.node.defaultChild as apigateway.CfnStage;
-  const settings = stage.methodSettings;
-  if (settings !== undefined && !Array.isArray(settings)) {
-    throw new Error(`${api.node.id}: the stage's method settings are not a plain list`);
-  }
-  const list = (settings ?? []) as apigateway.CfnStage.MethodSettingProperty[];
-  const stageWide = list.find((s) => s.resourcePath === '/*' && s.httpMethod === '*');
-  stage.methodSettings = [
-    ...list,
-    {
-      ...stageWide,
-      // API Gateway escapes the slashes of a resource path in method settings as ~1.
-      resourcePath: `/${path.replaceAll('/', '~1')}`,
-      httpMethod,
-      throttlingRateLimit: rate,
-      throttlingBurstLimit: burst,
-    },
-  ];
 }

@@ -24,6 +24,7 @@
  */
 import * as z from 'zod';
 import {
+  hasUnsafeCharacter,
   isLoopbackHost,
   MAX_CLIENT_NAME_LENGTH,
   MAX_REDIRECT_URIS,
@@ -205,25 +206,6 @@ function parseClientId(clientId: string, allowLoopbackHttp: boolean): URL {
   // document's client_id is compared to it by plain string equality.
   if (url.href !== clientId) throw invalid('must be written in canonical form');
   return url;
-}
-
-/** C0 and C1 controls, DEL, line and paragraph separators, bidi overrides and isolates, BOM. */
-function hasUnsafeCharacter(value: string): boolean {
-  for (const character of value) {
-    const code = character.codePointAt(0) as number;
-    if (
-      code < 0x20 ||
-      (code >= 0x7f && code <= 0x9f) ||
-      code === 0x2028 ||
-      code === 0x2029 ||
-      (code >= 0x202a && code <= 0x202e) ||
-      (code >= 0x2066 && code <= 0x2069) ||
-      code === 0xfeff
-    ) {
-      return true;
-    }
-  }
-  return false;
 }
 
 function isHttpsUri(value: string): boolean {

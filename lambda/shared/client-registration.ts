@@ -146,7 +146,7 @@ const URI_CHARACTERS = /^[!-~]+$/;
 const SCOPE_TOKEN = /^[!#-[\]-~]+$/;
 
 /** C0 and C1 controls, DEL, line and paragraph separators, bidi overrides and isolates, BOM. */
-function hasUnsafeCharacter(value: string): boolean {
+export function hasUnsafeCharacter(value: string): boolean {
   for (const character of value) {
     const code = character.codePointAt(0) as number;
     if (
