@@ -76,6 +76,15 @@ export interface LocalAuthServerOptions {
   readonly users?: LocalSignInPolicy;
   /** The one client id it answers: the proxy's upstream client. Default {@link LOCAL_CLIENT_ID}. */
   readonly clientId?: string;
+  /**
+   * The app client's callback URLs, matched exactly as Cognito matches them (the emulator
+   * passes the template's). Default: `<own origin>/callback` for each own origin.
+   */
+  readonly callbackUrls?: readonly string[];
+  /** The scopes the app client may ask for. Default {@link LOCAL_SCOPES}. */
+  readonly scopes?: readonly string[];
+  /** The user pool's groups, offered on the page. Default: the deployment's roles. */
+  readonly groups?: readonly string[];
   readonly now?: () => number;
 }
 
@@ -227,9 +236,19 @@ export class LocalAuthServer {
     };
   }
 
-  /** The one redirect URI for each origin: the proxy's callback there. */
+  /** The proxy's callback: the app client's callback URLs, exactly. */
   #isProxyCallback(uri: string): boolean {
-    return this.#ownOrigins.some((origin) => uri === `${origin}${OAUTH_PATHS.callback}`);
+    const callbacks =
+      this.#options.callbackUrls ?? this.#ownOrigins.map((origin) => `${origin}${OAUTH_PATHS.callback}`);
+    return callbacks.includes(uri);
+  }
+
+  get #scopes(): readonly string[] {
+    return this.#options.scopes ?? LOCAL_SCOPES;
+  }
+
+  get #groups(): readonly string[] {
+    return this.#options.groups ?? ROLES;
   }
 
   /**
@@ -295,7 +314,7 @@ export class LocalAuthServer {
       );
     }
     const scopes = (params.get('scope') ?? LOCAL_SCOPE).split(' ').filter((s) => s !== '');
-    const unknown = scopes.filter((scope) => !LOCAL_SCOPES.includes(scope));
+    const unknown = scopes.filter((scope) => !this.#scopes.includes(scope));
     if (unknown.length > 0) {
       throw new OAuthError('invalid_scope', `Unknown scope: ${unknown.join(' ')}`);
     }
@@ -314,7 +333,7 @@ export class LocalAuthServer {
       id: randomBytes(16).toString('base64url'),
       expiresAt: this.#now() + CODE_TTL_MS,
     });
-    const roles = ROLES.map(
+    const roles = this.#groups.map(
       (role) => `<label><input type="checkbox" name="groups" value="${role}"> ${role}</label>`,
     ).join('<br>');
     const html = `<!doctype html><meta charset="utf-8"><title>Local sign-in</title>
@@ -370,7 +389,7 @@ export class LocalAuthServer {
     const refusal = this.#options.users?.refusal(sub);
     const location = new URL(request.redirectUri);
     if (refusal === undefined) {
-      const picked = form.getAll('groups').filter((group) => (ROLES as string[]).includes(group));
+      const picked = form.getAll('groups').filter((group) => this.#groups.includes(group));
       const groups = this.#options.users?.groupsFor(sub, picked) ?? picked;
       const code = randomBytes(32).toString('base64url');
       this.#codes.put(code, { ...request, sub, groups });

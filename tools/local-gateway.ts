@@ -1,525 +1,254 @@
 /**
- * A local stand-in for API Gateway (REST) in front of the real Lambda handlers:
- * `POST /mcp` runs the REQUEST authorizer, evaluates its policy against the method ARN as API
- * Gateway does, then runs the MCP handler with `requestContext.authorizer` filled in.
+ * Local mode: the stack as `cdk synth` builds it, served by the local AWS emulator
+ * (`tools/emulator/`): API Gateway as the template defines it, every Lambda run from the
+ * bundle `cdk deploy` would upload, with the environment the template gives it. What this file
+ * adds is the project's local identity and data, in place of what an operator has in AWS:
  *
- * Like a deployed server it answers only requests addressed to it: the `Host` must be one of its
- * own loopback names (DNS rebinding), and browser origins other than its own must be listed to
- * call `/mcp` (`allowedOrigins`, as the stack's `-c allowedOrigins`).
+ * - the user pool: a local signing key (`.local/`) whose JWKS the Cognito stand-in serves at
+ *   the pool's JWKS URL, and the local sign-in page (`local-auth-server.ts`) as the hosted
+ *   login, for the app client and callback URL the template gives Cognito;
+ * - the API-key secret: `.local/api-keys.json`, read on every GetSecretValue, which
+ *   `npm run keys` writes;
+ * - the not-before list: `.local/revocations.json` loaded into the template's table, and the
+ *   table's address left in `.local/local-dynamo.json` for the `users` and `keys` CLIs;
+ * - sample data: each module's `seed` hook, against the tables the template created.
  *
- * Importable (`startLocalGateway({ port: 0 })`) so tests drive exactly what `npm run dev` runs.
+ * Importable (`startLocalGateway({ port: 0 })`), so tests drive exactly what `npm run dev` runs.
  */
-import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type {
-  APIGatewayAuthorizerResult,
-  APIGatewayProxyEvent,
-  APIGatewayRequestAuthorizerEvent,
-  Context,
-} from 'aws-lambda';
-import { ApiKeyStore } from '../lambda/authorizer/api-key-store';
-import { createCognitoVerifier } from '../lambda/authorizer/cognito';
-import { earlyDenyPolicyOf } from '../lambda/authorizer/early-deny';
-import { createAuthorizerHandler, UNAUTHORIZED } from '../lambda/authorizer/handler';
-import { createMcpHandler, type McpHandler } from '../lambda/mcp/handler';
-import { type LoadedModule, loadLocalModules, type McpModule } from '../lambda/mcp/module';
-import { CimdResolver } from '../lambda/oauth-proxy/cimd';
-import { mcpPreflightHeaders, mcpResponseCorsHeaders } from '../lambda/shared/cors';
-import { createLogger } from '../lambda/shared/logger';
-import { PROTECTED_RESOURCE_METADATA_PATH } from '../lambda/shared/oauth-metadata';
-import { buildPolicyTable } from '../lambda/shared/policy';
-import { MCP_PATH, OAUTH_PATHS } from '../lambda/shared/routes';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import type { McpModule } from '../lambda/mcp/module';
+import { emptyApiKeyDocument } from '../lambda/shared/api-key';
+import { MCP_PATH } from '../lambda/shared/routes';
+import { LAMBDA_BUNDLE_OPTIONS } from '../lib/bundle-options';
+import type { AddStackOptions } from '../lib/app';
 import { MODULES } from '../modules/index';
-import { ROLE_PERMISSIONS } from '../modules/roles';
-import { AUTHORIZE_PATH, readCapped } from './local-auth-server';
-import { type LocalDynamo, startLocalDynamo } from './local-dynamo';
+import { type CloudAssembly, synthesize } from './emulator/assembly';
+import { type Emulator, startEmulator } from './emulator/emulator';
+import { LogGroups } from './emulator/logs';
+import { LocalAuthServer } from './local-auth-server';
 import {
   apiKeyFilePath,
-  FileApiKeySource,
   LOCAL_CLIENT_ID,
-  LOCAL_SCOPE,
   LOCAL_USER_POOL_ID,
   loadSigningKey,
   localDir,
-  localJwksCache,
-  localPermissionScopes,
+  localJwks,
 } from './local-identity';
-import { LocalOAuth } from './local-oauth';
-import { isOwnHost, type LocalNames, localNames, urlHost } from './local-origins';
-import { type LocalRevocations, startLocalRevocations } from './local-revocations';
+import { loadRevocations } from './local-revocations';
 import { localSignInPolicy, usersFilePath } from './local-users';
-
-const REGION = 'us-east-1';
-const ACCOUNT = '123456789012';
-const API_ID = 'local';
-const STAGE = 'local';
-/** Paths a person's browser shows: refusals there are words, not JSON. */
-const PAGE_PATHS = new Set<string>([AUTHORIZE_PATH, OAUTH_PATHS.authorize, OAUTH_PATHS.callback]);
-/** API Gateway REST's payload limit. */
-const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 
 export interface LocalGatewayOptions {
   /** 0 picks a free port. Default 3000. */
   readonly port?: number;
-  /** Default 127.0.0.1: loopback only. */
-  readonly host?: string;
-  /** Where the signing key and API-key file live. Default `.local/` (or `MCP_LOCAL_DIR`). */
+  /** Where the signing key, API-key file, users and KMS keys live. Default `.local/`. */
   readonly dir?: string;
-  /** API-key cache TTL; short locally so `keys create/revoke` show at once. Default 1000 ms. */
-  readonly apiKeyCacheTtlMs?: number;
   /**
-   * The not-before list's refresh interval and staleness bound (the authorizer's
-   * REVOCATIONS_REFRESH_SECONDS and REVOCATIONS_MAX_AGE_SECONDS). Short locally so `users` and
-   * `keys revoke` show at once. Default 1000 and 2000 ms.
+   * CDK context over `cdk.json`'s, as `-c key=value`: the deployment to model
+   * (`authorizerCacheTtlSeconds`, `earlyDeny`, `customDomainName`, …).
    */
-  readonly revocationRefreshMs?: number;
-  readonly revocationMaxAgeMs?: number;
-  /**
-   * Browser origins allowed to call `/mcp` besides this server's own (e.g. a web client's page),
-   * each exactly as a browser sends it: `http://localhost:6274`. Default none.
-   */
+  readonly context?: Readonly<Record<string, unknown>>;
+  /** Browser origins allowed to call `/mcp`: `-c allowedOrigins`. */
   readonly allowedOrigins?: readonly string[];
-  readonly maxBodyBytes?: number;
-  /** The modules to serve. Default: the deployment's list, `modules/index.ts`. */
-  readonly modules?: readonly McpModule[];
-  /** The roles and what they grant. Default: the deployment's, `modules/roles.ts`. */
-  readonly roles?: Readonly<Record<string, readonly string[]>>;
   /**
-   * Trust anchors for CIMD documents served over https from this machine (a test's
-   * self-signed certificate). Default: Node's CA store.
+   * A cloud assembly synthesized already for the same context (tests share one); by default
+   * the stack is synthesized into `<dir>/cdk.out`.
    */
-  readonly cimdCa?: string | Buffer;
-  /** How long the consent page may remember an approval. Default 7 days. */
-  readonly consentRememberSeconds?: number;
+  readonly assembly?: CloudAssembly;
   /**
-   * Early deny, as the stack's `-c earlyDeny=true`: the authorizer refuses a forbidden
-   * 2026-07-28 call by its headers. This gateway caches no authorizer result (it asks the
-   * authorizer on every request), which is the one setting early deny is correct with.
-   * Default false.
+   * A test's own MCP server: the entry file (exporting `handler`) bundled as the stack bundles
+   * the real one, and the modules it serves (for the stack: their infrastructure and roles).
    */
-  readonly earlyDeny?: boolean;
+  readonly mcp?: {
+    readonly entry: string;
+    readonly modules: NonNullable<AddStackOptions['modules']>;
+  };
+  /** HTTPS hosts the functions may reach, mapped to local servers (a test's CIMD host). */
+  readonly extraHosts?: Readonly<Record<string, string>>;
+  /** The gateway's clock (authorizer cache, throttling, WAF windows). */
+  readonly now?: () => number;
+  /** The modules whose `seed` hook fills the tables. Default: the deployment's. */
+  readonly seedModules?: readonly McpModule[];
 }
 
 export interface LocalGateway {
-  /** `http://host:port` */
+  /** The API's base URL: the stage on the execute-api name (`http://127.0.0.1:3000/prod`), or
+   *  the custom domain's root. The OAuth issuer and the base of every public path. */
   readonly url: string;
   /** The MCP endpoint, `url` + `/mcp`. */
   readonly mcpUrl: string;
-  /** Every origin allowed to call `/mcp`: this server's own, then the configured ones. */
-  readonly allowedOrigins: readonly string[];
-  readonly dynamo: LocalDynamo;
-  /** The modules served, with what their `local` hook (or `dependencies`) built. */
-  readonly modules: readonly LoadedModule[];
+  readonly emulator: Emulator;
+  /** Every log line the functions and the stage wrote, as CloudWatch would hold them. */
+  readonly logs: LogGroups;
+  /** The embedded DynamoDB's endpoint. */
+  readonly dynamoEndpoint: string;
+  /** The logical id of each function, by its Powertools service name (`mcp-server`, …). */
+  readonly functions: Readonly<Record<string, string>>;
   stop(): Promise<void>;
 }
 
-function lambdaContext(functionName: string): Context {
-  const awsRequestId = randomUUID();
+/** Bundle a test's own entry exactly as `McpFunction` bundles the real ones. */
+export async function bundleEntry(entry: string): Promise<string> {
+  const outdir = mkdtempSync(join(tmpdir(), 'mcp-test-bundle-'));
+  await build({
+    ...LAMBDA_BUNDLE_OPTIONS,
+    entryPoints: [entry],
+    outfile: join(outdir, 'index.js'),
+    external: [...LAMBDA_BUNDLE_OPTIONS.external],
+    logLevel: 'error',
+  });
+  return outdir;
+}
+
+/** The context `-c` values of the options. */
+function contextOf(options: LocalGatewayOptions): Record<string, unknown> {
   return {
-    awsRequestId,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${functionName}`,
-    memoryLimitInMB: '512',
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: `local/${awsRequestId}`,
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
+    ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins.join(',') }),
+    ...(options.context ?? {}),
   };
-}
-
-/** Does an IAM-style resource pattern (`*` wildcards) match the ARN? */
-function resourceMatches(pattern: string, arn: string): boolean {
-  const regex = new RegExp(
-    `^${pattern
-      .split('*')
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  );
-  return regex.test(arn);
-}
-
-/** API Gateway's evaluation: an explicit Deny wins, otherwise an Allow must match. */
-export function policyAllows(result: APIGatewayAuthorizerResult, methodArn: string): boolean {
-  let allowed = false;
-  for (const statement of result.policyDocument.Statement) {
-    if (!('Resource' in statement)) continue;
-    const action = 'Action' in statement ? statement.Action : undefined;
-    const actions = Array.isArray(action) ? action : [action];
-    if (!actions.some((a) => a === 'execute-api:Invoke' || a === 'execute-api:*' || a === '*'))
-      continue;
-    const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
-    if (!resources.some((resource) => resourceMatches(String(resource), methodArn))) continue;
-    if (statement.Effect === 'Deny') return false;
-    if (statement.Effect === 'Allow') allowed = true;
-  }
-  return allowed;
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  headers: Record<string, string>,
-  body: string,
-): void {
-  res.writeHead(status, { 'Content-Length': Buffer.byteLength(body), ...headers });
-  res.end(body);
-}
-
-function gatewayError(
-  res: ServerResponse,
-  status: number,
-  message: string,
-  headers: Record<string, string> = {},
-): void {
-  send(
-    res,
-    status,
-    { 'Content-Type': 'application/json', ...headers },
-    JSON.stringify({ message }),
-  );
-}
-
-function headerMaps(req: IncomingMessage) {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i] as string;
-    const value = req.rawHeaders[i + 1] as string;
-    headers[name] = value; // API Gateway keeps the last value in `headers`
-    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
-  }
-  return { headers, multiValueHeaders };
-}
-
-/** `http://host:port`, an IPv6 address in brackets. */
-function baseUrl(host: string, port: number): string {
-  return `http://${urlHost(host)}:${port}`;
-}
-
-/** The parts of the gateway that need the port it ended up on. */
-interface Bound {
-  readonly names: LocalNames;
-  readonly allowedOrigins: readonly string[];
-  readonly mcp: McpHandler;
-  readonly oauth: LocalOAuth;
-  /** RFC 9728 / MCP authorization: the 401 tells the client where to start. */
-  readonly challenge: (host: string | undefined) => string;
 }
 
 export async function startLocalGateway(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
   const dir = options.dir ?? localDir();
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const signingKey = loadSigningKey(dir);
-  const dynamo = await startLocalDynamo();
-  const served = options.modules ?? MODULES;
-  // The policy of exactly what is served: the deployment's, or a test's own modules and roles.
-  const policy = buildPolicyTable({ roles: options.roles ?? ROLE_PERMISSIONS, modules: served });
-  let modules: LoadedModule[];
-  try {
-    // Each module against the embedded stand-ins: its tables created and seeded.
-    modules = await loadLocalModules(served, { dynamodbEndpoint: dynamo.endpoint }, process.env);
-  } catch (error) {
-    await dynamo.stop();
-    throw error;
+  const assembly =
+    options.assembly ??
+    synthesize({
+      outdir: join(dir, 'cdk.out'),
+      context: contextOf(options),
+      ...(options.mcp === undefined ? {} : { modules: options.mcp.modules }),
+    });
+  const template = assembly.template;
+  const pool = Object.entries(template.Resources).find(([, r]) => r.Type === 'AWS::Cognito::UserPool')?.[0];
+  const client = Object.entries(template.Resources).find(([, r]) => r.Type === 'AWS::Cognito::UserPoolClient')?.[0];
+  const fixedIds = {
+    ...(pool === undefined ? {} : { [pool]: LOCAL_USER_POOL_ID }),
+    ...(client === undefined ? {} : { [client]: LOCAL_CLIENT_ID }),
+  };
+  const functionOf = (service: string) =>
+    Object.entries(template.Resources).find(
+      ([, r]) =>
+        r.Type === 'AWS::Lambda::Function' &&
+        (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
+          ?.POWERTOOLS_SERVICE_NAME === service,
+    )?.[0];
+  const functions = Object.fromEntries(
+    Object.entries(template.Resources)
+      .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+      .map(([id, r]) => [
+        String((r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.POWERTOOLS_SERVICE_NAME ?? id),
+        id,
+      ]),
+  );
+  const authorizerId = functionOf('mcp-authorizer');
+  const mcpId = functionOf('mcp-server');
+  const keyFile = apiKeyFilePath(dir);
+  const codeOverrides: Record<string, string> = {};
+  const bundles: string[] = [];
+  if (options.mcp !== undefined && mcpId !== undefined) {
+    const bundle = await bundleEntry(options.mcp.entry);
+    bundles.push(bundle);
+    codeOverrides[mcpId] = bundle;
   }
 
-  const authorizerLogger = createLogger('mcp-authorizer');
-  const gatewayLogger = createLogger('local-gateway');
-  // The not-before list: the authorizer's DynamoDB path, over the embedded DynamoDB.
-  let revocations: LocalRevocations;
-  try {
-    revocations = await startLocalRevocations({
-      dir,
-      endpoint: dynamo.endpoint,
-      refreshMs: options.revocationRefreshMs ?? 1000,
-      maxAgeMs: options.revocationMaxAgeMs ?? 2000,
-      onBackgroundFailure: (error) =>
-        authorizerLogger.warn('Could not refresh the not-before list', { error: String(error) }),
-    });
-  } catch (error) {
-    await dynamo.stop();
-    throw error;
-  }
-  const authorize = createAuthorizerHandler({
-    logger: authorizerLogger,
-    revocations: revocations.list,
-    verifier: createCognitoVerifier(
-      {
-        userPoolId: LOCAL_USER_POOL_ID,
-        clientIds: [LOCAL_CLIENT_ID],
-        requiredScopes: [LOCAL_SCOPE],
+  let auth: LocalAuthServer | undefined;
+  const cognito = (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://cognito.invalid');
+    // Cognito's JWKS, at the URL aws-jwt-verify derives from the user pool id.
+    if (req.method === 'GET' && url.pathname === `/${LOCAL_USER_POOL_ID}/.well-known/jwks.json`) {
+      const body = JSON.stringify(localJwks(signingKey));
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    if (auth === undefined) {
+      res.writeHead(503).end();
+      return;
+    }
+    auth.handle(req, res, url).then(
+      (handled) => {
+        if (!handled) res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found');
       },
-      localJwksCache(signingKey),
-    ),
-    apiKeys: new ApiKeyStore({
-      source: new FileApiKeySource(apiKeyFilePath(dir)),
-      ttlMs: options.apiKeyCacheTtlMs ?? 1000,
-      minRefreshMs: 0,
-      onPreviousIgnored: (why) =>
-        authorizerLogger.warn('Ignoring the previous API-key version', { why }),
-    }),
-    ...(options.earlyDeny === true ? { earlyDeny: earlyDenyPolicyOf(policy) } : {}),
+      () => {
+        if (!res.headersSent) res.writeHead(500).end();
+      },
+    );
+  };
+
+  const logs = new LogGroups();
+  const emulator = await startEmulator({
+    assembly,
+    stateDir: dir,
+    port: options.port ?? 3000,
+    fixedIds,
+    codeOverrides,
+    logs,
+    cognito,
+    ...(options.extraHosts === undefined ? {} : { extraHosts: options.extraHosts }),
+    ...(options.now === undefined ? {} : { now: options.now }),
+    secretValue: (_arn, logicalId) => {
+      // The secret the authorizer reads its keys from: the local key file, as `keys` writes it.
+      const authorizer = authorizerId === undefined ? undefined : template.Resources[authorizerId];
+      const named = (authorizer?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+        ?.Variables?.API_KEYS_SECRET_ID as { Ref?: unknown } | undefined;
+      if (named?.Ref !== logicalId) return undefined;
+      return () =>
+        existsSync(keyFile)
+          ? { AWSCURRENT: readFileSync(keyFile, 'utf8') }
+          : { AWSCURRENT: JSON.stringify(emptyApiKeyDocument()) };
+    },
   });
-  const bind = (host: string, port: number): Bound => {
-    const names = localNames(host, port);
-    const url = baseUrl(host, port);
-    const allowedOrigins = [...new Set([...names.origins, ...(options.allowedOrigins ?? [])])];
-    const oauth = new LocalOAuth({
-      // The bound address first: the issuer a client given the printed URL sees.
-      origins: [...new Set([url, ...names.origins])],
-      mcpPath: MCP_PATH,
+  try {
+    // The hosted login, for the one app client the template gives Cognito.
+    const clientProps = client === undefined ? undefined : emulator.resolve(template.Resources[client]?.Properties);
+    const callbackUrls = ((clientProps as { CallbackURLs?: string[] } | undefined)?.CallbackURLs ?? []).map(String);
+    const scopes = ((clientProps as { AllowedOAuthScopes?: string[] } | undefined)?.AllowedOAuthScopes ?? []).map(String);
+    const groups = emulator.resolver
+      .resourcesOfType('AWS::Cognito::UserPoolGroup')
+      .map(([id]) => String(emulator.resolver.property(id, 'GroupName')));
+    auth = new LocalAuthServer({
+      baseUrl: emulator.cognitoOrigin,
       signingKey,
-      // Loopback documents (http or https) allowed: local mode only, never in AWS.
-      cimd: new CimdResolver({
-        allowLoopbackHttp: true,
-        ...(options.cimdCa === undefined ? {} : { ca: options.cimdCa }),
-      }),
-      ...(options.consentRememberSeconds === undefined
-        ? {}
-        : { consentRememberSeconds: options.consentRememberSeconds }),
+      clientId: LOCAL_CLIENT_ID,
+      callbackUrls,
+      scopes,
+      groups,
       users: localSignInPolicy(usersFilePath(dir)),
     });
-    // The metadata URL follows the name the request came in by, in the 401 and in step-up.
-    const metadataUrl = (host: string | undefined) =>
-      `${oauth.baseFor(host)}${PROTECTED_RESOURCE_METADATA_PATH}${MCP_PATH}`;
+
+    // Sample data into the template's tables, and the kept not-before entries.
+    const mcpEnv = mcpId === undefined ? {} : (emulator.lambda.definition(mcpId).environment as Record<string, string>);
+    for (const module of options.seedModules ?? MODULES) {
+      await module.seed?.(mcpEnv, { dynamodbEndpoint: emulator.dynamoEndpoint });
+    }
+    const revocationsTable =
+      authorizerId === undefined ? undefined : emulator.lambda.definition(authorizerId).environment.REVOCATIONS_TABLE_NAME;
+    const revocations =
+      revocationsTable === undefined
+        ? undefined
+        : await loadRevocations({ dir, endpoint: emulator.dynamoEndpoint, tableName: revocationsTable });
+
+    const domainOrigin = emulator.customDomainOrigin;
+    const url = emulator.api.executeApiEndpoint || domainOrigin === undefined ? emulator.stageUrl : domainOrigin;
     return {
-      names,
-      allowedOrigins,
-      mcp: createMcpHandler({
-        config: {
-          allowedOrigins,
-          allowedHosts: [...names.hosts],
-          maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
-        },
-        policy,
-        modules,
-        logger: createLogger('mcp-server'),
-        stepUp: {
-          audienceScope: LOCAL_SCOPE,
-          permissionScopes: localPermissionScopes(Object.keys(policy.permissions)),
-          resourceMetadataUrl: metadataUrl,
-        },
-      }),
-      oauth,
-      challenge: (host) =>
-        `Bearer resource_metadata="${metadataUrl(host)}", scope="${LOCAL_SCOPE}"`,
-    };
-  };
-
-  /** A refusal at the gateway, before any handler: said on the terminal, never silent. */
-  const refuse = (
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: URL,
-    reason: 'host' | 'origin',
-    message: string,
-  ) => {
-    gatewayLogger.warn('local.request_refused', {
-      reason,
-      http_method: req.method,
-      path: url.pathname.slice(0, 200),
-    });
-    if (PAGE_PATHS.has(url.pathname)) {
-      // The consent and sign-in pages: a person reads this.
-      send(res, 403, { 'Content-Type': 'text/plain; charset=utf-8' }, `${message}\n`);
-    } else {
-      gatewayError(res, 403, message);
-    }
-  };
-
-  const handle = async (bound: Bound, req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const requestId = randomUUID();
-    // DNS rebinding: a page on evil.example, its name re-pointed at 127.0.0.1, reaches this
-    // port with its own name in Host. Every path, the sign-in page and discovery included.
-    if (!isOwnHost(req.headers.host, bound.names)) {
-      refuse(
-        req,
-        res,
-        url,
-        'host',
-        `Forbidden: this server answers only to ${[...bound.names.hosts].join(', ')}`,
-      );
-      return;
-    }
-    const origin = req.headers.origin;
-    const originAllowed = origin !== undefined && bound.allowedOrigins.includes(origin);
-    // Discovery, registration, sign-in and tokens: public, like the metadata routes in AWS.
-    if (await bound.oauth.handle(req, res, url, requestId)) return;
-    if (url.pathname !== MCP_PATH) {
-      gatewayError(res, 404, 'Not Found');
-      return;
-    }
-    // CORS preflight for /mcp: answered by API Gateway itself in AWS, for the allowed origins.
-    if (
-      req.method === 'OPTIONS' &&
-      origin !== undefined &&
-      req.headers['access-control-request-method'] !== undefined
-    ) {
-      if (originAllowed) {
-        send(res, 204, mcpPreflightHeaders(origin), '');
-      } else {
-        refuse(req, res, url, 'origin', 'Forbidden: origin not allowed');
-      }
-      return;
-    }
-    // The gateway's own answers (401, 403, 413) carry CORS headers for an allowed origin, so a
-    // browser client can read them (the 401 challenge above all), as the stack's do.
-    const cors = originAllowed ? mcpResponseCorsHeaders(origin) : {};
-    const body = await readCapped(req, GATEWAY_MAX_BODY);
-    if (body.byteLength > GATEWAY_MAX_BODY) {
-      gatewayError(res, 413, 'Request Too Long', cors);
-      return;
-    }
-    const method = req.method ?? 'GET';
-    const { headers, multiValueHeaders } = headerMaps(req);
-    const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
-    const methodArn = `arn:aws:execute-api:${REGION}:${ACCOUNT}:${API_ID}/${STAGE}/${method}${MCP_PATH}`;
-    const queryStringParameters = Object.fromEntries(url.searchParams);
-    const multiValueQueryStringParameters: Record<string, string[]> = {};
-    for (const [name, value] of url.searchParams) {
-      multiValueQueryStringParameters[name] = [
-        ...(multiValueQueryStringParameters[name] ?? []),
-        value,
-      ];
-    }
-    const identity = {
-      sourceIp,
-      userAgent: headers['User-Agent'] ?? headers['user-agent'] ?? null,
-    };
-
-    const authorizerEvent = {
-      type: 'REQUEST',
-      methodArn,
-      resource: MCP_PATH,
-      path: MCP_PATH,
-      httpMethod: method,
-      headers,
-      multiValueHeaders,
-      pathParameters: {},
-      queryStringParameters,
-      multiValueQueryStringParameters,
-      stageVariables: {},
-      requestContext: {
-        requestId,
-        stage: STAGE,
-        httpMethod: method,
-        resourcePath: MCP_PATH,
-        path: `/${STAGE}${MCP_PATH}`,
-        identity,
+      url,
+      mcpUrl: `${url}${MCP_PATH}`,
+      emulator,
+      logs,
+      dynamoEndpoint: emulator.dynamoEndpoint,
+      functions,
+      stop: async () => {
+        revocations?.stop();
+        await emulator.stop();
+        for (const bundle of bundles) rmSync(bundle, { recursive: true, force: true });
       },
-    } as unknown as APIGatewayRequestAuthorizerEvent;
-
-    let policy: APIGatewayAuthorizerResult;
-    try {
-      policy = await authorize(authorizerEvent, lambdaContext('mcp-authorizer'));
-    } catch (error) {
-      if (error instanceof Error && error.message === UNAUTHORIZED) {
-        gatewayError(res, 401, 'Unauthorized', {
-          ...cors,
-          'WWW-Authenticate': bound.challenge(req.headers.host),
-        });
-      } else {
-        gatewayError(res, 500, 'Internal server error', cors);
-      }
-      return;
-    }
-    if (!policyAllows(policy, methodArn)) {
-      // The stack's ACCESS_DENIED gateway response (lib/mcp-api.ts) answers this body.
-      gatewayError(res, 403, 'Forbidden', cors);
-      return;
-    }
-
-    const proxyEvent = {
-      resource: MCP_PATH,
-      path: MCP_PATH,
-      httpMethod: method,
-      headers,
-      multiValueHeaders,
-      queryStringParameters: url.searchParams.size > 0 ? queryStringParameters : null,
-      multiValueQueryStringParameters:
-        url.searchParams.size > 0 ? multiValueQueryStringParameters : null,
-      pathParameters: null,
-      stageVariables: null,
-      body: body.byteLength > 0 ? body.toString('base64') : null,
-      isBase64Encoded: body.byteLength > 0,
-      requestContext: {
-        accountId: ACCOUNT,
-        apiId: API_ID,
-        stage: STAGE,
-        requestId,
-        httpMethod: method,
-        resourcePath: MCP_PATH,
-        path: `/${STAGE}${MCP_PATH}`,
-        requestTimeEpoch: Date.now(),
-        identity,
-        authorizer: { ...policy.context, principalId: policy.principalId },
-      },
-    } as unknown as APIGatewayProxyEvent;
-    const result = await bound.mcp(proxyEvent, lambdaContext('mcp-server'));
-    const responseHeaders: Record<string, string> = { 'x-amzn-RequestId': requestId };
-    for (const [name, value] of Object.entries(result.headers ?? {}))
-      responseHeaders[name] = String(value);
-    if (typeof result.body === 'string') {
-      send(res, result.statusCode, responseHeaders, result.body);
-      return;
-    }
-    // A streamed answer (SSE): each frame goes out as it comes, chunked, as API Gateway
-    // streams a Lambda's response.
-    res.writeHead(result.statusCode, responseHeaders);
-    res.flushHeaders();
-    const reader = result.body.getReader();
-    res.once('close', () => {
-      if (!res.writableFinished) void reader.cancel(new Error('client closed'));
-    });
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      res.write(value);
-    }
-    res.end();
-  };
-
-  let bound: Bound | undefined;
-  const server = createServer((req, res) => {
-    if (bound === undefined) {
-      gatewayError(res, 503, 'Starting');
-      return;
-    }
-    handle(bound, req, res).catch(() => {
-      if (!res.headersSent) gatewayError(res, 500, 'Internal server error');
-      else res.destroy();
-    });
-  });
-  const host = options.host ?? '127.0.0.1';
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 3000, host, () => resolve());
-    });
+    };
   } catch (error) {
-    revocations.stop();
-    await dynamo.stop();
+    await emulator.stop();
     throw error;
   }
-  const { port } = server.address() as AddressInfo;
-  bound = bind(host, port);
-  const url = baseUrl(host, port);
-  return {
-    url,
-    mcpUrl: `${url}${MCP_PATH}`,
-    allowedOrigins: bound.allowedOrigins,
-    dynamo,
-    modules,
-    stop: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      revocations.stop();
-      await dynamo.stop();
-    },
-  };
 }

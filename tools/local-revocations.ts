@@ -83,7 +83,12 @@ function readEntries(path: string): StoredEntries {
   return fileSchema.parse(JSON.parse(readFileSync(path, 'utf8'))).entries;
 }
 
-const stateSchema = z.object({ endpoint: z.url(), pid: z.number() });
+const stateSchema = z.object({
+  endpoint: z.url(),
+  pid: z.number(),
+  /** The not-before table's name (the template's); absent: {@link LOCAL_REVOCATIONS_TABLE}. */
+  table: z.string().optional(),
+});
 
 /**
  * The writer the CLIs use in local mode: the file always (what a restart loads), then the running
@@ -131,7 +136,7 @@ export class LocalRevocationWriter implements RevocationWriter {
     try {
       await new DynamoDbRevocationWriter({
         client,
-        tableName: LOCAL_REVOCATIONS_TABLE,
+        tableName: state.table ?? LOCAL_REVOCATIONS_TABLE,
         now: () => now,
       }).record(entry);
       this.reachedServer = true;
@@ -177,24 +182,37 @@ export interface LocalRevocations {
 }
 
 /**
- * Create the table in the embedded DynamoDB, load the kept entries into it, tell the CLIs where
- * it is, and build the authorizer's list over it.
+ * Load the kept entries into the template's not-before table in the emulator's DynamoDB, and
+ * tell the CLIs where it is (until `stop`).
  */
-export async function startLocalRevocations(options: {
+export async function loadRevocations(options: {
   readonly dir: string;
   readonly endpoint: string;
-  readonly refreshMs: number;
-  readonly maxAgeMs: number;
-  readonly onBackgroundFailure?: (error: unknown) => void;
-}): Promise<LocalRevocations> {
+  readonly tableName: string;
+}): Promise<{ stop(): void }> {
   const client = localDynamoClient(options.endpoint);
-  await createLocalRevocationsTable(client);
+  await putKeptEntries(client, options.tableName, options.dir);
+  const statePath = localDynamoStatePath(options.dir);
+  const state = JSON.stringify({ endpoint: options.endpoint, pid: process.pid, table: options.tableName });
+  writePrivateFile(statePath, `${state}\n`);
+  return {
+    stop() {
+      // Only our own state: another server may have started on the same folder since.
+      if (existsSync(statePath) && readFileSync(statePath, 'utf8').trim() === state) {
+        rmSync(statePath, { force: true });
+      }
+      client.destroy();
+    },
+  };
+}
+
+async function putKeptEntries(client: DynamoDBClient, tableName: string, dir: string): Promise<void> {
   const nowSeconds = Date.now() / 1000;
-  for (const [principal, entry] of Object.entries(readEntries(revocationsFilePath(options.dir)))) {
+  for (const [principal, entry] of Object.entries(readEntries(revocationsFilePath(dir)))) {
     if (entry.expiresAt <= nowSeconds) continue;
     await client.send(
       new PutItemCommand({
-        TableName: LOCAL_REVOCATIONS_TABLE,
+        TableName: tableName,
         Item: {
           [A.principal]: { S: principal },
           [A.notBefore]: { N: String(entry.notBefore) },
@@ -209,6 +227,22 @@ export async function startLocalRevocations(options: {
       }),
     );
   }
+}
+
+/**
+ * Create the table in the embedded DynamoDB, load the kept entries into it, tell the CLIs where
+ * it is, and build the authorizer's list over it (in-process uses: the benchmark).
+ */
+export async function startLocalRevocations(options: {
+  readonly dir: string;
+  readonly endpoint: string;
+  readonly refreshMs: number;
+  readonly maxAgeMs: number;
+  readonly onBackgroundFailure?: (error: unknown) => void;
+}): Promise<LocalRevocations> {
+  const client = localDynamoClient(options.endpoint);
+  await createLocalRevocationsTable(client);
+  await putKeptEntries(client, LOCAL_REVOCATIONS_TABLE, options.dir);
   const statePath = localDynamoStatePath(options.dir);
   const state = JSON.stringify({ endpoint: options.endpoint, pid: process.pid });
   writePrivateFile(statePath, `${state}\n`);

@@ -1,43 +1,9 @@
 /**
- * Lambda entry point of the MCP server: the modules this deployment lists, their clients built
- * once per instance from the environment their infrastructure set.
+ * Lambda entry point of the MCP server: the modules this deployment lists (`modules/index.ts`)
+ * under the deployment's policy.
  */
 import { MODULES } from '../../modules/index';
 import { POLICY } from '../../modules/policy';
-import { mcpEnvSchema, parseEnv } from '../shared/env';
-import { createLogger } from '../shared/logger';
-import { createMcpHandler } from './handler';
-import { bufferedResult, type LambdaStreamingRuntime, streamingHandler } from './lambda-response';
-import { loadModules } from './module';
+import { lambdaHandlerFor } from './lambda-entry';
 
-const env = parseEnv(mcpEnvSchema);
-
-const handle = createMcpHandler({
-  config: {
-    allowedOrigins: env.ALLOWED_ORIGINS,
-    allowedHosts: env.ALLOWED_HOSTS.map((host) => host.toLowerCase()),
-    maxBodyBytes: env.MAX_BODY_BYTES,
-  },
-  policy: POLICY,
-  modules: loadModules(MODULES, process.env),
-  logger: createLogger('mcp-server'),
-  // Step-up when the stack names the metadata (it always does; a bare function does not).
-  ...(env.RESOURCE_METADATA_URL === ''
-    ? {}
-    : {
-        stepUp: {
-          audienceScope: env.REQUIRED_SCOPE,
-          permissionScopes: env.PERMISSION_SCOPES,
-          resourceMetadataUrl: () => env.RESOURCE_METADATA_URL,
-        },
-      }),
-});
-
-// In Lambda the runtime's `awslambda` is always there: answers stream (API Gateway's STREAM
-// transfer mode). Loaded anywhere else (a benchmark, a script), the same code answers buffered.
-// (Some libraries put an empty `awslambda` object on globalThis: look for the function itself.)
-const runtime = (globalThis as { awslambda?: Partial<LambdaStreamingRuntime> }).awslambda;
-export const handler =
-  typeof runtime?.streamifyResponse === 'function'
-    ? streamingHandler(handle, runtime as LambdaStreamingRuntime)
-    : bufferedResult(handle);
+export const handler = lambdaHandlerFor(MODULES, POLICY);

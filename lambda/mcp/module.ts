@@ -234,8 +234,15 @@ export interface McpModule<Deps = unknown> {
   /** Server instructions this module adds (one paragraph). */
   readonly instructions?: string;
   /**
-   * Local mode (`npm run dev`, the tests): build `Deps` against the embedded stand-ins instead,
-   * creating and seeding whatever the module's infrastructure would have created.
+   * Local mode (`npm run dev`, the tests): put sample data into what the module's
+   * infrastructure created. The local emulator creates the tables from the synthesized
+   * template and calls this with the environment the template gives the MCP function (so the
+   * table names are the ones `dependencies` reads) before the first request.
+   */
+  seed?(env: Readonly<Record<string, string | undefined>>, standIns: LocalStandIns): Promise<void>;
+  /**
+   * In-process uses outside the emulator (the benchmark, unit tests): build `Deps` against the
+   * embedded stand-ins, creating and seeding what the module's infrastructure would have.
    */
   local?(standIns: LocalStandIns): Promise<Deps>;
 }

@@ -39,6 +39,18 @@ export const customerRecords = define.module({
     }
     return { store: new DynamoRecordStore(table) };
   },
+  async seed(env, { dynamodbEndpoint }) {
+    const table = env[TABLE_NAME_VARIABLE];
+    if (table === undefined) return;
+    const db = new DynamoDbClient({
+      endpoint: dynamodbEndpoint,
+      region: 'us-east-1',
+      // The embedded DynamoDB ignores credentials; fixed dummies keep the client from looking.
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const store = new DynamoRecordStore(table, db);
+    for (const { id, fields } of sampleRecords()) await store.put(id, fields, LOCAL_SEEDED_AT);
+  },
   async local({ dynamodbEndpoint }) {
     const db = new DynamoDbClient({
       endpoint: dynamodbEndpoint,

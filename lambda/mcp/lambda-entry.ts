@@ -1,0 +1,45 @@
+/**
+ * The MCP Lambda's handler for a list of modules and their policy: what `index.ts` exports for
+ * the deployment's modules, and what a test's own entry exports for its modules (bundled and
+ * run by the local emulator exactly as the deployed one). Module clients are built once per
+ * instance from the environment their infrastructure set.
+ */
+import { mcpEnvSchema, parseEnv } from '../shared/env';
+import { createLogger } from '../shared/logger';
+import type { PolicyTable } from '../shared/policy';
+import { createMcpHandler } from './handler';
+import { bufferedResult, type LambdaStreamingRuntime, streamingHandler } from './lambda-response';
+import { loadModules, type McpModule } from './module';
+
+export function lambdaHandlerFor(modules: readonly McpModule[], policy: PolicyTable): unknown {
+  const env = parseEnv(mcpEnvSchema);
+  const handle = createMcpHandler({
+    config: {
+      allowedOrigins: env.ALLOWED_ORIGINS,
+      allowedHosts: env.ALLOWED_HOSTS.map((host) => host.toLowerCase()),
+      maxBodyBytes: env.MAX_BODY_BYTES,
+    },
+    policy,
+    modules: loadModules(modules, process.env),
+    logger: createLogger('mcp-server'),
+    // Step-up when the stack names the metadata (it always does; a bare function does not).
+    ...(env.RESOURCE_METADATA_URL === ''
+      ? {}
+      : {
+          stepUp: {
+            audienceScope: env.REQUIRED_SCOPE,
+            permissionScopes: env.PERMISSION_SCOPES,
+            resourceMetadataUrl: () => env.RESOURCE_METADATA_URL,
+          },
+        }),
+  });
+
+  // In Lambda the runtime's `awslambda` is always there: answers stream (API Gateway's STREAM
+  // transfer mode). Loaded anywhere else (a benchmark, a script), the same code answers
+  // buffered. (Some libraries put an empty `awslambda` object on globalThis: look for the
+  // function itself.)
+  const runtime = (globalThis as { awslambda?: Partial<LambdaStreamingRuntime> }).awslambda;
+  return typeof runtime?.streamifyResponse === 'function'
+    ? streamingHandler(handle, runtime as LambdaStreamingRuntime)
+    : bufferedResult(handle);
+}

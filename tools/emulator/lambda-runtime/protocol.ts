@@ -1,0 +1,47 @@
+/**
+ * The messages between the emulator's Lambda service and one execution environment (a child
+ * process running `bootstrap.ts`), over Node's IPC channel with the `advanced` serialization
+ * (so chunks travel as bytes). Events and results cross as JSON text, as they cross the
+ * Lambda Invoke API: whatever a handler returns is what `JSON.stringify` makes of it.
+ */
+
+/** What the runtime's `context` object is built from. */
+export interface InvocationContext {
+  readonly awsRequestId: string;
+  readonly functionName: string;
+  readonly functionVersion: string;
+  readonly invokedFunctionArn: string;
+  readonly memoryLimitInMB: string;
+  readonly logGroupName: string;
+  readonly logStreamName: string;
+  /** Epoch milliseconds at which the function times out. */
+  readonly deadlineMs: number;
+  /** The X-Ray trace header the runtime puts in `_X_AMZN_TRACE_ID`. */
+  readonly traceId: string;
+}
+
+export type ToRuntime = {
+  readonly type: 'invoke';
+  readonly id: number;
+  /** The event as JSON text. */
+  readonly event: string;
+  readonly context: InvocationContext;
+};
+
+/** An error as the runtime reports it (`errorType`, `errorMessage`, `trace`). */
+export interface FunctionError {
+  readonly errorType: string;
+  readonly errorMessage: string;
+  readonly trace: readonly string[];
+}
+
+export type FromRuntime =
+  | { readonly type: 'ready'; readonly streaming: boolean }
+  | ({ readonly type: 'init-error' } & FunctionError)
+  /** A buffered handler's result, as JSON text (`undefined` becomes `null`). */
+  | { readonly type: 'result'; readonly id: number; readonly payload: string }
+  /** Bytes written to a streaming handler's response stream (the prelude included). */
+  | { readonly type: 'chunk'; readonly id: number; readonly data: Uint8Array }
+  /** A streaming handler's stream ended. */
+  | { readonly type: 'end'; readonly id: number }
+  | ({ readonly type: 'error'; readonly id: number } & FunctionError);
