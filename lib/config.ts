@@ -81,6 +81,25 @@ export function earlyDenyProblem(authorizerCacheTtlSeconds: number): string | un
     : `needs the authorizer cache off (authorizerCacheTtlSeconds=0, got ${authorizerCacheTtlSeconds}): API Gateway would reuse one request's Deny for every request with the same token, and an Allow without asking again`;
 }
 
+/**
+ * Why gateway step-up cannot run with these settings, or `undefined`. Its Deny is one request's
+ * answer (never to be cached), and its challenge is the ACCESS_DENIED response's, which early
+ * deny's role denials would carry too (a client told `insufficient_scope` for a permission no
+ * token can give would sign in again and again).
+ */
+export function gatewayStepUpProblem(
+  authorizerCacheTtlSeconds: number,
+  earlyDeny: boolean,
+): string | undefined {
+  if (authorizerCacheTtlSeconds !== 0) {
+    return `needs the authorizer cache off (authorizerCacheTtlSeconds=0, got ${authorizerCacheTtlSeconds}): API Gateway would reuse one call's Deny for every request with the same token`;
+  }
+  if (earlyDeny) {
+    return 'cannot run with earlyDeny: both answer through API Gateway\'s one ACCESS_DENIED response, and its insufficient_scope challenge would send clients denied by role to sign in again in a loop';
+  }
+  return undefined;
+}
+
 export const configSchema = z
   .object({
     /** Stack name. */
@@ -140,8 +159,14 @@ export const configSchema = z
      * which an alarm fires. Each is a fetch an unauthenticated caller asked for.
      */
     cimdRefusalThreshold: int(1, 1_000_000).default(5),
-    /** Authorizer result cache TTL in seconds; 0 turns caching off. */
-    authorizerCacheTtlSeconds: int(0, 3600).default(60),
+    /**
+     * Authorizer result cache TTL in seconds; 0 (the default) turns caching off: every request
+     * is authorized afresh, so a revocation bites at once and the authorizer can answer
+     * step-up per call (`gatewayStepUp`). With caching on, API Gateway reuses one answer per
+     * token for the TTL (credentials expiring within it are refused, so none outlives its
+     * Allow), at about $0.78 less per million requests it answers from the cache (docs/cost.md).
+     */
+    authorizerCacheTtlSeconds: int(0, 3600).default(0),
     /**
      * The authorizer refuses 2026-07-28 calls, reads and gets of items the caller's roles do
      * not permit, by their `Mcp-Method`/`Mcp-Name` headers, before the MCP function runs. Only
@@ -149,6 +174,16 @@ export const configSchema = z
      * denied calls are common: docs/cost.md).
      */
     earlyDeny: bool.default(false),
+    /**
+     * Step-up at the gateway: the authorizer answers a 2026-07-28 call whose item the caller's
+     * roles grant but its token's scopes exclude with `403 insufficient_scope` and a
+     * `WWW-Authenticate` challenge a client can read (a challenge the MCP function sends is
+     * renamed by API Gateway to `x-amzn-Remapped-WWW-Authenticate`). Only with
+     * `authorizerCacheTtlSeconds=0`, and not with `earlyDeny` (both answer with API Gateway's
+     * one ACCESS_DENIED response). Off: such a call gets a JSON-RPC error naming the scopes.
+     * On by default.
+     */
+    gatewayStepUp: bool.default(true),
     /**
      * How long one MCP request may run: the MCP function's timeout and its API Gateway
      * integration's, set together (answers stream, so API Gateway allows up to 15 minutes).
@@ -259,6 +294,10 @@ export const configSchema = z
       : undefined;
     if (earlyDenyTrap !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['earlyDeny'], message: earlyDenyTrap });
+    }
+    if (config.gatewayStepUp) {
+      const trap = gatewayStepUpProblem(config.authorizerCacheTtlSeconds, config.earlyDeny);
+      if (trap !== undefined) ctx.addIssue({ code: 'custom', path: ['gatewayStepUp'], message: trap });
     }
     if ((config.customDomainName === '') !== (config.customDomainCertificateArn === '')) {
       ctx.addIssue({

@@ -8,12 +8,12 @@
 import { Aws, Duration, Fn, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
-import { BASE_SCOPE_NAME, type PolicyTable } from '../lambda/shared/policy';
+import type { PolicyTable } from '../lambda/shared/policy';
 import { callbackUrlProblem } from './config';
 
-/** The resource server's identifier and scope: tokens must carry `secure-mcp/tools`. */
-export const RESOURCE_SERVER_ID = 'secure-mcp';
-export const TOOLS_SCOPE = BASE_SCOPE_NAME;
+import { RESOURCE_SERVER_ID, TOOLS_SCOPE } from './identity-names';
+
+export { RESOURCE_SERVER_ID, TOOLS_SCOPE };
 
 export interface IdentityProps {
   /**

@@ -19,7 +19,7 @@ import {
 import { PROTECTED_RESOURCE_METADATA_PATH } from '../lambda/shared/oauth-metadata';
 import { MCP_PATH, OAUTH_PATHS } from '../lambda/shared/routes';
 import { acknowledgeApiGatewayPermission } from './compliance';
-import { earlyDenyProblem } from './config';
+import { earlyDenyProblem, gatewayStepUpProblem } from './config';
 import { LogEncryptionKey } from './log-encryption-key';
 
 /**
@@ -41,6 +41,14 @@ export interface McpApiProps {
    * given the policy). Needs `authorizerCacheTtl` zero. @default false
    */
   readonly earlyDeny?: boolean;
+  /**
+   * Gateway step-up: the scopes the ACCESS_DENIED response's `WWW-Authenticate` challenge
+   * names (every scope: the header is static; AWS documents only request parameters and static
+   * values as gateway-response header sources). The authorizer's function must be told too
+   * (`GATEWAY_STEP_UP`). Needs `authorizerCacheTtl` zero and no `earlyDeny`.
+   * @default none: ACCESS_DENIED carries no challenge
+   */
+  readonly stepUpScopes?: readonly string[];
   /**
    * The `/mcp` integration's timeout: set it to the MCP function's. Answers stream
    * (`responseTransferMode: STREAM`), so up to 15 minutes is allowed; the idle limit between
@@ -176,6 +184,9 @@ export class McpApi extends Construct {
     if (ttl > 3600) throw new Error('McpApi: authorizerCacheTtl can be at most one hour');
     const earlyDenyTrap = props.earlyDeny === true ? earlyDenyProblem(ttl) : undefined;
     if (earlyDenyTrap !== undefined) throw new Error(`McpApi: earlyDeny ${earlyDenyTrap}`);
+    const stepUpTrap =
+      props.stepUpScopes === undefined ? undefined : gatewayStepUpProblem(ttl, props.earlyDeny === true);
+    if (stepUpTrap !== undefined) throw new Error(`McpApi: stepUpScopes ${stepUpTrap}`);
 
     const logEncryptionKey = props.logEncryptionKey ?? LogEncryptionKey.of(this);
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
@@ -350,15 +361,20 @@ export class McpApi extends Construct {
   }
 
   private addGatewayResponses(props: McpApiProps, cors: boolean): void {
-    const corsHeaders: Record<string, string> =
-      cors && props.allowedOrigins.length === 1
-        ? {
-            'Access-Control-Allow-Origin': `'${props.allowedOrigins[0]}'`,
-            // Lets a browser client read the 401 challenge and find the metadata URL.
-            'Access-Control-Expose-Headers': `'${MCP_CORS_EXPOSE_HEADERS.join(', ')}'`,
-            Vary: "'Origin'",
-          }
-        : {};
+    // Gateway responses carry no CORS headers unless the template adds them. One origin: that
+    // origin. Several: the request's own Origin, since a header can only be a request
+    // parameter or a static value; a page of an unlisted origin may then read API Gateway's
+    // own refusals (a 401 challenge, a 403, a 429: nothing it could not learn otherwise), but
+    // never reach /mcp, whose preflight names the allowed origins only.
+    const corsHeaders: Record<string, string> = cors
+      ? {
+          'Access-Control-Allow-Origin':
+            props.allowedOrigins.length === 1 ? `'${props.allowedOrigins[0]}'` : 'method.request.header.Origin',
+          // Lets a browser client read the 401 challenge and find the metadata URL.
+          'Access-Control-Expose-Headers': `'${MCP_CORS_EXPOSE_HEADERS.join(', ')}'`,
+          Vary: "'Origin'",
+        }
+      : {};
     const json = (message: string) => ({
       'application/json': JSON.stringify({ message }),
     });
@@ -372,12 +388,48 @@ export class McpApi extends Construct {
       },
       templates: json('Unauthorized'),
     });
+    const stepUp = props.stepUpScopes;
     this.api.addGatewayResponse('AccessDenied', {
       type: apigateway.ResponseType.ACCESS_DENIED,
       statusCode: '403',
-      responseHeaders: corsHeaders,
-      templates: json('Forbidden'),
+      responseHeaders:
+        stepUp === undefined
+          ? corsHeaders
+          : {
+              ...corsHeaders,
+              // Only the authorizer's step-up denies (gateway step-up runs without early deny
+              // and with dependency failures thrown, not denied): this challenge is for it.
+              'WWW-Authenticate': `'Bearer error="insufficient_scope", scope="${stepUp.join(' ')}", resource_metadata="${this.metadataUrl}", error_description="This call needs a scope the token lacks"'`,
+            },
+      templates:
+        stepUp === undefined
+          ? json('Forbidden')
+          : {
+              // The scopes this call needs, from the Deny's context (templates may read it).
+              'application/json': JSON.stringify({
+                jsonrpc: '2.0',
+                id: null,
+                error: {
+                  code: -32003,
+                  message: 'Insufficient scope: authorize again with the scopes in requiredScopes',
+                  data: { requiredScopes: '$context.authorizer.requiredScopes' },
+                },
+              }),
+            },
     });
+    // The authorizer could not check the credential (a dependency is down) and said so by
+    // failing, which API Gateway does not cache: try again shortly.
+    for (const [id, type] of [
+      ['AuthorizerUnavailable', apigateway.ResponseType.AUTHORIZER_CONFIGURATION_ERROR],
+      ['AuthorizerFailure', apigateway.ResponseType.AUTHORIZER_FAILURE],
+    ] as const) {
+      this.api.addGatewayResponse(id, {
+        type,
+        statusCode: '503',
+        responseHeaders: { ...corsHeaders, 'Retry-After': "'5'" },
+        templates: json('The credential could not be checked just now; try again'),
+      });
+    }
     this.api.addGatewayResponse('BadRequestBody', {
       type: apigateway.ResponseType.BAD_REQUEST_BODY,
       statusCode: '400',

@@ -82,7 +82,13 @@ export class SecureMcpStack extends Stack {
         REQUIRED_SCOPES: identity.requiredScope,
         API_KEYS_SECRET_ID: apiKeys.secret.secretArn,
         REVOCATIONS_TABLE_NAME: revocations.table.tableName,
-        ...(config.earlyDeny ? { EARLY_DENY_POLICY: earlyDenyEnvironment(policy) } : {}),
+        // A credential expiring within API Gateway's cache TTL is refused at once (401 with the
+        // challenge), so no cached Allow outlives it.
+        AUTHORIZER_CACHE_TTL_SECONDS: String(config.authorizerCacheTtlSeconds),
+        ...(config.earlyDeny || config.gatewayStepUp
+          ? { EARLY_DENY_POLICY: earlyDenyEnvironment(policy) }
+          : {}),
+        ...(config.gatewayStepUp ? { GATEWAY_STEP_UP: 'true' } : {}),
       },
       logRetention,
     });
@@ -121,6 +127,10 @@ export class SecureMcpStack extends Stack {
       stageName: config.stageName,
       authorizerCacheTtl: Duration.seconds(config.authorizerCacheTtlSeconds),
       earlyDeny: config.earlyDeny,
+      // The challenge of a gateway step-up names every scope: it is one static header.
+      stepUpScopes: config.gatewayStepUp
+        ? [identity.requiredScope, ...identity.permissionScopes]
+        : undefined,
       // The same as the function's: its answer ends (with an error, at worst) before either.
       mcpTimeout: Duration.seconds(config.mcpTimeoutSeconds),
       throttleRateLimit: config.throttleRateLimit,

@@ -1075,8 +1075,8 @@ describe('the registration Lambda', () => {
   // As `lambda/registration/index.ts` configures it, with the stack's kind of values.
   const policy: RegistrationPolicy = {
     allowRedirectUri: () => true,
-    supportedScopes: ['mcp-server/tools', 'openid', 'email'],
-    defaultScopes: ['mcp-server/tools'],
+    supportedScopes: ['secure-mcp/tools', 'openid', 'email'],
+    defaultScopes: ['secure-mcp/tools'],
     grantTypes: ['authorization_code', 'refresh_token'],
   };
   const mint = dcrClientIdMinter(new AesSealer());
@@ -1110,7 +1110,7 @@ describe('the registration Lambda', () => {
       redirect_uris: [callback],
       grant_types: ['authorization_code', 'refresh_token'],
       client_name: 'Claude',
-      scope: 'mcp-server/tools openid',
+      scope: 'secure-mcp/tools openid',
     };
     const registered = await answer(JSON.stringify(request));
     expect(registered.status).toBe(201);

@@ -18,14 +18,18 @@ import type { Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { ApiKeySource, ApiKeyVersions } from '../lambda/authorizer/api-key-store';
 import { emptyApiKeyDocument } from '../lambda/shared/api-key';
+import { RESOURCE_SERVER_ID, TOOLS_SCOPE } from '../lib/identity-names';
 
 /** The local stand-in for the user pool: a real-looking id, so the real verifier config runs. */
 export const LOCAL_USER_POOL_ID = 'us-east-1_LocalDev01';
 export const LOCAL_ISSUER = `https://cognito-idp.us-east-1.amazonaws.com/${LOCAL_USER_POOL_ID}`;
 export const LOCAL_JWKS_URI = `${LOCAL_ISSUER}/.well-known/jwks.json`;
 export const LOCAL_CLIENT_ID = 'localdevmcpclient000000000';
-/** The resource-server scope a local token carries (and the local authorizer requires). */
-export const LOCAL_SCOPE = 'mcp-server/tools';
+/**
+ * The resource-server scope a local token carries: the stack's own (the authorizer the template
+ * configures requires it).
+ */
+export const LOCAL_SCOPE = `${RESOURCE_SERVER_ID}/${TOOLS_SCOPE}`;
 
 /**
  * The local scope of each permission (`mcp-server/read_data`), as the stack's resource server

@@ -24,7 +24,7 @@
 import * as z from 'zod/mini';
 import type { CallKind } from '../shared/audit';
 import { type HeaderMaps, headerValues } from '../shared/headers';
-import type { PolicyTable } from '../shared/policy';
+import { type PolicyTable, scopePermissions } from '../shared/policy';
 import type { Principal } from '../shared/principal';
 
 /** The first revision whose requests route by `Mcp-Method`/`Mcp-Name` headers. */
@@ -99,15 +99,8 @@ function only(request: HeaderMaps, name: string): string | undefined {
   return values.length === 1 ? values[0] : undefined;
 }
 
-/**
- * The item a request names that none of the caller's roles may use, or `undefined` to let it
- * through to the MCP Lambda.
- */
-export function forbiddenItem(
-  policy: EarlyDenyPolicy,
-  principal: Pick<Principal, 'groups'>,
-  request: HeaderMaps,
-): ForbiddenItem | undefined {
+/** The item a 2026-07-28 request names by its headers, when the policy knows it. */
+function namedItem(policy: EarlyDenyPolicy, request: HeaderMaps): ForbiddenItem | undefined {
   const version = only(request, 'mcp-protocol-version')?.trim() ?? '';
   if (!/^\d{4}-\d{2}-\d{2}$/.test(version) || version < FIRST_HEADER_ROUTED_REVISION) {
     return undefined;
@@ -118,11 +111,68 @@ export function forbiddenItem(
   if (kind === undefined || name === undefined || name === '') return undefined;
   const items = { tool: policy.tools, prompt: policy.prompts, resource: policy.resources }[kind];
   if (!Object.hasOwn(items, name)) return undefined;
-  const permission = items[name] as string;
-  for (const group of principal.groups) {
-    if (Object.hasOwn(policy.roles, group) && policy.roles[group]?.includes(permission)) {
-      return undefined;
-    }
-  }
-  return { kind, item: name, permission };
+  return { kind, item: name, permission: items[name] as string };
+}
+
+function rolesGrant(policy: EarlyDenyPolicy, groups: readonly string[], permission: string): boolean {
+  return groups.some(
+    (group) => Object.hasOwn(policy.roles, group) && policy.roles[group]?.includes(permission) === true,
+  );
+}
+
+/**
+ * The item a request names that none of the caller's roles may use, or `undefined` to let it
+ * through to the MCP Lambda.
+ */
+export function forbiddenItem(
+  policy: EarlyDenyPolicy,
+  principal: Pick<Principal, 'groups'>,
+  request: HeaderMaps,
+): ForbiddenItem | undefined {
+  const named = namedItem(policy, request);
+  if (named === undefined || rolesGrant(policy, principal.groups, named.permission)) return undefined;
+  return named;
+}
+
+/** An item the caller's roles grant but its token's scopes exclude: a step-up. */
+export interface NarrowedItem extends ForbiddenItem {
+  /**
+   * What a new token must carry: the audience scope, the permission's scope and the permission
+   * scopes the token holds that its roles grant (the MCP Lambda's `challengeScopes`).
+   */
+  readonly requiredScopes: readonly string[];
+}
+
+/**
+ * Gateway step-up (`-c gatewayStepUp=true`): the item a 2026-07-28 request names whose
+ * permission the caller's roles grant but its token's scopes exclude, or `undefined`. API keys
+ * carry no scopes and never get it; neither does a permission no role grants (no token could
+ * fix that: it stays the MCP Lambda's -32003).
+ * @param audienceScope the scope every token carries (`secure-mcp/tools`): its resource
+ *   server names the permission scopes (`secure-mcp/<permission>`)
+ */
+export function narrowedItem(
+  policy: EarlyDenyPolicy,
+  principal: Pick<Principal, 'groups' | 'scopes' | 'authMethod'>,
+  request: HeaderMaps,
+  audienceScope: string,
+): NarrowedItem | undefined {
+  if (principal.authMethod !== 'cognito') return undefined;
+  const named = namedItem(policy, request);
+  if (named === undefined || !rolesGrant(policy, principal.groups, named.permission)) return undefined;
+  // The same narrowing the MCP Lambda applies (`scopePermissions`), over the permissions this
+  // document knows.
+  const permissions = new Set([
+    ...Object.values(policy.roles).flat(),
+    ...[policy.tools, policy.prompts, policy.resources].flatMap((items) => Object.values(items)),
+  ]);
+  const table = { permissions: Object.fromEntries([...permissions].map((p) => [p, p])) };
+  const narrowed = scopePermissions(table as unknown as PolicyTable, principal.scopes);
+  if (narrowed === undefined || narrowed.has(named.permission)) return undefined;
+  const server = audienceScope.slice(0, audienceScope.lastIndexOf('/'));
+  const kept = [...narrowed].filter((permission) => rolesGrant(policy, principal.groups, permission));
+  return {
+    ...named,
+    requiredScopes: [audienceScope, ...[named.permission, ...kept].map((p) => `${server}/${p}`)],
+  };
 }

@@ -11,7 +11,7 @@ import type {
 import { AUTH_DECISION, auditAuthDecision } from '../shared/audit';
 import { toAuthorizerContext } from '../shared/principal';
 import { type DecideDeps, decide } from './decide';
-import { type EarlyDenyPolicy, forbiddenItem } from './early-deny';
+import { type EarlyDenyPolicy, forbiddenItem, narrowedItem } from './early-deny';
 import { allowPolicy, denyPolicy } from './policy-document';
 
 export interface AuthorizerDeps extends DecideDeps {
@@ -22,6 +22,29 @@ export interface AuthorizerDeps extends DecideDeps {
    * Absent: every valid credential gets the Allow, and the MCP Lambda judges the item.
    */
   readonly earlyDeny?: EarlyDenyPolicy;
+  /**
+   * Gateway step-up (`-c gatewayStepUp=true`): deny a 2026-07-28 request whose headers name an
+   * item its roles grant but its token's scopes exclude, with the scopes it needs in the
+   * Deny's context; the stack's ACCESS_DENIED gateway response carries the challenge. Only
+   * with API Gateway's authorizer cache off.
+   */
+  readonly stepUp?: { readonly policy: EarlyDenyPolicy; readonly audienceScope: string };
+  /**
+   * API Gateway's authorizer result TTL in seconds (0: no caching). A credential expiring
+   * within it is refused, so that no cached Allow outlives its credential. @default 0
+   */
+  readonly cacheTtlSeconds?: number;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * A credential could not be checked (JWKS, the key secret, the not-before list unavailable):
+ * thrown, so API Gateway answers 5xx (AUTHORIZER_CONFIGURATION_ERROR) and caches nothing. A
+ * Deny would be cached for the TTL and keep refusing the caller after the dependency is back.
+ */
+export class AuthorizerUnavailableError extends Error {
+  override readonly name = 'AuthorizerUnavailableError';
 }
 
 export type AuthorizerHandler = (
@@ -42,7 +65,49 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
 
     if (decision.effect === 'allow') {
       const { principal } = decision;
-      // Early deny, a step of its own after the credential is known good.
+      // API Gateway caches this answer for the TTL: a credential that expires sooner is refused
+      // now, and the client's 401 (with the challenge) makes it get a new one.
+      const ttl = deps.cacheTtlSeconds ?? 0;
+      const nowSeconds = (deps.now ?? Date.now)() / 1000;
+      if (ttl > 0 && principal.expiresAt !== undefined && principal.expiresAt <= nowSeconds + ttl) {
+        auditAuthDecision(logger, {
+          decision: AUTH_DECISION.deny,
+          reason: 'expires_within_cache',
+          authMethod: principal.authMethod,
+          caller: principal.principalId,
+          keyId: principal.keyId,
+          requestId,
+          sourceIp,
+        });
+        throw new Error(UNAUTHORIZED);
+      }
+      // Gateway step-up, then early deny: steps of their own after the credential is known good.
+      const narrowed =
+        deps.stepUp === undefined
+          ? undefined
+          : narrowedItem(deps.stepUp.policy, principal, event, deps.stepUp.audienceScope);
+      if (narrowed !== undefined) {
+        auditAuthDecision(logger, {
+          decision: AUTH_DECISION.deny,
+          reason: 'insufficient_scope',
+          forbidden: narrowed,
+          authMethod: principal.authMethod,
+          caller: principal.principalId,
+          keyId: principal.keyId,
+          groups: principal.groups,
+          requestId,
+          sourceIp,
+        });
+        // Never cached: gateway step-up runs only with the authorizer cache off.
+        return {
+          ...denyPolicy(event.methodArn, principal.principalId),
+          context: {
+            reason: 'insufficient_scope',
+            permission: narrowed.permission,
+            requiredScopes: narrowed.requiredScopes.join(' '),
+          },
+        };
+      }
       const forbidden =
         deps.earlyDeny === undefined ? undefined : forbiddenItem(deps.earlyDeny, principal, event);
       if (forbidden !== undefined) {
@@ -103,7 +168,7 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
         reason: decision.reason,
         cause: describeCause(decision.cause),
       });
-      return denyPolicy(event.methodArn, decision.caller ?? 'unknown');
+      throw new AuthorizerUnavailableError(`The credential could not be checked (${decision.reason})`);
     }
     throw new Error(UNAUTHORIZED);
   };

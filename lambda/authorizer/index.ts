@@ -12,7 +12,7 @@ import { withSourceMappedErrors } from '../shared/source-mapped-stack';
 import { ApiKeyStore } from './api-key-store';
 import { cachedKeysFirst, createCognitoVerifier } from './cognito';
 import { parseEarlyDenyPolicy } from './early-deny';
-import { createAuthorizerHandler, describeCause } from './handler';
+import { AuthorizerUnavailableError, createAuthorizerHandler, describeCause } from './handler';
 import { RevocationList } from './revocation';
 import { DynamoDbRevocationSource, jsonClientScanPort } from './revocation-dynamodb';
 import { SecretsManagerApiKeySource } from './secrets-manager-source';
@@ -71,17 +71,28 @@ apiKeys
     logger.warn('Could not prefetch the API-key secret', { cause: describeCause(error) }),
   );
 
-// `Unauthorized` is the answer to every refused credential, not a fault: its stack is never
-// looked at. Anything else that escapes is logged by the runtime, mapped to source lines.
+const policy = env.EARLY_DENY_POLICY === '' ? undefined : parseEarlyDenyPolicy(env.EARLY_DENY_POLICY);
+if (env.GATEWAY_STEP_UP === 'true' && policy === undefined) {
+  throw new Error('GATEWAY_STEP_UP needs EARLY_DENY_POLICY (the policy document)');
+}
+
+// `Unauthorized` is the answer to every refused credential, and an unavailable dependency is
+// logged by the handler with its cause: neither is a fault whose stack is looked at. Anything
+// else that escapes is logged by the runtime, mapped to source lines.
 export const handler = withSourceMappedErrors(
   createAuthorizerHandler({
     verifier: cachedKeysFirst(verifier),
     apiKeys,
     revocations,
     logger,
-    ...(env.EARLY_DENY_POLICY === ''
-      ? {}
-      : { earlyDeny: parseEarlyDenyPolicy(env.EARLY_DENY_POLICY) }),
+    cacheTtlSeconds: env.AUTHORIZER_CACHE_TTL_SECONDS,
+    ...(env.GATEWAY_STEP_UP === 'true' && policy !== undefined
+      ? { stepUp: { policy, audienceScope: env.REQUIRED_SCOPES[0] as string } }
+      : policy === undefined
+        ? {}
+        : { earlyDeny: policy }),
   }),
-  (error) => error instanceof Error && error.message === 'Unauthorized',
+  (error) =>
+    error instanceof AuthorizerUnavailableError ||
+    (error instanceof Error && error.message === 'Unauthorized'),
 );

@@ -52,9 +52,8 @@ import { authInfoFor, createServerFactory } from './server';
 import {
   challengeScopes,
   compileStepUp,
-  insufficientScopeAnswer,
+  insufficientScopeRefusal,
   type StepUpOptions,
-  speaksStepUp,
 } from './step-up';
 
 /**
@@ -72,8 +71,9 @@ export interface McpHandlerDeps {
   /** Seals multi-round request state (see `ServerFactoryDeps.requestStateKey`). */
   readonly requestStateKey?: Uint8Array | string;
   /**
-   * Step-up: answer a request its roles permit but its token's scopes exclude with `403
-   * insufficient_scope`. Absent: such a request gets the gate's -32003, like a role denial.
+   * Narrowed scopes: a request its roles permit but its token's scopes exclude gets the gate's
+   * -32003 naming the scopes to authorize again with (`requiredScopes`). Absent: it gets the
+   * -32003 of a role denial.
    */
   readonly stepUp?: StepUpOptions;
 }
@@ -237,23 +237,20 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
       if ('refusal' in verdict) {
         const { refusal } = verdict;
         call.item = refusal.item;
-        // Step-up: only for what the roles grant and the token's scopes exclude.
+        // Narrowed scope: only for what the roles grant and the token's scopes exclude.
         const { permission } = refusal;
         const scopes =
-          stepUp !== undefined &&
-          permission !== undefined &&
-          speaksStepUp(era, getHeader(event, 'mcp-protocol-version'))
+          stepUp !== undefined && permission !== undefined
             ? challengeScopes(policy, stepUp, principal, permission)
             : undefined;
         if (stepUp !== undefined && permission !== undefined && scopes !== undefined) {
           call.settle(refusal.status, DENIAL_REASONS.scope);
-          call.write(logger, principal, meta);
-          return insufficientScopeAnswer(
-            id,
+          const answer = insufficientScopeRefusal(
             { ...refusal, permission },
             scopes,
             stepUp.resourceMetadataUrl(getHeader(event, 'host')),
           );
+          return refuse(answer.code, answer.message, answer.data);
         }
         call.settle(refusal.status, refusal.errorType);
         return refuse(refusal.code, refusal.message, refusal.data);
@@ -299,20 +296,28 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
         write();
         return { statusCode: response.status, headers, body: redactInternalErrors(text) };
       }
-      let last: Record<string, unknown> | undefined;
+      // The record is written when the answer passes, before it goes out: whoever has the
+      // answer can find its record (a Lambda frozen or killed after answering loses nothing).
+      let written = false;
+      const writeOnce = () => {
+        if (written) return;
+        written = true;
+        write();
+      };
       const stream = passSse(response.body, id, {
         onMessage: (message) => {
-          if ('id' in message) last = message;
+          if (!('id' in message) || !('result' in message || 'error' in message)) return;
+          if (call !== undefined && !call.settled) {
+            const { status, errorType } = outcomeOf(response.status, message);
+            call.settle(status, errorType);
+          }
+          writeOnce();
         },
         onEnd: (error) => {
           if (call !== undefined && !call.settled) {
-            const { status, errorType } =
-              error === undefined
-                ? outcomeOf(response.status, last)
-                : { status: TOOL_CALL_STATUS.error, errorType: 'StreamFailed' };
-            call.settle(status, errorType);
+            call.settle(TOOL_CALL_STATUS.error, error === undefined ? 'NoAnswer' : 'StreamFailed');
           }
-          write();
+          writeOnce();
         },
       });
       return { statusCode: response.status, headers, body: stream };

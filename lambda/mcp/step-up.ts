@@ -1,25 +1,26 @@
 /**
- * Step-up authorization (RFC 6750 §3.1; MCP 2025-11-25 and 2026-07-28 "Scope Challenge
- * Handling"): a request the caller's roles permit but its token's scopes exclude is answered
- * `403` with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`, so the client can
- * ask the authorization server for a token with more scope and retry.
+ * A request the caller's roles permit but its token's scopes exclude (a token narrowed to
+ * fewer permissions than its roles grant): what scopes would let it through.
+ *
+ * The MCP function cannot answer it with the OAuth step-up challenge (`403`,
+ * `WWW-Authenticate: Bearer error="insufficient_scope"`): API Gateway renames that header of an
+ * integration response to `x-amzn-Remapped-WWW-Authenticate` ("Amazon API Gateway important
+ * notes for REST APIs"), so no client would read it. It answers with the gate's JSON-RPC -32003
+ * naming the scopes (`requiredScopes`) instead; a deployment with `-c gatewayStepUp=true` has
+ * the authorizer answer the 2026-07-28 calls that name their item in headers with the real
+ * challenge, from API Gateway's own ACCESS_DENIED response.
  *
  * Only scope narrowing gets this answer. A permission no role of the caller grants cannot be
- * fixed by any token, and a client told `insufficient_scope` for it would re-authorize in a
- * loop: that stays the JSON-RPC -32003 of the gate. API keys carry no scopes, so they never get
- * it either. Pure.
+ * fixed by any token: that stays the plain -32003 of the gate. API keys carry no scopes, so
+ * they never get it either. Pure.
  */
-import type { ProtocolEra } from '../shared/audit';
 import { effectivePermissions, type PolicyTable, permissionsFor } from '../shared/policy';
 import type { Principal } from '../shared/principal';
 import { PERMISSION_DENIED_CODE, type Refusal } from './gate';
 
-/** The first protocol revision that defines the step-up flow. */
-export const FIRST_STEP_UP_REVISION = '2025-11-25';
-
 /** What the server needs to name the scopes a request lacks. */
 export interface StepUpOptions {
-  /** The scope every token for this server carries (`secure-mcp/tools`; locally `mcp-server/tools`). */
+  /** The scope every token for this server carries (`secure-mcp/tools`, locally too). */
   readonly audienceScope: string;
   /** The optional scopes, one per permission, that narrow a token (`secure-mcp/read_data`, …). */
   readonly permissionScopes: readonly string[];
@@ -69,18 +70,6 @@ export function compileStepUp(policy: PolicyTable, options: StepUpOptions): Step
 }
 
 /**
- * Whether the client speaks a protocol revision that defines step-up: every 2026-07-28
- * request, and 2025-era requests that say `MCP-Protocol-Version: 2025-11-25` (or later). Older
- * revisions (2025-06-18 and before, or no header, which the spec reads as 2025-03-26) define no
- * step-up flow: they get the JSON-RPC denial, which names the scope to ask for.
- */
-export function speaksStepUp(era: ProtocolEra, protocolVersionHeader: string | undefined): boolean {
-  if (era === 'modern') return true;
-  const version = protocolVersionHeader?.trim() ?? '';
-  return /^\d{4}-\d{2}-\d{2}$/.test(version) && version >= FIRST_STEP_UP_REVISION;
-}
-
-/**
  * The scopes to challenge with when `permission` was refused, or `undefined` when the refusal
  * is not about scope (an API key, or a permission none of the caller's roles grant).
  *
@@ -108,50 +97,23 @@ export function challengeScopes(
   return [stepUp.audienceScope, ...(scopes as string[])];
 }
 
-/** The `WWW-Authenticate` value of an `insufficient_scope` answer (RFC 6750 §3). */
-export function insufficientScopeChallenge(
-  scopes: readonly string[],
-  resourceMetadataUrl: string,
-  permission: string,
-): string {
-  // Scope tokens, the URL and a permission name (`[a-z0-9_]`) hold no `"` or `\`.
-  return [
-    'Bearer error="insufficient_scope"',
-    `scope="${scopes.join(' ')}"`,
-    `resource_metadata="${resourceMetadataUrl}"`,
-    `error_description="The token's scopes do not include permission ${permission}"`,
-  ].join(', ');
-}
-
 /**
- * The whole `403` answer: the challenge, and a JSON-RPC error body for the request (code
- * -32003, naming the item, the permission and the scopes) for clients that read bodies.
+ * The gate's refusal of a call its token's scopes exclude, as the JSON-RPC -32003 every client
+ * reads: the item, the permission and the scopes to authorize again with.
  */
-export function insufficientScopeAnswer(
-  id: unknown,
+export function insufficientScopeRefusal(
   refusal: Refusal & { readonly permission: string },
   scopes: readonly string[],
   resourceMetadataUrl: string,
-): { statusCode: number; headers: Record<string, string>; body: string } {
+): { code: number; message: string; data: Record<string, unknown> } {
   const what = refusal.item?.name ?? 'the item';
   return {
-    statusCode: 403,
-    headers: {
-      'Content-Type': 'application/json',
-      'WWW-Authenticate': insufficientScopeChallenge(
-        scopes,
-        resourceMetadataUrl,
-        refusal.permission,
-      ),
+    code: PERMISSION_DENIED_CODE,
+    message: `Insufficient scope: '${what}' requires permission '${refusal.permission}', which your roles grant but your token's scopes exclude; authorize again with scope '${scopes.join(' ')}'`,
+    data: {
+      ...refusal.data,
+      requiredScopes: [...scopes],
+      resourceMetadata: resourceMetadataUrl,
     },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id)) ? id : null,
-      error: {
-        code: PERMISSION_DENIED_CODE,
-        message: `Insufficient scope: '${what}' requires permission '${refusal.permission}', which your roles grant but your token's scopes exclude; authorize again with scope '${scopes.join(' ')}'`,
-        data: { ...refusal.data, requiredScopes: [...scopes] },
-      },
-    }),
   };
 }

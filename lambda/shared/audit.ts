@@ -272,6 +272,16 @@ export const AUTH_REASONS = [
    * roles may use. Not an authentication failure; counted with the denied calls.
    */
   'item_forbidden',
+  /**
+   * Gateway step-up: a valid token asking (by its 2026-07-28 headers) for an item its roles
+   * grant but its scopes exclude; answered 403 `insufficient_scope`.
+   */
+  'insufficient_scope',
+  /**
+   * A valid credential that expires before API Gateway's cached Allow would: refused (401) so
+   * that no cached Allow outlives the credential it was made for; the client gets a new one.
+   */
+  'expires_within_cache',
 ] as const;
 export type AuthReason = (typeof AUTH_REASONS)[number];
 

@@ -62,6 +62,20 @@ export const authorizerEnvSchema = z.object({
    * Empty: off.
    */
   EARLY_DENY_POLICY: z._default(z.string(), ''),
+  /**
+   * Gateway step-up (`-c gatewayStepUp=true`, only with the authorizer cache off): `true` makes
+   * the authorizer deny, with the scopes needed, a 2026-07-28 request whose item its roles
+   * grant but its token's scopes exclude. Needs `EARLY_DENY_POLICY` (the policy document).
+   */
+  GATEWAY_STEP_UP: z._default(z.enum(['true', 'false']), 'false'),
+  /**
+   * API Gateway's authorizer result TTL (`-c authorizerCacheTtlSeconds`): a credential expiring
+   * within it is refused, so no cached Allow outlives its credential. 0: no caching.
+   */
+  AUTHORIZER_CACHE_TTL_SECONDS: z._default(
+    z.pipe(z.coerce.number(), z.int().check(z.minimum(0), z.maximum(3600))),
+    0,
+  ),
 });
 export type AuthorizerEnv = z.infer<typeof authorizerEnvSchema>;
 

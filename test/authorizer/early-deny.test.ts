@@ -16,7 +16,7 @@ import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
 import { AUDIT_EVENTS, AUDIT_FIELDS } from '../../lambda/shared/audit';
 import { createLogger } from '../../lambda/shared/logger';
 import { POLICY } from '../../modules/policy';
-import { policyAllows } from '../../tools/local-gateway';
+import { policyAllows } from '../../tools/emulator/authorizer';
 import { captureLogs } from '../helpers/capture-logs';
 
 const EARLY = earlyDenyPolicyOf(POLICY);
@@ -148,7 +148,7 @@ const analystVerifier: AccessTokenVerifier = {
   verify: async () => ({
     sub: 'bob',
     exp: Math.floor(Date.now() / 1000) + 600,
-    scope: 'mcp-server/tools',
+    scope: 'secure-mcp/tools',
     'cognito:groups': ['analyst'],
   }),
 };

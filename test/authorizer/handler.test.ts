@@ -16,7 +16,7 @@ import { type ApiKeyDocument, formatApiKey, generateSecret } from '../../lambda/
 import { AUDIT_EVENTS, AUDIT_FIELDS, type AuthReason } from '../../lambda/shared/audit';
 import { createLogger } from '../../lambda/shared/logger';
 import { addKey, revokeKey } from '../../tools/api-key-admin';
-import { policyAllows } from '../../tools/local-gateway';
+import { policyAllows } from '../../tools/emulator/authorizer';
 import {
   LOCAL_CLIENT_ID,
   LOCAL_SCOPE,

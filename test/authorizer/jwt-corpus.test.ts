@@ -179,12 +179,12 @@ const CORPUS: readonly BadToken[] = [
     // Scopes only narrow: dropping a malformed one would leave the token less narrowed.
     name: 'a correctly signed token with a scope over 256 characters',
     reason: 'malformed_scope',
-    token: () => validToken({ scopes: [LOCAL_SCOPE, `mcp-server/${'x'.repeat(250)}`] }),
+    token: () => validToken({ scopes: [LOCAL_SCOPE, `secure-mcp/${'x'.repeat(250)}`] }),
   },
   {
     name: 'a correctly signed token with a scope holding a double quote',
     reason: 'malformed_scope',
-    token: () => validToken({ scopes: [LOCAL_SCOPE, 'mcp-server/read_data"'] }),
+    token: () => validToken({ scopes: [LOCAL_SCOPE, 'secure-mcp/read_data"'] }),
   },
   {
     name: 'a correctly signed token with a scope holding a backslash',
@@ -194,7 +194,7 @@ const CORPUS: readonly BadToken[] = [
   {
     name: 'a correctly signed token with a scope holding a tab',
     reason: 'malformed_scope',
-    token: () => validToken({ scopes: [`${LOCAL_SCOPE}\tmcp-server/read_data`, LOCAL_SCOPE] }),
+    token: () => validToken({ scopes: [`${LOCAL_SCOPE}\tsecure-mcp/read_data`, LOCAL_SCOPE] }),
   },
   {
     name: 'a correctly signed token with more scopes than the authorizer context carries',

@@ -130,7 +130,7 @@ describe('early deny at the gateway', () => {
 
   it("leaves scope narrowing to the MCP Lambda's step-up challenge", async () => {
     // Prepare: an admin whose token asked only for read_data
-    const client = await modern(token(['admin'], [LOCAL_SCOPE, 'mcp-server/read_data']));
+    const client = await modern(token(['admin'], [LOCAL_SCOPE, 'secure-mcp/read_data']));
 
     // Act
     const error = await settle(

@@ -18,9 +18,9 @@ import { AUDIT_EVENTS, AUDIT_FIELDS } from '../../lambda/shared/audit';
 import { findItem } from '../../lambda/shared/policy';
 import { POLICY } from '../../modules/policy';
 import { addKey, FileKeyDocumentStore } from '../../tools/api-key-admin';
-import { type LocalGateway, startLocalGateway } from '../../tools/local-gateway';
+import type { LocalGateway } from '../../tools/local-gateway';
 import { apiKeyFilePath, loadSigningKey, mintAccessToken } from '../../tools/local-identity';
-import { type CapturedLogs, captureLogs } from '../helpers/capture-logs';
+import { type GatewayLogs, gatewayLogs, startTestGateway } from '../helpers/local-gateway-fixture';
 
 type ToolName =
   | 'get_record'
@@ -77,7 +77,7 @@ interface Caller {
 
 let gateway: LocalGateway;
 let dir: string;
-let logs: CapturedLogs;
+let logs: GatewayLogs;
 let apiKey = '';
 const tokens: Record<string, string> = {};
 
@@ -176,12 +176,11 @@ beforeAll(async () => {
   });
   await store.write(created.document);
   apiKey = created.key;
-  logs = captureLogs();
-  gateway = await startLocalGateway({ port: 0, dir });
-});
+  logs = gatewayLogs(() => gateway);
+  gateway = await startTestGateway(dir);
+}, 120_000);
 
 afterAll(async () => {
-  logs?.restore();
   await gateway?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -369,7 +368,7 @@ describe('a token narrowed by permission scopes', () => {
     const token = mintAccessToken(loadSigningKey(dir), {
       sub: 'alice',
       groups: ['admin'],
-      scopes: ['mcp-server/tools', 'mcp-server/read_data'],
+      scopes: ['secure-mcp/tools', 'secure-mcp/read_data'],
     });
     const client = await connect(token);
     try {
@@ -423,8 +422,9 @@ describe('the gateway in front', () => {
     expect(response.status).toBe(405);
   });
 
-  it('answers 404 for other paths', async () => {
+  it("answers other paths as API Gateway does: 403 'Missing Authentication Token'", async () => {
     const response = await fetch(`${gateway.url}/other`, { method: 'POST' });
-    expect(response.status).toBe(404);
+    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual({ message: 'Missing Authentication Token' });
   });
 });

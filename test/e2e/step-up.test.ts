@@ -30,8 +30,8 @@ import {
 import { useLocalGateway } from '../helpers/local-gateway-fixture';
 import { signInLocally } from '../helpers/local-sign-in';
 
-const READ = 'mcp-server/read_data';
-const DELETE = 'mcp-server/delete_data';
+const READ = 'secure-mcp/read_data';
+const DELETE = 'secure-mcp/delete_data';
 
 const local = useLocalGateway('mcp-step-up-');
 

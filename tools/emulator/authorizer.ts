@@ -85,7 +85,10 @@ function resourceMatches(pattern: string, arn: string): boolean {
  * IAM's evaluation of the policy for one method ARN: an explicit Deny wins, else an Allow must
  * match, else it is an implicit deny.
  */
-export function evaluatePolicy(result: AuthorizerResult, methodArn: string): 'allow' | 'explicit-deny' | 'implicit-deny' {
+export function evaluatePolicy(
+  result: Pick<AuthorizerResult, 'policyDocument'>,
+  methodArn: string,
+): 'allow' | 'explicit-deny' | 'implicit-deny' {
   let allowed = false;
   for (const statement of result.policyDocument.Statement) {
     const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
@@ -98,6 +101,14 @@ export function evaluatePolicy(result: AuthorizerResult, methodArn: string): 'al
     if (statement.Effect === 'Allow') allowed = true;
   }
   return allowed ? 'allow' : 'implicit-deny';
+}
+
+/** Whether API Gateway would let the request for `methodArn` through under this result. */
+export function policyAllows(
+  result: { readonly policyDocument: { readonly Statement: readonly unknown[] } },
+  methodArn: string,
+): boolean {
+  return evaluatePolicy(result as Pick<AuthorizerResult, 'policyDocument'>, methodArn) === 'allow';
 }
 
 /** What an identity source reads: the request's headers, query, context and stage variables. */

@@ -13,12 +13,13 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import dynalite from 'dynalite';
 import { type ApiModel, buildApiModel } from './api-model';
 import { assetDirectory, type CloudAssembly } from './assembly';
 import { type FunctionDefinition, LambdaService } from './lambda-service';
 import { LogGroups } from './logs';
 import { type Endpoint, RestApi } from './rest-api';
+import { startDynamoDb } from './services/dynamodb';
+import { Faults } from './services/faults';
 import { type JsonProtocolServer, serveJsonProtocol } from './services/json-protocol';
 import { type LocalKey, startKms } from './services/kms';
 import { type LocalSecret, startSecretsManager } from './services/secrets-manager';
@@ -74,6 +75,8 @@ export interface Emulator {
   /** `http://127.0.0.1:<port>` of the Cognito stand-in (hosted login, JWKS). */
   readonly cognitoOrigin: string;
   readonly dynamoEndpoint: string;
+  /** Failures the stand-ins answer with next (a throttled DynamoDB, a KMS outage). */
+  readonly faults: Faults;
   /** Turn an AWS value of the template into the local one (names of the API, domains). */
   localize(value: string): string;
   /** A template value, resolved and localized. */
@@ -208,10 +211,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     );
 
     // DynamoDB: the template's tables, empty, in an embedded dynalite.
-    const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-    const dynamoPort = await listen(dynamo as unknown as Server, 0, '127.0.0.1');
-    stops.push(() => new Promise<void>((resolve) => dynamo.close(() => resolve())));
-    const dynamoEndpoint = `http://127.0.0.1:${dynamoPort}`;
+    const faults = new Faults();
+    const dynamo = await startDynamoDb(faults);
+    stops.push(() => dynamo.stop());
+    const dynamoEndpoint = dynamo.endpoint;
     const tables = [
       ...resolver.resourcesOfType('AWS::DynamoDB::Table'),
       ...resolver.resourcesOfType('AWS::DynamoDB::GlobalTable'),
@@ -228,13 +231,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       const read = options.secretValue?.(arn, logicalId) ?? (() => template);
       return { arn, name: arn.split(':secret:')[1]?.slice(0, -7) ?? logicalId, read };
     });
-    const secretsServer = await startSecretsManager(secrets);
+    const secretsServer = await startSecretsManager(secrets, faults);
     stops.push(() => secretsServer.stop());
     const keys: LocalKey[] = resolver.resourcesOfType('AWS::KMS::Key').map(([logicalId]) => ({
       keyId: resolver.ref(logicalId),
       arn: resolver.getAtt(logicalId, 'Arn'),
     }));
-    const kmsServer = await startKms(keys, options.stateDir);
+    const kmsServer = await startKms(keys, options.stateDir, faults);
     stops.push(() => kmsServer.stop());
     // Cognito's management API is not on any request path: asked, it answers so, loudly.
     const cognitoIdp: JsonProtocolServer = await serveJsonProtocol('AWSCognitoIdentityProviderService', {});
@@ -346,6 +349,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       ...(customDomainOrigin === undefined ? {} : { customDomainOrigin }),
       cognitoOrigin,
       dynamoEndpoint,
+      faults,
       localize,
       resolve: (value) => localizeDeep(resolver.resolve(value)),
       outputs,

@@ -463,7 +463,17 @@ export class LambdaService {
         );
       }),
     };
-    child.on('message', (message: FromRuntime) => environment.onMessage?.(message));
+    let partial = '';
+    child.on('message', (message: FromRuntime) => {
+      if (message.type === 'log') {
+        // One event per line, as Lambda splits what a function writes.
+        const lines = (partial + message.text).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) this.#options.logs.write(definition.logGroupName, streamName, line);
+        return;
+      }
+      environment.onMessage?.(message);
+    });
     child.once('exit', (code) => {
       environment.dead = true;
       environment.onExit?.(code);

@@ -56,6 +56,22 @@ function toFunctionError(error: unknown): FunctionError {
   return { errorType: typeof error, errorMessage: String(error), trace: [] };
 }
 
+/**
+ * stdout and stderr go to the service over the invocation channel, in order with the results
+ * (Lambda captures both into the function's log group).
+ */
+function captureOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    (stream as unknown as { write: (...args: unknown[]) => boolean }).write = (chunk: unknown, ...rest: unknown[]) => {
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
+      send({ type: 'log', text });
+      const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+      callback?.();
+      return true;
+    };
+  }
+}
+
 /** The request id of the invocation running now, for the log prefix. */
 let currentRequestId: string | undefined;
 
@@ -249,6 +265,7 @@ type Handler = (...args: unknown[]) => unknown;
 
 async function main(): Promise<void> {
   const config = JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as BootstrapConfig;
+  captureOutput();
   patchConsole();
   patchNetwork(config.hosts);
   installAwsLambdaGlobal();

@@ -37,6 +37,11 @@ export interface FunctionError {
 
 export type FromRuntime =
   | { readonly type: 'ready'; readonly streaming: boolean }
+  /**
+   * What the function wrote to stdout or stderr. It travels on the same channel as the results,
+   * so a log line written before a result is in its log group before the result is answered.
+   */
+  | { readonly type: 'log'; readonly text: string }
   | ({ readonly type: 'init-error' } & FunctionError)
   /** A buffered handler's result, as JSON text (`undefined` becomes `null`). */
   | { readonly type: 'result'; readonly id: number; readonly payload: string }

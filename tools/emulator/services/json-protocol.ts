@@ -7,6 +7,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Faults } from './faults';
 
 /** An error the service answers with its code and HTTP status. */
 export class ServiceError extends Error {
@@ -30,6 +31,7 @@ export interface JsonProtocolServer {
 export async function serveJsonProtocol(
   targetPrefix: string,
   operations: Readonly<Record<string, Operation>>,
+  faults?: { readonly faults: Faults; readonly service: string },
 ): Promise<JsonProtocolServer> {
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -47,6 +49,11 @@ export async function serveJsonProtocol(
     };
     if (operation === undefined) {
       answer(400, { __type: 'UnknownOperationException', message: `Unknown operation ${target}` });
+      return;
+    }
+    const fault = faults?.faults.take(faults.service, target.slice(targetPrefix.length + 1));
+    if (fault !== undefined) {
+      answer(fault.status ?? 400, { __type: fault.code, message: fault.message ?? 'Injected by the test' });
       return;
     }
     try {

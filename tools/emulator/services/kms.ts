@@ -9,6 +9,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Faults } from './faults';
 import { type JsonProtocolServer, ServiceError, serveJsonProtocol } from './json-protocol';
 
 export interface LocalKey {
@@ -27,7 +28,11 @@ function contextBytes(context: unknown): Buffer {
   return Buffer.from(JSON.stringify(sorted), 'utf8');
 }
 
-export async function startKms(keys: readonly LocalKey[], dir: string): Promise<JsonProtocolServer> {
+export async function startKms(
+  keys: readonly LocalKey[],
+  dir: string,
+  faults?: Faults,
+): Promise<JsonProtocolServer> {
   mkdirSync(join(dir, 'kms'), { recursive: true, mode: 0o700 });
   const material = new Map<string, Buffer>();
   for (const key of keys) {
@@ -49,7 +54,9 @@ export async function startKms(keys: readonly LocalKey[], dir: string): Promise<
     const id = Buffer.from(key.keyId, 'utf8');
     return Buffer.concat([Buffer.from([VERSION, id.length]), id, iv, cipher.getAuthTag(), body]);
   };
-  return serveJsonProtocol('TrentService', {
+  return serveJsonProtocol(
+    'TrentService',
+    {
     Encrypt: (input) => {
       const key = find(input.KeyId);
       const plaintext = Buffer.from(String(input.Plaintext ?? ''), 'base64');
@@ -91,5 +98,7 @@ export async function startKms(keys: readonly LocalKey[], dir: string): Promise<
         throw invalid();
       }
     },
-  });
+    },
+    faults === undefined ? undefined : { faults, service: 'KMS' },
+  );
 }

@@ -5,6 +5,7 @@
  * file the operator CLIs write), so `npm run keys` takes effect as it does in AWS.
  */
 import { randomUUID } from 'node:crypto';
+import type { Faults } from './faults';
 import { type JsonProtocolServer, ServiceError, serveJsonProtocol } from './json-protocol';
 
 export interface LocalSecret {
@@ -14,14 +15,19 @@ export interface LocalSecret {
   readonly read: () => Readonly<Record<string, string>>;
 }
 
-export async function startSecretsManager(secrets: readonly LocalSecret[]): Promise<JsonProtocolServer> {
+export async function startSecretsManager(
+  secrets: readonly LocalSecret[],
+  faults?: Faults,
+): Promise<JsonProtocolServer> {
   const find = (id: string) =>
     secrets.find(
       (secret) => secret.arn === id || secret.name === id || secret.arn.slice(0, -7) === id,
     );
   /** A version id per (secret, stage, value), stable while the value is. */
   const versionIds = new Map<string, string>();
-  return serveJsonProtocol('secretsmanager', {
+  return serveJsonProtocol(
+    'secretsmanager',
+    {
     GetSecretValue: (input) => {
       const secret = find(String(input.SecretId ?? ''));
       if (secret === undefined) {
@@ -58,5 +64,7 @@ export async function startSecretsManager(secrets: readonly LocalSecret[]): Prom
         CreatedDate: Math.floor(Date.now() / 1000),
       };
     },
-  });
+    },
+    faults === undefined ? undefined : { faults, service: 'SecretsManager' },
+  );
 }
