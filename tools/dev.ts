@@ -1,20 +1,35 @@
 /**
- * `npm run dev`: the local API-Gateway-like server in front of the real handlers. The audit
- * records appear as the Lambdas write them (Powertools: INFO on stdout, WARN and ERROR on
- * stderr; Lambda ships both to CloudWatch); the banner goes to stderr.
+ * `npm run dev`: the stack as `cdk synth` builds it (into `.local/cdk.out`), served locally by
+ * the AWS emulator: API Gateway as the template defines it, every Lambda run from the bundle
+ * `cdk deploy` would upload. The functions' log lines appear as Lambda writes them to
+ * CloudWatch (the audit records among them); the banner goes to stderr.
  */
+import { ROLES } from '../modules/roles';
 import { parseCli, runCli, UsageError } from './cli';
 import { startLocalGateway } from './local-gateway';
 import { apiKeyFilePath, localDir } from './local-identity';
 import { parseAllowedOrigins } from './local-origins';
 
-const USAGE = `usage: [PORT=3000] [MCP_ALLOWED_ORIGINS=<origin>,...] npm run dev [-- --allow-origin <origin> ...] [-- --early-deny]
+const USAGE = `usage: [PORT=3000] [MCP_ALLOWED_ORIGINS=<origin>,...] npm run dev -- [options]
 
-  --allow-origin <origin>   a browser origin that may call /mcp besides this server's own,
-                            exactly as the browser sends it (http://localhost:6274); repeatable,
-                            or comma-separated in MCP_ALLOWED_ORIGINS
-  --early-deny              the authorizer refuses forbidden 2026-07-28 calls by their headers
-                            (as -c earlyDeny=true)`;
+  -c <key>=<value>          a CDK context value, as \`cdk synth -c\` takes it: the deployment to
+                            model (e.g. -c authorizerCacheTtlSeconds=60, -c earlyDeny=true
+                            -c gatewayStepUp=false, -c customDomainName=mcp.example.com
+                            -c customDomainCertificateArn=arn:aws:acm:…); repeatable
+  --allow-origin <origin>   a browser origin that may call /mcp (-c allowedOrigins), exactly as
+                            the browser sends it (http://localhost:6274); repeatable, or
+                            comma-separated in MCP_ALLOWED_ORIGINS`;
+
+/** `key=value` pairs of `-c`, values as the CDK CLI passes them (strings). */
+function contextValues(values: readonly string[]): Record<string, string> {
+  const context: Record<string, string> = {};
+  for (const pair of values) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`-c takes key=value, not ${pair}`);
+    context[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return context;
+}
 
 runCli(async () => {
   const port = Number(process.env.PORT ?? 3000);
@@ -22,8 +37,8 @@ runCli(async () => {
     throw new UsageError(`PORT must be a port number, not ${process.env.PORT}`);
   const { values } = parseCli({
     options: {
+      context: { type: 'string', short: 'c', multiple: true },
       'allow-origin': { type: 'string', multiple: true },
-      'early-deny': { type: 'boolean' },
     },
     strict: true,
     allowPositionals: false,
@@ -32,47 +47,63 @@ runCli(async () => {
     ...parseAllowedOrigins([process.env.MCP_ALLOWED_ORIGINS ?? ''], 'MCP_ALLOWED_ORIGINS'),
     ...parseAllowedOrigins(values['allow-origin'] ?? [], '--allow-origin'),
   ];
+  process.stderr.write('Synthesizing the stack as cdk synth does (the Lambdas bundled)…\n');
   const gateway = await startLocalGateway({
     port,
-    allowedOrigins,
-    earlyDeny: values['early-deny'] === true,
+    context: contextValues(values.context ?? []),
+    ...(allowedOrigins.length > 0 ? { allowedOrigins } : {}),
   });
   const url = gateway.mcpUrl;
+  const { emulator } = gateway;
+  const onExecuteApi = gateway.url.startsWith(emulator.executeApiOrigin);
   process.stderr.write(`
 Secure MCP server (local mode) listening on ${url}
+  the synthesized stack (${localDir()}/cdk.out): API Gateway as its template defines it, each
+  Lambda run from the bundle cdk deploy uploads; AWS services stood in for on loopback
   local identity: ${localDir()}   API keys: ${apiKeyFilePath()}
-  answers Host ${new URL(gateway.url).host} (and the other loopback names); browser origins
-  allowed on /mcp: ${gateway.allowedOrigins.join(', ')}
-
-Mint a token (roles: admin, analyst, readonly):
+${
+  onExecuteApi
+    ? `  this is the execute-api URL: everything sits under /${emulator.api.stage.name}, and the root
+  /.well-known/... paths answer 403, as in AWS (-c customDomainName=… serves them at the root)
+`
+    : ''
+}
+Mint a token (roles: ${ROLES.join(', ')}):
   TOKEN=$(npm run --silent token -- --sub alice --groups analyst)
 Or create an API key:
   TOKEN=$(npm run --silent keys -- create --name ci-bot --roles readonly)
-Revoke within seconds: npm run --silent users -- disable alice   (or keys -- revoke <key id>)
+Revoke: npm run --silent users -- disable alice   (or keys -- revoke <key id>)
 
 List and call tools with MCP Inspector's CLI (it needs Node 22; npx fetches it):
   npx -y -p node@22 -p @modelcontextprotocol/inspector@2 mcp-inspector --cli ${url} \\
     --transport http --header "Authorization: Bearer $TOKEN" --method tools/list
-  npx -y -p node@22 -p @modelcontextprotocol/inspector@2 mcp-inspector --cli ${url} \\
-    --transport http --header "Authorization: Bearer $TOKEN" \\
-    --method tools/call --tool-name get_record --tool-arg id=cust-0001
 
-Or sign in with OAuth from nothing but the URL (a local sign-in page lets you pick a user and
-groups): add the server to Claude Code without a header and run /mcp there, or use MCP
-Inspector's web UI (open http://localhost:6274 once it is up):
+Or sign in with OAuth from nothing but the URL (the local sign-in page stands in for
+Cognito's hosted login): MCP Inspector's web UI (open http://localhost:6274 once it is up):
   npx -y -p node@22 -p @modelcontextprotocol/inspector@2 mcp-inspector --web \\
     --transport http --server-url ${url}
 
-Add it to Claude Code:
-  claude mcp add --transport http secure-mcp-local ${url} --header "Authorization: Bearer $TOKEN"
+Check it as you would a deployment:
+  MCP_VERIFY_TOKEN=$TOKEN npm run verify -- ${url}
 
 Or plain curl:
   curl -s ${url} -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
     -H 'Accept: application/json, text/event-stream' \\
     -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
 
-Audit records follow (JSON, as in CloudWatch). Ctrl-C stops.
+Log lines follow (as in CloudWatch: each function's log group, and the access log). Ctrl-C stops.
 `);
+  // Each line under the name of what wrote it: a function's service name, or the access log.
+  const labels = new Map<string, string>(
+    Object.entries(gateway.functions).map(([service, logicalId]) => [
+      emulator.lambda.definition(logicalId).logGroupName,
+      service,
+    ]),
+  );
+  gateway.logs.subscribe((event) => {
+    const label = labels.get(event.group) ?? (event.group.includes('AccessLogs') ? 'api-gateway' : 'emulator');
+    process.stdout.write(`${label.padEnd(23)} ${event.message}\n`);
+  });
   const stop = () => {
     gateway.stop().finally(() => process.exit(0));
   };
