@@ -3,7 +3,9 @@
  * with, caches no authorizer result): a 2026-07-28 client's forbidden call is refused by the
  * authorizer with API Gateway's 403, the MCP Lambda never runs for it, nothing of the Deny
  * carries over to the caller's permitted calls, and everything early deny cannot judge (2025-era
- * requests, scope narrowing) is still answered by the MCP Lambda as before.
+ * requests, scope narrowing) is still answered by the MCP Lambda as before. Early deny runs
+ * with the authorizer cache off and gateway step-up off (`-c earlyDeny=true
+ * -c gatewayStepUp=false`).
  */
 import {
   InsufficientScopeError,
@@ -20,7 +22,11 @@ import { AUDIT_EVENTS, AUDIT_FIELDS } from '../../lambda/shared/audit';
 import { LOCAL_SCOPE, loadSigningKey, mintAccessToken } from '../../tools/local-identity';
 import { useLocalGateway } from '../helpers/local-gateway-fixture';
 
-const local = useLocalGateway('mcp-early-deny-', undefined, () => ({ earlyDeny: true }));
+// Early deny answers through API Gateway's ACCESS_DENIED, which gateway step-up would give a
+// challenge: the two do not run together.
+const local = useLocalGateway('mcp-early-deny-', undefined, () => ({
+  context: { earlyDeny: true, gatewayStepUp: false },
+}));
 
 const token = (groups: string[], scopes: string[] = [LOCAL_SCOPE]) =>
   mintAccessToken(loadSigningKey(local.dir), { sub: `ed-${groups.join('-')}`, groups, scopes });
@@ -128,7 +134,7 @@ describe('early deny at the gateway', () => {
     await client.close();
   });
 
-  it("leaves scope narrowing to the MCP Lambda's step-up challenge", async () => {
+  it('leaves scope narrowing to the MCP Lambda, whose -32003 names the scopes to ask for', async () => {
     // Prepare: an admin whose token asked only for read_data
     const client = await modern(token(['admin'], [LOCAL_SCOPE, 'secure-mcp/read_data']));
 
@@ -137,8 +143,12 @@ describe('early deny at the gateway', () => {
       client.callTool({ name: 'delete_record', arguments: { id: 'cust-0040' } }),
     );
 
-    // Assess
-    expect(error).toBeInstanceOf(InsufficientScopeError);
+    // Assess: no challenge (gateway step-up is off with early deny), the scopes in the error
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as ProtocolError).code).toBe(PERMISSION_DENIED_CODE);
+    expect((error as ProtocolError).data).toMatchObject({
+      requiredScopes: [LOCAL_SCOPE, 'secure-mcp/read_data', 'secure-mcp/delete_data'],
+    });
     await client.close();
   });
 

@@ -1,6 +1,7 @@
 /**
- * The gateway when the API-key document cannot be read: API-key callers get a Deny (403),
- * Cognito callers are unaffected, and the reason is audited.
+ * The gateway when the API-key document cannot be read: API-key callers are refused, never let
+ * through (the authorizer fails, and API Gateway answers 503 with Retry-After and caches
+ * nothing), Cognito callers are unaffected, and the reason is audited.
  */
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -25,9 +26,13 @@ const listTools = (credential: string) =>
   });
 
 describe('an unreadable API-key document', () => {
-  it('denies API-key callers with 403 rather than letting them through or failing open', async () => {
+  it('refuses API-key callers with 503 and Retry-After rather than letting them through', async () => {
     const response = await listTools(formatApiKey(generateKeyId(), generateSecret()));
-    expect(response.status).toBe(403);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(await response.json()).toEqual({
+      message: 'The credential could not be checked just now; try again',
+    });
   });
 
   it('audits the deny with the reason secret_unavailable', () => {

@@ -1,7 +1,7 @@
 /**
- * The local gateway answers only requests addressed to it, as a deployed server would: a
- * `Host` that is one of its loopback names on every path (DNS rebinding), browser origins that
- * are its own or listed for `/mcp`, and CORS preflights where a browser client needs them.
+ * The API answers only requests addressed to it, as API Gateway does: a `Host` that names it
+ * (DNS rebinding gets nowhere), browser origins listed for `/mcp` (`-c allowedOrigins`, checked
+ * by the MCP function), and the CORS preflights the template's mock OPTIONS methods answer.
  */
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
@@ -25,7 +25,7 @@ function send(
   body?: string,
   options: { setHost?: boolean } = {},
 ): Promise<Answer> {
-  const url = new URL(path, local.gateway.url);
+  const url = new URL(path, new URL(local.gateway.url).origin);
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -66,15 +66,14 @@ const LIST = '{"jsonrpc":"2.0","id":1,"method":"tools/list"}';
 
 describe('Host', () => {
   it.each([
-    ['GET', '/.well-known/oauth-protected-resource/mcp'],
-    ['GET', '/.well-known/oauth-authorization-server'],
-    ['POST', '/register'],
-    ['POST', '/token'],
-    ['POST', '/oauth2/token'],
-    ['POST', '/mcp'],
-    ['GET', '/no/such/path'],
-  ])('refuses %s %s under a foreign Host with a 403 JSON error', async (method, path) => {
-    // Act
+    ['GET', '/prod/.well-known/oauth-protected-resource/mcp'],
+    ['GET', '/prod/.well-known/oauth-authorization-server'],
+    ['POST', '/prod/register'],
+    ['POST', '/prod/token'],
+    ['POST', '/prod/mcp'],
+    ['GET', '/prod/no/such/path'],
+  ])('refuses %s %s under a foreign Host: no API answers to that name', async (method, path) => {
+    // Act: DNS rebinding would send a page's own name here
     const answer = await send(
       method,
       path,
@@ -85,77 +84,60 @@ describe('Host', () => {
     // Assess
     expect(answer.status).toBe(403);
     expect(answer.headers['content-type']).toBe('application/json');
-    expect(JSON.parse(answer.body)).toEqual({
-      message: `Forbidden: this server answers only to 127.0.0.1:${port()}, localhost:${port()}, [::1]:${port()}`,
-    });
-  });
-
-  it('refuses the sign-in page under a foreign Host in plain words', async () => {
-    // Act
-    const answer = await send('GET', '/oauth2/authorize?client_id=x', {
-      Host: `rebind.example:${port()}`,
-    });
-
-    // Assess
-    expect(answer.status).toBe(403);
-    expect(answer.headers['content-type']).toMatch(/^text\/plain/);
-    expect(answer.body).toMatch(/^Forbidden: this server answers only to/);
+    expect(JSON.parse(answer.body)).toEqual({ message: 'Forbidden' });
   });
 
   it('refuses a request without a Host (Node itself: 400), and one naming another port', async () => {
-    const none = await send('GET', '/.well-known/oauth-authorization-server', {}, undefined, {
+    const none = await send('GET', '/prod/.well-known/oauth-authorization-server', {}, undefined, {
       setHost: false,
     });
-    const otherPort = await send('GET', '/.well-known/oauth-authorization-server', {
+    const otherPort = await send('GET', '/prod/.well-known/oauth-authorization-server', {
       Host: '127.0.0.1:1',
     });
     expect([none.status, otherPort.status]).toEqual([400, 403]);
   });
 
-  it.each(['127.0.0.1', 'localhost', '[::1]'])('answers under its own name %s', async (name) => {
-    const answer = await send('GET', '/.well-known/oauth-authorization-server', {
-      Host: `${name}:${port()}`,
+  it('answers under the API’s own name only (127.0.0.1 stands for the execute-api name)', async () => {
+    const own = await send('GET', '/prod/.well-known/oauth-authorization-server', {
+      Host: `127.0.0.1:${port()}`,
     });
-    expect(answer.status).toBe(200);
+    const alias = await send('GET', '/prod/.well-known/oauth-authorization-server', {
+      Host: `localhost:${port()}`,
+    });
+    expect([own.status, alias.status]).toEqual([200, 403]);
   });
 
-  it('says on the terminal what it refused, never the Host it was sent', async () => {
+  it('logs the refused request in the access log, as API Gateway does', async () => {
     // Act
-    await send('GET', '/.well-known/oauth-authorization-server', {
+    await send('GET', '/prod/.well-known/oauth-authorization-server', {
       Host: `marker-${port()}.example`,
     });
 
-    // Assess
-    const refusal = local.logs.records().find((r) => r.message === 'local.request_refused');
-    expect(refusal).toMatchObject({ level: 'WARN', reason: 'host', http_method: 'GET' });
-    expect(local.logs.lines.join('\n')).not.toContain(`marker-${port()}`);
+    // Assess: the access log line of the refusal (403), with the request id
+    const events = local.gateway.logs.events();
+    const line = events.reverse().find((event) => event.message.includes('"status":"403"'));
+    expect(line).toBeDefined();
   });
 });
 
 describe('Origin on /mcp', () => {
-  it.each([
-    ['its own origin', () => local.gateway.url],
-    ['its own origin spelled localhost', () => `http://localhost:${port()}`],
-    ['a listed origin', () => LISTED],
-  ])('serves %s, with CORS headers for it', async (_, origin) => {
+  it('serves a listed origin, with CORS headers for it (the MCP function’s)', async () => {
     // Act
-    const answer = await send('POST', '/mcp', { ...mcpHeaders(), Origin: origin() }, LIST);
+    const answer = await send('POST', '/prod/mcp', { ...mcpHeaders(), Origin: LISTED }, LIST);
 
     // Assess
     expect(answer.status).toBe(200);
-    expect(answer.headers['access-control-allow-origin']).toBe(origin());
+    expect(answer.headers['access-control-allow-origin']).toBe(LISTED);
     expect(answer.headers['access-control-expose-headers']).toBe(
       'Mcp-Protocol-Version, WWW-Authenticate',
     );
   });
 
-  it('refuses an origin nobody listed with 403, credential or not', async () => {
-    const answer = await send(
-      'POST',
-      '/mcp',
-      { ...mcpHeaders(), Origin: 'https://evil.example' },
-      LIST,
-    );
+  it.each([
+    ['an origin nobody listed', () => 'https://evil.example'],
+    ['the API’s own origin (no page there calls /mcp)', () => new URL(local.gateway.url).origin],
+  ])('refuses %s with 403, credential or not', async (_, origin) => {
+    const answer = await send('POST', '/prod/mcp', { ...mcpHeaders(), Origin: origin() }, LIST);
     expect(answer.status).toBe(403);
     expect(JSON.parse(answer.body)).toMatchObject({
       error: { message: 'Forbidden: origin not allowed' },
@@ -163,15 +145,15 @@ describe('Origin on /mcp', () => {
     expect(answer.headers['access-control-allow-origin']).toBeUndefined();
   });
 
-  it('lets a listed origin read the 401 challenge', async () => {
-    const answer = await send('POST', '/mcp', { Origin: LISTED }, LIST);
+  it('lets a listed origin read the 401 challenge (the gateway response’s CORS headers)', async () => {
+    const answer = await send('POST', '/prod/mcp', { Origin: LISTED }, LIST);
     expect(answer.status).toBe(401);
     expect(answer.headers['access-control-allow-origin']).toBe(LISTED);
     expect(answer.headers['access-control-expose-headers']).toContain('WWW-Authenticate');
   });
 });
 
-describe('CORS preflights', () => {
+describe('CORS preflights (API Gateway’s mock OPTIONS methods)', () => {
   const preflight = (path: string, origin: string, method = 'POST') =>
     send('OPTIONS', path, {
       Origin: origin,
@@ -180,40 +162,34 @@ describe('CORS preflights', () => {
     });
 
   it('allows a listed origin to POST to /mcp with the MCP headers', async () => {
-    const answer = await preflight('/mcp', LISTED);
+    const answer = await preflight('/prod/mcp', LISTED);
     expect(answer.status).toBe(204);
     expect(answer.headers).toMatchObject({
       'access-control-allow-origin': LISTED,
       'access-control-allow-methods': 'POST',
       'access-control-allow-headers':
-        'Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Method, Mcp-Name',
+        'Authorization,Content-Type,Accept,Mcp-Protocol-Version,Mcp-Method,Mcp-Name',
       vary: 'Origin',
     });
   });
 
-  it('refuses a preflight on /mcp from an origin nobody listed', async () => {
-    const answer = await preflight('/mcp', 'https://evil.example');
-    expect(answer.status).toBe(403);
-    expect(answer.headers['access-control-allow-origin']).toBeUndefined();
+  it('names only the listed origin to a preflight from another, which the browser then refuses', async () => {
+    const answer = await preflight('/prod/mcp', 'https://evil.example');
+    expect(answer.headers['access-control-allow-origin']).toBe(LISTED);
   });
 
   it.each([
-    ['/.well-known/oauth-protected-resource/mcp', 'GET'],
-    ['/.well-known/oauth-authorization-server', 'GET'],
-    ['/register', 'POST'],
-    ['/token', 'POST'],
+    ['/prod/.well-known/oauth-protected-resource/mcp', 'GET'],
+    ['/prod/.well-known/oauth-authorization-server', 'GET'],
+    ['/prod/register', 'POST'],
+    ['/prod/token', 'POST'],
   ])('lets any origin use %s (%s)', async (path, method) => {
     const answer = await preflight(path, 'https://anyone.example', method);
     expect(answer.status).toBe(204);
     expect(answer.headers).toMatchObject({
       'access-control-allow-origin': '*',
       'access-control-allow-methods': method,
-      'access-control-allow-headers': 'Content-Type, MCP-Protocol-Version',
+      'access-control-allow-headers': 'Content-Type,MCP-Protocol-Version',
     });
-  });
-
-  it('offers no CORS on the sign-in page: it is navigated to, never fetched', async () => {
-    const answer = await preflight('/oauth2/authorize', 'https://anyone.example');
-    expect(answer.headers['access-control-allow-origin']).toBeUndefined();
   });
 });

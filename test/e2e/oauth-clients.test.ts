@@ -2,8 +2,9 @@
  * Real MCP clients through the local OAuth proxy, offline: the MCP SDK's own OAuth, v1
  * (`@modelcontextprotocol/sdk`, 2025-11-25) and v2 (`@modelcontextprotocol/client`), each
  *
- * - with a Client ID Metadata Document served over https from loopback (its URL the client id;
- *   local mode only trusts the test's certificate and loopback addresses),
+ * - with a Client ID Metadata Document at an https URL (its client id) on a public-looking host,
+ *   which the emulator's network maps to a loopback server (the deployed proxy refuses loopback
+ *   addresses, as in AWS),
  * - with dynamic registration and a callback on a random port,
  * - as the pre-registered client on a port of its own choosing,
  *
@@ -25,21 +26,15 @@ import { AUDIT_EVENTS, AUDIT_FIELDS } from '../../lambda/shared/audit';
 import { LOCAL_CLIENT_ID } from '../../tools/local-identity';
 import { useLocalGateway } from '../helpers/local-gateway-fixture';
 import { signInLocally } from '../helpers/local-sign-in';
-import {
-  type DocumentServer,
-  json,
-  selfSignedCertificate,
-  startDocumentServer,
-} from '../oauth-proxy/cimd-fixtures';
+import { type DocumentServer, json, startDocumentServer } from '../oauth-proxy/cimd-fixtures';
 
-let tls: { cert: string; key: string };
+/** The CIMD document's host: the functions reach it over the emulator's network. */
+const CIMD_HOST = 'agent.example.test';
 let documents: DocumentServer;
-let cimdUrl = '';
+const cimdUrl = `https://${CIMD_HOST}/oauth/client.json`;
 
 beforeAll(async () => {
-  tls = await selfSignedCertificate(['localhost']);
-  documents = await startDocumentServer(() => undefined, tls);
-  cimdUrl = `https://localhost:${documents.port}/oauth/client.json`;
+  documents = await startDocumentServer(() => undefined);
   documents.handle(
     json({
       client_id: cimdUrl,
@@ -54,7 +49,9 @@ beforeAll(async () => {
 });
 afterAll(() => documents?.close());
 
-const local = useLocalGateway('mcp-oauth-clients-', undefined, () => ({ cimdCa: tls.cert }));
+const local = useLocalGateway('mcp-oauth-clients-', undefined, () => ({
+  extraHosts: { [CIMD_HOST]: documents.origin },
+}));
 
 /** A free loopback port, as a native client picks one per run. */
 async function freePort(): Promise<number> {
@@ -166,7 +163,7 @@ describe.each([
   ['v1', viaV1],
   ['v2', viaV2],
 ])('the MCP SDK %s client through the OAuth proxy', (_, via) => {
-  it('signs in with a CIMD client id served from loopback', async () => {
+  it('signs in with a CIMD client id (an https URL the proxy fetches)', async () => {
     // Act
     const { provider, tools } = await via('cimd');
 
@@ -203,8 +200,12 @@ describe('refresh through the proxy', () => {
     expect(before?.refresh_token).toMatch(/^[\w-]{43}$/);
     provider.saved = { ...(before as { access_token: string }), access_token: 'expired' };
 
-    // Act: the SDK refreshes when it has a refresh token and no code
-    const result = await authV1(provider as never, { serverUrl: local.gateway.mcpUrl });
+    // Act: the SDK refreshes when it has a refresh token and no code (told the metadata URL by
+    // the 401 it got, as a client is: the execute-api URL serves no root well-known paths)
+    const result = await authV1(provider as never, {
+      serverUrl: local.gateway.mcpUrl,
+      resourceMetadataUrl: new URL(`${local.gateway.url}/.well-known/oauth-protected-resource`),
+    });
     const client = new ClientV1({ name: 'v1', version: '1' });
     await client.connect(
       new TransportV1(new URL(local.gateway.mcpUrl), { authProvider: provider as never }),
@@ -252,7 +253,7 @@ describe('one audit record per step, locally as in AWS', () => {
     for (const record of steps) {
       expect(record).toMatchObject({
         [AUDIT_FIELDS.clientKind]: 'cimd',
-        [AUDIT_FIELDS.clientHost]: `localhost:${documents.port}`,
+        [AUDIT_FIELDS.clientHost]: CIMD_HOST,
         [AUDIT_FIELDS.outcome]: 'ok',
       });
     }

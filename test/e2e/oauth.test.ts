@@ -1,22 +1,17 @@
 /**
  * MCP clients connect with OAuth from nothing but the MCP URL: the SDK client's own OAuth
  * support, unattended, through discovery, registration, PKCE authorization, the consent page
- * and the local sign-in (the proxy's upstream), and token, against the local gateway's OAuth
- * proxy: the same handler code as the proxy Lambda in AWS.
+ * and the local sign-in (the proxy's upstream, on its own origin as Cognito's hosted login
+ * is), and token, against the deployed OAuth proxy and registration bundles behind the
+ * synthesized API, on its execute-api URL (stage prefix, no root well-known paths).
  */
 import { auth, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { InMemoryOAuthProvider } from '../../examples/agent';
-import { AesSealer } from '../../lambda/oauth-proxy/aes-sealer';
-import { createRegistrationHandler } from '../../lambda/registration/handler';
-import { dcrClientIdMinter } from '../../lambda/registration/mint';
 import { AUDIT_EVENTS, AUDIT_FIELDS } from '../../lambda/shared/audit';
-import { createLogger } from '../../lambda/shared/logger';
 import { LOCAL_CLIENT_ID, LOCAL_SCOPE } from '../../tools/local-identity';
-import { localRegistrationPolicy } from '../../tools/local-oauth';
 import { useLocalGateway } from '../helpers/local-gateway-fixture';
 import { signInLocally } from '../helpers/local-sign-in';
 
@@ -79,12 +74,12 @@ describe('OAuth from nothing but the MCP URL', () => {
     expect(await toolsAfterOAuth('root', ['admin'])).toHaveLength(5);
   });
 
-  it('signs in a client given the URL as localhost: every document names that URL', async () => {
+  it('refuses the API by another name: API Gateway answers only its own host names', async () => {
+    // localhost is this machine, but not the API's name (a custom domain would be).
     const mcpUrl = local.gateway.mcpUrl.replace('127.0.0.1', 'localhost');
-    expect(await toolsAfterOAuth('alice', ['readonly'], mcpUrl)).toEqual([
-      'get_record',
-      'query_customer_data',
-    ]);
+    const response = await fetch(mcpUrl, { method: 'POST', body: '{}' });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual({ message: 'Forbidden' });
   });
 
   it('signs in a user with no group, who sees no tools', async () => {
@@ -122,11 +117,22 @@ describe('discovery documents', () => {
     });
   });
 
-  it('names the metadata and the scope in the 401 challenge', async () => {
+  it('names the metadata and the scope in the 401 challenge (the stack’s UNAUTHORIZED response)', async () => {
     const response = await fetch(local.gateway.mcpUrl, { method: 'POST', body: '{}' });
     expect(response.headers.get('www-authenticate')).toBe(
-      `Bearer resource_metadata="${local.gateway.url}/.well-known/oauth-protected-resource/mcp", scope="${LOCAL_SCOPE}"`,
+      `Bearer resource_metadata="${local.gateway.url}/.well-known/oauth-protected-resource", scope="${LOCAL_SCOPE}"`,
     );
+  });
+
+  it('answers the root well-known paths 403 on the execute-api URL, as AWS does', async () => {
+    const origin = new URL(local.gateway.url).origin;
+    for (const path of [
+      '/.well-known/oauth-protected-resource/prod/mcp',
+      '/.well-known/oauth-authorization-server/prod',
+    ]) {
+      const response = await fetch(`${origin}${path}`);
+      expect(response.status).toBe(403);
+    }
   });
 });
 
@@ -138,10 +144,17 @@ describe('bad registration and token requests get the RFC errors', () => {
       body: JSON.stringify(body),
     });
 
-  it('refuses a redirect URI off this machine with invalid_redirect_uri', async () => {
-    const response = await register({ redirect_uris: ['https://attacker.example/callback'] });
+  it('refuses a plain-http redirect URI off this machine with invalid_redirect_uri', async () => {
+    const response = await register({ redirect_uris: ['http://attacker.example/callback'] });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: 'invalid_redirect_uri' });
+  });
+
+  it('registers an https redirect URI off this machine, as the deployed registration does', async () => {
+    // Local mode runs the deployed registration: the consent page is what stands between such
+    // a client and a code (it names the redirect's host).
+    const response = await register({ redirect_uris: ['https://app.example/callback'] });
+    expect(response.status).toBe(201);
   });
 
   it('refuses a confidential client with invalid_client_metadata', async () => {
@@ -175,7 +188,12 @@ describe('bad registration and token requests get the RFC errors', () => {
   /** A fresh authorization through the real pages, returning what the token request needs. */
   async function authorizedCode() {
     const { provider, authorizationUrl } = memoryProvider();
-    expect(await auth(provider, { serverUrl: local.gateway.mcpUrl })).toBe('REDIRECT');
+    // As a client does after the 401: the challenge names the metadata URL (the root
+    // well-known paths it would guess do not exist on the execute-api URL).
+    const resourceMetadataUrl = new URL(`${local.gateway.url}/.well-known/oauth-protected-resource`);
+    expect(await auth(provider, { serverUrl: local.gateway.mcpUrl, resourceMetadataUrl })).toBe(
+      'REDIRECT',
+    );
     const callback = await signInLocally(authorizationUrl(), 'alice', ['readonly']);
     return {
       code: callback.searchParams.get('code') ?? '',
@@ -293,60 +311,30 @@ describe('bad registration and token requests get the RFC errors', () => {
   });
 });
 
-describe('registration is audited locally as in AWS', () => {
-  /** The records a registration of `body` leaves, through the gateway and through the Lambda. */
-  async function recordsFor(body: string) {
-    const isRegistration = (record: Record<string, unknown>) =>
-      record[AUDIT_FIELDS.event] === AUDIT_EVENTS.clientRegistration;
+describe('registration is audited by the registration function', () => {
+  const isRegistration = (record: Record<string, unknown>) =>
+    record[AUDIT_FIELDS.event] === AUDIT_EVENTS.clientRegistration;
+
+  it.each([
+    ['a registration', JSON.stringify({ redirect_uris: [REDIRECT], client_name: 'x' }), 'registered'],
+    ['a refusal', JSON.stringify({ redirect_uris: ['http://attacker.example/cb'] }), 'refused'],
+    ['a body that is not JSON', '{', 'refused'],
+  ])('writes exactly one oauth.client_registration record for %s, naming no URI', async (_, body, outcome) => {
+    // Prepare
     const before = local.logs.records().filter(isRegistration).length;
+
+    // Act
     await fetch(`${local.gateway.url}/register`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body,
     });
-    const gateway = local.logs.records().filter(isRegistration).slice(before);
-    // The registration Lambda, with the local policy, on the same bytes.
-    const lambda = createRegistrationHandler({
-      policy: localRegistrationPolicy(),
-      mintClientId: dcrClientIdMinter(new AesSealer()),
-      logger: createLogger('mcp-client-registration'),
-    });
-    await lambda({
-      httpMethod: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      multiValueHeaders: {},
-      body,
-      isBase64Encoded: false,
-      requestContext: { requestId: 'lambda', identity: { sourceIp: '127.0.0.1' } },
-    } as unknown as APIGatewayProxyEvent);
-    const lambdaRecords = local.logs
-      .records()
-      .filter(isRegistration)
-      .slice(before + gateway.length);
-    return { gateway, lambda: lambdaRecords };
-  }
 
-  /** A record without what differs from request to request. */
-  const stable = (record: Record<string, unknown> | undefined) => {
-    const { timestamp: _t, [AUDIT_FIELDS.requestId]: _r, ...rest } = record ?? {};
-    return rest;
-  };
-
-  it.each([
-    ['a registration', JSON.stringify({ redirect_uris: [REDIRECT], client_name: 'x' })],
-    ['a refusal', JSON.stringify({ redirect_uris: ['https://attacker.example/cb'] })],
-    ['a body that is not JSON', '{'],
-  ])(
-    'writes exactly one oauth.client_registration record for %s, the Lambda’s own',
-    async (_, body) => {
-      // Act
-      const { gateway, lambda } = await recordsFor(body);
-
-      // Assess
-      expect(gateway).toHaveLength(1);
-      expect(stable(gateway[0])).toEqual(stable(lambda[0]));
-      expect(gateway[0]?.[AUDIT_FIELDS.requestId]).toMatch(/^[0-9a-f-]{36}$/);
-      expect(JSON.stringify(gateway[0])).not.toContain('attacker.example');
-    },
-  );
+    // Assess
+    const records = local.logs.records().filter(isRegistration).slice(before);
+    expect(records).toHaveLength(1);
+    expect(records[0]?.[AUDIT_FIELDS.outcome]).toBe(outcome);
+    expect(records[0]?.[AUDIT_FIELDS.requestId]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(JSON.stringify(records[0])).not.toContain('attacker.example');
+  });
 });

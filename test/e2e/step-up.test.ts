@@ -1,9 +1,12 @@
 /**
- * Step-up end to end through the local gateway with the real SDK clients: a token whose scopes
- * exclude a permission its groups grant gets `403 insufficient_scope` naming the scopes and the
- * metadata URL, the SDK v2 client re-authorizes with them through the local authorization
- * server and its retry succeeds; a permission no role grants stays the JSON-RPC -32003, which
- * no client re-authorizes for.
+ * Step-up end to end through the synthesized API with the real SDK clients. A challenge the MCP
+ * function sent would reach a client renamed (`x-amzn-Remapped-WWW-Authenticate`), so the
+ * deployment's authorizer gives it: a 2026-07-28 call whose headers name a tool its roles grant
+ * but its token's scopes exclude gets API Gateway's `403` with `WWW-Authenticate: Bearer
+ * error="insufficient_scope"` naming every scope and the metadata URL, and the SDK v2 client
+ * re-authorizes and retries. A 2025-11-25 call (no such headers) gets the MCP function's
+ * -32003 naming the scopes; so does every call with `-c gatewayStepUp=false`. A permission no
+ * role grants stays the plain -32003, which no client re-authorizes for.
  */
 import {
   InsufficientScopeError,
@@ -16,7 +19,10 @@ import {
 } from '@modelcontextprotocol/client';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as LegacyTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSION_DENIED_CODE } from '../../lambda/mcp/gate';
 import { AUDIT_EVENTS, AUDIT_FIELDS, DENIAL_REASONS } from '../../lambda/shared/audit';
 import { addKey, FileKeyDocumentStore } from '../../tools/api-key-admin';
@@ -27,11 +33,25 @@ import {
   loadSigningKey,
   mintAccessToken,
 } from '../../tools/local-identity';
-import { useLocalGateway } from '../helpers/local-gateway-fixture';
+import type { LocalGateway } from '../../tools/local-gateway';
+import { startTestGateway, useLocalGateway } from '../helpers/local-gateway-fixture';
 import { signInLocally } from '../helpers/local-sign-in';
 
 const READ = 'secure-mcp/read_data';
 const DELETE = 'secure-mcp/delete_data';
+/** The static challenge of API Gateway's ACCESS_DENIED response names every scope. */
+const ALL_SCOPES = [
+  LOCAL_SCOPE,
+  READ,
+  'secure-mcp/write_data',
+  DELETE,
+  'secure-mcp/run_reports',
+];
+const ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientInfo': { name: 'step-up-e2e', version: '1.0.0' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
 
 const local = useLocalGateway('mcp-step-up-');
 
@@ -45,7 +65,15 @@ function token(groups: string[], scopes: string[]): string {
 }
 
 function metadataUrl(): string {
-  return `${local.gateway.url}/.well-known/oauth-protected-resource/mcp`;
+  return `${local.gateway.url}/.well-known/oauth-protected-resource`;
+}
+
+/** The authorizer's decision records written since `from`. */
+function decisionRecords(from: number) {
+  return local.logs
+    .records()
+    .slice(from)
+    .filter((record) => record[AUDIT_FIELDS.event] === AUDIT_EVENTS.authDecision);
 }
 
 async function modernClient(credential: string): Promise<ModernClient> {
@@ -73,7 +101,7 @@ function callRecords(from: number, tool: string) {
 }
 
 describe('a token whose scopes exclude a permission its roles grant', () => {
-  it('gets 403 insufficient_scope naming every scope the call needs and the metadata URL (SDK v2, 2026-07-28)', async () => {
+  it('gets 403 insufficient_scope from API Gateway’s ACCESS_DENIED response, with every scope and the metadata URL (SDK v2, 2026-07-28)', async () => {
     // Prepare: an admin whose token asked only for read_data
     const client = await modernClient(token(['admin'], [LOCAL_SCOPE, READ]));
     const from = local.logs.records().length;
@@ -81,30 +109,62 @@ describe('a token whose scopes exclude a permission its roles grant', () => {
     // Act
     const refused = client.callTool({ name: 'delete_record', arguments: { id: 'cust-0040' } });
 
-    // Assess: the SDK surfaces the challenge (no OAuth provider to step up with)
+    // Assess: the SDK surfaces the challenge (no OAuth provider to step up with); the
+    // authorizer refused it by the request's headers, so the MCP function never ran
     const error = await refused.then(
       () => undefined,
       (caught: unknown) => caught,
     );
     expect(error).toBeInstanceOf(InsufficientScopeError);
-    expect((error as InsufficientScopeError).requiredScope).toBe(
-      `${LOCAL_SCOPE} ${READ} ${DELETE}`,
-    );
+    expect((error as InsufficientScopeError).requiredScope?.split(' ')).toEqual(ALL_SCOPES);
     expect((error as InsufficientScopeError).resourceMetadataUrl?.href).toBe(metadataUrl());
-    const [record] = callRecords(from, 'delete_record');
-    expect(record).toMatchObject({
-      [AUDIT_FIELDS.status]: 'denied',
-      [AUDIT_FIELDS.errorType]: DENIAL_REASONS.scope,
-      [AUDIT_FIELDS.permission]: 'delete_data',
-      [AUDIT_FIELDS.protocolEra]: 'modern',
-    });
-    // What the token does carry still works.
+    expect(callRecords(from, 'delete_record')).toEqual([]);
+    expect(decisionRecords(from)).toContainEqual(
+      expect.objectContaining({
+        [AUDIT_FIELDS.decision]: 'deny',
+        [AUDIT_FIELDS.reason]: 'insufficient_scope',
+        [AUDIT_FIELDS.tool]: 'delete_record',
+        [AUDIT_FIELDS.permission]: 'delete_data',
+      }),
+    );
+    // What the token does carry still works: nothing of the Deny is cached.
     const allowed = await client.callTool({ name: 'get_record', arguments: { id: 'cust-0001' } });
     expect(allowed.isError).not.toBe(true);
     await client.close();
   });
 
-  it('gets the same challenge from a 2025-11-25 client (SDK v1)', async () => {
+  it('gets the challenge as the client reads it: WWW-Authenticate, not a remapped header', async () => {
+    // Act: the request the v2 client sends, by hand
+    const response = await fetch(local.gateway.mcpUrl, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${token(['admin'], [LOCAL_SCOPE, READ])}`,
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+        'MCP-Protocol-Version': '2026-07-28',
+        'Mcp-Method': 'tools/call',
+        'Mcp-Name': 'delete_record',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 5,
+        method: 'tools/call',
+        params: { name: 'delete_record', arguments: { id: 'cust-0040' }, _meta: ENVELOPE },
+      }),
+    });
+
+    // Assess
+    expect(response.status).toBe(403);
+    const challenge = response.headers.get('www-authenticate') ?? '';
+    expect(challenge).toMatch(/^Bearer error="insufficient_scope", scope="[^"]+", resource_metadata="[^"]+"/);
+    expect(response.headers.get('x-amzn-remapped-www-authenticate')).toBeNull();
+    const body = (await response.json()) as { error: { code: number; data: { requiredScopes: string } } };
+    expect(body.error.code).toBe(PERMISSION_DENIED_CODE);
+    // The body names exactly what this call needs (the header, being static, names every scope).
+    expect(body.error.data.requiredScopes.split(' ').sort()).toEqual([LOCAL_SCOPE, READ, DELETE].sort());
+  });
+
+  it('gets a JSON-RPC -32003 naming the scopes from a 2025-11-25 client (no headers name the tool)', async () => {
     // Prepare
     const client = new LegacyClient({ name: 'step-up-legacy', version: '1.0.0' });
     const credential = token(['admin'], [LOCAL_SCOPE, READ]);
@@ -120,11 +180,12 @@ describe('a token whose scopes exclude a permission its roles grant', () => {
       .callTool({ name: 'delete_record', arguments: { id: 'cust-0040' } })
       .then(
         () => undefined,
-        (caught: unknown) => caught as Error & { code?: number },
+        (caught: unknown) => caught as Error & { code?: number; data?: unknown },
       );
 
-    // Assess: without an auth provider the v1 client reports the HTTP 403
-    expect(error?.code).toBe(403);
+    // Assess: the MCP function answered, naming what to ask for
+    expect(error?.code).toBe(PERMISSION_DENIED_CODE);
+    expect(error?.data).toMatchObject({ requiredScopes: [LOCAL_SCOPE, READ, DELETE] });
     expect(callRecords(from, 'delete_record')[0]).toMatchObject({
       [AUDIT_FIELDS.errorType]: DENIAL_REASONS.scope,
       [AUDIT_FIELDS.protocolEra]: 'legacy',
@@ -149,12 +210,10 @@ describe('a token whose scopes exclude a permission its roles grant', () => {
     await client.connect(transport);
     const call = () => client.callTool({ name: 'delete_record', arguments: { id: 'cust-0039' } });
 
-    // Act 1: the 403 sends the person to sign in again, asking for more scope
+    // Act 1: the 403 sends the person to sign in again, asking for the challenge's scopes
     await expect(call()).rejects.toBeInstanceOf(UnauthorizedError);
     const authorization = provider.authorizationUrl();
-    expect(authorization.searchParams.get('scope')?.split(' ').sort()).toEqual(
-      [LOCAL_SCOPE, READ, DELETE].sort(),
-    );
+    expect(authorization.searchParams.get('scope')?.split(' ').sort()).toEqual([...ALL_SCOPES].sort());
 
     // Act 2: the person approves; the client finishes and retries
     const callback = await signInLocally(authorization, 'su-admin', ['admin']);
@@ -163,38 +222,53 @@ describe('a token whose scopes exclude a permission its roles grant', () => {
 
     // Assess
     expect(result.isError).not.toBe(true);
-    expect(provider.tokens()?.scope?.split(' ').sort()).toEqual([LOCAL_SCOPE, READ, DELETE].sort());
     await client.close();
   });
 });
 
-describe("a 2025-11-25 client that replaces its scope with the challenge's (SDK v1)", () => {
-  it('steps up without losing what its token had, so it never ping-pongs between two tools', async () => {
-    // Prepare: the v1 client asks for exactly the challenged scope, not a union
-    const provider = new SteppingUpProvider(
-      token(['admin'], [LOCAL_SCOPE, READ]),
-      `${LOCAL_SCOPE} ${READ}`,
-      local.gateway.url,
+describe('a deployment with gateway step-up off (-c gatewayStepUp=false)', () => {
+  let dir = '';
+  let gateway: LocalGateway | undefined;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mcp-step-up-off-'));
+    gateway = await startTestGateway(dir, { context: { gatewayStepUp: false } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await gateway?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers the narrowed 2026-07-28 call with the MCP function’s -32003 naming the scopes, no challenge', async () => {
+    // Prepare
+    const client = new ModernClient(
+      { name: 'step-up-off', version: '1.0.0' },
+      { versionNegotiation: { mode: 'auto' } },
     );
-    const transport = new LegacyTransport(new URL(local.gateway.mcpUrl), {
-      authProvider: provider,
+    const credential = mintAccessToken(loadSigningKey(dir), {
+      sub: 'su-admin',
+      groups: ['admin'],
+      scopes: [LOCAL_SCOPE, READ],
     });
-    const client = new LegacyClient({ name: 'step-up-v1-oauth', version: '1.0.0' });
-    await client.connect(transport);
-    const remove = () => client.callTool({ name: 'delete_record', arguments: { id: 'cust-0038' } });
+    await client.connect(
+      new ModernTransport(new URL(gateway?.mcpUrl ?? ''), {
+        requestInit: { headers: { Authorization: `Bearer ${credential}` } },
+      }),
+    );
 
-    // Act: the 403 sends the person to sign in, then the client finishes and retries
-    await expect(remove()).rejects.toThrow();
-    const authorization = provider.authorizationUrl();
-    const callback = await signInLocally(authorization, 'su-admin', ['admin']);
-    await transport.finishAuth(callback.searchParams.get('code') ?? '');
-    const removed = await remove();
-    const read = await client.callTool({ name: 'get_record', arguments: { id: 'cust-0001' } });
+    // Act
+    const error = await client
+      .callTool({ name: 'delete_record', arguments: { id: 'cust-0040' } })
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
 
-    // Assess: the challenge kept read_data, so the new token can still read
-    expect(authorization.searchParams.get('scope')).toBe(`${LOCAL_SCOPE} ${READ} ${DELETE}`);
-    expect(removed.isError).not.toBe(true);
-    expect(read.isError).not.toBe(true);
+    // Assess
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as ProtocolError).code).toBe(PERMISSION_DENIED_CODE);
+    expect((error as ProtocolError).data).toMatchObject({ requiredScopes: [LOCAL_SCOPE, READ, DELETE] });
     await client.close();
   });
 });
@@ -257,7 +331,8 @@ class SteppingUpProvider implements OAuthClientProvider {
   #verifier = '';
   #authorizationUrl: URL | undefined;
   #discovery: OAuthDiscoveryState | undefined;
-  readonly redirectUrl = 'http://127.0.0.1:6279/callback';
+  // A pre-registered redirect URI (any loopback port; host and path must match).
+  readonly redirectUrl = 'http://localhost:6279/callback';
 
   constructor(
     accessToken: string,

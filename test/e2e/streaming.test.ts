@@ -1,74 +1,37 @@
 /**
- * Progress streams through the local gateway as API Gateway streams a Lambda's answer: a tool
- * that reports progress is heard while it runs, in both eras. The tool here waits, after its
- * first progress report, until the test has read that report off the wire: an answer held back
- * until the end would never get there, and the test would time out.
+ * Progress streams through the synthesized API as API Gateway streams a Lambda's answer
+ * (`responseTransferMode: STREAM`, the runtime's deferred prelude): a tool that reports
+ * progress is heard while it runs, in both eras. The tool here waits, after its first progress
+ * report, until the test has read that report off the wire: an answer held back until the end
+ * would never get there, and the test would time out.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as z from 'zod';
-import { moduleKit } from '../../lambda/mcp/module';
-import { type LocalGateway, startLocalGateway } from '../../tools/local-gateway';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { LocalGateway } from '../../tools/local-gateway';
 import { loadSigningKey, mintAccessToken } from '../../tools/local-identity';
-import { type CapturedLogs, captureLogs } from '../helpers/capture-logs';
-
-/** What the test and the tool share: the tool waits on `released` after its first report. */
-interface Gate {
-  released: Promise<void>;
-  release: () => void;
-}
-const gate: Gate = { released: Promise.resolve(), release: () => {} };
-function closeGate() {
-  gate.released = new Promise((resolve) => {
-    gate.release = resolve;
-  });
-}
-
-const define = moduleKit<Gate>();
-const slowCount = define.tool({
-  name: 'slow_count',
-  title: 'Count slowly',
-  description: 'Counts to three, reporting each step.',
-  permission: 'count',
-  input: z.object({}),
-  output: z.object({ counted: z.number() }),
-  async run(_input, { deps, progress }) {
-    await progress({ progress: 1, total: 3, message: 'one' });
-    await deps.released;
-    await progress({ progress: 2, total: 3, message: 'two' });
-    await progress({ progress: 3, total: 3, message: 'three' });
-    return { counted: 3 };
-  },
-  summarize: (out) => `Counted to ${out.counted}.`,
-});
-const counting = define.module({
-  name: 'counting',
-  permissions: { count: 'Count' },
-  tools: [slowCount],
-  dependencies: () => gate,
-});
+import { startTestGateway } from '../helpers/local-gateway-fixture';
+import { COUNTING_ROLES, counting, releaseFile } from './fixtures/counting-module';
 
 let gateway: LocalGateway;
 let dir: string;
 let token = '';
-let logs: CapturedLogs;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mcp-stream-'));
-  logs = captureLogs();
-  gateway = await startLocalGateway({
-    port: 0,
-    dir,
-    modules: [counting],
-    roles: { counter: ['count'] },
+  gateway = await startTestGateway(dir, {
+    mcp: {
+      entry: fileURLToPath(new URL('./fixtures/counting-entry.ts', import.meta.url)),
+      modules: { list: [counting], infra: { counting: null }, roles: COUNTING_ROLES },
+    },
   });
   token = mintAccessToken(loadSigningKey(dir), { sub: 'cy', groups: ['counter'] });
-});
+}, 120_000);
 
 afterAll(async () => {
-  logs?.restore();
   await gateway?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -79,8 +42,8 @@ const ENVELOPE = {
   'io.modelcontextprotocol/clientCapabilities': {},
 };
 
-/** A tools/call of slow_count in one era, with or without a progress token. */
-function callSlowCount(era: 'modern' | 'legacy', progressToken?: string) {
+/** A tools/call of slow_count in one era, with or without a progress token (and its gate). */
+function callSlowCount(era: 'modern' | 'legacy', progressToken?: string, gate?: string) {
   const meta = {
     ...(era === 'modern' ? ENVELOPE : {}),
     ...(progressToken === undefined ? {} : { progressToken }),
@@ -98,7 +61,7 @@ function callSlowCount(era: 'modern' | 'legacy', progressToken?: string) {
       jsonrpc: '2.0',
       id: 7,
       method: 'tools/call',
-      params: { name: 'slow_count', arguments: {}, _meta: meta },
+      params: { name: 'slow_count', arguments: gate === undefined ? {} : { gate }, _meta: meta },
     }),
   });
 }
@@ -132,13 +95,13 @@ function messages(response: Response) {
 describe.each(['modern', 'legacy'] as const)('a %s tools/call with a progress token', (era) => {
   it('streams the first progress report while the tool is still running, then the rest and the result', async () => {
     // Prepare
-    closeGate();
+    const gate = `g-${era}-${Date.now()}`;
 
     // Act
-    const response = await callSlowCount(era, `p-${era}`);
+    const response = await callSlowCount(era, `p-${era}`, gate);
     const next = messages(response);
     const first = await next();
-    gate.release();
+    writeFileSync(releaseFile(gate), '');
     const rest = [await next(), await next(), await next()];
 
     // Assess
@@ -159,10 +122,6 @@ describe.each(['modern', 'legacy'] as const)('a %s tools/call with a progress to
 
 describe('a modern tools/call without a progress token', () => {
   it('gets one plain JSON answer', async () => {
-    // Prepare
-    gate.release();
-    gate.released = Promise.resolve();
-
     // Act
     const response = await callSlowCount('modern');
 
