@@ -86,8 +86,11 @@ export interface CustomDomainProps {
   readonly keepExecuteApiEndpoint?: boolean;
 }
 
-/** API Gateway's $context variables in the access log, as JSON. */
-const ACCESS_LOG_FORMAT = {
+/**
+ * API Gateway's $context variables in the access log, as JSON: the one list of its field names
+ * (the access-log metric filters of `monitoring.ts` read them).
+ */
+export const ACCESS_LOG_FORMAT = {
   requestId: '$context.requestId',
   extendedRequestId: '$context.extendedRequestId',
   requestTime: '$context.requestTime',
@@ -106,7 +109,10 @@ const ACCESS_LOG_FORMAT = {
   authorizerError: '$context.authorizer.error',
   errorType: '$context.error.responseType',
   wafResponse: '$context.waf.status',
-};
+} as const;
+
+/** A field of the access log, by its name in {@link ACCESS_LOG_FORMAT}. */
+export type AccessLogField = keyof typeof ACCESS_LOG_FORMAT;
 
 /**
  * Registrations per 5 minutes from one IP before WAF blocks it: well under what would drain the

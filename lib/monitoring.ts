@@ -27,6 +27,7 @@ import {
   TOOL_CALL_STATUS,
   UNKNOWN_TOOL,
 } from '../lambda/shared/audit';
+import type { AccessLogField } from './mcp-api';
 
 /** Names of the metrics the audit-log metric filters publish. */
 export const METRIC_NAMES = {
@@ -184,26 +185,51 @@ export function refusalsByReasonQuery(): string[] {
 
 /**
  * Authorizer decisions that refused the request (missing, malformed, invalid or revoked
- * credentials); an early deny of a good credential's forbidden call is not one.
+ * credentials); a good credential's call refused for its permission or scope is not one.
  */
 export function authFailurePattern(): logs.JsonPattern {
   return logs.FilterPattern.all(
     isAuthDecision(),
     fieldEquals(AUDIT_FIELDS.decision, AUTH_DECISION.deny),
-    logs.FilterPattern.stringValue(selector(AUDIT_FIELDS.reason), '!=', EARLY_DENY_REASON),
+    ...CALL_DENIAL_REASONS.map((reason) =>
+      logs.FilterPattern.stringValue(selector(AUDIT_FIELDS.reason), '!=', reason),
+    ),
   );
 }
 
-const EARLY_DENY_REASON: AuthReason = 'item_forbidden';
+/**
+ * The authorizer's refusals of a good credential's call: early deny (`item_forbidden`) and
+ * gateway step-up (`insufficient_scope`).
+ */
+const CALL_DENIAL_REASONS: readonly AuthReason[] = ['item_forbidden', 'insufficient_scope'];
 
 /**
- * Early denies (`-c earlyDeny=true`): the authorizer refused a call, read or get for a missing
- * permission. Counted as denied calls, like the MCP function's own refusals.
+ * Calls, reads and gets the authorizer refused by their 2026-07-28 headers: for a missing
+ * permission (`-c earlyDeny=true`) or a scope the token lacks (gateway step-up). Counted as
+ * denied calls, like the MCP function's own refusals.
  */
 export function earlyDeniedCallPattern(): logs.JsonPattern {
   return logs.FilterPattern.all(
     isAuthDecision(),
-    fieldEquals(AUDIT_FIELDS.reason, EARLY_DENY_REASON),
+    logs.FilterPattern.any(
+      ...CALL_DENIAL_REASONS.map((reason) => fieldEquals(AUDIT_FIELDS.reason, reason)),
+    ),
+  );
+}
+
+/**
+ * Access-log lines of requests API Gateway answered 401 without calling the authorizer (no
+ * credential at all: "If a specified identity source is missing, null, or empty, API Gateway
+ * returns a 401 Unauthorized response without calling the authorizer Lambda function"). The
+ * authorizer writes no record of them, so its log alone would never count them; the access log
+ * does, with no authorizer status (API Gateway writes `-` for a variable it has no value for).
+ */
+export function missingCredentialPattern(): logs.JsonPattern {
+  const errorType: AccessLogField = 'errorType';
+  const authorizerStatus: AccessLogField = 'authorizerStatus';
+  return logs.FilterPattern.all(
+    fieldEquals(errorType, 'UNAUTHORIZED'),
+    fieldEquals(authorizerStatus, '-'),
   );
 }
 
@@ -271,6 +297,12 @@ export interface MonitoringProps {
   readonly authorizerLogGroup: logs.ILogGroup;
   /** The REST API; the metrics of its deployment stage (5xx, latency) are used. */
   readonly api: apigateway.RestApi;
+  /**
+   * The stage's access log (`McpApi.accessLogGroup`, in its ACCESS_LOG_FORMAT): credential-less
+   * requests, which API Gateway refuses without calling the authorizer, are counted from it as
+   * authentication failures. @default not counted
+   */
+  readonly accessLogGroup?: logs.ILogGroup;
   /** The tools of the policy table: one line each on the dashboard's calls-per-tool graph. */
   readonly toolNames: readonly string[];
   /**
@@ -560,6 +592,15 @@ export class Monitoring extends Construct {
       METRIC_NAMES.authFailures,
       authFailurePattern(),
     );
+    // Into the same metric: the requests refused before the authorizer ran.
+    if (props.accessLogGroup !== undefined) {
+      counter(
+        'MissingCredentialsFilter',
+        props.accessLogGroup,
+        METRIC_NAMES.authFailures,
+        missingCredentialPattern(),
+      );
+    }
     const authorizerColdStarts = counter(
       'AuthorizerColdStartsFilter',
       props.authorizerLogGroup,

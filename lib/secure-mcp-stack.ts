@@ -211,6 +211,7 @@ export class SecureMcpStack extends Stack {
       authorizerFunction: authorizer.function,
       authorizerLogGroup: authorizer.logGroup,
       api: api.api,
+      accessLogGroup: api.accessLogGroup,
       toolNames: policy.items.tool.map((tool) => tool.name),
       abuseThreshold: config.abuseThreshold,
       abuseWindow: Duration.minutes(config.abuseWindowMinutes),

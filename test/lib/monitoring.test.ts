@@ -14,7 +14,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AesSealer } from '../../lambda/oauth-proxy/aes-sealer';
 import { CIMD_REFUSALS, CimdResolver } from '../../lambda/oauth-proxy/cimd';
 import { ClientDirectory } from '../../lambda/oauth-proxy/clients';
@@ -31,13 +31,13 @@ import {
 } from '../../lambda/shared/audit';
 import { createLogger } from '../../lambda/shared/logger';
 import { OAUTH_PATHS } from '../../lambda/shared/routes';
-import type { RecordStore } from '../../modules/customer-records/store/customer-record';
 import { POLICY } from '../../modules/policy';
 import { MemoryCodeStore } from '../../tools/local-oauth';
 import { synthStack } from './stack-fixture';
 
 const TOOL_NAMES = POLICY.items.tool.map((tool) => tool.name);
 
+import { ACCESS_LOG_FORMAT } from '../../lib/mcp-api';
 import {
   authFailurePattern,
   CIMD_REASON_PREFIX,
@@ -49,6 +49,7 @@ import {
   type MonitoringProps,
   MonitoringPropsError,
   maxContributorExpression,
+  missingCredentialPattern,
   refusalsByReasonQuery,
   refusedAuthorizationPattern,
   TOOL_DIMENSION,
@@ -56,9 +57,10 @@ import {
   toolErrorPattern,
   topCallersRuleBody,
 } from '../../lib/monitoring';
-import { type LocalGateway, startLocalGateway } from '../../tools/local-gateway';
+import type { LocalGateway } from '../../tools/local-gateway';
 import { loadSigningKey, mintAccessToken } from '../../tools/local-identity';
 import { captureLogs } from '../helpers/capture-logs';
+import { startTestGateway } from '../helpers/local-gateway-fixture';
 import {
   compileFilterPattern,
   evaluateInsightRule,
@@ -70,6 +72,7 @@ import {
   ruleMatches,
   UnsupportedPatternError,
 } from '../helpers/log-patterns';
+import { testAssembly } from '../helpers/test-assembly';
 import { render } from './template-helpers';
 
 // ---------------------------------------------------------------------------------------------
@@ -277,8 +280,43 @@ describe('Monitoring template', () => {
       `{ (${anyItemEvent}) && (${sel(AUDIT_FIELDS.status)} = "${TOOL_CALL_STATUS.denied}") }`,
     );
     expect(authFailurePattern().logPatternString).toBe(
-      `{ (${sel(AUDIT_FIELDS.event)} = "${AUDIT_EVENTS.authDecision}") && (${sel(AUDIT_FIELDS.decision)} = "${AUTH_DECISION.deny}") && (${sel(AUDIT_FIELDS.reason)} != "item_forbidden") }`,
+      `{ (${sel(AUDIT_FIELDS.event)} = "${AUDIT_EVENTS.authDecision}") && (${sel(AUDIT_FIELDS.decision)} = "${AUTH_DECISION.deny}") && (${sel(AUDIT_FIELDS.reason)} != "item_forbidden") && (${sel(AUDIT_FIELDS.reason)} != "insufficient_scope") }`,
     );
+  });
+
+  it('counts a gateway step-up (a good credential lacking a scope) as a denied call, never as an authentication failure', () => {
+    // Prepare: what the authorizer writes for a step-up
+    const record = JSON.stringify({
+      event: AUDIT_EVENTS.authDecision,
+      decision: AUTH_DECISION.deny,
+      reason: 'insufficient_scope',
+      tool: 'delete_record',
+      permission: 'delete_data',
+    });
+
+    // Assess
+    expect(compileFilterPattern(earlyDeniedCallPattern().logPatternString).matches(record)).toBe(
+      true,
+    );
+    expect(compileFilterPattern(authFailurePattern().logPatternString).matches(record)).toBe(false);
+  });
+
+  it('counts an access-log 401 the authorizer never saw as an authentication failure, and only that', () => {
+    // Prepare: API Gateway's access-log lines (ACCESS_LOG_FORMAT) of a request without a
+    // credential, and of one whose credential the authorizer refused
+    const line = (authorizerStatus: string, errorType: string, status: string) =>
+      JSON.stringify({
+        ...Object.fromEntries(Object.keys(ACCESS_LOG_FORMAT).map((key) => [key, '-'])),
+        authorizerStatus,
+        errorType,
+        status,
+      });
+    const matcher = compileFilterPattern(missingCredentialPattern().logPatternString);
+
+    // Assess
+    expect(matcher.matches(line('-', 'UNAUTHORIZED', '401'))).toBe(true);
+    expect(matcher.matches(line('401', 'UNAUTHORIZED', '401'))).toBe(false);
+    expect(matcher.matches(line('200', '-', '200'))).toBe(false);
   });
 
   it('counts an early deny (a good credential, a forbidden item) as a denied call, never as an authentication failure', () => {
@@ -689,9 +727,34 @@ describe('cdk-nag AwsSolutions on the Monitoring construct', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('Monitoring against the audit records the real handlers write', () => {
-  const fixture = buildFixture();
-  const mcpGroup = logicalId(fixture.mcpLogGroup);
-  const authorizerGroup = logicalId(fixture.authorizerLogGroup);
+  // The deployed stack's template: the one the gateway below serves.
+  const fixture = { template: Template.fromJSON(testAssembly().template as never) };
+  /** The log group a function of the stack writes to (its LoggingConfig), by service name. */
+  const groupOf = (service: string) => {
+    const fn = Object.values(fixture.template.findResources('AWS::Lambda::Function')).find(
+      (resource) =>
+        (resource as { Properties: { Environment?: { Variables?: Record<string, unknown> } } })
+          .Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === service,
+    ) as Resource | undefined;
+    const ref = (fn?.Properties.LoggingConfig as { LogGroup?: { Ref?: string } } | undefined)
+      ?.LogGroup?.Ref;
+    if (ref === undefined) throw new Error(`No log group for ${service}`);
+    return ref;
+  };
+  const mcpGroup = groupOf('mcp-server');
+  const authorizerGroup = groupOf('mcp-authorizer');
+  /** The stage's access log group (the only log group the API's stage writes to). */
+  const accessGroup = (() => {
+    const stage = Object.values(fixture.template.findResources('AWS::ApiGateway::Stage'))[0] as
+      | Resource
+      | undefined;
+    const arn = stage?.Properties.AccessLogSetting as
+      | { DestinationArn?: { 'Fn::GetAtt'?: string[] } }
+      | undefined;
+    const id = arn?.DestinationArn?.['Fn::GetAtt']?.[0];
+    if (id === undefined) throw new Error('No access log group');
+    return id;
+  })();
 
   /** The metric filters of the template: a metric may be fed by filters on two log groups. */
   const filters = (
@@ -728,7 +791,11 @@ describe('Monitoring against the audit records the real handlers write', () => {
   let gateway: LocalGateway | undefined;
   let dir = '';
   /** Log lines by the logical id of the log group Lambda would have shipped them to. */
-  const lines: Record<string, string[]> = { [mcpGroup]: [], [authorizerGroup]: [] };
+  const lines: Record<string, string[]> = {
+    [mcpGroup]: [],
+    [authorizerGroup]: [],
+    [accessGroup]: [],
+  };
   const records = (group: string) =>
     (lines[group] ?? []).flatMap((line) => {
       const record = parseJsonEvent(line);
@@ -747,8 +814,6 @@ describe('Monitoring against the audit records the real handlers write', () => {
   };
 
   beforeAll(async () => {
-    // As in Lambda: Powertools marks the first invocation of an on-demand environment cold.
-    vi.stubEnv('AWS_LAMBDA_INITIALIZATION_TYPE', 'on-demand');
     dir = mkdtempSync(join(tmpdir(), 'mcp-monitoring-'));
     const key = loadSigningKey(dir);
     const token = (sub: string, groups: string[], expiresIn?: number) =>
@@ -757,9 +822,8 @@ describe('Monitoring against the audit records the real handlers write', () => {
     const bob = token('bob', ['analyst']);
     const carol = token('carol', ['admin']);
 
-    const logs = captureLogs();
-    try {
-      gateway = await startLocalGateway({ port: 0, dir });
+    {
+      gateway = await startTestGateway(dir);
       const url = gateway.mcpUrl;
       const post = async (authorization: string | undefined, method: string, params: unknown) => {
         const response = await fetch(url, {
@@ -788,13 +852,15 @@ describe('Monitoring against the audit records the real handlers write', () => {
       await post(`Bearer ${alice}`, 'tools/list', {});
       await call(bob, 'run_report', { group_by: 'segment' }, 2);
       await call(bob, 'put_record', { id: 'cust-0001', name: 'X' });
-      // A store failure, as DynamoDB throttling would cause: the tool fails, the handler does not.
-      const { store } = (gateway.modules[0] as { deps: { store: RecordStore } }).deps;
-      const failingGet = vi
-        .spyOn(store, 'get')
-        .mockRejectedValueOnce(new Error('store unavailable'));
+      // A store failure: DynamoDB throttles every attempt the client makes (3), so the tool
+      // fails, and the handler does not.
+      gateway.emulator.faults.failNext(
+        'DynamoDB',
+        'GetItem',
+        { code: 'ProvisionedThroughputExceededException' },
+        3,
+      );
       await call(bob, 'get_record', { id: 'cust-0002' });
-      failingGet.mockRestore();
       await call(carol, 'get_record', { id: 'cust-0002' }, 2);
       await call(carol, 'no_such_tool', {});
       await call(carol, 'get_record', {});
@@ -802,19 +868,13 @@ describe('Monitoring against the audit records the real handlers write', () => {
       await post(undefined, 'tools/list', {});
       await post('Bearer not-a-token', 'tools/list', {});
       await post(`Bearer ${token('mallory', ['admin'], -60)}`, 'tools/list', {});
-    } finally {
-      logs.restore();
-      vi.unstubAllEnvs();
     }
-    // The local gateway runs both functions in one process; Lambda would ship each function's
-    // output to its own log group, which the logger's service name tells apart here.
-    for (const line of logs.lines) {
-      const service = parseJsonEvent(line)?.service;
-      const group =
-        service === 'mcp-server' ? mcpGroup : service === 'mcp-authorizer' ? authorizerGroup : '';
-      if (group !== '') lines[group]?.push(line);
+    // What each function wrote to its own log group, as Lambda ships it (the emulator's).
+    const { resolver } = gateway.emulator;
+    for (const group of [mcpGroup, authorizerGroup, accessGroup]) {
+      lines[group] = gateway.logs.events(resolver.ref(group)).map((event) => event.message);
     }
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await gateway?.stop();
@@ -827,7 +887,9 @@ describe('Monitoring against the audit records the real handlers write', () => {
 
     // Assess
     expect(events(mcpGroup).filter((e) => e === AUDIT_EVENTS.toolCall)).toHaveLength(16);
-    expect(events(authorizerGroup).filter((e) => e === AUDIT_EVENTS.authDecision)).toHaveLength(21);
+    // Two requests carried no credential: API Gateway answered them 401 without calling the
+    // authorizer, which therefore wrote nothing about them.
+    expect(events(authorizerGroup).filter((e) => e === AUDIT_EVENTS.authDecision)).toHaveLength(19);
   });
 
   it('publishes one tool call per record, under the tool named in it', () => {
@@ -889,22 +951,26 @@ describe('Monitoring against the audit records the real handlers write', () => {
   });
 
   it('counts every refused credential as an authentication failure, and no allowed one', () => {
-    // Prepare
-    const { pattern, logGroup } = filter(METRIC_NAMES.authFailures);
+    // Prepare: one metric, two sources
+    const fromAuthorizer = filter(METRIC_NAMES.authFailures, authorizerGroup);
+    const fromAccessLog = filter(METRIC_NAMES.authFailures, accessGroup);
 
     // Act
-    const failures = matching(pattern, logGroup);
+    const failures = matching(fromAuthorizer.pattern, authorizerGroup);
+    const credentialless = matching(fromAccessLog.pattern, accessGroup);
 
-    // Assess
-    expect(logGroup).toBe(authorizerGroup);
-    expect(total(METRIC_NAMES.authFailures, authorizerGroup)).toBe(4);
+    // Assess: the authorizer's own refusals, and the requests refused before it ran
+    expect(total(METRIC_NAMES.authFailures, authorizerGroup)).toBe(2);
+    expect(total(METRIC_NAMES.authFailures, accessGroup)).toBe(2);
     expect(failures.map((r) => r[AUDIT_FIELDS.reason]).sort()).toEqual([
       'malformed_credential',
-      'missing_credential',
-      'missing_credential',
       'token_expired',
     ]);
     expect(failures.every((r) => r[AUDIT_FIELDS.decision] === AUTH_DECISION.deny)).toBe(true);
+    expect(credentialless.map((r) => [r.status, r.errorType])).toEqual([
+      ['401', 'UNAUTHORIZED'],
+      ['401', 'UNAUTHORIZED'],
+    ]);
   });
 
   it('counts no authorizer decision as a tool call, and no tool call as an authentication failure', () => {
@@ -913,7 +979,7 @@ describe('Monitoring against the audit records the real handlers write', () => {
       ...[METRIC_NAMES.toolCalls, METRIC_NAMES.deniedCalls, METRIC_NAMES.toolErrors].map(
         (metric) => matching(filter(metric, mcpGroup).pattern, authorizerGroup).length,
       ),
-      matching(filter(METRIC_NAMES.authFailures).pattern, mcpGroup).length,
+      matching(filter(METRIC_NAMES.authFailures, authorizerGroup).pattern, mcpGroup).length,
     ];
 
     // Assess
