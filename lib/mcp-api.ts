@@ -17,6 +17,7 @@ import {
   MCP_CORS_EXPOSE_HEADERS,
 } from '../lambda/shared/cors';
 import { PROTECTED_RESOURCE_METADATA_PATH } from '../lambda/shared/oauth-metadata';
+import { DEFAULT_MAX_MCP_BODY_BYTES } from '../lambda/shared/env';
 import { MCP_PATH, OAUTH_PATHS } from '../lambda/shared/routes';
 import { acknowledgeApiGatewayPermission } from './compliance';
 import { earlyDenyProblem, gatewayStepUpProblem } from './config';
@@ -149,6 +150,28 @@ export function pathSuffixRegex(paths: readonly string[]): string {
   }
   return `/(?:${names.join('|')})/?$`;
 }
+
+/**
+ * A regular expression matching exactly the decimal integers above `limit` (leading zeros
+ * allowed, as HTTP's `1*DIGIT` allows them): what WAF can test a `Content-Length` by, having
+ * no numeric comparison of header values.
+ */
+export function integerAboveRegex(limit: number): string {
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new Error(`integerAboveRegex: ${limit}`);
+  const digits = String(limit);
+  const longer = `[1-9]\\d{${digits.length},}`;
+  const same: string[] = [];
+  for (let i = 0; i < digits.length; i += 1) {
+    const d = Number(digits[i]);
+    if (d === 9) continue;
+    const rest = digits.length - i - 1;
+    same.push(`${digits.slice(0, i)}[${d + 1}-9]${rest > 0 ? `\\d{${rest}}` : ''}`);
+  }
+  return `^0*(?:${[longer, ...same].join('|')})$`;
+}
+
+/** The key of the WAF custom response body answering an oversized request. */
+const BODY_TOO_LARGE_KEY = 'BodyTooLarge';
 
 /** Requests whose normalised URI path ends in one of `paths`. */
 function pathStatement(paths: readonly string[]): wafv2.CfnWebACL.StatementProperty {
@@ -471,10 +494,43 @@ export class McpApi extends Construct {
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
       visibilityConfig: visibility('McpWebAcl'),
+      customResponseBodies: {
+        [BODY_TOO_LARGE_KEY]: {
+          contentType: 'APPLICATION_JSON',
+          content: JSON.stringify({
+            jsonrpc: '2.0',
+            id: null,
+            error: {
+              code: -32600,
+              message: `Request body too large: at most ${DEFAULT_MAX_MCP_BODY_BYTES} bytes`,
+            },
+          }),
+        },
+      },
       rules: [
         {
-          name: 'RateLimitPerIp',
+          // Bodies the MCP function would refuse anyway: past Lambda's 6 MB invoke limit API
+          // Gateway would only say "Request Too Long", and up to it the function would be
+          // invoked for nothing. WAF cannot compare a header's value as a number, so the
+          // Content-Length is matched as text; a request without one (chunked) is left to the
+          // function's own check.
+          name: 'BodyTooLarge',
           priority: 0,
+          action: {
+            block: { customResponse: { responseCode: 413, customResponseBodyKey: BODY_TOO_LARGE_KEY } },
+          },
+          statement: {
+            regexMatchStatement: {
+              fieldToMatch: { singleHeader: { Name: 'content-length' } },
+              regexString: integerAboveRegex(DEFAULT_MAX_MCP_BODY_BYTES),
+              textTransformations: [{ priority: 0, type: 'NONE' }],
+            },
+          },
+          visibilityConfig: visibility('McpBodyTooLarge'),
+        },
+        {
+          name: 'RateLimitPerIp',
+          priority: 10,
           action: { block: {} },
           statement: { rateBasedStatement: { limit: rateLimit, aggregateKeyType: 'IP' } },
           visibilityConfig: visibility('McpRateLimitPerIp'),
@@ -484,7 +540,7 @@ export class McpApi extends Construct {
           // so it needs little); without a tighter per-IP limit, one client staying under the
           // general limit could keep it at 429 for everyone else.
           name: 'RegisterRateLimitPerIp',
-          priority: 1,
+          priority: 11,
           action: { block: {} },
           statement: {
             rateBasedStatement: {
@@ -499,7 +555,7 @@ export class McpApi extends Construct {
           // The unauthenticated sign-in routes of the authorization proxy: each may fetch a
           // client's metadata document, store a transaction or redeem a code.
           name: 'OAuthRateLimitPerIp',
-          priority: 2,
+          priority: 12,
           action: { block: {} },
           statement: {
             rateBasedStatement: {
@@ -516,7 +572,7 @@ export class McpApi extends Construct {
         },
         {
           name: 'AWSManagedRulesKnownBadInputs',
-          priority: 3,
+          priority: 13,
           overrideAction: { none: {} },
           statement: {
             managedRuleGroupStatement: {

@@ -79,6 +79,12 @@ export const authorizerEnvSchema = z.object({
 });
 export type AuthorizerEnv = z.infer<typeof authorizerEnvSchema>;
 
+/**
+ * The largest MCP request body the MCP function accepts (its 413 beyond), and the size beyond
+ * which WAF answers 413 itself (`lib/mcp-api.ts`): far below Lambda's 6 MB invoke limit.
+ */
+export const DEFAULT_MAX_MCP_BODY_BYTES = 1024 * 1024;
+
 export const mcpEnvSchema = z.object({
   /** Comma-separated origins allowed to call from a browser; empty = none. */
   ALLOWED_ORIGINS: z._default(commaList, []),
@@ -88,7 +94,7 @@ export const mcpEnvSchema = z.object({
    */
   ALLOWED_HOSTS: z._default(commaList, []),
   /** Largest accepted request body, in bytes. */
-  MAX_BODY_BYTES: z._default(positiveInt, 1024 * 1024),
+  MAX_BODY_BYTES: z._default(positiveInt, DEFAULT_MAX_MCP_BODY_BYTES),
   /**
    * Step-up (`403 insufficient_scope`): the protected-resource metadata URL the challenge
    * names, the same as the gateway's 401 names. Empty: no step-up, a request whose token's
