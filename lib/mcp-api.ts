@@ -17,6 +17,7 @@ import {
   MCP_CORS_EXPOSE_HEADERS,
 } from '../lambda/shared/cors';
 import { PROTECTED_RESOURCE_METADATA_PATH } from '../lambda/shared/oauth-metadata';
+import { REQUIRED_SCOPES_CONTEXT_KEY } from '../lambda/authorizer/policy-document';
 import { DEFAULT_MAX_MCP_BODY_BYTES } from '../lambda/shared/env';
 import { MCP_PATH, OAUTH_PATHS } from '../lambda/shared/routes';
 import { acknowledgeApiGatewayPermission } from './compliance';
@@ -434,16 +435,10 @@ export class McpApi extends Construct {
         stepUp === undefined
           ? json('Forbidden')
           : {
-              // The scopes this call needs, from the Deny's context (templates may read it).
-              'application/json': JSON.stringify({
-                jsonrpc: '2.0',
-                id: null,
-                error: {
-                  code: -32003,
-                  message: 'Insufficient scope: authorize again with the scopes in requiredScopes',
-                  data: { requiredScopes: '$context.authorizer.requiredScopes' },
-                },
-              }),
+              // The scopes this call needs, from the Deny's context (a JSON array the
+              // authorizer writes; templates may read a Deny's context), as the MCP function's
+              // own -32003 gives them.
+              'application/json': `{"jsonrpc":"2.0","id":null,"error":{"code":-32003,"message":"Insufficient scope: authorize again with the scopes in requiredScopes","data":{"requiredScopes":$context.authorizer.${REQUIRED_SCOPES_CONTEXT_KEY}}}}`,
             },
     });
     // The authorizer could not check the credential (a dependency is down) and said so by

@@ -223,6 +223,16 @@ export class SecureMcpStack extends Stack {
     });
 
     new CfnOutput(this, 'McpEndpoint', { value: api.endpointUrl, description: 'MCP server URL' });
+    // On the execute-api URL every path sits under the stage: the root well-known URIs of RFC
+    // 9728 and RFC 8414 cannot be served there (API Gateway answers 403), which some clients
+    // need. Said at deploy time, where the URL is handed out.
+    new CfnOutput(this, 'ClientSupport', {
+      value:
+        api.domain === undefined
+          ? `execute-api URL: clients that follow the 401's resource_metadata and the issuer's own metadata paths work (the MCP SDK v1 and v2 clients, MCP Inspector); clients that look only at the root /.well-known paths do not, and need -c customDomainName (see the README, "Which clients work on the execute-api URL")`
+          : 'Custom domain mapped at its root: the root /.well-known paths are served; every MCP client can discover the server from the URL alone',
+      description: 'Which MCP clients can discover this server from its URL alone',
+    });
     if (api.domain !== undefined) {
       new CfnOutput(this, 'CustomDomainTarget', {
         value: api.domain.domainNameAliasDomainName,

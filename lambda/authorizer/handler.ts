@@ -99,14 +99,7 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
           sourceIp,
         });
         // Never cached: gateway step-up runs only with the authorizer cache off.
-        return {
-          ...denyPolicy(event.methodArn, principal.principalId),
-          context: {
-            reason: 'insufficient_scope',
-            permission: narrowed.permission,
-            requiredScopes: narrowed.requiredScopes.join(' '),
-          },
-        };
+        return denyPolicy(event.methodArn, principal.principalId, narrowed.requiredScopes);
       }
       const forbidden =
         deps.earlyDeny === undefined ? undefined : forbiddenItem(deps.earlyDeny, principal, event);

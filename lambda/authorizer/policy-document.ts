@@ -46,8 +46,20 @@ export function allowPolicy(
   };
 }
 
-/** Deny everything on this API: used when the credential could not be checked (fail closed). */
-export function denyPolicy(methodArn: string, principalId: string): APIGatewayAuthorizerResult {
+/**
+ * The scopes a refused call needs, as the stack's ACCESS_DENIED body template reads them
+ * (`"requiredScopes":$context.authorizer.requiredScopes`): JSON array text, so the body has
+ * the shape of the MCP function's own -32003 (an array). Every Deny carries it (empty when the
+ * refusal is not about scope), so the body is always JSON.
+ */
+export const REQUIRED_SCOPES_CONTEXT_KEY = 'requiredScopes';
+
+/** Deny everything on this API (fail closed), with the scopes the call would need, if any. */
+export function denyPolicy(
+  methodArn: string,
+  principalId: string,
+  requiredScopes: readonly string[] = [],
+): APIGatewayAuthorizerResult {
   let resource = '*';
   try {
     resource = `${stageArn(methodArn)}/*`;
@@ -60,5 +72,6 @@ export function denyPolicy(methodArn: string, principalId: string): APIGatewayAu
       Version: '2012-10-17',
       Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: resource }],
     },
+    context: { [REQUIRED_SCOPES_CONTEXT_KEY]: JSON.stringify(requiredScopes) },
   };
 }

@@ -158,10 +158,11 @@ describe('a token whose scopes exclude a permission its roles grant', () => {
     const challenge = response.headers.get('www-authenticate') ?? '';
     expect(challenge).toMatch(/^Bearer error="insufficient_scope", scope="[^"]+", resource_metadata="[^"]+"/);
     expect(response.headers.get('x-amzn-remapped-www-authenticate')).toBeNull();
-    const body = (await response.json()) as { error: { code: number; data: { requiredScopes: string } } };
+    const body = (await response.json()) as { error: { code: number; data: { requiredScopes: string[] } } };
     expect(body.error.code).toBe(PERMISSION_DENIED_CODE);
-    // The body names exactly what this call needs (the header, being static, names every scope).
-    expect(body.error.data.requiredScopes.split(' ').sort()).toEqual([LOCAL_SCOPE, READ, DELETE].sort());
+    // The body names exactly what this call needs, in the MCP function's shape (the header,
+    // being static, names every scope).
+    expect([...body.error.data.requiredScopes].sort()).toEqual([LOCAL_SCOPE, READ, DELETE].sort());
   });
 
   it('gets a JSON-RPC -32003 naming the scopes from a 2025-11-25 client (no headers name the tool)', async () => {

@@ -20,6 +20,7 @@ import {
 import { COLD_TARGETS, medianAbove, runColdInit, spread } from '../../tools/bench/cold-init';
 import { attribute, moduleOfSource } from '../../tools/bench/cold-profile';
 import { runEndToEnd } from '../../tools/bench/end-to-end';
+import { testAssembly } from '../helpers/test-assembly';
 import {
   answerOf,
   benchAnalyst,
@@ -676,9 +677,14 @@ describe('runColdInit', () => {
 });
 
 describe('runEndToEnd', () => {
-  it('drives the local gateway with concurrent MCP clients and counts every request', async () => {
+  it('drives the local gateway with concurrent MCP clients and counts every request', { timeout: 120_000 }, async () => {
     // Act
-    const report = await runEndToEnd({ requests: 6, concurrency: 2, warmup: 2 });
+    const report = await runEndToEnd({
+      requests: 6,
+      concurrency: 2,
+      warmup: 2,
+      assembly: testAssembly(),
+    });
 
     // Assess
     expect(report).toMatchObject({ requests: 6, concurrency: 2 });

@@ -1,14 +1,17 @@
 /**
- * End to end on loopback: the local gateway (authorizer, policy evaluation, MCP handler,
- * dynalite; what `npm run dev` runs) driven over HTTP by the real MCP SDK client, a fixed
- * number of clients calling tools/call concurrently. Every answer is checked: a failed call
- * stops the bench rather than count as a fast one.
+ * End to end on loopback: the local gateway (what `npm run dev` runs: the synthesized API in
+ * the emulator, the authorizer and MCP bundles in their own execution environments, dynalite)
+ * driven over HTTP by the real MCP SDK client, a fixed number of clients calling tools/call
+ * concurrently. Every answer is checked: a failed call stops the bench rather than count as a
+ * fast one. The deployment's stage throttle (50 requests per second) and WAF rate limit are
+ * raised for it: it measures the machinery, not the limits.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { type CloudAssembly, synthesize } from '../emulator/assembly';
 import { startLocalGateway } from '../local-gateway';
 import { loadSigningKey, mintAccessToken } from '../local-identity';
 import { GET_RECORD_CALL } from './events';
@@ -22,6 +25,8 @@ export interface EndToEndOptions {
   readonly concurrency: number;
   /** Untimed requests first, across all clients. */
   readonly warmup: number;
+  /** The deployment to drive, synthesized already (a test's). @default the bench's own */
+  readonly assembly?: CloudAssembly;
 }
 
 export interface EndToEndReport {
@@ -33,6 +38,13 @@ export interface EndToEndReport {
 }
 
 const CALL = GET_RECORD_CALL.params;
+
+/** The deployment benched: the defaults but for throttles and WAF's rate limit. */
+const BENCH_CONTEXT = {
+  throttleRateLimit: 10_000,
+  throttleBurstLimit: 5_000,
+  wafRateLimit: 2_000_000_000,
+};
 
 async function callOnce(client: Client): Promise<void> {
   const result = await client.callTool(CALL);
@@ -67,7 +79,9 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRep
   const dir = mkdtempSync(join(tmpdir(), 'mcp-bench-e2e-'));
   // The gateway's audit logs would otherwise flood the terminal: they are still written.
   return quietly(async () => {
-    const gateway = await startLocalGateway({ port: 0, dir });
+    const assembly =
+      options.assembly ?? synthesize({ outdir: join(dir, 'cdk.out'), context: BENCH_CONTEXT });
+    const gateway = await startLocalGateway({ port: 0, dir, assembly });
     const clients: Client[] = [];
     try {
       const token = mintAccessToken(loadSigningKey(dir), {
