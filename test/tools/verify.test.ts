@@ -100,25 +100,34 @@ const CUSTOM_DOMAIN = {
 const BROWSER_ORIGINS = ['https://app.example.com', 'https://console.example.com'];
 const NARROW_SCOPES = [LOCAL_SCOPE, ...localPermissionScopes(['read_data'])];
 
-describe('npm run verify against a deployment with a custom domain, gateway step-up and two browser origins', () => {
-  let dir: string;
-  let gateway: LocalGateway;
+/**
+ * The deployment (modules plus diagnostics) on a local gateway for the suite, in its own
+ * folder; `prepare` runs on the folder first. A deployment of new `-c` values is synthesized
+ * and bundled on first use: minutes on a busy machine.
+ */
+function useVerifyGateway(
+  options: Omit<Parameters<typeof startTestGateway>[1], 'mcp'>,
+  prepare?: (dir: string) => Promise<void>,
+) {
+  const fixture = {} as { dir: string; gateway: LocalGateway };
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'mcp-verify-'));
-    gateway = await startTestGateway(dir, {
-      context: CUSTOM_DOMAIN,
-      allowedOrigins: BROWSER_ORIGINS,
-      mcp: MCP_SERVER,
-    });
+    fixture.dir = mkdtempSync(join(tmpdir(), 'mcp-verify-'));
+    await prepare?.(fixture.dir);
+    fixture.gateway = await startTestGateway(fixture.dir, { ...options, mcp: MCP_SERVER });
   }, 300_000);
   afterAll(async () => {
-    await gateway?.stop();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await fixture.gateway?.stop();
+    if (fixture.dir !== undefined) rmSync(fixture.dir, { recursive: true, force: true });
   });
+  return fixture;
+}
+
+describe('npm run verify against a deployment with a custom domain, gateway step-up and two browser origins', () => {
+  const local = useVerifyGateway({ context: CUSTOM_DOMAIN, allowedOrigins: BROWSER_ORIGINS });
 
   it('prints every row ✔ and exits 0, with an admin token and a narrowed one', async () => {
     // Prepare
-    const key = loadSigningKey(dir);
+    const key = loadSigningKey(local.dir);
     const admin = mintAccessToken(key, { sub: 'verify-admin', groups: ['admin'] });
     const narrow = mintAccessToken(key, {
       sub: 'verify-narrow',
@@ -127,7 +136,7 @@ describe('npm run verify against a deployment with a custom domain, gateway step
     });
 
     // Act
-    const { code, stdout } = await verifyCli(gateway.mcpUrl, {
+    const { code, stdout } = await verifyCli(local.gateway.mcpUrl, {
       MCP_VERIFY_TOKEN: admin,
       MCP_VERIFY_NARROW_TOKEN: narrow,
       MCP_VERIFY_ORIGINS: BROWSER_ORIGINS.join(','),
@@ -147,11 +156,8 @@ describe('npm run verify against a deployment with a custom domain, gateway step
 });
 
 describe('npm run verify against a deployment with -c gatewayStepUp=false, given its stage URL', () => {
-  let dir: string;
-  let gateway: LocalGateway;
-  let apiKey: string;
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'mcp-verify-off-'));
+  let apiKey = '';
+  const local = useVerifyGateway({ context: { gatewayStepUp: false } }, async (dir) => {
     const store = new FileKeyDocumentStore(apiKeyFilePath(dir));
     const added = addKey(await store.read(), {
       name: 'verify-analyst',
@@ -160,19 +166,11 @@ describe('npm run verify against a deployment with -c gatewayStepUp=false, given
     });
     await store.write(added.document);
     apiKey = added.key;
-    gateway = await startTestGateway(dir, {
-      context: { gatewayStepUp: false },
-      mcp: MCP_SERVER,
-    });
-  }, 300_000);
-  afterAll(async () => {
-    await gateway?.stop();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
   it('does not pass the step-up row: the refusal is a JSON-RPC error naming requiredScopes', async () => {
     // Prepare: an analyst's API key, and an admin token narrowed to read_data
-    const narrow = mintAccessToken(loadSigningKey(dir), {
+    const narrow = mintAccessToken(loadSigningKey(local.dir), {
       sub: 'verify-narrow',
       groups: ['admin'],
       scopes: NARROW_SCOPES,
@@ -180,13 +178,13 @@ describe('npm run verify against a deployment with -c gatewayStepUp=false, given
 
     // Act
     const { target, rows } = await verifyDeployment({
-      url: gateway.url,
+      url: local.gateway.url,
       credential: apiKey,
       narrowCredential: narrow,
     });
 
     // Assess
-    expect(target.mcpUrl).toBe(gateway.mcpUrl);
+    expect(target.mcpUrl).toBe(local.gateway.mcpUrl);
     const stepUp = rowTitled(rows, CHECK_TITLES.stepUp);
     expect(stepUp?.mark).toBe('skip');
     expect(stepUp?.detail).toMatch(/^gateway step-up is off: run_report got JSON-RPC -32003/);
@@ -784,6 +782,21 @@ describe('the root well-known check', () => {
 });
 
 describe('the CORS preflight check', () => {
+  /** Preflights answered for any origin (echoed), allowing POST and `headers`. */
+  const echoingPreflight =
+    (headers: string): Override =>
+    (request) =>
+      request.method === 'OPTIONS'
+        ? new Response(null, {
+            status: 204,
+            headers: {
+              'Access-Control-Allow-Origin': request.headers.get('origin') ?? '',
+              'Access-Control-Allow-Methods': 'POST',
+              'Access-Control-Allow-Headers': headers,
+            },
+          })
+        : undefined;
+
   it('passes each allowed origin echoed with POST and the MCP headers, an unlisted one not', async () => {
     // Prepare
     const { wire, target } = canned();
@@ -809,18 +822,7 @@ describe('the CORS preflight check', () => {
 
   it('fails a preflight that does not allow the Mcp-Name header', async () => {
     // Prepare
-    const { wire, target } = canned((request) =>
-      request.method === 'OPTIONS'
-        ? new Response(null, {
-            status: 204,
-            headers: {
-              'Access-Control-Allow-Origin': request.headers.get('origin') ?? '',
-              'Access-Control-Allow-Methods': 'POST',
-              'Access-Control-Allow-Headers': MCP_HEADERS.replace(',Mcp-Name', ''),
-            },
-          })
-        : undefined,
-    );
+    const { wire, target } = canned(echoingPreflight(MCP_HEADERS.replace(',Mcp-Name', '')));
 
     // Act
     const row = await checkCors(wire, target, ALLOWED_ORIGINS);
@@ -832,18 +834,7 @@ describe('the CORS preflight check', () => {
 
   it('fails a deployment that echoes any origin', async () => {
     // Prepare
-    const { wire, target } = canned((request) =>
-      request.method === 'OPTIONS'
-        ? new Response(null, {
-            status: 204,
-            headers: {
-              'Access-Control-Allow-Origin': request.headers.get('origin') ?? '',
-              'Access-Control-Allow-Methods': 'POST',
-              'Access-Control-Allow-Headers': MCP_HEADERS,
-            },
-          })
-        : undefined,
-    );
+    const { wire, target } = canned(echoingPreflight(MCP_HEADERS));
 
     // Act
     const row = await checkCors(wire, target, ALLOWED_ORIGINS);

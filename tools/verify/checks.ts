@@ -19,6 +19,7 @@ import {
   type McpWire,
   MODERN_REVISION,
   type Target,
+  toolCall,
   type Wire,
 } from './wire';
 
@@ -428,16 +429,7 @@ export async function checkDeniedCall(
   toolName: string,
 ): Promise<Row> {
   const title = CHECK_TITLES.deniedCall;
-  const exchange = await mcp.post(
-    {
-      era: 'modern',
-      method: 'tools/call',
-      name: toolName,
-      params: { name: toolName, arguments: {} },
-      id: 3,
-    },
-    credential,
-  );
+  const exchange = await mcp.post(toolCall(toolName, 3), credential);
   const refused = credentialRefused(title, `tools/call ${toolName}`, exchange);
   if (refused !== undefined) return refused;
   const leak = STACK_TRACE.find((pattern) => pattern.test(exchange.text));
@@ -509,16 +501,7 @@ export async function checkStepUp(
   }
   const roleRefusals: string[] = [];
   for (const tool of candidates.slice(0, MOST_STEP_UP_CANDIDATES)) {
-    const exchange = await mcp.post(
-      {
-        era: 'modern',
-        method: 'tools/call',
-        name: tool,
-        params: { name: tool, arguments: {} },
-        id: 5,
-      },
-      narrowCredential,
-    );
+    const exchange = await mcp.post(toolCall(tool, 5), narrowCredential);
     const challenge = exchange.headers.get('www-authenticate');
     const remapped = exchange.headers.get(REMAPPED_CHALLENGE);
     if (exchange.status === 403 && challenge !== null) {
@@ -623,14 +606,7 @@ export async function checkProgress(
   }
   const progressToken = `verify-${Date.now().toString(36)}`;
   const exchange = await mcp.post(
-    {
-      era: 'modern',
-      method: 'tools/call',
-      name: STREAM_CHECK_TOOL,
-      params: { name: STREAM_CHECK_TOOL, arguments: { seconds: waitSeconds } },
-      progressToken,
-      id: 6,
-    },
+    toolCall(STREAM_CHECK_TOOL, 6, { seconds: waitSeconds }, progressToken),
     credential,
   );
   const answer = answerTo(exchange, 6);

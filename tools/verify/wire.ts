@@ -212,6 +212,23 @@ export interface McpCall {
   readonly id?: number;
 }
 
+/** A 2026-07-28 `tools/call`, its tool named in `Mcp-Name` as well as in the body. */
+export function toolCall(
+  name: string,
+  id: number,
+  args: Record<string, unknown> = {},
+  progressToken?: string,
+): McpCall {
+  return {
+    era: 'modern',
+    method: 'tools/call',
+    name,
+    params: { name, arguments: args },
+    id,
+    ...(progressToken === undefined ? {} : { progressToken }),
+  };
+}
+
 /** The `_meta` envelope a 2026-07-28 client puts on every request. */
 export function modernEnvelope(): Record<string, unknown> {
   return {
