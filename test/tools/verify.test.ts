@@ -627,6 +627,34 @@ describe('the step-up check', () => {
     expect(row.fix).toMatch(/one policy/);
   });
 
+  it('does not apply when the narrow token’s roles, not its scopes, are what refuses the call', async () => {
+    // Prepare
+    const { mcp } = canned(
+      onMethod('tools/call', (id) =>
+        json(rpcError(id, -32003, 'Permission denied: your roles do not grant delete_data')),
+      ),
+    );
+
+    // Act
+    const row = await checkStepUp(mcp, NARROW_TOKEN, TOOLS);
+
+    // Assess
+    expect(row.mark).toBe('skip');
+    expect(row.detail).toMatch(/delete_record refused for the narrow token's roles/);
+  });
+
+  it('fails with what to do when the narrow token is refused outright', async () => {
+    // Prepare
+    const { mcp } = canned(onMethod('tools/call', () => json({ message: 'Unauthorized' }, 401)));
+
+    // Act
+    const row = await checkStepUp(mcp, NARROW_TOKEN, TOOLS);
+
+    // Assess
+    expect(row.mark).toBe('fail');
+    expect(row.fix).toMatch(/MCP_VERIFY_NARROW_TOKEN/);
+  });
+
   it('does not apply without a narrow token, or when it lists what the credential lists', async () => {
     // Prepare
     const { mcp } = canned();

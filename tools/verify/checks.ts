@@ -62,7 +62,7 @@ const skip = (title: string, detail: string): Row => ({ title, mark: 'skip', det
 
 const PROTECTED_RESOURCE_WELL_KNOWN = '/.well-known/oauth-protected-resource';
 const AUTHORIZATION_SERVER_WELL_KNOWN = '/.well-known/oauth-authorization-server';
-/** The scheme-less challenge header API Gateway makes of a function's own `WWW-Authenticate`. */
+/** What API Gateway renames a function's own `WWW-Authenticate` to: no client reads it. */
 const REMAPPED_CHALLENGE = 'x-amzn-remapped-www-authenticate';
 
 /** The challenge's parameters, read by the SDK's client code as MCP clients read them. */
@@ -298,12 +298,17 @@ function logHint(exchange: Exchange): string {
 }
 
 /** A 401 to a request with the credential: the row saying so, whichever check sent it. */
-function credentialRefused(title: string, what: string, exchange: Exchange): Row | undefined {
+function credentialRefused(
+  title: string,
+  what: string,
+  exchange: Exchange,
+  variable = 'MCP_VERIFY_TOKEN',
+): Row | undefined {
   if (exchange.status !== 401) return undefined;
   return fail(
     title,
     `${what} got ${describeAnswer(exchange)}`,
-    'The credential was refused: check MCP_VERIFY_TOKEN (expired? issued for this deployment? a revoked API key?)',
+    `The credential was refused: check ${variable} (expired? issued for this deployment? a revoked API key?)`,
   );
 }
 
@@ -530,24 +535,32 @@ export async function checkStepUp(
         'The challenge came from the MCP function and API Gateway renamed it: deploy with -c gatewayStepUp=true and -c authorizerCacheTtlSeconds=0 (the defaults) so the authorizer answers through the ACCESS_DENIED gateway response',
       );
     }
-    const error = answerTo(exchange, 5)?.message.error;
-    const data = error?.data as { requiredScopes?: unknown } | undefined;
+    const refused = credentialRefused(title, tool, exchange, 'MCP_VERIFY_NARROW_TOKEN');
+    if (refused !== undefined) return refused;
+    const answer = answerTo(exchange, 5)?.message;
+    const data = answer?.error?.data as { requiredScopes?: unknown } | undefined;
     if (data?.requiredScopes !== undefined) {
       return skip(
         title,
-        `gateway step-up is off: ${tool} got JSON-RPC ${error?.code} naming requiredScopes, no 403 challenge (clients that step up on 403 insufficient_scope will not); -c gatewayStepUp=true turns it on`,
+        `gateway step-up is off: ${tool} got JSON-RPC ${answer?.error?.code} naming requiredScopes, no 403 challenge (clients that step up on 403 insufficient_scope will not); -c gatewayStepUp=true turns it on`,
       );
     }
-    if (error !== undefined || exchange.status === 403) {
-      // Refused for the narrow token's roles, not its scopes: no token could fix that.
-      roleRefusals.push(tool);
-      continue;
+    if (answer?.result !== undefined) {
+      return fail(
+        title,
+        `${tool}, which the narrow token's tools/list leaves out, was not refused: ${describeAnswer(exchange)}`,
+        'List filtering and call enforcement disagree: both must read one policy (lambda/shared/policy.ts)',
+      );
     }
-    return fail(
-      title,
-      `${tool}, which the narrow token's tools/list leaves out, was not refused: ${describeAnswer(exchange)}`,
-      'List filtering and call enforcement disagree: both must read one policy (lambda/shared/policy.ts)',
-    );
+    if (answer?.error === undefined && exchange.status !== 403) {
+      return fail(
+        title,
+        `${tool} with the narrow token got ${describeAnswer(exchange)}`,
+        logHint(exchange),
+      );
+    }
+    // Refused for the narrow token's roles, not its scopes: no token could fix that.
+    roleRefusals.push(tool);
   }
   return skip(
     title,
