@@ -16,7 +16,7 @@ export const MODERN_REVISION = '2026-07-28';
 export const LEGACY_REVISION = '2025-11-25';
 export type Era = 'modern' | 'legacy';
 
-export const REVISION_OF: Readonly<Record<Era, string>> = {
+const REVISION_OF: Readonly<Record<Era, string>> = {
   modern: MODERN_REVISION,
   legacy: LEGACY_REVISION,
 };
@@ -62,7 +62,7 @@ export function resolveTarget(url: string): Target {
 const requestId = z.union([z.string(), z.number(), z.null()]);
 
 /** A JSON-RPC message as this client reads one: only the members it looks at, checked. */
-export const jsonRpcMessage = z.looseObject({
+const jsonRpcMessage = z.looseObject({
   id: requestId.optional(),
   method: z.string().optional(),
   params: z.record(z.string(), z.unknown()).optional(),
@@ -88,8 +88,6 @@ export interface Exchange {
   readonly text: string;
   /** The JSON-RPC messages of a JSON or SSE body, in arrival order. */
   readonly messages: readonly Arrival[];
-  readonly sentAt: number;
-  readonly endedAt: number;
 }
 
 export interface WireOptions {
@@ -127,13 +125,8 @@ function eventData(event: string): string {
 export class Wire {
   constructor(private readonly options: WireOptions) {}
 
-  now(): number {
-    return this.options.now();
-  }
-
   async send(url: string, init: RequestInit = {}): Promise<Exchange> {
-    const sentAt = this.options.now();
-    // Never follow a redirect with a credential on it, and never wait forever.
+    // Never follow a redirect (unless asked: no credential on it), and never wait forever.
     const response = await this.options.fetch(url, {
       redirect: 'manual',
       ...init,
@@ -179,14 +172,16 @@ export class Wire {
       headers: response.headers,
       text,
       messages,
-      sentAt,
-      endedAt,
     };
   }
 
   /** GET a JSON document: the exchange, and the document when it is a JSON object. */
   async getJson(url: string): Promise<{ exchange: Exchange; document?: Record<string, unknown> }> {
-    const exchange = await this.send(url, { headers: { Accept: 'application/json' } });
+    // No credential goes with it, so redirects are followed, as clients' discovery does.
+    const exchange = await this.send(url, {
+      headers: { Accept: 'application/json' },
+      redirect: 'follow',
+    });
     if (exchange.status !== 200) return { exchange };
     try {
       const json: unknown = JSON.parse(exchange.text);
@@ -230,7 +225,7 @@ export function toolCall(
 }
 
 /** The `_meta` envelope a 2026-07-28 client puts on every request. */
-export function modernEnvelope(): Record<string, unknown> {
+function modernEnvelope(): Record<string, unknown> {
   return {
     'io.modelcontextprotocol/protocolVersion': MODERN_REVISION,
     'io.modelcontextprotocol/clientInfo': CLIENT_INFO,
