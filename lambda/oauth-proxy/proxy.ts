@@ -17,10 +17,12 @@
  *    browser, the client, the redirect URI and the scopes), and then step 1 goes straight on.
  * 3. `GET /callback` opens the transaction, checks it was started in this browser (so a
  *    sign-in link started by someone else cannot deliver this person's code to their client),
- *    mints the client's code (256 random bits) and stores what redeeming it needs, sealed,
- *    under its SHA-256 for 60 seconds; the client gets `code`, its `state` and `iss`.
- * 4. `POST /token` takes the code (atomically: single use), checks the client, the redirect
- *    URI, the PKCE verifier (constant time) and `resource`, then redeems the upstream code
+ *    marks it used (one callback per transaction), mints the client's code (256 random bits)
+ *    and stores what redeeming it needs, sealed, under its SHA-256 for 60 seconds; the client
+ *    gets `code`, its `state` and `iss`.
+ * 4. `POST /token` takes every code the request presents (atomically: single use) before it
+ *    checks anything, so a refused request burns its code too; then it checks the client, the
+ *    redirect URI, the PKCE verifier (constant time) and `resource`, redeems the upstream code
  *    with the proxy's verifier and hands the client the upstream's access and refresh tokens,
  *    so the authorizer's Cognito verification is unchanged. Refresh goes through upstream.
  *
@@ -859,8 +861,9 @@ ${remember}<p><button type="submit" name="decision" value="approve">Approve</but
       );
     }
     let transaction: Transaction;
+    let transactionExpiry: number;
     try {
-      ({ value: transaction } = await openJson(
+      ({ value: transaction, expiresAt: transactionExpiry } = await openJson(
         this.#sealer,
         SEAL_PURPOSES.transaction,
         params.get('state') ?? '',
@@ -901,6 +904,22 @@ ${remember}<p><button type="submit" name="decision" value="approve">Approve</but
           403,
           'access_denied',
           'This sign-in was started in another browser; start again from the application',
+        ),
+      );
+    }
+    // Once: a transaction ends at its first callback, with a code or with the upstream's refusal
+    // passed on; opened again (history, a reload, a replayed link) it mints nothing. Its PKCE
+    // verifier at the upstream is random and its own: the transaction's nonce.
+    try {
+      await this.#codes.put(`txn#${sha256(transaction.v)}`, '1', transactionExpiry);
+    } catch (error) {
+      if (!(error instanceof CodeStoreConflictError)) throw error;
+      throw new StepError(
+        'transaction_replayed',
+        errorPage(
+          400,
+          'invalid_request',
+          'This sign-in was already completed; start again from the application',
         ),
       );
     }
@@ -958,6 +977,9 @@ ${remember}<p><button type="submit" name="decision" value="approve">Approve</but
   async #token(request: ProxyRequest, facts: ClientFacts): Promise<ProxyOutcome> {
     const refuse = (error: string, description: string, status = 400) =>
       jsonResponse(status, { error, error_description: description });
+    // Before anything else is checked: a code is gone after its first presentation, whatever
+    // is wrong with the request that carries it, so a replay (or a guess) never finds it again.
+    const taken = await this.#takePresentedCodes(request.body);
     const form = this.#form(request, refuse);
     const grant = form.get('grant_type');
     const clientId = form.get('client_id') ?? '';
@@ -980,7 +1002,7 @@ ${remember}<p><button type="submit" name="decision" value="approve">Approve</but
         refuse('invalid_target', 'resource is not this MCP server'),
       );
     }
-    if (grant === 'authorization_code') return this.#redeem(form, clientId, facts, refuse);
+    if (grant === 'authorization_code') return this.#redeem(form, taken, clientId, facts, refuse);
     if (grant === 'refresh_token') return this.#refresh(form, clientId, facts, refuse);
     throw new StepError(
       'unsupported_grant_type',
@@ -988,19 +1010,30 @@ ${remember}<p><button type="submit" name="decision" value="approve">Approve</but
     );
   }
 
+  /**
+   * Take every code the body presents (at most {@link MAX_PRESENTED_CODES}), read as a form
+   * whatever its type or shape: the sealed records by code, `undefined` for one not held.
+   */
+  async #takePresentedCodes(body: string): Promise<ReadonlyMap<string, string | undefined>> {
+    const codes = [...new Set(new URLSearchParams(body).getAll('code'))]
+      .filter(isCodeShaped)
+      .slice(0, MAX_PRESENTED_CODES);
+    const records = await Promise.all(codes.map((code) => this.#codes.take(codeKey(code))));
+    return new Map(codes.map((code, i) => [code, records[i]]));
+  }
+
   async #redeem(
     form: Map<string, string>,
+    taken: ReadonlyMap<string, string | undefined>,
     clientId: string,
     facts: ClientFacts,
     refuse: (error: string, description: string, status?: number) => ProxyResponse,
   ): Promise<ProxyOutcome> {
     const code = form.get('code') ?? '';
-    if (code === '' || code.length > 128) {
+    if (!isCodeShaped(code)) {
       throw new StepError('invalid_code', refuse('invalid_request', 'code is required'));
     }
-    // Taken before any other check: a code is gone after its first presentation, right or
-    // wrong, so a replay (or a guess) never finds it again.
-    const sealed = await this.#codes.take(codeKey(code));
+    const sealed = taken.get(code);
     if (sealed === undefined) {
       throw new StepError(
         'invalid_code',
@@ -1193,6 +1226,14 @@ function parseUpstreamTokens(body: unknown): UpstreamTokens | undefined {
     ...(isString(b.refresh_token) ? { refresh_token: b.refresh_token } : {}),
     ...(isString(b.scope) ? { scope: b.scope } : {}),
   };
+}
+
+/** The most codes one token request can take (a repeated `code` is refused, all taken). */
+const MAX_PRESENTED_CODES = 4;
+
+/** A value that could be a code this server minted (256 bits, base64url), or close to one. */
+function isCodeShaped(code: string): boolean {
+  return code !== '' && code.length <= 128;
 }
 
 /** The store key of a code: its SHA-256, so the table never holds a usable code. */

@@ -177,6 +177,8 @@ export const AUTHORIZATION_REASONS = [
   'invalid_transaction',
   'transaction_expired',
   'transaction_browser_mismatch',
+  /** A transaction's callback opened again: one code per transaction. */
+  'transaction_replayed',
   'upstream_error',
   'upstream_denied',
   'unsupported_grant_type',

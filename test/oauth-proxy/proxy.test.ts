@@ -596,6 +596,23 @@ describe('GET /callback', () => {
     expect(outcome.audit.reason).toBe('invalid_transaction');
   });
 
+  it('mints one code per transaction: the same callback opened again is refused', async () => {
+    // Prepare
+    const f = proxyFixture();
+    const steps = flow(f);
+    const { upstream, location } = await steps.code();
+    const state = upstream.searchParams.get('state') ?? '';
+
+    // Act: the same browser opens the callback again (history, a reload, a replayed link)
+    const again = await steps.callback({ code: 'upstream-code-2', state });
+
+    // Assess
+    expect(location.searchParams.get('code')).toMatch(/^[\w-]{43}$/);
+    expect(again.response.status).toBe(400);
+    expect(again.response.headers.Location).toBeUndefined();
+    expect(again.audit).toMatchObject({ outcome: 'refused', reason: 'transaction_replayed' });
+  });
+
   it('passes an upstream refusal back to the client as access_denied, with state and iss', async () => {
     // Prepare
     const f = proxyFixture();
@@ -711,6 +728,13 @@ describe('POST /token', () => {
       'invalid_target',
       'resource_mismatch',
     ],
+    ['a client secret', { client_secret: 'x' }, 'invalid_client', 'invalid_request'],
+    [
+      'another grant type',
+      { grant_type: 'password' },
+      'unsupported_grant_type',
+      'unsupported_grant_type',
+    ],
   ])(
     'refuses %s, and the code is gone even for the right request after',
     async (_, overrides, error, reason) => {
@@ -722,14 +746,32 @@ describe('POST /token', () => {
       const upstreamCalls = f.calls.length;
       const right = await redeem();
 
-      // Assess
+      // Assess: whatever refused it, the presentation took the code
       expect(JSON.parse(wrong.response.body).error).toBe(error);
       expect(wrong.audit.reason).toBe(reason);
       expect(upstreamCalls).toBe(0);
-      // A resource mismatch is refused before the code is touched; every other check takes it.
-      expect(right.response.status).toBe(reason === 'resource_mismatch' ? 200 : 400);
+      expect(right.response.status).toBe(400);
+      expect(right.audit.reason).toBe('invalid_code');
     },
   );
+
+  it('takes every code a refused request presents (a repeated code parameter)', async () => {
+    // Prepare
+    const { f, code, redeem } = await issued();
+
+    // Act
+    const repeated = await f.proxy.handle(
+      request('POST', '/token', {
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: `grant_type=authorization_code&code=${code}&code=${code}x`,
+      }),
+    );
+    const right = await redeem();
+
+    // Assess
+    expect(repeated.audit.reason).toBe('duplicate_parameter');
+    expect(right.audit.reason).toBe('invalid_code');
+  });
 
   it('refuses a code after its 60 seconds', async () => {
     // Prepare
