@@ -104,6 +104,8 @@ interface Session {
   readonly scopes: string[];
   /** When the person signed in (epoch seconds): Cognito keeps it as `auth_time` on refresh. */
   readonly authTime: number;
+  /** The same, in milliseconds: a sign-out in the same second still ends this session or not. */
+  readonly signedInAt: number;
 }
 
 /** A token endpoint answer, as Cognito's. */
@@ -406,11 +408,13 @@ export class LocalAuthServer {
     if (!verifierMatches(form.get('code_verifier') ?? '', code.codeChallenge)) {
       throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge');
     }
+    const signedInAt = this.#now();
     const session = {
       sub: code.sub,
       groups: code.groups,
       scopes: code.scopes,
-      authTime: Math.floor(this.#now() / 1000),
+      authTime: Math.floor(signedInAt / 1000),
+      signedInAt,
     };
     const refreshToken = randomBytes(32).toString('base64url');
     this.#refreshTokens.put(refreshToken, session);
@@ -420,13 +424,17 @@ export class LocalAuthServer {
   /**
    * Cognito's refresh: a new access token for the same session (its `auth_time` kept, its
    * groups read again); the refresh token stays. A user the `users` CLI disabled cannot
-   * refresh, as in Cognito.
+   * refresh, nor can a session begun before the user's last sign-out or disable (the token
+   * is dropped: it never works again), as in Cognito.
    */
   #refresh(form: URLSearchParams): TokenAnswer {
     const token = form.get('refresh_token') ?? '';
     const stored = this.#refreshTokens.take(token);
     if (stored === undefined)
       throw new OAuthError('invalid_grant', 'Unknown or expired refresh token');
+    if (this.#options.users?.sessionEnded(stored.sub, stored.signedInAt) === true) {
+      throw new OAuthError('invalid_grant', 'The session was ended by a sign-out');
+    }
     if (this.#options.users?.refusal(stored.sub) !== undefined) {
       throw new OAuthError('invalid_grant', 'The user may not sign in');
     }
