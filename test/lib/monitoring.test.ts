@@ -34,6 +34,7 @@ import { OAUTH_PATHS } from '../../lambda/shared/routes';
 import type { RecordStore } from '../../modules/customer-records/store/customer-record';
 import { POLICY } from '../../modules/policy';
 import { MemoryCodeStore } from '../../tools/local-oauth';
+import { MemoryRefreshFamilyStore } from '../../tools/memory-refresh-families';
 import { synthStack } from './stack-fixture';
 
 const TOOL_NAMES = POLICY.items.tool.map((tool) => tool.name);
@@ -1224,6 +1225,7 @@ describe('Monitoring of the OAuth proxy against the records its real handler wri
           defaultScopes: ['mcp/tools'],
           scopeDescriptions: {},
           consentRememberSeconds: 0,
+          refreshTokenSeconds: 3600,
         },
         // The resolver as deployed: public https documents only, so these refusals are the
         // SSRF guard's own, before any connection.
@@ -1238,6 +1240,7 @@ describe('Monitoring of the OAuth proxy against the records its real handler wri
         }),
         sealer,
         codes: new MemoryCodeStore(),
+        families: new MemoryRefreshFamilyStore(),
         fetch: async () => {
           throw new Error('No upstream call is expected');
         },

@@ -211,24 +211,30 @@ describe('LocalAuthServer codes and refresh tokens', () => {
     expect((error as OAuthError).error).toBe('invalid_grant');
   });
 
-  it('issues a refresh token that gives a new access token for the same session', () => {
+  it('issues a refresh token that gives a new access token for the same session, and a new refresh token (rotation)', () => {
     // Prepare
     const { server, redeem } = signedIn(Date.now);
     const first = redeem();
+    const refresh = (token: string | undefined) => () =>
+      server.token(
+        new URLSearchParams({
+          grant_type: 'refresh_token',
+          client_id: LOCAL_CLIENT_ID,
+          refresh_token: token ?? '',
+        }),
+      );
 
     // Act
-    const refreshed = server.token(
-      new URLSearchParams({
-        grant_type: 'refresh_token',
-        client_id: LOCAL_CLIENT_ID,
-        refresh_token: first.refresh_token ?? '',
-      }),
-    );
+    const refreshed = refresh(first.refresh_token)();
 
     // Assess
     expect(first.refresh_token).toMatch(/^[\w-]{43}$/);
     expect(refreshed.access_token).toMatch(/^ey/);
     expect(refreshed.scope).toBe(first.scope);
+    expect(refreshed.refresh_token).toMatch(/^[\w-]{43}$/);
+    expect(refreshed.refresh_token).not.toBe(first.refresh_token);
+    expect(oauthErrorOf(refresh(first.refresh_token))).toBe('invalid_grant');
+    expect(refresh(refreshed.refresh_token)().access_token).toMatch(/^ey/);
   });
 
   it('keeps the sign-in time as auth_time on refresh, as Cognito does, so a sign-out still refuses it', () => {
@@ -265,14 +271,18 @@ describe('LocalAuthServer codes and refresh tokens', () => {
     };
     const { server, redeem } = signedIn(Date.now, users);
     const first = redeem();
-    const refresh = () =>
-      server.token(
+    let latest = first.refresh_token ?? '';
+    const refresh = () => {
+      const answer = server.token(
         new URLSearchParams({
           grant_type: 'refresh_token',
           client_id: LOCAL_CLIENT_ID,
-          refresh_token: first.refresh_token ?? '',
+          refresh_token: latest,
         }),
       );
+      latest = answer.refresh_token ?? '';
+      return answer;
+    };
 
     // Act
     recorded = ['readonly'];
