@@ -148,7 +148,14 @@ export class Identity extends Construct {
     // A public client (no secret): the OAuth proxy uses it with its own PKCE, and hands its
     // access tokens to MCP clients, CLIs and desktop apps that could keep no secret either.
     // Short-lived access tokens; refresh tokens can be revoked and stay with the proxy, which
-    // gives clients rotating tokens of its own.
+    // gives clients rotating tokens of its own. Cognito rotates its refresh tokens too, and the
+    // proxy keeps the newest: a copy taken from the proxy's table (and opened with its key)
+    // stops working at the family's next refresh, and using it first makes that refresh fail
+    // upstream, which ends the family where it shows. The token endpoint's refresh_token grant
+    // rotates (Cognito developer guide, "Refresh tokens"). The grace period lets a retry
+    // succeed when the proxy could not store the new token (its request failed after Cognito
+    // answered). With rotation, CDK leaves out ALLOW_REFRESH_TOKEN_AUTH (InitiateAuth's
+    // refresh), which nothing here uses.
     this.client = this.userPool.addClient('McpClient', {
       generateSecret: false,
       authFlows: { userSrp: true },
@@ -166,6 +173,7 @@ export class Identity extends Construct {
       accessTokenValidity: Duration.minutes(60),
       idTokenValidity: Duration.minutes(60),
       refreshTokenValidity: this.refreshTokenValidity,
+      refreshTokenRotationGracePeriod: Duration.seconds(30),
       enableTokenRevocation: true,
       preventUserExistenceErrors: true,
     });
