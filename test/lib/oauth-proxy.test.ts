@@ -480,20 +480,40 @@ describe('OAuthProxy in the stack', () => {
         JSON.stringify((s as unknown as { Resource: unknown }).Resource).includes(`"${tableId}"`),
     );
 
-  describe('its refresh-token families table', () => {
-    it('keys families by pk, expires them by TTL, on demand, recoverable, encrypted with the proxy key', () => {
+  describe('its tables', () => {
+    it.each([
+      ['codes', table, CODE_TABLE_KEYS.partitionKey, CODE_TABLE_KEYS.ttl],
+      [
+        'refresh-token families',
+        familiesTable,
+        REFRESH_FAMILY_ATTRIBUTES.partitionKey,
+        REFRESH_FAMILY_ATTRIBUTES.ttl,
+      ],
+    ])(
+      'keep %s by a string key, expiring by TTL, on demand, recoverable, encrypted with the proxy key',
+      (_, id, partitionKey, ttl) => {
+        // Assess
+        expect(template.toJSON().Resources[id].Properties).toMatchObject({
+          KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: partitionKey, AttributeType: 'S' }],
+          BillingMode: 'PAY_PER_REQUEST',
+          TimeToLiveSpecification: { AttributeName: ttl, Enabled: true },
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          SSESpecification: {
+            SSEEnabled: true,
+            SSEType: 'KMS',
+            KMSMasterKeyId: { 'Fn::GetAtt': [key.id, 'Arn'] },
+          },
+        });
+      },
+    );
+
+    it('lets the proxy put and delete codes, and nothing else: no read, scan or query', () => {
+      // Act
+      const dynamo = dynamoStatementsOn(table);
+
       // Assess
-      expect(template.toJSON().Resources[familiesTable].Properties).toMatchObject({
-        KeySchema: [{ AttributeName: REFRESH_FAMILY_ATTRIBUTES.partitionKey, KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-        TimeToLiveSpecification: { AttributeName: REFRESH_FAMILY_ATTRIBUTES.ttl, Enabled: true },
-        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-        SSESpecification: {
-          SSEEnabled: true,
-          SSEType: 'KMS',
-          KMSMasterKeyId: { 'Fn::GetAtt': [key.id, 'Arn'] },
-        },
-      });
+      expect(dynamo.flatMap(actionsOf).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem']);
     });
 
     it('lets the proxy get, put and update families, and nothing else: no delete, scan or query', () => {
@@ -532,38 +552,7 @@ describe('OAuthProxy in the stack', () => {
     });
   });
 
-  describe('its codes table', () => {
-    it('keys codes by pk, expires them by TTL on expiresAt, on demand, with point-in-time recovery', () => {
-      // Assess
-      template.hasResourceProperties('AWS::DynamoDB::Table', {
-        KeySchema: [{ AttributeName: CODE_TABLE_KEYS.partitionKey, KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: CODE_TABLE_KEYS.partitionKey, AttributeType: 'S' }],
-        BillingMode: 'PAY_PER_REQUEST',
-        TimeToLiveSpecification: { AttributeName: CODE_TABLE_KEYS.ttl, Enabled: true },
-        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-      });
-    });
-
-    it('is encrypted with the proxy key, a customer-managed one', () => {
-      // Assess
-      template.hasResourceProperties('AWS::DynamoDB::Table', {
-        KeySchema: [{ AttributeName: CODE_TABLE_KEYS.partitionKey, KeyType: 'HASH' }],
-        SSESpecification: {
-          SSEEnabled: true,
-          SSEType: 'KMS',
-          KMSMasterKeyId: { 'Fn::GetAtt': [key.id, 'Arn'] },
-        },
-      });
-    });
-
-    it('lets the proxy put and delete codes, and nothing else: no read, scan or query', () => {
-      // Act
-      const dynamo = dynamoStatementsOn(table);
-
-      // Assess
-      expect(dynamo.flatMap(actionsOf).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem']);
-    });
-
+  describe('its key through DynamoDB', () => {
     it('lets the proxy use the key through DynamoDB only, by its own policy', () => {
       // Act
       const kms = roleStatements(template, proxy.role).filter((s) =>

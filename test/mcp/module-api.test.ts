@@ -545,6 +545,24 @@ describe('a tool that asks for input (2026-07-28)', () => {
 
   const accepted = { confirm: { action: 'accept', content: { confirm: true } } };
 
+  /** The second round of the deploy: confirmed, with `requestState`, as `as`, on `handle`. */
+  const confirmDeploy = (requestState: unknown, as: Principal = user, handle = instance) =>
+    send(
+      {
+        era: 'modern',
+        method: 'tools/call',
+        params: {
+          name: 'deploy',
+          arguments: { env: 'prod' },
+          inputResponses: accepted,
+          requestState,
+        },
+        as,
+        capabilities: ELICITATION,
+      },
+      handle,
+    );
+
   it('asks first, with its state sealed, and runs nothing', async () => {
     // Act
     const round = await firstRound();
@@ -568,17 +586,7 @@ describe('a tool that asks for input (2026-07-28)', () => {
     const { requestState } = await firstRound();
 
     // Act
-    const answer = await send({
-      era: 'modern',
-      method: 'tools/call',
-      params: {
-        name: 'deploy',
-        arguments: { env: 'prod' },
-        inputResponses: accepted,
-        requestState,
-      },
-      capabilities: ELICITATION,
-    });
+    const answer = await confirmDeploy(requestState);
 
     // Assess
     expect(answer.final.result).toMatchObject({
@@ -597,17 +605,7 @@ describe('a tool that asks for input (2026-07-28)', () => {
     logs.lines.length = 0;
 
     // Act
-    const answer = await send({
-      era: 'modern',
-      method: 'tools/call',
-      params: {
-        name: 'deploy',
-        arguments: { env: 'prod' },
-        inputResponses: accepted,
-        requestState: forge(requestState),
-      },
-      capabilities: ELICITATION,
-    });
+    const answer = await confirmDeploy(forge(requestState));
 
     // Assess
     expect(answer.final.error).toMatchObject({
@@ -623,18 +621,7 @@ describe('a tool that asks for input (2026-07-28)', () => {
     const { requestState } = await firstRound(user);
 
     // Act
-    const answer = await send({
-      era: 'modern',
-      method: 'tools/call',
-      params: {
-        name: 'deploy',
-        arguments: { env: 'prod' },
-        inputResponses: accepted,
-        requestState,
-      },
-      as: otherUser,
-      capabilities: ELICITATION,
-    });
+    const answer = await confirmDeploy(requestState, otherUser);
 
     // Assess
     expect(answer.final.error?.code).toBe(-32602);
@@ -644,22 +631,10 @@ describe('a tool that asks for input (2026-07-28)', () => {
   it('spends a state on its first use: the confirmed deploy cannot be replayed', async () => {
     // Prepare
     const { requestState } = await firstRound();
-    const confirmed = () =>
-      send({
-        era: 'modern',
-        method: 'tools/call',
-        params: {
-          name: 'deploy',
-          arguments: { env: 'prod' },
-          inputResponses: accepted,
-          requestState,
-        },
-        capabilities: ELICITATION,
-      });
-    const first = await confirmed();
+    const first = await confirmDeploy(requestState);
 
     // Act
-    const replay = await confirmed();
+    const replay = await confirmDeploy(requestState);
 
     // Assess
     expect(first.final.result).toMatchObject({ structuredContent: { deployed: 'prod' } });
@@ -699,18 +674,7 @@ describe('a tool that asks for input (2026-07-28)', () => {
     };
 
     // Act
-    const answer = await send({
-      era: 'modern',
-      method: 'tools/call',
-      params: {
-        name: 'deploy',
-        arguments: { env: 'prod' },
-        inputResponses: accepted,
-        requestState,
-      },
-      as: key,
-      capabilities: ELICITATION,
-    });
+    const answer = await confirmDeploy(requestState, key);
 
     // Assess
     expect(answer.final.error?.code).toBe(-32602);
@@ -750,20 +714,7 @@ describe('a tool that asks for input (2026-07-28)', () => {
       sealing,
     );
     const retry = (handle: McpHandler) =>
-      send(
-        {
-          era: 'modern',
-          method: 'tools/call',
-          params: {
-            name: 'deploy',
-            arguments: { env: 'prod' },
-            inputResponses: accepted,
-            requestState: round.final.result?.requestState,
-          },
-          capabilities: ELICITATION,
-        },
-        handle,
-      );
+      confirmDeploy(round.final.result?.requestState, user, handle);
 
     // Act
     const elsewhere = await retry(instance);

@@ -4,7 +4,7 @@
  * mode), held to the same contract: conditional rotation, one winner of two, an end that drops
  * the upstream token and sticks, nothing after the deadline.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DynamoDbRefreshFamilyStore,
   REFRESH_FAMILY_ATTRIBUTES,
@@ -17,9 +17,8 @@ import {
   type RefreshFamilyStore,
   rotatedRefreshToken,
 } from '../../lambda/oauth-proxy/refresh-families';
-import { DynamoDbClient } from '../../lambda/shared/aws/dynamodb';
-import { type LocalDynamo, startLocalDynamo } from '../../tools/local-dynamo';
 import { MemoryRefreshFamilyStore } from '../../tools/memory-refresh-families';
+import { useDynaliteTables } from '../helpers/dynalite-tables';
 
 describe('client refresh tokens', () => {
   it('are 32 random bytes in base64url that parse back to their family and secret digests', () => {
@@ -72,31 +71,13 @@ describe('client refresh tokens', () => {
 });
 
 const TABLE = 'oauth-refresh-families';
-let dynamo: LocalDynamo;
-let db: DynamoDbClient;
-beforeAll(async () => {
-  dynamo = await startLocalDynamo();
-  db = new DynamoDbClient({
-    endpoint: dynamo.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  await db.client.call('CreateTable', {
-    TableName: TABLE,
-    AttributeDefinitions: [
-      { AttributeName: REFRESH_FAMILY_ATTRIBUTES.partitionKey, AttributeType: 'S' },
-    ],
-    KeySchema: [{ AttributeName: REFRESH_FAMILY_ATTRIBUTES.partitionKey, KeyType: 'HASH' }],
-    BillingMode: 'PAY_PER_REQUEST',
-  });
-  await db.waitForTable(TABLE);
-});
-afterAll(() => dynamo?.stop());
+const dynalite = useDynaliteTables({ [TABLE]: REFRESH_FAMILY_ATTRIBUTES.partitionKey });
 
 describe.each([
   [
     'DynamoDbRefreshFamilyStore (dynalite)',
-    (now: () => number): RefreshFamilyStore => new DynamoDbRefreshFamilyStore(db, TABLE, now),
+    (now: () => number): RefreshFamilyStore =>
+      new DynamoDbRefreshFamilyStore(dynalite.db, TABLE, now),
   ],
   [
     'MemoryRefreshFamilyStore',
@@ -242,11 +223,14 @@ describe('DynamoDbRefreshFamilyStore items', () => {
     const first = newRefreshToken();
 
     // Act
-    await new DynamoDbRefreshFamilyStore(db, TABLE, () => 1_800_000_000_000).create(
+    await new DynamoDbRefreshFamilyStore(dynalite.db, TABLE, () => 1_800_000_000_000).create(
       first.familyKey,
       { secretHash: first.secretHash, sealed: 'sealed-value', expiresAt: 1_900_000_000 },
     );
-    const { Item } = await db.getItem({ TableName: TABLE, Key: { pk: first.familyKey } });
+    const { Item } = await dynalite.db.getItem({
+      TableName: TABLE,
+      Key: { pk: first.familyKey },
+    });
 
     // Assess
     expect(Item).toEqual({
