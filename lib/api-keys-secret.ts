@@ -1,8 +1,8 @@
 /**
  * The Secrets Manager secret holding the API keys, encrypted with its own KMS key, rotated on
  * a schedule by `lambda/rotation`. Only the authorizer (read) and the rotation function (read,
- * write a pending version, move labels) may use it, and, when one is named, an operator role
- * that hands keys out; its resource policy says so.
+ * write a pending version, move labels) may read it, and, when one is named, an operator role
+ * that hands keys out; its resource policy says so, and denies reading to everyone else.
  */
 import { Duration, Lazy, RemovalPolicy, SecretValue, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -20,13 +20,12 @@ export interface ApiKeysSecretProps {
   readonly rotationDays: number;
   readonly logRetention: logs.RetentionDays;
   /**
-   * The role people use to create, list and revoke keys (`npm run keys`). When set, the
-   * secret's resource policy denies `secretsmanager:GetSecretValue` to every principal but
-   * this role, the authorizer and the rotation function: account administrators, the root
-   * user and the CDK deploy role included (they keep every other action, so an administrator
-   * can still change or remove the policy).
-   * @default none: the secret allows the two functions explicitly, and any other principal
-   * reads it only if its IAM policy allows (IAM's deny by default)
+   * The role people use to create, list and revoke keys (`npm run keys`): the one principal
+   * besides the authorizer and the rotation function that the secret's resource policy lets
+   * read it. Everyone else is denied `secretsmanager:GetSecretValue` whether this is set or
+   * not: account administrators, the root user and the CDK deploy role included (they keep
+   * every other action, so an administrator can still change or remove the policy).
+   * @default none: only the two functions can read the keys, so nobody can hand keys out
    */
   readonly operatorRoleArn?: string;
 }
@@ -128,24 +127,34 @@ export class ApiKeysSecret extends Construct {
     // Secrets Manager refuses any later policy that would open the secret to other accounts.
     const policy = this.secret.node.tryFindChild('Policy')?.node.defaultChild;
     if (policy instanceof secretsmanager.CfnResourcePolicy) policy.blockPublicPolicy = true;
-    if (props.operatorRoleArn !== undefined) {
-      this.allowReadBy(props.operatorRoleArn);
-      // GetSecretValue only: every other action stays with IAM, so administrators can still
-      // put or delete this policy (no lock-out), and CloudFormation, which never reads the
-      // value, still updates the secret.
-      this.secret.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'DenyReadingKeysToAnyoneElse',
-          effect: iam.Effect.DENY,
-          principals: [new iam.AnyPrincipal()],
-          actions: ['secretsmanager:GetSecretValue'],
-          resources: ['*'],
-          conditions: {
-            ArnNotEquals: { 'aws:PrincipalArn': Lazy.list({ produce: () => this.readers }) },
-          },
-        }),
-      );
-    }
+    if (props.operatorRoleArn !== undefined) this.allowReadBy(props.operatorRoleArn);
+    // Deny by default. An Allow in a resource policy restricts nobody: within the account a
+    // request is allowed when the caller's IAM policy or the resource policy allows it, and
+    // only an explicit Deny in either overrides every Allow (IAM User Guide, "Policy
+    // evaluation logic"). So the readers are named twice: allowed above, exempt here.
+    // - `aws:PrincipalArn` is in the context of every signed request, and for a role session
+    //   it is the role's ARN, not the session's (IAM User Guide, "AWS global condition context
+    //   keys"): the functions' execution roles and the operator role match as they are listed.
+    //   A request without the key (an AWS service principal itself) is denied too: no service
+    //   reads this value on its own (Secrets Manager only invokes the rotation function, which
+    //   reads with its role).
+    // - GetSecretValue only, which also gates BatchGetSecretValue (it needs GetSecretValue on
+    //   each secret: Secrets Manager API Reference). Every other action stays with IAM, so an
+    //   administrator can still put or delete this policy (no lock-out: the way back in if
+    //   the operator role is lost), and CloudFormation, which creates and updates the secret
+    //   but never reads its value, still deploys it.
+    this.secret.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyReadingKeysToAnyoneElse',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: ['*'],
+        conditions: {
+          ArnNotEquals: { 'aws:PrincipalArn': Lazy.list({ produce: () => this.readers }) },
+        },
+      }),
+    );
   }
 
   private allowReadBy(roleArn: string): void {

@@ -224,8 +224,9 @@ export const configSchema = z
     /** Days between automatic rotations of the API-key secret. */
     keyRotationDays: int(1, 365).default(30),
     /**
-     * The IAM role operators use to hand out API keys (`npm run keys`). Set, the API-key
-     * secret denies GetSecretValue to everyone but this role and the two functions.
+     * The IAM role operators use to hand out API keys (`npm run keys`). The API-key secret
+     * denies GetSecretValue to everyone but the authorizer, the rotation function and this
+     * role: without it nobody can read (so hand out) keys.
      */
     operatorRoleArn: z
       .union([

@@ -42,6 +42,11 @@ export class Identity extends Construct {
    * proxy's consent page: the policy table's description of each permission.
    */
   readonly scopeDescriptions: Readonly<Record<string, string>>;
+  /**
+   * How long the app client's refresh tokens live: the OAuth proxy's refresh-token families
+   * (which hold them) last as long.
+   */
+  readonly refreshTokenValidity = Duration.days(7);
 
   constructor(scope: Construct, id: string, props: IdentityProps) {
     super(scope, id);
@@ -140,9 +145,17 @@ export class Identity extends Construct {
       [cognito.OAuthScope.EMAIL.scopeName]: 'See your e-mail address',
     };
 
-    // A public client (no secret): the OAuth proxy uses it with its own PKCE, and hands the
-    // tokens to MCP clients, CLIs and desktop apps that could keep no secret either.
-    // Short-lived access tokens; refresh tokens can be revoked.
+    // A public client (no secret): the OAuth proxy uses it with its own PKCE, and hands its
+    // access tokens to MCP clients, CLIs and desktop apps that could keep no secret either.
+    // Short-lived access tokens; refresh tokens can be revoked and stay with the proxy, which
+    // gives clients rotating tokens of its own. Cognito rotates its refresh tokens too, and the
+    // proxy keeps the newest: a copy taken from the proxy's table (and opened with its key)
+    // stops working at the family's next refresh, and using it first makes that refresh fail
+    // upstream, which ends the family where it shows. The token endpoint's refresh_token grant
+    // rotates (Cognito developer guide, "Refresh tokens"). The grace period lets a retry
+    // succeed when the proxy could not store the new token (its request failed after Cognito
+    // answered). With rotation, CDK leaves out ALLOW_REFRESH_TOKEN_AUTH (InitiateAuth's
+    // refresh), which nothing here uses.
     this.client = this.userPool.addClient('McpClient', {
       generateSecret: false,
       authFlows: { userSrp: true },
@@ -159,7 +172,8 @@ export class Identity extends Construct {
       supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
       accessTokenValidity: Duration.minutes(60),
       idTokenValidity: Duration.minutes(60),
-      refreshTokenValidity: Duration.days(7),
+      refreshTokenValidity: this.refreshTokenValidity,
+      refreshTokenRotationGracePeriod: Duration.seconds(30),
       enableTokenRevocation: true,
       preventUserExistenceErrors: true,
     });

@@ -23,6 +23,7 @@ import {
   AUTH_DECISION,
   AUTHORIZATION_OUTCOME,
   type AuditEvent,
+  type AuthorizationReason,
   type AuthReason,
   TOOL_CALL_STATUS,
   UNKNOWN_TOOL,
@@ -47,6 +48,8 @@ export const METRIC_NAMES = {
   refusedAuthorizations: 'RefusedAuthorizations',
   /** CIMD client ids refused: the SSRF guard, the host allow-list, documents that fail. */
   cimdRefusals: 'CimdRefusals',
+  /** Refresh tokens that leaked: presented after rotation, or by another client than theirs. */
+  refreshTokenReuse: 'RefreshTokenReuse',
 } as const;
 
 /**
@@ -157,6 +160,26 @@ export function cimdRefusalPattern(): logs.JsonPattern {
       selector(AUDIT_FIELDS.reason),
       '=',
       `${literalPrefix(CIMD_REASON_PREFIX)}*`,
+    ),
+  );
+}
+
+/**
+ * The refusals that prove a refresh token was copied: a token of its family presented after
+ * it was rotated (or losing a race with its own copy), or by another client than its own.
+ * Each ended its family.
+ */
+export const LEAKED_REFRESH_TOKEN_REASONS = [
+  'refresh_token_reused',
+  'refresh_client_mismatch',
+] as const satisfies readonly AuthorizationReason[];
+
+/** OAuth proxy refreshes refused for one of {@link LEAKED_REFRESH_TOKEN_REASONS}. */
+export function refreshTokenReusePattern(): logs.JsonPattern {
+  return logs.FilterPattern.all(
+    fieldEquals(AUDIT_FIELDS.event, AUDIT_EVENTS.oauthAuthorization),
+    logs.FilterPattern.any(
+      ...LEAKED_REFRESH_TOKEN_REASONS.map((reason) => fieldEquals(AUDIT_FIELDS.reason, reason)),
     ),
   );
 }
@@ -492,6 +515,8 @@ export class Monitoring extends Construct {
   readonly refusedAuthorizationAlarm?: cloudwatch.Alarm;
   /** Bursts of refused CIMD client ids (SSRF attempts); only when `oauthProxyLogGroup` is given. */
   readonly cimdRefusalAlarm?: cloudwatch.Alarm;
+  /** Any leaked refresh token within five minutes; only when `oauthProxyLogGroup` is given. */
+  readonly refreshTokenReuseAlarm?: cloudwatch.Alarm;
   /** All of the above alarms. */
   readonly alarms: readonly cloudwatch.Alarm[];
 
@@ -630,6 +655,12 @@ export class Monitoring extends Construct {
               oauthLogGroup,
               METRIC_NAMES.cimdRefusals,
               cimdRefusalPattern(),
+            ),
+            refreshReuse: counter(
+              'RefreshTokenReuseFilter',
+              oauthLogGroup,
+              METRIC_NAMES.refreshTokenReuse,
+              refreshTokenReusePattern(),
             ),
           };
 
@@ -807,6 +838,13 @@ export class Monitoring extends Construct {
         above,
         `More than ${cimdRefusalThreshold} CIMD client ids refused within ${windowText}: possible SSRF attempts through the OAuth proxy (private or loopback addresses, redirects, oversized or slow documents, hosts off the allow-list). The OAuth proxy log's reason, client_host and source_ip fields say which.`,
       );
+      this.refreshTokenReuseAlarm = alarm(
+        'RefreshTokenReuseAlarm',
+        sum(oauthFilters.refreshReuse, OPERATIONAL_PERIOD, 'Leaked refresh tokens'),
+        1,
+        atLeast,
+        "A refresh token was presented after it had been rotated, or by another client than its own, at least once within 5 minutes: it was copied (or a client refreshes twice at once). Its family is ended and the person signs in again. The OAuth proxy log's family_digest, client_kind, client_host and source_ip fields say which sign-in and from where.",
+      );
     }
     this.alarms = [
       this.abuseAlarm,
@@ -819,6 +857,7 @@ export class Monitoring extends Construct {
       ...(this.refusedRegistrationAlarm === undefined ? [] : [this.refusedRegistrationAlarm]),
       ...(this.refusedAuthorizationAlarm === undefined ? [] : [this.refusedAuthorizationAlarm]),
       ...(this.cimdRefusalAlarm === undefined ? [] : [this.cimdRefusalAlarm]),
+      ...(this.refreshTokenReuseAlarm === undefined ? [] : [this.refreshTokenReuseAlarm]),
     ];
 
     // --- Dashboard --------------------------------------------------------------------------
@@ -902,6 +941,7 @@ export class Monitoring extends Construct {
                   left: [
                     sum(oauthFilters.refused, graphPeriod, 'Refused authorization steps'),
                     sum(oauthFilters.cimd, graphPeriod, 'Refused CIMD client ids (SSRF guard)'),
+                    sum(oauthFilters.refreshReuse, graphPeriod, 'Leaked refresh tokens'),
                     ...(props.refusedRegistrations === undefined
                       ? []
                       : [

@@ -7,8 +7,9 @@
  * What it keeps between steps is sealed with one customer-managed KMS key, each value under
  * its purpose (the encryption context): the key policy lets the proxy's role encrypt and
  * decrypt only for the proxy's purposes and the registration function encrypt only client ids,
- * and nobody else use it outside DynamoDB. Authorization codes live in a DynamoDB table
- * encrypted with that key, expiring by TTL.
+ * and nobody else use it outside DynamoDB. Authorization codes and refresh-token families live
+ * in DynamoDB tables encrypted with that key, expiring by TTL; the proxy reads the not-before
+ * list the authorizer reads, so a sign-out ends a family at its next refresh.
  */
 import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
@@ -18,6 +19,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CODE_TABLE_KEYS } from '../lambda/oauth-proxy/dynamodb-code-store';
+import { REFRESH_FAMILY_ATTRIBUTES } from '../lambda/oauth-proxy/dynamodb-refresh-family-store';
 import { PURPOSE_CONTEXT_KEY } from '../lambda/oauth-proxy/kms-sealer';
 import { SEAL_PURPOSES, type SealPurpose } from '../lambda/oauth-proxy/ports';
 import { CORS_MAX_AGE_SECONDS, PUBLIC_CORS_ALLOW_HEADERS } from '../lambda/shared/cors';
@@ -26,6 +28,7 @@ import { OAUTH_PATHS } from '../lambda/shared/routes';
 import { acknowledgeApiGatewayPermission } from './compliance';
 import { McpFunction } from './lambda-function';
 import { addMethodThrottle } from './method-throttle';
+import type { RevocationsTable } from './revocations-table';
 
 /** The purposes the proxy seals values for itself (it only opens DCR client ids). */
 const PROXY_SEAL_PURPOSES = [
@@ -33,6 +36,7 @@ const PROXY_SEAL_PURPOSES = [
   SEAL_PURPOSES.code,
   SEAL_PURPOSES.consent,
   SEAL_PURPOSES.remember,
+  SEAL_PURPOSES.refreshFamily,
 ] as const satisfies readonly SealPurpose[];
 
 /** The proxy's routes and methods: one throttle setting each. */
@@ -62,6 +66,16 @@ export interface OAuthProxyProps {
   readonly upstreamDomainUrl: string;
   /** The proxy's public app client at Cognito, whose only callback is {@link OAuthProxy.callbackUrl}. */
   readonly upstreamClientId: string;
+  /**
+   * That app client's refresh-token validity: a refresh-token family lives as long from the
+   * sign-in, after which Cognito would refuse its token anyway.
+   */
+  readonly upstreamRefreshTokenValidity: Duration;
+  /**
+   * The not-before list the `users` CLI writes: the proxy reads it (Scan, as the authorizer
+   * does) at each refresh, and ends the family of a session a sign-out or disable ended.
+   */
+  readonly revocations: RevocationsTable;
   readonly preRegisteredClient: PreRegisteredClient;
   /** Scopes a client may ask for. */
   readonly supportedScopes: readonly string[];
@@ -92,6 +106,8 @@ export class OAuthProxy extends Construct {
   readonly key: kms.Key;
   /** Authorization codes, single use, expiring by TTL. */
   readonly codesTable: dynamodb.Table;
+  /** Refresh-token families: one item per sign-in, rotated by conditional writes, expiring by TTL. */
+  readonly refreshFamiliesTable: dynamodb.Table;
   /** Where Cognito returns the person: the upstream app client's only callback URL. */
   readonly callbackUrl: string;
   /** The authorization endpoint, for the metadata document. */
@@ -151,7 +167,7 @@ export class OAuthProxy extends Construct {
     // unlike the default policy, no IAM policy can let anyone else decrypt with it.
     this.key = new kms.Key(this, 'SealingKey', {
       description:
-        'Seals OAuth proxy transactions, codes, consent and DCR client ids of the MCP server; encrypts its codes table',
+        'Seals OAuth proxy transactions, codes, consent, refresh-token families and DCR client ids of the MCP server; encrypts its tables',
       enableKeyRotation: true,
       // What it sealed lives minutes (codes, transactions) to days (remembered consent, DCR
       // client ids): losing the key signs clients out, nothing more; keep it anyway, so a
@@ -237,6 +253,22 @@ export class OAuthProxy extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    // What each client's refresh tokens are: digests of the family id and current secret, and
+    // the upstream refresh token sealed (purpose refresh-family). Never a usable token.
+    this.refreshFamiliesTable = new dynamodb.Table(this, 'RefreshFamilies', {
+      partitionKey: {
+        name: REFRESH_FAMILY_ATTRIBUTES.partitionKey,
+        type: dynamodb.AttributeType.STRING,
+      },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: REFRESH_FAMILY_ATTRIBUTES.ttl,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.key,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Lost with the stack, every client signs in again: nothing more is lost.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
     this.handler = new McpFunction(this, 'Handler', {
       entry: 'oauth-proxy/index.ts',
       description:
@@ -259,6 +291,9 @@ export class OAuthProxy extends Construct {
         SCOPE_DESCRIPTIONS: stack.toJsonString(props.scopeDescriptions ?? {}),
         KMS_KEY_ID: this.key.keyArn,
         CODES_TABLE_NAME: this.codesTable.tableName,
+        REFRESH_FAMILIES_TABLE_NAME: this.refreshFamiliesTable.tableName,
+        REFRESH_TOKEN_SECONDS: String(props.upstreamRefreshTokenValidity.toSeconds()),
+        REVOCATIONS_TABLE_NAME: props.revocations.table.tableName,
         CIMD_ALLOWED_HOSTS: (props.cimdAllowedHosts ?? []).join(','),
         CONSENT_REMEMBER_SECONDS: String(rememberSeconds),
       },
@@ -285,6 +320,15 @@ export class OAuthProxy extends Construct {
         resources: [this.codesTable.tableArn],
       }),
     );
+    // Families: created with a conditional put, read by key (consistent), rotated and ended
+    // with conditional updates. Nothing deletes (TTL does), scans or lists.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [this.refreshFamiliesTable.tableArn],
+      }),
+    );
+    props.revocations.grantReadList(this.handler.function);
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],

@@ -168,6 +168,8 @@ export class SecureMcpStack extends Stack {
       resource: api.endpointUrl,
       upstreamDomainUrl: identity.domain.baseUrl(),
       upstreamClientId: identity.client.userPoolClientId,
+      upstreamRefreshTokenValidity: identity.refreshTokenValidity,
+      revocations,
       preRegisteredClient: {
         clientId: identity.client.userPoolClientId,
         redirectUris: config.callbackUrls,

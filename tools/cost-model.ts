@@ -157,16 +157,18 @@ export const STACK_INVENTORY = {
   secrets: 1,
   /**
    * lib/monitoring.ts: abuse, auth failures, denied calls, tool errors, handler errors and
-   * throttles, API 5xx, refused registrations, refused OAuth proxy steps, CIMD refusals.
+   * throttles, API 5xx, refused registrations, refused OAuth proxy steps, CIMD refusals,
+   * leaked refresh tokens.
    */
-  alarms: 10,
+  alarms: 11,
   dashboards: 1,
   contributorInsightsRules: 1,
   /**
    * Metric filters: five audit counters, refused client registrations, refused OAuth proxy
-   * steps and CIMD refusals, one metric each, and ToolCalls once per tool name plus `(unknown)`.
+   * steps, CIMD refusals and leaked refresh tokens, one metric each, and ToolCalls once per
+   * tool name plus `(unknown)`.
    */
-  customMetrics: 14,
+  customMetrics: 15,
   /**
    * lib/mcp-api.ts: the per-IP rate rule, the per-IP /register and sign-in rules and
    * KnownBadInputs.

@@ -6,7 +6,8 @@
  * callback (`<own origin>/callback`): MCP clients never talk to it directly, they talk to the
  * proxy, which shows them consent first. Authorization code with PKCE (S256 only) behind a
  * minimal page where a developer picks a user and groups; a token endpoint issuing the same
- * Cognito-shaped access tokens the local verifier accepts, and refresh tokens, as Cognito does.
+ * Cognito-shaped access tokens the local verifier accepts, and refresh tokens, rotated at each
+ * refresh as the deployed app client's are (Cognito's refresh-token rotation, no grace period).
  *
  * The page's CSP lets its form go to this server only (the callback is this server's origin);
  * the form is accepted only from this server's own origins.
@@ -43,7 +44,8 @@ export const LOCAL_SCOPES = [
 /** How long an authorization code, and a pending login page, stay valid. */
 const CODE_TTL_MS = 60_000;
 /** How long a refresh token stays valid (Cognito's default is 30 days; a dev session is shorter). */
-const REFRESH_TTL_MS = 24 * 3600_000;
+export const LOCAL_REFRESH_TOKEN_SECONDS = 24 * 3600;
+const REFRESH_TTL_MS = LOCAL_REFRESH_TOKEN_SECONDS * 1000;
 /**
  * Pending sign-ins, unredeemed codes and refresh tokens kept at most: far more than a developer
  * has open, and a bound on what unauthenticated requests can make this process hold.
@@ -113,6 +115,8 @@ interface Session {
   readonly scopes: string[];
   /** When the person signed in (epoch seconds): Cognito keeps it as `auth_time` on refresh. */
   readonly authTime: number;
+  /** The same, in milliseconds: a sign-out in the same second still ends this session or not. */
+  readonly signedInAt: number;
 }
 
 /** A token endpoint answer, as Cognito's. */
@@ -425,11 +429,13 @@ export class LocalAuthServer {
     if (!verifierMatches(form.get('code_verifier') ?? '', code.codeChallenge)) {
       throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge');
     }
+    const signedInAt = this.#now();
     const session = {
       sub: code.sub,
       groups: code.groups,
       scopes: code.scopes,
-      authTime: Math.floor(this.#now() / 1000),
+      authTime: Math.floor(signedInAt / 1000),
+      signedInAt,
     };
     const refreshToken = randomBytes(32).toString('base64url');
     this.#refreshTokens.put(refreshToken, session);
@@ -438,14 +444,18 @@ export class LocalAuthServer {
 
   /**
    * Cognito's refresh: a new access token for the same session (its `auth_time` kept, its
-   * groups read again); the refresh token stays. A user the `users` CLI disabled cannot
-   * refresh, as in Cognito.
+   * groups read again) and, with rotation, a new refresh token; the old one is gone. A user
+   * the `users` CLI disabled cannot refresh, nor can a session begun before the user's last
+   * sign-out or disable (the token is dropped: it never works again), as in Cognito.
    */
   #refresh(form: URLSearchParams): TokenAnswer {
     const token = form.get('refresh_token') ?? '';
     const stored = this.#refreshTokens.take(token);
     if (stored === undefined)
       throw new OAuthError('invalid_grant', 'Unknown or expired refresh token');
+    if (this.#options.users?.sessionEnded(stored.sub, stored.signedInAt) === true) {
+      throw new OAuthError('invalid_grant', 'The session was ended by a sign-out');
+    }
     if (this.#options.users?.refusal(stored.sub) !== undefined) {
       throw new OAuthError('invalid_grant', 'The user may not sign in');
     }
@@ -453,8 +463,9 @@ export class LocalAuthServer {
       ...stored,
       groups: this.#options.users?.groupsFor(stored.sub, stored.groups) ?? stored.groups,
     };
-    this.#refreshTokens.put(token, session);
-    return this.#accessToken(session);
+    const next = randomBytes(32).toString('base64url');
+    this.#refreshTokens.put(next, session);
+    return { ...this.#accessToken(session), refresh_token: next };
   }
 
   #accessToken(session: Session): TokenAnswer {

@@ -5,7 +5,9 @@
  * (`local-auth-server.ts`) is the proxy's upstream, as Cognito's hosted login is in AWS.
  *
  * What differs from AWS is only what must: the sealer is AES-256-GCM under a key of this
- * process (KMS in AWS), codes live in a bounded in-memory store (DynamoDB in AWS), a CIMD
+ * process (KMS in AWS), codes and refresh-token families live in bounded in-memory stores
+ * (DynamoDB in AWS; a sign-out ends a family through the local sign-in server, which refuses
+ * the session's refresh, as Cognito's global sign-out does in AWS), a CIMD
  * document may be served from a loopback http URL (never in AWS), and redirect URIs must be
  * on this machine, so local mode never sends a code anywhere else.
  */
@@ -23,7 +25,8 @@ import {
   CodeStoreConflictError,
   type Sealer,
 } from '../lambda/oauth-proxy/ports';
-import { OAuthProxy } from '../lambda/oauth-proxy/proxy';
+import { OAuthProxy, type SessionCheck } from '../lambda/oauth-proxy/proxy';
+import type { RefreshFamilyStore } from '../lambda/oauth-proxy/refresh-families';
 import {
   createRegistrationHandler,
   type RegistrationHandler,
@@ -48,6 +51,7 @@ import { DEFAULT_CALLBACK_URLS } from '../lib/config';
 import { POLICY } from '../modules/policy';
 import { ExpiringStore } from './expiring-store';
 import {
+  LOCAL_REFRESH_TOKEN_SECONDS,
   LOCAL_SCOPES,
   LocalAuthServer,
   readCapped,
@@ -61,6 +65,7 @@ import {
   type SigningKey,
 } from './local-identity';
 import type { LocalSignInPolicy } from './local-users';
+import { MemoryRefreshFamilyStore } from './memory-refresh-families';
 
 /** The consent page's words for each local scope: the policy's permission descriptions. */
 export const LOCAL_SCOPE_DESCRIPTIONS: Readonly<Record<string, string>> = {
@@ -141,6 +146,10 @@ export interface LocalOAuthOptions {
   readonly users?: LocalSignInPolicy;
   readonly sealer?: Sealer;
   readonly codes?: CodeStore;
+  /** Refresh-token families. Default: in memory, for this process. */
+  readonly families?: RefreshFamilyStore;
+  /** The not-before list, checked at each refresh. Default: none (the upstream's refusal). */
+  readonly sessions?: SessionCheck;
   readonly logger?: Logger;
   readonly registrationLogger?: Logger;
   readonly now?: () => number;
@@ -200,6 +209,7 @@ export class LocalOAuth {
   readonly #origins: readonly string[];
   readonly sealer: Sealer;
   readonly codes: CodeStore;
+  readonly families: RefreshFamilyStore;
   /** The upstream: the local sign-in page and its token endpoint. */
   readonly upstream: LocalAuthServer;
   /** One proxy per own origin: each is the issuer a client that names that origin sees. */
@@ -212,6 +222,7 @@ export class LocalOAuth {
     this.#origins = options.origins;
     this.sealer = options.sealer ?? new AesSealer();
     this.codes = options.codes ?? new MemoryCodeStore({ now: options.now });
+    this.families = options.families ?? new MemoryRefreshFamilyStore({ now: options.now });
     this.upstream = new LocalAuthServer({
       baseUrl: this.#origins[0] as string,
       signingKey: options.signingKey,
@@ -251,10 +262,14 @@ export class LocalOAuth {
           defaultScopes: [LOCAL_SCOPE],
           scopeDescriptions: LOCAL_SCOPE_DESCRIPTIONS,
           consentRememberSeconds: options.consentRememberSeconds ?? 7 * 24 * 3600,
+          // A family lasts as long as the local sign-in server's refresh session.
+          refreshTokenSeconds: LOCAL_REFRESH_TOKEN_SECONDS,
         },
         clients,
         sealer: this.sealer,
         codes: this.codes,
+        families: this.families,
+        ...(options.sessions === undefined ? {} : { sessions: options.sessions }),
         now: options.now,
       });
       this.#proxies.set(origin, createOAuthProxyHandler({ proxy, logger }));

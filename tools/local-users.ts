@@ -1,9 +1,11 @@
 /**
  * Local mode's stand-in for the user pool's admin side: `.local/users.json` records which users
- * are disabled and which groups the `users` CLI gave them. The local sign-in page reads it on
- * every sign-in, so a disabled user is refused and a managed user gets the groups recorded here
- * (as Cognito issues a user's groups, whatever the client asks for); a user the CLI never
- * touched gets the groups picked on the page, as before.
+ * are disabled, which groups the `users` CLI gave them and when their sessions were last ended
+ * (sign-out, disable). The local sign-in server reads it on every sign-in and refresh, so a
+ * disabled user is refused, a managed user gets the groups recorded here (as Cognito issues a
+ * user's groups, whatever the client asks for), and a refresh token of a session begun before
+ * the last sign-out is refused for good, as Cognito refuses it after AdminUserGlobalSignOut; a
+ * user the CLI never touched gets the groups picked on the page, as before.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +25,8 @@ const fileSchema = z.object({
         disabled: z.boolean(),
         /** Absent: the sign-in page's choice. */
         groups: z.array(z.string()).optional(),
+        /** Epoch milliseconds of the last sign-out (or disable): older sessions are over. */
+        sessionsEndedAt: z.number().optional(),
       })
       .strict(),
   ),
@@ -54,7 +58,10 @@ export interface UserDirectory {
   get(username: string): Promise<UserRecord>;
   disable(username: string): Promise<void>;
   enable(username: string): Promise<void>;
-  /** End every session: refresh tokens stop working (Cognito); locally nothing to end. */
+  /**
+   * End every session: refresh tokens issued before it stop working, for good (Cognito's
+   * global sign-out; locally, the time recorded in the file, which the sign-in server checks).
+   */
   signOut(username: string): Promise<void>;
   addToGroup(username: string, group: string): Promise<void>;
   removeFromGroup(username: string, group: string): Promise<void>;
@@ -68,9 +75,11 @@ function readUsers(path: string): UsersFile {
 export class LocalUserDirectory implements UserDirectory {
   readonly description: string;
   readonly #path: string;
+  readonly #now: () => number;
 
-  constructor(path = usersFilePath()) {
+  constructor(path = usersFilePath(), now: () => number = Date.now) {
     this.#path = path;
+    this.#now = now;
     this.description = path;
   }
 
@@ -94,8 +103,9 @@ export class LocalUserDirectory implements UserDirectory {
   }
 
   async signOut(username: string): Promise<void> {
-    // No refresh tokens locally: the not-before written after this is the whole sign-out.
-    checkName(username);
+    // Kept for good, unlike the not-before entry written after this (65 minutes): the
+    // sign-in server refuses the refresh tokens of older sessions however late they come.
+    this.#update(username, (record) => ({ ...record, sessionsEndedAt: this.#now() }));
   }
 
   async addToGroup(username: string, group: string): Promise<void> {
@@ -141,6 +151,11 @@ export interface LocalSignInPolicy {
   refusal(sub: string): string | undefined;
   /** The groups to issue: the recorded ones for a managed user, else the page's (known roles). */
   groupsFor(sub: string, picked: readonly string[]): string[];
+  /**
+   * Was a session of this user begun at `signedInAt` (epoch milliseconds) ended since, by a
+   * sign-out or a disable? A session begun in the same millisecond counts as ended.
+   */
+  sessionEnded(sub: string, signedInAt: number): boolean;
 }
 
 /** The sign-in policy over the user file, read afresh on every sign-in. */
@@ -154,6 +169,10 @@ export function localSignInPolicy(path = usersFilePath()): LocalSignInPolicy {
     groupsFor(sub, picked) {
       const recorded = readUsers(path).users[sub]?.groups;
       return (recorded ?? picked).filter(isRole);
+    },
+    sessionEnded(sub, signedInAt) {
+      const ended = readUsers(path).users[sub]?.sessionsEndedAt;
+      return ended !== undefined && signedInAt <= ended;
     },
   };
 }

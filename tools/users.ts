@@ -25,7 +25,9 @@ const USAGE = `usage: npm run --silent users -- <command> <user> [options]
 
   disable <user>               sign the user out everywhere and disable them
   enable <user>                enable again (sessions ended before stay ended)
-  sign-out <user>              end every session: refresh tokens stop working
+  sign-out <user>              end every session: refresh tokens issued before it stop
+                               working for good (Cognito's global sign-out; locally the sign-in
+                               server refuses them), so no new access token comes from them
   add-group <user> <group>     add to a group (a role)
   remove-group <user> <group>  remove from a group
   show <user>                  the user's sub, status and groups

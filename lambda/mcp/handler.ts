@@ -39,6 +39,7 @@ import {
   toWebRequest,
 } from './http';
 import type { LoadedModule } from './module';
+import type { RequestStateLedger } from './request-state';
 import {
   headersOf,
   type McpResponse,
@@ -70,6 +71,8 @@ export interface McpHandlerDeps {
   readonly now?: () => Date;
   /** Seals multi-round request state (see `ServerFactoryDeps.requestStateKey`). */
   readonly requestStateKey?: Uint8Array | string;
+  /** Spent request states (see `ServerFactoryDeps.requestStateLedger`). */
+  readonly requestStateLedger?: RequestStateLedger;
   /**
    * Narrowed scopes: a request its roles permit but its token's scopes exclude gets the gate's
    * -32003 naming the scopes to authorize again with (`requiredScopes`). Absent: it gets the
@@ -169,6 +172,7 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
     modules: deps.modules,
     now: deps.now,
     requestStateKey: deps.requestStateKey,
+    requestStateLedger: deps.requestStateLedger,
   });
   const sdk = createSdkHandler(factory, {
     legacy: 'stateless',

@@ -64,8 +64,10 @@ export interface Exchange {
   readonly inputResponses: Readonly<Record<string, unknown>> | undefined;
   /**
    * The state the item sealed in the previous round, verified: signed by this server, not
-   * expired, sealed for this caller and this item. `undefined` in a first round. A state
-   * failing any of that never gets here: the request is refused first (-32602).
+   * expired, sealed for this caller, this item and these arguments, and never used before
+   * (a state is spent by the round that reads it: seal a new one for the next). `undefined` in
+   * a first round. A state failing any of that never gets here: the request is refused first
+   * (-32602).
    */
   requestState<T extends JSONValue = JSONValue>(): T | undefined;
   /** Seal state for the next round (`InputNeeded.requestState`): signed, not encrypted. */

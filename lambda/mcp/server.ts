@@ -10,7 +10,6 @@ import {
   CLIENT_CAPABILITIES_META_KEY,
   type ClientCapabilities,
   completable,
-  createRequestStateCodec,
   inputRequired,
   type JSONValue,
   McpServer,
@@ -35,6 +34,11 @@ import type {
   ToolDefinition,
 } from './module';
 import { isContentTool, TOOL_CONTENT, ToolInputError } from './module';
+import {
+  createRequestStateSeal,
+  type RequestStateLedger,
+  requestStateBinding,
+} from './request-state';
 
 export const SERVER_INFO = { name: 'secure-mcp-lambda', version: '0.2.0' } as const;
 
@@ -81,12 +85,12 @@ export interface ServerFactoryDeps {
    * another instance is refused (-32602) and the client must start over.
    */
   readonly requestStateKey?: Uint8Array | string;
-}
-
-/** The item a round's state is sealed for: the caller and the call, read or get. */
-function stateBinding(scope: RequestScope): string {
-  const request = scope.call?.request;
-  return [scope.principal.principalId, request?.kind ?? '', request?.requested ?? ''].join('\0');
+  /**
+   * Where states spent by their first use are remembered (see `request-state.ts`). Required
+   * with a `requestStateKey`, and shared as widely as it; default, with the instance's own
+   * key: this instance's memory, which no other instance's could add to.
+   */
+  readonly requestStateLedger?: RequestStateLedger;
 }
 
 /** An item needs input from a 2025-11-25 client, which cannot be asked (see `inputUnavailable`). */
@@ -109,11 +113,16 @@ export function createServerFactory(deps: ServerFactoryDeps): McpServerFactory {
     .filter((text): text is string => text !== undefined)
     .join('\n\n');
 
-  // The state a multi-round item hands the client is signed, expires, and is sealed for the
-  // caller and the item it came from: verified before any item code sees it (else -32602).
-  const requestStateCodec = createRequestStateCodec<JSONValue>({
-    key: deps.requestStateKey ?? crypto.getRandomValues(new Uint8Array(32)),
-    bind: (ctx) => stateBinding(scopeOf(ctx.http?.authInfo)),
+  // The state a multi-round item hands the client is signed, expires, is sealed for the caller,
+  // the item and its arguments, and is spent by its first use: verified before any item code
+  // sees it (else -32602).
+  const requestStateSeal = createRequestStateSeal({
+    ...(deps.requestStateKey === undefined ? {} : { key: deps.requestStateKey }),
+    ...(deps.requestStateLedger === undefined ? {} : { ledger: deps.requestStateLedger }),
+    bind: (ctx) => {
+      const scope = scopeOf(ctx.http?.authInfo);
+      return requestStateBinding(scope.principal, scope.call?.request);
+    },
   });
   const exchangeFor = (ctx: ServerContext): Exchange => ({
     log: (level, data) => ctx.mcpReq.log(level, data),
@@ -123,7 +132,7 @@ export function createServerFactory(deps: ServerFactoryDeps): McpServerFactory {
     ] as ClientCapabilities | undefined,
     inputResponses: ctx.mcpReq.inputResponses,
     requestState: <T extends JSONValue>() => ctx.mcpReq.requestState<T>(),
-    sealState: (state) => requestStateCodec.mint(state, ctx),
+    sealState: (state) => requestStateSeal.mint(state, ctx),
   });
 
   // Which resources accept subscriptions is fixed for the instance; who may is per request.
@@ -155,7 +164,7 @@ export function createServerFactory(deps: ServerFactoryDeps): McpServerFactory {
       // Stateless serving cannot take a client's answer to a server→client request (sampling,
       // elicitation): refuse those at once instead of waiting out the Lambda's timeout.
       enforceStrictCapabilities: true,
-      requestState: { verify: requestStateCodec.verify },
+      requestState: { verify: requestStateSeal.verify },
     });
     if (subscriptions) registerSubscriptions(server, subscribable);
     for (const { module, deps: moduleDeps } of deps.modules) {

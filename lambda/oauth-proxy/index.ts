@@ -1,8 +1,11 @@
 /**
  * Lambda entry point of the OAuth proxy: `GET|POST /authorize`, `GET /callback`, `POST /token`
- * under the API base URL. Built once per instance: KMS for sealing, DynamoDB for codes, the
- * CIMD resolver (public https documents only), the upstream (Cognito's hosted login).
+ * under the API base URL. Built once per instance: KMS for sealing, DynamoDB for codes and
+ * refresh-token families, the not-before list (the authorizer's reader of it), the CIMD
+ * resolver (public https documents only), the upstream (Cognito's hosted login).
  */
+import { RevocationList } from '../authorizer/revocation';
+import { DynamoDbRevocationSource, jsonClientScanPort } from '../authorizer/revocation-dynamodb';
 import { DynamoDbClient } from '../shared/aws/dynamodb';
 import { KmsClient } from '../shared/aws/kms';
 import { oauthProxyEnvSchema, parseEnv } from '../shared/env';
@@ -10,12 +13,14 @@ import { createLogger } from '../shared/logger';
 import { CimdResolver } from './cimd';
 import { ClientDirectory } from './clients';
 import { DynamoDbCodeStore } from './dynamodb-code-store';
+import { DynamoDbRefreshFamilyStore } from './dynamodb-refresh-family-store';
 import { createOAuthProxyHandler } from './handler';
 import { KmsSealer } from './kms-sealer';
 import { OAuthProxy } from './proxy';
 
 const env = parseEnv(oauthProxyEnvSchema);
 const sealer = new KmsSealer(new KmsClient(), env.KMS_KEY_ID);
+const dynamo = new DynamoDbClient();
 
 const proxy = new OAuthProxy({
   config: {
@@ -31,6 +36,7 @@ const proxy = new OAuthProxy({
     defaultScopes: env.DEFAULT_SCOPES,
     scopeDescriptions: env.SCOPE_DESCRIPTIONS,
     consentRememberSeconds: env.CONSENT_REMEMBER_SECONDS,
+    refreshTokenSeconds: env.REFRESH_TOKEN_SECONDS,
   },
   clients: new ClientDirectory({
     sealer,
@@ -44,7 +50,18 @@ const proxy = new OAuthProxy({
     },
   }),
   sealer,
-  codes: new DynamoDbCodeStore(new DynamoDbClient(), env.CODES_TABLE_NAME),
+  codes: new DynamoDbCodeStore(dynamo, env.CODES_TABLE_NAME),
+  families: new DynamoDbRefreshFamilyStore(dynamo, env.REFRESH_FAMILIES_TABLE_NAME),
+  // Refreshes are rare (one an hour per client): most read the list afresh, with the
+  // authorizer's bound; an unreadable list fails the refresh (500), leaving the family as it is.
+  sessions: new RevocationList({
+    source: new DynamoDbRevocationSource({
+      tableName: env.REVOCATIONS_TABLE_NAME,
+      scan: jsonClientScanPort(dynamo.client),
+    }),
+    refreshMs: 5_000,
+    maxAgeMs: 10_000,
+  }),
 });
 
 export const handler = createOAuthProxyHandler({ proxy, logger: createLogger('mcp-oauth-proxy') });

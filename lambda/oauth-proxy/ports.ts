@@ -16,6 +16,8 @@ export const SEAL_PURPOSES = {
   remember: 'consent-remember',
   /** A dynamically registered client's metadata: its client id. */
   dcrClient: 'dcr-client',
+  /** A refresh-token family's state: the upstream refresh token and the client it is bound to. */
+  refreshFamily: 'refresh-family',
 } as const;
 export type SealPurpose = (typeof SEAL_PURPOSES)[keyof typeof SEAL_PURPOSES];
 

@@ -17,12 +17,20 @@
  *    browser, the client, the redirect URI and the scopes), and then step 1 goes straight on.
  * 3. `GET /callback` opens the transaction, checks it was started in this browser (so a
  *    sign-in link started by someone else cannot deliver this person's code to their client),
- *    mints the client's code (256 random bits) and stores what redeeming it needs, sealed,
- *    under its SHA-256 for 60 seconds; the client gets `code`, its `state` and `iss`.
- * 4. `POST /token` takes the code (atomically: single use), checks the client, the redirect
- *    URI, the PKCE verifier (constant time) and `resource`, then redeems the upstream code
- *    with the proxy's verifier and hands the client the upstream's access and refresh tokens,
- *    so the authorizer's Cognito verification is unchanged. Refresh goes through upstream.
+ *    marks it used (one callback per transaction), mints the client's code (256 random bits)
+ *    and stores what redeeming it needs, sealed, under its SHA-256 for 60 seconds; the client
+ *    gets `code`, its `state` and `iss`.
+ * 4. `POST /token` takes every code the request presents (atomically: single use) before it
+ *    checks anything, so a refused request burns its code too; then it checks the client, the
+ *    redirect URI, the PKCE verifier (constant time) and `resource`, redeems the upstream code
+ *    with the proxy's verifier and hands the client the upstream's access token (so the
+ *    authorizer's Cognito verification is unchanged) and a refresh token of this server's own,
+ *    the first of a family that keeps the upstream's refresh token sealed.
+ * 5. `POST /token` with a refresh token: the token's family, its current secret, the client it
+ *    was issued to and the person's session (the not-before list) are checked, the upstream
+ *    refreshes, and the family rotates: a new refresh token, the old one dead. Whatever shows
+ *    a token has leaked (an old one presented, another client) ends the family
+ *    (`refresh-families.ts`).
  *
  * "The person" before the upstream sign-in is the browser: consent, its ticket and a
  * remembered approval are bound to a browser cookie, not to an account, because nobody has
@@ -39,6 +47,7 @@ import type {
   ClientKind,
 } from '../shared/audit';
 import { publicPreflightHeaders } from '../shared/cors';
+import { type IssuedTimes, userPrincipal } from '../shared/revocations';
 import { OAUTH_PATHS } from '../shared/routes';
 import {
   type ClientDirectory,
@@ -69,6 +78,14 @@ import {
   type Sealer,
 } from './ports';
 import { matchRedirectUri } from './redirect-uri';
+import {
+  familyDigest,
+  newRefreshToken,
+  parseRefreshToken,
+  type RefreshFamilyEnd,
+  type RefreshFamilyStore,
+  rotatedRefreshToken,
+} from './refresh-families';
 import { OpenSealedError, openJson, sealJson } from './sealed-json';
 
 /** How long a consent page may wait for its answer. */
@@ -81,8 +98,6 @@ export const CODE_SECONDS = 60;
 export const MAX_STATE_LENGTH = 512;
 /** Approvals a browser remembers at most (the cookie must stay small). */
 export const MAX_REMEMBERED = 16;
-/** The longest refresh token forwarded. */
-const MAX_REFRESH_TOKEN_LENGTH = 8192;
 const SCOPE_TOKEN = /^[!#-[\]-~]+$/;
 const BROWSER_ID = /^[A-Za-z0-9_-]{43}$/;
 
@@ -107,6 +122,19 @@ export interface OAuthProxyConfig {
   readonly scopeDescriptions?: Readonly<Record<string, string>>;
   /** How long a remembered approval lasts; 0 turns remembering off. */
   readonly consentRememberSeconds: number;
+  /**
+   * How long a refresh-token family lives from the sign-in: the upstream refresh token's own
+   * lifetime (Cognito's app client: 7 days), after which the upstream would refuse it anyway.
+   */
+  readonly refreshTokenSeconds: number;
+}
+
+/**
+ * The operator's not-before list, as far as refresh needs it (the authorizer's
+ * `RevocationList` has this shape): is a person's credential with these times refused?
+ */
+export interface SessionCheck {
+  isRevoked(principal: string, times: IssuedTimes): Promise<boolean>;
 }
 
 export interface OAuthProxyDeps {
@@ -114,6 +142,14 @@ export interface OAuthProxyDeps {
   readonly clients: ClientDirectory;
   readonly sealer: Sealer;
   readonly codes: CodeStore;
+  /** The refresh-token families this server issued. */
+  readonly families: RefreshFamilyStore;
+  /**
+   * The not-before list the `users` CLI writes: a family whose session a sign-out or disable
+   * ended is ended at its next refresh. @default none: the upstream's own refusal ends it
+   * (Cognito's global sign-out; the local sign-in server's record of it)
+   */
+  readonly sessions?: SessionCheck;
   /** Calls the upstream token endpoint. @default globalThis.fetch */
   readonly fetch?: FetchLike;
   /** Milliseconds since the epoch. @default Date.now */
@@ -167,6 +203,24 @@ interface CodeRecord {
   readonly res: string;
 }
 
+/** What a refresh-token family keeps, sealed: what refreshing needs, and whom it is bound to. */
+interface FamilyState {
+  /** The family's store key: a sealed state moved to another family's item does not open. */
+  readonly f: string;
+  /** The upstream's refresh token. */
+  readonly u: string;
+  /** SHA-256 of the client id the family was issued to. */
+  readonly c: string;
+  readonly k: Exclude<ClientKind, 'unknown'>;
+  readonly sc: string[];
+  readonly iss: string;
+  readonly res: string;
+  /** The person (the upstream access token's `sub`), for the not-before list. */
+  readonly sub?: string;
+  /** When they signed in (`auth_time`), which a sign-out's bound is compared with. */
+  readonly at?: number;
+}
+
 interface Remembered {
   readonly b: string;
   /** Grant digest → expiry (seconds). */
@@ -210,6 +264,17 @@ function parseCodeRecord(value: unknown): CodeRecord | undefined {
     : undefined;
 }
 
+function parseFamilyState(value: unknown): FamilyState | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const strings = ['f', 'u', 'c', 'k', 'iss', 'res'] as const;
+  if (!strings.every((key) => isString(v[key])) || !isStringArray(v.sc)) return undefined;
+  if (!KINDS.has(v.k as string)) return undefined;
+  if (v.sub !== undefined && !isString(v.sub)) return undefined;
+  if (v.at !== undefined && typeof v.at !== 'number') return undefined;
+  return value as FamilyState;
+}
+
 function parseRemembered(value: unknown): Remembered | undefined {
   const v = (value ?? {}) as Record<string, unknown>;
   if (!isString(v.b) || typeof v.g !== 'object' || v.g === null) return undefined;
@@ -240,6 +305,8 @@ interface ClientFacts {
   host?: string;
   redirectHost?: string;
   scopes?: readonly string[];
+  familyDigest?: string;
+  familyEnded?: boolean;
 }
 
 export class OAuthProxy {
@@ -247,6 +314,8 @@ export class OAuthProxy {
   readonly #clients: ClientDirectory;
   readonly #sealer: Sealer;
   readonly #codes: CodeStore;
+  readonly #families: RefreshFamilyStore;
+  readonly #sessions: SessionCheck | undefined;
   readonly #fetch: FetchLike;
   readonly #now: () => number;
   readonly #origin: string;
@@ -260,6 +329,8 @@ export class OAuthProxy {
     this.#clients = deps.clients;
     this.#sealer = deps.sealer;
     this.#codes = deps.codes;
+    this.#families = deps.families;
+    this.#sessions = deps.sessions;
     this.#fetch = deps.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.#now = deps.now ?? Date.now;
     this.#origin = new URL(deps.config.issuer).origin;
@@ -375,6 +446,8 @@ export class OAuthProxy {
       ...(facts.host === undefined ? {} : { clientHost: facts.host }),
       ...(facts.redirectHost === undefined ? {} : { redirectHost: facts.redirectHost }),
       ...(facts.scopes === undefined ? {} : { scopes: facts.scopes }),
+      ...(facts.familyDigest === undefined ? {} : { familyDigest: facts.familyDigest }),
+      ...(facts.familyEnded === true ? { familyEnded: true } : {}),
     };
   }
 
@@ -859,8 +932,9 @@ ${remember}<p><button type="submit" name="decision" value="approve">Approve</but
       );
     }
     let transaction: Transaction;
+    let transactionExpiry: number;
     try {
-      ({ value: transaction } = await openJson(
+      ({ value: transaction, expiresAt: transactionExpiry } = await openJson(
         this.#sealer,
         SEAL_PURPOSES.transaction,
         params.get('state') ?? '',
@@ -901,6 +975,22 @@ ${remember}<p><button type="submit" name="decision" value="approve">Approve</but
           403,
           'access_denied',
           'This sign-in was started in another browser; start again from the application',
+        ),
+      );
+    }
+    // Once: a transaction ends at its first callback, with a code or with the upstream's refusal
+    // passed on; opened again (history, a reload, a replayed link) it mints nothing. Its PKCE
+    // verifier at the upstream is random and its own: the transaction's nonce.
+    try {
+      await this.#codes.put(`txn#${sha256(transaction.v)}`, '1', transactionExpiry);
+    } catch (error) {
+      if (!(error instanceof CodeStoreConflictError)) throw error;
+      throw new StepError(
+        'transaction_replayed',
+        errorPage(
+          400,
+          'invalid_request',
+          'This sign-in was already completed; start again from the application',
         ),
       );
     }
@@ -958,6 +1048,9 @@ ${remember}<p><button type="submit" name="decision" value="approve">Approve</but
   async #token(request: ProxyRequest, facts: ClientFacts): Promise<ProxyOutcome> {
     const refuse = (error: string, description: string, status = 400) =>
       jsonResponse(status, { error, error_description: description });
+    // Before anything else is checked: a code is gone after its first presentation, whatever
+    // is wrong with the request that carries it, so a replay (or a guess) never finds it again.
+    const taken = await this.#takePresentedCodes(request.body);
     const form = this.#form(request, refuse);
     const grant = form.get('grant_type');
     const clientId = form.get('client_id') ?? '';
@@ -980,7 +1073,7 @@ ${remember}<p><button type="submit" name="decision" value="approve">Approve</but
         refuse('invalid_target', 'resource is not this MCP server'),
       );
     }
-    if (grant === 'authorization_code') return this.#redeem(form, clientId, facts, refuse);
+    if (grant === 'authorization_code') return this.#redeem(form, taken, clientId, facts, refuse);
     if (grant === 'refresh_token') return this.#refresh(form, clientId, facts, refuse);
     throw new StepError(
       'unsupported_grant_type',
@@ -988,19 +1081,30 @@ ${remember}<p><button type="submit" name="decision" value="approve">Approve</but
     );
   }
 
+  /**
+   * Take every code the body presents (at most {@link MAX_PRESENTED_CODES}), read as a form
+   * whatever its type or shape: the sealed records by code, `undefined` for one not held.
+   */
+  async #takePresentedCodes(body: string): Promise<ReadonlyMap<string, string | undefined>> {
+    const codes = [...new Set(new URLSearchParams(body).getAll('code'))]
+      .filter(isCodeShaped)
+      .slice(0, MAX_PRESENTED_CODES);
+    const records = await Promise.all(codes.map((code) => this.#codes.take(codeKey(code))));
+    return new Map(codes.map((code, i) => [code, records[i]]));
+  }
+
   async #redeem(
     form: Map<string, string>,
+    taken: ReadonlyMap<string, string | undefined>,
     clientId: string,
     facts: ClientFacts,
     refuse: (error: string, description: string, status?: number) => ProxyResponse,
   ): Promise<ProxyOutcome> {
     const code = form.get('code') ?? '';
-    if (code === '' || code.length > 128) {
+    if (!isCodeShaped(code)) {
       throw new StepError('invalid_code', refuse('invalid_request', 'code is required'));
     }
-    // Taken before any other check: a code is gone after its first presentation, right or
-    // wrong, so a replay (or a guess) never finds it again.
-    const sealed = await this.#codes.take(codeKey(code));
+    const sealed = taken.get(code);
     if (sealed === undefined) {
       throw new StepError(
         'invalid_code',
@@ -1058,52 +1162,183 @@ ${remember}<p><button type="submit" name="decision" value="approve">Approve</but
       redirect_uri: this.callbackUrl,
       code_verifier: record.v,
     });
-    return this.#tokenAnswer('token', answer, facts, record.sc);
+    if (answer.kind !== 'tokens') return this.#upstreamFailure('token', answer, facts);
+    const upstreamRefresh = answer.tokens.refresh_token;
+    const refreshToken =
+      upstreamRefresh === undefined
+        ? undefined
+        : await this.#newFamily(record, answer.tokens.access_token, upstreamRefresh, facts);
+    return this.#issued('token', answer.tokens, facts, record.sc, refreshToken);
   }
 
+  /** A new refresh-token family for a redeemed code: the client's first refresh token. */
+  async #newFamily(
+    record: CodeRecord,
+    accessToken: string,
+    upstreamRefresh: string,
+    facts: ClientFacts,
+  ): Promise<string> {
+    const issued = newRefreshToken();
+    const expiresAt = this.#seconds() + this.#config.refreshTokenSeconds;
+    const state: FamilyState = {
+      f: issued.familyKey,
+      u: upstreamRefresh,
+      c: record.c,
+      k: record.k,
+      sc: record.sc,
+      iss: this.#config.issuer,
+      res: this.#config.resource,
+      ...sessionOf(accessToken),
+    };
+    await this.#families.create(issued.familyKey, {
+      secretHash: issued.secretHash,
+      sealed: await sealJson(this.#sealer, SEAL_PURPOSES.refreshFamily, state, expiresAt),
+      expiresAt,
+    });
+    facts.familyDigest = familyDigest(issued.familyKey);
+    return issued.token;
+  }
+
+  /**
+   * A refresh: the token's family found, its secret current, the client the one it was issued
+   * to, the person's session not ended; then the upstream refreshes and the family rotates.
+   * Anything showing the token has leaked ends the family (see `refresh-families.ts`).
+   */
   async #refresh(
     form: Map<string, string>,
     clientId: string,
     facts: ClientFacts,
     refuse: (error: string, description: string, status?: number) => ProxyResponse,
   ): Promise<ProxyOutcome> {
-    const step: AuthorizationStep = 'refresh';
-    // The client must be one this server knows (a DCR id must open); a CIMD document is not
-    // fetched again: the refresh token is the upstream's, bound to the proxy's client there.
-    const known =
-      facts.kind === 'preregistered' ||
-      facts.kind === 'cimd' ||
-      (facts.kind === 'dcr' &&
-        (await this.#clients.resolve(clientId).then(
-          () => true,
-          (error) => {
-            if (error instanceof UnknownClientError) return false;
-            throw error;
-          },
-        )));
-    if (!known) {
+    if (facts.kind === 'unknown') {
       throw new StepError('unknown_client', refuse('invalid_client', 'Unknown client_id', 401));
     }
-    const refreshToken = form.get('refresh_token') ?? '';
-    if (refreshToken === '' || refreshToken.length > MAX_REFRESH_TOKEN_LENGTH) {
-      throw new StepError(
+    const token = form.get('refresh_token') ?? '';
+    const parts = parseRefreshToken(token);
+    const unknown = () =>
+      new StepError(
         'invalid_refresh_token',
-        refuse('invalid_request', 'refresh_token is required'),
+        refuse('invalid_grant', 'Unknown, expired or revoked refresh token'),
+      );
+    if (parts === undefined) throw unknown();
+    const { familyKey } = parts;
+    facts.familyDigest = familyDigest(familyKey);
+    const ended = async (reason: RefreshFamilyEnd, description: string) => {
+      await this.#families.end(familyKey, reason);
+      facts.familyEnded = true;
+      return new StepError(
+        reason === 'upstream_refused' ? 'upstream_error' : reason,
+        refuse('invalid_grant', description),
+      );
+    };
+
+    const family = await this.#families.get(familyKey);
+    if (family === undefined) throw unknown();
+    if (family.ended !== undefined || family.sealed === undefined) {
+      throw new StepError(
+        'refresh_family_ended',
+        refuse('invalid_grant', 'This sign-in has ended; sign in again'),
       );
     }
+    if (!constantTimeEqual(parts.secretHash, family.secretHash)) {
+      // A token of this family that is no longer the current one: someone used it (or a
+      // copy of the one after it) first. Which of the two holders is the thief cannot be
+      // told, so neither keeps the family (OAuth 2.1 section 4.3.1).
+      throw await ended(
+        'refresh_token_reused',
+        'This refresh token was already used; sign in again',
+      );
+    }
+    let state: FamilyState;
+    try {
+      ({ value: state } = await openJson(
+        this.#sealer,
+        SEAL_PURPOSES.refreshFamily,
+        family.sealed,
+        this.#seconds(),
+        parseFamilyState,
+      ));
+    } catch (error) {
+      if (!(error instanceof OpenSealedError)) throw error;
+      throw unknown();
+    }
+    if (state.f !== familyKey) throw unknown();
+    facts.scopes = state.sc;
+    if (state.iss !== this.#config.issuer || state.res !== this.#config.resource) {
+      throw new StepError(
+        'refresh_issuer_mismatch',
+        refuse('invalid_grant', 'The refresh token was issued by another server'),
+      );
+    }
+    if (!constantTimeEqual(clientDigest(clientId), state.c)) {
+      // Only the client it was issued to holds it: in another's hands it has leaked.
+      throw await ended(
+        'refresh_client_mismatch',
+        'The refresh token was issued to another client',
+      );
+    }
+    if (await this.#sessionEnded(state)) {
+      throw await ended('session_ended', 'The session was ended; sign in again');
+    }
+
     const answer = await this.#upstreamToken({
       grant_type: 'refresh_token',
       client_id: this.#config.upstream.clientId,
-      refresh_token: refreshToken,
+      refresh_token: state.u,
     });
-    return this.#tokenAnswer(step, answer, facts, undefined);
+    if (answer.kind === 'refused') {
+      // The upstream ended the session (expired, signed out, disabled): so does the family.
+      throw await ended('upstream_refused', 'The sign-in could not be refreshed; sign in again');
+    }
+    if (answer.kind === 'unavailable') return this.#upstreamFailure('refresh', answer, facts);
+    // The upstream may rotate its own token too (Cognito's refresh-token rotation): keep the new.
+    const upstreamRefresh = answer.tokens.refresh_token;
+    const sealed =
+      upstreamRefresh === undefined || upstreamRefresh === state.u
+        ? family.sealed
+        : await sealJson(
+            this.#sealer,
+            SEAL_PURPOSES.refreshFamily,
+            { ...state, u: upstreamRefresh } satisfies FamilyState,
+            family.expiresAt,
+          );
+    const next = rotatedRefreshToken(token);
+    const rotated = await this.#families.rotate(
+      familyKey,
+      { secretHash: family.secretHash, generation: family.generation },
+      { secretHash: next.secretHash, sealed },
+    );
+    if (!rotated) {
+      // Another refresh with the same token (or an end) got there between the read and the
+      // write: this presentation is of a token no longer current, as above.
+      throw await ended(
+        'refresh_token_reused',
+        'This refresh token was already used; sign in again',
+      );
+    }
+    return this.#issued('refresh', answer.tokens, facts, state.sc, next.token);
   }
 
-  #tokenAnswer(
+  /**
+   * Did a sign-out or disable end this family's session? Only the session bound counts: a
+   * group change must not end the family (a refreshed token carries the new groups), so the
+   * token about to be issued counts as issued after any other not-before.
+   */
+  async #sessionEnded(state: FamilyState): Promise<boolean> {
+    if (this.#sessions === undefined) return false;
+    // A person the list cannot name cannot be cleared by it: fail closed.
+    if (state.sub === undefined) return true;
+    return this.#sessions.isRevoked(userPrincipal(state.sub), {
+      issuedAt: Number.POSITIVE_INFINITY,
+      authTime: state.at,
+    });
+  }
+
+  /** The upstream refused the grant (400) or did not answer (502). */
+  #upstreamFailure(
     step: AuthorizationStep,
-    answer: UpstreamAnswer,
+    answer: Exclude<UpstreamAnswer, { kind: 'tokens' }>,
     facts: ClientFacts,
-    scopes: readonly string[] | undefined,
   ): ProxyOutcome {
     if (answer.kind === 'refused') {
       return {
@@ -1114,27 +1349,36 @@ ${remember}<p><button type="submit" name="decision" value="approve">Approve</but
         audit: this.#audit(step, facts, 'refused', 'upstream_error', 400, 'invalid_grant'),
       };
     }
-    if (answer.kind === 'unavailable') {
-      return {
-        response: jsonResponse(502, {
-          error: 'server_error',
-          error_description: 'The sign-in service did not answer; try again',
-        }),
-        audit: this.#audit(step, facts, 'error', 'upstream_unavailable', 502, 'server_error'),
-      };
-    }
-    const tokens = answer.tokens;
-    const scope = tokens.scope ?? scopes?.join(' ');
-    // The upstream's access and refresh tokens, as issued. Not its id_token: that one is an
-    // identity assertion for the proxy's own upstream client (its `aud`), which this client
-    // must not be able to replay to anything that trusts that client id.
+    return {
+      response: jsonResponse(502, {
+        error: 'server_error',
+        error_description: 'The sign-in service did not answer; try again',
+      }),
+      audit: this.#audit(step, facts, 'error', 'upstream_unavailable', 502, 'server_error'),
+    };
+  }
+
+  /**
+   * The tokens for the client: the upstream's access token, and this server's own refresh
+   * token, never the upstream's. Not the upstream's id_token either: that one is an identity
+   * assertion for the proxy's own upstream client (its `aud`), which this client must not be
+   * able to replay to anything that trusts that client id.
+   */
+  #issued(
+    step: AuthorizationStep,
+    tokens: UpstreamTokens,
+    facts: ClientFacts,
+    scopes: readonly string[],
+    refreshToken: string | undefined,
+  ): ProxyOutcome {
+    const scope = tokens.scope ?? scopes.join(' ');
     return {
       response: jsonResponse(200, {
         access_token: tokens.access_token,
         token_type: 'Bearer',
         ...(tokens.expires_in === undefined ? {} : { expires_in: tokens.expires_in }),
-        ...(tokens.refresh_token === undefined ? {} : { refresh_token: tokens.refresh_token }),
-        ...(scope === undefined ? {} : { scope }),
+        ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }),
+        scope,
       }),
       audit: this.#audit(step, facts, 'ok', 'ok', 200),
     };
@@ -1192,6 +1436,38 @@ function parseUpstreamTokens(body: unknown): UpstreamTokens | undefined {
     ...(typeof b.expires_in === 'number' ? { expires_in: b.expires_in } : {}),
     ...(isString(b.refresh_token) ? { refresh_token: b.refresh_token } : {}),
     ...(isString(b.scope) ? { scope: b.scope } : {}),
+  };
+}
+
+/** The most codes one token request can take (a repeated `code` is refused, all taken). */
+const MAX_PRESENTED_CODES = 4;
+
+/** A value that could be a code this server minted (256 bits, base64url), or close to one. */
+function isCodeShaped(code: string): boolean {
+  return code !== '' && code.length <= 128;
+}
+
+/**
+ * The person an upstream access token is for (`sub`) and when they signed in (`auth_time`):
+ * read, not verified. It came from the upstream's token endpoint, over TLS, in answer to this
+ * server's own request, and names whom to look up in the not-before list, nothing more.
+ */
+function sessionOf(accessToken: string): Pick<FamilyState, 'sub' | 'at'> {
+  const payload = accessToken.split('.')[1];
+  if (payload === undefined) return {};
+  let claims: Record<string, unknown>;
+  try {
+    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+  } catch {
+    return {};
+  }
+  if (typeof claims !== 'object' || claims === null) return {};
+  return {
+    ...(isString(claims.sub) && claims.sub !== '' ? { sub: claims.sub } : {}),
+    ...(typeof claims.auth_time === 'number' ? { at: claims.auth_time } : {}),
   };
 }
 

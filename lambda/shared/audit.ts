@@ -79,6 +79,10 @@ export const AUDIT_FIELDS = {
   redirectHost: 'redirect_host',
   /** The scopes asked for, as far as this server knows them. */
   scopes: 'scopes',
+  /** A short digest of a refresh-token family: correlates one sign-in's refreshes. */
+  familyDigest: 'family_digest',
+  /** `true` when this request ended a refresh-token family (reuse, another client, sign-out). */
+  familyEnded: 'family_ended',
 } as const;
 
 /** Outcomes of a `tools/call`. */
@@ -177,6 +181,8 @@ export const AUTHORIZATION_REASONS = [
   'invalid_transaction',
   'transaction_expired',
   'transaction_browser_mismatch',
+  /** A transaction's callback opened again: one code per transaction. */
+  'transaction_replayed',
   'upstream_error',
   'upstream_denied',
   'unsupported_grant_type',
@@ -186,6 +192,16 @@ export const AUTHORIZATION_REASONS = [
   'code_issuer_mismatch',
   'pkce_verifier_mismatch',
   'invalid_refresh_token',
+  /** A refresh token of its family but not the current one: the family is ended. */
+  'refresh_token_reused',
+  /** A refresh token presented by another client than its own: the family is ended. */
+  'refresh_client_mismatch',
+  /** A refresh token of a family that has ended. */
+  'refresh_family_ended',
+  /** A refresh token another issuer (or resource) of a shared store issued. */
+  'refresh_issuer_mismatch',
+  /** The person was signed out or disabled since the family's sign-in: the family is ended. */
+  'session_ended',
   'upstream_unavailable',
   'internal_error',
 ] as const;
@@ -207,6 +223,8 @@ export interface AuthorizationAudit {
   readonly clientDigest?: string;
   readonly redirectHost?: string;
   readonly scopes?: readonly string[];
+  readonly familyDigest?: string;
+  readonly familyEnded?: boolean;
   readonly requestId: string;
   readonly sourceIp: string;
 }
@@ -226,6 +244,8 @@ export function auditAuthorization(logger: Logger, record: AuthorizationAudit): 
     [F.clientDigest]: record.clientDigest,
     [F.redirectHost]: record.redirectHost,
     [F.scopes]: record.scopes,
+    [F.familyDigest]: record.familyDigest,
+    [F.familyEnded]: record.familyEnded,
     [F.requestId]: record.requestId,
     [F.sourceIp]: record.sourceIp,
   };

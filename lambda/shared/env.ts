@@ -201,13 +201,28 @@ export const oauthProxyEnvSchema = z.object({
     ),
     {},
   ),
-  /** KMS key (id, ARN or alias) sealing transactions, codes, consent and DCR client ids. */
+  /**
+   * KMS key (id, ARN or alias) sealing transactions, codes, consent, refresh-token families and
+   * DCR client ids.
+   */
   KMS_KEY_ID: nonEmpty,
   /**
    * DynamoDB table of authorization codes (partition key `pk` string, TTL attribute
    * `expiresAt`): each item lives at most 60 seconds.
    */
   CODES_TABLE_NAME: nonEmpty,
+  /**
+   * DynamoDB table of refresh-token families (partition key `pk` string, TTL attribute
+   * `expiresAt`): one item per sign-in, holding digests and the sealed upstream refresh token.
+   */
+  REFRESH_FAMILIES_TABLE_NAME: nonEmpty,
+  /** How long a family lives from the sign-in: the upstream app client's refresh-token validity. */
+  REFRESH_TOKEN_SECONDS: positiveInt,
+  /**
+   * The not-before table the `users` CLI writes (read with Scan only): a refresh of a session
+   * a sign-out or disable ended ends its family.
+   */
+  REVOCATIONS_TABLE_NAME: nonEmpty,
   /** Comma-separated host names a CIMD client id may name; empty = any public https host. */
   CIMD_ALLOWED_HOSTS: z._default(commaList, []),
   /** How long a remembered approval lasts; 0 = never remember. At most 30 days. */

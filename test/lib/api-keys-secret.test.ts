@@ -346,9 +346,33 @@ describe('ApiKeysSecret', () => {
         expect(actionsOf(statement)).toEqual(['secretsmanager:GetSecretValue']);
     });
 
-    it('denies nothing explicitly without -c operatorRoleArn: no one is locked out, IAM decides', () => {
-      // Assess
-      expect(resourcePolicy(template).filter((s) => s.Effect === 'Deny')).toEqual([]);
+    /** The principals the one Deny statement exempts, roles of the stack as `<RoleId.Arn>`. */
+    function exemptFromDeny(policy: Statement[]): unknown[] {
+      const denies = policy.filter((s) => s.Effect === 'Deny');
+      expect(denies).toHaveLength(1);
+      expect(denies[0]).toMatchObject({ Principal: { AWS: '*' }, Resource: '*' });
+      expect(Object.keys(denies[0]?.Condition ?? {})).toEqual(['ArnNotEquals']);
+      const exempt = denies[0]?.Condition?.ArnNotEquals?.['aws:PrincipalArn'] as unknown[];
+      return exempt
+        .map((arn) =>
+          typeof arn === 'string'
+            ? arn
+            : `<${(arn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'].join('.')}>`,
+        )
+        .sort();
+    }
+
+    it('denies GetSecretValue by default to every principal but the authorizer and the rotation function', () => {
+      // Act
+      const policy = resourcePolicy(template);
+
+      // Assess: administrators, the root user and the deploy role included
+      expect(exemptFromDeny(policy)).toEqual(
+        [`<${authorizerRole}.Arn>`, `<${rotationRole}.Arn>`].sort(),
+      );
+      for (const statement of policy.filter((s) => s.Effect === 'Deny')) {
+        expect(actionsOf(statement)).toEqual(['secretsmanager:GetSecretValue']);
+      }
     });
 
     describe('with -c operatorRoleArn', () => {
@@ -371,23 +395,8 @@ describe('ApiKeysSecret', () => {
       });
 
       it('denies GetSecretValue to every principal but those three: root, admins and the deploy role too', () => {
-        // Act
-        const denies = policy.filter((s) => s.Effect === 'Deny');
-        const exempt = denies[0]?.Condition?.ArnNotEquals?.['aws:PrincipalArn'] as unknown[];
-
         // Assess
-        expect(denies).toHaveLength(1);
-        expect(denies[0]).toMatchObject({ Principal: { AWS: '*' }, Resource: '*' });
-        expect(Object.keys(denies[0]?.Condition ?? {})).toEqual(['ArnNotEquals']);
-        expect(
-          exempt
-            .map((arn) =>
-              typeof arn === 'string'
-                ? arn
-                : `<${(arn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'].join('.')}>`,
-            )
-            .sort(),
-        ).toEqual(expected);
+        expect(exemptFromDeny(policy)).toEqual(expected);
       });
 
       it('denies nothing but GetSecretValue, so an administrator can still change or remove the policy', () => {

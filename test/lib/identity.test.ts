@@ -78,6 +78,18 @@ describe('Identity', () => {
     });
   });
 
+  it('rotates its refresh tokens, with a grace period for a retry, and has no REFRESH_TOKEN_AUTH', () => {
+    // Act
+    const client = Object.values(resourcesOf(template, 'AWS::Cognito::UserPoolClient'))[0];
+
+    // Assess: the proxy keeps the newest upstream token; a copy of an older one goes stale
+    expect(client?.Properties.RefreshTokenRotation).toEqual({
+      Feature: 'ENABLED',
+      RetryGracePeriodSeconds: 30,
+    });
+    expect(client?.Properties.ExplicitAuthFlows).not.toContain('ALLOW_REFRESH_TOKEN_AUTH');
+  });
+
   it("lets Cognito return only to the OAuth proxy's callback, never to a client's own URL", () => {
     // Prepare
     const clients = Object.values(resourcesOf(template, 'AWS::Cognito::UserPoolClient'));

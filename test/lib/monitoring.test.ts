@@ -33,6 +33,7 @@ import { createLogger } from '../../lambda/shared/logger';
 import { OAUTH_PATHS } from '../../lambda/shared/routes';
 import { POLICY } from '../../modules/policy';
 import { MemoryCodeStore } from '../../tools/local-oauth';
+import { MemoryRefreshFamilyStore } from '../../tools/memory-refresh-families';
 import { synthStack } from './stack-fixture';
 
 const TOOL_NAMES = POLICY.items.tool.map((tool) => tool.name);
@@ -50,6 +51,7 @@ import {
   MonitoringPropsError,
   maxContributorExpression,
   missingCredentialPattern,
+  refreshTokenReusePattern,
   refusalsByReasonQuery,
   refusedAuthorizationPattern,
   TOOL_DIMENSION,
@@ -1160,6 +1162,50 @@ describe('Monitoring of the OAuth proxy', () => {
     );
   });
 
+  it('counts leaked refresh tokens (reused, or shown by another client) and alarms on the first', () => {
+    // Prepare
+    const line = (reason: string) =>
+      JSON.stringify({
+        [AUDIT_FIELDS.event]: AUDIT_EVENTS.oauthAuthorization,
+        [AUDIT_FIELDS.step]: 'refresh',
+        [AUDIT_FIELDS.outcome]: AUTHORIZATION_OUTCOME.refused,
+        [AUDIT_FIELDS.reason]: reason,
+        [AUDIT_FIELDS.familyEnded]: true,
+      });
+    const reuse = compileFilterPattern(refreshTokenReusePattern().logPatternString);
+
+    // Assess
+    expect(AUTHORIZATION_REASONS.filter((reason) => reuse.matches(line(reason))).sort()).toEqual([
+      'refresh_client_mismatch',
+      'refresh_token_reused',
+    ]);
+    fixture.template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: proxyLogs,
+      FilterPattern: refreshTokenReusePattern().logPatternString,
+      MetricTransformations: [
+        Match.objectLike({
+          MetricName: METRIC_NAMES.refreshTokenReuse,
+          MetricValue: '1',
+          DefaultValue: 0,
+        }),
+      ],
+    });
+    expect(fixture.monitoring.alarms).toContain(fixture.monitoring.refreshTokenReuseAlarm);
+    fixture.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      Metrics: Match.arrayWith([
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({ MetricName: METRIC_NAMES.refreshTokenReuse }),
+            Period: 300,
+            Stat: 'Sum',
+          }),
+        }),
+      ]),
+    });
+  });
+
   it('creates no OAuth proxy filter, alarm or widget without its log group', () => {
     // Act
     const plain = buildFixture();
@@ -1173,6 +1219,8 @@ describe('Monitoring of the OAuth proxy', () => {
     // Assess
     expect(plain.monitoring.refusedAuthorizationAlarm).toBeUndefined();
     expect(plain.monitoring.cimdRefusalAlarm).toBeUndefined();
+    expect(plain.monitoring.refreshTokenReuseAlarm).toBeUndefined();
+    expect(metrics).not.toContain(METRIC_NAMES.refreshTokenReuse);
     expect(metrics).not.toContain(METRIC_NAMES.refusedAuthorizations);
     expect(metrics).not.toContain(METRIC_NAMES.cimdRefusals);
     expect(dashboardWidgets(plain).map((w) => String(w.properties.title))).not.toContainEqual(
@@ -1290,6 +1338,7 @@ describe('Monitoring of the OAuth proxy against the records its real handler wri
           defaultScopes: ['mcp/tools'],
           scopeDescriptions: {},
           consentRememberSeconds: 0,
+          refreshTokenSeconds: 3600,
         },
         // The resolver as deployed: public https documents only, so these refusals are the
         // SSRF guard's own, before any connection.
@@ -1304,6 +1353,7 @@ describe('Monitoring of the OAuth proxy against the records its real handler wri
         }),
         sealer,
         codes: new MemoryCodeStore(),
+        families: new MemoryRefreshFamilyStore(),
         fetch: async () => {
           throw new Error('No upstream call is expected');
         },

@@ -6,15 +6,19 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { CODE_TABLE_KEYS } from '../../lambda/oauth-proxy/dynamodb-code-store';
+import { REFRESH_FAMILY_ATTRIBUTES } from '../../lambda/oauth-proxy/dynamodb-refresh-family-store';
 import { SEAL_PURPOSES } from '../../lambda/oauth-proxy/ports';
 import { PUBLIC_CORS_ALLOW_HEADERS } from '../../lambda/shared/cors';
 import { oauthProxyEnvSchema } from '../../lambda/shared/env';
 import { OAUTH_PATHS } from '../../lambda/shared/routes';
 import { DEFAULT_CALLBACK_URLS } from '../../lib/config';
 import { OAUTH_PROXY_ROUTES, OAuthProxy, type OAuthProxyProps } from '../../lib/oauth-proxy';
+import { RevocationsTable } from '../../lib/revocations-table';
 import { synthStack } from './stack-fixture';
 import { onlyId, type Properties, type Resource, render, resourcesOf } from './template-helpers';
 
@@ -77,14 +81,24 @@ function keyStatementsFor(statements: Statement[], role: string): Statement[] {
 }
 
 describe('OAuthProxy in the stack', () => {
-  const { template } = synthStack();
+  const { stack, template } = synthStack();
   const proxy = functionOf(template, 'mcp-oauth-proxy');
   const registration = functionOf(template, 'mcp-client-registration');
   const authorizer = functionOf(template, 'mcp-authorizer');
   const key = sealingKey(template);
-  const table = onlyId(template, 'AWS::DynamoDB::Table', {
-    KeySchema: [{ AttributeName: CODE_TABLE_KEYS.partitionKey, KeyType: 'HASH' }],
-  });
+  const construct = stack.node.findAll().find((c): c is OAuthProxy => c instanceof OAuthProxy);
+  if (construct === undefined) throw new Error('The stack has no OAuthProxy');
+  const logicalId = (table: dynamodb.Table) =>
+    stack.getLogicalId(table.node.defaultChild as dynamodb.CfnTable);
+  const table = logicalId(construct.codesTable);
+  const familiesTable = logicalId(construct.refreshFamiliesTable);
+  const revocations = stack.node
+    .findAll()
+    .find((c): c is RevocationsTable => c instanceof RevocationsTable);
+  if (revocations === undefined) throw new Error('The stack has no RevocationsTable');
+  const revocationsTable = stack.getLogicalId(
+    revocations.table.node.defaultChild as dynamodb.CfnGlobalTable,
+  );
   const v = proxy.variables;
   const issuer = render(v.ISSUER);
 
@@ -167,10 +181,27 @@ describe('OAuthProxy in the stack', () => {
       expect(Object.values(descriptions).every((text) => text.length > 0)).toBe(true);
     });
 
-    it('seals with the proxy key and stores codes in the codes table', () => {
+    it('seals with the proxy key and stores codes and refresh-token families in their tables', () => {
       // Assess
       expect(v.KMS_KEY_ID).toEqual({ 'Fn::GetAtt': [key.id, 'Arn'] });
       expect(v.CODES_TABLE_NAME).toEqual({ Ref: table });
+      expect(v.REFRESH_FAMILIES_TABLE_NAME).toEqual({ Ref: familiesTable });
+    });
+
+    it("lets a family live as long as the app client's refresh tokens, and reads the not-before list", () => {
+      // Prepare
+      const client = Object.values(resourcesOf(template, 'AWS::Cognito::UserPoolClient'))[0];
+      const { RefreshTokenValidity, TokenValidityUnits } = (client as Resource).Properties as {
+        RefreshTokenValidity: number;
+        TokenValidityUnits: { RefreshToken: string };
+      };
+      const unit = { minutes: 60, hours: 3600, days: 86_400 }[
+        TokenValidityUnits.RefreshToken as 'days'
+      ];
+
+      // Assess
+      expect(Number(v.REFRESH_TOKEN_SECONDS)).toBe(RefreshTokenValidity * unit);
+      expect(v.REVOCATIONS_TABLE_NAME).toEqual({ Ref: revocationsTable });
     });
 
     it('gives registration the same key, so the client ids it mints are ones the proxy opens', () => {
@@ -374,6 +405,7 @@ describe('OAuthProxy in the stack', () => {
           SEAL_PURPOSES.code,
           SEAL_PURPOSES.consent,
           SEAL_PURPOSES.remember,
+          SEAL_PURPOSES.refreshFamily,
         ].sort(),
       );
       expect(purposes('kms:Decrypt').sort()).toEqual(Object.values(SEAL_PURPOSES).sort());
@@ -440,43 +472,87 @@ describe('OAuthProxy in the stack', () => {
     });
   });
 
-  describe('its codes table', () => {
-    it('keys codes by pk, expires them by TTL on expiresAt, on demand, with point-in-time recovery', () => {
-      // Assess
-      template.hasResourceProperties('AWS::DynamoDB::Table', {
-        KeySchema: [{ AttributeName: CODE_TABLE_KEYS.partitionKey, KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: CODE_TABLE_KEYS.partitionKey, AttributeType: 'S' }],
-        BillingMode: 'PAY_PER_REQUEST',
-        TimeToLiveSpecification: { AttributeName: CODE_TABLE_KEYS.ttl, Enabled: true },
-        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-      });
-    });
+  /** The proxy role's DynamoDB statements whose resource is `tableId`. */
+  const dynamoStatementsOn = (tableId: string) =>
+    roleStatements(template, proxy.role).filter(
+      (s) =>
+        actionsOf(s).some((a) => a.startsWith('dynamodb:')) &&
+        JSON.stringify((s as unknown as { Resource: unknown }).Resource).includes(`"${tableId}"`),
+    );
 
-    it('is encrypted with the proxy key, a customer-managed one', () => {
-      // Assess
-      template.hasResourceProperties('AWS::DynamoDB::Table', {
-        KeySchema: [{ AttributeName: CODE_TABLE_KEYS.partitionKey, KeyType: 'HASH' }],
-        SSESpecification: {
-          SSEEnabled: true,
-          SSEType: 'KMS',
-          KMSMasterKeyId: { 'Fn::GetAtt': [key.id, 'Arn'] },
-        },
-      });
-    });
+  describe('its tables', () => {
+    it.each([
+      ['codes', table, CODE_TABLE_KEYS.partitionKey, CODE_TABLE_KEYS.ttl],
+      [
+        'refresh-token families',
+        familiesTable,
+        REFRESH_FAMILY_ATTRIBUTES.partitionKey,
+        REFRESH_FAMILY_ATTRIBUTES.ttl,
+      ],
+    ])(
+      'keep %s by a string key, expiring by TTL, on demand, recoverable, encrypted with the proxy key',
+      (_, id, partitionKey, ttl) => {
+        // Assess
+        expect(template.toJSON().Resources[id].Properties).toMatchObject({
+          KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: partitionKey, AttributeType: 'S' }],
+          BillingMode: 'PAY_PER_REQUEST',
+          TimeToLiveSpecification: { AttributeName: ttl, Enabled: true },
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          SSESpecification: {
+            SSEEnabled: true,
+            SSEType: 'KMS',
+            KMSMasterKeyId: { 'Fn::GetAtt': [key.id, 'Arn'] },
+          },
+        });
+      },
+    );
 
     it('lets the proxy put and delete codes, and nothing else: no read, scan or query', () => {
       // Act
-      const dynamo = roleStatements(template, proxy.role).filter((s) =>
-        actionsOf(s).some((a) => a.startsWith('dynamodb:')),
-      );
+      const dynamo = dynamoStatementsOn(table);
 
       // Assess
       expect(dynamo.flatMap(actionsOf).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem']);
-      expect(dynamo.map((s) => (s as unknown as { Resource: unknown }).Resource)).toEqual([
-        { 'Fn::GetAtt': [table, 'Arn'] },
+    });
+
+    it('lets the proxy get, put and update families, and nothing else: no delete, scan or query', () => {
+      // Act
+      const dynamo = dynamoStatementsOn(familiesTable);
+
+      // Assess
+      expect(dynamo.flatMap(actionsOf).sort()).toEqual([
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
       ]);
     });
 
+    it('lets the proxy read the not-before list as the authorizer does: Scan only', () => {
+      // Act
+      const dynamo = dynamoStatementsOn(revocationsTable);
+
+      // Assess
+      expect(dynamo.flatMap(actionsOf)).toEqual(['dynamodb:Scan']);
+    });
+
+    it('gives the proxy DynamoDB rights on these three tables and no other', () => {
+      // Act
+      const named = roleStatements(template, proxy.role)
+        .filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')))
+        .map((s) => render((s as unknown as { Resource: unknown }).Resource));
+
+      // Assess
+      expect(named).toHaveLength(3);
+      for (const resource of named) {
+        expect([table, familiesTable, revocationsTable].some((id) => resource.includes(id))).toBe(
+          true,
+        );
+      }
+    });
+  });
+
+  describe('its key through DynamoDB', () => {
     it('lets the proxy use the key through DynamoDB only, by its own policy', () => {
       // Act
       const kms = roleStatements(template, proxy.role).filter((s) =>
@@ -495,8 +571,11 @@ describe('OAuthProxy on its own', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new Stack(app, 'Bare', { env: { account: '123456789012', region: 'eu-west-1' } });
     const api = new apigateway.RestApi(stack, 'Api', { deployOptions: { stageName: 'prod' } });
+    const userPool = new cognito.UserPool(stack, 'Pool');
     const proxy = new OAuthProxy(stack, 'Proxy', {
       api,
+      upstreamRefreshTokenValidity: Duration.days(7),
+      revocations: new RevocationsTable(stack, 'Revocations', { userPool }),
       baseUrl: 'https://api.example.com/prod',
       resource: 'https://api.example.com/prod/mcp',
       upstreamDomainUrl: 'https://example.auth.eu-west-1.amazoncognito.com',

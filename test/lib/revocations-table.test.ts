@@ -49,15 +49,19 @@ function statementsOnTable() {
   return found;
 }
 
-const authorizerId = onlyId(template, 'AWS::Lambda::Function', {
-  Environment: {
-    Variables: Match.objectLike({ REVOCATIONS_TABLE_NAME: Match.anyValue() }),
-  },
-});
-const authorizer = resourcesOf(template, 'AWS::Lambda::Function')[authorizerId] as Resource;
-const authorizerRole = (authorizer.Properties.Role as { 'Fn::GetAtt': [string, string] })[
-  'Fn::GetAtt'
-][0];
+/** The function of a Powertools service, and its role. */
+function functionOf(service: string) {
+  const id = onlyId(template, 'AWS::Lambda::Function', {
+    Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: service }) },
+  });
+  const fn = resourcesOf(template, 'AWS::Lambda::Function')[id] as Resource;
+  return {
+    fn,
+    role: (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0],
+  };
+}
+const { fn: authorizer, role: authorizerRole } = functionOf('mcp-authorizer');
+const { role: proxyRole } = functionOf('mcp-oauth-proxy');
 
 describe('the not-before table', () => {
   it('expires entries by TTL on the attribute the CLI writes, on demand, with PITR and encryption', () => {
@@ -107,15 +111,14 @@ describe('the not-before table', () => {
 });
 
 describe('who may use the table', () => {
-  it('lets the authorizer Scan it and nothing else; the operator policy UpdateItem; no one more', () => {
+  it('lets the authorizer and the OAuth proxy Scan it and nothing else; the operator policy UpdateItem; no one more', () => {
     const grants = statementsOnTable();
-    const byAuthorizer = grants.filter((g) =>
-      JSON.stringify(g.roles ?? []).includes(authorizerRole),
-    );
+    const by = (role: string) => grants.filter((g) => JSON.stringify(g.roles ?? []).includes(role));
     const operator = grants.filter((g) => g.holder.includes('OperatorPolicy'));
-    expect(byAuthorizer.flatMap((g) => g.actions)).toEqual(['dynamodb:Scan']);
+    expect(by(authorizerRole).flatMap((g) => g.actions)).toEqual(['dynamodb:Scan']);
+    expect(by(proxyRole).flatMap((g) => g.actions)).toEqual(['dynamodb:Scan']);
     expect(operator.flatMap((g) => g.actions)).toEqual(['dynamodb:UpdateItem']);
-    expect(grants).toHaveLength(byAuthorizer.length + operator.length);
+    expect(grants).toHaveLength(by(authorizerRole).length + by(proxyRole).length + operator.length);
   });
 
   it('gives the operator policy exactly the Cognito admin calls of npm run users, on the pool only', () => {

@@ -1613,6 +1613,8 @@ describe('createMcpHandler: audit records', () => {
     AUDIT_FIELDS.clientDigest,
     AUDIT_FIELDS.redirectHost,
     AUDIT_FIELDS.scopes,
+    AUDIT_FIELDS.familyDigest,
+    AUDIT_FIELDS.familyEnded,
   ];
   /** The fields that name the item of the other call kinds, or an unknown one. */
   const OTHER_KINDS: readonly string[] = [

@@ -20,6 +20,11 @@ import {
   TOOL_CONTENT,
   type ToolContext,
 } from '../../lambda/mcp/module';
+import {
+  MemoryRequestStateLedger,
+  RequestStateConfigurationError,
+  type RequestStateLedger,
+} from '../../lambda/mcp/request-state';
 import { AUDIT_EVENTS, AUDIT_FIELDS, TOOL_CALL_STATUS } from '../../lambda/shared/audit';
 import { createLogger } from '../../lambda/shared/logger';
 import { buildPolicyTable } from '../../lambda/shared/policy';
@@ -312,14 +317,19 @@ let deps: Deps;
 let instance: McpHandler;
 
 /** A handler serving this test's module, as one Lambda instance builds it. */
-function handlerWith(requestStateKey?: string): McpHandler {
+function handlerWith(shared?: { key: string; ledger?: RequestStateLedger }): McpHandler {
   const modules: LoadedModule[] = [{ module: richModule, deps }];
   return createMcpHandler({
     config: { allowedOrigins: [], maxBodyBytes: 1024 * 1024 },
     policy,
     modules,
     logger: createLogger('mcp-server'),
-    ...(requestStateKey === undefined ? {} : { requestStateKey }),
+    ...(shared === undefined
+      ? {}
+      : {
+          requestStateKey: shared.key,
+          ...(shared.ledger === undefined ? {} : { requestStateLedger: shared.ledger }),
+        }),
   });
 }
 
@@ -535,6 +545,24 @@ describe('a tool that asks for input (2026-07-28)', () => {
 
   const accepted = { confirm: { action: 'accept', content: { confirm: true } } };
 
+  /** The second round of the deploy: confirmed, with `requestState`, as `as`, on `handle`. */
+  const confirmDeploy = (requestState: unknown, as: Principal = user, handle = instance) =>
+    send(
+      {
+        era: 'modern',
+        method: 'tools/call',
+        params: {
+          name: 'deploy',
+          arguments: { env: 'prod' },
+          inputResponses: accepted,
+          requestState,
+        },
+        as,
+        capabilities: ELICITATION,
+      },
+      handle,
+    );
+
   it('asks first, with its state sealed, and runs nothing', async () => {
     // Act
     const round = await firstRound();
@@ -558,17 +586,7 @@ describe('a tool that asks for input (2026-07-28)', () => {
     const { requestState } = await firstRound();
 
     // Act
-    const answer = await send({
-      era: 'modern',
-      method: 'tools/call',
-      params: {
-        name: 'deploy',
-        arguments: { env: 'prod' },
-        inputResponses: accepted,
-        requestState,
-      },
-      capabilities: ELICITATION,
-    });
+    const answer = await confirmDeploy(requestState);
 
     // Assess
     expect(answer.final.result).toMatchObject({
@@ -587,17 +605,7 @@ describe('a tool that asks for input (2026-07-28)', () => {
     logs.lines.length = 0;
 
     // Act
-    const answer = await send({
-      era: 'modern',
-      method: 'tools/call',
-      params: {
-        name: 'deploy',
-        arguments: { env: 'prod' },
-        inputResponses: accepted,
-        requestState: forge(requestState),
-      },
-      capabilities: ELICITATION,
-    });
+    const answer = await confirmDeploy(forge(requestState));
 
     // Assess
     expect(answer.final.error).toMatchObject({
@@ -613,18 +621,60 @@ describe('a tool that asks for input (2026-07-28)', () => {
     const { requestState } = await firstRound(user);
 
     // Act
+    const answer = await confirmDeploy(requestState, otherUser);
+
+    // Assess
+    expect(answer.final.error?.code).toBe(-32602);
+    expect(deps.deployed).toEqual([]);
+  });
+
+  it('spends a state on its first use: the confirmed deploy cannot be replayed', async () => {
+    // Prepare
+    const { requestState } = await firstRound();
+    const first = await confirmDeploy(requestState);
+
+    // Act
+    const replay = await confirmDeploy(requestState);
+
+    // Assess
+    expect(first.final.result).toMatchObject({ structuredContent: { deployed: 'prod' } });
+    expect(replay.final.error).toMatchObject({
+      code: -32602,
+      data: { reason: 'invalid_request_state' },
+    });
+    expect(deps.deployed).toEqual(['prod']);
+  });
+
+  it('refuses a state sealed for other arguments of the same tool', async () => {
+    // Prepare: rollback runs on any state of its own, so only the binding stands in the way
+    const round = await callTool('modern', 'rollback', { env: 'staging' });
+    const requestState = round.final.result?.requestState;
+
+    // Act
     const answer = await send({
       era: 'modern',
       method: 'tools/call',
-      params: {
-        name: 'deploy',
-        arguments: { env: 'prod' },
-        inputResponses: accepted,
-        requestState,
-      },
-      as: otherUser,
-      capabilities: ELICITATION,
+      params: { name: 'rollback', arguments: { env: 'prod' }, requestState },
     });
+
+    // Assess
+    expect(round.final.result?.resultType).toBe('input_required');
+    expect(answer.final.error).toMatchObject({ code: -32602 });
+  });
+
+  it('refuses a person’s state for an API key whose name is that person’s sub', async () => {
+    // Prepare
+    const { requestState } = await firstRound(user);
+    const key: Principal = {
+      principalId: user.principalId,
+      authMethod: 'api_key',
+      groups: ['user'],
+      scopes: [],
+      keyId: 'k-user-1',
+    };
+
+    // Act
+    const answer = await confirmDeploy(requestState, key);
 
     // Assess
     expect(answer.final.error?.code).toBe(-32602);
@@ -649,8 +699,11 @@ describe('a tool that asks for input (2026-07-28)', () => {
 
   it('refuses a state sealed by an instance with another key, and takes one with the same', async () => {
     // Prepare
-    const key = 'a-request-state-key-shared-by-instances';
-    const sealing = handlerWith(key);
+    const shared = {
+      key: 'a-request-state-key-shared-by-instances',
+      ledger: new MemoryRequestStateLedger(),
+    };
+    const sealing = handlerWith(shared);
     const round = await send(
       {
         era: 'modern',
@@ -661,28 +714,25 @@ describe('a tool that asks for input (2026-07-28)', () => {
       sealing,
     );
     const retry = (handle: McpHandler) =>
-      send(
-        {
-          era: 'modern',
-          method: 'tools/call',
-          params: {
-            name: 'deploy',
-            arguments: { env: 'prod' },
-            inputResponses: accepted,
-            requestState: round.final.result?.requestState,
-          },
-          capabilities: ELICITATION,
-        },
-        handle,
-      );
+      confirmDeploy(round.final.result?.requestState, user, handle);
 
     // Act
     const elsewhere = await retry(instance);
-    const sameKey = await retry(handlerWith(key));
+    const sameKey = await retry(handlerWith(shared));
+    const againOnAThird = await retry(handlerWith(shared));
 
-    // Assess
+    // Assess: spent on the instance that took it, for every instance sharing the ledger
     expect(elsewhere.final.error?.code).toBe(-32602);
     expect(sameKey.final.result).toMatchObject({ structuredContent: { deployed: 'prod' } });
+    expect(againOnAThird.final.error?.code).toBe(-32602);
+    expect(deps.deployed).toEqual(['prod']);
+  });
+
+  it('refuses to start with a key shared by instances but no ledger they share', () => {
+    // Act & Assess
+    expect(() => handlerWith({ key: 'a-request-state-key-shared-by-instances' })).toThrow(
+      RequestStateConfigurationError,
+    );
   });
 
   it('asks again when the answer is missing', async () => {

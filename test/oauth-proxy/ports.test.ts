@@ -9,10 +9,9 @@ import { CODE_TABLE_KEYS, DynamoDbCodeStore } from '../../lambda/oauth-proxy/dyn
 import { KmsSealer } from '../../lambda/oauth-proxy/kms-sealer';
 import { type CodeStore, CodeStoreConflictError, SealError } from '../../lambda/oauth-proxy/ports';
 import { matchRedirectUri } from '../../lambda/oauth-proxy/redirect-uri';
-import { DynamoDbClient } from '../../lambda/shared/aws/dynamodb';
 import { KmsClient } from '../../lambda/shared/aws/kms';
-import { type LocalDynamo, startLocalDynamo } from '../../tools/local-dynamo';
 import { MemoryCodeStore } from '../../tools/local-oauth';
+import { useDynaliteTables } from '../helpers/dynalite-tables';
 import { type LoopbackAws, startLoopbackAws } from '../helpers/loopback-aws';
 import { hasValidSignature } from '../helpers/sigv4-verifier';
 
@@ -160,28 +159,12 @@ describe('KmsSealer over the signed AWS client', () => {
 });
 
 const TABLE = 'oauth-codes';
-let dynamo: LocalDynamo;
-let db: DynamoDbClient;
-beforeAll(async () => {
-  dynamo = await startLocalDynamo();
-  db = new DynamoDbClient({
-    endpoint: dynamo.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  await db.client.call('CreateTable', {
-    TableName: TABLE,
-    AttributeDefinitions: [{ AttributeName: CODE_TABLE_KEYS.partitionKey, AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: CODE_TABLE_KEYS.partitionKey, KeyType: 'HASH' }],
-    BillingMode: 'PAY_PER_REQUEST',
-  });
-});
-afterAll(() => dynamo?.stop());
+const dynalite = useDynaliteTables({ [TABLE]: CODE_TABLE_KEYS.partitionKey });
 
 describe.each([
   [
     'DynamoDbCodeStore (dynalite)',
-    (now: () => number): CodeStore => new DynamoDbCodeStore(db, TABLE, now),
+    (now: () => number): CodeStore => new DynamoDbCodeStore(dynalite.db, TABLE, now),
   ],
   ['MemoryCodeStore', (now: () => number): CodeStore => new MemoryCodeStore({ now })],
 ])('%s', (_, make) => {
@@ -231,8 +214,8 @@ describe.each([
 
 describe('DynamoDbCodeStore items', () => {
   it('hold the key, the sealed value and the TTL attribute, nothing else', async () => {
-    await new DynamoDbCodeStore(db, TABLE).put('code#item', 'sealed-value', 1_900_000_000);
-    const { Item } = await db.getItem({ TableName: TABLE, Key: { pk: 'code#item' } });
+    await new DynamoDbCodeStore(dynalite.db, TABLE).put('code#item', 'sealed-value', 1_900_000_000);
+    const { Item } = await dynalite.db.getItem({ TableName: TABLE, Key: { pk: 'code#item' } });
     expect(Item).toEqual({ pk: 'code#item', v: 'sealed-value', expiresAt: 1_900_000_000 });
   });
 });

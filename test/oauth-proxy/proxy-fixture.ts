@@ -12,8 +12,10 @@ import {
   OAuthProxy,
   type OAuthProxyConfig,
   type ProxyOutcome,
+  type SessionCheck,
 } from '../../lambda/oauth-proxy/proxy';
 import { MemoryCodeStore } from '../../tools/local-oauth';
+import { MemoryRefreshFamilyStore } from '../../tools/memory-refresh-families';
 
 export const ISSUER = 'https://mcp.example.com';
 export const RESOURCE = `${ISSUER}/mcp`;
@@ -37,7 +39,10 @@ export interface UpstreamCall {
   readonly form: URLSearchParams;
 }
 
-export function proxyFixture(overrides: Partial<OAuthProxyConfig> = {}) {
+export function proxyFixture(
+  overrides: Partial<OAuthProxyConfig> = {},
+  options: { readonly sessions?: SessionCheck } = {},
+) {
   let now = Date.UTC(2026, 11, 1, 12);
   const sealer = new AesSealer();
   const codes = new MemoryCodeStore({ now: () => now });
@@ -87,13 +92,25 @@ export function proxyFixture(overrides: Partial<OAuthProxyConfig> = {}) {
     defaultScopes: ['mcp/tools'],
     scopeDescriptions: { 'mcp/tools': 'Call the tools', 'mcp/read_data': 'Read <data>' },
     consentRememberSeconds: 7 * 24 * 3600,
+    refreshTokenSeconds: 7 * 24 * 3600,
     ...overrides,
   };
-  const proxy = new OAuthProxy({ config, clients, sealer, codes, fetch, now: () => now });
+  const families = new MemoryRefreshFamilyStore({ now: () => now });
+  const proxy = new OAuthProxy({
+    config,
+    clients,
+    sealer,
+    codes,
+    families,
+    ...(options.sessions === undefined ? {} : { sessions: options.sessions }),
+    fetch,
+    now: () => now,
+  });
   return {
     proxy,
     sealer,
     codes,
+    families,
     calls,
     documents,
     config,

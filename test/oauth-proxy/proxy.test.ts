@@ -5,8 +5,15 @@
 import { describe, expect, it } from 'vitest';
 import { clientDigest, mintDcrClientId } from '../../lambda/oauth-proxy/clients';
 import { SEAL_PURPOSES } from '../../lambda/oauth-proxy/ports';
-import { CODE_SECONDS, codeKey, TRANSACTION_SECONDS } from '../../lambda/oauth-proxy/proxy';
+import {
+  CODE_SECONDS,
+  codeKey,
+  type ProxyOutcome,
+  TRANSACTION_SECONDS,
+} from '../../lambda/oauth-proxy/proxy';
+import { parseRefreshToken } from '../../lambda/oauth-proxy/refresh-families';
 import { sealJson } from '../../lambda/oauth-proxy/sealed-json';
+import { type IssuedTimes, type RevocationEntry, refusedBy } from '../../lambda/shared/revocations';
 import {
   authorizeParams,
   Browser,
@@ -17,6 +24,7 @@ import {
   ISSUER,
   locationOf,
   PRE_ID,
+  type ProxyFixture,
   proxyFixture,
   RESOURCE,
   request,
@@ -596,6 +604,23 @@ describe('GET /callback', () => {
     expect(outcome.audit.reason).toBe('invalid_transaction');
   });
 
+  it('mints one code per transaction: the same callback opened again is refused', async () => {
+    // Prepare
+    const f = proxyFixture();
+    const steps = flow(f);
+    const { upstream, location } = await steps.code();
+    const state = upstream.searchParams.get('state') ?? '';
+
+    // Act: the same browser opens the callback again (history, a reload, a replayed link)
+    const again = await steps.callback({ code: 'upstream-code-2', state });
+
+    // Assess
+    expect(location.searchParams.get('code')).toMatch(/^[\w-]{43}$/);
+    expect(again.response.status).toBe(400);
+    expect(again.response.headers.Location).toBeUndefined();
+    expect(again.audit).toMatchObject({ outcome: 'refused', reason: 'transaction_replayed' });
+  });
+
   it('passes an upstream refusal back to the client as access_denied, with state and iss', async () => {
     // Prepare
     const f = proxyFixture();
@@ -649,7 +674,7 @@ describe('POST /token', () => {
       access_token: 'access-1',
       token_type: 'Bearer',
       expires_in: 3600,
-      refresh_token: 'upstream-refresh',
+      refresh_token: expect.stringMatching(/^[\w-]{43}$/),
       scope: 'mcp/tools',
     });
     expect(outcome.response.headers['Cache-Control']).toBe('no-store');
@@ -711,6 +736,13 @@ describe('POST /token', () => {
       'invalid_target',
       'resource_mismatch',
     ],
+    ['a client secret', { client_secret: 'x' }, 'invalid_client', 'invalid_request'],
+    [
+      'another grant type',
+      { grant_type: 'password' },
+      'unsupported_grant_type',
+      'unsupported_grant_type',
+    ],
   ])(
     'refuses %s, and the code is gone even for the right request after',
     async (_, overrides, error, reason) => {
@@ -722,14 +754,32 @@ describe('POST /token', () => {
       const upstreamCalls = f.calls.length;
       const right = await redeem();
 
-      // Assess
+      // Assess: whatever refused it, the presentation took the code
       expect(JSON.parse(wrong.response.body).error).toBe(error);
       expect(wrong.audit.reason).toBe(reason);
       expect(upstreamCalls).toBe(0);
-      // A resource mismatch is refused before the code is touched; every other check takes it.
-      expect(right.response.status).toBe(reason === 'resource_mismatch' ? 200 : 400);
+      expect(right.response.status).toBe(400);
+      expect(right.audit.reason).toBe('invalid_code');
     },
   );
+
+  it('takes every code a refused request presents (a repeated code parameter)', async () => {
+    // Prepare
+    const { f, code, redeem } = await issued();
+
+    // Act
+    const repeated = await f.proxy.handle(
+      request('POST', '/token', {
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: `grant_type=authorization_code&code=${code}&code=${code}x`,
+      }),
+    );
+    const right = await redeem();
+
+    // Assess
+    expect(repeated.audit.reason).toBe('duplicate_parameter');
+    expect(right.audit.reason).toBe('invalid_code');
+  });
 
   it('refuses a code after its 60 seconds', async () => {
     // Prepare
@@ -795,50 +845,393 @@ describe('POST /token', () => {
   });
 });
 
-describe('refresh', () => {
-  it('goes through to the upstream with the proxy’s client id', async () => {
-    // Prepare
-    const f = proxyFixture();
+describe('refresh tokens: bound to their client, rotated, ended on reuse (OAuth 2.1 section 4.3.1)', () => {
+  const EVIL_CIMD = 'https://evil.example/client.json';
 
-    // Act
-    const outcome = await flow(f).token({
-      grant_type: 'refresh_token',
-      refresh_token: 'upstream-refresh',
-      client_id: PRE_ID,
+  /** A person signed in through the whole flow as `client`; its token answer and refresh. */
+  async function signedIn(
+    f: ProxyFixture = proxyFixture(),
+    client: { id: string; redirect: string } = { id: PRE_ID, redirect: LOOPBACK },
+  ) {
+    const steps = flow(f);
+    const { location } = await steps.code(
+      authorizeParams({ client_id: client.id, redirect_uri: client.redirect }),
+    );
+    const outcome = await steps.token({
+      grant_type: 'authorization_code',
+      code: location.searchParams.get('code') ?? '',
+      client_id: client.id,
+      redirect_uri: client.redirect,
+      code_verifier: VERIFIER,
     });
+    const body = JSON.parse(outcome.response.body) as { refresh_token: string };
+    const refresh = (token: string, clientId = client.id) =>
+      steps.token({ grant_type: 'refresh_token', refresh_token: token, client_id: clientId });
+    const refreshCalls = () =>
+      f.calls.filter((call) => call.form.get('grant_type') === 'refresh_token');
+    return { f, outcome, token: body.refresh_token, refresh, refreshCalls };
+  }
+
+  const tokenOf = (outcome: ProxyOutcome) =>
+    (JSON.parse(outcome.response.body) as { refresh_token?: string }).refresh_token ?? '';
+
+  /** An upstream access token that names a person and a sign-in time, as Cognito's do. */
+  const accessTokenFor = (sub: string, authTime: number) =>
+    [
+      Buffer.from('{"alg":"RS256"}').toString('base64url'),
+      Buffer.from(JSON.stringify({ sub, auth_time: authTime })).toString('base64url'),
+      'signature',
+    ].join('.');
+
+  it('hands the client a refresh token of its own, never the upstream’s', async () => {
+    // Act
+    const { outcome, token } = await signedIn();
 
     // Assess
-    expect(outcome.response.status).toBe(200);
-    expect(JSON.parse(outcome.response.body)).toMatchObject({ access_token: 'access-1' });
-    expect(JSON.parse(outcome.response.body)).not.toHaveProperty('id_token');
-    expect(Object.fromEntries(f.calls[0]?.form ?? [])).toEqual({
+    expect(token).toMatch(/^[\w-]{43}$/);
+    expect(outcome.response.body).not.toContain('upstream-refresh');
+    expect(outcome.audit.familyDigest).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('refreshes upstream with the upstream’s token and rotates the client’s', async () => {
+    // Prepare
+    const { f, outcome, token, refresh, refreshCalls } = await signedIn();
+
+    // Act
+    const refreshed = await refresh(token);
+
+    // Assess
+    expect(refreshed.response.status).toBe(200);
+    const body = JSON.parse(refreshed.response.body);
+    expect(body).toMatchObject({
+      access_token: 'access-2',
+      token_type: 'Bearer',
+      scope: 'mcp/tools',
+    });
+    expect(body).not.toHaveProperty('id_token');
+    expect(body.refresh_token).toMatch(/^[\w-]{43}$/);
+    expect(body.refresh_token).not.toBe(token);
+    expect(Object.fromEntries(refreshCalls()[0]?.form ?? [])).toEqual({
       grant_type: 'refresh_token',
       client_id: 'upstream-client',
       refresh_token: 'upstream-refresh',
     });
-    expect(outcome.audit).toMatchObject({ step: 'refresh', outcome: 'ok' });
+    expect(refreshed.audit).toMatchObject({
+      step: 'refresh',
+      outcome: 'ok',
+      clientKind: 'preregistered',
+      familyDigest: outcome.audit.familyDigest,
+    });
+    expect(f.calls).toHaveLength(2);
   });
 
-  it('refuses an unknown or forged client without calling the upstream', async () => {
+  it('refuses a token once it was rotated, and ends its family: the newest token stops too', async () => {
     // Prepare
-    const f = proxyFixture();
+    const { token, refresh, refreshCalls } = await signedIn();
+    const next = tokenOf(await refresh(token));
 
     // Act
-    const unknown = await flow(f).token({
-      grant_type: 'refresh_token',
-      refresh_token: 'r',
-      client_id: 'nobody',
+    const reused = await refresh(token);
+    const newest = await refresh(next);
+
+    // Assess
+    expect(reused.response.status).toBe(400);
+    expect(JSON.parse(reused.response.body).error).toBe('invalid_grant');
+    expect(reused.audit).toMatchObject({
+      outcome: 'refused',
+      reason: 'refresh_token_reused',
+      familyEnded: true,
     });
-    const forged = await flow(f).token({
-      grant_type: 'refresh_token',
-      refresh_token: 'r',
-      client_id: 'dcr_AAAA',
+    expect(newest.response.status).toBe(400);
+    expect(newest.audit.reason).toBe('refresh_family_ended');
+    expect(refreshCalls()).toHaveLength(1);
+  });
+
+  it('lets exactly one of two concurrent refreshes with the same token through', async () => {
+    // Prepare
+    const { token, refresh } = await signedIn();
+
+    // Act
+    const both = await Promise.all([refresh(token), refresh(token)]);
+
+    // Assess: the loser presented a token no longer current: reuse, the family ends
+    expect(both.map((o) => o.response.status).sort()).toEqual([200, 400]);
+    const loser = both.find((o) => o.response.status === 400);
+    expect(loser?.audit).toMatchObject({ reason: 'refresh_token_reused', familyEnded: true });
+  });
+
+  it.each([
+    ['the pre-registered client’s, presented by a CIMD client', PRE_ID, CIMD_ID],
+    ['the pre-registered client’s, under a CIMD URL never fetched', PRE_ID, EVIL_CIMD],
+    ['a CIMD client’s, presented by the pre-registered client', CIMD_ID, PRE_ID],
+  ])('refuses %s, ends the family and never calls the upstream', async (_, owner, presenter) => {
+    // Prepare
+    const client =
+      owner === CIMD_ID
+        ? { id: CIMD_ID, redirect: CIMD_REDIRECT }
+        : { id: PRE_ID, redirect: LOOPBACK };
+    const { token, refresh, refreshCalls } = await signedIn(proxyFixture(), client);
+
+    // Act
+    const stolen = await refresh(token, presenter);
+    const owners = await refresh(token, owner);
+
+    // Assess
+    expect(stolen.response.status).toBe(400);
+    expect(JSON.parse(stolen.response.body).error).toBe('invalid_grant');
+    expect(stolen.audit).toMatchObject({
+      reason: 'refresh_client_mismatch',
+      familyEnded: true,
     });
+    expect(owners.audit.reason).toBe('refresh_family_ended');
+    expect(refreshCalls()).toHaveLength(0);
+  });
+
+  it('binds a DCR client’s token to its own registration, not another one’s', async () => {
+    // Prepare
+    const f = proxyFixture();
+    const register = (issuedAt: number) =>
+      mintDcrClientId(f.sealer, {
+        redirectUris: ['http://127.0.0.1/cb'],
+        scope: 'mcp/tools',
+        grantTypes: ['authorization_code', 'refresh_token'],
+        issuedAt,
+      });
+    const mine = await register(1);
+    const other = await register(2);
+    const { token, refresh } = await signedIn(f, {
+      id: mine,
+      redirect: 'http://127.0.0.1:5000/cb',
+    });
+
+    // Act
+    const asOther = await refresh(token, other);
+
+    // Assess
+    expect(asOther.audit).toMatchObject({ clientKind: 'dcr', reason: 'refresh_client_mismatch' });
+  });
+
+  it('keeps the upstream’s own rotated refresh token: each refresh sends the newest', async () => {
+    // Prepare: an upstream that rotates its refresh tokens (Cognito's rotation is on)
+    const f = proxyFixture();
+    f.upstreamAnswers(() =>
+      Response.json({
+        access_token: `access-${f.calls.length}`,
+        refresh_token: `upstream-refresh-${f.calls.length}`,
+        expires_in: 3600,
+        token_type: 'Bearer',
+      }),
+    );
+    const { token, refresh, refreshCalls } = await signedIn(f);
+
+    // Act
+    const second = tokenOf(await refresh(token));
+    await refresh(second);
+
+    // Assess
+    expect(refreshCalls().map((call) => call.form.get('refresh_token'))).toEqual([
+      'upstream-refresh-1',
+      'upstream-refresh-2',
+    ]);
+  });
+
+  it('ends the family when the upstream refuses the session (signed out there, disabled, expired)', async () => {
+    // Prepare
+    const { f, token, refresh, refreshCalls } = await signedIn();
+    f.upstreamAnswers(() => Response.json({ error: 'invalid_grant' }, { status: 400 }));
+
+    // Act
+    const refused = await refresh(token);
+    f.upstreamAnswers(() => Response.json({ access_token: 'late', token_type: 'Bearer' }));
+    const after = await refresh(token);
+
+    // Assess
+    expect(refused.response.status).toBe(400);
+    expect(refused.audit).toMatchObject({ reason: 'upstream_error', familyEnded: true });
+    expect(after.audit.reason).toBe('refresh_family_ended');
+    expect(refreshCalls()).toHaveLength(1);
+  });
+
+  it('leaves the family as it was when the upstream does not answer: the same token works after', async () => {
+    // Prepare
+    const { f, token, refresh } = await signedIn();
+    f.upstreamAnswers(() => new Response('down', { status: 503 }));
+
+    // Act
+    const down = await refresh(token);
+    f.upstreamAnswers(() => Response.json({ access_token: 'back', token_type: 'Bearer' }));
+    const retried = await refresh(token);
+
+    // Assess
+    expect(down.response.status).toBe(502);
+    expect(down.audit).toMatchObject({ outcome: 'error', reason: 'upstream_unavailable' });
+    expect(down.audit.familyEnded).toBeUndefined();
+    expect(retried.response.status).toBe(200);
+  });
+
+  describe('and the not-before list (users sign-out, disable)', () => {
+    const SIGNED_IN = Math.floor(Date.UTC(2026, 11, 1, 12) / 1000);
+
+    /** A fixture whose upstream names alice, and a list holding `entry` for her. */
+    function withList(entry: () => RevocationEntry | undefined) {
+      const asked: [string, IssuedTimes][] = [];
+      const f = proxyFixture(
+        {},
+        {
+          sessions: {
+            isRevoked: async (principal, times) => {
+              asked.push([principal, times]);
+              const current = entry();
+              return principal === 'user#alice-sub' && current !== undefined
+                ? refusedBy(current, times)
+                : false;
+            },
+          },
+        },
+      );
+      f.upstreamAnswers(() =>
+        Response.json({
+          access_token: accessTokenFor('alice-sub', SIGNED_IN),
+          refresh_token: 'upstream-refresh',
+          token_type: 'Bearer',
+        }),
+      );
+      return { f, asked };
+    }
+
+    it('ends the family of a person signed out since the sign-in, without asking the upstream', async () => {
+      // Prepare
+      let entry: RevocationEntry | undefined;
+      const { f, asked } = withList(() => entry);
+      const { token, refresh, refreshCalls } = await signedIn(f);
+      const next = tokenOf(await refresh(token));
+      entry = { notBefore: SIGNED_IN + 60, sessionNotBefore: SIGNED_IN + 60, expiresAt: 2e9 };
+
+      // Act
+      const after = await refresh(next);
+
+      // Assess
+      expect(asked[0]).toEqual(['user#alice-sub', { issuedAt: Infinity, authTime: SIGNED_IN }]);
+      expect(after.response.status).toBe(400);
+      expect(after.audit).toMatchObject({ reason: 'session_ended', familyEnded: true });
+      expect(refreshCalls()).toHaveLength(1);
+    });
+
+    it('keeps the family through a group change: the refreshed token carries the new groups', async () => {
+      // Prepare
+      const { f } = withList(() => ({ notBefore: SIGNED_IN + 60, expiresAt: 2e9 }));
+      const { token, refresh } = await signedIn(f);
+
+      // Act
+      const refreshed = await refresh(token);
+
+      // Assess
+      expect(refreshed.response.status).toBe(200);
+    });
+
+    it('fails closed when the list cannot be read: a server error, the family kept', async () => {
+      // Prepare
+      let down = true;
+      const f = proxyFixture(
+        {},
+        {
+          sessions: {
+            isRevoked: async () => {
+              if (down) throw new Error('list unavailable');
+              return false;
+            },
+          },
+        },
+      );
+      f.upstreamAnswers(() =>
+        Response.json({
+          access_token: accessTokenFor('alice-sub', SIGNED_IN),
+          token_type: 'Bearer',
+          refresh_token: 'u',
+        }),
+      );
+      const { token, refresh, refreshCalls } = await signedIn(f);
+
+      // Act
+      const failed = await refresh(token);
+      down = false;
+      const retried = await refresh(token);
+
+      // Assess
+      expect(failed.response.status).toBe(500);
+      expect(failed.audit).toMatchObject({ outcome: 'error', reason: 'internal_error' });
+      expect(retried.response.status).toBe(200);
+      expect(refreshCalls()).toHaveLength(1);
+    });
+
+    it('ends a family whose person it cannot name (no sub upstream): fail closed', async () => {
+      // Prepare
+      const f = proxyFixture({}, { sessions: { isRevoked: async () => false } });
+      const { token, refresh } = await signedIn(f);
+
+      // Act
+      const refreshed = await refresh(token);
+
+      // Assess
+      expect(refreshed.audit).toMatchObject({ reason: 'session_ended', familyEnded: true });
+    });
+  });
+
+  it('stores neither token: digests and the sealed upstream token only', async () => {
+    // Prepare
+    const { f, token } = await signedIn();
+    const parts = parseRefreshToken(token);
+
+    // Act
+    const family = await f.families.get(parts?.familyKey ?? '');
+
+    // Assess
+    expect(family).toMatchObject({ generation: 0, secretHash: parts?.secretHash });
+    expect(JSON.stringify(family)).not.toContain(token);
+    expect(JSON.stringify(family)).not.toContain('upstream-refresh');
+  });
+
+  it('refuses a family after its lifetime, from the sign-in', async () => {
+    // Prepare
+    const { f, token, refresh, refreshCalls } = await signedIn();
+    f.advance((f.config.refreshTokenSeconds + 1) * 1000);
+
+    // Act
+    const late = await refresh(token);
+
+    // Assess
+    expect(late.audit.reason).toBe('invalid_refresh_token');
+    expect(refreshCalls()).toHaveLength(0);
+  });
+
+  it.each([
+    ['the upstream’s own refresh token', 'upstream-refresh'],
+    ['a made-up token', 'A'.repeat(43)],
+    ['no token', ''],
+  ])('refuses %s without calling the upstream', async (_, token) => {
+    // Prepare
+    const { refresh, refreshCalls } = await signedIn();
+
+    // Act
+    const outcome = await refresh(token);
+
+    // Assess
+    expect(outcome.response.status).toBe(400);
+    expect(JSON.parse(outcome.response.body).error).toBe('invalid_grant');
+    expect(outcome.audit.reason).toBe('invalid_refresh_token');
+    expect(refreshCalls()).toHaveLength(0);
+  });
+
+  it('refuses an unknown client id with invalid_client, without calling the upstream', async () => {
+    // Prepare
+    const { token, refresh, refreshCalls } = await signedIn();
+
+    // Act
+    const unknown = await refresh(token, 'nobody');
 
     // Assess
     expect(unknown.response.status).toBe(401);
-    expect(forged.response.status).toBe(401);
-    expect(f.calls).toHaveLength(0);
+    expect(refreshCalls()).toHaveLength(0);
   });
 });
 
@@ -859,17 +1252,21 @@ describe('what the audit log may say', () => {
     });
     audits.push(back.audit);
     const code = locationOf(back).searchParams.get('code') ?? '';
-    audits.push(
-      (
-        await steps.token({
-          grant_type: 'authorization_code',
-          code,
-          client_id: PRE_ID,
-          redirect_uri: LOOPBACK,
-          code_verifier: VERIFIER,
-        })
-      ).audit,
-    );
+    const redeemed = await steps.token({
+      grant_type: 'authorization_code',
+      code,
+      client_id: PRE_ID,
+      redirect_uri: LOOPBACK,
+      code_verifier: VERIFIER,
+    });
+    audits.push(redeemed.audit);
+    const first = JSON.parse(redeemed.response.body).refresh_token as string;
+    const refresh = (token: string) =>
+      steps.token({ grant_type: 'refresh_token', refresh_token: token, client_id: PRE_ID });
+    const refreshed = await refresh(first);
+    audits.push(refreshed.audit);
+    const second = JSON.parse(refreshed.response.body).refresh_token as string;
+    audits.push((await refresh(first)).audit);
 
     // Act
     const text = JSON.stringify(audits);
@@ -885,7 +1282,11 @@ describe('what the audit log may say', () => {
       upstream.searchParams.get('state') ?? '',
       steps.browser.cookies.get('__Host-mcp-browser') ?? '',
       'access-1',
+      'access-2',
       'upstream-refresh',
+      first,
+      second,
+      first.slice(0, 22),
     ]) {
       expect(text).not.toContain(secret);
     }
@@ -894,6 +1295,8 @@ describe('what the audit log may say', () => {
       'consent',
       'callback',
       'token',
+      'refresh',
+      'refresh',
     ]);
   });
 });

@@ -16,7 +16,12 @@ import {
 } from '../../tools/local-auth-server';
 import { LOCAL_CLIENT_ID, loadSigningKey } from '../../tools/local-identity';
 import { isLoopbackRedirect } from '../../tools/local-oauth';
-import type { LocalSignInPolicy } from '../../tools/local-users';
+import {
+  type LocalSignInPolicy,
+  LocalUserDirectory,
+  localSignInPolicy,
+} from '../../tools/local-users';
+import { applyUserChange } from '../../tools/user-admin';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcp-as-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -77,6 +82,17 @@ function localServer(now: () => number, users?: LocalSignInPolicy): LocalAuthSer
 /** The claims of a JWT, read without checking it (the test minted it). */
 function claimsOf(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+}
+
+/** The OAuth error `act` throws, or undefined if it throws none. */
+function oauthErrorOf(act: () => unknown): string | undefined {
+  try {
+    act();
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof OAuthError)) throw error;
+    return error.error;
+  }
 }
 
 /** What the sign-in refuses, or undefined if it shows the page. */
@@ -195,24 +211,30 @@ describe('LocalAuthServer codes and refresh tokens', () => {
     expect((error as OAuthError).error).toBe('invalid_grant');
   });
 
-  it('issues a refresh token that gives a new access token for the same session', () => {
+  it('issues a refresh token that gives a new access token for the same session, and a new refresh token (rotation)', () => {
     // Prepare
     const { server, redeem } = signedIn(Date.now);
     const first = redeem();
+    const refresh = (token: string | undefined) => () =>
+      server.token(
+        new URLSearchParams({
+          grant_type: 'refresh_token',
+          client_id: LOCAL_CLIENT_ID,
+          refresh_token: token ?? '',
+        }),
+      );
 
     // Act
-    const refreshed = server.token(
-      new URLSearchParams({
-        grant_type: 'refresh_token',
-        client_id: LOCAL_CLIENT_ID,
-        refresh_token: first.refresh_token ?? '',
-      }),
-    );
+    const refreshed = refresh(first.refresh_token)();
 
     // Assess
     expect(first.refresh_token).toMatch(/^[\w-]{43}$/);
     expect(refreshed.access_token).toMatch(/^ey/);
     expect(refreshed.scope).toBe(first.scope);
+    expect(refreshed.refresh_token).toMatch(/^[\w-]{43}$/);
+    expect(refreshed.refresh_token).not.toBe(first.refresh_token);
+    expect(oauthErrorOf(refresh(first.refresh_token))).toBe('invalid_grant');
+    expect(refresh(refreshed.refresh_token)().access_token).toMatch(/^ey/);
   });
 
   it('keeps the sign-in time as auth_time on refresh, as Cognito does, so a sign-out still refuses it', () => {
@@ -245,17 +267,22 @@ describe('LocalAuthServer codes and refresh tokens', () => {
     const users: LocalSignInPolicy = {
       refusal: () => (disabled ? 'User alice is disabled' : undefined),
       groupsFor: (_sub, picked) => recorded ?? [...picked],
+      sessionEnded: () => false,
     };
     const { server, redeem } = signedIn(Date.now, users);
     const first = redeem();
-    const refresh = () =>
-      server.token(
+    let latest = first.refresh_token ?? '';
+    const refresh = () => {
+      const answer = server.token(
         new URLSearchParams({
           grant_type: 'refresh_token',
           client_id: LOCAL_CLIENT_ID,
-          refresh_token: first.refresh_token ?? '',
+          refresh_token: latest,
         }),
       );
+      latest = answer.refresh_token ?? '';
+      return answer;
+    };
 
     // Act
     recorded = ['readonly'];
@@ -266,6 +293,69 @@ describe('LocalAuthServer codes and refresh tokens', () => {
     expect(claimsOf(first.access_token)['cognito:groups']).toEqual(['analyst']);
     expect(claimsOf(regrouped.access_token)['cognito:groups']).toEqual(['readonly']);
     expect(refresh).toThrow(/may not sign in/);
+  });
+
+  it.each(['sign-out', 'disable'] as const)(
+    'refuses, for good, a refresh token of a session begun before a %s with the users CLI',
+    async (action) => {
+      // Prepare: alice signs in at t; the operator acts at t + 1 min; the not-before list
+      // forgets it (here: it is never written) as its entry would expire after 65 minutes
+      let now = 1_767_225_600_000;
+      const usersFile = join(mkdtempSync(join(dir, 'users-')), 'users.json');
+      const { server, redeem } = signedIn(() => now, localSignInPolicy(usersFile));
+      const before = redeem();
+      now += 60_000;
+      await applyUserChange(
+        {
+          directory: new LocalUserDirectory(usersFile, () => now),
+          revocations: { description: 'nowhere', record: async () => {} },
+          actor: 'test',
+          audit: () => {},
+          now: () => new Date(now),
+        },
+        { action, username: 'alice' },
+      );
+      if (action === 'disable') {
+        await new LocalUserDirectory(usersFile, () => now).enable('alice');
+      }
+      now += 2 * 3600_000;
+
+      // Act
+      const refresh = () =>
+        server.token(
+          new URLSearchParams({
+            grant_type: 'refresh_token',
+            client_id: LOCAL_CLIENT_ID,
+            refresh_token: before.refresh_token ?? '',
+          }),
+        );
+
+      // Assess: refused two hours on (and enabled again after a disable), as Cognito does
+      expect(oauthErrorOf(refresh)).toBe('invalid_grant');
+      expect(oauthErrorOf(refresh)).toBe('invalid_grant');
+    },
+  );
+
+  it('lets a session begun after a sign-out refresh', async () => {
+    // Prepare
+    let now = 1_767_225_600_000;
+    const usersFile = join(mkdtempSync(join(dir, 'users-')), 'users.json');
+    await new LocalUserDirectory(usersFile, () => now).signOut('alice');
+    now += 1000;
+    const { server, redeem } = signedIn(() => now, localSignInPolicy(usersFile));
+    const after = redeem();
+
+    // Act
+    const refreshed = server.token(
+      new URLSearchParams({
+        grant_type: 'refresh_token',
+        client_id: LOCAL_CLIENT_ID,
+        refresh_token: after.refresh_token ?? '',
+      }),
+    );
+
+    // Assess
+    expect(refreshed.access_token).toMatch(/^ey/);
   });
 
   it('refuses an unknown refresh token with invalid_grant', () => {
