@@ -22,6 +22,7 @@ export function lambdaHandlerFor(modules: readonly McpModule[], policy: PolicyTa
     policy,
     modules: loadModules(modules, process.env),
     logger: createLogger('mcp-server'),
+    streamFlushBytes: env.STREAM_FLUSH_BYTES,
     // Step-up when the stack names the metadata (it always does; a bare function does not).
     ...(env.RESOURCE_METADATA_URL === ''
       ? {}
