@@ -9,9 +9,10 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as LegacyTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
 import { createMcpHandler } from '../../lambda/mcp/handler';
+import { lambdaHandlerFor } from '../../lambda/mcp/lambda-entry';
 import { streamingHandler } from '../../lambda/mcp/lambda-response';
 import { moduleKit } from '../../lambda/mcp/module';
 import { createLogger } from '../../lambda/shared/logger';
@@ -53,12 +54,14 @@ const counting = define.module({
   dependencies: () => null,
 });
 
+const POLICY = buildPolicyTable({ roles: { counter: ['count'] }, modules: [counting] });
+
 /** The streaming Lambda handler as `lambda-entry.ts` builds it, with the flush given. */
 function lambdaWith(streamFlushBytes?: number): unknown {
   return streamingHandler(
     createMcpHandler({
       config: { allowedOrigins: [], maxBodyBytes: 1024 * 1024 },
-      policy: buildPolicyTable({ roles: { counter: ['count'] }, modules: [counting] }),
+      policy: POLICY,
       modules: [{ module: counting, deps: null }],
       logger: createLogger('mcp-server'),
       ...(streamFlushBytes === undefined ? {} : { streamFlushBytes }),
@@ -191,6 +194,42 @@ describe('a streamed answer through the Lambda adapter, padding off', () => {
     expect(off).toEqual(without);
     expect(off.chunks.some(isComment)).toBe(false);
     expect(off.chunks.join('')).toMatch(/"progress":3[\s\S]*"result"/);
+  });
+});
+
+describe('the Lambda entry', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.unstubAllGlobals();
+  });
+
+  it('pads a streamed answer to the STREAM_FLUSH_BYTES it is given', async () => {
+    // Prepare: in Lambda, the runtime's awslambda is there before the module loads
+    vi.stubEnv('STREAM_FLUSH_BYTES', '1024');
+    vi.stubGlobal('awslambda', fakeStreamingRuntime);
+
+    // Act
+    const { chunks } = await invoke(lambdaHandlerFor([counting], POLICY), countCall('legacy'));
+
+    // Assess
+    expect(chunks.filter(isComment)).toHaveLength(3);
+    expect(Buffer.byteLength((chunks[0] as string) + (chunks[1] as string))).toBe(1024);
+  });
+
+  it('pads nothing when it answers buffered, outside Lambda', async () => {
+    // Prepare: no awslambda, the stack's default threshold
+    vi.stubGlobal('awslambda', undefined);
+    const handler = lambdaHandlerFor([counting], POLICY) as (
+      event: APIGatewayProxyEvent,
+      context: Context,
+    ) => Promise<{ body: string }>;
+
+    // Act
+    const { body } = await handler(countCall('legacy'), context);
+
+    // Assess
+    expect(body).toMatch(/"progress":3[\s\S]*"result"/);
+    expect(body).not.toMatch(/^:/m);
   });
 });
 
