@@ -7,7 +7,7 @@
  * AWS documents no such thing; the evidence is users' reports (none from AWS) in public issues:
  * - aws/aws-lambda-nodejs-runtime-interface-client #94: a small write, then a pause, arrives
  *   only with the next write; "the threshold seems to be around 16Kb to get reliable
- *   streaming"; cork()/uncork() around a write "seems to help a little".
+ *   streaming"; calling cork() before a write and uncork() after "seems to help a little bit".
  * - the same repository, #102 (Function URLs): "with payload smaller than about 100kb ... the
  *   chunk is buffered and sent with the next one".
  * - H4ad/serverless-adapter #166: "writes are buffered until either another write occurs or the
