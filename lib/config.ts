@@ -5,7 +5,12 @@
 import { z } from 'zod';
 import { redirectUriProblem } from '../lambda/shared/client-registration';
 import { allowedOriginProblem } from '../lambda/shared/cors';
-import { MAX_CONSENT_REMEMBER_SECONDS } from '../lambda/shared/env';
+import {
+  isStreamFlushBytes,
+  MAX_CONSENT_REMEMBER_SECONDS,
+  STREAM_FLUSH_BYTES,
+  STREAM_FLUSH_BYTES_RULE,
+} from '../lambda/shared/env';
 
 /** Log retention periods CloudWatch Logs accepts, in days. */
 const RETENTION_DAYS = [
@@ -95,7 +100,7 @@ export function gatewayStepUpProblem(
     return `needs the authorizer cache off (authorizerCacheTtlSeconds=0, got ${authorizerCacheTtlSeconds}): API Gateway would reuse one call's Deny for every request with the same token`;
   }
   if (earlyDeny) {
-    return 'cannot run with earlyDeny: both answer through API Gateway\'s one ACCESS_DENIED response, and its insufficient_scope challenge would send clients denied by role to sign in again in a loop';
+    return "cannot run with earlyDeny: both answer through API Gateway's one ACCESS_DENIED response, and its insufficient_scope challenge would send clients denied by role to sign in again in a loop";
   }
   return undefined;
 }
@@ -189,6 +194,17 @@ export const configSchema = z
      * integration's, set together (answers stream, so API Gateway allows up to 15 minutes).
      */
     mcpTimeoutSeconds: int(10, 900).default(120),
+    /**
+     * In a streamed answer, each progress (or other) notification before the answer is followed
+     * by an SSE comment, ignored by clients, bringing the bytes since the last one up to this
+     * many, so the notification leaves the Lambda at once rather than waiting for more data
+     * (`lambda/mcp/stream-flush.ts`: users' reports, nothing AWS documents; `npm run verify`
+     * checks it on a deployment). 0 turns it off; else 1024 to 262144.
+     */
+    streamFlushBytes: z.coerce
+      .number()
+      .refine(isStreamFlushBytes, { message: STREAM_FLUSH_BYTES_RULE })
+      .default(STREAM_FLUSH_BYTES.default),
     /** Browser origins allowed to call the API (CORS); none by default. */
     allowedOrigins: list
       .pipe(
@@ -298,7 +314,8 @@ export const configSchema = z
     }
     if (config.gatewayStepUp) {
       const trap = gatewayStepUpProblem(config.authorizerCacheTtlSeconds, config.earlyDeny);
-      if (trap !== undefined) ctx.addIssue({ code: 'custom', path: ['gatewayStepUp'], message: trap });
+      if (trap !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['gatewayStepUp'], message: trap });
     }
     if ((config.customDomainName === '') !== (config.customDomainCertificateArn === '')) {
       ctx.addIssue({

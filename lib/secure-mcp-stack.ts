@@ -102,6 +102,7 @@ export class SecureMcpStack extends Stack {
       envSchema: mcpEnvSchema,
       environment: {
         ALLOWED_ORIGINS: config.allowedOrigins.join(','),
+        STREAM_FLUSH_BYTES: String(config.streamFlushBytes),
       },
       logRetention,
       memorySize: 512,

@@ -47,6 +47,7 @@ import {
   parseMessage,
   passSse,
   redactInternalErrors,
+  type StreamWatcher,
   sseText,
 } from './response';
 import { authInfoFor, createServerFactory } from './server';
@@ -79,6 +80,12 @@ export interface McpHandlerDeps {
    * -32003 of a role denial.
    */
   readonly stepUp?: StepUpOptions;
+  /**
+   * In a streamed answer, each notification before the answer is followed by an SSE comment
+   * bringing the bytes since the last one up to this many, so it leaves the Lambda at once
+   * (`stream-flush.ts`). 0 or absent: off.
+   */
+  readonly streamFlushBytes?: number;
 }
 
 export type McpHandler = (event: APIGatewayProxyEvent, context?: Context) => Promise<McpResponse>;
@@ -308,7 +315,7 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
         written = true;
         write();
       };
-      const stream = passSse(response.body, id, {
+      const watcher: StreamWatcher = {
         onMessage: (message) => {
           if (!('id' in message) || !('result' in message || 'error' in message)) return;
           if (call !== undefined && !call.settled) {
@@ -323,7 +330,8 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
           }
           writeOnce();
         },
-      });
+      };
+      const stream = passSse(response.body, id, watcher, deps.streamFlushBytes);
       return { statusCode: response.status, headers, body: stream };
     } catch (error) {
       logger.error('Unhandled error in the MCP handler', {

@@ -13,6 +13,12 @@ import { loadModules, type McpModule } from './module';
 
 export function lambdaHandlerFor(modules: readonly McpModule[], policy: PolicyTable): unknown {
   const env = parseEnv(mcpEnvSchema);
+  // In Lambda the runtime's `awslambda` is always there: answers stream (API Gateway's STREAM
+  // transfer mode). Loaded anywhere else (a benchmark, a script), the same code answers
+  // buffered. (Some libraries put an empty `awslambda` object on globalThis: look for the
+  // function itself.)
+  const runtime = (globalThis as { awslambda?: Partial<LambdaStreamingRuntime> }).awslambda;
+  const streaming = typeof runtime?.streamifyResponse === 'function';
   const handle = createMcpHandler({
     config: {
       allowedOrigins: env.ALLOWED_ORIGINS,
@@ -22,6 +28,8 @@ export function lambdaHandlerFor(modules: readonly McpModule[], policy: PolicyTa
     policy,
     modules: loadModules(modules, process.env),
     logger: createLogger('mcp-server'),
+    // The padding is for an answer that streams; a buffered one leaves whole anyway.
+    streamFlushBytes: streaming ? env.STREAM_FLUSH_BYTES : 0,
     // Step-up when the stack names the metadata (it always does; a bare function does not).
     ...(env.RESOURCE_METADATA_URL === ''
       ? {}
@@ -34,12 +42,7 @@ export function lambdaHandlerFor(modules: readonly McpModule[], policy: PolicyTa
         }),
   });
 
-  // In Lambda the runtime's `awslambda` is always there: answers stream (API Gateway's STREAM
-  // transfer mode). Loaded anywhere else (a benchmark, a script), the same code answers
-  // buffered. (Some libraries put an empty `awslambda` object on globalThis: look for the
-  // function itself.)
-  const runtime = (globalThis as { awslambda?: Partial<LambdaStreamingRuntime> }).awslambda;
-  return typeof runtime?.streamifyResponse === 'function'
+  return streaming
     ? streamingHandler(handle, runtime as LambdaStreamingRuntime)
     : bufferedResult(handle);
 }

@@ -8,6 +8,7 @@
  */
 import { TOOL_CALL_STATUS, type ToolCallStatus } from '../shared/audit';
 import { JSONRPC } from './http';
+import { FlushPadding } from './stream-flush';
 
 export interface McpResponse {
   readonly statusCode: number;
@@ -105,37 +106,64 @@ export function sseFrame(message: unknown): Uint8Array {
  * The SDK's SSE body, passed on frame by frame. A frame whose data is a -32603 error loses its
  * internal detail. If the SDK's stream fails mid-way, the client gets a last frame with a
  * JSON-RPC internal error for `requestId` and a clean end, never a truncated body.
+ *
+ * With `flushBytes` above 0, each frame is a chunk of its own, and a notification that comes
+ * before the answer is followed by an SSE comment, a chunk of its own, that brings the bytes
+ * since the last one up to `flushBytes` (`stream-flush.ts` says why). 0: chunks as they come.
  */
 export function passSse(
   body: ReadableStream<Uint8Array>,
   requestId: unknown,
   watcher: StreamWatcher,
+  flushBytes = 0,
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
+  const padding = flushBytes > 0 ? new FlushPadding(flushBytes) : undefined;
   let pending = '';
   let ended = false;
   /** Whether the stream carried the answer to the request (not only notifications). */
   let answered = requestId === undefined;
+  /** JSON-RPC messages passed so far. */
+  let messages = 0;
   const end = (error: unknown) => {
     if (ended) return;
     ended = true;
     watcher.onEnd(error);
   };
   /** Complete frames out of `pending`, rewritten where needed. */
-  const frames = (final: boolean): string => {
-    let out = '';
+  const frames = (final: boolean): string[] => {
+    const out: string[] = [];
     let boundary = pending.indexOf('\n\n');
     while (boundary >= 0) {
-      out += rewrite(pending.slice(0, boundary + 2));
+      out.push(rewrite(pending.slice(0, boundary + 2)));
       pending = pending.slice(boundary + 2);
       boundary = pending.indexOf('\n\n');
     }
     if (final && pending !== '') {
-      out += rewrite(pending);
+      out.push(rewrite(pending));
       pending = '';
     }
     return out;
+  };
+  /** Frames as chunks: all in one, or (flushing) one each, a notification's followed by its comment. */
+  const pass = (
+    controller: ReadableStreamDefaultController<Uint8Array>,
+    out: readonly string[],
+    messagesBefore: number,
+  ) => {
+    if (padding === undefined) {
+      controller.enqueue(encoder.encode(out.join('')));
+      return;
+    }
+    for (const frame of out) {
+      const bytes = encoder.encode(frame);
+      padding.wrote(bytes.byteLength);
+      controller.enqueue(bytes);
+    }
+    // A notification ahead of the answer: more data follows at once. Never after the answer,
+    // which ends the stream (and the end sends everything).
+    if (!answered && messages > messagesBefore) controller.enqueue(padding.next());
   };
   const rewrite = (frame: string): string => {
     const lines = frame.split('\n');
@@ -146,6 +174,7 @@ export function passSse(
     const message = parseMessage(data.join('\n'));
     if (message === undefined) return frame;
     if ('id' in message && ('result' in message || 'error' in message)) answered = true;
+    messages++;
     watcher.onMessage(message);
     if ((message.error as { code?: unknown } | undefined)?.code !== JSONRPC.internalError) {
       return frame;
@@ -171,7 +200,7 @@ export function passSse(
           const { done, value } = await reader.read();
           if (done) {
             pending += decoder.decode();
-            const rest = frames(true);
+            const rest = frames(true).join('');
             if (rest !== '') controller.enqueue(encoder.encode(rest));
             // Ended without the answer (the call was cancelled at the deadline): say so.
             if (!answered) controller.enqueue(cutShort());
@@ -180,9 +209,10 @@ export function passSse(
             return;
           }
           pending += decoder.decode(value, { stream: true });
+          const messagesBefore = messages;
           const out = frames(false);
-          if (out !== '') {
-            controller.enqueue(encoder.encode(out));
+          if (out.length > 0) {
+            pass(controller, out, messagesBefore);
             return;
           }
         }

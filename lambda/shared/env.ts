@@ -85,6 +85,27 @@ export type AuthorizerEnv = z.infer<typeof authorizerEnvSchema>;
  */
 export const DEFAULT_MAX_MCP_BODY_BYTES = 1024 * 1024;
 
+/**
+ * The stream flush threshold (`STREAM_FLUSH_BYTES`, `-c streamFlushBytes`; the why is in
+ * `lambda/mcp/stream-flush.ts`). The default is where two users' reports of Lambda holding small
+ * writes meet (about 16 KB, runtime client issue #94; about 15,000 bytes, serverless-adapter
+ * #166; a third, #102, saw about 100 KB with Function URLs). The ceiling keeps a progress
+ * notification's padding far below the 6 MB a Lambda streams before its bandwidth cap; below
+ * the floor a threshold is no larger than a frame. 0: off.
+ */
+export const STREAM_FLUSH_BYTES = { default: 16_384, min: 1024, max: 262_144 } as const;
+
+/** Whether `bytes` is a stream flush threshold the server takes. */
+export function isStreamFlushBytes(bytes: number): boolean {
+  return (
+    bytes === 0 ||
+    (Number.isInteger(bytes) && bytes >= STREAM_FLUSH_BYTES.min && bytes <= STREAM_FLUSH_BYTES.max)
+  );
+}
+
+/** What {@link isStreamFlushBytes} asks, as the configuration errors say it. */
+export const STREAM_FLUSH_BYTES_RULE = `must be 0 (off) or a whole number of bytes from ${STREAM_FLUSH_BYTES.min} to ${STREAM_FLUSH_BYTES.max}`;
+
 export const mcpEnvSchema = z.object({
   /** Comma-separated origins allowed to call from a browser; empty = none. */
   ALLOWED_ORIGINS: z._default(commaList, []),
@@ -105,6 +126,14 @@ export const mcpEnvSchema = z.object({
   REQUIRED_SCOPE: z._default(z.string(), ''),
   /** Comma-separated optional scopes, one per permission (`<resource server>/<permission>`). */
   PERMISSION_SCOPES: z._default(commaList, []),
+  /**
+   * In a streamed answer, each notification before the answer is followed by an SSE comment
+   * bringing the bytes since the last one up to this many ({@link STREAM_FLUSH_BYTES}). 0: off.
+   */
+  STREAM_FLUSH_BYTES: z._default(
+    z.coerce.number().check(z.refine(isStreamFlushBytes, STREAM_FLUSH_BYTES_RULE)),
+    STREAM_FLUSH_BYTES.default,
+  ),
 });
 export type McpEnv = z.infer<typeof mcpEnvSchema>;
 

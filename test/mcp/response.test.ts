@@ -1,3 +1,4 @@
+import { EventSourceParserStream } from 'eventsource-parser/stream';
 import { describe, expect, it } from 'vitest';
 import {
   headersOf,
@@ -534,5 +535,181 @@ describe('passSse', () => {
       // Assess
       expect(messages).toEqual([progress(1)]);
     });
+  });
+});
+
+// The flush padding (`stream-flush.ts`): what is written, not whether it leaves a Lambda in AWS
+// at once; only `npm run verify` against a deployment shows that.
+const logMessage = {
+  jsonrpc: '2.0',
+  method: 'notifications/message',
+  params: { level: 'info', data: 'halfway' },
+};
+const THRESHOLD = 1024;
+const ignore: StreamWatcher = { onMessage: () => {}, onEnd: () => {} };
+const size = (text: string) => encoder.encode(text).byteLength;
+/** The comment `sseComment(bytes)` writes, as text. */
+const comment = (bytes: number) => `:${' '.repeat(bytes - 3)}\n\n`;
+
+/** The events an SSE client (the MCP SDK clients' parser) reads from `chunks`. */
+async function eventsOf(chunks: readonly string[]) {
+  const events: { event?: string; data: string }[] = [];
+  const reader = new ReadableStream<string>({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(chunk);
+      controller.close();
+    },
+  })
+    .pipeThrough(new EventSourceParserStream())
+    .getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return events;
+    events.push({ event: value.event, data: value.data });
+  }
+}
+
+describe('passSse with a flush threshold', () => {
+  it('follows each progress frame with a comment of its own that brings it to the threshold', async () => {
+    // Prepare
+    const sent = [frame(progress(1)), frame(progress(2)), frame(result)];
+
+    // Act
+    const chunks = await chunksOf(passSse(upstream(sent), 7, ignore, THRESHOLD));
+
+    // Assess
+    expect(chunks).toEqual([
+      sent[0],
+      comment(THRESHOLD - size(sent[0] as string)),
+      sent[1],
+      comment(THRESHOLD - size(sent[1] as string)),
+      sent[2],
+    ]);
+  });
+
+  it('pads a logging notification ahead of the answer as it pads progress', async () => {
+    // Act
+    const chunks = await chunksOf(
+      passSse(upstream([frame(logMessage), frame(result)]), 7, ignore, THRESHOLD),
+    );
+
+    // Assess
+    expect(chunks[1]).toBe(comment(THRESHOLD - size(frame(logMessage))));
+  });
+
+  it('never pads the answer, whether it comes alone or with the notifications before it', async () => {
+    // Prepare: progress and the answer in one upstream chunk
+    const sent = [frame(progress(1)) + frame(result)];
+
+    // Act
+    const chunks = await chunksOf(passSse(upstream(sent), 7, ignore, THRESHOLD));
+
+    // Assess: each frame its own chunk, and no comment at all
+    expect(chunks).toEqual([frame(progress(1)), frame(result)]);
+  });
+
+  it('pads once after notifications that arrive together, counting all of them', async () => {
+    // Prepare
+    const together = frame(progress(1)) + frame(progress(2));
+
+    // Act
+    const chunks = await chunksOf(
+      passSse(upstream([together, frame(result)]), 7, ignore, THRESHOLD),
+    );
+
+    // Assess
+    expect(chunks).toEqual([
+      frame(progress(1)),
+      frame(progress(2)),
+      comment(THRESHOLD - size(together)),
+      frame(result),
+    ]);
+  });
+
+  it('follows a notification already at the threshold with the shortest comment only', async () => {
+    // Prepare
+    const big = {
+      ...progress(1),
+      params: { ...progress(1).params, message: 'x'.repeat(THRESHOLD) },
+    };
+
+    // Act
+    const chunks = await chunksOf(
+      passSse(upstream([frame(big), frame(result)]), 7, ignore, THRESHOLD),
+    );
+
+    // Assess
+    expect(chunks).toEqual([frame(big), ':\n\n', frame(result)]);
+  });
+
+  it('counts a keep-alive comment towards the threshold and pads nothing after it alone', async () => {
+    // Prepare
+    const keepAlive = ': keepalive\n\n';
+
+    // Act
+    const chunks = await chunksOf(
+      passSse(upstream([keepAlive, frame(progress(1)), frame(result)]), 7, ignore, THRESHOLD),
+    );
+
+    // Assess
+    expect(chunks).toEqual([
+      keepAlive,
+      frame(progress(1)),
+      comment(THRESHOLD - size(keepAlive) - size(frame(progress(1)))),
+      frame(result),
+    ]);
+  });
+
+  it('pads nothing after the error frame of a stream that broke', async () => {
+    // Act
+    const chunks = await chunksOf(
+      passSse(upstream([frame(progress(1)), new Error('socket hang up')]), 7, ignore, THRESHOLD),
+    );
+
+    // Assess: the progress padded, then the error frame last
+    expect(chunks).toHaveLength(3);
+    expect(chunks[2]).toMatch(/^event: message\ndata: .*"code":-32603.*\n\n$/);
+  });
+
+  it('leaves a client reading exactly the events it reads without the padding', async () => {
+    // Prepare
+    const sent = [frame(progress(1)), frame(logMessage), frame(progress(2)), frame(result)];
+
+    // Act
+    const paddedChunks = await chunksOf(passSse(upstream(sent), 7, ignore, THRESHOLD));
+    const padded = await eventsOf(paddedChunks);
+    const plain = await eventsOf(await chunksOf(passSse(upstream(sent), 7, ignore)));
+
+    // Assess: the padding was there, and the client read past it
+    expect(paddedChunks.filter((chunk) => chunk.startsWith(':'))).toHaveLength(3);
+    expect(padded).toEqual(plain);
+    expect(padded.map((event) => JSON.parse(event.data))).toEqual([
+      progress(1),
+      logMessage,
+      progress(2),
+      result,
+    ]);
+  });
+});
+
+describe('passSse with the flush off', () => {
+  it('gives exactly the chunks it gives without the option', async () => {
+    // Prepare: frames alone, two together, a keep-alive, a frame split across chunks
+    const steps = () => [
+      frame(progress(1)),
+      frame(progress(2)) + frame(logMessage),
+      ': keepalive\n\n',
+      frame(result).slice(0, 9),
+      frame(result).slice(9),
+    ];
+
+    // Act
+    const off = await chunksOf(passSse(upstream(steps()), 7, ignore, 0));
+    const without = await chunksOf(passSse(upstream(steps()), 7, ignore));
+
+    // Assess
+    expect(off).toEqual(without);
+    expect(off.join('')).toBe(steps().join(''));
+    expect(off).toHaveLength(4);
   });
 });

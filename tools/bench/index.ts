@@ -4,6 +4,8 @@
  * bundle in a fresh `node`, and end to end through the local gateway with the MCP SDK client.
  * The MCP handler's warm tools/call and cold init are measured in both protocol eras: a
  * 2025-era request (answered SSE-framed) and a 2026-07-28 one (envelope and headers, JSON).
+ * The stream flush padding (`-c streamFlushBytes`) is measured on against off: the bytes it
+ * adds and its CPU per progress frame.
  * Printed as tables and a summary of the targets, and written as JSON to `bench-results/`
  * (git-ignored).
  *
@@ -48,6 +50,7 @@ import {
   PREVIOUS_WARM_OPS,
   WARM_NO_SLOWER,
 } from './previous-run';
+import { runStreamFlush, type StreamFlushReport } from './stream-flush';
 import { runWarmPath, type WarmReport } from './warm-path';
 
 const PROJECT_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -277,6 +280,42 @@ function profileTables(profiles: readonly ColdProfile[]): string {
     .join('\n\n');
 }
 
+function streamFlushTable(flush: StreamFlushReport): string {
+  const [call, frames] = flush.cases;
+  return [
+    table(
+      [
+        `stream flush padding, STREAM_FLUSH_BYTES ${flush.thresholdBytes} vs 0 (in process, alternating blocks of 50)`,
+        'calls',
+        'ops/s',
+        'p50 ms',
+        'p99 ms',
+        'CPU µs/call',
+        'body bytes',
+        'notifications',
+      ],
+      flush.cases.flatMap((c) =>
+        (['on', 'off'] as const).map((side) => [
+          `${c.name}: padding ${side}`,
+          int(c[side].iterations),
+          int(c[side].opsPerSecond),
+          ms(c[side].p50Ms),
+          ms(c[side].p99Ms),
+          int(c[side].cpuUsPerCall),
+          int(c[side].shape.bytes),
+          int(c[side].shape.notifications),
+        ]),
+      ),
+    ),
+    `  bytes added per progress notification: ${flush.cases.map((c) => int(c.bytesPerNotification)).join(', ')} (each frame and its comment make ${int(flush.thresholdBytes)});`,
+    `  per call: ${int(call?.bytesPerNotification ?? Number.NaN)} × the notifications a call sends (run_report: one per 1,000 records read, up to 10).`,
+    `  CPU per padded frame, (on - off) / notifications: ${flush.cases.map((c) => `${c.cpuUsPerFrame.toFixed(1)} µs`).join(', ')};`,
+    `  p50 wall per padded frame: ${flush.cases.map((c) => `${c.p50UsPerFrame.toFixed(1)} µs`).join(', ')}. The tool call's figures differ by its own noise;`,
+    `  the ${frames?.on.shape.notifications ?? '?'}-frame stream isolates the padding. Timed calls drop the body as it is written (in Lambda the`,
+    "  runtime's socket takes the extra bytes: not measured); nothing here says whether progress leaves AWS at once.",
+  ].join('\n');
+}
+
 function keyDocumentTable(cases: readonly KeyDocumentCase[]): string {
   return [
     table(
@@ -467,6 +506,13 @@ async function main(): Promise<void> {
     progress('API-key document');
     const keyDocument = await runKeyDocument();
 
+    progress('stream flush padding');
+    const streamFlush = await runStreamFlush({
+      bundle: built.get('mcp') as string,
+      iterations,
+      warmup: Math.min(1_000, iterations),
+    });
+
     progress(`end to end (${e2eRequests} requests)`);
     const e2e = await runEndToEnd({
       requests: e2eRequests,
@@ -489,7 +535,7 @@ async function main(): Promise<void> {
     out.write(`${bundleTable(bundles)}\n\n${warmTable(warm)}\n\n`);
     out.write(`${comparisonTable(comparisons)}\n\n${coldTable(cold)}\n\n`);
     out.write(`${variantTable(cold)}\n\n${profileTables(cold.profiles)}\n\n`);
-    out.write(`${keyDocumentTable(keyDocument)}\n\n`);
+    out.write(`${keyDocumentTable(keyDocument)}\n\n${streamFlushTable(streamFlush)}\n\n`);
     out.write(`${endToEndTable(e2e)}\n\n${summary(targets)}\n`);
 
     // A file-name-safe ISO timestamp, so results sort by time.
@@ -503,6 +549,7 @@ async function main(): Promise<void> {
       expressComparison: comparisons,
       coldInit: cold,
       keyDocument,
+      streamFlush,
       endToEnd: e2e,
       targets,
     };

@@ -13,6 +13,7 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createMcpHandler } from '../../lambda/mcp/handler';
 import { type LambdaStreamingRuntime, streamingHandler } from '../../lambda/mcp/lambda-response';
 import { type LoadedModule, loadLocalModules, type McpModule } from '../../lambda/mcp/module';
+import { STREAM_FLUSH_BYTES } from '../../lambda/shared/env';
 import { MODULES } from '../../modules/index';
 import { POLICY } from '../../modules/policy';
 import type { LocalDynamo } from '../local-dynamo';
@@ -37,14 +38,14 @@ export type BenchMcpEntry = (event: APIGatewayProxyEvent) => Promise<BenchAnswer
 /** What `HttpResponseStream.from` writes between the metadata prelude and the body. */
 const PRELUDE_END = Buffer.alloc(8);
 
-type StreamingHandler = (
+export type StreamingHandler = (
   event: APIGatewayProxyEvent,
   responseStream: Writable,
   context: Context,
 ) => Promise<void>;
 
 /** The runtime's response streaming, writing what the Node.js Lambda runtime writes. */
-const benchRuntime: LambdaStreamingRuntime = {
+export const benchRuntime: LambdaStreamingRuntime = {
   streamifyResponse: (handler) => handler,
   HttpResponseStream: {
     from(responseStream, metadata) {
@@ -68,25 +69,33 @@ export function mcpEntry(modules: readonly LoadedModule[], logger: Logger): Benc
       policy: POLICY,
       modules,
       logger,
+      // As the stack sets it (`-c streamFlushBytes`' default).
+      streamFlushBytes: STREAM_FLUSH_BYTES.default,
     }),
     benchRuntime,
   ) as StreamingHandler;
-  return async (event) => {
-    const chunks: Buffer[] = [];
-    const stream = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        chunks.push(chunk);
-        callback();
-      },
-    });
-    await entry(event, stream, undefined as unknown as Context);
-    const bytes = Buffer.concat(chunks);
-    const end = bytes.indexOf(PRELUDE_END);
-    if (end === -1) throw new Error('bench: the streaming handler wrote no metadata prelude');
-    const { statusCode, headers } = JSON.parse(bytes.subarray(0, end).toString('utf8')) as {
-      statusCode: number;
-      headers: Record<string, string>;
-    };
-    return { statusCode, headers, body: bytes.subarray(end + PRELUDE_END.length).toString('utf8') };
+  return (event) => collectStreamed(entry, event);
+}
+
+/** Call a streaming handler as the runtime does, its answer collected whole. */
+export async function collectStreamed(
+  entry: StreamingHandler,
+  event: APIGatewayProxyEvent,
+): Promise<BenchAnswer> {
+  const chunks: Buffer[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk);
+      callback();
+    },
+  });
+  await entry(event, stream, undefined as unknown as Context);
+  const bytes = Buffer.concat(chunks);
+  const end = bytes.indexOf(PRELUDE_END);
+  if (end === -1) throw new Error('bench: the streaming handler wrote no metadata prelude');
+  const { statusCode, headers } = JSON.parse(bytes.subarray(0, end).toString('utf8')) as {
+    statusCode: number;
+    headers: Record<string, string>;
   };
+  return { statusCode, headers, body: bytes.subarray(end + PRELUDE_END.length).toString('utf8') };
 }
