@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
-import { addSecureMcpStack, type AddStackOptions } from '../../lib/app';
+import { type AddStackOptions, addSecureMcpStack } from '../../lib/app';
 import type { CfnTemplate } from './template';
 
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -89,7 +89,9 @@ interface AssetManifest {
  * or undefined when there is none (bundling skipped, inline code).
  */
 export function assetDirectory(assembly: CloudAssembly, logicalId: string): string | undefined {
-  const code = assembly.template.Resources[logicalId]?.Properties?.Code as { S3Key?: unknown } | undefined;
+  const code = assembly.template.Resources[logicalId]?.Properties?.Code as
+    | { S3Key?: unknown }
+    | undefined;
   const manifestPath = join(assembly.directory, `${assembly.stackName}.assets.json`);
   if (typeof code?.S3Key !== 'string' || !existsSync(manifestPath)) return undefined;
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as AssetManifest;

@@ -92,9 +92,14 @@ export function evaluatePolicy(
   let allowed = false;
   for (const statement of result.policyDocument.Statement) {
     const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
-    if (!actions.some((a) => a === 'execute-api:Invoke' || a === 'execute-api:*' || a === '*')) continue;
+    if (!actions.some((a) => a === 'execute-api:Invoke' || a === 'execute-api:*' || a === '*'))
+      continue;
     const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
-    if (!resources.some((resource) => typeof resource === 'string' && resourceMatches(resource, methodArn))) {
+    if (
+      !resources.some(
+        (resource) => typeof resource === 'string' && resourceMatches(resource, methodArn),
+      )
+    ) {
       continue;
     }
     if (statement.Effect === 'Deny') return 'explicit-deny';
@@ -123,7 +128,10 @@ export interface IdentityInput {
  * The cache key of a request: its identity sources' values in order, or `undefined` when one is
  * missing or empty (API Gateway answers 401 then, without calling the authorizer).
  */
-export function identityKey(sources: readonly IdentitySource[], input: IdentityInput): string | undefined {
+export function identityKey(
+  sources: readonly IdentitySource[],
+  input: IdentityInput,
+): string | undefined {
   const values: string[] = [];
   for (const source of sources) {
     let value: string | undefined;
@@ -167,7 +175,10 @@ export class AuthorizerCache {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);
     }
-    this.#entries.set(`${authorizerId} ${key}`, { result, expiresAt: this.#now() + ttlSeconds * 1000 });
+    this.#entries.set(`${authorizerId} ${key}`, {
+      result,
+      expiresAt: this.#now() + ttlSeconds * 1000,
+    });
   }
 
   clear(): void {

@@ -67,7 +67,11 @@ export interface StreamedInvocation {
   /** How it ended: normally, or with the function's error after (or before) some bytes. */
   readonly ended: Promise<
     | { readonly ok: true }
-    | { readonly ok: false; readonly reason: Exclude<InvokeOutcome & { kind: 'error' }, never>['reason']; readonly error: FunctionError }
+    | {
+        readonly ok: false;
+        readonly reason: Exclude<InvokeOutcome & { kind: 'error' }, never>['reason'];
+        readonly error: FunctionError;
+      }
   >;
 }
 
@@ -201,7 +205,10 @@ export class LambdaService {
   }
 
   /** Invoke a streaming handler (InvokeWithResponseStream). */
-  async invokeStreaming(logicalId: string, event: unknown): Promise<StreamedInvocation | InvokeOutcome> {
+  async invokeStreaming(
+    logicalId: string,
+    event: unknown,
+  ): Promise<StreamedInvocation | InvokeOutcome> {
     const text = JSON.stringify(event);
     const bytes = Buffer.byteLength(text);
     if (bytes > MAX_SYNC_PAYLOAD_BYTES) return { kind: 'request-too-large', bytes };
@@ -354,7 +361,11 @@ export class LambdaService {
     this.#waiting.get(definition.logicalId)?.shift()?.();
   }
 
-  #timedOut(definition: FunctionDefinition, environment: Environment, context: InvocationContext): void {
+  #timedOut(
+    definition: FunctionDefinition,
+    environment: Environment,
+    context: InvocationContext,
+  ): void {
     this.#log(
       definition,
       environment,
@@ -433,7 +444,10 @@ export class LambdaService {
       // The runtime's own AWS SDK v3 (a function may leave it out of its bundle).
       NODE_PATH: join(PROJECT_ROOT, 'node_modules'),
       ...Object.fromEntries(
-        Object.entries(this.#options.endpoints).map(([service, url]) => [`AWS_ENDPOINT_URL_${service}`, url]),
+        Object.entries(this.#options.endpoints).map(([service, url]) => [
+          `AWS_ENDPOINT_URL_${service}`,
+          url,
+        ]),
       ),
       ...definition.environment,
     };
@@ -458,9 +472,7 @@ export class LambdaService {
           child.off('message', onReady);
         };
         child.on('message', onReady);
-        child.once('exit', (code) =>
-          resolve({ ok: false, error: exitError(code) }),
-        );
+        child.once('exit', (code) => resolve({ ok: false, error: exitError(code) }));
       }),
     };
     let partial = '';
@@ -469,7 +481,8 @@ export class LambdaService {
         // One event per line, as Lambda splits what a function writes.
         const lines = (partial + message.text).split('\n');
         partial = lines.pop() ?? '';
-        for (const line of lines) this.#options.logs.write(definition.logGroupName, streamName, line);
+        for (const line of lines)
+          this.#options.logs.write(definition.logGroupName, streamName, line);
         return;
       }
       environment.onMessage?.(message);

@@ -43,6 +43,7 @@ import {
 } from './header-rules';
 import type { LambdaService } from './lambda-service';
 import type { LogSink } from './logs';
+import { parseProxyResult } from './proxy-result';
 import { bodyProblem, checkSchema, modelFor } from './request-model';
 import { readPrelude } from './stream-prelude';
 import type { LocalAccount } from './template';
@@ -98,7 +99,20 @@ interface Exchange {
 }
 
 function clfTime(date: Date): string {
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const months = [
+    'Jan',
+    'Feb',
+    'Mar',
+    'Apr',
+    'May',
+    'Jun',
+    'Jul',
+    'Aug',
+    'Sep',
+    'Oct',
+    'Nov',
+    'Dec',
+  ];
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 }
@@ -164,9 +178,15 @@ export class RestApi {
   /** The Node request handler. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     this.#handle(req, res).catch((error: unknown) => {
-      this.#options.logs.write('local-emulator', 'api-gateway', `Emulator failure: ${String(error)}`);
+      this.#options.logs.write(
+        'local-emulator',
+        'api-gateway',
+        `Emulator failure: ${String(error)}`,
+      );
       if (!res.headersSent) {
-        res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"message":"Internal server error"}');
+        res
+          .writeHead(500, { 'Content-Type': 'application/json' })
+          .end('{"message":"Internal server error"}');
       } else res.destroy();
     });
   };
@@ -257,7 +277,8 @@ export class RestApi {
 
     // 3. The payload limit, before the body is read where the client declared its length.
     const declared = Number(req.headers['content-length'] ?? 0);
-    const body = declared > MAX_PAYLOAD_BYTES ? 'too-large' : await readBody(req, MAX_PAYLOAD_BYTES);
+    const body =
+      declared > MAX_PAYLOAD_BYTES ? 'too-large' : await readBody(req, MAX_PAYLOAD_BYTES);
     if (body === 'too-large') {
       // Seen from AWS: "HTTP content length exceeded 10485760 bytes." (text, 413).
       this.#send(
@@ -296,7 +317,14 @@ export class RestApi {
     });
     let authorizer: AuthorizerResult | undefined;
     if (method.authorizer !== undefined) {
-      const outcome = await this.#authorize(exchange, method, method.authorizer, methodArn, path, integrationHeaders);
+      const outcome = await this.#authorize(
+        exchange,
+        method,
+        method.authorizer,
+        methodArn,
+        path,
+        integrationHeaders,
+      );
       if (outcome === undefined) return;
       authorizer = outcome;
     }
@@ -312,7 +340,9 @@ export class RestApi {
             const qs = /^method\.request\.querystring\.(.+)$/.exec(name)?.[1];
             const value =
               header !== undefined
-                ? Object.entries(headerMap).find(([key]) => key.toLowerCase() === header.toLowerCase())?.[1]
+                ? Object.entries(headerMap).find(
+                    ([key]) => key.toLowerCase() === header.toLowerCase(),
+                  )?.[1]
                 : qs !== undefined
                   ? query[qs]
                   : undefined;
@@ -344,14 +374,23 @@ export class RestApi {
       this.#mock(exchange, method);
       return;
     }
-    await this.#lambdaProxy(exchange, method, path, methodArn, body, integrationHeaders, authorizer);
+    await this.#lambdaProxy(
+      exchange,
+      method,
+      path,
+      methodArn,
+      body,
+      integrationHeaders,
+      authorizer,
+    );
   }
 
   /** The method a request reaches: the resource's own method, else its ANY method. */
   #route(path: string, httpMethod: string): MethodModel | undefined {
     const candidates = this.api.methods.filter((m) => m.resourcePath === path);
     return (
-      candidates.find((m) => m.httpMethod === httpMethod) ?? candidates.find((m) => m.httpMethod === 'ANY')
+      candidates.find((m) => m.httpMethod === httpMethod) ??
+      candidates.find((m) => m.httpMethod === 'ANY')
     );
   }
 
@@ -382,14 +421,18 @@ export class RestApi {
       queryStringParameters: hasQuery ? exchange.query : null,
       multiValueQueryStringParameters: hasQuery ? exchange.multiQuery : null,
       pathParameters: null,
-      stageVariables: Object.keys(this.api.stage.variables).length > 0 ? this.api.stage.variables : null,
+      stageVariables:
+        Object.keys(this.api.stage.variables).length > 0 ? this.api.stage.variables : null,
       requestContext: {
         resourceId: context.resourceId,
         resourcePath: method.resourcePath,
         httpMethod: exchange.req.method ?? 'GET',
         extendedRequestId: exchange.extendedRequestId,
         requestTime: context.requestTime,
-        path: exchange.endpoint?.kind === 'execute-api' ? `/${this.api.stage.name}${path === '/' ? '/' : path}` : context.path,
+        path:
+          exchange.endpoint?.kind === 'execute-api'
+            ? `/${this.api.stage.name}${path === '/' ? '/' : path}`
+            : context.path,
         accountId: this.#options.account.accountId,
         protocol: context.protocol,
         stage: this.api.stage.name,
@@ -440,7 +483,8 @@ export class RestApi {
       return undefined;
     }
     const cacheKey = key ?? '';
-    let result = authorizer.resultTtlSeconds > 0 ? this.#cache.get(authorizer.id, cacheKey) : undefined;
+    let result =
+      authorizer.resultTtlSeconds > 0 ? this.#cache.get(authorizer.id, cacheKey) : undefined;
     if (result === undefined) {
       const sourceArn = `arn:${this.#options.account.partition}:execute-api:${this.#options.account.region}:${this.#options.account.accountId}:${this.api.apiId}/authorizers/${authorizer.id}`;
       if (!this.#mayInvoke(authorizer.functionLogicalId, sourceArn)) {
@@ -470,7 +514,9 @@ export class RestApi {
       if (result === undefined) {
         exchange.context['authorizer.status'] = '500';
         exchange.context['authorizer.error'] =
-          invoked.kind === 'error' ? invoked.error.errorMessage.slice(0, 200) : 'Malformed authorizer response';
+          invoked.kind === 'error'
+            ? invoked.error.errorMessage.slice(0, 200)
+            : 'Malformed authorizer response';
         this.#gatewayResponse(exchange, 'AUTHORIZER_CONFIGURATION_ERROR', { message: null });
         return undefined;
       }
@@ -500,12 +546,18 @@ export class RestApi {
     const integration = method.integration;
     // The request template names the integration's status (`{"statusCode": 200}`).
     const requestTemplate =
-      integration.requestTemplates['application/json'] ?? Object.values(integration.requestTemplates)[0] ?? '';
+      integration.requestTemplates['application/json'] ??
+      Object.values(integration.requestTemplates)[0] ??
+      '';
     const status = /statusCode"?\s*:\s*(\d{3})/.exec(requestTemplate)?.[1] ?? '200';
     const response =
       integration.integrationResponses.find(
-        (r) => r.selectionPattern !== undefined && new RegExp(`^${r.selectionPattern}$`).test(status),
-      ) ?? integration.integrationResponses.find((r) => r.selectionPattern === undefined || r.selectionPattern === '');
+        (r) =>
+          r.selectionPattern !== undefined && new RegExp(`^${r.selectionPattern}$`).test(status),
+      ) ??
+      integration.integrationResponses.find(
+        (r) => r.selectionPattern === undefined || r.selectionPattern === '',
+      );
     if (response === undefined) {
       this.#gatewayResponse(exchange, 'API_CONFIGURATION_ERROR');
       return;
@@ -516,11 +568,14 @@ export class RestApi {
       const value =
         /^'(.*)'$/s.exec(source)?.[1] ??
         Object.entries(exchange.headerMap).find(
-          ([k]) => k.toLowerCase() === source.replace(/^method\.request\.header\./, '').toLowerCase(),
+          ([k]) =>
+            k.toLowerCase() === source.replace(/^method\.request\.header\./, '').toLowerCase(),
         )?.[1];
       if (value !== undefined) headers.push([name, value]);
     }
-    const template = response.responseTemplates['application/json'] ?? Object.values(response.responseTemplates)[0];
+    const template =
+      response.responseTemplates['application/json'] ??
+      Object.values(response.responseTemplates)[0];
     let body = '';
     let statusCode = Number(response.statusCode);
     if (template !== undefined) {
@@ -560,11 +615,15 @@ export class RestApi {
       this.#gatewayResponse(exchange, 'API_CONFIGURATION_ERROR');
       return;
     }
-    const contentType = (exchange.req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    const contentType =
+      (exchange.req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     // Bodies are passed as text unless the request's type is a binary media type of the API
     // (then base64, `isBase64Encoded: true`).
     const binary = this.api.binaryMediaTypes.some(
-      (type) => type === '*/*' || type === contentType || (type.endsWith('/*') && contentType.startsWith(type.slice(0, -1))),
+      (type) =>
+        type === '*/*' ||
+        type === contentType ||
+        (type.endsWith('/*') && contentType.startsWith(type.slice(0, -1))),
     );
     const event = {
       ...this.#baseEvent(exchange, method, path, headers),
@@ -577,7 +636,9 @@ export class RestApi {
         ? {}
         : {
             authorizer: {
-              ...Object.fromEntries(Object.entries(authorizer.context).map(([k, v]) => [k, String(v)])),
+              ...Object.fromEntries(
+                Object.entries(authorizer.context).map(([k, v]) => [k, String(v)]),
+              ),
               principalId: authorizer.principalId,
               integrationLatency: 0,
             },
@@ -591,7 +652,10 @@ export class RestApi {
     });
 
     if (integration.transferMode === 'BUFFERED') {
-      const outcome = await Promise.race([this.#options.lambda.invoke(integration.functionLogicalId, event), deadline]);
+      const outcome = await Promise.race([
+        this.#options.lambda.invoke(integration.functionLogicalId, event),
+        deadline,
+      ]);
       exchange.context.integrationLatency = String(this.#now() - integrationStarted);
       if (outcome === 'timeout') {
         this.#gatewayResponse(exchange, 'INTEGRATION_TIMEOUT');
@@ -609,13 +673,19 @@ export class RestApi {
       return;
     }
 
-    const outcome = await this.#options.lambda.invokeStreaming(integration.functionLogicalId, event);
+    const outcome = await this.#options.lambda.invokeStreaming(
+      integration.functionLogicalId,
+      event,
+    );
     if (outcome.kind === 'request-too-large') {
       this.#requestTooLong(exchange);
       return;
     }
     if (outcome.kind !== 'stream') {
-      this.#integrationError(exchange, `Lambda ${outcome.kind === 'error' ? outcome.reason : 'error'}`);
+      this.#integrationError(
+        exchange,
+        `Lambda ${outcome.kind === 'error' ? outcome.reason : 'error'}`,
+      );
       return;
     }
     await this.#stream(exchange, outcome, deadline, integrationStarted);
@@ -631,45 +701,28 @@ export class RestApi {
   /** A failed invocation: 502 `Internal server error` (INTEGRATION_FAILURE's body). */
   #integrationError(exchange: Exchange, why: string): void {
     exchange.context['integration.error'] = why;
-    const rendered = renderGatewayResponse(this.api, 'INTEGRATION_FAILURE', this.#responseContext(exchange, {}));
+    const rendered = renderGatewayResponse(
+      this.api,
+      'INTEGRATION_FAILURE',
+      this.#responseContext(exchange, {}),
+    );
     // "If the function runs but returns an error, or returns a response in the wrong format,
     // API Gateway returns a 502 error code."
     this.#send(exchange, 502, rendered.headers, rendered.body, 'INTEGRATION_FAILURE');
   }
 
   #bufferedProxyResult(exchange: Exchange, payload: string): void {
-    let value: unknown;
-    try {
-      value = JSON.parse(payload);
-    } catch {
-      this.#integrationError(exchange, 'Malformed Lambda proxy response');
+    const result = parseProxyResult(payload);
+    if (result.kind === 'malformed') {
+      // re:Post KC malformed-502-api-gateway: "Malformed Lambda proxy response".
+      this.#integrationError(exchange, `Malformed Lambda proxy response: ${result.why}`);
       return;
     }
-    const malformed = () => this.#integrationError(exchange, 'Malformed Lambda proxy response');
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return malformed();
-    const record = value as Record<string, unknown>;
-    const keys = Object.keys(record);
-    if (keys.length === 0) return malformed();
-    for (const key of keys) {
-      if (!['statusCode', 'headers', 'multiValueHeaders', 'body', 'isBase64Encoded'].includes(key)) return malformed();
-    }
-    const status = record.statusCode === undefined ? 200 : Number(record.statusCode);
-    if (!Number.isInteger(status) || status < 100 || status > 599) return malformed();
-    if (record.body !== undefined && record.body !== null && typeof record.body !== 'string') return malformed();
-    const multi = record.multiValueHeaders as Record<string, unknown> | null | undefined;
-    if (multi !== undefined && multi !== null) {
-      if (typeof multi !== 'object' || Object.values(multi).some((v) => !Array.isArray(v))) return malformed();
-    }
-    const headers = remapIntegrationResponseHeaders(
-      mergeProxyHeaders(
-        record.headers as Record<string, unknown> | null | undefined,
-        multi as Record<string, unknown[]> | null | undefined,
-      ),
-    );
+    const headers = remapIntegrationResponseHeaders(result.headers);
     if (!headers.some(([name]) => name.toLowerCase() === 'content-type')) {
       headers.push(['Content-Type', 'application/json']);
     }
-    this.#send(exchange, status, this.#withApiHeaders(exchange, headers), (record.body as string | undefined) ?? '');
+    this.#send(exchange, result.statusCode, this.#withApiHeaders(exchange, headers), result.body);
   }
 
   async #stream(
@@ -725,7 +778,9 @@ export class RestApi {
           mergeProxyHeaders(prelude.metadata.headers, prelude.metadata.multiValueHeaders),
         );
         for (const cookie of prelude.metadata.cookies) headers.push(['Set-Cookie', cookie]);
-        const framed = headers.some(([name]) => ['content-length', 'transfer-encoding'].includes(name.toLowerCase()));
+        const framed = headers.some(([name]) =>
+          ['content-length', 'transfer-encoding'].includes(name.toLowerCase()),
+        );
         // "If your function doesn't return either of these headers, API Gateway appends
         // Transfer-Encoding: chunked to the response header."
         if (!framed) headers.push(['Transfer-Encoding', 'chunked']);
@@ -740,7 +795,8 @@ export class RestApi {
         // Ended before its metadata and delimiter: output in the wrong format (a 500), or no
         // output at all when the function failed first (a 502).
         const ended = await invocation.ended;
-        if (!ended.ok) this.#integrationError(exchange, `Lambda ${ended.reason}: ${ended.error.errorType}`);
+        if (!ended.ok)
+          this.#integrationError(exchange, `Lambda ${ended.reason}: ${ended.error.errorType}`);
         else {
           exchange.context['integration.error'] = 'the stream ended before its metadata prelude';
           this.#gatewayResponse(exchange, 'API_CONFIGURATION_ERROR');
@@ -784,12 +840,20 @@ export class RestApi {
     };
   }
 
-  #gatewayResponse(exchange: Exchange, type: GatewayResponseType, extra: { message?: string | null } = {}): void {
+  #gatewayResponse(
+    exchange: Exchange,
+    type: GatewayResponseType,
+    extra: { message?: string | null } = {},
+  ): void {
     const rendered = renderGatewayResponse(this.api, type, this.#responseContext(exchange, extra));
     this.#send(
       exchange,
       rendered.statusCode,
-      [...rendered.headers, ['x-amzn-RequestId', exchange.requestId], ['x-amz-apigw-id', exchange.extendedRequestId]],
+      [
+        ...rendered.headers,
+        ['x-amzn-RequestId', exchange.requestId],
+        ['x-amz-apigw-id', exchange.extendedRequestId],
+      ],
       rendered.body,
       type,
     );
@@ -809,7 +873,13 @@ export class RestApi {
     );
   }
 
-  #send(exchange: Exchange, status: number, headers: HeaderList, body: string, errorType?: string): void {
+  #send(
+    exchange: Exchange,
+    status: number,
+    headers: HeaderList,
+    body: string,
+    errorType?: string,
+  ): void {
     const { res } = exchange;
     if (res.headersSent) {
       res.destroy();
@@ -835,7 +905,10 @@ export class RestApi {
       responseLatency: String(this.#now() - exchange.started),
     };
     // A variable with no value is written as `-`, as API Gateway does.
-    const line = log.format.replace(/\$context\.([A-Za-z0-9_.]+)/g, (_all, name: string) => context[name] ?? '-');
+    const line = log.format.replace(
+      /\$context\.([A-Za-z0-9_.]+)/g,
+      (_all, name: string) => context[name] ?? '-',
+    );
     this.#options.logs.write(group, `${this.api.apiId}-${this.api.stage.name}`, line);
   }
 }

@@ -28,7 +28,11 @@ export interface WafVerdict {
   /** 200 for an allow, 403 for a plain block, the custom code otherwise. */
   readonly statusCode: number;
   /** A custom response, when the Block action has one. */
-  readonly response?: { readonly statusCode: number; readonly headers: HeaderList; readonly body: string };
+  readonly response?: {
+    readonly statusCode: number;
+    readonly headers: HeaderList;
+    readonly body: string;
+  };
 }
 
 export interface Waf {
@@ -43,7 +47,10 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   APPLICATION_JSON: 'application/json',
 };
 
-function transform(value: string, transformations: readonly { Priority: number; Type: string }[]): string {
+function transform(
+  value: string,
+  transformations: readonly { Priority: number; Type: string }[],
+): string {
   let out = value;
   for (const { Type } of [...transformations].sort((a, b) => a.Priority - b.Priority)) {
     switch (Type) {
@@ -94,7 +101,9 @@ export class WebAcl implements Waf {
     );
     this.#defaultBlock = (properties.DefaultAction as Statement | undefined)?.Block !== undefined;
     this.#bodies =
-      (properties.CustomResponseBodies as Record<string, { ContentType: string; Content: string }> | undefined) ?? {};
+      (properties.CustomResponseBodies as
+        | Record<string, { ContentType: string; Content: string }>
+        | undefined) ?? {};
     this.#now = now;
     for (const rule of this.#rules) this.#check(rule.Statement as Statement, String(rule.Name));
   }
@@ -105,9 +114,12 @@ export class WebAcl implements Waf {
     switch (kind) {
       case 'RateBasedStatement':
         if (body.AggregateKeyType !== 'IP') {
-          throw new UnsupportedTemplateError(`WAF rule ${rule}: rate-based aggregation ${String(body.AggregateKeyType)} is not modelled`);
+          throw new UnsupportedTemplateError(
+            `WAF rule ${rule}: rate-based aggregation ${String(body.AggregateKeyType)} is not modelled`,
+          );
         }
-        if (body.ScopeDownStatement !== undefined) this.#check(body.ScopeDownStatement as Statement, rule);
+        if (body.ScopeDownStatement !== undefined)
+          this.#check(body.ScopeDownStatement as Statement, rule);
         return;
       case 'ManagedRuleGroupStatement':
         this.unmodelled.push(`${rule} (${String(body.VendorName)} ${String(body.Name)})`);
@@ -144,7 +156,8 @@ export class WebAcl implements Waf {
 
   #matches(statement: Statement, request: WafRequest, rule: string): boolean {
     const [kind, body] = Object.entries(statement)[0] as [string, Statement];
-    const transformations = (body.TextTransformations as { Priority: number; Type: string }[]) ?? [];
+    const transformations =
+      (body.TextTransformations as { Priority: number; Type: string }[]) ?? [];
     switch (kind) {
       case 'ManagedRuleGroupStatement':
         return false;
@@ -156,7 +169,10 @@ export class WebAcl implements Waf {
         return !this.#matches(body.Statement as Statement, request, rule);
       case 'RegexMatchStatement': {
         const value = this.#field(body, request);
-        return value !== undefined && new RegExp(String(body.RegexString)).test(transform(value, transformations));
+        return (
+          value !== undefined &&
+          new RegExp(String(body.RegexString)).test(transform(value, transformations))
+        );
       }
       case 'ByteMatchStatement': {
         const value = this.#field(body, request);
@@ -191,7 +207,10 @@ export class WebAcl implements Waf {
         }[String(body.ComparisonOperator)] as boolean;
       }
       case 'RateBasedStatement': {
-        if (body.ScopeDownStatement !== undefined && !this.#matches(body.ScopeDownStatement as Statement, request, rule)) {
+        if (
+          body.ScopeDownStatement !== undefined &&
+          !this.#matches(body.ScopeDownStatement as Statement, request, rule)
+        ) {
           return false;
         }
         const windowMs = Number(body.EvaluationWindowSec ?? 300) * 1000;
@@ -222,10 +241,11 @@ export class WebAcl implements Waf {
         if (custom === undefined) return { action: 'block', rule: name, statusCode: 403 };
         const key = custom.CustomResponseBodyKey as string | undefined;
         const body = key === undefined ? undefined : this.#bodies[key];
-        const headers: HeaderList = ((custom.ResponseHeaders as { Name: string; Value: string }[]) ?? []).map(
-          ({ Name, Value }) => [Name, Value],
-        );
-        if (body !== undefined) headers.push(['Content-Type', CONTENT_TYPES[body.ContentType] ?? 'text/plain']);
+        const headers: HeaderList = (
+          (custom.ResponseHeaders as { Name: string; Value: string }[]) ?? []
+        ).map(({ Name, Value }) => [Name, Value]);
+        if (body !== undefined)
+          headers.push(['Content-Type', CONTENT_TYPES[body.ContentType] ?? 'text/plain']);
         const statusCode = Number(custom.ResponseCode);
         return {
           action: 'block',
@@ -236,6 +256,8 @@ export class WebAcl implements Waf {
       }
       // Count (or a rule group's override): keep going.
     }
-    return this.#defaultBlock ? { action: 'block', statusCode: 403 } : { action: 'allow', statusCode: 200 };
+    return this.#defaultBlock
+      ? { action: 'block', statusCode: 403 }
+      : { action: 'allow', statusCode: 200 };
   }
 }
