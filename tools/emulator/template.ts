@@ -300,17 +300,36 @@ export class TemplateResolver {
     this.account = account;
   }
 
-  /** The resources of one type, by logical id. */
+  /**
+   * The resources of one type that CloudFormation creates, by logical id: a resource whose
+   * `Condition` is false is not created ("Resources that are associated with a false condition
+   * are ignored", CloudFormation `Conditions` syntax).
+   * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/conditions-section-structure.html
+   */
   resourcesOfType(type: string): [string, CfnResource][] {
-    return Object.entries(this.template.Resources).filter(([, resource]) => resource.Type === type);
+    return Object.entries(this.template.Resources).filter(
+      ([logicalId, resource]) => resource.Type === type && this.#created(logicalId, resource),
+    );
   }
 
   resource(logicalId: string): CfnResource {
     const resource = this.template.Resources[logicalId];
-    if (resource === undefined) {
-      throw new UnsupportedTemplateError(`The template has no resource ${logicalId}`);
+    if (resource === undefined || !this.#created(logicalId, resource)) {
+      throw new UnsupportedTemplateError(
+        resource === undefined
+          ? `The template has no resource ${logicalId}`
+          : `${logicalId} is not created (its condition ${resource.Condition} is false)`,
+      );
     }
     return resource;
+  }
+
+  #created(logicalId: string, resource: CfnResource): boolean {
+    if (resource.Condition === undefined) return true;
+    if (this.template.Conditions?.[resource.Condition] === undefined) {
+      throw new UnsupportedTemplateError(`${logicalId}: unknown condition ${resource.Condition}`);
+    }
+    return this.condition(resource.Condition);
   }
 
   /** A resource's `Ref`. */
