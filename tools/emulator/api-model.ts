@@ -130,6 +130,7 @@ const KNOWN_PROPERTIES: Readonly<Record<string, readonly string[]>> = {
     'EndpointConfiguration',
     'DisableExecuteApiEndpoint',
     'BinaryMediaTypes',
+    'Tags',
   ],
   'AWS::ApiGateway::Method': [
     'HttpMethod',
@@ -151,6 +152,9 @@ const KNOWN_PROPERTIES: Readonly<Record<string, readonly string[]>> = {
     'AuthorizerUri',
     'IdentitySource',
     'AuthorizerResultTtlInSeconds',
+    // "An optional customer-defined field, used in OpenAPI imports and exports without
+    // functional impact" (AWS::ApiGateway::Authorizer AuthType).
+    'AuthType',
   ],
 };
 
@@ -361,16 +365,32 @@ export function buildApiModel(resolver: TemplateResolver): ApiModel {
         `${logicalId}: ${type} authorizers are not modelled (REQUEST only)`,
       );
     }
-    const ttl = resolver.property(logicalId, 'AuthorizerResultTtlInSeconds');
+    const ttlProperty = resolver.property(logicalId, 'AuthorizerResultTtlInSeconds');
+    // AWS: "If this field is not set, the default value is 300. The maximum value is 3600"
+    // (Authorizer, authorizerResultTtlInSeconds, API Gateway API reference).
+    const ttl = ttlProperty === undefined ? 300 : Number(ttlProperty);
+    if (!Number.isInteger(ttl) || ttl < 0 || ttl > 3600) {
+      throw new UnsupportedTemplateError(
+        `${logicalId}: AuthorizerResultTtlInSeconds ${String(ttlProperty)} (AWS accepts 0 to 3600)`,
+      );
+    }
     const identity = String(resolver.property(logicalId, 'IdentitySource') ?? '');
+    const identitySources = parseIdentitySource(identity, `${logicalId}.IdentitySource`);
+    if (ttl > 0 && identitySources.length === 0) {
+      // "For the REQUEST authorizer, this is required when authorization caching is enabled"
+      // (Authorizer, identitySource): AWS refuses the template; here every caller would share
+      // one cached policy.
+      throw new UnsupportedTemplateError(
+        `${logicalId}: a REQUEST authorizer with caching on (TTL ${ttl}) needs an IdentitySource`,
+      );
+    }
     authorizers.set(resolver.ref(logicalId), {
       id: resolver.ref(logicalId),
       logicalId,
       name: String(resolver.property(logicalId, 'Name') ?? logicalId),
       type: 'REQUEST',
-      identitySources: parseIdentitySource(identity, `${logicalId}.IdentitySource`),
-      // AWS: "If it is not specified, the default value is 300" (AuthorizerResultTtlInSeconds).
-      resultTtlSeconds: ttl === undefined ? 300 : Number(ttl),
+      identitySources,
+      resultTtlSeconds: ttl,
       functionLogicalId: functionOfUri(
         resource.Properties?.AuthorizerUri,
         `${logicalId}.AuthorizerUri`,
@@ -474,6 +494,24 @@ export function buildApiModel(resolver: TemplateResolver): ApiModel {
     });
   }
 
+  for (const type of [
+    'AWS::ApiGateway::DomainNameV2',
+    'AWS::ApiGateway::DomainNameAccessAssociation',
+  ]) {
+    const found = resolver.resourcesOfType(type);
+    if (found.length > 0) {
+      throw new UnsupportedTemplateError(
+        `${found[0]?.[0]} (${type}): private custom domains are not modelled by the local emulator`,
+      );
+    }
+  }
+  for (const [logicalId] of resolver.resourcesOfType('AWS::ApiGateway::DomainName')) {
+    if (resolver.property(logicalId, 'MutualTlsAuthentication') !== undefined) {
+      throw new UnsupportedTemplateError(
+        `${logicalId} sets MutualTlsAuthentication: mutual TLS is not modelled by the local emulator`,
+      );
+    }
+  }
   const domains: DomainModel[] = [];
   for (const [logicalId] of resolver.resourcesOfType('AWS::ApiGateway::BasePathMapping')) {
     const domainName = String(resolver.property(logicalId, 'DomainName'));
@@ -496,13 +534,21 @@ export function buildApiModel(resolver: TemplateResolver): ApiModel {
   const permissions: InvokePermission[] = [];
   for (const [logicalId, resource] of resolver.resourcesOfType('AWS::Lambda::Permission')) {
     if (resolver.property(logicalId, 'Principal') !== API_GATEWAY) continue;
-    const target = resource.Properties?.FunctionName as Record<string, unknown> | undefined;
-    const getAtt = target?.['Fn::GetAtt'];
-    const functionLogicalId = Array.isArray(getAtt)
-      ? String(getAtt[0])
-      : typeof target?.Ref === 'string'
-        ? target.Ref
-        : undefined;
+    // Lambda takes a function's name, its ARN or a partial ARN (`AddPermission`, FunctionName):
+    // whichever the template wrote, resolved, names one of its functions.
+    const target = resource.Properties?.FunctionName;
+    const named = resolver.resolveString(target, `${logicalId}.FunctionName`);
+    const functionLogicalId = resolver
+      .resourcesOfType('AWS::Lambda::Function')
+      .map(([id]) => id)
+      .find((id) => {
+        const name = resolver.ref(id);
+        return (
+          named === name ||
+          named === resolver.getAtt(id, 'Arn') ||
+          named.endsWith(`:function:${name}`)
+        );
+      });
     if (functionLogicalId === undefined) continue;
     permissions.push({
       functionLogicalId,

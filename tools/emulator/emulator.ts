@@ -271,6 +271,19 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
             `${logicalId}: its code was not bundled into the assembly (synthesized with bundling off?)`,
           );
         }
+        const runtime = String(resolver.property(logicalId, 'Runtime') ?? '');
+        if (
+          resolver.property(logicalId, 'PackageType') === 'Image' ||
+          !runtime.startsWith('nodejs')
+        ) {
+          throw new UnsupportedTemplateError(
+            `${logicalId}: runtime ${runtime || '(container image)'} is not modelled (Node.js zip functions only)`,
+          );
+        }
+        if (resolver.property(logicalId, 'Layers') !== undefined) {
+          // A layer's code is not in the function's asset: what it provides would be missing.
+          throw new UnsupportedTemplateError(`${logicalId}: Lambda layers are not modelled`);
+        }
         const functionName = resolver.ref(logicalId);
         const environment = (
           resolver.property(logicalId, 'Environment') as
@@ -291,7 +304,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
           arn: resolver.getAtt(logicalId, 'Arn'),
           codeDirectory,
           handler: String(resolver.property(logicalId, 'Handler') ?? 'index.handler'),
-          runtime: String(resolver.property(logicalId, 'Runtime') ?? 'nodejs22.x'),
+          runtime,
           timeoutSeconds: Number(resolver.property(logicalId, 'Timeout') ?? 3),
           memoryMb: Number(resolver.property(logicalId, 'MemorySize') ?? 128),
           environment: Object.fromEntries(

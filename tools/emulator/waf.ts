@@ -87,7 +87,7 @@ function transform(
 
 export class WebAcl implements Waf {
   readonly #rules: readonly Statement[];
-  readonly #defaultBlock: boolean;
+  readonly #defaultAction: Statement;
   readonly #bodies: Readonly<Record<string, { ContentType: string; Content: string }>>;
   readonly #now: () => number;
   /** Per rule, per IP: the times of counted requests within the window. */
@@ -99,13 +99,36 @@ export class WebAcl implements Waf {
     this.#rules = [...((properties.Rules as Statement[] | undefined) ?? [])].sort(
       (a, b) => Number(a.Priority) - Number(b.Priority),
     );
-    this.#defaultBlock = (properties.DefaultAction as Statement | undefined)?.Block !== undefined;
+    this.#defaultAction = (properties.DefaultAction as Statement | undefined) ?? { Allow: {} };
     this.#bodies =
       (properties.CustomResponseBodies as
         | Record<string, { ContentType: string; Content: string }>
         | undefined) ?? {};
     this.#now = now;
-    for (const rule of this.#rules) this.#check(rule.Statement as Statement, String(rule.Name));
+    this.#checkAction(this.#defaultAction, 'the default action');
+    for (const rule of this.#rules) {
+      const name = String(rule.Name);
+      this.#check(rule.Statement as Statement, name);
+      if (rule.Action !== undefined) this.#checkAction(rule.Action as Statement, `rule ${name}`);
+    }
+  }
+
+  /**
+   * Allow, Block and Count are modelled; CAPTCHA and Challenge (a browser puzzle) and a custom
+   * request's inserted `x-amzn-waf-` headers are not: refused, not silently passed.
+   */
+  #checkAction(action: Statement, where: string): void {
+    const [kind, body] = Object.entries(action)[0] ?? [];
+    if (kind !== 'Allow' && kind !== 'Block' && kind !== 'Count') {
+      throw new UnsupportedTemplateError(
+        `WAF ${where}: the ${String(kind)} action is not modelled`,
+      );
+    }
+    if ((body as Statement | undefined)?.CustomRequestHandling !== undefined) {
+      throw new UnsupportedTemplateError(
+        `WAF ${where}: custom request handling (inserted x-amzn-waf- headers) is not modelled`,
+      );
+    }
   }
 
   /** Refuse, at start, a statement this evaluator does not know. */
@@ -236,28 +259,40 @@ export class WebAcl implements Waf {
       if (!this.#matches(rule.Statement as Statement, request, name)) continue;
       const action = rule.Action as Statement | undefined;
       if (action?.Allow !== undefined) return { action: 'allow', rule: name, statusCode: 200 };
-      if (action?.Block !== undefined) {
-        const custom = (action.Block as { CustomResponse?: Statement }).CustomResponse;
-        if (custom === undefined) return { action: 'block', rule: name, statusCode: 403 };
-        const key = custom.CustomResponseBodyKey as string | undefined;
-        const body = key === undefined ? undefined : this.#bodies[key];
-        const headers: HeaderList = (
-          (custom.ResponseHeaders as { Name: string; Value: string }[]) ?? []
-        ).map(({ Name, Value }) => [Name, Value]);
-        if (body !== undefined)
-          headers.push(['Content-Type', CONTENT_TYPES[body.ContentType] ?? 'text/plain']);
-        const statusCode = Number(custom.ResponseCode);
-        return {
-          action: 'block',
-          rule: name,
-          statusCode,
-          response: { statusCode, headers, body: body?.Content ?? '' },
-        };
-      }
+      if (action?.Block !== undefined) return this.#block(action.Block as Statement, name);
       // Count (or a rule group's override): keep going.
     }
-    return this.#defaultBlock
-      ? { action: 'block', statusCode: 403 }
-      : { action: 'allow', statusCode: 200 };
+    if (this.#defaultAction.Block !== undefined) {
+      return this.#block(this.#defaultAction.Block as Statement, undefined);
+    }
+    return { action: 'allow', statusCode: 200 };
+  }
+
+  /**
+   * A Block: 403, or the custom response ("Your custom response replaces the default Block
+   * action response of 403 (Forbidden)"), its headers named as configured (only inserted
+   * request headers get the `x-amzn-waf-` prefix, CustomHTTPHeader), its Content-Type from the
+   * body's ContentType ("You can specify any header name except for content-type").
+   * https://docs.aws.amazon.com/waf/latest/developerguide/customizing-the-response-for-blocked-requests.html
+   */
+  #block(block: Statement, rule: string | undefined): WafVerdict {
+    const named = rule === undefined ? {} : { rule };
+    const custom = block.CustomResponse as Statement | undefined;
+    if (custom === undefined) return { action: 'block', ...named, statusCode: 403 };
+    const key = custom.CustomResponseBodyKey as string | undefined;
+    const body = key === undefined ? undefined : this.#bodies[key];
+    const headers: HeaderList = (
+      (custom.ResponseHeaders as { Name: string; Value: string }[]) ?? []
+    ).map(({ Name, Value }) => [Name, Value]);
+    if (body !== undefined) {
+      headers.push(['Content-Type', CONTENT_TYPES[body.ContentType] ?? 'text/plain']);
+    }
+    const statusCode = Number(custom.ResponseCode);
+    return {
+      action: 'block',
+      ...named,
+      statusCode,
+      response: { statusCode, headers, body: body?.Content ?? '' },
+    };
   }
 }
