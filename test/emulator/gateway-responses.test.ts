@@ -18,7 +18,7 @@ function apiWith(...responses: Partial<GatewayResponseModel>[]): ApiModel {
         { responseParameters: {}, responseTemplates: {}, ...response } as GatewayResponseModel,
       ]),
     ),
-  } as ApiModel;
+  } as unknown as ApiModel;
 }
 
 const CONTEXT: GatewayResponseContext = {

@@ -31,7 +31,8 @@ export interface AuthorizerResult {
       readonly Resource?: string | readonly string[];
     }[];
   };
-  readonly context: Readonly<Record<string, string | number | boolean>>;
+  /** Scalars; `null` kept as null (seen in AWS-delivered events, non-AWS evidence). */
+  readonly context: Readonly<Record<string, string | number | boolean | null>>;
 }
 
 /** Parse what the authorizer returned; `undefined` when API Gateway would refuse it (500). */
@@ -53,12 +54,19 @@ export function parseAuthorizerResult(payload: string): AuthorizerResult | undef
     const { Effect } = statement as { Effect?: unknown };
     if (Effect !== 'Allow' && Effect !== 'Deny') return undefined;
   }
-  const out: Record<string, string | number | boolean> = {};
+  const out: Record<string, string | number | boolean | null> = {};
   if (context !== undefined && context !== null) {
     if (typeof context !== 'object' || Array.isArray(context)) return undefined;
     for (const [key, item] of Object.entries(context)) {
       // "You can't set a JSON object or array as a valid value of any key in the context map."
-      if (typeof item !== 'string' && typeof item !== 'number' && typeof item !== 'boolean') {
+      // A null passes: an AWS-delivered event shows `"null": null` in requestContext.authorizer
+      // (DefinitelyTyped #69823, non-AWS evidence).
+      if (
+        item !== null &&
+        typeof item !== 'string' &&
+        typeof item !== 'number' &&
+        typeof item !== 'boolean'
+      ) {
         return undefined;
       }
       out[key] = item;
@@ -71,14 +79,17 @@ export function parseAuthorizerResult(payload: string): AuthorizerResult | undef
   };
 }
 
-function resourceMatches(pattern: string, arn: string): boolean {
-  const regex = new RegExp(
-    `^${pattern
-      .split('*')
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  );
-  return regex.test(arn);
+/**
+ * IAM's wildcards: `*` any run of characters, `?` any one ("You can use wildcard characters (*
+ * and ?) within any ARN segment", IAM JSON policy elements: Resource); action names are not
+ * case sensitive (IAM JSON policy elements: Action).
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
+ */
+function wildcardMatches(pattern: string, value: string, flags = ''): boolean {
+  const source = [...pattern]
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}$`, `s${flags}`).test(value);
 }
 
 /**
@@ -92,12 +103,15 @@ export function evaluatePolicy(
   let allowed = false;
   for (const statement of result.policyDocument.Statement) {
     const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
-    if (!actions.some((a) => a === 'execute-api:Invoke' || a === 'execute-api:*' || a === '*'))
+    if (
+      !actions.some((a) => typeof a === 'string' && wildcardMatches(a, 'execute-api:Invoke', 'i'))
+    ) {
       continue;
+    }
     const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
     if (
       !resources.some(
-        (resource) => typeof resource === 'string' && resourceMatches(resource, methodArn),
+        (resource) => typeof resource === 'string' && wildcardMatches(resource, methodArn),
       )
     ) {
       continue;

@@ -95,6 +95,12 @@ export const GATEWAY_RESPONSE_TYPES = {
     message: 'Unauthorized',
     errorType: 'UnauthorizedException',
   },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    fallback: 'DEFAULT_4XX',
+    message: 'Unsupported Media Type',
+    errorType: 'UnsupportedMediaTypeException',
+  },
   WAF_FILTERED: {
     status: 403,
     fallback: 'DEFAULT_4XX',

@@ -371,7 +371,7 @@ export class RestApi {
 
     // 8. The integration.
     if (method.integration.type === 'MOCK') {
-      this.#mock(exchange, method);
+      this.#mock(exchange, method, body);
       return;
     }
     await this.#lambdaProxy(
@@ -524,7 +524,8 @@ export class RestApi {
     }
     exchange.context['authorizer.principalId'] = result.principalId;
     for (const [name, value] of Object.entries(result.context)) {
-      exchange.context[`authorizer.${name}`] = String(value);
+      // "The returned values are all stringified" (Lambda authorizer output).
+      if (value !== null) exchange.context[`authorizer.${name}`] = String(value);
     }
     const verdict = evaluatePolicy(result, methodArn);
     if (verdict !== 'allow') {
@@ -541,15 +542,37 @@ export class RestApi {
     return result;
   }
 
-  #mock(exchange: Exchange, method: MethodModel): void {
+  #mock(exchange: Exchange, method: MethodModel, body: Buffer): void {
     if (method.integration.type !== 'MOCK') return;
     const integration = method.integration;
-    // The request template names the integration's status (`{"statusCode": 200}`).
-    const requestTemplate =
-      integration.requestTemplates['application/json'] ??
-      Object.values(integration.requestTemplates)[0] ??
-      '';
-    const status = /statusCode"?\s*:\s*(\d{3})/.exec(requestTemplate)?.[1] ?? '200';
+    // The request template of the request's content type ("When the Content-Type header is
+    // absent in the request, API Gateway assumes that its default value is application/json"),
+    // and what the passthrough behavior does when there is none: NEVER "rejects unmapped
+    // content types with an HTTP 415 Unsupported Media Type response"; WHEN_NO_TEMPLATES does
+    // so once any template is defined; WHEN_NO_MATCH passes the body through.
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/integration-passthrough-behaviors.html
+    const contentType =
+      (exchange.req.headers['content-type'] ?? 'application/json')
+        .split(';')[0]
+        ?.trim()
+        .toLowerCase() ?? '';
+    const requestTemplate = Object.entries(integration.requestTemplates).find(
+      ([type]) => type.toLowerCase() === contentType,
+    )?.[1];
+    if (requestTemplate === undefined) {
+      const templates = Object.keys(integration.requestTemplates).length;
+      if (
+        integration.passthroughBehavior === 'NEVER' ||
+        (integration.passthroughBehavior === 'WHEN_NO_TEMPLATES' && templates > 0)
+      ) {
+        this.#gatewayResponse(exchange, 'UNSUPPORTED_MEDIA_TYPE');
+        return;
+      }
+    }
+    // A mock's status is what its request template (or the body passed through) names:
+    // `{"statusCode": 200}`.
+    const source = requestTemplate ?? body.toString('utf8');
+    const status = /statusCode"?\s*:\s*(\d{3})/.exec(source)?.[1] ?? '200';
     const response =
       integration.integrationResponses.find(
         (r) =>
@@ -576,7 +599,7 @@ export class RestApi {
     const template =
       response.responseTemplates['application/json'] ??
       Object.values(response.responseTemplates)[0];
-    let body = '';
+    let text = '';
     let statusCode = Number(response.statusCode);
     if (template !== undefined) {
       const rendered = renderTemplate(template, {
@@ -584,7 +607,7 @@ export class RestApi {
         query: exchange.query,
         context: exchange.context,
       });
-      body = rendered.text;
+      text = rendered.text;
       for (const [name, value] of Object.entries(rendered.headerOverrides)) {
         const index = headers.findIndex(([n]) => n.toLowerCase() === name.toLowerCase());
         if (index >= 0) headers.splice(index, 1);
@@ -597,7 +620,7 @@ export class RestApi {
       // the content type is application/json."
       headers.push(['Content-Type', 'application/json']);
     }
-    this.#send(exchange, statusCode, headers, body);
+    this.#send(exchange, statusCode, this.#withApiHeaders(exchange, headers), text);
   }
 
   async #lambdaProxy(
@@ -637,7 +660,10 @@ export class RestApi {
         : {
             authorizer: {
               ...Object.fromEntries(
-                Object.entries(authorizer.context).map(([k, v]) => [k, String(v)]),
+                Object.entries(authorizer.context).map(([k, v]) => [
+                  k,
+                  v === null ? null : String(v),
+                ]),
               ),
               principalId: authorizer.principalId,
               integrationLatency: 0,
