@@ -111,17 +111,19 @@ describe('intrinsic functions', () => {
     expect(joined).toBe(`https://${resolver.ref('Api')}.execute-api.us-east-1.amazonaws.com`);
   });
 
-  it('substitutes Fn::Sub variables: its own map, Ref, GetAtt, pseudo parameters, and ${!Literal}', () => {
+  it('substitutes Fn::Sub variables: its own map, Ref, GetAtt, pseudo parameters, and a literal', () => {
     const resolver = resolverOf(TYPES);
 
     const text = resolver.resolve({
       'Fn::Sub': [
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub's own syntax
         '${Greeting} ${NamedFn} ${NamedFn.Arn} ${AWS::Region} ${!Literal}',
         { Greeting: { 'Fn::Join': ['-', ['hello', 'world']] } },
       ],
     });
 
     expect(text).toBe(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: what Fn::Sub leaves of ${!Literal}
       'hello-world my-function arn:aws:lambda:us-east-1:123456789012:function:my-function us-east-1 ${Literal}',
     );
   });

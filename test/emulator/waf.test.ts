@@ -247,7 +247,7 @@ describe("AWS's managed rule groups", () => {
       ],
     });
 
-    const verdict = waf.evaluate(request({ uriPath: '/prod/${jndi:ldap://x}' }));
+    const verdict = waf.evaluate(request({ uriPath: `/prod/${'$'}{jndi:ldap://x}` }));
 
     expect(waf.unmodelled).toEqual([
       'AWSManagedRulesKnownBadInputs (AWS AWSManagedRulesKnownBadInputsRuleSet)',
