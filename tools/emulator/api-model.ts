@@ -57,6 +57,8 @@ export interface MethodModel {
   readonly httpMethod: string;
   /** The resource path, `/mcp`, `/.well-known/oauth-protected-resource`. */
   readonly resourcePath: string;
+  /** The resource's id (`$context.resourceId`). */
+  readonly resourceId: string;
   readonly authorizationType: 'NONE' | 'CUSTOM';
   readonly authorizer?: AuthorizerModel;
   readonly validator?: { readonly body: boolean; readonly parameters: boolean };
@@ -460,6 +462,7 @@ export function buildApiModel(resolver: TemplateResolver): ApiModel {
       logicalId,
       httpMethod: String(prop('HttpMethod')),
       resourcePath,
+      resourceId,
       authorizationType,
       ...(authorizationType === 'CUSTOM' && authorizer !== undefined ? { authorizer } : {}),
       ...(validatorId === undefined ? {} : { validator: validators.get(String(validatorId)) }),

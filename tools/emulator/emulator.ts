@@ -58,6 +58,13 @@ export interface EmulatorOptions {
   readonly extraHosts?: Readonly<Record<string, string>>;
   /** The gateway's clock. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Model the small-write holding users report of AWS's streaming front end (not documented
+   * by AWS): a streamed response's bytes leave only once this many are pending, or at its end
+   * (`RestApiOptions.holdStreamedWritesBelowBytes`; reports put it at roughly 15-16 KB).
+   * @default 0 (off)
+   */
+  readonly holdStreamedWritesBelowBytes?: number;
   /** Node binary of the execution environments. @default this process's */
   readonly nodeBinary?: string;
   readonly logs?: LogGroups;
@@ -357,6 +364,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       ...(accessLogGroup === undefined ? {} : { accessLogGroup }),
       ...(waf === undefined ? {} : { waf }),
       ...(options.now === undefined ? {} : { now: options.now }),
+      ...(options.holdStreamedWritesBelowBytes === undefined
+        ? {}
+        : { holdStreamedWritesBelowBytes: options.holdStreamedWritesBelowBytes }),
     });
     const endpoints: Endpoint[] = [];
     if (api.executeApiEndpoint) {

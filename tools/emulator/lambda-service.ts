@@ -6,9 +6,9 @@
  * the function plus those the Lambda runtime sets, with AWS endpoints pointed at the local
  * stand-ins.
  *
- * The limits it holds invocations to (AWS Lambda quotas): 6 MB (6,291,456 bytes) per
- * synchronous request and buffered response, the function's timeout (the environment is
- * discarded), an init failure reported on the invocation. What the functions write to stdout
+ * The limits it holds invocations to (AWS Lambda quotas): 6 MB per synchronous request and
+ * buffered response (exact figures below), 200 MB per streamed response, the function's
+ * timeout (the environment is discarded), an init failure reported on the invocation. What the functions write to stdout
  * and stderr goes to their log group, between the service's own START, END and REPORT lines.
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -26,10 +26,26 @@ import type { LogSink } from './logs';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PROJECT_ROOT = resolve(HERE, '../..');
 
-/** AWS Lambda: "Invocation payload (request and response): 6 MB each for request and response (synchronous)". */
-export const MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
-/** AWS Lambda: a streamed response may be up to 20 MB (soft limit). */
-export const MAX_STREAMED_RESPONSE_BYTES = 20 * 1024 * 1024;
+/**
+ * A synchronous invocation's event: "For synchronous invocations, the maximum payload size is
+ * 6 MB" (Invoke API); the service's own words for one over it, "Request must be smaller than
+ * 6291456 bytes for the InvokeFunction operation" (reported, non-AWS), put the limit below
+ * 6 MiB exactly.
+ * https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
+ */
+export const MAX_SYNC_REQUEST_BYTES = 6 * 1024 * 1024;
+/**
+ * A buffered response: 6 MiB and 100 bytes, the `MaxPayloadSize` of AWS's runtime interface
+ * emulator and the figure of Lambda's own error, "Response payload size (N bytes) exceeded
+ * maximum allowed payload size (6291556 bytes)" (`Function.ResponseSizeTooLarge`).
+ */
+export const MAX_SYNC_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
+/**
+ * A streamed response: "response streaming functions can return payloads up to 200 MB"
+ * (Lambda response streaming, 2025; formerly a 20 MB soft limit).
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-response-streaming.html
+ */
+export const MAX_STREAMED_RESPONSE_BYTES = 200 * 1024 * 1024;
 
 export interface FunctionDefinition {
   readonly logicalId: string;
@@ -154,7 +170,7 @@ export class LambdaService {
   async invoke(logicalId: string, event: unknown): Promise<InvokeOutcome> {
     const text = JSON.stringify(event);
     const bytes = Buffer.byteLength(text);
-    if (bytes > MAX_SYNC_PAYLOAD_BYTES) return { kind: 'request-too-large', bytes };
+    if (bytes >= MAX_SYNC_REQUEST_BYTES) return { kind: 'request-too-large', bytes };
     const definition = this.definition(logicalId);
     const environment = await this.#acquire(definition);
     const started = performance.now();
@@ -180,13 +196,13 @@ export class LambdaService {
             clearTimeout(timer);
             const size = Buffer.byteLength(message.payload);
             done(
-              size > MAX_SYNC_PAYLOAD_BYTES
+              size > MAX_SYNC_RESPONSE_BYTES
                 ? {
                     kind: 'error',
                     reason: 'ResponseTooLarge',
                     error: {
                       errorType: 'Function.ResponseSizeTooLarge',
-                      errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_SYNC_PAYLOAD_BYTES} bytes).`,
+                      errorMessage: `Response payload size (${size} bytes) exceeded maximum allowed payload size (${MAX_SYNC_RESPONSE_BYTES} bytes).`,
                       trace: [],
                     },
                   }
@@ -211,7 +227,7 @@ export class LambdaService {
   ): Promise<StreamedInvocation | InvokeOutcome> {
     const text = JSON.stringify(event);
     const bytes = Buffer.byteLength(text);
-    if (bytes > MAX_SYNC_PAYLOAD_BYTES) return { kind: 'request-too-large', bytes };
+    if (bytes >= MAX_SYNC_REQUEST_BYTES) return { kind: 'request-too-large', bytes };
     const definition = this.definition(logicalId);
     const environment = await this.#acquire(definition);
     const started = performance.now();
@@ -225,31 +241,44 @@ export class LambdaService {
     }
     const queue: Uint8Array[] = [];
     let wake: (() => void) | undefined;
-    let finished = false;
+    /** The response is over (ended, failed): the body iterator stops. */
+    let responseEnded = false;
+    /** The invocation is over (the handler settled, or the environment was lost). */
+    let over = false;
     let total = 0;
     let settle!: (value: Awaited<StreamedInvocation['ended']>) => void;
     const ended = new Promise<Awaited<StreamedInvocation['ended']>>((resolve) => {
       settle = resolve;
     });
-    const end = (value: Awaited<StreamedInvocation['ended']>) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
+    const endResponse = (value: Awaited<StreamedInvocation['ended']>) => {
+      if (responseEnded) return;
+      responseEnded = true;
       settle(value);
       wake?.();
+    };
+    const endInvocation = () => {
+      if (over) return;
+      over = true;
+      clearTimeout(timer);
       this.#finish(definition, environment, context, started);
     };
+    // The function's timeout runs until the handler settles, past the end of its response.
     const timer = setTimeout(() => {
       this.#timedOut(definition, environment, context);
-      end({ ok: false, reason: 'TimedOut', error: timeoutError(context, definition) });
+      endResponse({ ok: false, reason: 'TimedOut', error: timeoutError(context, definition) });
+      endInvocation();
     }, definition.timeoutSeconds * 1000);
-    environment.onExit = (code) => end({ ok: false, reason: 'Crashed', error: exitError(code) });
+    environment.onExit = (code) => {
+      endResponse({ ok: false, reason: 'Crashed', error: exitError(code) });
+      endInvocation();
+    };
     environment.onMessage = (message) => {
       if (message.type === 'chunk') {
+        if (responseEnded) return;
         total += message.data.byteLength;
         if (total > MAX_STREAMED_RESPONSE_BYTES) {
           this.#discard(definition, environment);
-          end({
+          endResponse({
             ok: false,
             reason: 'ResponseTooLarge',
             error: {
@@ -258,14 +287,18 @@ export class LambdaService {
               trace: [],
             },
           });
+          endInvocation();
           return;
         }
         queue.push(message.data);
         wake?.();
       } else if (message.type === 'end') {
-        end({ ok: true });
+        endResponse({ ok: true });
       } else if (message.type === 'error') {
-        end({ ok: false, reason: 'Unhandled', error: message });
+        endResponse({ ok: false, reason: 'Unhandled', error: message });
+      } else if (message.type === 'done') {
+        endResponse({ ok: true });
+        endInvocation();
       }
     };
     environment.child.send({ type: 'invoke', id: 1, event: text, context });
@@ -277,7 +310,7 @@ export class LambdaService {
             yield chunk;
             continue;
           }
-          if (finished) return;
+          if (responseEnded) return;
           await new Promise<void>((resolve) => {
             wake = resolve;
           });

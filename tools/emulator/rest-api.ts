@@ -30,6 +30,7 @@ import {
 } from './authorizer';
 import {
   checkGatewayResponses,
+  GATEWAY_RESPONSE_TYPES,
   type GatewayResponseType,
   renderGatewayResponse,
 } from './gateway-responses';
@@ -78,6 +79,13 @@ export interface RestApiOptions {
   readonly waf?: Waf;
   /** The gateway's clock (authorizer cache, throttling): tests move it. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Hold a streamed response's payload until at least this many bytes are pending (or the
+   * stream ends), a model of what users report of AWS's streaming front end: small writes
+   * arrive late, together (aws-lambda-nodejs-runtime-interface-client #94 and #102,
+   * serverless-adapter #166: roughly 15-16 KB). Not documented by AWS. @default 0 (off)
+   */
+  readonly holdStreamedWritesBelowBytes?: number;
 }
 
 /** What the access log and the gateway responses read (`$context.*`). */
@@ -251,7 +259,9 @@ export class RestApi {
       return;
     }
     const path = rawPath.slice(prefix.length) || '/';
-    exchange.context.path = endpoint.kind === 'execute-api' ? rawPath : rawPath;
+    // "$context.path: The request path. For example, /{stage}/root/child" (on a custom domain,
+    // the base path in place of the stage).
+    exchange.context.path = rawPath;
 
     // 2. WAF: "AWS WAF rules are evaluated before other access control features".
     const waf = this.#options.waf?.evaluate({
@@ -299,7 +309,7 @@ export class RestApi {
       return;
     }
     exchange.context.resourcePath = method.resourcePath;
-    exchange.context.resourceId = method.logicalId;
+    exchange.context.resourceId = method.resourceId;
     const methodArn = `arn:${this.#options.account.partition}:execute-api:${this.#options.account.region}:${this.#options.account.accountId}:${this.api.apiId}/${this.api.stage.name}/${req.method}${path === '/' ? '/' : path}`;
 
     // 5. Throttling.
@@ -638,16 +648,9 @@ export class RestApi {
       this.#gatewayResponse(exchange, 'API_CONFIGURATION_ERROR');
       return;
     }
-    const contentType =
-      (exchange.req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     // Bodies are passed as text unless the request's type is a binary media type of the API
-    // (then base64, `isBase64Encoded: true`).
-    const binary = this.api.binaryMediaTypes.some(
-      (type) =>
-        type === '*/*' ||
-        type === contentType ||
-        (type.endsWith('/*') && contentType.startsWith(type.slice(0, -1))),
-    );
+    // (then base64, `isBase64Encoded: true`; ministack #767, checked against AWS, non-AWS).
+    const binary = this.#isBinary(String(exchange.req.headers['content-type'] ?? ''));
     const event = {
       ...this.#baseEvent(exchange, method, path, headers),
       body: body.length === 0 ? null : binary ? body.toString('base64') : body.toString('utf8'),
@@ -717,6 +720,18 @@ export class RestApi {
     await this.#stream(exchange, outcome, deadline, integrationStarted);
   }
 
+  /** Whether a media type is one of the API's binary media types (exact, a type/star, or any). */
+  #isBinary(mediaType: string): boolean {
+    const type = mediaType.split(';')[0]?.trim().toLowerCase() ?? '';
+    if (type === '') return false;
+    return this.api.binaryMediaTypes.some(
+      (binary) =>
+        binary === '*/*' ||
+        binary.toLowerCase() === type ||
+        (binary.endsWith('/*') && type.startsWith(binary.slice(0, -1).toLowerCase())),
+    );
+  }
+
   /** Lambda refused the event: over its 6 MB request limit. */
   #requestTooLong(exchange: Exchange): void {
     // Seen from AWS for a Lambda request over 6 MB: 413, `{"message": "Request Too Long"}`,
@@ -727,14 +742,9 @@ export class RestApi {
   /** A failed invocation: 502 `Internal server error` (INTEGRATION_FAILURE's body). */
   #integrationError(exchange: Exchange, why: string): void {
     exchange.context['integration.error'] = why;
-    const rendered = renderGatewayResponse(
-      this.api,
-      'INTEGRATION_FAILURE',
-      this.#responseContext(exchange, {}),
-    );
     // "If the function runs but returns an error, or returns a response in the wrong format,
-    // API Gateway returns a 502 error code."
-    this.#send(exchange, 502, rendered.headers, rendered.body, 'INTEGRATION_FAILURE');
+    // API Gateway returns a 502 error code" (INTEGRATION_FAILURE's body, status 502).
+    this.#gatewayResponse(exchange, 'INTEGRATION_FAILURE', {}, 502);
   }
 
   #bufferedProxyResult(exchange: Exchange, payload: string): void {
@@ -748,7 +758,21 @@ export class RestApi {
     if (!headers.some(([name]) => name.toLowerCase() === 'content-type')) {
       headers.push(['Content-Type', 'application/json']);
     }
-    this.#send(exchange, result.statusCode, this.#withApiHeaders(exchange, headers), result.body);
+    // "To return binary media from an AWS Lambda proxy integration, base64 encode the response
+    // from your Lambda function. You must also configure your API's binary media types": the
+    // body is decoded when the request's Accept (its first type: "API Gateway only honors the
+    // first Accept media type") is one of them; otherwise the base64 text goes out as it is.
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/lambda-proxy-binary-media.html
+    const accept =
+      String(exchange.req.headers.accept ?? '')
+        .split(',')[0]
+        ?.split(';')[0]
+        ?.trim() ?? '';
+    const body =
+      result.isBase64Encoded && this.#isBinary(accept)
+        ? Buffer.from(result.body, 'base64')
+        : result.body;
+    this.#send(exchange, result.statusCode, this.#withApiHeaders(exchange, headers), body);
   }
 
   async #stream(
@@ -762,19 +786,46 @@ export class RestApi {
     let received = Buffer.alloc(0);
     let headersSent = false;
     let timedOut = false;
+    /** Payload bytes written to the client, for `$context.responseLength`. */
+    let sent = 0;
+    /** Payload bytes held back by the front-end model below, not yet written. */
+    let held: Buffer[] = [];
+    let heldBytes = 0;
+    const holdBelow = this.#options.holdStreamedWritesBelowBytes ?? 0;
+    const release = () => {
+      for (const chunk of held) res.write(chunk);
+      sent += heldBytes;
+      held = [];
+      heldBytes = 0;
+    };
+    /**
+     * Pass payload bytes on. With `holdStreamedWritesBelowBytes`, they wait until that many are
+     * pending (or the stream ends), as users report of AWS's streaming front end.
+     */
+    const forward = (chunk: Buffer) => {
+      if (chunk.length === 0) return;
+      held.push(chunk);
+      heldBytes += chunk.length;
+      if (heldBytes >= holdBelow) release();
+    };
     void deadline.then(() => {
       timedOut = true;
       if (!headersSent) {
         exchange.context.integrationLatency = String(this.#now() - integrationStarted);
         this.#gatewayResponse(exchange, 'INTEGRATION_TIMEOUT');
       } else {
-        // Past the integration timeout the stream is cut; the client sees it end early.
+        // Past the integration timeout the stream is cut; the client sees it end early
+        // (response-streaming-troubleshoot: "curl: (18) transfer closed with outstanding read
+        // data remaining" … "make sure the timeout of your integration is long enough").
         res.destroy();
+        this.#accessLog(exchange, Number(exchange.context.status ?? 200), sent);
       }
     });
     let idle: NodeJS.Timeout | undefined;
     const resetIdle = () => {
       if (idle !== undefined) clearTimeout(idle);
+      // "Your streams are subject to idle timeouts. For Regional or private endpoints, the
+      // timeout is 5 minutes."
       idle = setTimeout(() => res.destroy(), STREAM_IDLE_TIMEOUT_MS);
       idle.unref?.();
     };
@@ -787,19 +838,25 @@ export class RestApi {
         resetIdle();
         const chunk = Buffer.from(next.value);
         if (headersSent) {
-          res.write(chunk);
+          forward(chunk);
           continue;
         }
         received = Buffer.concat([received, chunk]);
+        // "API Gateway begins the payload stream after it receives the valid metadata and
+        // delimiter from Lambda" (response-transfer-mode-lambda).
         const prelude = readPrelude(received);
         if (prelude.kind === 'more') continue;
         if (prelude.kind === 'invalid') {
+          // Non-conforming output: "API Gateway invokes your Lambda function and return a 500
+          // error response."
           exchange.context['integration.error'] = prelude.why;
           this.#gatewayResponse(exchange, 'API_CONFIGURATION_ERROR');
           return;
         }
         headersSent = true;
         exchange.context.integrationLatency = String(this.#now() - integrationStarted);
+        // No AWS page says whether STREAM responses are remapped: assumed they are, as
+        // buffered ones (docs/emulator.md).
         const headers = remapIntegrationResponseHeaders(
           mergeProxyHeaders(prelude.metadata.headers, prelude.metadata.multiValueHeaders),
         );
@@ -815,32 +872,32 @@ export class RestApi {
         exchange.context['integration.responseTransferMode'] = 'STREAMED';
         res.writeHead(status, this.#withApiHeaders(exchange, headers).flat());
         res.flushHeaders();
-        if (prelude.rest.length > 0) res.write(prelude.rest);
+        forward(prelude.rest);
       }
       if (!headersSent) {
         // Ended before its metadata and delimiter: output in the wrong format (a 500), or no
         // output at all when the function failed first (a 502).
         const ended = await invocation.ended;
-        if (!ended.ok)
+        if (!ended.ok) {
           this.#integrationError(exchange, `Lambda ${ended.reason}: ${ended.error.errorType}`);
-        else {
+        } else {
           exchange.context['integration.error'] = 'the stream ended before its metadata prelude';
           this.#gatewayResponse(exchange, 'API_CONFIGURATION_ERROR');
         }
         return;
       }
       const ended = await invocation.ended;
+      release();
       if (!ended.ok) {
         // A function that fails mid-stream: its status is gone already; the connection is
         // closed without the last chunk, as curl reports it ("transfer closed with outstanding
-        // read data remaining").
+        // read data remaining"). AWS documents no other signal to the client.
         exchange.context['integration.error'] = `${ended.reason}: ${ended.error.errorType}`;
         res.destroy();
-        this.#accessLog(exchange, Number(exchange.context.status ?? 200), 0);
-        return;
+      } else {
+        res.end();
       }
-      res.end();
-      this.#accessLog(exchange, Number(exchange.context.status ?? 200), 0);
+      this.#accessLog(exchange, Number(exchange.context.status ?? 200), sent);
     } finally {
       if (idle !== undefined) clearTimeout(idle);
     }
@@ -870,11 +927,17 @@ export class RestApi {
     exchange: Exchange,
     type: GatewayResponseType,
     extra: { message?: string | null } = {},
+    status?: number,
   ): void {
     const rendered = renderGatewayResponse(this.api, type, this.#responseContext(exchange, extra));
+    // `$context.error.message` is readable in the access log too (context-variables page).
+    const message =
+      extra.message === undefined ? GATEWAY_RESPONSE_TYPES[type].message : extra.message;
+    exchange.context['error.message'] = message ?? undefined;
+    exchange.context['error.messageString'] = message === null ? 'null' : JSON.stringify(message);
     this.#send(
       exchange,
-      rendered.statusCode,
+      status ?? rendered.statusCode,
       [
         ...rendered.headers,
         ['x-amzn-RequestId', exchange.requestId],
@@ -903,7 +966,7 @@ export class RestApi {
     exchange: Exchange,
     status: number,
     headers: HeaderList,
-    body: string,
+    body: string | Buffer,
     errorType?: string,
   ): void {
     const { res } = exchange;
@@ -911,7 +974,7 @@ export class RestApi {
       res.destroy();
       return;
     }
-    const bytes = Buffer.from(body, 'utf8');
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     const list = headers.filter(([name]) => name.toLowerCase() !== 'content-length');
     list.push(['Content-Length', String(bytes.length)]);
     if (errorType !== undefined) exchange.context['error.responseType'] = errorType;

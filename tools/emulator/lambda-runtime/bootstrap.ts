@@ -330,6 +330,17 @@ async function invoke(handler: Handler, streaming: boolean, message: ToRuntime):
     return;
   }
   const stream = new ResponseStream(id);
+  // The response is complete when the stream ends, whatever the handler does afterwards: the
+  // runtime's request to Lambda ends with `end()`, and an error after it is lost ("trailers
+  // added after end() are silently lost", verified against the runtime's ResponseStream.js).
+  let ended = false;
+  const finished = new Promise<void>((resolve) => {
+    stream.once('finish', () => {
+      ended = true;
+      send({ type: 'end', id });
+      resolve();
+    });
+  });
   try {
     const returned = handler(event, stream, lambdaContext);
     if (!(returned instanceof Promise)) {
@@ -340,17 +351,16 @@ async function invoke(handler: Handler, streaming: boolean, message: ToRuntime):
     await returned;
     // The runtime waits for the stream to end: a handler that returns without ending it runs
     // into the function's timeout.
-    await new Promise<void>((resolve) => {
-      if (stream.writableFinished) resolve();
-      else stream.once('finish', () => resolve());
-    });
-    send({ type: 'end', id });
+    await finished;
   } catch (error) {
     process.stderr.write(
       `${new Date().toISOString()}\t${context.awsRequestId}\tERROR\tInvoke Error \t${JSON.stringify(toFunctionError(error))}\n`,
     );
-    send({ type: 'error', id, ...toFunctionError(error) });
+    // Before the end, the error ends the stream (the runtime's error trailers); after it,
+    // nothing reaches the caller.
+    if (!ended) send({ type: 'error', id, ...toFunctionError(error) });
   }
+  send({ type: 'done', id });
 }
 
 main().catch((error: unknown) => {
