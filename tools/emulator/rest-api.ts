@@ -371,7 +371,9 @@ export class RestApi {
         if (schema !== undefined) {
           const problem = bodyProblem(schema, body.toString('utf8'));
           if (problem !== undefined) {
-            exchange.context['error.validationErrorString'] = `[${JSON.stringify(problem)}]`;
+            // As the validation page's log example shows it: the messages in brackets,
+            // unquoted ("[instance value (-1) not found in enum …]"); a template quotes it itself.
+            exchange.context['error.validationErrorString'] = `[${problem}]`;
             this.#gatewayResponse(exchange, 'BAD_REQUEST_BODY');
             return;
           }
