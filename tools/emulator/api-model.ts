@@ -626,7 +626,9 @@ export function buildApiModel(resolver: TemplateResolver): ApiModel {
         type,
         functionLogicalId,
         transferMode,
-        // AWS: the default integration timeout is 29 seconds.
+        // "Integration timeout for Regional APIs | 50 milliseconds - 29 seconds" (quotas for
+        // REST APIs; 29 s when unset); a STREAM integration may set up to 15 minutes.
+        // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html
         timeoutMs: Number(integration.TimeoutInMillis ?? 29_000),
       };
     }

@@ -8,8 +8,9 @@
  *
  * The limits it holds invocations to (AWS Lambda quotas): 6 MB per synchronous request and
  * buffered response (exact figures below), 200 MB per streamed response, the function's
- * timeout (the environment is discarded), an init failure reported on the invocation. What the functions write to stdout
- * and stderr goes to their log group, between the service's own START, END and REPORT lines.
+ * timeout (the environment is discarded), an init failure reported on the invocation. What the
+ * functions write to stdout and stderr goes to their log group, between the service's own
+ * START, END and REPORT lines.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -404,7 +405,9 @@ export class LambdaService {
       environment,
       `${new Date().toISOString()} ${context.awsRequestId} Task timed out after ${definition.timeoutSeconds.toFixed(2)} seconds`,
     );
-    // Lambda discards an environment whose invocation timed out.
+    // "If the Lambda function crashes or times out during the Invoke phase, Lambda resets the
+    // execution environment" (module state is lost; the next invocation initializes again).
+    // https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html
     this.#discard(definition, environment);
   }
 

@@ -53,9 +53,15 @@ import { Throttle } from './throttle';
 import { checkTemplate, renderTemplate } from './vtl';
 import type { Waf } from './waf';
 
-/** API Gateway REST's payload limit ("Payload size: 10 MB", API Gateway quotas). */
+/**
+ * API Gateway REST's payload limit ("Payload size | 10 MB | No", quotas for REST APIs).
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html
+ */
 export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
-/** The idle timeout of a streamed response on a regional endpoint (5 minutes). */
+/**
+ * "Your streams are subject to idle timeouts. For Regional or private endpoints, the timeout is
+ * 5 minutes." https://docs.aws.amazon.com/apigateway/latest/developerguide/response-transfer-mode.html
+ */
 export const STREAM_IDLE_TIMEOUT_MS = 5 * 60_000;
 
 /** One name the API answers by. */
@@ -241,7 +247,15 @@ export class RestApi {
       },
     };
 
-    // 1. The endpoint. A request naming no endpoint of this API never reaches it.
+    // 1. The endpoint. On the execute-api name the stage is the first path segment
+    // ("https://{restapi_id}.execute-api.{region}.amazonaws.com/{stage_name}/", how-to-call-api);
+    // a custom domain "strips the incoming base path" (rest-api-mappings), an empty one being
+    // its root; a disabled default endpoint answers "403 Forbidden" (rest-api-disable-default-
+    // endpoint). A name, stage or base path of no API is 403 {"message":"Forbidden"} (no AWS page
+    // gives the body; seen from AWS, non-AWS evidence).
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-call-api.html
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-mappings.html
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-disable-default-endpoint.html
     const host = (req.headers.host ?? '').toLowerCase();
     const endpoint = this.#endpoints.find((e) => e.host === host);
     if (endpoint === undefined) {
@@ -263,7 +277,9 @@ export class RestApi {
     // the base path in place of the stage).
     exchange.context.path = rawPath;
 
-    // 2. WAF: "AWS WAF rules are evaluated before other access control features".
+    // 2. WAF: "AWS WAF rules are evaluated before other access control features" (WAF runs
+    // before resource policies, authorizers and the integration).
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-control-access-aws-waf.html
     const waf = this.#options.waf?.evaluate({
       sourceIp,
       method: req.method ?? 'GET',
@@ -312,7 +328,8 @@ export class RestApi {
     exchange.context.resourceId = method.resourceId;
     const methodArn = `arn:${this.#options.account.partition}:execute-api:${this.#options.account.region}:${this.#options.account.accountId}:${this.api.apiId}/${this.api.stage.name}/${req.method}${path === '/' ? '/' : path}`;
 
-    // 5. Throttling.
+    // 5. Throttling: the method's bucket, then the account's (throttle.ts), 429 THROTTLED.
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html
     if (!this.#throttle.admit(method.resourcePath, method.httpMethod)) {
       this.#gatewayResponse(exchange, 'THROTTLED');
       return;
@@ -339,7 +356,9 @@ export class RestApi {
       authorizer = outcome;
     }
 
-    // 7. Request validation.
+    // 7. Request validation: "API Gateway immediately fails the request, returns a 400 error
+    // response" (request-model.ts for the body; required parameters "included and not blank").
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-method-request-validation.html
     if (method.validator !== undefined) {
       if (method.validator.parameters) {
         const missing = Object.entries(method.requestParameters)
@@ -406,7 +425,13 @@ export class RestApi {
     );
   }
 
-  /** Whether API Gateway may invoke the function for this source ARN (its Lambda permissions). */
+  /**
+   * Whether API Gateway may invoke the function for this source ARN: an
+   * `AWS::Lambda::Permission` for `apigateway.amazonaws.com` whose SourceArn pattern matches.
+   * Without one: "Execution failed due to configuration error: Invalid permissions on Lambda
+   * function / Method completed with status: 500" (for an authorizer, "Authorizer error").
+   * https://repost.aws/knowledge-center/api-gateway-rest-api-lambda-integrations
+   */
   #mayInvoke(functionLogicalId: string, sourceArn: string): boolean {
     return this.api.permissions.some((permission) => {
       if (permission.functionLogicalId !== functionLogicalId) return false;
