@@ -261,6 +261,15 @@ describe('the access log', () => {
     ]);
   });
 
+  it("writes nothing for a request outside the stage: it is not the stage's", async () => {
+    const before = served.accessLog().length;
+
+    const response = await fetch(`${served.emulator.executeApiOrigin}/elsewhere/shapes`);
+
+    expect(response.status).toBe(403);
+    expect(served.accessLog().length).toBe(before);
+  });
+
   it('records why an integration failed', async () => {
     const response = await shape('empty');
     const requestId = response.headers.get('x-amzn-requestid');

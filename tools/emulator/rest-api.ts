@@ -977,16 +977,19 @@ export class RestApi {
 
   /** An answer that is not the API's (no endpoint, no stage): a bare JSON body. */
   #plain(exchange: Exchange, status: number, body: string, errorType: string): void {
-    this.#send(
-      exchange,
-      status,
-      [
-        ['Content-Type', 'application/json'],
-        ['x-amzn-ErrorType', errorType],
-        ['x-amzn-RequestId', exchange.requestId],
-      ],
-      body,
-    );
+    const bytes = Buffer.from(body, 'utf8');
+    // Not the stage's: no access-log line (the stage's log records the stage's requests).
+    exchange.res
+      .writeHead(
+        status,
+        [
+          ['Content-Type', 'application/json'],
+          ['Content-Length', String(bytes.length)],
+          ['x-amzn-ErrorType', errorType],
+          ['x-amzn-RequestId', exchange.requestId],
+        ].flat(),
+      )
+      .end(bytes);
   }
 
   #send(
