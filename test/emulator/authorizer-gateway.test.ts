@@ -41,20 +41,15 @@ function build(): TestApi {
   api.function('Echo', ECHO);
   api.function('Auth', AUTHORIZER);
   api.function('Unpermitted', AUTHORIZER);
-  api.authorizer('Cached', 'Auth', {
-    identitySource: 'method.request.header.Authorization',
-    ttl: 300,
-  });
-  api.authorizer('Uncached', 'Auth', {
-    identitySource: 'method.request.header.Authorization',
-    ttl: 0,
-  });
+  const byToken = 'method.request.header.Authorization';
+  api.authorizer('Cached', 'Auth', { identitySource: byToken, ttl: 300 });
+  api.authorizer('Uncached', 'Auth', { identitySource: byToken, ttl: 0 });
   api.authorizer('TwoSources', 'Auth', {
-    identitySource: 'method.request.header.Authorization, method.request.querystring.tenant',
+    identitySource: `${byToken}, method.request.querystring.tenant`,
     ttl: 300,
   });
   api.authorizer('NoPermission', 'Unpermitted', {
-    identitySource: 'method.request.header.Authorization',
+    identitySource: byToken,
     ttl: 0,
     noPermission: true,
   });

@@ -6,17 +6,11 @@
  * 403 `Missing Authentication Token`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API, ECHO, type Served, STAGE, serve, TestApi } from './helpers/test-api';
+import { API, ECHO, mockIntegration, type Served, STAGE, serve, TestApi } from './helpers/test-api';
 
 const ref = (logicalId: string) => ({ Ref: logicalId });
 
-const DOCUMENT = {
-  Type: 'MOCK',
-  RequestTemplates: { 'application/json': '{"statusCode": 200}' },
-  IntegrationResponses: [
-    { StatusCode: '200', ResponseTemplates: { 'application/json': '{"document":true}' } },
-  ],
-};
+const DOCUMENT = mockIntegration('{"document":true}');
 
 function build(
   domain: { name: string; basePath?: string } | undefined,

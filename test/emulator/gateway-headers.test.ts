@@ -3,9 +3,9 @@
  * client's headers become in the function's event, and what a function's headers become for
  * the client, buffered and streamed (STREAM remapping is assumed: no AWS page says).
  */
-import { type IncomingHttpHeaders, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCUMENTED_HEADERS } from './helpers/documented-headers';
+import { rawRequest } from './helpers/raw-http';
 import { ECHO, type Served, serve, TestApi } from './helpers/test-api';
 
 const BODY = 'hello';
@@ -44,36 +44,8 @@ beforeAll(async () => {
 });
 afterAll(() => served.stop());
 
-/** A raw HTTP exchange: headers exactly as given, headers exactly as received. */
-function exchange(
-  path: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
-  const url = new URL(`${served.url}${path}`);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: options.method ?? 'GET',
-        headers: options.headers,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(options.body);
-  });
+function exchange(path: string, options: Parameters<typeof rawRequest>[1] = {}) {
+  return rawRequest(`${served.url}${path}`, options);
 }
 
 describe.each(['buffered', 'streamed'])("a function's %s response headers", (mode) => {

@@ -4,8 +4,8 @@
  * the integration timeout, binary media, gateway responses for gateway-made errors only, and
  * the access-log line.
  */
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawRequest } from './helpers/raw-http';
 import { ECHO, type Served, serve, TestApi } from './helpers/test-api';
 
 const ACCESS_LOG_FORMAT =
@@ -180,19 +180,9 @@ describe('payload limits', () => {
   });
 
   it('refuses a chunked body once it passes 10 MB, with no length declared', async () => {
-    const status = await new Promise<number>((resolve, reject) => {
-      const url = new URL(`${served.url}/echo`);
-      const req = request(
-        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST' },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        },
-      );
-      req.on('error', reject);
-      const chunk = Buffer.alloc(1024 * 1024, 'a');
-      for (let i = 0; i < 11; i += 1) req.write(chunk);
-      req.end();
+    const { status } = await rawRequest(`${served.url}/echo`, {
+      method: 'POST',
+      body: Array.from({ length: 11 }, () => Buffer.alloc(1024 * 1024, 'a')),
     });
 
     expect(status).toBe(413);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { UnsupportedTemplateError } from '../../tools/emulator/template';
-import { API, ECHO, STAGE, serve, TestApi } from './helpers/test-api';
+import { API, ECHO, mockIntegration, STAGE, serve, TestApi } from './helpers/test-api';
 
 const ref = (logicalId: string) => ({ Ref: logicalId });
 
@@ -19,15 +19,7 @@ function base(): TestApi {
     ttl: 0,
   });
   api.method('/mcp', 'POST', { function: 'Handler', authorizer: 'Authorizer' });
-  api.method('/doc', 'GET', {
-    mock: {
-      Type: 'MOCK',
-      RequestTemplates: { 'application/json': '{"statusCode": 200}' },
-      IntegrationResponses: [
-        { StatusCode: '200', ResponseTemplates: { 'application/json': '{}' } },
-      ],
-    },
-  });
+  api.method('/doc', 'GET', { mock: mockIntegration('{}') });
   api.gatewayResponse('UNAUTHORIZED', {
     statusCode: '401',
     headers: { 'WWW-Authenticate': "'Bearer'" },
@@ -59,39 +51,9 @@ function domain(api: TestApi, id: string, name: string, extra: Record<string, un
   });
 }
 
-function webAcl(
-  api: TestApi,
-  rule: Record<string, unknown>,
-  defaultAction: unknown = { Allow: {} },
-) {
-  api.add('Acl', {
-    Type: 'AWS::WAFv2::WebACL',
-    Properties: {
-      DefaultAction: defaultAction,
-      Scope: 'REGIONAL',
-      Rules: [{ Name: 'R', Priority: 0, Action: { Block: {} }, VisibilityConfig: {}, ...rule }],
-    },
-  });
-  api.add('AclAssociation', {
-    Type: 'AWS::WAFv2::WebACLAssociation',
-    Properties: {
-      ResourceArn: {
-        'Fn::Join': [
-          '',
-          [
-            'arn:',
-            ref('AWS::Partition'),
-            ':apigateway:',
-            ref('AWS::Region'),
-            '::/restapis/',
-            ref(API),
-            '/stages/',
-            ref(STAGE),
-          ],
-        ],
-      },
-      WebACLArn: { 'Fn::GetAtt': ['Acl', 'Arn'] },
-    },
+function webAcl(api: TestApi, rule: Record<string, unknown>) {
+  api.webAcl('Acl', {
+    Rules: [{ Name: 'R', Priority: 0, Action: { Block: {} }, VisibilityConfig: {}, ...rule }],
   });
 }
 

@@ -3,7 +3,7 @@
  * throttling per method, request validation, and a mock integration's passthrough behavior.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API, ECHO, type Served, STAGE, serve, TestApi } from './helpers/test-api';
+import { API, ECHO, mockIntegration, type Served, serve, TestApi } from './helpers/test-api';
 
 const ref = (logicalId: string) => ({ Ref: logicalId });
 
@@ -56,24 +56,10 @@ function build(): TestApi {
   api.method('/register', 'POST', { function: 'Echo' });
   api.method('/token', 'POST', { function: 'Echo' });
   api.method('/strict', 'GET', {
-    mock: {
-      Type: 'MOCK',
-      PassthroughBehavior: 'NEVER',
-      RequestTemplates: { 'application/json': '{"statusCode": 200}' },
-      IntegrationResponses: [
-        { StatusCode: '200', ResponseTemplates: { 'application/json': '{"ok":true}' } },
-      ],
-    },
+    mock: mockIntegration('{"ok":true}', { passthrough: 'NEVER' }),
   });
   api.method('/lenient', 'GET', {
-    mock: {
-      Type: 'MOCK',
-      PassthroughBehavior: 'WHEN_NO_MATCH',
-      RequestTemplates: { 'application/json': '{"statusCode": 200}' },
-      IntegrationResponses: [
-        { StatusCode: '200', ResponseTemplates: { 'application/json': '{"ok":true}' } },
-      ],
-    },
+    mock: mockIntegration('{"ok":true}', { passthrough: 'WHEN_NO_MATCH' }),
   });
   api.stage({
     MethodSettings: [
@@ -94,68 +80,42 @@ function build(): TestApi {
     statusCode: '403',
     templates: { 'application/json': '{"blocked":true}' },
   });
-  api.add('Acl', {
-    Type: 'AWS::WAFv2::WebACL',
-    Properties: {
-      DefaultAction: { Allow: {} },
-      Scope: 'REGIONAL',
-      CustomResponseBodies: {
-        TooLarge: { ContentType: 'TEXT_PLAIN', Content: 'header too large' },
-      },
-      Rules: [
-        {
-          Name: 'LongAuthorization',
-          Priority: 0,
-          Action: {
-            Block: { CustomResponse: { ResponseCode: 413, CustomResponseBodyKey: 'TooLarge' } },
-          },
-          Statement: {
-            SizeConstraintStatement: {
-              FieldToMatch: { SingleHeader: { Name: 'authorization' } },
-              ComparisonOperator: 'GT',
-              Size: 64,
-              TextTransformations: [{ Priority: 0, Type: 'NONE' }],
-            },
-          },
-          VisibilityConfig: {},
-        },
-        {
-          Name: 'NoAdmin',
-          Priority: 1,
-          Action: { Block: {} },
-          Statement: {
-            ByteMatchStatement: {
-              FieldToMatch: { UriPath: {} },
-              SearchString: '/admin',
-              PositionalConstraint: 'CONTAINS',
-              TextTransformations: [{ Priority: 0, Type: 'LOWERCASE' }],
-            },
-          },
-          VisibilityConfig: {},
-        },
-      ],
+  api.webAcl('Acl', {
+    CustomResponseBodies: {
+      TooLarge: { ContentType: 'TEXT_PLAIN', Content: 'header too large' },
     },
-  });
-  api.add('AclAssociation', {
-    Type: 'AWS::WAFv2::WebACLAssociation',
-    Properties: {
-      ResourceArn: {
-        'Fn::Join': [
-          '',
-          [
-            'arn:',
-            ref('AWS::Partition'),
-            ':apigateway:',
-            ref('AWS::Region'),
-            '::/restapis/',
-            ref(API),
-            '/stages/',
-            ref(STAGE),
-          ],
-        ],
+    Rules: [
+      {
+        Name: 'LongAuthorization',
+        Priority: 0,
+        Action: {
+          Block: { CustomResponse: { ResponseCode: 413, CustomResponseBodyKey: 'TooLarge' } },
+        },
+        Statement: {
+          SizeConstraintStatement: {
+            FieldToMatch: { SingleHeader: { Name: 'authorization' } },
+            ComparisonOperator: 'GT',
+            Size: 64,
+            TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+          },
+        },
+        VisibilityConfig: {},
       },
-      WebACLArn: { 'Fn::GetAtt': ['Acl', 'Arn'] },
-    },
+      {
+        Name: 'NoAdmin',
+        Priority: 1,
+        Action: { Block: {} },
+        Statement: {
+          ByteMatchStatement: {
+            FieldToMatch: { UriPath: {} },
+            SearchString: '/admin',
+            PositionalConstraint: 'CONTAINS',
+            TextTransformations: [{ Priority: 0, Type: 'LOWERCASE' }],
+          },
+        },
+        VisibilityConfig: {},
+      },
+    ],
   });
   return api;
 }

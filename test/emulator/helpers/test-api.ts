@@ -21,6 +21,10 @@ export const STAGE_NAME = 'prod';
 
 const ref = (logicalId: string) => ({ Ref: logicalId });
 const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+/** `arn:<partition>:apigateway:<region>` and the rest, as CDK joins it. */
+const apigatewayArn = (...tail: unknown[]) => ({
+  'Fn::Join': ['', ['arn:', ref('AWS::Partition'), ':apigateway:', ref('AWS::Region'), ...tail]],
+});
 
 /** A logical id from a path and method: `/a/b` GET → `ApiabGET`. */
 function idOf(...parts: string[]): string {
@@ -143,20 +147,11 @@ export class TestApi {
         ...(options.lambda?.timeoutMs === undefined
           ? {}
           : { TimeoutInMillis: options.lambda.timeoutMs }),
-        Uri: {
-          'Fn::Join': [
-            '',
-            [
-              'arn:',
-              ref('AWS::Partition'),
-              ':apigateway:',
-              ref('AWS::Region'),
-              `:lambda:path/${stream ? '2021-11-15' : '2015-03-31'}/functions/`,
-              arnOf(options.function),
-              stream ? '/response-streaming-invocations' : '/invocations',
-            ],
-          ],
-        },
+        Uri: apigatewayArn(
+          `:lambda:path/${stream ? '2021-11-15' : '2015-03-31'}/functions/`,
+          arnOf(options.function),
+          stream ? '/response-streaming-invocations' : '/invocations',
+        ),
       };
       if (options.noPermission !== true) {
         this.permission(
@@ -185,7 +180,11 @@ export class TestApi {
 
   /** `apigateway.amazonaws.com` may invoke `fn` for `<api>/<stage><suffix>` (as CDK writes it). */
   permission(fn: string, suffix: string, forId: string): this {
-    this.resources[`${forId}Permission`] = {
+    return this.#invokePermission(`${forId}Permission`, fn, ['/', ref(STAGE), suffix]);
+  }
+
+  #invokePermission(logicalId: string, fn: string, tail: unknown[]): this {
+    this.resources[logicalId] = {
       Type: 'AWS::Lambda::Permission',
       Properties: {
         Action: 'lambda:InvokeFunction',
@@ -203,12 +202,26 @@ export class TestApi {
               ref('AWS::AccountId'),
               ':',
               ref(API),
-              '/',
-              ref(STAGE),
-              suffix,
+              ...tail,
             ],
           ],
         },
+      },
+    };
+    return this;
+  }
+
+  /** A web ACL with these properties, associated with the stage. */
+  webAcl(logicalId: string, properties: Record<string, unknown>): this {
+    this.resources[logicalId] = {
+      Type: 'AWS::WAFv2::WebACL',
+      Properties: { DefaultAction: { Allow: {} }, Scope: 'REGIONAL', ...properties },
+    };
+    this.resources[`${logicalId}Association`] = {
+      Type: 'AWS::WAFv2::WebACLAssociation',
+      Properties: {
+        ResourceArn: apigatewayArn('::/restapis/', ref(API), '/stages/', ref(STAGE)),
+        WebACLArn: { 'Fn::GetAtt': [logicalId, 'Arn'] },
       },
     };
     return this;
@@ -245,31 +258,7 @@ export class TestApi {
       },
     };
     if (options.noPermission !== true) {
-      this.resources[`${logicalId}Permission`] = {
-        Type: 'AWS::Lambda::Permission',
-        Properties: {
-          Action: 'lambda:InvokeFunction',
-          FunctionName: arnOf(fn),
-          Principal: 'apigateway.amazonaws.com',
-          SourceArn: {
-            'Fn::Join': [
-              '',
-              [
-                'arn:',
-                ref('AWS::Partition'),
-                ':execute-api:',
-                ref('AWS::Region'),
-                ':',
-                ref('AWS::AccountId'),
-                ':',
-                ref(API),
-                '/authorizers/',
-                ref(logicalId),
-              ],
-            ],
-          },
-        },
-      };
+      this.#invokePermission(`${logicalId}Permission`, fn, ['/authorizers/', ref(logicalId)]);
     }
     return this;
   }
@@ -371,6 +360,21 @@ export async function serve(
       await emulator.stop();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** A MOCK integration answering `status` with `body` (application/json). */
+export function mockIntegration(
+  body: string,
+  options: { passthrough?: string; status?: string } = {},
+): Record<string, unknown> {
+  return {
+    Type: 'MOCK',
+    ...(options.passthrough === undefined ? {} : { PassthroughBehavior: options.passthrough }),
+    RequestTemplates: { 'application/json': `{"statusCode": ${options.status ?? '200'}}` },
+    IntegrationResponses: [
+      { StatusCode: options.status ?? '200', ResponseTemplates: { 'application/json': body } },
+    ],
   };
 }
 
