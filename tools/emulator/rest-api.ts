@@ -786,9 +786,9 @@ export class RestApi {
       headers.push(['Content-Type', 'application/json']);
     }
     // "To return binary media from an AWS Lambda proxy integration, base64 encode the response
-    // from your Lambda function. You must also configure your API's binary media types": the
-    // body is decoded when the request's Accept (its first type: "API Gateway only honors the
-    // first Accept media type") is one of them; otherwise the base64 text goes out as it is.
+    // from your Lambda function. You must also configure your API's binary media types";
+    // "API Gateway uses the first Accept header from clients to determine if a response should
+    // return binary media". Otherwise the base64 text goes out as it is.
     // https://docs.aws.amazon.com/apigateway/latest/developerguide/lambda-proxy-binary-media.html
     const accept =
       String(exchange.req.headers.accept ?? '')
