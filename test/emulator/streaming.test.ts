@@ -102,8 +102,27 @@ exports.handler = awslambda.streamifyResponse(async (event, stream) => {
 });
 `;
 
+/** A streaming function whose cold start lasts until its signal file exists. */
+const SLOW_START = `
+const fs = require('node:fs');
+const path = require('node:path');
+const file = path.join(process.env.SIGNALS, process.env.START_SIGNAL);
+while (!fs.existsSync(file)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+exports.handler = awslambda.streamifyResponse(async (event, stream) => {
+  awslambda.HttpResponseStream.from(stream, { statusCode: 200 }).end();
+});
+`;
+const slowStart = signal();
+
 function build(): TestApi {
   const api = new TestApi();
+  api.function('SlowStart', SLOW_START, {
+    environment: { SIGNALS: signals, START_SIGNAL: slowStart.name },
+  });
+  api.method('/slow-start', 'GET', {
+    function: 'SlowStart',
+    lambda: { stream: true, timeoutMs: 300 },
+  });
   api.function('Streamer', STREAMER, { timeout: 30, environment: { SIGNALS: signals } });
   api.function('Short', STREAMER, { timeout: 1, environment: { SIGNALS: signals } });
   api.method('/stream', 'GET', {
@@ -254,6 +273,13 @@ describe('a stream that ends early or fails', () => {
 
   it('is a 502 when the handler returned without writing anything and the timeout struck', async () => {
     expect((await served.fetch('/short?case=never-ends')).status).toBe(502);
+  });
+
+  it('is a 504 at the integration timeout while the function is still starting cold', async () => {
+    const response = await served.fetch('/slow-start');
+    slowStart.go();
+
+    expect(response.status).toBe(504);
   });
 
   it('is a 504 when nothing came before the integration timeout', async () => {

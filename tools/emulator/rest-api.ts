@@ -729,10 +729,16 @@ export class RestApi {
       return;
     }
 
-    const outcome = await this.#options.lambda.invokeStreaming(
-      integration.functionLogicalId,
-      event,
-    );
+    // The integration timeout runs from the call, a cold start included, as in buffered mode.
+    const outcome = await Promise.race([
+      this.#options.lambda.invokeStreaming(integration.functionLogicalId, event),
+      deadline,
+    ]);
+    if (outcome === 'timeout') {
+      exchange.context.integrationLatency = String(this.#now() - integrationStarted);
+      this.#gatewayResponse(exchange, 'INTEGRATION_TIMEOUT');
+      return;
+    }
     if (outcome.kind === 'request-too-large') {
       this.#requestTooLong(exchange);
       return;
