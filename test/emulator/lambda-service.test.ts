@@ -48,6 +48,7 @@ exports.handler = async (event, context) => {
 };
 `,
   Broken: `throw new Error('cannot start');`,
+  Hanging: `while (true) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);`,
   Unexported: `exports.other = async () => 1;`,
 };
 
@@ -75,11 +76,17 @@ function definition(logicalId: string, timeoutSeconds = 1): FunctionDefinition {
 
 beforeAll(() => {
   service = new LambdaService({
-    functions: [definition('Worker'), definition('Broken'), definition('Unexported')],
+    functions: [
+      definition('Worker'),
+      definition('Broken'),
+      definition('Unexported'),
+      definition('Hanging'),
+    ],
     region: 'us-east-1',
     endpoints: {},
     hosts: {},
     logs,
+    initLimitMs: 200,
   });
 });
 afterAll(async () => {
@@ -204,6 +211,17 @@ describe('failures outside the handler', () => {
       reason: 'InitError',
       error: { errorType: 'Runtime.HandlerNotFound' },
     });
+  });
+
+  it('times out an Init that never ends, after the Init limit and the function timeout', async () => {
+    const outcome = await service.invoke('Hanging', {});
+
+    expect(outcome).toMatchObject({
+      kind: 'error',
+      reason: 'TimedOut',
+      error: { errorType: 'Sandbox.Timedout' },
+    });
+    expect(service.environmentCount('Hanging')).toBe(0);
   });
 
   it('reports a process that exits mid-invocation as Runtime.ExitError', async () => {

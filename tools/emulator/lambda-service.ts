@@ -47,6 +47,8 @@ export const MAX_SYNC_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
  * https://docs.aws.amazon.com/lambda/latest/dg/configuration-response-streaming.html
  */
 export const MAX_STREAMED_RESPONSE_BYTES = 200 * 1024 * 1024;
+/** "The Init phase is limited to 10 seconds" (Lambda execution environment lifecycle). */
+export const INIT_LIMIT_MS = 10_000;
 
 export interface FunctionDefinition {
   readonly logicalId: string;
@@ -104,6 +106,8 @@ export interface LambdaServiceOptions {
   readonly nodeBinary?: string;
   /** Environments per function at most; further invocations wait. @default 8 */
   readonly maxEnvironments?: number;
+  /** Lambda's Init limit, before the retry within the function's timeout. @default 10 s */
+  readonly initLimitMs?: number;
 }
 
 interface Environment {
@@ -175,12 +179,12 @@ export class LambdaService {
     const definition = this.definition(logicalId);
     const environment = await this.#acquire(definition);
     const started = performance.now();
-    const ready = await environment.ready;
     const context = this.#context(definition, environment);
+    const ready = await this.#initialized(definition, environment, context);
     this.#log(definition, environment, `START RequestId: ${context.awsRequestId} Version: $LATEST`);
     let outcome: InvokeOutcome;
     if (!ready.ok) {
-      outcome = { kind: 'error', reason: 'InitError', error: ready.error };
+      outcome = { kind: 'error', reason: ready.reason, error: ready.error };
       this.#discard(definition, environment);
     } else {
       outcome = await new Promise<InvokeOutcome>((done) => {
@@ -232,13 +236,13 @@ export class LambdaService {
     const definition = this.definition(logicalId);
     const environment = await this.#acquire(definition);
     const started = performance.now();
-    const ready = await environment.ready;
     const context = this.#context(definition, environment);
+    const ready = await this.#initialized(definition, environment, context);
     this.#log(definition, environment, `START RequestId: ${context.awsRequestId} Version: $LATEST`);
     if (!ready.ok) {
       this.#discard(definition, environment);
       this.#finish(definition, environment, context, started);
-      return { kind: 'error', reason: 'InitError', error: ready.error };
+      return { kind: 'error', reason: ready.reason, error: ready.error };
     }
     const queue: Uint8Array[] = [];
     let wake: (() => void) | undefined;
@@ -320,6 +324,34 @@ export class LambdaService {
       },
     };
     return { kind: 'stream', body, ended };
+  }
+
+  /**
+   * Wait for the environment's Init. "The Init phase is limited to 10 seconds. If all three
+   * tasks do not complete within 10 seconds, Lambda retries the Init phase at the time of the
+   * first function invocation", the retry within the function's timeout: an Init that never
+   * ends is a timeout after both, not a wait without end.
+   * https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html
+   */
+  async #initialized(
+    definition: FunctionDefinition,
+    environment: Environment,
+    context: InvocationContext,
+  ): Promise<{ ok: true } | { ok: false; reason: 'InitError' | 'TimedOut'; error: FunctionError }> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(
+        () => resolve('timeout'),
+        (this.#options.initLimitMs ?? INIT_LIMIT_MS) + definition.timeoutSeconds * 1000,
+      );
+    });
+    const ready = await Promise.race([environment.ready, limit]);
+    clearTimeout(timer);
+    if (ready === 'timeout') {
+      this.#timedOut(definition, environment, context);
+      return { ok: false, reason: 'TimedOut', error: timeoutError(context, definition) };
+    }
+    return ready.ok ? { ok: true } : { ok: false, reason: 'InitError', error: ready.error };
   }
 
   /**
