@@ -14,7 +14,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ApiModel, buildApiModel } from './api-model';
-import { assetDirectory, type CloudAssembly } from './assembly';
+import { assetDirectory, type CloudAssembly } from './cloud-assembly';
 import { type FunctionDefinition, LambdaService } from './lambda-service';
 import { LogGroups } from './logs';
 import { type Endpoint, RestApi } from './rest-api';
