@@ -35,7 +35,7 @@ export interface FunctionOptions {
   /** Seconds. @default 3 */
   readonly timeout?: number;
   readonly memorySize?: number;
-  readonly environment?: Readonly<Record<string, string | object>>;
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 export interface LambdaIntegrationOptions {
