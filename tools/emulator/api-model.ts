@@ -9,11 +9,7 @@
  * What the template asks for and the emulator cannot do is refused here, with the resource
  * and property named: better no local server than one that answers differently from AWS.
  */
-import {
-  type CfnResource,
-  type TemplateResolver,
-  UnsupportedTemplateError,
-} from './template';
+import { type CfnResource, type TemplateResolver, UnsupportedTemplateError } from './template';
 
 /** One part of an identity source, as API Gateway names them. */
 export type IdentitySource =
@@ -61,6 +57,8 @@ export interface MethodModel {
   readonly httpMethod: string;
   /** The resource path, `/mcp`, `/.well-known/oauth-protected-resource`. */
   readonly resourcePath: string;
+  /** The resource's id (`$context.resourceId`). */
+  readonly resourceId: string;
   readonly authorizationType: 'NONE' | 'CUSTOM';
   readonly authorizer?: AuthorizerModel;
   readonly validator?: { readonly body: boolean; readonly parameters: boolean };
@@ -134,6 +132,7 @@ const KNOWN_PROPERTIES: Readonly<Record<string, readonly string[]>> = {
     'EndpointConfiguration',
     'DisableExecuteApiEndpoint',
     'BinaryMediaTypes',
+    'Tags',
   ],
   'AWS::ApiGateway::Method': [
     'HttpMethod',
@@ -155,6 +154,9 @@ const KNOWN_PROPERTIES: Readonly<Record<string, readonly string[]>> = {
     'AuthorizerUri',
     'IdentitySource',
     'AuthorizerResultTtlInSeconds',
+    // "An optional customer-defined field, used in OpenAPI imports and exports without
+    // functional impact" (AWS::ApiGateway::Authorizer AuthType).
+    'AuthType',
   ],
 };
 
@@ -220,7 +222,9 @@ export function parseIdentitySource(text: string, where: string): IdentitySource
       if (context) return { kind: 'context', name: context[1] as string };
       const stage = /^stageVariables\.(.+)$/.exec(part);
       if (stage) return { kind: 'stageVariables', name: stage[1] as string };
-      throw new UnsupportedTemplateError(`${where}: identity source ${part} is not one API Gateway knows`);
+      throw new UnsupportedTemplateError(
+        `${where}: identity source ${part} is not one API Gateway knows`,
+      );
     });
 }
 
@@ -241,16 +245,24 @@ export function buildApiModel(resolver: TemplateResolver): ApiModel {
       `The emulator serves exactly one REST API; the template has ${apis.length}`,
     );
   }
-  for (const type of ['AWS::ApiGatewayV2::Api', 'AWS::ApiGateway::UsagePlan', 'AWS::ApiGateway::ApiKey']) {
+  for (const type of [
+    'AWS::ApiGatewayV2::Api',
+    'AWS::ApiGateway::UsagePlan',
+    'AWS::ApiGateway::ApiKey',
+  ]) {
     const found = resolver.resourcesOfType(type);
     if (found.length > 0) {
-      throw new UnsupportedTemplateError(`${found[0]?.[0]} (${type}) is not modelled by the local emulator`);
+      throw new UnsupportedTemplateError(
+        `${found[0]?.[0]} (${type}) is not modelled by the local emulator`,
+      );
     }
   }
   const [apiLogicalId, api] = apis[0] as [string, CfnResource];
   refuseUnknownProperties(apiLogicalId, api);
   const apiId = resolver.ref(apiLogicalId);
-  const endpointTypes = (resolver.property(apiLogicalId, 'EndpointConfiguration') as { Types?: string[] } | undefined)?.Types ?? ['EDGE'];
+  const endpointTypes = (
+    resolver.property(apiLogicalId, 'EndpointConfiguration') as { Types?: string[] } | undefined
+  )?.Types ?? ['EDGE'];
   if (endpointTypes.join() !== 'REGIONAL') {
     throw new UnsupportedTemplateError(
       `${apiLogicalId}: endpoint type ${endpointTypes.join()} (the emulator models REGIONAL endpoints only)`,
@@ -264,8 +276,14 @@ export function buildApiModel(resolver: TemplateResolver): ApiModel {
     resolver.resourcesOfType('AWS::ApiGateway::Resource').map(([logicalId]) => [
       resolver.ref(logicalId),
       {
-        parent: resolver.resolveString(resolver.resource(logicalId).Properties?.ParentId, `${logicalId}.ParentId`),
-        part: resolver.resolveString(resolver.resource(logicalId).Properties?.PathPart, `${logicalId}.PathPart`),
+        parent: resolver.resolveString(
+          resolver.resource(logicalId).Properties?.ParentId,
+          `${logicalId}.ParentId`,
+        ),
+        part: resolver.resolveString(
+          resolver.resource(logicalId).Properties?.PathPart,
+          `${logicalId}.PathPart`,
+        ),
         logicalId,
       },
     ]),
@@ -276,29 +294,40 @@ export function buildApiModel(resolver: TemplateResolver): ApiModel {
       const parentPath = paths.get(parent);
       if (parentPath === undefined) continue;
       if (/[{}]/.test(part)) {
-        throw new UnsupportedTemplateError(`${logicalId}: path parameters ({${part}}) are not modelled by the local emulator`);
+        throw new UnsupportedTemplateError(
+          `${logicalId}: path parameters ({${part}}) are not modelled by the local emulator`,
+        );
       }
       paths.set(id, parentPath === '/' ? `/${part}` : `${parentPath}/${part}`);
       pending.delete(id);
       progressed = true;
     }
-    if (!progressed) throw new UnsupportedTemplateError('A resource whose parent is not in the tree');
+    if (!progressed)
+      throw new UnsupportedTemplateError('A resource whose parent is not in the tree');
   }
 
   const stages = resolver.resourcesOfType('AWS::ApiGateway::Stage');
   if (stages.length !== 1) {
-    throw new UnsupportedTemplateError(`The emulator serves exactly one stage; the template has ${stages.length}`);
+    throw new UnsupportedTemplateError(
+      `The emulator serves exactly one stage; the template has ${stages.length}`,
+    );
   }
   const [stageLogicalId] = stages[0] as [string, CfnResource];
   const stageProp = (name: string) => resolver.property(stageLogicalId, name);
   for (const unsupported of ['CacheClusterEnabled', 'CanarySetting', 'ClientCertificateId']) {
     if (stageProp(unsupported) !== undefined && stageProp(unsupported) !== false) {
-      throw new UnsupportedTemplateError(`${stageLogicalId} sets ${unsupported}, which the local emulator does not model`);
+      throw new UnsupportedTemplateError(
+        `${stageLogicalId} sets ${unsupported}, which the local emulator does not model`,
+      );
     }
   }
-  const methodSettings = (stageProp('MethodSettings') as Record<string, unknown>[] | undefined) ?? [];
+  const methodSettings =
+    (stageProp('MethodSettings') as Record<string, unknown>[] | undefined) ?? [];
   const throttles: ThrottleModel[] = methodSettings
-    .filter((setting) => setting.ThrottlingRateLimit !== undefined || setting.ThrottlingBurstLimit !== undefined)
+    .filter(
+      (setting) =>
+        setting.ThrottlingRateLimit !== undefined || setting.ThrottlingBurstLimit !== undefined,
+    )
     .map((setting) => ({
       httpMethod: String(setting.HttpMethod ?? '*'),
       resourcePath: settingPath(String(setting.ResourcePath ?? '/*')),
@@ -307,16 +336,25 @@ export function buildApiModel(resolver: TemplateResolver): ApiModel {
     }));
   for (const setting of methodSettings) {
     if (setting.CachingEnabled === true) {
-      throw new UnsupportedTemplateError(`${stageLogicalId}: response caching is not modelled by the local emulator`);
+      throw new UnsupportedTemplateError(
+        `${stageLogicalId}: response caching is not modelled by the local emulator`,
+      );
     }
   }
-  const accessLogSetting = stageProp('AccessLogSetting') as { Format?: string; DestinationArn?: string } | undefined;
+  const accessLogSetting = stageProp('AccessLogSetting') as
+    | { Format?: string; DestinationArn?: string }
+    | undefined;
   const stage: StageModel = {
     name: String(stageProp('StageName')),
     variables: (stageProp('Variables') as Record<string, string> | undefined) ?? {},
     throttles,
     ...(accessLogSetting?.Format !== undefined && accessLogSetting.DestinationArn !== undefined
-      ? { accessLog: { format: accessLogSetting.Format, destinationArn: accessLogSetting.DestinationArn } }
+      ? {
+          accessLog: {
+            format: accessLogSetting.Format,
+            destinationArn: accessLogSetting.DestinationArn,
+          },
+        }
       : {}),
   };
 
@@ -325,19 +363,40 @@ export function buildApiModel(resolver: TemplateResolver): ApiModel {
     refuseUnknownProperties(logicalId, resource);
     const type = String(resolver.property(logicalId, 'Type'));
     if (type !== 'REQUEST') {
-      throw new UnsupportedTemplateError(`${logicalId}: ${type} authorizers are not modelled (REQUEST only)`);
+      throw new UnsupportedTemplateError(
+        `${logicalId}: ${type} authorizers are not modelled (REQUEST only)`,
+      );
     }
-    const ttl = resolver.property(logicalId, 'AuthorizerResultTtlInSeconds');
+    const ttlProperty = resolver.property(logicalId, 'AuthorizerResultTtlInSeconds');
+    // AWS: "If this field is not set, the default value is 300. The maximum value is 3600"
+    // (Authorizer, authorizerResultTtlInSeconds, API Gateway API reference).
+    const ttl = ttlProperty === undefined ? 300 : Number(ttlProperty);
+    if (!Number.isInteger(ttl) || ttl < 0 || ttl > 3600) {
+      throw new UnsupportedTemplateError(
+        `${logicalId}: AuthorizerResultTtlInSeconds ${String(ttlProperty)} (AWS accepts 0 to 3600)`,
+      );
+    }
     const identity = String(resolver.property(logicalId, 'IdentitySource') ?? '');
+    const identitySources = parseIdentitySource(identity, `${logicalId}.IdentitySource`);
+    if (ttl > 0 && identitySources.length === 0) {
+      // "For the REQUEST authorizer, this is required when authorization caching is enabled"
+      // (Authorizer, identitySource): AWS refuses the template; here every caller would share
+      // one cached policy.
+      throw new UnsupportedTemplateError(
+        `${logicalId}: a REQUEST authorizer with caching on (TTL ${ttl}) needs an IdentitySource`,
+      );
+    }
     authorizers.set(resolver.ref(logicalId), {
       id: resolver.ref(logicalId),
       logicalId,
       name: String(resolver.property(logicalId, 'Name') ?? logicalId),
       type: 'REQUEST',
-      identitySources: parseIdentitySource(identity, `${logicalId}.IdentitySource`),
-      // AWS: "If it is not specified, the default value is 300" (AuthorizerResultTtlInSeconds).
-      resultTtlSeconds: ttl === undefined ? 300 : Number(ttl),
-      functionLogicalId: functionOfUri(resource.Properties?.AuthorizerUri, `${logicalId}.AuthorizerUri`).functionLogicalId,
+      identitySources,
+      resultTtlSeconds: ttl,
+      functionLogicalId: functionOfUri(
+        resource.Properties?.AuthorizerUri,
+        `${logicalId}.AuthorizerUri`,
+      ).functionLogicalId,
     });
   }
 
@@ -351,10 +410,9 @@ export function buildApiModel(resolver: TemplateResolver): ApiModel {
     ]),
   );
   const models = new Map(
-    resolver.resourcesOfType('AWS::ApiGateway::Model').map(([logicalId]) => [
-      resolver.ref(logicalId),
-      resolver.property(logicalId, 'Schema'),
-    ]),
+    resolver
+      .resourcesOfType('AWS::ApiGateway::Model')
+      .map(([logicalId]) => [resolver.ref(logicalId), resolver.property(logicalId, 'Schema')]),
   );
 
   const methods: MethodModel[] = [];
@@ -376,9 +434,12 @@ export function buildApiModel(resolver: TemplateResolver): ApiModel {
       throw new UnsupportedTemplateError(`${logicalId}: API keys (usage plans) are not modelled`);
     }
     const authorizerId = prop('AuthorizerId');
-    const authorizer = authorizerId === undefined ? undefined : authorizers.get(String(authorizerId));
+    const authorizer =
+      authorizerId === undefined ? undefined : authorizers.get(String(authorizerId));
     if (authorizationType === 'CUSTOM' && authorizer === undefined) {
-      throw new UnsupportedTemplateError(`${logicalId}: CUSTOM authorization without an authorizer of this template`);
+      throw new UnsupportedTemplateError(
+        `${logicalId}: CUSTOM authorization without an authorizer of this template`,
+      );
     }
     const validatorId = prop('RequestValidatorId');
     const requestModels = Object.fromEntries(
@@ -386,18 +447,22 @@ export function buildApiModel(resolver: TemplateResolver): ApiModel {
         ([contentType, modelName]) => {
           const schema = models.get(modelName);
           if (schema === undefined) {
-            throw new UnsupportedTemplateError(`${logicalId}: request model ${modelName} is not in the template`);
+            throw new UnsupportedTemplateError(
+              `${logicalId}: request model ${modelName} is not in the template`,
+            );
           }
           return [contentType, schema];
         },
       ),
     );
     const integration = prop('Integration') as Record<string, unknown> | undefined;
-    if (integration === undefined) throw new UnsupportedTemplateError(`${logicalId}: no integration`);
+    if (integration === undefined)
+      throw new UnsupportedTemplateError(`${logicalId}: no integration`);
     methods.push({
       logicalId,
       httpMethod: String(prop('HttpMethod')),
       resourcePath,
+      resourceId,
       authorizationType,
       ...(authorizationType === 'CUSTOM' && authorizer !== undefined ? { authorizer } : {}),
       ...(validatorId === undefined ? {} : { validator: validators.get(String(validatorId)) }),
@@ -405,10 +470,12 @@ export function buildApiModel(resolver: TemplateResolver): ApiModel {
       requestParameters: (prop('RequestParameters') as Record<string, boolean> | undefined) ?? {},
       integration: integrationModel(logicalId, integration, resource),
       methodResponses: Object.fromEntries(
-        ((prop('MethodResponses') as Record<string, unknown>[] | undefined) ?? []).map((response) => [
-          String(response.StatusCode),
-          (response.ResponseParameters as Record<string, boolean> | undefined) ?? {},
-        ]),
+        ((prop('MethodResponses') as Record<string, unknown>[] | undefined) ?? []).map(
+          (response) => [
+            String(response.StatusCode),
+            (response.ResponseParameters as Record<string, boolean> | undefined) ?? {},
+          ],
+        ),
       ),
     });
   }
@@ -420,11 +487,34 @@ export function buildApiModel(resolver: TemplateResolver): ApiModel {
     gatewayResponses.set(type, {
       type,
       ...(statusCode === undefined ? {} : { statusCode: String(statusCode) }),
-      responseParameters: (resolver.property(logicalId, 'ResponseParameters') as Record<string, string> | undefined) ?? {},
-      responseTemplates: (resolver.property(logicalId, 'ResponseTemplates') as Record<string, string> | undefined) ?? {},
+      responseParameters:
+        (resolver.property(logicalId, 'ResponseParameters') as
+          | Record<string, string>
+          | undefined) ?? {},
+      responseTemplates:
+        (resolver.property(logicalId, 'ResponseTemplates') as Record<string, string> | undefined) ??
+        {},
     });
   }
 
+  for (const type of [
+    'AWS::ApiGateway::DomainNameV2',
+    'AWS::ApiGateway::DomainNameAccessAssociation',
+  ]) {
+    const found = resolver.resourcesOfType(type);
+    if (found.length > 0) {
+      throw new UnsupportedTemplateError(
+        `${found[0]?.[0]} (${type}): private custom domains are not modelled by the local emulator`,
+      );
+    }
+  }
+  for (const [logicalId] of resolver.resourcesOfType('AWS::ApiGateway::DomainName')) {
+    if (resolver.property(logicalId, 'MutualTlsAuthentication') !== undefined) {
+      throw new UnsupportedTemplateError(
+        `${logicalId} sets MutualTlsAuthentication: mutual TLS is not modelled by the local emulator`,
+      );
+    }
+  }
   const domains: DomainModel[] = [];
   for (const [logicalId] of resolver.resourcesOfType('AWS::ApiGateway::BasePathMapping')) {
     const domainName = String(resolver.property(logicalId, 'DomainName'));
@@ -433,22 +523,35 @@ export function buildApiModel(resolver: TemplateResolver): ApiModel {
     if (stageName !== undefined && stageName !== stage.name) {
       throw new UnsupportedTemplateError(`${logicalId}: maps a stage other than ${stage.name}`);
     }
-    domains.push({ domainName: domainName.toLowerCase(), basePath: basePath === '(none)' ? '' : basePath });
+    domains.push({
+      domainName: domainName.toLowerCase(),
+      basePath: basePath === '(none)' ? '' : basePath,
+    });
   }
   if (resolver.resourcesOfType('AWS::ApiGatewayV2::ApiMapping').length > 0) {
-    throw new UnsupportedTemplateError('API mappings (AWS::ApiGatewayV2::ApiMapping) are not modelled');
+    throw new UnsupportedTemplateError(
+      'API mappings (AWS::ApiGatewayV2::ApiMapping) are not modelled',
+    );
   }
 
   const permissions: InvokePermission[] = [];
   for (const [logicalId, resource] of resolver.resourcesOfType('AWS::Lambda::Permission')) {
     if (resolver.property(logicalId, 'Principal') !== API_GATEWAY) continue;
-    const target = resource.Properties?.FunctionName as Record<string, unknown> | undefined;
-    const getAtt = target?.['Fn::GetAtt'];
-    const functionLogicalId = Array.isArray(getAtt)
-      ? String(getAtt[0])
-      : typeof target?.Ref === 'string'
-        ? target.Ref
-        : undefined;
+    // Lambda takes a function's name, its ARN or a partial ARN (`AddPermission`, FunctionName):
+    // whichever the template wrote, resolved, names one of its functions.
+    const target = resource.Properties?.FunctionName;
+    const named = resolver.resolveString(target, `${logicalId}.FunctionName`);
+    const functionLogicalId = resolver
+      .resourcesOfType('AWS::Lambda::Function')
+      .map(([id]) => id)
+      .find((id) => {
+        const name = resolver.ref(id);
+        return (
+          named === name ||
+          named === resolver.getAtt(id, 'Arn') ||
+          named.endsWith(`:function:${name}`)
+        );
+      });
     if (functionLogicalId === undefined) continue;
     permissions.push({
       functionLogicalId,
@@ -472,7 +575,8 @@ export function buildApiModel(resolver: TemplateResolver): ApiModel {
     apiId,
     name: String(resolver.property(apiLogicalId, 'Name') ?? apiLogicalId),
     executeApiEndpoint: resolver.property(apiLogicalId, 'DisableExecuteApiEndpoint') !== true,
-    binaryMediaTypes: (resolver.property(apiLogicalId, 'BinaryMediaTypes') as string[] | undefined) ?? [],
+    binaryMediaTypes:
+      (resolver.property(apiLogicalId, 'BinaryMediaTypes') as string[] | undefined) ?? [],
     stage,
     methods,
     gatewayResponses,
@@ -499,11 +603,14 @@ export function buildApiModel(resolver: TemplateResolver): ApiModel {
         'IntegrationResponses',
       ];
       if (!known.includes(key)) {
-        throw new UnsupportedTemplateError(`${logicalId}: Integration.${key} is not modelled by the local emulator`);
+        throw new UnsupportedTemplateError(
+          `${logicalId}: Integration.${key} is not modelled by the local emulator`,
+        );
       }
     }
     if (type === 'AWS_PROXY') {
-      const uri = (resource.Properties?.Integration as Record<string, unknown>).Uri;
+      // The URI unresolved: the function is found by its `Fn::GetAtt` inside it.
+      const uri = (resource.Properties?.Integration as Record<string, unknown> | undefined)?.Uri;
       const { functionLogicalId, action } = functionOfUri(uri, `${logicalId}.Integration.Uri`);
       const transferMode = String(integration.ResponseTransferMode ?? 'BUFFERED');
       if (transferMode !== 'BUFFERED' && transferMode !== 'STREAM') {
@@ -519,14 +626,17 @@ export function buildApiModel(resolver: TemplateResolver): ApiModel {
         type,
         functionLogicalId,
         transferMode,
-        // AWS: the default integration timeout is 29 seconds.
+        // "Integration timeout for Regional APIs | 50 milliseconds - 29 seconds" (quotas for
+        // REST APIs; 29 s when unset); a STREAM integration may set up to 15 minutes.
+        // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html
         timeoutMs: Number(integration.TimeoutInMillis ?? 29_000),
       };
     }
     if (type === 'MOCK') {
       return {
         type,
-        requestTemplates: (integration.RequestTemplates as Record<string, string> | undefined) ?? {},
+        requestTemplates:
+          (integration.RequestTemplates as Record<string, string> | undefined) ?? {},
         passthroughBehavior: String(integration.PassthroughBehavior ?? 'WHEN_NO_MATCH') as
           | 'WHEN_NO_MATCH'
           | 'WHEN_NO_TEMPLATES'
@@ -538,11 +648,15 @@ export function buildApiModel(resolver: TemplateResolver): ApiModel {
           ...(response.SelectionPattern === undefined
             ? {}
             : { selectionPattern: String(response.SelectionPattern) }),
-          responseParameters: (response.ResponseParameters as Record<string, string> | undefined) ?? {},
-          responseTemplates: (response.ResponseTemplates as Record<string, string> | undefined) ?? {},
+          responseParameters:
+            (response.ResponseParameters as Record<string, string> | undefined) ?? {},
+          responseTemplates:
+            (response.ResponseTemplates as Record<string, string> | undefined) ?? {},
         })),
       };
     }
-    throw new UnsupportedTemplateError(`${logicalId}: integration type ${type} is not modelled (AWS_PROXY and MOCK only)`);
+    throw new UnsupportedTemplateError(
+      `${logicalId}: integration type ${type} is not modelled (AWS_PROXY and MOCK only)`,
+    );
   }
 }

@@ -31,7 +31,8 @@ export interface AuthorizerResult {
       readonly Resource?: string | readonly string[];
     }[];
   };
-  readonly context: Readonly<Record<string, string | number | boolean>>;
+  /** Scalars; `null` kept as null (seen in AWS-delivered events, non-AWS evidence). */
+  readonly context: Readonly<Record<string, string | number | boolean | null>>;
 }
 
 /** Parse what the authorizer returned; `undefined` when API Gateway would refuse it (500). */
@@ -53,12 +54,19 @@ export function parseAuthorizerResult(payload: string): AuthorizerResult | undef
     const { Effect } = statement as { Effect?: unknown };
     if (Effect !== 'Allow' && Effect !== 'Deny') return undefined;
   }
-  const out: Record<string, string | number | boolean> = {};
+  const out: Record<string, string | number | boolean | null> = {};
   if (context !== undefined && context !== null) {
     if (typeof context !== 'object' || Array.isArray(context)) return undefined;
     for (const [key, item] of Object.entries(context)) {
       // "You can't set a JSON object or array as a valid value of any key in the context map."
-      if (typeof item !== 'string' && typeof item !== 'number' && typeof item !== 'boolean') {
+      // A null passes: an AWS-delivered event shows `"null": null` in requestContext.authorizer
+      // (DefinitelyTyped #69823, non-AWS evidence).
+      if (
+        item !== null &&
+        typeof item !== 'string' &&
+        typeof item !== 'number' &&
+        typeof item !== 'boolean'
+      ) {
         return undefined;
       }
       out[key] = item;
@@ -71,14 +79,17 @@ export function parseAuthorizerResult(payload: string): AuthorizerResult | undef
   };
 }
 
-function resourceMatches(pattern: string, arn: string): boolean {
-  const regex = new RegExp(
-    `^${pattern
-      .split('*')
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  );
-  return regex.test(arn);
+/**
+ * IAM's wildcards: `*` any run of characters, `?` any one ("You can use wildcard characters (*
+ * and ?) within any ARN segment", IAM JSON policy elements: Resource); action names are not
+ * case sensitive (IAM JSON policy elements: Action).
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
+ */
+function wildcardMatches(pattern: string, value: string, flags = ''): boolean {
+  const source = [...pattern]
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}$`, `s${flags}`).test(value);
 }
 
 /**
@@ -92,9 +103,17 @@ export function evaluatePolicy(
   let allowed = false;
   for (const statement of result.policyDocument.Statement) {
     const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
-    if (!actions.some((a) => a === 'execute-api:Invoke' || a === 'execute-api:*' || a === '*')) continue;
+    if (
+      !actions.some((a) => typeof a === 'string' && wildcardMatches(a, 'execute-api:Invoke', 'i'))
+    ) {
+      continue;
+    }
     const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
-    if (!resources.some((resource) => typeof resource === 'string' && resourceMatches(resource, methodArn))) {
+    if (
+      !resources.some(
+        (resource) => typeof resource === 'string' && wildcardMatches(resource, methodArn),
+      )
+    ) {
       continue;
     }
     if (statement.Effect === 'Deny') return 'explicit-deny';
@@ -123,7 +142,10 @@ export interface IdentityInput {
  * The cache key of a request: its identity sources' values in order, or `undefined` when one is
  * missing or empty (API Gateway answers 401 then, without calling the authorizer).
  */
-export function identityKey(sources: readonly IdentitySource[], input: IdentityInput): string | undefined {
+export function identityKey(
+  sources: readonly IdentitySource[],
+  input: IdentityInput,
+): string | undefined {
   const values: string[] = [];
   for (const source of sources) {
     let value: string | undefined;
@@ -167,7 +189,10 @@ export class AuthorizerCache {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);
     }
-    this.#entries.set(`${authorizerId} ${key}`, { result, expiresAt: this.#now() + ttlSeconds * 1000 });
+    this.#entries.set(`${authorizerId} ${key}`, {
+      result,
+      expiresAt: this.#now() + ttlSeconds * 1000,
+    });
   }
 
   clear(): void {

@@ -14,7 +14,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ApiModel, buildApiModel } from './api-model';
-import { assetDirectory, type CloudAssembly } from './assembly';
+import { assetDirectory, type CloudAssembly } from './cloud-assembly';
 import { type FunctionDefinition, LambdaService } from './lambda-service';
 import { LogGroups } from './logs';
 import { type Endpoint, RestApi } from './rest-api';
@@ -48,13 +48,23 @@ export interface EmulatorOptions {
    */
   readonly secretValue?: (arn: string, logicalId: string) => LocalSecret['read'] | undefined;
   /** Serves what the Cognito hosts answer (JWKS, hosted login), on its own loopback port. */
-  readonly cognito?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;
+  readonly cognito?: (
+    req: import('node:http').IncomingMessage,
+    res: import('node:http').ServerResponse,
+  ) => void;
   /** Run a function from another folder than its asset (a test's own bundle). */
   readonly codeOverrides?: Readonly<Record<string, string>>;
   /** HTTPS hosts the functions may reach, mapped to local servers (a test's CIMD host). */
   readonly extraHosts?: Readonly<Record<string, string>>;
   /** The gateway's clock. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Model the small-write holding users report of AWS's streaming front end (not documented
+   * by AWS): a streamed response's bytes leave only once this many are pending, or at its end
+   * (`RestApiOptions.holdStreamedWritesBelowBytes`; reports put it at roughly 15-16 KB).
+   * @default 0 (off)
+   */
+  readonly holdStreamedWritesBelowBytes?: number;
   /** Node binary of the execution environments. @default this process's */
   readonly nodeBinary?: string;
   readonly logs?: LogGroups;
@@ -98,10 +108,15 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
 }
 
 /** The one resource of a type, or an error naming how many there are. */
-export function onlyResource(resolver: TemplateResolver, type: string): [string, CfnResource] | undefined {
+export function onlyResource(
+  resolver: TemplateResolver,
+  type: string,
+): [string, CfnResource] | undefined {
   const found = resolver.resourcesOfType(type);
   if (found.length > 1) {
-    throw new UnsupportedTemplateError(`The emulator models one ${type}; the template has ${found.length}`);
+    throw new UnsupportedTemplateError(
+      `The emulator models one ${type}; the template has ${found.length}`,
+    );
   }
   return found[0];
 }
@@ -175,10 +190,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       throw new UnsupportedTemplateError('The emulator serves one custom domain (as localhost)');
     }
     const customDomain = domains[0];
-    const customDomainOrigin = customDomain === undefined ? undefined : `http://localhost:${apiPort}`;
+    const customDomainOrigin =
+      customDomain === undefined ? undefined : `http://localhost:${apiPort}`;
     const hostedLogin = onlyResource(resolver, 'AWS::Cognito::UserPoolDomain');
     const loginHost =
-      hostedLogin === undefined ? undefined : `${resolver.ref(hostedLogin[0])}.auth.${region}.amazoncognito.com`;
+      hostedLogin === undefined
+        ? undefined
+        : `${resolver.ref(hostedLogin[0])}.auth.${region}.amazoncognito.com`;
     /** AWS name → local origin, longest first so no name is replaced inside another. */
     const renames: [string, string][] = [[executeApiHost, executeApiOrigin]];
     if (customDomain !== undefined && customDomainOrigin !== undefined) {
@@ -224,13 +242,16 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     }
 
     // Secrets Manager and KMS.
-    const secrets: LocalSecret[] = resolver.resourcesOfType('AWS::SecretsManager::Secret').map(([logicalId]) => {
-      const arn = resolver.ref(logicalId);
-      const initial = resolver.property(logicalId, 'SecretString');
-      const template: Record<string, string> = typeof initial === 'string' ? { AWSCURRENT: initial } : {};
-      const read = options.secretValue?.(arn, logicalId) ?? (() => template);
-      return { arn, name: arn.split(':secret:')[1]?.slice(0, -7) ?? logicalId, read };
-    });
+    const secrets: LocalSecret[] = resolver
+      .resourcesOfType('AWS::SecretsManager::Secret')
+      .map(([logicalId]) => {
+        const arn = resolver.ref(logicalId);
+        const initial = resolver.property(logicalId, 'SecretString');
+        const template: Record<string, string> =
+          typeof initial === 'string' ? { AWSCURRENT: initial } : {};
+        const read = options.secretValue?.(arn, logicalId) ?? (() => template);
+        return { arn, name: arn.split(':secret:')[1]?.slice(0, -7) ?? logicalId, read };
+      });
     const secretsServer = await startSecretsManager(secrets, faults);
     stops.push(() => secretsServer.stop());
     const keys: LocalKey[] = resolver.resourcesOfType('AWS::KMS::Key').map(([logicalId]) => ({
@@ -240,39 +261,68 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const kmsServer = await startKms(keys, options.stateDir, faults);
     stops.push(() => kmsServer.stop());
     // Cognito's management API is not on any request path: asked, it answers so, loudly.
-    const cognitoIdp: JsonProtocolServer = await serveJsonProtocol('AWSCognitoIdentityProviderService', {});
+    const cognitoIdp: JsonProtocolServer = await serveJsonProtocol(
+      'AWSCognitoIdentityProviderService',
+      {},
+    );
     stops.push(() => cognitoIdp.stop());
 
     // The functions.
-    const functions: FunctionDefinition[] = resolver.resourcesOfType('AWS::Lambda::Function').map(([logicalId]) => {
-      const codeDirectory = options.codeOverrides?.[logicalId] ?? assetDirectory(assembly, logicalId);
-      if (codeDirectory === undefined) {
-        throw new UnsupportedTemplateError(
-          `${logicalId}: its code was not bundled into the assembly (synthesized with bundling off?)`,
-        );
-      }
-      const functionName = resolver.ref(logicalId);
-      const environment = (resolver.property(logicalId, 'Environment') as { Variables?: Record<string, unknown> } | undefined)
-        ?.Variables;
-      const logging = resolver.property(logicalId, 'LoggingConfig') as { LogGroup?: string; LogFormat?: string } | undefined;
-      if (logging?.LogFormat !== undefined && logging.LogFormat !== 'Text') {
-        throw new UnsupportedTemplateError(`${logicalId}: log format ${logging.LogFormat} is not modelled (Text only)`);
-      }
-      return {
-        logicalId,
-        functionName,
-        arn: resolver.getAtt(logicalId, 'Arn'),
-        codeDirectory,
-        handler: String(resolver.property(logicalId, 'Handler') ?? 'index.handler'),
-        runtime: String(resolver.property(logicalId, 'Runtime') ?? 'nodejs22.x'),
-        timeoutSeconds: Number(resolver.property(logicalId, 'Timeout') ?? 3),
-        memoryMb: Number(resolver.property(logicalId, 'MemorySize') ?? 128),
-        environment: Object.fromEntries(
-          Object.entries(environment ?? {}).map(([name, value]) => [name, localize(String(value))]),
-        ),
-        logGroupName: logging?.LogGroup ?? `/aws/lambda/${functionName}`,
-      };
-    });
+    const functions: FunctionDefinition[] = resolver
+      .resourcesOfType('AWS::Lambda::Function')
+      .map(([logicalId]) => {
+        const codeDirectory =
+          options.codeOverrides?.[logicalId] ?? assetDirectory(assembly, logicalId);
+        if (codeDirectory === undefined) {
+          throw new UnsupportedTemplateError(
+            `${logicalId}: its code was not bundled into the assembly (synthesized with bundling off?)`,
+          );
+        }
+        const runtime = String(resolver.property(logicalId, 'Runtime') ?? '');
+        if (
+          resolver.property(logicalId, 'PackageType') === 'Image' ||
+          !runtime.startsWith('nodejs')
+        ) {
+          throw new UnsupportedTemplateError(
+            `${logicalId}: runtime ${runtime || '(container image)'} is not modelled (Node.js zip functions only)`,
+          );
+        }
+        if (resolver.property(logicalId, 'Layers') !== undefined) {
+          // A layer's code is not in the function's asset: what it provides would be missing.
+          throw new UnsupportedTemplateError(`${logicalId}: Lambda layers are not modelled`);
+        }
+        const functionName = resolver.ref(logicalId);
+        const environment = (
+          resolver.property(logicalId, 'Environment') as
+            | { Variables?: Record<string, unknown> }
+            | undefined
+        )?.Variables;
+        const logging = resolver.property(logicalId, 'LoggingConfig') as
+          | { LogGroup?: string; LogFormat?: string }
+          | undefined;
+        if (logging?.LogFormat !== undefined && logging.LogFormat !== 'Text') {
+          throw new UnsupportedTemplateError(
+            `${logicalId}: log format ${logging.LogFormat} is not modelled (Text only)`,
+          );
+        }
+        return {
+          logicalId,
+          functionName,
+          arn: resolver.getAtt(logicalId, 'Arn'),
+          codeDirectory,
+          handler: String(resolver.property(logicalId, 'Handler') ?? 'index.handler'),
+          runtime,
+          timeoutSeconds: Number(resolver.property(logicalId, 'Timeout') ?? 3),
+          memoryMb: Number(resolver.property(logicalId, 'MemorySize') ?? 128),
+          environment: Object.fromEntries(
+            Object.entries(environment ?? {}).map(([name, value]) => [
+              name,
+              localize(String(value)),
+            ]),
+          ),
+          logGroupName: logging?.LogGroup ?? `/aws/lambda/${functionName}`,
+        };
+      });
     const lambda = new LambdaService({
       functions,
       region,
@@ -296,10 +346,16 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     if (api.webAclLogicalId !== undefined) {
       waf = new WebAcl(resolver.resource(api.webAclLogicalId).Properties ?? {}, options.now);
       for (const rule of waf.unmodelled) {
-        logs.write('local-emulator', 'waf', `WAF rule ${rule} is not modelled: it matches nothing here`);
+        logs.write(
+          'local-emulator',
+          'waf',
+          `WAF rule ${rule} is not modelled: it matches nothing here`,
+        );
       }
     }
-    const accessLogGroup = api.stage.accessLog?.destinationArn.split(':log-group:')[1]?.replace(/:\*$/, '');
+    const accessLogGroup = api.stage.accessLog?.destinationArn
+      .split(':log-group:')[1]
+      ?.replace(/:\*$/, '');
     const restApi = new RestApi({
       api: localApi,
       account,
@@ -308,6 +364,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       ...(accessLogGroup === undefined ? {} : { accessLogGroup }),
       ...(waf === undefined ? {} : { waf }),
       ...(options.now === undefined ? {} : { now: options.now }),
+      ...(options.holdStreamedWritesBelowBytes === undefined
+        ? {}
+        : { holdStreamedWritesBelowBytes: options.holdStreamedWritesBelowBytes }),
     });
     const endpoints: Endpoint[] = [];
     if (api.executeApiEndpoint) {

@@ -95,6 +95,12 @@ export const GATEWAY_RESPONSE_TYPES = {
     message: 'Unauthorized',
     errorType: 'UnauthorizedException',
   },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    fallback: 'DEFAULT_4XX',
+    message: 'Unsupported Media Type',
+    errorType: 'UnsupportedMediaTypeException',
+  },
   WAF_FILTERED: {
     status: 403,
     fallback: 'DEFAULT_4XX',
@@ -202,9 +208,13 @@ export function renderGatewayResponse(
   }
   const templates = customization?.responseTemplates ?? {};
   const template =
-    templates['application/json'] ?? Object.values(templates)[0] ?? '{"message":$context.error.messageString}';
-  const body = template.replace(/\$(context|stageVariables)\.([A-Za-z0-9_.]+)/g, (_all, kind: string, name: string) =>
-    kind === 'context' ? (context[name] ?? '') : (ctx.stageVariables[name] ?? ''),
+    templates['application/json'] ??
+    Object.values(templates)[0] ??
+    '{"message":$context.error.messageString}';
+  const body = template.replace(
+    /\$(context|stageVariables)\.([A-Za-z0-9_.]+)/g,
+    (_all, kind: string, name: string) =>
+      kind === 'context' ? (context[name] ?? '') : (ctx.stageVariables[name] ?? ''),
   );
   headers.push(['Content-Type', 'application/json']);
   return { statusCode, headers, body };

@@ -40,7 +40,10 @@ export const REMAPPED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
 ]);
 
 /** Remapped, and API Gateway sends its own value under the original name. */
-export const REMAPPED_OVERWRITTEN_RESPONSE_HEADERS: ReadonlySet<string> = new Set(['date', 'server']);
+export const REMAPPED_OVERWRITTEN_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
+  'date',
+  'server',
+]);
 
 /** Response headers of a Lambda integration the client never sees. */
 export const DROPPED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
@@ -115,7 +118,12 @@ export function headerPairs(rawHeaders: readonly string[]): HeaderList {
  */
 export function integrationRequestHeaders(
   client: HeaderList,
-  added: { readonly sourceIp: string; readonly port: string; readonly proto: string; readonly traceId: string },
+  added: {
+    readonly sourceIp: string;
+    readonly port: string;
+    readonly proto: string;
+    readonly traceId: string;
+  },
 ): HeaderList {
   const out: HeaderList = [];
   let forwardedFor: string | undefined;
@@ -126,13 +134,20 @@ export function integrationRequestHeaders(
       forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
       continue;
     }
-    if (lower === 'x-forwarded-port' || lower === 'x-forwarded-proto' || lower === 'x-amzn-trace-id') {
+    if (
+      lower === 'x-forwarded-port' ||
+      lower === 'x-forwarded-proto' ||
+      lower === 'x-amzn-trace-id'
+    ) {
       continue;
     }
     out.push([name, value]);
   }
   out.push(['X-Amzn-Trace-Id', added.traceId]);
-  out.push(['X-Forwarded-For', forwardedFor === undefined ? added.sourceIp : `${forwardedFor}, ${added.sourceIp}`]);
+  out.push([
+    'X-Forwarded-For',
+    forwardedFor === undefined ? added.sourceIp : `${forwardedFor}, ${added.sourceIp}`,
+  ]);
   out.push(['X-Forwarded-Port', added.port]);
   out.push(['X-Forwarded-Proto', added.proto]);
   return out;

@@ -6,10 +6,11 @@
  * the function plus those the Lambda runtime sets, with AWS endpoints pointed at the local
  * stand-ins.
  *
- * The limits it holds invocations to (AWS Lambda quotas): 6 MB (6,291,456 bytes) per
- * synchronous request and buffered response, the function's timeout (the environment is
- * discarded), an init failure reported on the invocation. What the functions write to stdout
- * and stderr goes to their log group, between the service's own START, END and REPORT lines.
+ * The limits it holds invocations to (AWS Lambda quotas): 6 MB per synchronous request and
+ * buffered response (exact figures below), 200 MB per streamed response, the function's
+ * timeout (the environment is discarded), an init failure reported on the invocation. What the
+ * functions write to stdout and stderr goes to their log group, between the service's own
+ * START, END and REPORT lines.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -26,10 +27,28 @@ import type { LogSink } from './logs';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PROJECT_ROOT = resolve(HERE, '../..');
 
-/** AWS Lambda: "Invocation payload (request and response): 6 MB each for request and response (synchronous)". */
-export const MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
-/** AWS Lambda: a streamed response may be up to 20 MB (soft limit). */
-export const MAX_STREAMED_RESPONSE_BYTES = 20 * 1024 * 1024;
+/**
+ * A synchronous invocation's event: "For synchronous invocations, the maximum payload size is
+ * 6 MB" (Invoke API); the service's own words for one over it, "Request must be smaller than
+ * 6291456 bytes for the InvokeFunction operation" (reported, non-AWS), put the limit below
+ * 6 MiB exactly.
+ * https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
+ */
+export const MAX_SYNC_REQUEST_BYTES = 6 * 1024 * 1024;
+/**
+ * A buffered response: 6 MiB and 100 bytes, the `MaxPayloadSize` of AWS's runtime interface
+ * emulator and the figure of Lambda's own error, "Response payload size (N bytes) exceeded
+ * maximum allowed payload size (6291556 bytes)" (`Function.ResponseSizeTooLarge`).
+ */
+export const MAX_SYNC_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
+/**
+ * A streamed response: "response streaming functions can return payloads up to 200 MB"
+ * (Lambda response streaming, 2025; formerly a 20 MB soft limit).
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-response-streaming.html
+ */
+export const MAX_STREAMED_RESPONSE_BYTES = 200 * 1024 * 1024;
+/** "The Init phase is limited to 10 seconds" (Lambda execution environment lifecycle). */
+export const INIT_LIMIT_MS = 10_000;
 
 export interface FunctionDefinition {
   readonly logicalId: string;
@@ -67,7 +86,11 @@ export interface StreamedInvocation {
   /** How it ended: normally, or with the function's error after (or before) some bytes. */
   readonly ended: Promise<
     | { readonly ok: true }
-    | { readonly ok: false; readonly reason: Exclude<InvokeOutcome & { kind: 'error' }, never>['reason']; readonly error: FunctionError }
+    | {
+        readonly ok: false;
+        readonly reason: Exclude<InvokeOutcome & { kind: 'error' }, never>['reason'];
+        readonly error: FunctionError;
+      }
   >;
 }
 
@@ -83,6 +106,8 @@ export interface LambdaServiceOptions {
   readonly nodeBinary?: string;
   /** Environments per function at most; further invocations wait. @default 8 */
   readonly maxEnvironments?: number;
+  /** Lambda's Init limit, before the retry within the function's timeout. @default 10 s */
+  readonly initLimitMs?: number;
 }
 
 interface Environment {
@@ -150,16 +175,16 @@ export class LambdaService {
   async invoke(logicalId: string, event: unknown): Promise<InvokeOutcome> {
     const text = JSON.stringify(event);
     const bytes = Buffer.byteLength(text);
-    if (bytes > MAX_SYNC_PAYLOAD_BYTES) return { kind: 'request-too-large', bytes };
+    if (bytes >= MAX_SYNC_REQUEST_BYTES) return { kind: 'request-too-large', bytes };
     const definition = this.definition(logicalId);
     const environment = await this.#acquire(definition);
     const started = performance.now();
-    const ready = await environment.ready;
     const context = this.#context(definition, environment);
+    const ready = await this.#initialized(definition, environment, context);
     this.#log(definition, environment, `START RequestId: ${context.awsRequestId} Version: $LATEST`);
     let outcome: InvokeOutcome;
     if (!ready.ok) {
-      outcome = { kind: 'error', reason: 'InitError', error: ready.error };
+      outcome = { kind: 'error', reason: ready.reason, error: ready.error };
       this.#discard(definition, environment);
     } else {
       outcome = await new Promise<InvokeOutcome>((done) => {
@@ -176,13 +201,13 @@ export class LambdaService {
             clearTimeout(timer);
             const size = Buffer.byteLength(message.payload);
             done(
-              size > MAX_SYNC_PAYLOAD_BYTES
+              size > MAX_SYNC_RESPONSE_BYTES
                 ? {
                     kind: 'error',
                     reason: 'ResponseTooLarge',
                     error: {
                       errorType: 'Function.ResponseSizeTooLarge',
-                      errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_SYNC_PAYLOAD_BYTES} bytes).`,
+                      errorMessage: `Response payload size (${size} bytes) exceeded maximum allowed payload size (${MAX_SYNC_RESPONSE_BYTES} bytes).`,
                       trace: [],
                     },
                   }
@@ -201,48 +226,64 @@ export class LambdaService {
   }
 
   /** Invoke a streaming handler (InvokeWithResponseStream). */
-  async invokeStreaming(logicalId: string, event: unknown): Promise<StreamedInvocation | InvokeOutcome> {
+  async invokeStreaming(
+    logicalId: string,
+    event: unknown,
+  ): Promise<StreamedInvocation | InvokeOutcome> {
     const text = JSON.stringify(event);
     const bytes = Buffer.byteLength(text);
-    if (bytes > MAX_SYNC_PAYLOAD_BYTES) return { kind: 'request-too-large', bytes };
+    if (bytes >= MAX_SYNC_REQUEST_BYTES) return { kind: 'request-too-large', bytes };
     const definition = this.definition(logicalId);
     const environment = await this.#acquire(definition);
     const started = performance.now();
-    const ready = await environment.ready;
     const context = this.#context(definition, environment);
+    const ready = await this.#initialized(definition, environment, context);
     this.#log(definition, environment, `START RequestId: ${context.awsRequestId} Version: $LATEST`);
     if (!ready.ok) {
       this.#discard(definition, environment);
       this.#finish(definition, environment, context, started);
-      return { kind: 'error', reason: 'InitError', error: ready.error };
+      return { kind: 'error', reason: ready.reason, error: ready.error };
     }
     const queue: Uint8Array[] = [];
     let wake: (() => void) | undefined;
-    let finished = false;
+    /** The response is over (ended, failed): the body iterator stops. */
+    let responseEnded = false;
+    /** The invocation is over (the handler settled, or the environment was lost). */
+    let over = false;
     let total = 0;
     let settle!: (value: Awaited<StreamedInvocation['ended']>) => void;
     const ended = new Promise<Awaited<StreamedInvocation['ended']>>((resolve) => {
       settle = resolve;
     });
-    const end = (value: Awaited<StreamedInvocation['ended']>) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
+    const endResponse = (value: Awaited<StreamedInvocation['ended']>) => {
+      if (responseEnded) return;
+      responseEnded = true;
       settle(value);
       wake?.();
+    };
+    const endInvocation = () => {
+      if (over) return;
+      over = true;
+      clearTimeout(timer);
       this.#finish(definition, environment, context, started);
     };
+    // The function's timeout runs until the handler settles, past the end of its response.
     const timer = setTimeout(() => {
       this.#timedOut(definition, environment, context);
-      end({ ok: false, reason: 'TimedOut', error: timeoutError(context, definition) });
+      endResponse({ ok: false, reason: 'TimedOut', error: timeoutError(context, definition) });
+      endInvocation();
     }, definition.timeoutSeconds * 1000);
-    environment.onExit = (code) => end({ ok: false, reason: 'Crashed', error: exitError(code) });
+    environment.onExit = (code) => {
+      endResponse({ ok: false, reason: 'Crashed', error: exitError(code) });
+      endInvocation();
+    };
     environment.onMessage = (message) => {
       if (message.type === 'chunk') {
+        if (responseEnded) return;
         total += message.data.byteLength;
         if (total > MAX_STREAMED_RESPONSE_BYTES) {
           this.#discard(definition, environment);
-          end({
+          endResponse({
             ok: false,
             reason: 'ResponseTooLarge',
             error: {
@@ -251,14 +292,18 @@ export class LambdaService {
               trace: [],
             },
           });
+          endInvocation();
           return;
         }
         queue.push(message.data);
         wake?.();
       } else if (message.type === 'end') {
-        end({ ok: true });
+        endResponse({ ok: true });
       } else if (message.type === 'error') {
-        end({ ok: false, reason: 'Unhandled', error: message });
+        endResponse({ ok: false, reason: 'Unhandled', error: message });
+      } else if (message.type === 'done') {
+        endResponse({ ok: true });
+        endInvocation();
       }
     };
     environment.child.send({ type: 'invoke', id: 1, event: text, context });
@@ -270,7 +315,7 @@ export class LambdaService {
             yield chunk;
             continue;
           }
-          if (finished) return;
+          if (responseEnded) return;
           await new Promise<void>((resolve) => {
             wake = resolve;
           });
@@ -279,6 +324,34 @@ export class LambdaService {
       },
     };
     return { kind: 'stream', body, ended };
+  }
+
+  /**
+   * Wait for the environment's Init. "The Init phase is limited to 10 seconds. If all three
+   * tasks do not complete within 10 seconds, Lambda retries the Init phase at the time of the
+   * first function invocation", the retry within the function's timeout: an Init that never
+   * ends is a timeout after both, not a wait without end.
+   * https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html
+   */
+  async #initialized(
+    definition: FunctionDefinition,
+    environment: Environment,
+    context: InvocationContext,
+  ): Promise<{ ok: true } | { ok: false; reason: 'InitError' | 'TimedOut'; error: FunctionError }> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(
+        () => resolve('timeout'),
+        (this.#options.initLimitMs ?? INIT_LIMIT_MS) + definition.timeoutSeconds * 1000,
+      );
+    });
+    const ready = await Promise.race([environment.ready, limit]);
+    clearTimeout(timer);
+    if (ready === 'timeout') {
+      this.#timedOut(definition, environment, context);
+      return { ok: false, reason: 'TimedOut', error: timeoutError(context, definition) };
+    }
+    return ready.ok ? { ok: true } : { ok: false, reason: 'InitError', error: ready.error };
   }
 
   /**
@@ -354,13 +427,19 @@ export class LambdaService {
     this.#waiting.get(definition.logicalId)?.shift()?.();
   }
 
-  #timedOut(definition: FunctionDefinition, environment: Environment, context: InvocationContext): void {
+  #timedOut(
+    definition: FunctionDefinition,
+    environment: Environment,
+    context: InvocationContext,
+  ): void {
     this.#log(
       definition,
       environment,
       `${new Date().toISOString()} ${context.awsRequestId} Task timed out after ${definition.timeoutSeconds.toFixed(2)} seconds`,
     );
-    // Lambda discards an environment whose invocation timed out.
+    // "If the Lambda function crashes or times out during the Invoke phase, Lambda resets the
+    // execution environment" (module state is lost; the next invocation initializes again).
+    // https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html
     this.#discard(definition, environment);
   }
 
@@ -433,7 +512,10 @@ export class LambdaService {
       // The runtime's own AWS SDK v3 (a function may leave it out of its bundle).
       NODE_PATH: join(PROJECT_ROOT, 'node_modules'),
       ...Object.fromEntries(
-        Object.entries(this.#options.endpoints).map(([service, url]) => [`AWS_ENDPOINT_URL_${service}`, url]),
+        Object.entries(this.#options.endpoints).map(([service, url]) => [
+          `AWS_ENDPOINT_URL_${service}`,
+          url,
+        ]),
       ),
       ...definition.environment,
     };
@@ -458,9 +540,7 @@ export class LambdaService {
           child.off('message', onReady);
         };
         child.on('message', onReady);
-        child.once('exit', (code) =>
-          resolve({ ok: false, error: exitError(code) }),
-        );
+        child.once('exit', (code) => resolve({ ok: false, error: exitError(code) }));
       }),
     };
     let partial = '';
@@ -469,7 +549,8 @@ export class LambdaService {
         // One event per line, as Lambda splits what a function writes.
         const lines = (partial + message.text).split('\n');
         partial = lines.pop() ?? '';
-        for (const line of lines) this.#options.logs.write(definition.logGroupName, streamName, line);
+        for (const line of lines)
+          this.#options.logs.write(definition.logGroupName, streamName, line);
         return;
       }
       environment.onMessage?.(message);

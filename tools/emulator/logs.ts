@@ -30,7 +30,8 @@ export class LogGroups implements LogSink {
   write(group: string, stream: string, message: string): void {
     const event = { group, stream, timestamp: Date.now(), message };
     this.#events.push(event);
-    if (this.#events.length > this.#maxEvents) this.#events.splice(0, this.#events.length - this.#maxEvents);
+    if (this.#events.length > this.#maxEvents)
+      this.#events.splice(0, this.#events.length - this.#maxEvents);
     for (const listener of this.#listeners) listener(event);
   }
 

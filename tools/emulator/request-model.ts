@@ -11,7 +11,16 @@
  */
 import { UnsupportedTemplateError } from './template';
 
-const KEYWORDS = new Set(['$schema', 'title', 'description', 'type', 'required', 'properties', 'enum', 'items']);
+const KEYWORDS = new Set([
+  '$schema',
+  'title',
+  'description',
+  'type',
+  'required',
+  'properties',
+  'enum',
+  'items',
+]);
 
 export function checkSchema(schema: unknown, where: string): void {
   if (schema === null || typeof schema !== 'object') return;
@@ -20,7 +29,8 @@ export function checkSchema(schema: unknown, where: string): void {
       throw new UnsupportedTemplateError(`${where}: JSON schema keyword ${key} is not modelled`);
     }
     if (key === 'properties') {
-      for (const [name, sub] of Object.entries(value as Record<string, unknown>)) checkSchema(sub, `${where}.${name}`);
+      for (const [name, sub] of Object.entries(value as Record<string, unknown>))
+        checkSchema(sub, `${where}.${name}`);
     }
     if (key === 'items') checkSchema(value, `${where}[]`);
   }
@@ -41,17 +51,24 @@ export function schemaProblem(schema: unknown, value: unknown, path = '$'): stri
     const types = Array.isArray(s.type) ? (s.type as string[]) : [s.type as string];
     const actual = typeOf(value);
     const ok = types.some((t) => t === actual || (t === 'number' && actual === 'integer'));
-    if (!ok) return `instance type (${actual}) does not match any allowed primitive type (allowed: ${JSON.stringify(types)}) at ${path}`;
+    if (!ok)
+      return `instance type (${actual}) does not match any allowed primitive type (allowed: ${JSON.stringify(types)}) at ${path}`;
   }
-  if (Array.isArray(s.enum) && !s.enum.some((item) => JSON.stringify(item) === JSON.stringify(value))) {
+  if (
+    Array.isArray(s.enum) &&
+    !s.enum.some((item) => JSON.stringify(item) === JSON.stringify(value))
+  ) {
     return `instance value (${JSON.stringify(value)}) not found in enum at ${path}`;
   }
   if (typeOf(value) === 'object') {
     const object = value as Record<string, unknown>;
     for (const name of (s.required as string[] | undefined) ?? []) {
-      if (!Object.hasOwn(object, name)) return `object has missing required properties (["${name}"]) at ${path}`;
+      if (!Object.hasOwn(object, name))
+        return `object has missing required properties (["${name}"]) at ${path}`;
     }
-    for (const [name, sub] of Object.entries((s.properties as Record<string, unknown> | undefined) ?? {})) {
+    for (const [name, sub] of Object.entries(
+      (s.properties as Record<string, unknown> | undefined) ?? {},
+    )) {
       if (Object.hasOwn(object, name)) {
         const problem = schemaProblem(sub, object[name], `${path}.${name}`);
         if (problem !== undefined) return problem;

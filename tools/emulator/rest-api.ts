@@ -30,6 +30,7 @@ import {
 } from './authorizer';
 import {
   checkGatewayResponses,
+  GATEWAY_RESPONSE_TYPES,
   type GatewayResponseType,
   renderGatewayResponse,
 } from './gateway-responses';
@@ -43,6 +44,7 @@ import {
 } from './header-rules';
 import type { LambdaService } from './lambda-service';
 import type { LogSink } from './logs';
+import { parseProxyResult } from './proxy-result';
 import { bodyProblem, checkSchema, modelFor } from './request-model';
 import { readPrelude } from './stream-prelude';
 import type { LocalAccount } from './template';
@@ -51,9 +53,15 @@ import { Throttle } from './throttle';
 import { checkTemplate, renderTemplate } from './vtl';
 import type { Waf } from './waf';
 
-/** API Gateway REST's payload limit ("Payload size: 10 MB", API Gateway quotas). */
+/**
+ * API Gateway REST's payload limit ("Payload size | 10 MB | No", quotas for REST APIs).
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html
+ */
 export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
-/** The idle timeout of a streamed response on a regional endpoint (5 minutes). */
+/**
+ * "Your streams are subject to idle timeouts. For Regional or private endpoints, the timeout is
+ * 5 minutes." https://docs.aws.amazon.com/apigateway/latest/developerguide/response-transfer-mode.html
+ */
 export const STREAM_IDLE_TIMEOUT_MS = 5 * 60_000;
 
 /** One name the API answers by. */
@@ -77,6 +85,13 @@ export interface RestApiOptions {
   readonly waf?: Waf;
   /** The gateway's clock (authorizer cache, throttling): tests move it. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Hold a streamed response's payload until at least this many bytes are pending (or the
+   * stream ends), a model of what users report of AWS's streaming front end: small writes
+   * arrive late, together (aws-lambda-nodejs-runtime-interface-client #94 and #102,
+   * serverless-adapter #166: roughly 15-16 KB). Not documented by AWS. @default 0 (off)
+   */
+  readonly holdStreamedWritesBelowBytes?: number;
 }
 
 /** What the access log and the gateway responses read (`$context.*`). */
@@ -98,7 +113,20 @@ interface Exchange {
 }
 
 function clfTime(date: Date): string {
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const months = [
+    'Jan',
+    'Feb',
+    'Mar',
+    'Apr',
+    'May',
+    'Jun',
+    'Jul',
+    'Aug',
+    'Sep',
+    'Oct',
+    'Nov',
+    'Dec',
+  ];
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 }
@@ -164,9 +192,15 @@ export class RestApi {
   /** The Node request handler. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     this.#handle(req, res).catch((error: unknown) => {
-      this.#options.logs.write('local-emulator', 'api-gateway', `Emulator failure: ${String(error)}`);
+      this.#options.logs.write(
+        'local-emulator',
+        'api-gateway',
+        `Emulator failure: ${String(error)}`,
+      );
       if (!res.headersSent) {
-        res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"message":"Internal server error"}');
+        res
+          .writeHead(500, { 'Content-Type': 'application/json' })
+          .end('{"message":"Internal server error"}');
       } else res.destroy();
     });
   };
@@ -213,7 +247,15 @@ export class RestApi {
       },
     };
 
-    // 1. The endpoint. A request naming no endpoint of this API never reaches it.
+    // 1. The endpoint. On the execute-api name the stage is the first path segment
+    // ("https://{restapi_id}.execute-api.{region}.amazonaws.com/{stage_name}/", how-to-call-api);
+    // a custom domain "strips the incoming base path" (rest-api-mappings), an empty one being
+    // its root; a disabled default endpoint answers "403 Forbidden" (rest-api-disable-default-
+    // endpoint). A name, stage or base path of no API is 403 {"message":"Forbidden"} (no AWS page
+    // gives the body; seen from AWS, non-AWS evidence).
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-call-api.html
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-mappings.html
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-disable-default-endpoint.html
     const host = (req.headers.host ?? '').toLowerCase();
     const endpoint = this.#endpoints.find((e) => e.host === host);
     if (endpoint === undefined) {
@@ -231,9 +273,13 @@ export class RestApi {
       return;
     }
     const path = rawPath.slice(prefix.length) || '/';
-    exchange.context.path = endpoint.kind === 'execute-api' ? rawPath : rawPath;
+    // "$context.path: The request path. For example, /{stage}/root/child" (on a custom domain,
+    // the base path in place of the stage).
+    exchange.context.path = rawPath;
 
-    // 2. WAF: "AWS WAF rules are evaluated before other access control features".
+    // 2. WAF: "AWS WAF rules are evaluated before other access control features" (WAF runs
+    // before resource policies, authorizers and the integration).
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-control-access-aws-waf.html
     const waf = this.#options.waf?.evaluate({
       sourceIp,
       method: req.method ?? 'GET',
@@ -257,7 +303,8 @@ export class RestApi {
 
     // 3. The payload limit, before the body is read where the client declared its length.
     const declared = Number(req.headers['content-length'] ?? 0);
-    const body = declared > MAX_PAYLOAD_BYTES ? 'too-large' : await readBody(req, MAX_PAYLOAD_BYTES);
+    const body =
+      declared > MAX_PAYLOAD_BYTES ? 'too-large' : await readBody(req, MAX_PAYLOAD_BYTES);
     if (body === 'too-large') {
       // Seen from AWS: "HTTP content length exceeded 10485760 bytes." (text, 413).
       this.#send(
@@ -278,10 +325,11 @@ export class RestApi {
       return;
     }
     exchange.context.resourcePath = method.resourcePath;
-    exchange.context.resourceId = method.logicalId;
+    exchange.context.resourceId = method.resourceId;
     const methodArn = `arn:${this.#options.account.partition}:execute-api:${this.#options.account.region}:${this.#options.account.accountId}:${this.api.apiId}/${this.api.stage.name}/${req.method}${path === '/' ? '/' : path}`;
 
-    // 5. Throttling.
+    // 5. Throttling: the method's bucket, then the account's (throttle.ts), 429 THROTTLED.
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html
     if (!this.#throttle.admit(method.resourcePath, method.httpMethod)) {
       this.#gatewayResponse(exchange, 'THROTTLED');
       return;
@@ -296,12 +344,21 @@ export class RestApi {
     });
     let authorizer: AuthorizerResult | undefined;
     if (method.authorizer !== undefined) {
-      const outcome = await this.#authorize(exchange, method, method.authorizer, methodArn, path, integrationHeaders);
+      const outcome = await this.#authorize(
+        exchange,
+        method,
+        method.authorizer,
+        methodArn,
+        path,
+        integrationHeaders,
+      );
       if (outcome === undefined) return;
       authorizer = outcome;
     }
 
-    // 7. Request validation.
+    // 7. Request validation: "API Gateway immediately fails the request, returns a 400 error
+    // response" (request-model.ts for the body; required parameters "included and not blank").
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-method-request-validation.html
     if (method.validator !== undefined) {
       if (method.validator.parameters) {
         const missing = Object.entries(method.requestParameters)
@@ -312,7 +369,9 @@ export class RestApi {
             const qs = /^method\.request\.querystring\.(.+)$/.exec(name)?.[1];
             const value =
               header !== undefined
-                ? Object.entries(headerMap).find(([key]) => key.toLowerCase() === header.toLowerCase())?.[1]
+                ? Object.entries(headerMap).find(
+                    ([key]) => key.toLowerCase() === header.toLowerCase(),
+                  )?.[1]
                 : qs !== undefined
                   ? query[qs]
                   : undefined;
@@ -331,7 +390,9 @@ export class RestApi {
         if (schema !== undefined) {
           const problem = bodyProblem(schema, body.toString('utf8'));
           if (problem !== undefined) {
-            exchange.context['error.validationErrorString'] = `[${JSON.stringify(problem)}]`;
+            // As the validation page's log example shows it: the messages in brackets,
+            // unquoted ("[instance value (-1) not found in enum …]"); a template quotes it itself.
+            exchange.context['error.validationErrorString'] = `[${problem}]`;
             this.#gatewayResponse(exchange, 'BAD_REQUEST_BODY');
             return;
           }
@@ -341,21 +402,36 @@ export class RestApi {
 
     // 8. The integration.
     if (method.integration.type === 'MOCK') {
-      this.#mock(exchange, method);
+      this.#mock(exchange, method, body);
       return;
     }
-    await this.#lambdaProxy(exchange, method, path, methodArn, body, integrationHeaders, authorizer);
+    await this.#lambdaProxy(
+      exchange,
+      method,
+      path,
+      methodArn,
+      body,
+      integrationHeaders,
+      authorizer,
+    );
   }
 
   /** The method a request reaches: the resource's own method, else its ANY method. */
   #route(path: string, httpMethod: string): MethodModel | undefined {
     const candidates = this.api.methods.filter((m) => m.resourcePath === path);
     return (
-      candidates.find((m) => m.httpMethod === httpMethod) ?? candidates.find((m) => m.httpMethod === 'ANY')
+      candidates.find((m) => m.httpMethod === httpMethod) ??
+      candidates.find((m) => m.httpMethod === 'ANY')
     );
   }
 
-  /** Whether API Gateway may invoke the function for this source ARN (its Lambda permissions). */
+  /**
+   * Whether API Gateway may invoke the function for this source ARN: an
+   * `AWS::Lambda::Permission` for `apigateway.amazonaws.com` whose SourceArn pattern matches.
+   * Without one: "Execution failed due to configuration error: Invalid permissions on Lambda
+   * function / Method completed with status: 500" (for an authorizer, "Authorizer error").
+   * https://repost.aws/knowledge-center/api-gateway-rest-api-lambda-integrations
+   */
   #mayInvoke(functionLogicalId: string, sourceArn: string): boolean {
     return this.api.permissions.some((permission) => {
       if (permission.functionLogicalId !== functionLogicalId) return false;
@@ -382,14 +458,18 @@ export class RestApi {
       queryStringParameters: hasQuery ? exchange.query : null,
       multiValueQueryStringParameters: hasQuery ? exchange.multiQuery : null,
       pathParameters: null,
-      stageVariables: Object.keys(this.api.stage.variables).length > 0 ? this.api.stage.variables : null,
+      stageVariables:
+        Object.keys(this.api.stage.variables).length > 0 ? this.api.stage.variables : null,
       requestContext: {
         resourceId: context.resourceId,
         resourcePath: method.resourcePath,
         httpMethod: exchange.req.method ?? 'GET',
         extendedRequestId: exchange.extendedRequestId,
         requestTime: context.requestTime,
-        path: exchange.endpoint?.kind === 'execute-api' ? `/${this.api.stage.name}${path === '/' ? '/' : path}` : context.path,
+        path:
+          exchange.endpoint?.kind === 'execute-api'
+            ? `/${this.api.stage.name}${path === '/' ? '/' : path}`
+            : context.path,
         accountId: this.#options.account.accountId,
         protocol: context.protocol,
         stage: this.api.stage.name,
@@ -440,7 +520,8 @@ export class RestApi {
       return undefined;
     }
     const cacheKey = key ?? '';
-    let result = authorizer.resultTtlSeconds > 0 ? this.#cache.get(authorizer.id, cacheKey) : undefined;
+    let result =
+      authorizer.resultTtlSeconds > 0 ? this.#cache.get(authorizer.id, cacheKey) : undefined;
     if (result === undefined) {
       const sourceArn = `arn:${this.#options.account.partition}:execute-api:${this.#options.account.region}:${this.#options.account.accountId}:${this.api.apiId}/authorizers/${authorizer.id}`;
       if (!this.#mayInvoke(authorizer.functionLogicalId, sourceArn)) {
@@ -470,7 +551,9 @@ export class RestApi {
       if (result === undefined) {
         exchange.context['authorizer.status'] = '500';
         exchange.context['authorizer.error'] =
-          invoked.kind === 'error' ? invoked.error.errorMessage.slice(0, 200) : 'Malformed authorizer response';
+          invoked.kind === 'error'
+            ? invoked.error.errorMessage.slice(0, 200)
+            : 'Malformed authorizer response';
         this.#gatewayResponse(exchange, 'AUTHORIZER_CONFIGURATION_ERROR', { message: null });
         return undefined;
       }
@@ -478,7 +561,8 @@ export class RestApi {
     }
     exchange.context['authorizer.principalId'] = result.principalId;
     for (const [name, value] of Object.entries(result.context)) {
-      exchange.context[`authorizer.${name}`] = String(value);
+      // "The returned values are all stringified" (Lambda authorizer output).
+      if (value !== null) exchange.context[`authorizer.${name}`] = String(value);
     }
     const verdict = evaluatePolicy(result, methodArn);
     if (verdict !== 'allow') {
@@ -495,17 +579,45 @@ export class RestApi {
     return result;
   }
 
-  #mock(exchange: Exchange, method: MethodModel): void {
+  #mock(exchange: Exchange, method: MethodModel, body: Buffer): void {
     if (method.integration.type !== 'MOCK') return;
     const integration = method.integration;
-    // The request template names the integration's status (`{"statusCode": 200}`).
-    const requestTemplate =
-      integration.requestTemplates['application/json'] ?? Object.values(integration.requestTemplates)[0] ?? '';
-    const status = /statusCode"?\s*:\s*(\d{3})/.exec(requestTemplate)?.[1] ?? '200';
+    // The request template of the request's content type ("When the Content-Type header is
+    // absent in the request, API Gateway assumes that its default value is application/json"),
+    // and what the passthrough behavior does when there is none: NEVER "rejects unmapped
+    // content types with an HTTP 415 Unsupported Media Type response"; WHEN_NO_TEMPLATES does
+    // so once any template is defined; WHEN_NO_MATCH passes the body through.
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/integration-passthrough-behaviors.html
+    const contentType =
+      (exchange.req.headers['content-type'] ?? 'application/json')
+        .split(';')[0]
+        ?.trim()
+        .toLowerCase() ?? '';
+    const requestTemplate = Object.entries(integration.requestTemplates).find(
+      ([type]) => type.toLowerCase() === contentType,
+    )?.[1];
+    if (requestTemplate === undefined) {
+      const templates = Object.keys(integration.requestTemplates).length;
+      if (
+        integration.passthroughBehavior === 'NEVER' ||
+        (integration.passthroughBehavior === 'WHEN_NO_TEMPLATES' && templates > 0)
+      ) {
+        this.#gatewayResponse(exchange, 'UNSUPPORTED_MEDIA_TYPE');
+        return;
+      }
+    }
+    // A mock's status is what its request template (or the body passed through) names:
+    // `{"statusCode": 200}`.
+    const source = requestTemplate ?? body.toString('utf8');
+    const status = /statusCode"?\s*:\s*(\d{3})/.exec(source)?.[1] ?? '200';
     const response =
       integration.integrationResponses.find(
-        (r) => r.selectionPattern !== undefined && new RegExp(`^${r.selectionPattern}$`).test(status),
-      ) ?? integration.integrationResponses.find((r) => r.selectionPattern === undefined || r.selectionPattern === '');
+        (r) =>
+          r.selectionPattern !== undefined && new RegExp(`^${r.selectionPattern}$`).test(status),
+      ) ??
+      integration.integrationResponses.find(
+        (r) => r.selectionPattern === undefined || r.selectionPattern === '',
+      );
     if (response === undefined) {
       this.#gatewayResponse(exchange, 'API_CONFIGURATION_ERROR');
       return;
@@ -516,12 +628,15 @@ export class RestApi {
       const value =
         /^'(.*)'$/s.exec(source)?.[1] ??
         Object.entries(exchange.headerMap).find(
-          ([k]) => k.toLowerCase() === source.replace(/^method\.request\.header\./, '').toLowerCase(),
+          ([k]) =>
+            k.toLowerCase() === source.replace(/^method\.request\.header\./, '').toLowerCase(),
         )?.[1];
       if (value !== undefined) headers.push([name, value]);
     }
-    const template = response.responseTemplates['application/json'] ?? Object.values(response.responseTemplates)[0];
-    let body = '';
+    const template =
+      response.responseTemplates['application/json'] ??
+      Object.values(response.responseTemplates)[0];
+    let text = '';
     let statusCode = Number(response.statusCode);
     if (template !== undefined) {
       const rendered = renderTemplate(template, {
@@ -529,7 +644,7 @@ export class RestApi {
         query: exchange.query,
         context: exchange.context,
       });
-      body = rendered.text;
+      text = rendered.text;
       for (const [name, value] of Object.entries(rendered.headerOverrides)) {
         const index = headers.findIndex(([n]) => n.toLowerCase() === name.toLowerCase());
         if (index >= 0) headers.splice(index, 1);
@@ -542,7 +657,7 @@ export class RestApi {
       // the content type is application/json."
       headers.push(['Content-Type', 'application/json']);
     }
-    this.#send(exchange, statusCode, headers, body);
+    this.#send(exchange, statusCode, this.#withApiHeaders(exchange, headers), text);
   }
 
   async #lambdaProxy(
@@ -560,12 +675,9 @@ export class RestApi {
       this.#gatewayResponse(exchange, 'API_CONFIGURATION_ERROR');
       return;
     }
-    const contentType = (exchange.req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     // Bodies are passed as text unless the request's type is a binary media type of the API
-    // (then base64, `isBase64Encoded: true`).
-    const binary = this.api.binaryMediaTypes.some(
-      (type) => type === '*/*' || type === contentType || (type.endsWith('/*') && contentType.startsWith(type.slice(0, -1))),
-    );
+    // (then base64, `isBase64Encoded: true`; ministack #767, checked against AWS, non-AWS).
+    const binary = this.#isBinary(String(exchange.req.headers['content-type'] ?? ''));
     const event = {
       ...this.#baseEvent(exchange, method, path, headers),
       body: body.length === 0 ? null : binary ? body.toString('base64') : body.toString('utf8'),
@@ -577,7 +689,12 @@ export class RestApi {
         ? {}
         : {
             authorizer: {
-              ...Object.fromEntries(Object.entries(authorizer.context).map(([k, v]) => [k, String(v)])),
+              ...Object.fromEntries(
+                Object.entries(authorizer.context).map(([k, v]) => [
+                  k,
+                  v === null ? null : String(v),
+                ]),
+              ),
               principalId: authorizer.principalId,
               integrationLatency: 0,
             },
@@ -591,7 +708,10 @@ export class RestApi {
     });
 
     if (integration.transferMode === 'BUFFERED') {
-      const outcome = await Promise.race([this.#options.lambda.invoke(integration.functionLogicalId, event), deadline]);
+      const outcome = await Promise.race([
+        this.#options.lambda.invoke(integration.functionLogicalId, event),
+        deadline,
+      ]);
       exchange.context.integrationLatency = String(this.#now() - integrationStarted);
       if (outcome === 'timeout') {
         this.#gatewayResponse(exchange, 'INTEGRATION_TIMEOUT');
@@ -609,16 +729,40 @@ export class RestApi {
       return;
     }
 
-    const outcome = await this.#options.lambda.invokeStreaming(integration.functionLogicalId, event);
+    // The integration timeout runs from the call, a cold start included, as in buffered mode.
+    const outcome = await Promise.race([
+      this.#options.lambda.invokeStreaming(integration.functionLogicalId, event),
+      deadline,
+    ]);
+    if (outcome === 'timeout') {
+      exchange.context.integrationLatency = String(this.#now() - integrationStarted);
+      this.#gatewayResponse(exchange, 'INTEGRATION_TIMEOUT');
+      return;
+    }
     if (outcome.kind === 'request-too-large') {
       this.#requestTooLong(exchange);
       return;
     }
     if (outcome.kind !== 'stream') {
-      this.#integrationError(exchange, `Lambda ${outcome.kind === 'error' ? outcome.reason : 'error'}`);
+      this.#integrationError(
+        exchange,
+        `Lambda ${outcome.kind === 'error' ? outcome.reason : 'error'}`,
+      );
       return;
     }
     await this.#stream(exchange, outcome, deadline, integrationStarted);
+  }
+
+  /** Whether a media type is one of the API's binary media types (exact, a type/star, or any). */
+  #isBinary(mediaType: string): boolean {
+    const type = mediaType.split(';')[0]?.trim().toLowerCase() ?? '';
+    if (type === '') return false;
+    return this.api.binaryMediaTypes.some(
+      (binary) =>
+        binary === '*/*' ||
+        binary.toLowerCase() === type ||
+        (binary.endsWith('/*') && type.startsWith(binary.slice(0, -1).toLowerCase())),
+    );
   }
 
   /** Lambda refused the event: over its 6 MB request limit. */
@@ -631,45 +775,37 @@ export class RestApi {
   /** A failed invocation: 502 `Internal server error` (INTEGRATION_FAILURE's body). */
   #integrationError(exchange: Exchange, why: string): void {
     exchange.context['integration.error'] = why;
-    const rendered = renderGatewayResponse(this.api, 'INTEGRATION_FAILURE', this.#responseContext(exchange, {}));
     // "If the function runs but returns an error, or returns a response in the wrong format,
-    // API Gateway returns a 502 error code."
-    this.#send(exchange, 502, rendered.headers, rendered.body, 'INTEGRATION_FAILURE');
+    // API Gateway returns a 502 error code" (INTEGRATION_FAILURE's body, status 502).
+    this.#gatewayResponse(exchange, 'INTEGRATION_FAILURE', {}, 502);
   }
 
   #bufferedProxyResult(exchange: Exchange, payload: string): void {
-    let value: unknown;
-    try {
-      value = JSON.parse(payload);
-    } catch {
-      this.#integrationError(exchange, 'Malformed Lambda proxy response');
+    const result = parseProxyResult(payload);
+    if (result.kind === 'malformed') {
+      // re:Post KC malformed-502-api-gateway: "Malformed Lambda proxy response".
+      this.#integrationError(exchange, `Malformed Lambda proxy response: ${result.why}`);
       return;
     }
-    const malformed = () => this.#integrationError(exchange, 'Malformed Lambda proxy response');
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return malformed();
-    const record = value as Record<string, unknown>;
-    const keys = Object.keys(record);
-    if (keys.length === 0) return malformed();
-    for (const key of keys) {
-      if (!['statusCode', 'headers', 'multiValueHeaders', 'body', 'isBase64Encoded'].includes(key)) return malformed();
-    }
-    const status = record.statusCode === undefined ? 200 : Number(record.statusCode);
-    if (!Number.isInteger(status) || status < 100 || status > 599) return malformed();
-    if (record.body !== undefined && record.body !== null && typeof record.body !== 'string') return malformed();
-    const multi = record.multiValueHeaders as Record<string, unknown> | null | undefined;
-    if (multi !== undefined && multi !== null) {
-      if (typeof multi !== 'object' || Object.values(multi).some((v) => !Array.isArray(v))) return malformed();
-    }
-    const headers = remapIntegrationResponseHeaders(
-      mergeProxyHeaders(
-        record.headers as Record<string, unknown> | null | undefined,
-        multi as Record<string, unknown[]> | null | undefined,
-      ),
-    );
+    const headers = remapIntegrationResponseHeaders(result.headers);
     if (!headers.some(([name]) => name.toLowerCase() === 'content-type')) {
       headers.push(['Content-Type', 'application/json']);
     }
-    this.#send(exchange, status, this.#withApiHeaders(exchange, headers), (record.body as string | undefined) ?? '');
+    // "To return binary media from an AWS Lambda proxy integration, base64 encode the response
+    // from your Lambda function. You must also configure your API's binary media types";
+    // "API Gateway uses the first Accept header from clients to determine if a response should
+    // return binary media". Otherwise the base64 text goes out as it is.
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/lambda-proxy-binary-media.html
+    const accept =
+      String(exchange.req.headers.accept ?? '')
+        .split(',')[0]
+        ?.split(';')[0]
+        ?.trim() ?? '';
+    const body =
+      result.isBase64Encoded && this.#isBinary(accept)
+        ? Buffer.from(result.body, 'base64')
+        : result.body;
+    this.#send(exchange, result.statusCode, this.#withApiHeaders(exchange, headers), body);
   }
 
   async #stream(
@@ -683,19 +819,46 @@ export class RestApi {
     let received = Buffer.alloc(0);
     let headersSent = false;
     let timedOut = false;
+    /** Payload bytes written to the client, for `$context.responseLength`. */
+    let sent = 0;
+    /** Payload bytes held back by the front-end model below, not yet written. */
+    let held: Buffer[] = [];
+    let heldBytes = 0;
+    const holdBelow = this.#options.holdStreamedWritesBelowBytes ?? 0;
+    const release = () => {
+      for (const chunk of held) res.write(chunk);
+      sent += heldBytes;
+      held = [];
+      heldBytes = 0;
+    };
+    /**
+     * Pass payload bytes on. With `holdStreamedWritesBelowBytes`, they wait until that many are
+     * pending (or the stream ends), as users report of AWS's streaming front end.
+     */
+    const forward = (chunk: Buffer) => {
+      if (chunk.length === 0) return;
+      held.push(chunk);
+      heldBytes += chunk.length;
+      if (heldBytes >= holdBelow) release();
+    };
     void deadline.then(() => {
       timedOut = true;
       if (!headersSent) {
         exchange.context.integrationLatency = String(this.#now() - integrationStarted);
         this.#gatewayResponse(exchange, 'INTEGRATION_TIMEOUT');
       } else {
-        // Past the integration timeout the stream is cut; the client sees it end early.
+        // Past the integration timeout the stream is cut; the client sees it end early
+        // (response-streaming-troubleshoot: "curl: (18) transfer closed with outstanding read
+        // data remaining" … "make sure the timeout of your integration is long enough").
         res.destroy();
+        this.#accessLog(exchange, Number(exchange.context.status ?? 200), sent);
       }
     });
     let idle: NodeJS.Timeout | undefined;
     const resetIdle = () => {
       if (idle !== undefined) clearTimeout(idle);
+      // "Your streams are subject to idle timeouts. For Regional or private endpoints, the
+      // timeout is 5 minutes."
       idle = setTimeout(() => res.destroy(), STREAM_IDLE_TIMEOUT_MS);
       idle.unref?.();
     };
@@ -708,24 +871,32 @@ export class RestApi {
         resetIdle();
         const chunk = Buffer.from(next.value);
         if (headersSent) {
-          res.write(chunk);
+          forward(chunk);
           continue;
         }
         received = Buffer.concat([received, chunk]);
+        // "API Gateway begins the payload stream after it receives the valid metadata and
+        // delimiter from Lambda" (response-transfer-mode-lambda).
         const prelude = readPrelude(received);
         if (prelude.kind === 'more') continue;
         if (prelude.kind === 'invalid') {
+          // Non-conforming output: "API Gateway invokes your Lambda function and return a 500
+          // error response."
           exchange.context['integration.error'] = prelude.why;
           this.#gatewayResponse(exchange, 'API_CONFIGURATION_ERROR');
           return;
         }
         headersSent = true;
         exchange.context.integrationLatency = String(this.#now() - integrationStarted);
+        // No AWS page says whether STREAM responses are remapped: assumed they are, as
+        // buffered ones (docs/emulator.md).
         const headers = remapIntegrationResponseHeaders(
           mergeProxyHeaders(prelude.metadata.headers, prelude.metadata.multiValueHeaders),
         );
         for (const cookie of prelude.metadata.cookies) headers.push(['Set-Cookie', cookie]);
-        const framed = headers.some(([name]) => ['content-length', 'transfer-encoding'].includes(name.toLowerCase()));
+        const framed = headers.some(([name]) =>
+          ['content-length', 'transfer-encoding'].includes(name.toLowerCase()),
+        );
         // "If your function doesn't return either of these headers, API Gateway appends
         // Transfer-Encoding: chunked to the response header."
         if (!framed) headers.push(['Transfer-Encoding', 'chunked']);
@@ -734,31 +905,32 @@ export class RestApi {
         exchange.context['integration.responseTransferMode'] = 'STREAMED';
         res.writeHead(status, this.#withApiHeaders(exchange, headers).flat());
         res.flushHeaders();
-        if (prelude.rest.length > 0) res.write(prelude.rest);
+        forward(prelude.rest);
       }
       if (!headersSent) {
         // Ended before its metadata and delimiter: output in the wrong format (a 500), or no
         // output at all when the function failed first (a 502).
         const ended = await invocation.ended;
-        if (!ended.ok) this.#integrationError(exchange, `Lambda ${ended.reason}: ${ended.error.errorType}`);
-        else {
+        if (!ended.ok) {
+          this.#integrationError(exchange, `Lambda ${ended.reason}: ${ended.error.errorType}`);
+        } else {
           exchange.context['integration.error'] = 'the stream ended before its metadata prelude';
           this.#gatewayResponse(exchange, 'API_CONFIGURATION_ERROR');
         }
         return;
       }
       const ended = await invocation.ended;
+      release();
       if (!ended.ok) {
         // A function that fails mid-stream: its status is gone already; the connection is
         // closed without the last chunk, as curl reports it ("transfer closed with outstanding
-        // read data remaining").
+        // read data remaining"). AWS documents no other signal to the client.
         exchange.context['integration.error'] = `${ended.reason}: ${ended.error.errorType}`;
         res.destroy();
-        this.#accessLog(exchange, Number(exchange.context.status ?? 200), 0);
-        return;
+      } else {
+        res.end();
       }
-      res.end();
-      this.#accessLog(exchange, Number(exchange.context.status ?? 200), 0);
+      this.#accessLog(exchange, Number(exchange.context.status ?? 200), sent);
     } finally {
       if (idle !== undefined) clearTimeout(idle);
     }
@@ -784,12 +956,26 @@ export class RestApi {
     };
   }
 
-  #gatewayResponse(exchange: Exchange, type: GatewayResponseType, extra: { message?: string | null } = {}): void {
+  #gatewayResponse(
+    exchange: Exchange,
+    type: GatewayResponseType,
+    extra: { message?: string | null } = {},
+    status?: number,
+  ): void {
     const rendered = renderGatewayResponse(this.api, type, this.#responseContext(exchange, extra));
+    // `$context.error.message` is readable in the access log too (context-variables page).
+    const message =
+      extra.message === undefined ? GATEWAY_RESPONSE_TYPES[type].message : extra.message;
+    exchange.context['error.message'] = message ?? undefined;
+    exchange.context['error.messageString'] = message === null ? 'null' : JSON.stringify(message);
     this.#send(
       exchange,
-      rendered.statusCode,
-      [...rendered.headers, ['x-amzn-RequestId', exchange.requestId], ['x-amz-apigw-id', exchange.extendedRequestId]],
+      status ?? rendered.statusCode,
+      [
+        ...rendered.headers,
+        ['x-amzn-RequestId', exchange.requestId],
+        ['x-amz-apigw-id', exchange.extendedRequestId],
+      ],
       rendered.body,
       type,
     );
@@ -797,25 +983,34 @@ export class RestApi {
 
   /** An answer that is not the API's (no endpoint, no stage): a bare JSON body. */
   #plain(exchange: Exchange, status: number, body: string, errorType: string): void {
-    this.#send(
-      exchange,
-      status,
-      [
-        ['Content-Type', 'application/json'],
-        ['x-amzn-ErrorType', errorType],
-        ['x-amzn-RequestId', exchange.requestId],
-      ],
-      body,
-    );
+    const bytes = Buffer.from(body, 'utf8');
+    // Not the stage's: no access-log line (the stage's log records the stage's requests).
+    exchange.res
+      .writeHead(
+        status,
+        [
+          ['Content-Type', 'application/json'],
+          ['Content-Length', String(bytes.length)],
+          ['x-amzn-ErrorType', errorType],
+          ['x-amzn-RequestId', exchange.requestId],
+        ].flat(),
+      )
+      .end(bytes);
   }
 
-  #send(exchange: Exchange, status: number, headers: HeaderList, body: string, errorType?: string): void {
+  #send(
+    exchange: Exchange,
+    status: number,
+    headers: HeaderList,
+    body: string | Buffer,
+    errorType?: string,
+  ): void {
     const { res } = exchange;
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    const bytes = Buffer.from(body, 'utf8');
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     const list = headers.filter(([name]) => name.toLowerCase() !== 'content-length');
     list.push(['Content-Length', String(bytes.length)]);
     if (errorType !== undefined) exchange.context['error.responseType'] = errorType;
@@ -835,7 +1030,10 @@ export class RestApi {
       responseLatency: String(this.#now() - exchange.started),
     };
     // A variable with no value is written as `-`, as API Gateway does.
-    const line = log.format.replace(/\$context\.([A-Za-z0-9_.]+)/g, (_all, name: string) => context[name] ?? '-');
+    const line = log.format.replace(
+      /\$context\.([A-Za-z0-9_.]+)/g,
+      (_all, name: string) => context[name] ?? '-',
+    );
     this.#options.logs.write(group, `${this.api.apiId}-${this.api.stage.name}`, line);
   }
 }

@@ -54,15 +54,20 @@ export function readPrelude(received: Buffer): PreludeState {
     return { kind: 'invalid', why: 'statusCode is not an HTTP status' };
   }
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries((record.headers as Record<string, unknown> | undefined) ?? {})) {
+  for (const [name, value] of Object.entries(
+    (record.headers as Record<string, unknown> | undefined) ?? {},
+  )) {
     if (value !== null && typeof value === 'object') {
       return { kind: 'invalid', why: '`headers` can only contain single-value headers' };
     }
     headers[name] = String(value);
   }
   const multiValueHeaders: Record<string, string[]> = {};
-  for (const [name, values] of Object.entries((record.multiValueHeaders as Record<string, unknown> | undefined) ?? {})) {
-    if (!Array.isArray(values)) return { kind: 'invalid', why: 'a multiValueHeaders value is not a list' };
+  for (const [name, values] of Object.entries(
+    (record.multiValueHeaders as Record<string, unknown> | undefined) ?? {},
+  )) {
+    if (!Array.isArray(values))
+      return { kind: 'invalid', why: 'a multiValueHeaders value is not a list' };
     multiValueHeaders[name] = values.map(String);
   }
   const cookies = Array.isArray(record.cookies) ? record.cookies.map(String) : [];

@@ -96,7 +96,8 @@ function identify(
       const id = fixed ?? token(`api/${logicalId}`, 10);
       return {
         ref: id,
-        attribute: (attr) => (attr === 'RootResourceId' ? token(`root/${logicalId}`, 10) : undefined),
+        attribute: (attr) =>
+          attr === 'RootResourceId' ? token(`root/${logicalId}`, 10) : undefined,
       };
     }
     case 'AWS::ApiGateway::Resource':
@@ -105,7 +106,10 @@ function identify(
     case 'AWS::ApiGateway::RequestValidator':
     case 'AWS::ApiGateway::GatewayResponse':
     case 'AWS::ApiGateway::Method':
-      return { ref: fixed ?? token(`${resource.Type}/${logicalId}`, 6), attribute: () => undefined };
+      return {
+        ref: fixed ?? token(`${resource.Type}/${logicalId}`, 6),
+        attribute: () => undefined,
+      };
     case 'AWS::ApiGateway::Stage':
       return { ref: String(resolveProperty('StageName')), attribute: () => undefined };
     case 'AWS::ApiGateway::Model':
@@ -142,7 +146,8 @@ function identify(
       };
     }
     case 'AWS::SecretsManager::Secret': {
-      const name = resource.Properties?.Name === undefined ? logicalId : String(resolveProperty('Name'));
+      const name =
+        resource.Properties?.Name === undefined ? logicalId : String(resolveProperty('Name'));
       const arn =
         fixed ??
         `arn:${p}:secretsmanager:${region}:${acct}:secret:${name}-${token(`secret/${logicalId}`, 6, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz')}`;
@@ -153,11 +158,17 @@ function identify(
       return {
         ref: id,
         attribute: (attr) =>
-          attr === 'Arn' ? `arn:${p}:kms:${region}:${acct}:key/${id}` : attr === 'KeyId' ? id : undefined,
+          attr === 'Arn'
+            ? `arn:${p}:kms:${region}:${acct}:key/${id}`
+            : attr === 'KeyId'
+              ? id
+              : undefined,
       };
     }
     case 'AWS::Cognito::UserPool': {
-      const id = fixed ?? `${region}_${token(`pool/${logicalId}`, 9, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789')}`;
+      const id =
+        fixed ??
+        `${region}_${token(`pool/${logicalId}`, 9, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789')}`;
       return {
         ref: id,
         attribute: (attr) =>
@@ -179,7 +190,9 @@ function identify(
       return {
         ref: String(resolveProperty('Domain')),
         attribute: (attr) =>
-          attr === 'CloudFrontDistribution' ? `${token(`cf/${logicalId}`, 14)}.cloudfront.net` : undefined,
+          attr === 'CloudFrontDistribution'
+            ? `${token(`cf/${logicalId}`, 14)}.cloudfront.net`
+            : undefined,
       };
     case 'AWS::Cognito::UserPoolGroup':
       return { ref: String(resolveProperty('GroupName')), attribute: () => undefined };
@@ -211,7 +224,8 @@ function identify(
       const arn = `arn:${p}:sns:${region}:${acct}:${named('TopicName', 256)}`;
       return {
         ref: arn,
-        attribute: (attr) => (attr === 'TopicArn' ? arn : attr === 'TopicName' ? arn.split(':').pop() : undefined),
+        attribute: (attr) =>
+          attr === 'TopicArn' ? arn : attr === 'TopicName' ? arn.split(':').pop() : undefined,
       };
     }
     case 'AWS::WAFv2::WebACL': {
@@ -232,7 +246,11 @@ function identify(
       return {
         ref: name,
         attribute: (attr) =>
-          attr === 'RuleName' ? name : attr === 'Arn' ? `arn:${p}:cloudwatch:${region}:${acct}:insight-rule/${name}` : undefined,
+          attr === 'RuleName'
+            ? name
+            : attr === 'Arn'
+              ? `arn:${p}:cloudwatch:${region}:${acct}:insight-rule/${name}`
+              : undefined,
       };
     }
     case 'AWS::CloudWatch::Alarm':
@@ -240,7 +258,8 @@ function identify(
       const name = generatedName(account, logicalId);
       return {
         ref: name,
-        attribute: (attr) => (attr === 'Arn' ? `arn:${p}:cloudwatch:${region}:${acct}:alarm:${name}` : undefined),
+        attribute: (attr) =>
+          attr === 'Arn' ? `arn:${p}:cloudwatch:${region}:${acct}:alarm:${name}` : undefined,
       };
     }
     default:
@@ -251,7 +270,15 @@ function identify(
   }
 }
 
-const PSEUDO = ['AWS::Region', 'AWS::AccountId', 'AWS::Partition', 'AWS::URLSuffix', 'AWS::StackName', 'AWS::StackId', 'AWS::NoValue'] as const;
+const PSEUDO = [
+  'AWS::Region',
+  'AWS::AccountId',
+  'AWS::Partition',
+  'AWS::URLSuffix',
+  'AWS::StackName',
+  'AWS::StackId',
+  'AWS::NoValue',
+] as const;
 
 /** Marks a property CloudFormation drops (`Ref: AWS::NoValue`). */
 const NO_VALUE = Symbol('AWS::NoValue');
@@ -273,17 +300,36 @@ export class TemplateResolver {
     this.account = account;
   }
 
-  /** The resources of one type, by logical id. */
+  /**
+   * The resources of one type that CloudFormation creates, by logical id: a resource whose
+   * `Condition` is false is not created ("Resources that are associated with a false condition
+   * are ignored", CloudFormation `Conditions` syntax).
+   * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/conditions-section-structure.html
+   */
   resourcesOfType(type: string): [string, CfnResource][] {
-    return Object.entries(this.template.Resources).filter(([, resource]) => resource.Type === type);
+    return Object.entries(this.template.Resources).filter(
+      ([logicalId, resource]) => resource.Type === type && this.#created(logicalId, resource),
+    );
   }
 
   resource(logicalId: string): CfnResource {
     const resource = this.template.Resources[logicalId];
-    if (resource === undefined) {
-      throw new UnsupportedTemplateError(`The template has no resource ${logicalId}`);
+    if (resource === undefined || !this.#created(logicalId, resource)) {
+      throw new UnsupportedTemplateError(
+        resource === undefined
+          ? `The template has no resource ${logicalId}`
+          : `${logicalId} is not created (its condition ${resource.Condition} is false)`,
+      );
     }
     return resource;
+  }
+
+  #created(logicalId: string, resource: CfnResource): boolean {
+    if (resource.Condition === undefined) return true;
+    if (this.template.Conditions?.[resource.Condition] === undefined) {
+      throw new UnsupportedTemplateError(`${logicalId}: unknown condition ${resource.Condition}`);
+    }
+    return this.condition(resource.Condition);
   }
 
   /** A resource's `Ref`. */
@@ -321,7 +367,9 @@ export class TemplateResolver {
   /** Resolve a value: every intrinsic inside it, recursively. */
   resolve(value: unknown, where = '(value)'): unknown {
     if (Array.isArray(value)) {
-      return value.map((item, i) => this.resolve(item, `${where}[${i}]`)).filter((item) => item !== NO_VALUE);
+      return value
+        .map((item, i) => this.resolve(item, `${where}[${i}]`))
+        .filter((item) => item !== NO_VALUE);
     }
     if (value === null || typeof value !== 'object') return value;
     const entries = Object.entries(value as Record<string, unknown>);
@@ -342,8 +390,14 @@ export class TemplateResolver {
   /** Resolve a value that must come out a string. */
   resolveString(value: unknown, where = '(value)'): string {
     const resolved = this.resolve(value, where);
-    if (typeof resolved !== 'string' && typeof resolved !== 'number' && typeof resolved !== 'boolean') {
-      throw new UnsupportedTemplateError(`${where}: expected a string, got ${JSON.stringify(resolved)}`);
+    if (
+      typeof resolved !== 'string' &&
+      typeof resolved !== 'number' &&
+      typeof resolved !== 'boolean'
+    ) {
+      throw new UnsupportedTemplateError(
+        `${where}: expected a string, got ${JSON.stringify(resolved)}`,
+      );
     }
     return String(resolved);
   }
@@ -388,7 +442,8 @@ export class TemplateResolver {
   }
 
   #refName(name: string, where: string): unknown {
-    if ((PSEUDO as readonly string[]).includes(name)) return this.#pseudo(name as (typeof PSEUDO)[number]);
+    if ((PSEUDO as readonly string[]).includes(name))
+      return this.#pseudo(name as (typeof PSEUDO)[number]);
     const parameter = this.template.Parameters?.[name];
     if (parameter !== undefined) {
       if (parameter.Type.startsWith('AWS::SSM::Parameter') || parameter.Default === undefined) {
@@ -420,7 +475,8 @@ export class TemplateResolver {
       case 'Fn::Join': {
         const [separator, parts] = arg as [string, unknown];
         const list = this.resolve(parts, where);
-        if (!Array.isArray(list)) throw new UnsupportedTemplateError(`${where}: Fn::Join of a non-list`);
+        if (!Array.isArray(list))
+          throw new UnsupportedTemplateError(`${where}: Fn::Join of a non-list`);
         return list.map((part) => this.#scalar(part, where)).join(separator);
       }
       case 'Fn::Select': {
@@ -437,16 +493,20 @@ export class TemplateResolver {
         return this.resolveString(source, where).split(separator);
       }
       case 'Fn::Sub': {
-        const [text, variables] = Array.isArray(arg) ? (arg as [string, Record<string, unknown>]) : [String(arg), {}];
+        const [text, variables] = Array.isArray(arg)
+          ? (arg as [string, Record<string, unknown>])
+          : [String(arg), {}];
         return text.replace(/\$\{(!?)([^}]+)\}/g, (match, literal: string, name: string) => {
           if (literal === '!') return `\${${name}}`;
-          if (Object.hasOwn(variables, name)) return this.#scalar(this.resolve(variables[name], where), where);
+          if (Object.hasOwn(variables, name))
+            return this.#scalar(this.resolve(variables[name], where), where);
           const dot = name.indexOf('.');
           if (dot > 0 && !name.startsWith('AWS::')) {
             return this.getAtt(name.slice(0, dot), name.slice(dot + 1));
           }
           const value = this.#refName(name, where);
-          if (value === NO_VALUE) throw new UnsupportedTemplateError(`${where}: ${match} is AWS::NoValue`);
+          if (value === NO_VALUE)
+            throw new UnsupportedTemplateError(`${where}: ${match} is AWS::NoValue`);
           return this.#scalar(value, where);
         });
       }

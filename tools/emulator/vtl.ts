@@ -69,7 +69,9 @@ function tokenize(template: string, where: string): Token[] {
     if (c === '#') {
       const directive = /^#(set|if|elseif|else|end)\b/.exec(template.slice(i));
       if (directive === null) {
-        throw new UnsupportedTemplateError(`${where}: mapping template directive ${template.slice(i, i + 12)}… is not modelled`);
+        throw new UnsupportedTemplateError(
+          `${where}: mapping template directive ${template.slice(i, i + 12)}… is not modelled`,
+        );
       }
       flush();
       const name = directive[1] as string;
@@ -82,7 +84,11 @@ function tokenize(template: string, where: string): Token[] {
         if (name === 'set') {
           const eq = argument.indexOf('=');
           if (eq < 0) throw new UnsupportedTemplateError(`${where}: #set without =`);
-          tokens.push({ kind: 'set', target: argument.slice(0, eq).trim(), expr: argument.slice(eq + 1).trim() });
+          tokens.push({
+            kind: 'set',
+            target: argument.slice(0, eq).trim(),
+            expr: argument.slice(eq + 1).trim(),
+          });
         } else {
           tokens.push({ kind: name as 'if' | 'elseif', cond: argument });
         }
@@ -93,7 +99,10 @@ function tokenize(template: string, where: string): Token[] {
     }
     if (c === '$') {
       const reference = /^\$\{?([A-Za-z][A-Za-z0-9_]*)\}?/.exec(template.slice(i));
-      if (reference !== null && !/^\$(input|util|context|stageVariables)\b/.test(template.slice(i))) {
+      if (
+        reference !== null &&
+        !/^\$(input|util|context|stageVariables)\b/.test(template.slice(i))
+      ) {
         flush();
         tokens.push({ kind: 'var', name: reference[1] as string });
         i += reference[0].length;
@@ -111,7 +120,12 @@ function tokenize(template: string, where: string): Token[] {
 }
 
 /** Evaluate one expression: a string literal, a variable, a header lookup, `==`, `!=`, `||`, `&&`. */
-function evaluate(expr: string, vars: Map<string, string>, input: VtlInput, where: string): string | boolean {
+function evaluate(
+  expr: string,
+  vars: Map<string, string>,
+  input: VtlInput,
+  where: string,
+): string | boolean {
   const text = expr.trim();
   for (const operator of ['||', '&&'] as const) {
     const parts = splitTop(text, operator);
@@ -124,7 +138,8 @@ function evaluate(expr: string, vars: Map<string, string>, input: VtlInput, wher
     const parts = splitTop(text, operator);
     if (parts.length === 2) {
       const equal =
-        String(evaluate(parts[0] as string, vars, input, where)) === String(evaluate(parts[1] as string, vars, input, where));
+        String(evaluate(parts[0] as string, vars, input, where)) ===
+        String(evaluate(parts[1] as string, vars, input, where));
       return operator === '==' ? equal : !equal;
     }
   }
@@ -140,7 +155,9 @@ function evaluate(expr: string, vars: Map<string, string>, input: VtlInput, wher
   if (param !== null) {
     const name = param[1] as string;
     const lower = name.toLowerCase();
-    const fromHeader = Object.entries(input.headers).find(([key]) => key.toLowerCase() === lower)?.[1];
+    const fromHeader = Object.entries(input.headers).find(
+      ([key]) => key.toLowerCase() === lower,
+    )?.[1];
     return input.query[name] ?? fromHeader ?? '';
   }
   const context = /^\$context\.([A-Za-z0-9_.]+)$/.exec(text);
@@ -207,7 +224,8 @@ export function renderTemplate(template: string, input: VtlInput, where = 'templ
         if (!active()) break;
         const override = /^\$context\.responseOverride\.header\.(.+)$/.exec(token.target);
         if (override !== null) headerOverrides[override[1] as string] = value;
-        else if (token.target === '$context.responseOverride.status') statusOverride = Number(value);
+        else if (token.target === '$context.responseOverride.status')
+          statusOverride = Number(value);
         else {
           const name = /^\$\{?([A-Za-z][A-Za-z0-9_]*)\}?$/.exec(token.target)?.[1];
           if (name === undefined) {
@@ -225,7 +243,8 @@ export function renderTemplate(template: string, input: VtlInput, where = 'templ
       }
       case 'elseif': {
         const frame = stack[stack.length - 1];
-        if (frame === undefined) throw new UnsupportedTemplateError(`${where}: #elseif without #if`);
+        if (frame === undefined)
+          throw new UnsupportedTemplateError(`${where}: #elseif without #if`);
         const holds = truthy(evaluate(token.cond, vars, input, where));
         frame.active = !frame.taken && holds;
         frame.taken ||= holds;
@@ -239,7 +258,8 @@ export function renderTemplate(template: string, input: VtlInput, where = 'templ
         break;
       }
       case 'end':
-        if (stack.pop() === undefined) throw new UnsupportedTemplateError(`${where}: #end without #if`);
+        if (stack.pop() === undefined)
+          throw new UnsupportedTemplateError(`${where}: #end without #if`);
         break;
     }
   }

@@ -28,7 +28,11 @@ export interface WafVerdict {
   /** 200 for an allow, 403 for a plain block, the custom code otherwise. */
   readonly statusCode: number;
   /** A custom response, when the Block action has one. */
-  readonly response?: { readonly statusCode: number; readonly headers: HeaderList; readonly body: string };
+  readonly response?: {
+    readonly statusCode: number;
+    readonly headers: HeaderList;
+    readonly body: string;
+  };
 }
 
 export interface Waf {
@@ -43,7 +47,10 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   APPLICATION_JSON: 'application/json',
 };
 
-function transform(value: string, transformations: readonly { Priority: number; Type: string }[]): string {
+function transform(
+  value: string,
+  transformations: readonly { Priority: number; Type: string }[],
+): string {
   let out = value;
   for (const { Type } of [...transformations].sort((a, b) => a.Priority - b.Priority)) {
     switch (Type) {
@@ -80,7 +87,7 @@ function transform(value: string, transformations: readonly { Priority: number; 
 
 export class WebAcl implements Waf {
   readonly #rules: readonly Statement[];
-  readonly #defaultBlock: boolean;
+  readonly #defaultAction: Statement;
   readonly #bodies: Readonly<Record<string, { ContentType: string; Content: string }>>;
   readonly #now: () => number;
   /** Per rule, per IP: the times of counted requests within the window. */
@@ -92,11 +99,36 @@ export class WebAcl implements Waf {
     this.#rules = [...((properties.Rules as Statement[] | undefined) ?? [])].sort(
       (a, b) => Number(a.Priority) - Number(b.Priority),
     );
-    this.#defaultBlock = (properties.DefaultAction as Statement | undefined)?.Block !== undefined;
+    this.#defaultAction = (properties.DefaultAction as Statement | undefined) ?? { Allow: {} };
     this.#bodies =
-      (properties.CustomResponseBodies as Record<string, { ContentType: string; Content: string }> | undefined) ?? {};
+      (properties.CustomResponseBodies as
+        | Record<string, { ContentType: string; Content: string }>
+        | undefined) ?? {};
     this.#now = now;
-    for (const rule of this.#rules) this.#check(rule.Statement as Statement, String(rule.Name));
+    this.#checkAction(this.#defaultAction, 'the default action');
+    for (const rule of this.#rules) {
+      const name = String(rule.Name);
+      this.#check(rule.Statement as Statement, name);
+      if (rule.Action !== undefined) this.#checkAction(rule.Action as Statement, `rule ${name}`);
+    }
+  }
+
+  /**
+   * Allow, Block and Count are modelled; CAPTCHA and Challenge (a browser puzzle) and a custom
+   * request's inserted `x-amzn-waf-` headers are not: refused, not silently passed.
+   */
+  #checkAction(action: Statement, where: string): void {
+    const [kind, body] = Object.entries(action)[0] ?? [];
+    if (kind !== 'Allow' && kind !== 'Block' && kind !== 'Count') {
+      throw new UnsupportedTemplateError(
+        `WAF ${where}: the ${String(kind)} action is not modelled`,
+      );
+    }
+    if ((body as Statement | undefined)?.CustomRequestHandling !== undefined) {
+      throw new UnsupportedTemplateError(
+        `WAF ${where}: custom request handling (inserted x-amzn-waf- headers) is not modelled`,
+      );
+    }
   }
 
   /** Refuse, at start, a statement this evaluator does not know. */
@@ -105,9 +137,12 @@ export class WebAcl implements Waf {
     switch (kind) {
       case 'RateBasedStatement':
         if (body.AggregateKeyType !== 'IP') {
-          throw new UnsupportedTemplateError(`WAF rule ${rule}: rate-based aggregation ${String(body.AggregateKeyType)} is not modelled`);
+          throw new UnsupportedTemplateError(
+            `WAF rule ${rule}: rate-based aggregation ${String(body.AggregateKeyType)} is not modelled`,
+          );
         }
-        if (body.ScopeDownStatement !== undefined) this.#check(body.ScopeDownStatement as Statement, rule);
+        if (body.ScopeDownStatement !== undefined)
+          this.#check(body.ScopeDownStatement as Statement, rule);
         return;
       case 'ManagedRuleGroupStatement':
         this.unmodelled.push(`${rule} (${String(body.VendorName)} ${String(body.Name)})`);
@@ -144,7 +179,8 @@ export class WebAcl implements Waf {
 
   #matches(statement: Statement, request: WafRequest, rule: string): boolean {
     const [kind, body] = Object.entries(statement)[0] as [string, Statement];
-    const transformations = (body.TextTransformations as { Priority: number; Type: string }[]) ?? [];
+    const transformations =
+      (body.TextTransformations as { Priority: number; Type: string }[]) ?? [];
     switch (kind) {
       case 'ManagedRuleGroupStatement':
         return false;
@@ -156,7 +192,10 @@ export class WebAcl implements Waf {
         return !this.#matches(body.Statement as Statement, request, rule);
       case 'RegexMatchStatement': {
         const value = this.#field(body, request);
-        return value !== undefined && new RegExp(String(body.RegexString)).test(transform(value, transformations));
+        return (
+          value !== undefined &&
+          new RegExp(String(body.RegexString)).test(transform(value, transformations))
+        );
       }
       case 'ByteMatchStatement': {
         const value = this.#field(body, request);
@@ -191,7 +230,10 @@ export class WebAcl implements Waf {
         }[String(body.ComparisonOperator)] as boolean;
       }
       case 'RateBasedStatement': {
-        if (body.ScopeDownStatement !== undefined && !this.#matches(body.ScopeDownStatement as Statement, request, rule)) {
+        if (
+          body.ScopeDownStatement !== undefined &&
+          !this.#matches(body.ScopeDownStatement as Statement, request, rule)
+        ) {
           return false;
         }
         const windowMs = Number(body.EvaluationWindowSec ?? 300) * 1000;
@@ -217,25 +259,40 @@ export class WebAcl implements Waf {
       if (!this.#matches(rule.Statement as Statement, request, name)) continue;
       const action = rule.Action as Statement | undefined;
       if (action?.Allow !== undefined) return { action: 'allow', rule: name, statusCode: 200 };
-      if (action?.Block !== undefined) {
-        const custom = (action.Block as { CustomResponse?: Statement }).CustomResponse;
-        if (custom === undefined) return { action: 'block', rule: name, statusCode: 403 };
-        const key = custom.CustomResponseBodyKey as string | undefined;
-        const body = key === undefined ? undefined : this.#bodies[key];
-        const headers: HeaderList = ((custom.ResponseHeaders as { Name: string; Value: string }[]) ?? []).map(
-          ({ Name, Value }) => [Name, Value],
-        );
-        if (body !== undefined) headers.push(['Content-Type', CONTENT_TYPES[body.ContentType] ?? 'text/plain']);
-        const statusCode = Number(custom.ResponseCode);
-        return {
-          action: 'block',
-          rule: name,
-          statusCode,
-          response: { statusCode, headers, body: body?.Content ?? '' },
-        };
-      }
+      if (action?.Block !== undefined) return this.#block(action.Block as Statement, name);
       // Count (or a rule group's override): keep going.
     }
-    return this.#defaultBlock ? { action: 'block', statusCode: 403 } : { action: 'allow', statusCode: 200 };
+    if (this.#defaultAction.Block !== undefined) {
+      return this.#block(this.#defaultAction.Block as Statement, undefined);
+    }
+    return { action: 'allow', statusCode: 200 };
+  }
+
+  /**
+   * A Block: 403, or the custom response ("Your custom response replaces the default Block
+   * action response of 403 (Forbidden)"), its headers named as configured (only inserted
+   * request headers get the `x-amzn-waf-` prefix, CustomHTTPHeader), its Content-Type from the
+   * body's ContentType ("You can specify any header name except for content-type").
+   * https://docs.aws.amazon.com/waf/latest/developerguide/customizing-the-response-for-blocked-requests.html
+   */
+  #block(block: Statement, rule: string | undefined): WafVerdict {
+    const named = rule === undefined ? {} : { rule };
+    const custom = block.CustomResponse as Statement | undefined;
+    if (custom === undefined) return { action: 'block', ...named, statusCode: 403 };
+    const key = custom.CustomResponseBodyKey as string | undefined;
+    const body = key === undefined ? undefined : this.#bodies[key];
+    const headers: HeaderList = (
+      (custom.ResponseHeaders as { Name: string; Value: string }[]) ?? []
+    ).map(({ Name, Value }) => [Name, Value]);
+    if (body !== undefined) {
+      headers.push(['Content-Type', CONTENT_TYPES[body.ContentType] ?? 'text/plain']);
+    }
+    const statusCode = Number(custom.ResponseCode);
+    return {
+      action: 'block',
+      ...named,
+      statusCode,
+      response: { statusCode, headers, body: body?.Content ?? '' },
+    };
   }
 }

@@ -62,8 +62,12 @@ function toFunctionError(error: unknown): FunctionError {
  */
 function captureOutput(): void {
   for (const stream of [process.stdout, process.stderr]) {
-    (stream as unknown as { write: (...args: unknown[]) => boolean }).write = (chunk: unknown, ...rest: unknown[]) => {
-      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
+    (stream as unknown as { write: (...args: unknown[]) => boolean }).write = (
+      chunk: unknown,
+      ...rest: unknown[]
+    ) => {
+      const text =
+        typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
       send({ type: 'log', text });
       const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
       callback?.();
@@ -88,7 +92,9 @@ function patchConsole(): void {
   for (const [method, level, stream] of levels) {
     (console as unknown as Record<string, (...args: unknown[]) => void>)[method] = (...args) => {
       const message = format(...args).replace(/\n/g, '\r');
-      stream.write(`${new Date().toISOString()}\t${currentRequestId ?? 'undefined'}\t${level}\t${message}\n`);
+      stream.write(
+        `${new Date().toISOString()}\t${currentRequestId ?? 'undefined'}\t${level}\t${message}\n`,
+      );
     };
   }
 }
@@ -110,7 +116,10 @@ function patchNetwork(hosts: Readonly<Record<string, string>>): void {
       else if (typeof arg === 'function') callback = arg as typeof callback;
       else if (arg !== null && typeof arg === 'object') options = arg as Record<string, unknown>;
     }
-    const host = String(url?.hostname ?? options.hostname ?? options.host ?? '').replace(/:\d+$/, '');
+    const host = String(url?.hostname ?? options.hostname ?? options.host ?? '').replace(
+      /:\d+$/,
+      '',
+    );
     const target = hosts[host.toLowerCase()];
     if (target === undefined) {
       if (host === '127.0.0.1' || host === 'localhost' || host === '::1') {
@@ -158,9 +167,12 @@ function patchNetwork(hosts: Readonly<Record<string, string>>): void {
       url.port = local.port;
       return originalFetch(input instanceof Request ? new Request(url, input) : url, init);
     }
-    if (['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) return originalFetch(input, init);
+    if (['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
+      return originalFetch(input, init);
     throw new TypeError('fetch failed', {
-      cause: Object.assign(new Error(`getaddrinfo ENOTFOUND ${url.hostname}`), { code: 'ENOTFOUND' }),
+      cause: Object.assign(new Error(`getaddrinfo ENOTFOUND ${url.hostname}`), {
+        code: 'ENOTFOUND',
+      }),
     });
   };
 }
@@ -217,7 +229,11 @@ class ResponseStream extends Writable {
   }
 
   #send(data: Uint8Array | string): void {
-    send({ type: 'chunk', id: this.#id, data: typeof data === 'string' ? Buffer.from(data) : data });
+    send({
+      type: 'chunk',
+      id: this.#id,
+      data: typeof data === 'string' ? Buffer.from(data) : data,
+    });
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error) => void) {
@@ -229,7 +245,8 @@ class ResponseStream extends Writable {
 function installAwsLambdaGlobal(): void {
   const global = globalThis as { awslambda?: Record<string, unknown> };
   global.awslambda = Object.assign(global.awslambda ?? {}, {
-    streamifyResponse: (handler: object) => Object.assign(handler, { [HANDLER_STREAMING]: STREAM_RESPONSE }),
+    streamifyResponse: (handler: object) =>
+      Object.assign(handler, { [HANDLER_STREAMING]: STREAM_RESPONSE }),
     HttpResponseStream: {
       from(stream: ResponseStream, prelude: unknown) {
         stream.setContentType('application/vnd.awslambda.http-integration-response');
@@ -313,6 +330,17 @@ async function invoke(handler: Handler, streaming: boolean, message: ToRuntime):
     return;
   }
   const stream = new ResponseStream(id);
+  // The response is complete when the stream ends, whatever the handler does afterwards: the
+  // runtime's request to Lambda ends with `end()`, and an error after it is lost ("trailers
+  // added after end() are silently lost", verified against the runtime's ResponseStream.js).
+  let ended = false;
+  const finished = new Promise<void>((resolve) => {
+    stream.once('finish', () => {
+      ended = true;
+      send({ type: 'end', id });
+      resolve();
+    });
+  });
   try {
     const returned = handler(event, stream, lambdaContext);
     if (!(returned instanceof Promise)) {
@@ -323,17 +351,16 @@ async function invoke(handler: Handler, streaming: boolean, message: ToRuntime):
     await returned;
     // The runtime waits for the stream to end: a handler that returns without ending it runs
     // into the function's timeout.
-    await new Promise<void>((resolve) => {
-      if (stream.writableFinished) resolve();
-      else stream.once('finish', () => resolve());
-    });
-    send({ type: 'end', id });
+    await finished;
   } catch (error) {
     process.stderr.write(
       `${new Date().toISOString()}\t${context.awsRequestId}\tERROR\tInvoke Error \t${JSON.stringify(toFunctionError(error))}\n`,
     );
-    send({ type: 'error', id, ...toFunctionError(error) });
+    // Before the end, the error ends the stream (the runtime's error trailers); after it,
+    // nothing reaches the caller.
+    if (!ended) send({ type: 'error', id, ...toFunctionError(error) });
   }
+  send({ type: 'done', id });
 }
 
 main().catch((error: unknown) => {

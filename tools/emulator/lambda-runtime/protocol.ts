@@ -47,6 +47,11 @@ export type FromRuntime =
   | { readonly type: 'result'; readonly id: number; readonly payload: string }
   /** Bytes written to a streaming handler's response stream (the prelude included). */
   | { readonly type: 'chunk'; readonly id: number; readonly data: Uint8Array }
-  /** A streaming handler's stream ended. */
+  /** A streaming handler's stream ended: the response is complete. */
   | { readonly type: 'end'; readonly id: number }
+  /**
+   * A streaming handler's invocation is over (its promise settled, after the stream ended or
+   * failed): the environment may take the next one.
+   */
+  | { readonly type: 'done'; readonly id: number }
   | ({ readonly type: 'error'; readonly id: number } & FunctionError);

@@ -42,7 +42,13 @@ export async function startDynamoDb(faults: Faults): Promise<LocalDynamoDb> {
       return;
     }
     const forward = request(
-      { host: '127.0.0.1', port: storePort, method: req.method, path: req.url, headers: req.headers },
+      {
+        host: '127.0.0.1',
+        port: storePort,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
       (upstream) => {
         res.writeHead(upstream.statusCode ?? 500, upstream.headers);
         upstream.pipe(res);

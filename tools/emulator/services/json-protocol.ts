@@ -37,7 +37,9 @@ export async function serveJsonProtocol(
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const target = String(req.headers['x-amz-target'] ?? '');
-    const operation = target.startsWith(`${targetPrefix}.`) ? operations[target.slice(targetPrefix.length + 1)] : undefined;
+    const operation = target.startsWith(`${targetPrefix}.`)
+      ? operations[target.slice(targetPrefix.length + 1)]
+      : undefined;
     const answer = (status: number, body: unknown) => {
       const text = JSON.stringify(body);
       res.writeHead(status, {
@@ -53,14 +55,21 @@ export async function serveJsonProtocol(
     }
     const fault = faults?.faults.take(faults.service, target.slice(targetPrefix.length + 1));
     if (fault !== undefined) {
-      answer(fault.status ?? 400, { __type: fault.code, message: fault.message ?? 'Injected by the test' });
+      answer(fault.status ?? 400, {
+        __type: fault.code,
+        message: fault.message ?? 'Injected by the test',
+      });
       return;
     }
     try {
-      const input = chunks.length === 0 ? {} : (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
+      const input =
+        chunks.length === 0
+          ? {}
+          : (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
       answer(200, (await operation(input)) ?? {});
     } catch (error) {
-      if (error instanceof ServiceError) answer(error.status, { __type: error.code, message: error.message });
+      if (error instanceof ServiceError)
+        answer(error.status, { __type: error.code, message: error.message });
       else answer(500, { __type: 'InternalFailure', message: String(error) });
     }
   });

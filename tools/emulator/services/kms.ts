@@ -43,7 +43,8 @@ export async function startKms(
   const find = (id: unknown): LocalKey => {
     const text = String(id ?? '');
     const key = keys.find((k) => k.keyId === text || k.arn === text);
-    if (key === undefined) throw new ServiceError('NotFoundException', `Key '${text}' does not exist`);
+    if (key === undefined)
+      throw new ServiceError('NotFoundException', `Key '${text}' does not exist`);
     return key;
   };
   const encrypt = (key: LocalKey, plaintext: Buffer, context: unknown): Buffer => {
@@ -57,47 +58,58 @@ export async function startKms(
   return serveJsonProtocol(
     'TrentService',
     {
-    Encrypt: (input) => {
-      const key = find(input.KeyId);
-      const plaintext = Buffer.from(String(input.Plaintext ?? ''), 'base64');
-      if (plaintext.length === 0 || plaintext.length > 4096) {
-        throw new ServiceError('ValidationException', 'Plaintext must be 1 to 4096 bytes');
-      }
-      return { CiphertextBlob: encrypt(key, plaintext, input.EncryptionContext).toString('base64'), KeyId: key.arn };
-    },
-    GenerateDataKey: (input) => {
-      const key = find(input.KeyId);
-      const plaintext = randomBytes(Number(input.NumberOfBytes ?? (input.KeySpec === 'AES_128' ? 16 : 32)));
-      return {
-        CiphertextBlob: encrypt(key, plaintext, input.EncryptionContext).toString('base64'),
-        Plaintext: plaintext.toString('base64'),
-        KeyId: key.arn,
-      };
-    },
-    Decrypt: (input) => {
-      const blob = Buffer.from(String(input.CiphertextBlob ?? ''), 'base64');
-      const invalid = () => new ServiceError('InvalidCiphertextException', '');
-      if (blob.length < 2 || blob[0] !== VERSION) throw invalid();
-      const idLength = blob[1] as number;
-      const keyId = blob.subarray(2, 2 + idLength).toString('utf8');
-      const key = keys.find((k) => k.keyId === keyId);
-      if (key === undefined) throw invalid();
-      if (input.KeyId !== undefined && find(input.KeyId).keyId !== keyId) {
-        throw new ServiceError('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
-      }
-      const offset = 2 + idLength;
-      const iv = blob.subarray(offset, offset + 12);
-      const tag = blob.subarray(offset + 12, offset + 28);
-      try {
-        const decipher = createDecipheriv('aes-256-gcm', material.get(keyId) as Buffer, iv);
-        decipher.setAAD(contextBytes(input.EncryptionContext));
-        decipher.setAuthTag(tag);
-        const plaintext = Buffer.concat([decipher.update(blob.subarray(offset + 28)), decipher.final()]);
-        return { Plaintext: plaintext.toString('base64'), KeyId: key.arn };
-      } catch {
-        throw invalid();
-      }
-    },
+      Encrypt: (input) => {
+        const key = find(input.KeyId);
+        const plaintext = Buffer.from(String(input.Plaintext ?? ''), 'base64');
+        if (plaintext.length === 0 || plaintext.length > 4096) {
+          throw new ServiceError('ValidationException', 'Plaintext must be 1 to 4096 bytes');
+        }
+        return {
+          CiphertextBlob: encrypt(key, plaintext, input.EncryptionContext).toString('base64'),
+          KeyId: key.arn,
+        };
+      },
+      GenerateDataKey: (input) => {
+        const key = find(input.KeyId);
+        const plaintext = randomBytes(
+          Number(input.NumberOfBytes ?? (input.KeySpec === 'AES_128' ? 16 : 32)),
+        );
+        return {
+          CiphertextBlob: encrypt(key, plaintext, input.EncryptionContext).toString('base64'),
+          Plaintext: plaintext.toString('base64'),
+          KeyId: key.arn,
+        };
+      },
+      Decrypt: (input) => {
+        const blob = Buffer.from(String(input.CiphertextBlob ?? ''), 'base64');
+        const invalid = () => new ServiceError('InvalidCiphertextException', '');
+        if (blob.length < 2 || blob[0] !== VERSION) throw invalid();
+        const idLength = blob[1] as number;
+        const keyId = blob.subarray(2, 2 + idLength).toString('utf8');
+        const key = keys.find((k) => k.keyId === keyId);
+        if (key === undefined) throw invalid();
+        if (input.KeyId !== undefined && find(input.KeyId).keyId !== keyId) {
+          throw new ServiceError(
+            'IncorrectKeyException',
+            'The key ID in the request does not identify a CMK that can perform this operation.',
+          );
+        }
+        const offset = 2 + idLength;
+        const iv = blob.subarray(offset, offset + 12);
+        const tag = blob.subarray(offset + 12, offset + 28);
+        try {
+          const decipher = createDecipheriv('aes-256-gcm', material.get(keyId) as Buffer, iv);
+          decipher.setAAD(contextBytes(input.EncryptionContext));
+          decipher.setAuthTag(tag);
+          const plaintext = Buffer.concat([
+            decipher.update(blob.subarray(offset + 28)),
+            decipher.final(),
+          ]);
+          return { Plaintext: plaintext.toString('base64'), KeyId: key.arn };
+        } catch {
+          throw invalid();
+        }
+      },
     },
     faults === undefined ? undefined : { faults, service: 'KMS' },
   );

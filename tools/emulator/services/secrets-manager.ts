@@ -28,42 +28,51 @@ export async function startSecretsManager(
   return serveJsonProtocol(
     'secretsmanager',
     {
-    GetSecretValue: (input) => {
-      const secret = find(String(input.SecretId ?? ''));
-      if (secret === undefined) {
-        throw new ServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
-      }
-      const stages = secret.read();
-      const wantedStage = input.VersionStage === undefined ? undefined : String(input.VersionStage);
-      const wantedVersion = input.VersionId === undefined ? undefined : String(input.VersionId);
-      const entries = Object.entries(stages).map(([stage, value]) => {
-        const key = `${secret.arn} ${stage} ${value}`;
-        let versionId = versionIds.get(key);
-        if (versionId === undefined) {
-          versionId = randomUUID();
-          versionIds.set(key, versionId);
+      GetSecretValue: (input) => {
+        const secret = find(String(input.SecretId ?? ''));
+        if (secret === undefined) {
+          throw new ServiceError(
+            'ResourceNotFoundException',
+            "Secrets Manager can't find the specified secret.",
+          );
         }
-        return { stage, value, versionId };
-      });
-      const entry =
-        wantedVersion !== undefined
-          ? entries.find((e) => e.versionId === wantedVersion && (wantedStage === undefined || e.stage === wantedStage))
-          : entries.find((e) => e.stage === (wantedStage ?? 'AWSCURRENT'));
-      if (entry === undefined) {
-        throw new ServiceError(
-          'ResourceNotFoundException',
-          "Secrets Manager can't find the specified secret value for staging label: " + (wantedStage ?? 'AWSCURRENT'),
-        );
-      }
-      return {
-        ARN: secret.arn,
-        Name: secret.name,
-        VersionId: entry.versionId,
-        VersionStages: [entry.stage],
-        SecretString: entry.value,
-        CreatedDate: Math.floor(Date.now() / 1000),
-      };
-    },
+        const stages = secret.read();
+        const wantedStage =
+          input.VersionStage === undefined ? undefined : String(input.VersionStage);
+        const wantedVersion = input.VersionId === undefined ? undefined : String(input.VersionId);
+        const entries = Object.entries(stages).map(([stage, value]) => {
+          const key = `${secret.arn} ${stage} ${value}`;
+          let versionId = versionIds.get(key);
+          if (versionId === undefined) {
+            versionId = randomUUID();
+            versionIds.set(key, versionId);
+          }
+          return { stage, value, versionId };
+        });
+        const entry =
+          wantedVersion !== undefined
+            ? entries.find(
+                (e) =>
+                  e.versionId === wantedVersion &&
+                  (wantedStage === undefined || e.stage === wantedStage),
+              )
+            : entries.find((e) => e.stage === (wantedStage ?? 'AWSCURRENT'));
+        if (entry === undefined) {
+          throw new ServiceError(
+            'ResourceNotFoundException',
+            "Secrets Manager can't find the specified secret value for staging label: " +
+              (wantedStage ?? 'AWSCURRENT'),
+          );
+        }
+        return {
+          ARN: secret.arn,
+          Name: secret.name,
+          VersionId: entry.versionId,
+          VersionStages: [entry.stage],
+          SecretString: entry.value,
+          CreatedDate: Math.floor(Date.now() / 1000),
+        };
+      },
     },
     faults === undefined ? undefined : { faults, service: 'SecretsManager' },
   );
