@@ -70,6 +70,11 @@ export interface LocalGatewayOptions {
   readonly extraHosts?: Readonly<Record<string, string>>;
   /** The gateway's clock (authorizer cache, throttling, WAF windows). */
   readonly now?: () => number;
+  /**
+   * Model what users report of Lambda's streaming front end (not documented by AWS): streamed
+   * bytes held until this many are pending or the stream ends. @default off
+   */
+  readonly holdStreamedWritesBelowBytes?: number;
   /** The modules whose `seed` hook fills the tables. Default: the deployment's. */
   readonly seedModules?: readonly McpModule[];
 }
@@ -190,6 +195,9 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     cognito,
     ...(options.extraHosts === undefined ? {} : { extraHosts: options.extraHosts }),
     ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.holdStreamedWritesBelowBytes === undefined
+      ? {}
+      : { holdStreamedWritesBelowBytes: options.holdStreamedWritesBelowBytes }),
     secretValue: (_arn, logicalId) => {
       // The secret the authorizer reads its keys from: the local key file, as `keys` writes it.
       const authorizer = authorizerId === undefined ? undefined : template.Resources[authorizerId];

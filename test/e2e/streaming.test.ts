@@ -43,15 +43,20 @@ const ENVELOPE = {
 };
 
 /** A tools/call of slow_count in one era, with or without a progress token (and its gate). */
-function callSlowCount(era: 'modern' | 'legacy', progressToken?: string, gate?: string) {
+function callSlowCount(
+  era: 'modern' | 'legacy',
+  progressToken?: string,
+  gate?: string,
+  target: { url: string; token: string } = { url: gateway.mcpUrl, token },
+) {
   const meta = {
     ...(era === 'modern' ? ENVELOPE : {}),
     ...(progressToken === undefined ? {} : { progressToken }),
   };
-  return fetch(gateway.mcpUrl, {
+  return fetch(target.url, {
     method: 'POST',
     headers: {
-      Authorization: `Bearer ${token}`,
+      Authorization: `Bearer ${target.token}`,
       'Content-Type': 'application/json',
       Accept: 'application/json, text/event-stream',
       'MCP-Protocol-Version': era === 'modern' ? '2026-07-28' : '2025-11-25',
@@ -118,6 +123,71 @@ describe.each(['modern', 'legacy'] as const)('a %s tools/call with a progress to
     ]);
     expect(rest[2]).toMatchObject({ id: 7, result: { structuredContent: { counted: 3 } } });
   });
+});
+
+/**
+ * What users report of Lambda's streaming front end (runtime client issues #94 and #102,
+ * serverless-adapter #166; nothing in AWS's docs): small writes held until about 16 KB are
+ * pending. Modelled by the emulator on request, it shows why the MCP function pads each
+ * notification (`-c streamFlushBytes`, 16 KB by default): without the padding the first
+ * progress report would wait for the answer.
+ */
+describe('behind a front end that holds writes under 16 KB (reported, modelled)', () => {
+  const HOLD = 16_384;
+  const started: { gateway: LocalGateway; dir: string; token: string }[] = [];
+  const start = async (context: Record<string, unknown>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-stream-hold-'));
+    const held = await startTestGateway(dir, {
+      context,
+      holdStreamedWritesBelowBytes: HOLD,
+      mcp: {
+        entry: fileURLToPath(new URL('./fixtures/counting-entry.ts', import.meta.url)),
+        modules: { list: [counting], infra: { counting: null }, roles: COUNTING_ROLES },
+      },
+    });
+    const entry = { gateway: held, dir, token: mintAccessToken(loadSigningKey(dir), { sub: 'cy', groups: ['counter'] }) };
+    started.push(entry);
+    return entry;
+  };
+
+  afterAll(async () => {
+    for (const { gateway: held, dir } of started) {
+      await held.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('still hears the first progress report while the tool runs, padded (the default)', async () => {
+    // Prepare
+    const { gateway: held, token: credential } = await start({});
+    const gate = `g-hold-on-${Date.now()}`;
+
+    // Act: the tool waits after its first report until the test has read it
+    const response = await callSlowCount('modern', 'p-hold-on', gate, { url: held.mcpUrl, token: credential });
+    const first = await messages(response)();
+    writeFileSync(releaseFile(gate), '');
+
+    // Assess
+    expect(first).toMatchObject({ method: 'notifications/progress', params: { progress: 1 } });
+  }, 120_000);
+
+  it('hears nothing until the answer without the padding (-c streamFlushBytes=0)', async () => {
+    // Prepare
+    const { gateway: held, token: credential } = await start({ streamFlushBytes: 0 });
+    const gate = `g-hold-off-${Date.now()}`;
+
+    // Act: read for two seconds while the tool waits; then let it finish
+    const response = await callSlowCount('modern', 'p-hold-off', gate, { url: held.mcpUrl, token: credential });
+    const next = messages(response);
+    const early = await Promise.race([
+      next(),
+      new Promise<'nothing'>((resolve) => setTimeout(() => resolve('nothing'), 2000)),
+    ]);
+    writeFileSync(releaseFile(gate), '');
+
+    // Assess: the report was held with the rest until the stream ended
+    expect(early).toBe('nothing');
+  }, 120_000);
 });
 
 describe('a modern tools/call without a progress token', () => {
