@@ -199,23 +199,33 @@ export async function runKind(
         '--output-dir',
         outDir,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      // Its own process group, so the suite under npx can be stopped with it.
+      { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
     const person: Promise<void>[] = [];
     const stuck: AuthorizationCheck[] = [];
+    // The suite prints the URL before its callback server listens; a quick sign-in must not
+    // land before it does.
+    let callbackListening: () => void = () => {};
+    const listening = new Promise<void>((done) => {
+      callbackListening = done;
+    });
+    child.on('close', () => callbackListening());
     const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       log(line);
+      if (line.startsWith('Callback server started')) callbackListening();
       if (!line.startsWith(`${gateway.url}/authorize?`)) return;
       // The person opens the URL: consent, sign-in, and the browser lands on the callback.
       person.push(
         (async () => {
           const callback = await signInLocally(new URL(line), 'conformance', ['readonly']);
+          await listening;
           await browserGet(callback, new CookieJar());
         })().catch((error: unknown) => {
           // The suite would wait minutes for a callback that cannot come: stop it, say why.
           stuck.push({ id: 'person', status: 'FAILURE', errorMessage: String(error) });
-          child.kill('SIGTERM');
+          if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
         }),
       );
     });
