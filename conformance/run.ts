@@ -2,11 +2,13 @@
  * `npm run conformance`: the official MCP conformance suite against this server, offline apart
  * from npx fetching the pinned suite (and Node 22 for it) once.
  *
- * It starts the local gateway (the real authorizer and MCP handler) serving the conformance
- * fixture module (`fixture-module.ts`) to a role granting its permission, mints that role a
- * token, and puts a loopback proxy in front that hands the suite's requests the token (and
- * maps its own Host and Origin to the gateway's, nothing else). Then it runs the suite for the 2026-07-28 requirement set and for the 2025-11-25 one,
- * and prints one line per set, `<revision>: N passed, N failed`, with the failing scenarios
+ * It starts the local gateway (the synthesized stack in the local AWS emulator: API Gateway,
+ * the deployed authorizer) with the MCP function built from `fixture-entry.ts`, the conformance
+ * fixture module (`fixture-module.ts`) under a role granting its permission; mints that role a
+ * token; and puts a loopback proxy in front that hands the suite's requests the token and maps
+ * its own Host to the gateway's and its own Origin to one the deployment allows, nothing else.
+ * Then it runs the suite for the 2026-07-28 requirement set and for the 2025-11-25 one, and
+ * prints one line per set, `<revision>: N passed, N failed`, with the failing scenarios
  * under it. It exits non-zero below target: 37/37 for 2026-07-28; 26/30 for 2025-11-25, the
  * only failures the four push-style scenarios a stateless server cannot serve, each answered
  * at once. It also checks that every call, read and get the suite made left one audit record.
@@ -29,13 +31,13 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { AUDIT_EVENTS } from '../lambda/shared/audit';
-import { MODULES } from '../modules/index';
+import { AUDIT_EVENTS, AUDIT_FIELDS } from '../lambda/shared/audit';
 import { ROLE_PERMISSIONS } from '../modules/roles';
 import { type LocalGateway, startLocalGateway } from '../tools/local-gateway';
 import { loadSigningKey, mintAccessToken } from '../tools/local-identity';
 import { runClientAuth } from './client-auth';
-import { CONFORMANCE_ROLES, conformanceFixture } from './fixture-module';
+import { CONFORMANCE_ROLES } from './fixture-module';
+import { FIXTURE_MCP } from './fixture-server';
 
 // ---------------------------------------------------------------------------------------------
 // Reading a run and judging it: which scenarios ran (from the lines the suite prints), how long
@@ -285,11 +287,13 @@ export function firstLine(check: Check | undefined, max = 160): string {
 
 // ---------------------------------------------------------------------------------------------
 // The proxy. The suite can send no credential of its own: the proxy adds the `Authorization`
-// header (the token then goes through the real authorizer) and makes its own `Host` and
-// `Origin` the gateway's. Any other `Host` or `Origin` passes unchanged, so a request naming
-// `evil.example.com` (the suite's DNS-rebinding probe) still reaches the gateway's refusal, with
-// a valid credential: the 4xx it gets is the Host check's, not a 401. Answers stream through as
-// they come (SSE frames arrive while a tool runs).
+// header (the token then goes through the real authorizer), makes its own `Host` the gateway's
+// and its own `Origin` one the deployment allows (`SUITE_ORIGIN`). Any other `Host` or `Origin` passes unchanged, so a request naming
+// `evil.example.com` (the suite's DNS-rebinding probe) still meets the refusal, with a valid
+// credential: the 4xx it gets is API Gateway's (no API answers by that name), not a 401; a
+// foreign `Origin` under the gateway's own name reaches the MCP function's Origin check. Paths
+// pass unchanged (the stage's `/prod/...`). Answers stream through as they come (SSE frames
+// arrive while a tool runs).
 // ---------------------------------------------------------------------------------------------
 
 export interface ProxyMapping {
@@ -297,6 +301,11 @@ export interface ProxyMapping {
   readonly ownHost: string;
   /** The gateway's `Host`, e.g. `127.0.0.1:4000`. */
   readonly targetHost: string;
+  /**
+   * The `Origin` the proxy's own origin stands for: one the deployment allows. Default the
+   * gateway's origin.
+   */
+  readonly targetOrigin?: string;
   /** The bearer credential every request gets. */
   readonly token: string;
 }
@@ -312,6 +321,14 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding',
   'upgrade',
 ]);
+
+/**
+ * The browser origin the suite's own name stands for. The deployed server refuses every
+ * `Origin` it was not configured with (its own name included: nothing it serves calls `/mcp`
+ * from a page), so the suite's deployment lists this one (`-c allowedOrigins`), as an operator
+ * lists a web client they trust, and the proxy presents it for the suite's own origin.
+ */
+export const SUITE_ORIGIN = 'https://conformance-suite.example.test';
 
 /** `http://<host>`: the origin a browser on that host sends. */
 const originOf = (host: string) => `http://${host.toLowerCase()}`;
@@ -333,7 +350,7 @@ export function forwardedHeaders(
     if (HOP_BY_HOP.has(name) || name === 'authorization') continue;
     if (name === 'host' && value.toLowerCase() === ownHost) value = mapping.targetHost;
     if (name === 'origin' && value.toLowerCase() === originOf(ownHost)) {
-      value = originOf(mapping.targetHost);
+      value = mapping.targetOrigin ?? originOf(mapping.targetHost);
     }
     const previous = headers[name];
     headers[name] =
@@ -365,6 +382,11 @@ export interface LoopbackProxy {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
   readonly host: string;
+  /**
+   * The proxy's URL for a URL of the gateway: the same path (the stage's, `/prod/mcp`), on the
+   * proxy's origin. Paths pass through unchanged.
+   */
+  at(gatewayUrl: string): string;
   stop(): Promise<void>;
 }
 
@@ -372,6 +394,8 @@ export interface LoopbackProxy {
 export async function startProxy(options: {
   readonly target: string;
   readonly token: string;
+  /** What the proxy's own `Origin` becomes. Default the target's origin. */
+  readonly origin?: string;
   /** Called with each request once its body is in (the runner counts what it passed on). */
   readonly onRequest?: (request: ForwardedRequest) => void;
 }): Promise<LoopbackProxy> {
@@ -426,10 +450,19 @@ export async function startProxy(options: {
   });
   const { port } = server.address() as AddressInfo;
   const host = `127.0.0.1:${port}`;
-  mapping = { ownHost: host, targetHost: target.host, token: options.token };
+  mapping = {
+    ownHost: host,
+    targetHost: target.host,
+    token: options.token,
+    ...(options.origin === undefined ? {} : { targetOrigin: options.origin }),
+  };
   return {
     url: `http://${host}`,
     host,
+    at: (gatewayUrl) => {
+      const { pathname, search } = new URL(gatewayUrl);
+      return `http://${host}${pathname}${search}`;
+    },
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -468,19 +501,21 @@ const AUDITED_EVENTS = new Set<string>([
   AUDIT_EVENTS.completion,
 ]);
 
-// The runner's own lines go to the real stdout; everything else written in this process (the
-// gateway's and the Lambdas' JSON logs, Node warnings) goes to the work folder's log file.
+// The runner's own lines go to the real stdout; everything else written in this process
+// (synthesis and bundling, Node warnings) and every line the functions write to their log
+// groups goes to the work folder's log file.
 const terminal = process.stdout.write.bind(process.stdout);
 const say = (line = '') => terminal(`${line}\n`);
 
-/** Route this process's writes to the log file (and memory, to count audit records). */
-function routeLogs(path: string): { readonly text: () => string; readonly restore: () => void } {
+/** Route this process's writes to the log file; `line` adds one of the gateway's. */
+function routeLogs(path: string): {
+  readonly line: (text: string) => void;
+  readonly restore: () => void;
+} {
   const file = createWriteStream(path, { flags: 'a' });
-  const kept: string[] = [];
   const original = { out: process.stdout.write, err: process.stderr.write };
   const write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
     file.write(chunk);
-    kept.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
     const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
     callback?.();
     return true;
@@ -489,7 +524,9 @@ function routeLogs(path: string): { readonly text: () => string; readonly restor
   process.stderr.write = write;
   let restored = false;
   return {
-    text: () => kept.join(''),
+    line: (text) => {
+      if (!restored) file.write(`${text}\n`);
+    },
     restore: () => {
       if (restored) return;
       restored = true;
@@ -643,19 +680,12 @@ export function auditedRequests(
   return { calls, refusable };
 }
 
-/** The audit records (calls, reads, gets, completions) in a log. */
-export function auditRecords(log: string): number {
-  let count = 0;
-  for (const line of log.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      const record = JSON.parse(line) as { event?: unknown };
-      if (typeof record.event === 'string' && AUDITED_EVENTS.has(record.event)) count += 1;
-    } catch {
-      // A line of something else.
-    }
-  }
-  return count;
+/** The audit records (calls, reads, gets, completions) among the functions' JSON records. */
+export function auditRecords(records: readonly Record<string, unknown>[]): number {
+  return records.filter((record) => {
+    const event = record[AUDIT_FIELDS.event];
+    return typeof event === 'string' && AUDITED_EVENTS.has(event);
+  }).length;
 }
 
 async function main(): Promise<number> {
@@ -693,13 +723,14 @@ async function main(): Promise<number> {
   let proxy: LoopbackProxy | undefined;
   let ok = true;
   try {
+    // The deployment's modules and roles as they are, or the fixture's entry and role.
     gateway = await startLocalGateway({
       port: 0,
       dir: identity,
-      ...(real
-        ? { modules: MODULES, roles: ROLE_PERMISSIONS }
-        : { modules: [conformanceFixture], roles: CONFORMANCE_ROLES }),
+      allowedOrigins: [SUITE_ORIGIN],
+      ...(real ? {} : { mcp: FIXTURE_MCP }),
     });
+    gateway.logs.subscribe((event) => logs.line(`${event.group}: ${event.message}`));
     // Every role the served policy has: the suite sees everything there is to see.
     const groups = Object.keys(real ? ROLE_PERMISSIONS : CONFORMANCE_ROLES);
     const token = mintAccessToken(loadSigningKey(identity), {
@@ -711,9 +742,10 @@ async function main(): Promise<number> {
     proxy = await startProxy({
       target: gateway.url,
       token,
+      origin: SUITE_ORIGIN,
       onRequest: (request) => requests.push(request),
     });
-    const url = `${proxy.url}/mcp`;
+    const url = proxy.at(gateway.mcpUrl);
     say(
       `conformance: ${SUITE_PACKAGE} (${SUITE_NODE}) against ${real ? 'the real modules' : 'the conformance fixture'} at ${url}`,
     );
@@ -737,7 +769,7 @@ async function main(): Promise<number> {
     // Let the last answers' records be written.
     await new Promise((resolve) => setTimeout(resolve, 200));
     const { calls, refusable } = auditedRequests(requests, proxy.host);
-    const records = auditRecords(logs.text());
+    const records = auditRecords(gateway.logs.records());
     say(`audit: ${calls} calls, reads and gets (and ${refusable} others); ${records} records`);
     say(`time: ${timings.join(', ')}`);
     // One record per call, read and get; one more for each other request that was refused.

@@ -29,6 +29,7 @@ import {
   auth,
   type CallToolResult,
   Client,
+  extractWWWAuthenticateParams,
   type FetchLike,
   InsufficientScopeError,
   isStrictScopeSuperset,
@@ -223,6 +224,7 @@ class OAuthAgent implements Agent {
       const result = await auth(this.provider, {
         serverUrl: this.url,
         scope: this.initialScope,
+        resourceMetadataUrl: await this.challengedMetadataUrl(),
         fetchFn: this.network,
       });
       if (result === 'REDIRECT') await this.finishSignIn(transport);
@@ -249,6 +251,28 @@ class OAuthAgent implements Agent {
         await this.finishSignIn(transport);
       }
     }
+  }
+
+  /**
+   * The protected-resource metadata URL the server's 401 challenge names, asked for with a
+   * request that carries no credential. On an API Gateway stage URL (`…/prod/mcp`) the RFC 9728
+   * well-known URLs are on the host, outside the stage, where nothing answers: the challenge is
+   * the one way to the metadata. Undefined if the server does not challenge (the SDK then tries
+   * the well-known URLs).
+   */
+  private async challengedMetadataUrl(): Promise<URL | undefined> {
+    const response = await this.network(this.url, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'ping' }),
+    });
+    await response.body?.cancel();
+    return response.status === 401
+      ? extractWWWAuthenticateParams(response).resourceMetadataUrl
+      : undefined;
   }
 
   /** Signs in again for the challenged scopes plus every scope asked for before. */

@@ -1,9 +1,10 @@
 /**
  * What `npm run conformance` relies on, offline (the suite itself runs there, not here): the
- * proxy hands the suite's requests the credential and maps only its own Host and Origin to
- * the gateway's (so the DNS-rebinding probe still meets the gateway's refusal, credential and
- * all), it streams answers through as they come, the run's output is read and judged as the
- * suite counts, and the fixture module is served like any module but never deployed.
+ * proxy hands the suite's requests the credential and maps only its own Host (to the
+ * gateway's) and Origin (to one the deployment allows), so the DNS-rebinding probe still meets
+ * the refusal, credential and all; it streams answers through as they come; the run's output
+ * is read and judged as the suite counts; and the fixture module is served like any module
+ * (from an MCP entry of its own, bundled as the deployed one) but never deployed.
  */
 import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,7 @@ import {
   CONFORMANCE_ROLES,
   conformanceFixture,
 } from '../conformance/fixture-module';
+import { FIXTURE_MCP } from '../conformance/fixture-server';
 import {
   APPLY_WITHOUT_FIXTURES,
   auditedRequests,
@@ -27,6 +29,7 @@ import {
   PUSH_STYLE_SCENARIOS,
   parseRun,
   type ScenarioVerdict,
+  SUITE_ORIGIN,
   startProxy,
   TARGETS,
   verdictOf,
@@ -47,6 +50,21 @@ describe('forwardedHeaders', () => {
     // Assess
     expect(headers.host).toBe('127.0.0.1:4000');
     expect(headers.origin).toBe('http://127.0.0.1:4000');
+  });
+
+  it('makes the proxy’s own Origin the one the deployment allows, when given one', () => {
+    // Act
+    const headers = forwardedHeaders(
+      ['Host', '127.0.0.1:4100', 'Origin', 'http://127.0.0.1:4100'],
+      {
+        ...mapping,
+        targetOrigin: SUITE_ORIGIN,
+      },
+    );
+
+    // Assess
+    expect(headers.host).toBe('127.0.0.1:4000');
+    expect(headers.origin).toBe(SUITE_ORIGIN);
   });
 
   it('passes any other Host and Origin unchanged, so the gateway can refuse them', () => {
@@ -164,8 +182,8 @@ describe('startProxy in front of an upstream', () => {
 
 describe('the proxy in front of the local gateway serving the fixture', () => {
   const fixture = useLocalGateway('mcp-conformance-', undefined, () => ({
-    modules: [conformanceFixture],
-    roles: CONFORMANCE_ROLES,
+    mcp: FIXTURE_MCP,
+    allowedOrigins: [SUITE_ORIGIN],
   }));
   let proxy: LoopbackProxy;
 
@@ -174,7 +192,7 @@ describe('the proxy in front of the local gateway serving the fixture', () => {
       sub: 'conformance-suite',
       groups: Object.keys(CONFORMANCE_ROLES),
     });
-    proxy = await startProxy({ target: fixture.gateway.url, token });
+    proxy = await startProxy({ target: fixture.gateway.url, token, origin: SUITE_ORIGIN });
   });
 
   afterAll(async () => {
@@ -197,7 +215,7 @@ describe('the proxy in front of the local gateway serving the fixture', () => {
           },
         },
       });
-      const url = new URL(`${proxy.url}/mcp`);
+      const url = new URL(proxy.at(fixture.gateway.mcpUrl));
       const req = request(
         {
           host: url.hostname,
@@ -238,7 +256,7 @@ describe('the proxy in front of the local gateway serving the fixture', () => {
     });
   });
 
-  it('leaves a foreign Host to the gateway’s DNS-rebinding refusal, not to a 401', async () => {
+  it('leaves a foreign Host to API Gateway, which serves no API by that name, not to a 401', async () => {
     // Act
     const response = await callThrough({
       Host: 'evil.example.com',
@@ -246,13 +264,10 @@ describe('the proxy in front of the local gateway serving the fixture', () => {
     });
 
     // Assess
-    expect(response.status).toBe(403);
-    expect(response.body).toEqual({
-      message: expect.stringMatching(/^Forbidden: this server answers only to /),
-    });
+    expect(response).toEqual({ status: 403, body: { message: 'Forbidden' } });
   });
 
-  it('leaves a foreign Origin to the gateway’s refusal', async () => {
+  it('leaves a foreign Origin to the MCP function’s refusal', async () => {
     // Act
     const response = await callThrough({ Origin: 'http://evil.example.com' });
 
@@ -476,17 +491,14 @@ describe('the audit cross-check', () => {
     expect(counted).toEqual({ calls: 3, refusable: 2 });
   });
 
-  it('counts the audit records in a log', () => {
+  it('counts the audit records among the functions’ records', () => {
     // Act
-    const records = auditRecords(
-      [
-        '{"event":"mcp.tool_call","status":"success"}',
-        '{"event":"mcp.completion","status":"denied"}',
-        '{"event":"mcp.auth_decision","decision":"allow"}',
-        '[suite] === Running scenario: ping ===',
-        '{broken',
-      ].join('\n'),
-    );
+    const records = auditRecords([
+      { event: 'mcp.tool_call', status: 'success' },
+      { event: 'mcp.completion', status: 'denied' },
+      { event: 'mcp.auth_decision', decision: 'allow' },
+      { level: 'INFO', message: 'cold start' },
+    ]);
 
     // Assess
     expect(records).toBe(2);

@@ -635,7 +635,7 @@ function authorizationServersOf(document: unknown): string[] {
   return Array.isArray(servers) ? servers.map(String) : [];
 }
 
-describe('local mode', () => {
+describe('local mode: the stack in the local emulator, on its execute-api URL', () => {
   const local = useLocalGateway('mcp-conformance-');
   const REDIRECT = 'http://127.0.0.1:6276/oauth/callback';
 
@@ -664,31 +664,31 @@ describe('local mode', () => {
     expect(bearerChallengeViolations(challenge)).toEqual([]);
   });
 
-  it('serves conformant protected-resource metadata at the challenge URL and both well-known URLs', async () => {
+  it('serves conformant protected-resource metadata at the URL the challenge names, its only way in', async () => {
     // Act
     const { challengeUrl, prm } = await discover();
 
-    // Assess: the path-inserted and the root URL, the first of them also the challenge's.
-    expect(challengeUrl).toBe(prm[0]?.url);
-    expect(prm.map((d) => [d.url, d.status])).toEqual([
-      [`${local.gateway.url}${PROTECTED_RESOURCE_WELL_KNOWN}/mcp`, 200],
-      [`${local.gateway.url}${PROTECTED_RESOURCE_WELL_KNOWN}`, 200],
+    // Assess: the challenge names the stage's copy; the RFC 9728 well-known URLs of
+    // `.../prod/mcp` sit on the host, outside the stage, where API Gateway serves nothing.
+    expect(challengeUrl).toBe(`${local.gateway.url}${PROTECTED_RESOURCE_WELL_KNOWN}`);
+    const host = new URL(local.gateway.url).origin;
+    expect(prm.map((d) => [d.url, d.status, d.body])).toEqual([
+      [challengeUrl, 200, expect.anything()],
+      [`${host}${PROTECTED_RESOURCE_WELL_KNOWN}/prod/mcp`, 403, { message: 'Forbidden' }],
+      [`${host}${PROTECTED_RESOURCE_WELL_KNOWN}`, 403, { message: 'Forbidden' }],
     ]);
-    for (const document of prm) {
-      expect(
-        protectedResourceViolations(document.body, {
-          fetchedFrom: document.url,
-          resource: local.gateway.mcpUrl,
-          challengeUrl,
-          response: document,
-        }),
-        document.url,
-      ).toEqual([]);
-    }
+    expect(
+      protectedResourceViolations(prm[0]?.body, {
+        fetchedFrom: challengeUrl,
+        resource: local.gateway.mcpUrl,
+        challengeUrl,
+        response: prm[0] as Fetched,
+      }),
+    ).toEqual([]);
   });
 
-  it('serves conformant authorization-server metadata where an MCP client looks for its issuer', async () => {
-    // Prepare
+  it('serves conformant authorization-server metadata where OIDC discovery appends to the issuer', async () => {
+    // Prepare: the issuer is the stage's URL.
     const { prm } = await discover();
     const issuers = authorizationServersOf(prm[0]?.body);
     expect(issuers).toEqual([local.gateway.url]);
@@ -698,22 +698,21 @@ describe('local mode', () => {
     const candidates = authorizationServerMetadataUrls(issuer);
     const answers = await Promise.all(candidates.map((c) => fetchJson(c.url)));
 
-    // Assess: RFC 8414's location (the first tried) serves it; any other is served or absent.
-    expect(answers[0]).toMatchObject({
-      url: `${issuer}${AUTHORIZATION_SERVER_WELL_KNOWN}`,
-      status: 200,
-    });
-    expect(answers.filter((a) => a.status !== 200 && a.status !== 404)).toEqual([]);
-    for (const answer of answers.filter((a) => a.status === 200)) {
-      expect(
-        authorizationServerViolations(answer.body, {
-          fetchedFrom: answer.url,
-          issuer,
-          response: answer,
-        }),
-        answer.url,
-      ).toEqual([]);
-    }
+    // Assess: only the appended OIDC location is inside the stage; the RFC 8414 and inserted
+    // OIDC locations are on the host, where API Gateway answers 403.
+    expect(candidates.map((c, i) => [c.construction, answers[i]?.status])).toEqual([
+      ['rfc8414', 403],
+      ['oidc-inserted', 403],
+      ['oidc-appended', 200],
+    ]);
+    const served = answers[2] as Fetched;
+    expect(
+      authorizationServerViolations(served.body, {
+        fetchedFrom: served.url,
+        issuer,
+        response: served,
+      }),
+    ).toEqual([]);
   });
 
   const register = (body: string, contentType = 'application/json') =>
@@ -725,6 +724,10 @@ describe('local mode', () => {
 
   it.each<[string, JsonObject]>([
     ['only redirect URIs', { redirect_uris: [REDIRECT] }],
+    [
+      'a web client’s https redirect URI',
+      { redirect_uris: ['https://claude.ai/api/mcp/auth_callback'] },
+    ],
     [
       'every field a client commonly sends',
       {
@@ -750,8 +753,8 @@ describe('local mode', () => {
   it.each<[string, string, string]>([
     ['no redirect URI', '{}', 'invalid_redirect_uri'],
     [
-      'a redirect URI off the machine',
-      JSON.stringify({ redirect_uris: ['https://attacker.example.com/cb'] }),
+      'a redirect URI over plain http off loopback',
+      JSON.stringify({ redirect_uris: ['http://attacker.example.com/cb'] }),
       'invalid_redirect_uri',
     ],
     [

@@ -1,10 +1,12 @@
 /**
  * A person signs in from a real browser: the example agent (the MCP SDK's OAuth client) starts
  * from nothing but the MCP URL, headless Chromium opens the URL it prints (the OAuth proxy's
- * consent page), a person's clicks approve and fill in the sign-in form (the proxy's
- * upstream), and the browser, not `fetch`, follows the answers back to the agent's callback.
- * What the browser enforces (cookies, CSP on the forms and their redirects, the `pattern`
- * check, `Host` names, Origin on form posts) is what is tested here.
+ * consent page, on the API's origin under the stage), a person's clicks approve and fill in
+ * the sign-in form (the proxy's upstream: the Cognito stand-in's hosted login, on an origin of
+ * its own as Cognito's domain is in AWS), and the browser, not `fetch`, follows the answers
+ * back to the agent's callback. The stack is the synthesized one in the local emulator. What
+ * the browser enforces (cookies, CSP on the forms and their redirects, the `pattern` check,
+ * `Host` names, Origin on form posts) is what is tested here.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +24,10 @@ const ATTACKER_HOST = 'attacker.test';
 
 const local = useLocalGateway('mcp-browser-');
 let browser: Browser;
+/** The API's origin: the OAuth proxy's consent page is served there, under the stage. */
+const apiOrigin = () => new URL(local.gateway.url).origin;
+/** The Cognito stand-in's origin: the hosted sign-in page, as Cognito's domain is in AWS. */
+const cognitoOrigin = () => local.gateway.emulator.cognitoOrigin;
 
 /** A server that records every request: nothing the browser does may reach it. */
 let trap: Server;
@@ -99,7 +105,7 @@ async function signIn(page: Page, steps: Steps, sub: string, groups: readonly st
   await steps.shot(page, 'filled in');
   // The answer is a page that goes on by itself (to the proxy's callback, then the client's).
   await page.click('button[type="submit"]');
-  await waitForUrl(page, (url) => url.origin !== local.gateway.url);
+  await waitForUrl(page, (url) => url.origin !== cognitoOrigin() && url.origin !== apiOrigin());
   await steps.shot(page, 'after sign-in');
 }
 
@@ -223,7 +229,7 @@ describe('a person signs in from a real browser', () => {
  * client (its `http://localhost:8765/callback` on any port) unless another client is named.
  */
 function authorizationUrl(redirectUri: string, host?: string, clientId = LOCAL_CLIENT_ID): URL {
-  const url = new URL('/authorize', local.gateway.url);
+  const url = new URL(`${local.gateway.url}/authorize`);
   if (host !== undefined) url.host = host;
   url.search = new URLSearchParams({
     response_type: 'code',
@@ -249,24 +255,28 @@ async function register(redirectUri: string): Promise<string> {
 }
 
 describe('what the browser must refuse', () => {
-  it('refuses the sign-in page and discovery under a foreign Host name (DNS rebinding)', async () => {
+  it('refuses the consent page, discovery and /mcp under a foreign Host name (DNS rebinding)', async () => {
     // Prepare: the attacker's name, pointed at this machine by its DNS
     const steps = new Steps();
     const { page } = await newPage();
-    const port = new URL(local.gateway.url).port;
+    const rebound = (url: string) => {
+      const moved = new URL(url);
+      moved.hostname = REBOUND_HOST;
+      return moved.href;
+    };
 
     // Act
-    const signInPage = await page.goto(
-      authorizationUrl('http://localhost:1/callback', `${REBOUND_HOST}:${port}`).href,
+    const consentPage = await page.goto(
+      rebound(authorizationUrl('http://localhost:1/callback').href),
     );
-    await steps.shot(page, 'sign-in page under the rebound name');
-    const signInText = await page.$eval('body', (b) => b.textContent);
+    await steps.shot(page, 'consent page under the rebound name');
+    const consentText = await page.$eval('body', (b) => b.textContent);
     const discovery = await page.goto(
-      `http://${REBOUND_HOST}:${port}/.well-known/oauth-protected-resource/mcp`,
+      rebound(`${local.gateway.url}/.well-known/oauth-protected-resource`),
     );
     // The attacker's own page, same-origin with the rebound name, calling /mcp.
-    const mcp = await page.evaluate(async () => {
-      const response = await fetch('/mcp', {
+    const mcp = await page.evaluate(async (path) => {
+      const response = await fetch(path, {
         method: 'POST',
         headers: {
           'Content-Type': 'application/json',
@@ -275,15 +285,14 @@ describe('what the browser must refuse', () => {
         body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
       });
       return { status: response.status, body: await response.json() };
-    });
+    }, new URL(local.gateway.mcpUrl).pathname);
     await page.close();
 
-    // Assess
-    expect(signInPage?.status()).toBe(403);
-    expect(signInPage?.headers()['content-type']).toMatch(/^text\/plain/);
-    expect(signInText).toMatch(/^Forbidden: this server answers only to 127\.0\.0\.1:\d+/);
+    // Assess: API Gateway serves no API by that name; nothing reaches a function.
+    expect(consentPage?.status()).toBe(403);
+    expect(JSON.parse(consentText ?? '')).toEqual({ message: 'Forbidden' });
     expect(discovery?.status()).toBe(403);
-    expect(mcp).toEqual({ status: 403, body: { message: expect.stringMatching(/^Forbidden/) } });
+    expect(mcp).toEqual({ status: 403, body: { message: 'Forbidden' } });
   });
 
   it('never sends the browser to a callback off this machine', async () => {
@@ -306,14 +315,14 @@ describe('what the browser must refuse', () => {
     expect(text).toMatch(
       /^Sign-in refused.*\(invalid_request\): redirect_uri is not one this client registered/,
     );
-    expect(new URL(landedOn).origin).toBe(local.gateway.url);
+    expect(new URL(landedOn).origin).toBe(apiOrigin());
     expect(trapped).toEqual([]);
   });
 
   it.each([
-    ['the consent form', false, '/authorize'],
-    ['the sign-in form', true, '/oauth2/authorize'],
-  ])('lets %s go only where it must (CSP form-action)', async (_, pastConsent, pathname) => {
+    ['the consent form', false, () => `${local.gateway.url}/authorize`],
+    ['the sign-in form', true, () => `${cognitoOrigin()}/oauth2/authorize`],
+  ])('lets %s go only where it must (CSP form-action)', async (_, pastConsent, formUrl) => {
     // Prepare: a valid page whose form is pointed elsewhere, as injected markup would
     const steps = new Steps();
     const { page, console } = await newPage();
@@ -337,7 +346,8 @@ describe('what the browser must refuse', () => {
 
     // Assess
     expect(trapped).toEqual([]);
-    expect(new URL(stayedOn).pathname).toBe(pathname);
+    const { origin, pathname } = new URL(stayedOn);
+    expect(`${origin}${pathname}`).toBe(formUrl());
     expect(console.join('\n')).toMatch(
       /violates the following Content Security Policy directive: "form-action/,
     );
@@ -409,7 +419,7 @@ describe('what the browser must refuse', () => {
     const steps = new Steps();
     const { page } = await newPage();
     await page.goto(
-      `http://localhost:${trapPort}/csrf?action=${encodeURIComponent(`${local.gateway.url}/oauth2/authorize`)}`,
+      `http://localhost:${trapPort}/csrf?action=${encodeURIComponent(`${cognitoOrigin()}/oauth2/authorize`)}`,
     );
 
     // Act

@@ -2,8 +2,10 @@
  * A browser-based client on an origin of its own (as MCP Inspector's web UI is): every request
  * to the server is cross-origin, so the browser sends CORS preflights and reads only what the
  * server's CORS answers let it. The public OAuth endpoints answer any origin; `/mcp` follows
- * the allowed-origins list (here `http://localhost:<port>`, so `http://127.0.0.1:<port>`, the
- * same page under another name, is a foreign origin).
+ * the allowed-origins list the deployment was synthesized with (`-c allowedOrigins`, here
+ * `http://localhost:<port>`, so `http://127.0.0.1:<port>`, the same page under another name,
+ * is a foreign origin). The stack is the synthesized one in the local emulator, on its stage
+ * URL: the client carries what discovery found across the sign-in (see `web-client/app.ts`).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,8 +1,9 @@
 /**
- * The example agent (examples/agent.ts): against the local gateway by API key and by OAuth
- * from nothing but the URL (a scripted person on the sign-in page), and against a loopback
- * stand-in for what the local server does not do: CIMD, step-up, a mixed-up `iss`, a busy
- * server.
+ * The example agent (examples/agent.ts): against the local gateway (the stack in the local
+ * emulator, on its stage URL) by API key and by OAuth from nothing but the URL (a scripted
+ * person on the consent and sign-in pages), and against a loopback stand-in for what is hard
+ * to make the deployed server do: approve at once (CIMD, registration), refuse a scope, send a
+ * mixed-up `iss`, be busy.
  */
 import {
   InsufficientScopeError,
@@ -95,7 +96,8 @@ describe('examples/agent.ts against the local gateway', () => {
   });
 
   it('asks only for the scopes it is given: an admin who asks to read sees the read tools', async () => {
-    // Act
+    // Act: it signs in before its first call, so it asks for the 401 challenge to find the
+    // metadata (the RFC 9728 well-known URLs of `/prod/mcp` are outside the stage).
     const agent = await connect(local.gateway.mcpUrl, {
       callbackPort: 0,
       openBrowser: person('dana', ['admin']),

@@ -2,41 +2,35 @@
  * The README's "Add your own tool", done exactly as it says: the module in
  * `examples/orders-module/` (its tool, its permission, its table and its grant), listed with the
  * deployment's modules and given to a role. Its AWS access appears in the synthesized
- * template, and the server lists and runs the tool for that role only, in both eras.
+ * template; served by that stack in the local emulator (its table created from the template,
+ * the MCP function bundled from `orders-entry.ts`), the server lists and runs the tool for that
+ * role only, in both eras.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ordersInfra } from '../../examples/orders-module/infra';
 import { orders } from '../../examples/orders-module/module';
 import { MODULES } from '../../modules/index';
 import { MODULE_INFRA } from '../../modules/infra';
-import { ROLE_PERMISSIONS } from '../../modules/roles';
-import { type LocalDynamo, startLocalDynamo } from '../../tools/local-dynamo';
-import { type LocalGateway, startLocalGateway } from '../../tools/local-gateway';
 import { loadSigningKey, mintAccessToken } from '../../tools/local-identity';
-import { captureLogs } from '../helpers/capture-logs';
+import { useLocalGateway } from '../helpers/local-gateway-fixture';
 import { synthStack } from '../lib/stack-fixture';
 import { resourcesOf } from '../lib/template-helpers';
+import { ORDERS_ROLES } from './orders-roles';
 
-const ROLES = { ...ROLE_PERMISSIONS, clerk: ['read_orders'] };
+/** What the stack is given: the module listed, its AWS access named, `read_orders` granted. */
+const DEPLOYMENT = {
+  list: [...MODULES, orders],
+  infra: { ...MODULE_INFRA, orders: ordersInfra },
+  roles: ORDERS_ROLES,
+};
 
 describe('the orders module in the stack', () => {
-  const { app, stack, template } = synthStack(
-    {},
-    {
-      modules: {
-        list: [...MODULES, orders],
-        infra: { ...MODULE_INFRA, orders: ordersInfra },
-        roles: ROLES,
-      },
-    },
-  );
+  const { app, stack, template } = synthStack({}, { modules: DEPLOYMENT });
   const tableId = Object.keys(
     resourcesOf(template, 'AWS::DynamoDB::GlobalTable', {
       KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
@@ -82,84 +76,71 @@ describe('the orders module in the stack', () => {
 });
 
 describe('the orders module served', () => {
-  let gateway: LocalGateway;
-  let dynamo: LocalDynamo;
-  let dir: string;
-  const logs = captureLogs();
-  const saved = { ...process.env };
+  // The stack with the module's infrastructure (its table, its grant, the variable naming
+  // the table) and the MCP function bundled from an entry serving it.
+  const local = useLocalGateway('mcp-orders-', undefined, () => ({
+    mcp: {
+      entry: fileURLToPath(new URL('./orders-entry.ts', import.meta.url)),
+      modules: DEPLOYMENT,
+    },
+  }));
 
   beforeAll(async () => {
-    // The module as written reads its table from the environment, as its infra sets it in AWS.
-    dynamo = await startLocalDynamo();
-    process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
-    process.env.ORDERS_TABLE_NAME = 'orders-local';
-    const client = new DynamoDBClient({});
-    await client.send(
-      new CreateTableCommand({
-        TableName: 'orders-local',
-        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-    await client.send(
-      new PutItemCommand({
-        TableName: 'orders-local',
-        Item: { id: { S: 'ord-1' }, status: { S: 'shipped' } },
-      }),
-    );
-    client.destroy();
-    dir = mkdtempSync(join(tmpdir(), 'mcp-orders-'));
-    gateway = await startLocalGateway({
-      port: 0,
-      dir,
-      modules: [...MODULES, orders],
-      roles: ROLES,
-    });
+    // An order in the table the template created, named where the module reads it.
+    const { gateway } = local;
+    const mcp = gateway.emulator.lambda.definition(gateway.functions['mcp-server'] as string);
+    const client = new DynamoDBClient({ endpoint: gateway.dynamoEndpoint });
+    try {
+      await client.send(
+        new PutItemCommand({
+          TableName: mcp.environment.ORDERS_TABLE_NAME,
+          Item: { id: { S: 'ord-1' }, status: { S: 'shipped' } },
+        }),
+      );
+    } finally {
+      client.destroy();
+    }
   });
 
-  afterAll(async () => {
-    logs.restore();
-    process.env = saved;
-    await gateway?.stop();
-    await dynamo?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function as(groups: string[]) {
-    const token = mintAccessToken(loadSigningKey(dir), { sub: 'sam', groups });
+  /** A client of the era (the v2 client negotiates 2025-11-25 unless pinned) for `groups`. */
+  async function as(groups: string[], era: string) {
+    const token = mintAccessToken(loadSigningKey(local.dir), { sub: 'sam', groups });
     const client = new Client(
       { name: 'orders-test', version: '1.0.0' },
-      { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+      era === '2026-07-28' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {},
     );
     await client.connect(
-      new StreamableHTTPClientTransport(new URL(gateway.mcpUrl), {
+      new StreamableHTTPClientTransport(new URL(local.gateway.mcpUrl), {
         requestInit: { headers: { Authorization: `Bearer ${token}` } },
       }),
     );
     return client;
   }
 
-  it('lists get_order to a clerk and runs it against its table', async () => {
-    const client = await as(['clerk']);
-    try {
-      expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(['get_order']);
-      const result = await client.callTool({ name: 'get_order', arguments: { id: 'ord-1' } });
-      expect(result.structuredContent).toEqual({ found: true, status: 'shipped' });
-    } finally {
-      await client.close();
-    }
-  });
+  describe.each(['2025-11-25', '2026-07-28'])('MCP %s', (era) => {
+    it('lists get_order to a clerk and runs it against its table', async () => {
+      const client = await as(['clerk'], era);
+      try {
+        expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(['get_order']);
+        const result = await client.callTool({ name: 'get_order', arguments: { id: 'ord-1' } });
+        expect(result.structuredContent).toEqual({ found: true, status: 'shipped' });
+      } finally {
+        await client.close();
+      }
+    });
 
-  it('neither lists nor runs it for a role without read_orders', async () => {
-    const client = await as(['admin']);
-    try {
-      expect((await client.listTools()).tools.map((tool) => tool.name)).not.toContain('get_order');
-      await expect(
-        client.callTool({ name: 'get_order', arguments: { id: 'ord-1' } }),
-      ).rejects.toThrow(/read_orders/);
-    } finally {
-      await client.close();
-    }
+    it('neither lists nor runs it for a role without read_orders', async () => {
+      const client = await as(['admin'], era);
+      try {
+        expect((await client.listTools()).tools.map((tool) => tool.name)).not.toContain(
+          'get_order',
+        );
+        await expect(
+          client.callTool({ name: 'get_order', arguments: { id: 'ord-1' } }),
+        ).rejects.toThrow(/read_orders/);
+      } finally {
+        await client.close();
+      }
+    });
   });
 });

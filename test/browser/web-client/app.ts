@@ -8,6 +8,7 @@
  */
 import {
   type OAuthClientProvider,
+  type OAuthDiscoveryState,
   UnauthorizedError,
 } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -27,6 +28,7 @@ interface Saved {
   verifier?: string;
   client?: OAuthClientInformationMixed;
   tokens?: OAuthTokens;
+  discovery?: OAuthDiscoveryState;
 }
 
 function load(): Saved {
@@ -68,6 +70,16 @@ class SessionOAuthProvider implements OAuthClientProvider {
   }
   redirectToAuthorization(url: URL) {
     location.assign(url.href);
+  }
+  // What discovery found, kept across the trip to the sign-in page: the callback page cannot
+  // find it again without the 401 challenge. On an API Gateway stage URL the RFC 9728
+  // well-known URLs are outside the stage, so a fresh discovery falls back to the server's
+  // origin as the issuer, and the SDK then discards the client registered with the real one.
+  saveDiscoveryState(discovery: OAuthDiscoveryState) {
+    save({ discovery });
+  }
+  discoveryState() {
+    return load().discovery;
   }
   saveCodeVerifier(verifier: string) {
     save({ verifier });
