@@ -265,6 +265,19 @@ describe('the 401 challenge check', () => {
     expect(row).toMatchObject({ mark: 'fail', fix: expect.stringMatching(/authorizer/) });
   });
 
+  it('says to give the stage when API Gateway serves nothing at the URL (an execute-api origin alone)', async () => {
+    // Prepare: API Gateway's answer to a path outside every stage
+    const { wire, mcp } = canned((request) =>
+      request.method === 'POST' ? json({ message: 'Forbidden' }, 403) : undefined,
+    );
+
+    // Act
+    const { row } = await checkChallenge(wire, mcp);
+
+    // Assess
+    expect(row).toMatchObject({ mark: 'fail', fix: expect.stringMatching(/McpEndpoint.*stage/) });
+  });
+
   it('fails a challenge that arrived renamed x-amzn-Remapped-WWW-Authenticate', async () => {
     // Prepare
     const { wire, mcp } = canned((request) =>

@@ -123,13 +123,19 @@ export async function checkChallenge(wire: Wire, mcp: McpWire): Promise<Challeng
   const title = CHECK_TITLES.challenge;
   const exchange = await mcp.post({ era: 'legacy', method: 'tools/list', id: 1 }, undefined);
   if (exchange.status !== 401) {
+    // API Gateway's 403 for a path, stage or host it does not serve: most often a URL without
+    // the stage (the execute-api URL's paths all start with it).
+    const noSuchPath =
+      exchange.status === 403 && /"message":\s*"(Forbidden|Missing Authentication Token)"/.test(exchange.text);
     return {
       row: fail(
         title,
         `a request without a credential got ${describeAnswer(exchange)}`,
         exchange.status < 300
           ? 'POST /mcp answers without a credential: attach the Lambda authorizer to it (McpApi does) and redeploy'
-          : 'API Gateway must answer a missing credential with 401 (the UNAUTHORIZED gateway response); check the authorizer and the URL',
+          : noSuchPath
+            ? `API Gateway serves nothing at ${mcp.mcpUrl}: give the McpEndpoint output (on the execute-api URL every path starts with the stage, e.g. …/prod/mcp)`
+            : 'API Gateway must answer a missing credential with 401 (the UNAUTHORIZED gateway response); check the authorizer and the URL',
       ),
     };
   }
