@@ -4,5 +4,7 @@
  * `modules/infra.ts`, which the compiler holds to this list.
  */
 import { customerRecords } from './customer-records/module';
+import { diagnostics } from './diagnostics/module';
 
-export const MODULES = [customerRecords] as const;
+/** `diagnostics` serves `stream_check`, which `npm run verify` times progress streaming with. */
+export const MODULES = [customerRecords, diagnostics] as const;

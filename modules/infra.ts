@@ -9,4 +9,6 @@ import type { MODULES } from './index';
 
 export const MODULE_INFRA: ModuleInfraMap<typeof MODULES> = {
   'customer-records': customerRecordsInfra,
+  // Reads and writes nothing.
+  diagnostics: null,
 };

@@ -8,6 +8,8 @@ export const ROLE_PERMISSIONS = {
   admin: ['read_data', 'write_data', 'delete_data', 'run_reports'],
   analyst: ['read_data', 'run_reports'],
   readonly: ['read_data'],
+  // Runs `npm run verify`'s diagnostics and nothing else (no data): a key for deployment checks.
+  operator: ['diagnostics'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Role = keyof typeof ROLE_PERMISSIONS;

@@ -173,10 +173,11 @@ describe('the deployment policy (modules/policy.ts)', () => {
       admin: ['read_data', 'write_data', 'delete_data', 'run_reports'],
       analyst: ['read_data', 'run_reports'],
       readonly: ['read_data'],
+      operator: ['diagnostics'],
     });
   });
 
-  it('names a permission for every tool, resource, template and prompt of the example module', () => {
+  it('names a permission for every tool, resource, template and prompt of the served modules', () => {
     const pairs = Object.values(POLICY.items)
       .flat()
       .map((item) => `${item.kind}:${item.name}=${item.permission}`);
@@ -190,6 +191,7 @@ describe('the deployment policy (modules/policy.ts)', () => {
       'tool:put_record=write_data',
       'tool:query_customer_data=read_data',
       'tool:run_report=run_reports',
+      'tool:stream_check=diagnostics',
     ]);
   });
 });

@@ -4,9 +4,9 @@
  * is sent, or held until the answer ends somewhere on the way: API Gateway's transfer mode, a
  * proxy, Lambda's runtime). It reads nothing and writes nothing.
  *
- * Not served by default. To serve it: add `diagnostics` to `MODULES` (`modules/index.ts`),
- * `diagnostics: null` to `MODULE_INFRA` (`modules/infra.ts`: it needs no AWS access) and the
- * `diagnostics` permission to the roles that may run it (`modules/roles.ts`).
+ * This deployment serves it (`modules/index.ts`, no AWS access in `modules/infra.ts`) to the
+ * `operator` role alone (`modules/roles.ts`): a key for deployment checks reads no data.
+ * Remove it from the three lists to stop serving it.
  */
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import * as z from 'zod';
