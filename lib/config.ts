@@ -92,10 +92,10 @@ export function gatewayStepUpProblem(
   earlyDeny: boolean,
 ): string | undefined {
   if (authorizerCacheTtlSeconds !== 0) {
-    return `needs the authorizer cache off (authorizerCacheTtlSeconds=0, got ${authorizerCacheTtlSeconds}): API Gateway would reuse one call's Deny for every request with the same token`;
+    return `needs the authorizer cache off (authorizerCacheTtlSeconds=0, got ${authorizerCacheTtlSeconds}): API Gateway would reuse one call's Deny for every request with the same token; to cache, turn gateway step-up off (gatewayStepUp=false)`;
   }
   if (earlyDeny) {
-    return 'cannot run with earlyDeny: both answer through API Gateway\'s one ACCESS_DENIED response, and its insufficient_scope challenge would send clients denied by role to sign in again in a loop';
+    return "cannot run with earlyDeny: both answer through API Gateway's one ACCESS_DENIED response, and its insufficient_scope challenge would send clients denied by role to sign in again in a loop; for early deny, turn gateway step-up off (gatewayStepUp=false)";
   }
   return undefined;
 }
@@ -297,7 +297,8 @@ export const configSchema = z
     }
     if (config.gatewayStepUp) {
       const trap = gatewayStepUpProblem(config.authorizerCacheTtlSeconds, config.earlyDeny);
-      if (trap !== undefined) ctx.addIssue({ code: 'custom', path: ['gatewayStepUp'], message: trap });
+      if (trap !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['gatewayStepUp'], message: trap });
     }
     if ((config.customDomainName === '') !== (config.customDomainCertificateArn === '')) {
       ctx.addIssue({
