@@ -5,6 +5,7 @@
  */
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { authorizerEnvSchema } from '../../lambda/shared/env';
 import { OAUTH_PATHS } from '../../lambda/shared/routes';
 import { synthStack } from './stack-fixture';
 import { type Properties, type Resource, render, resourcesOf } from './template-helpers';
@@ -188,6 +189,26 @@ describe('SecureMcpStack', () => {
       expect(variables.AUTHORIZER_CACHE_TTL_SECONDS).toBe('120');
       expect(authorizerTtl(cached)).toBe(120);
       expect(variables.GATEWAY_STEP_UP).toBeUndefined();
+    });
+
+    it('writes values the authorizer parses back at cold start as the same TTL and switch', () => {
+      // Prepare
+      const { template: cached } = synthStack({
+        authorizerCacheTtlSeconds: '120',
+        gatewayStepUp: 'false',
+      });
+      const { AUTHORIZER_CACHE_TTL_SECONDS: ttl, GATEWAY_STEP_UP: stepUp } =
+        authorizerEnvSchema.shape;
+
+      // Act
+      const defaults = authorizerVariables(template);
+      const tuned = authorizerVariables(cached);
+
+      // Assess
+      expect(ttl.parse(defaults.AUTHORIZER_CACHE_TTL_SECONDS)).toBe(0);
+      expect(stepUp.parse(defaults.GATEWAY_STEP_UP)).toBe('true');
+      expect(ttl.parse(tuned.AUTHORIZER_CACHE_TTL_SECONDS)).toBe(120);
+      expect(stepUp.parse(tuned.GATEWAY_STEP_UP)).toBe('false');
     });
 
     it("names the authorizer's audience scope first in REQUIRED_SCOPES, the scope step-up's scopes are built on", () => {
