@@ -277,7 +277,7 @@ describe('Monitoring template', () => {
       `{ (${anyItemEvent}) && (${sel(AUDIT_FIELDS.status)} = "${TOOL_CALL_STATUS.denied}") }`,
     );
     expect(authFailurePattern().logPatternString).toBe(
-      `{ (${sel(AUDIT_FIELDS.event)} = "${AUDIT_EVENTS.authDecision}") && (${sel(AUDIT_FIELDS.decision)} = "${AUTH_DECISION.deny}") && (${sel(AUDIT_FIELDS.reason)} != "item_forbidden") }`,
+      `{ (${sel(AUDIT_FIELDS.event)} = "${AUDIT_EVENTS.authDecision}") && (${sel(AUDIT_FIELDS.decision)} = "${AUTH_DECISION.deny}") && (${sel(AUDIT_FIELDS.reason)} != "item_forbidden") && (${sel(AUDIT_FIELDS.reason)} != "insufficient_scope") }`,
     );
   });
 
@@ -307,6 +307,54 @@ describe('Monitoring template', () => {
       MetricTransformations: [Match.objectLike({ MetricName: METRIC_NAMES.deniedCalls })],
     });
   });
+
+  it('counts a gateway step-up (a good credential, a scope its token lacks) as a denied call, never as an authentication failure', () => {
+    // Prepare: what the authorizer writes when gateway step-up (on by default) refuses a call;
+    // the MCP function's own refusal of such a call was a denied call too
+    const record = JSON.stringify({
+      event: AUDIT_EVENTS.authDecision,
+      decision: AUTH_DECISION.deny,
+      reason: 'insufficient_scope',
+      tool: 'delete_record',
+      permission: 'delete_data',
+    });
+
+    // Act
+    const counted = {
+      denied: compileFilterPattern(earlyDeniedCallPattern().logPatternString).matches(record),
+      authFailure: compileFilterPattern(authFailurePattern().logPatternString).matches(record),
+    };
+
+    // Assess
+    expect(counted).toEqual({ denied: true, authFailure: false });
+  });
+
+  it.each([
+    'missing_credential',
+    'invalid_signature',
+    'token_expired',
+    'expires_within_cache',
+    'key_revoked',
+  ] as const)(
+    'counts a deny for %s as an authentication failure, not as a denied call',
+    (reason) => {
+      // Prepare
+      const record = JSON.stringify({
+        event: AUDIT_EVENTS.authDecision,
+        decision: AUTH_DECISION.deny,
+        reason,
+      });
+
+      // Act
+      const counted = {
+        denied: compileFilterPattern(earlyDeniedCallPattern().logPatternString).matches(record),
+        authFailure: compileFilterPattern(authFailurePattern().logPatternString).matches(record),
+      };
+
+      // Assess
+      expect(counted).toEqual({ denied: false, authFailure: true });
+    },
+  );
 
   it.each([
     [AUDIT_EVENTS.toolCall, true],
