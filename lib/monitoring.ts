@@ -184,26 +184,37 @@ export function refusalsByReasonQuery(): string[] {
 
 /**
  * Authorizer decisions that refused the request (missing, malformed, invalid or revoked
- * credentials); an early deny of a good credential's forbidden call is not one.
+ * credentials); the authorizer's refusal of a good credential's call (early deny, gateway
+ * step-up) is not one.
  */
 export function authFailurePattern(): logs.JsonPattern {
   return logs.FilterPattern.all(
     isAuthDecision(),
     fieldEquals(AUDIT_FIELDS.decision, AUTH_DECISION.deny),
-    logs.FilterPattern.stringValue(selector(AUDIT_FIELDS.reason), '!=', EARLY_DENY_REASON),
+    ...CALL_DENY_REASONS.map((reason) =>
+      logs.FilterPattern.stringValue(selector(AUDIT_FIELDS.reason), '!=', reason),
+    ),
   );
 }
 
-const EARLY_DENY_REASON: AuthReason = 'item_forbidden';
+/**
+ * The authorizer's reasons for refusing a good credential's call, read, or get: early deny (no
+ * role grants the item) and gateway step-up (the token's scopes exclude it; the MCP function's
+ * own refusal of such a call is a denied call too).
+ */
+const CALL_DENY_REASONS: readonly AuthReason[] = ['item_forbidden', 'insufficient_scope'];
 
 /**
- * Early denies (`-c earlyDeny=true`): the authorizer refused a call, read or get for a missing
- * permission. Counted as denied calls, like the MCP function's own refusals.
+ * Calls, reads and gets the authorizer refused for a missing permission (`-c earlyDeny=true`) or
+ * scope (gateway step-up, the default). Counted as denied calls, like the MCP function's own
+ * refusals.
  */
 export function earlyDeniedCallPattern(): logs.JsonPattern {
   return logs.FilterPattern.all(
     isAuthDecision(),
-    fieldEquals(AUDIT_FIELDS.reason, EARLY_DENY_REASON),
+    logs.FilterPattern.any(
+      ...CALL_DENY_REASONS.map((reason) => fieldEquals(AUDIT_FIELDS.reason, reason)),
+    ),
   );
 }
 
@@ -541,7 +552,8 @@ export class Monitoring extends Construct {
       METRIC_NAMES.deniedCalls,
       deniedCallPattern(),
     );
-    // Into the same metric (one metric, two sources): early denies, refused by the authorizer.
+    // Into the same metric (one metric, two sources): calls the authorizer refused (early deny,
+    // gateway step-up).
     counter(
       'EarlyDeniedCallsFilter',
       props.authorizerLogGroup,
