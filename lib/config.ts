@@ -164,7 +164,7 @@ export const configSchema = z
      * is authorized afresh, so a revocation bites at once and the authorizer can answer
      * step-up per call (`gatewayStepUp`). With caching on, API Gateway reuses one answer per
      * token for the TTL (credentials expiring within it are refused, so none outlives its
-     * Allow), at about $0.78 less per million requests it answers from the cache (docs/cost.md).
+     * Allow), at about $0.83 less per million requests it answers from the cache (docs/cost.md).
      */
     authorizerCacheTtlSeconds: int(0, 3600).default(0),
     /**
