@@ -161,10 +161,13 @@ describe('a policy too large for the authorizer environment', () => {
     tools: Array.from({ length: 200 }, (_, i) =>
       define.tool({
         name: `tool_number_${i}`,
+        title: `Tool ${i}`,
         description: 'A tool of a policy too large for the environment.',
         permission: 'use',
         input: z.object({}),
-        run: async () => 'done',
+        output: z.object({ done: z.boolean() }),
+        run: async () => ({ done: true }),
+        summarize: () => 'Done.',
       }),
     ),
     dependencies: () => ({}),
