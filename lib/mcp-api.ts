@@ -185,7 +185,9 @@ export class McpApi extends Construct {
     const earlyDenyTrap = props.earlyDeny === true ? earlyDenyProblem(ttl) : undefined;
     if (earlyDenyTrap !== undefined) throw new Error(`McpApi: earlyDeny ${earlyDenyTrap}`);
     const stepUpTrap =
-      props.stepUpScopes === undefined ? undefined : gatewayStepUpProblem(ttl, props.earlyDeny === true);
+      props.stepUpScopes === undefined
+        ? undefined
+        : gatewayStepUpProblem(ttl, props.earlyDeny === true);
     if (stepUpTrap !== undefined) throw new Error(`McpApi: stepUpScopes ${stepUpTrap}`);
 
     const logEncryptionKey = props.logEncryptionKey ?? LogEncryptionKey.of(this);
@@ -369,7 +371,9 @@ export class McpApi extends Construct {
     const corsHeaders: Record<string, string> = cors
       ? {
           'Access-Control-Allow-Origin':
-            props.allowedOrigins.length === 1 ? `'${props.allowedOrigins[0]}'` : 'method.request.header.Origin',
+            props.allowedOrigins.length === 1
+              ? `'${props.allowedOrigins[0]}'`
+              : 'method.request.header.Origin',
           // Lets a browser client read the 401 challenge and find the metadata URL.
           'Access-Control-Expose-Headers': `'${MCP_CORS_EXPOSE_HEADERS.join(', ')}'`,
           Vary: "'Origin'",
