@@ -9,10 +9,11 @@ import { CODE_TABLE_KEYS, DynamoDbCodeStore } from '../../lambda/oauth-proxy/dyn
 import { KmsSealer } from '../../lambda/oauth-proxy/kms-sealer';
 import { type CodeStore, CodeStoreConflictError, SealError } from '../../lambda/oauth-proxy/ports';
 import { matchRedirectUri } from '../../lambda/oauth-proxy/redirect-uri';
-import { DynamoDbClient } from '../../lambda/shared/aws/dynamodb';
+import type { DynamoDbClient } from '../../lambda/shared/aws/dynamodb';
 import { KmsClient } from '../../lambda/shared/aws/kms';
-import { type LocalDynamo, startLocalDynamo } from '../../tools/local-dynamo';
+import type { LocalDynamo } from '../../tools/local-dynamo';
 import { MemoryCodeStore } from '../../tools/local-oauth';
+import { createKeyedTable, startLocalDynamoClient } from '../helpers/local-dynamo-client';
 import { type LoopbackAws, startLoopbackAws } from '../helpers/loopback-aws';
 import { hasValidSignature } from '../helpers/sigv4-verifier';
 
@@ -163,18 +164,8 @@ const TABLE = 'oauth-codes';
 let dynamo: LocalDynamo;
 let db: DynamoDbClient;
 beforeAll(async () => {
-  dynamo = await startLocalDynamo();
-  db = new DynamoDbClient({
-    endpoint: dynamo.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  await db.client.call('CreateTable', {
-    TableName: TABLE,
-    AttributeDefinitions: [{ AttributeName: CODE_TABLE_KEYS.partitionKey, AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: CODE_TABLE_KEYS.partitionKey, KeyType: 'HASH' }],
-    BillingMode: 'PAY_PER_REQUEST',
-  });
+  ({ dynamo, db } = await startLocalDynamoClient());
+  await createKeyedTable(db, TABLE, CODE_TABLE_KEYS.partitionKey);
 });
 afterAll(() => dynamo?.stop());
 

@@ -4,7 +4,6 @@
  * function, so the sample records land in the table `dependencies` will read.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbClient } from '../../../lambda/shared/aws/dynamodb';
 import {
   customerRecords,
   LOCAL_SEEDED_AT,
@@ -12,37 +11,29 @@ import {
 } from '../../../modules/customer-records/module';
 import { DynamoRecordStore } from '../../../modules/customer-records/store/dynamodb-record-store';
 import { sampleRecords } from '../../../modules/customer-records/store/sample-records';
-import { type LocalDynamo, startLocalDynamo } from '../../../tools/local-dynamo';
+import {
+  createKeyedTable,
+  type LocalDynamoClient,
+  startLocalDynamoClient,
+} from '../../helpers/local-dynamo-client';
 
 /** The name the emulator gives the table: whatever the template says, here a made-up one. */
 const TABLE = 'stack-recordstable-seed-test';
 
-let dynamo: LocalDynamo;
-let db: DynamoDbClient;
+let local: LocalDynamoClient;
 
 beforeAll(async () => {
-  dynamo = await startLocalDynamo();
-  db = new DynamoDbClient({
-    endpoint: dynamo.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  await db.client.call('CreateTable', {
-    TableName: TABLE,
-    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    BillingMode: 'PAY_PER_REQUEST',
-  });
-  await db.waitForTable(TABLE);
+  local = await startLocalDynamoClient();
+  await createKeyedTable(local.db, TABLE);
 });
 
 afterAll(async () => {
-  await dynamo?.stop();
+  await local?.dynamo.stop();
 });
 
 function seed(env: Record<string, string | undefined>): Promise<void> {
   if (customerRecords.seed === undefined) throw new Error('customer-records has no seed hook');
-  return customerRecords.seed(env, { dynamodbEndpoint: dynamo.endpoint });
+  return customerRecords.seed(env, { dynamodbEndpoint: local.dynamo.endpoint });
 }
 
 describe('customer-records seed', () => {
@@ -56,7 +47,7 @@ describe('customer-records seed', () => {
     await seed({ [TABLE_NAME_VARIABLE]: TABLE });
 
     // Assess: read back the way the module's dependencies read
-    const store = new DynamoRecordStore(TABLE, db);
+    const store = new DynamoRecordStore(TABLE, local.db);
     const samples = sampleRecords();
     const found = await Promise.all(samples.map(({ id }) => store.get(id)));
     expect(found.map((record) => record?.id)).toEqual(samples.map(({ id }) => id));
