@@ -4,19 +4,16 @@
  * while API Gateway keeps `Authorization` as its only identity source. Gateway step-up (the
  * default) gives the authorizer the same document.
  */
-import { App, Duration, Stack } from 'aws-cdk-lib';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import { Duration } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { earlyDenyPolicyOf, parseEarlyDenyPolicy } from '../../lambda/authorizer/early-deny';
 import { moduleKit } from '../../lambda/mcp/module';
 import { buildPolicyTable } from '../../lambda/shared/policy';
 import { ConfigError, loadConfig } from '../../lib/config';
-import { McpApi } from '../../lib/mcp-api';
 import { earlyDenyEnvironment, MAX_EARLY_DENY_POLICY_BYTES } from '../../lib/secure-mcp-stack';
 import { POLICY } from '../../modules/policy';
-import { synthStack } from './stack-fixture';
+import { mcpApiStack, synthStack } from './stack-fixture';
 import { resourcesOf } from './template-helpers';
 
 function variablesOf(
@@ -104,33 +101,9 @@ describe('-c earlyDeny', () => {
   });
 
   it('is refused by the McpApi construct with a cache TTL, whatever the config said', () => {
-    // Prepare
-    const stack = new Stack(new App(), 'EarlyDenyApi');
-    const fn = (id: string) =>
-      new lambda.Function(stack, id, {
-        runtime: lambda.Runtime.NODEJS_22_X,
-        handler: 'index.handler',
-        code: lambda.Code.fromInline('exports.handler = async () => ({})'),
-      });
-
-    // Act
-    const build = () =>
-      new McpApi(stack, 'Api', {
-        mcpFunction: fn('Mcp'),
-        authorizerFunction: fn('Authorizer'),
-        stageName: 'prod',
-        authorizerCacheTtl: Duration.seconds(30),
-        earlyDeny: true,
-        mcpTimeout: Duration.seconds(30),
-        throttleRateLimit: 1,
-        throttleBurstLimit: 1,
-        allowedOrigins: [],
-        requiredScope: 'rs/tools',
-        logRetention: logs.RetentionDays.ONE_WEEK,
-      });
-
-    // Assess
-    expect(build).toThrow(/McpApi: earlyDeny needs the authorizer cache off/);
+    expect(() =>
+      mcpApiStack({ authorizerCacheTtl: Duration.seconds(30), earlyDeny: true }),
+    ).toThrow(/McpApi: earlyDeny needs the authorizer cache off/);
   });
 
   it('refuses a policy too large for the authorizer environment, rather than truncating it', () => {

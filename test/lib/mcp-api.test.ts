@@ -3,21 +3,18 @@
  * proxy integration, the gateway responses MCP clients read, CORS only when configured, logs,
  * tracing, throttling, request validation and the optional WAF web ACL.
  */
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { PROTECTED_RESOURCE_METADATA_PATH } from '../../lambda/shared/oauth-metadata';
 import { MCP_PATH, OAUTH_PATHS, PROTECTED_PATHS } from '../../lambda/shared/routes';
 import {
-  McpApi,
   type McpApiProps,
   OAUTH_RATE_LIMIT_PER_IP,
   pathSuffixRegex,
   REGISTER_RATE_LIMIT_PER_IP,
 } from '../../lib/mcp-api';
-import { synthStack } from './stack-fixture';
+import { mcpApiStack, synthStack } from './stack-fixture';
 import { onlyId, type Properties, type Resource, render, resourcesOf } from './template-helpers';
 
 /** The path parts of the public OAuth routes (registration and the OAuth proxy). */
@@ -809,30 +806,7 @@ describe('McpApi', () => {
 });
 
 describe('McpApi stepUpScopes', () => {
-  /** An McpApi in a stack of its own, with stand-in functions. */
-  function build(props: Partial<McpApiProps>): Template {
-    const stack = new Stack(new App(), 'StepUpApi');
-    const fn = (id: string) =>
-      new lambda.Function(stack, id, {
-        runtime: lambda.Runtime.NODEJS_22_X,
-        handler: 'index.handler',
-        code: lambda.Code.fromInline('exports.handler = async () => ({})'),
-      });
-    new McpApi(stack, 'Api', {
-      mcpFunction: fn('Mcp'),
-      authorizerFunction: fn('Authorizer'),
-      stageName: 'prod',
-      authorizerCacheTtl: Duration.seconds(0),
-      mcpTimeout: Duration.seconds(30),
-      throttleRateLimit: 1,
-      throttleBurstLimit: 1,
-      allowedOrigins: [],
-      requiredScope: 'rs/tools',
-      logRetention: logs.RetentionDays.ONE_YEAR,
-      ...props,
-    });
-    return Template.fromStack(stack);
-  }
+  const build = (props: Partial<McpApiProps>) => Template.fromStack(mcpApiStack(props));
 
   it('names exactly the scopes it is given in the ACCESS_DENIED challenge', () => {
     // Act

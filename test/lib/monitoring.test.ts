@@ -26,6 +26,7 @@ import {
   AUTH_DECISION,
   AUTHORIZATION_OUTCOME,
   AUTHORIZATION_REASONS,
+  type AuthReason,
   TOOL_CALL_STATUS,
   UNKNOWN_TOOL,
 } from '../../lambda/shared/audit';
@@ -308,25 +309,22 @@ describe('Monitoring template', () => {
     });
   });
 
-  it('counts a gateway step-up (a good credential, a scope its token lacks) as a denied call, never as an authentication failure', () => {
-    // Prepare: what the authorizer writes when gateway step-up (on by default) refuses a call;
-    // the MCP function's own refusal of such a call was a denied call too
+  /** How the audit metrics count one authorizer deny with `reason`. */
+  const countedAs = (reason: AuthReason) => {
     const record = JSON.stringify({
       event: AUDIT_EVENTS.authDecision,
       decision: AUTH_DECISION.deny,
-      reason: 'insufficient_scope',
+      reason,
       tool: 'delete_record',
-      permission: 'delete_data',
     });
-
-    // Act
-    const counted = {
+    return {
       denied: compileFilterPattern(earlyDeniedCallPattern().logPatternString).matches(record),
       authFailure: compileFilterPattern(authFailurePattern().logPatternString).matches(record),
     };
+  };
 
-    // Assess
-    expect(counted).toEqual({ denied: true, authFailure: false });
+  it("counts a gateway step-up (insufficient_scope: a good credential, a scope its token lacks) as a denied call, as the MCP function's own scope refusal is, never as an authentication failure", () => {
+    expect(countedAs('insufficient_scope')).toEqual({ denied: true, authFailure: false });
   });
 
   it.each([
@@ -338,21 +336,7 @@ describe('Monitoring template', () => {
   ] as const)(
     'counts a deny for %s as an authentication failure, not as a denied call',
     (reason) => {
-      // Prepare
-      const record = JSON.stringify({
-        event: AUDIT_EVENTS.authDecision,
-        decision: AUTH_DECISION.deny,
-        reason,
-      });
-
-      // Act
-      const counted = {
-        denied: compileFilterPattern(earlyDeniedCallPattern().logPatternString).matches(record),
-        authFailure: compileFilterPattern(authFailurePattern().logPatternString).matches(record),
-      };
-
-      // Assess
-      expect(counted).toEqual({ denied: false, authFailure: true });
+      expect(countedAs(reason)).toEqual({ denied: false, authFailure: true });
     },
   );
 
