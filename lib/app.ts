@@ -4,7 +4,13 @@
  * same stack into a cloud assembly and serves what it finds there.
  */
 import type { App } from 'aws-cdk-lib';
-import { CONFIG_KEYS, ConfigError, loadConfig, type McpStackConfig, unknownConfigKeys } from './config';
+import {
+  CONFIG_KEYS,
+  ConfigError,
+  loadConfig,
+  type McpStackConfig,
+  unknownConfigKeys,
+} from './config';
 import { SecureMcpStack, type SecureMcpStackProps } from './secure-mcp-stack';
 
 export interface AddStackOptions {

@@ -97,10 +97,10 @@ export function gatewayStepUpProblem(
   earlyDeny: boolean,
 ): string | undefined {
   if (authorizerCacheTtlSeconds !== 0) {
-    return `needs the authorizer cache off (authorizerCacheTtlSeconds=0, got ${authorizerCacheTtlSeconds}): API Gateway would reuse one call's Deny for every request with the same token`;
+    return `needs the authorizer cache off (authorizerCacheTtlSeconds=0, got ${authorizerCacheTtlSeconds}): API Gateway would reuse one call's Deny for every request with the same token; to cache, turn gateway step-up off (gatewayStepUp=false)`;
   }
   if (earlyDeny) {
-    return "cannot run with earlyDeny: both answer through API Gateway's one ACCESS_DENIED response, and its insufficient_scope challenge would send clients denied by role to sign in again in a loop";
+    return "cannot run with earlyDeny: both answer through API Gateway's one ACCESS_DENIED response, and its insufficient_scope challenge would send clients denied by role to sign in again in a loop; for early deny, turn gateway step-up off (gatewayStepUp=false)";
   }
   return undefined;
 }
@@ -169,7 +169,7 @@ export const configSchema = z
      * is authorized afresh, so a revocation bites at once and the authorizer can answer
      * step-up per call (`gatewayStepUp`). With caching on, API Gateway reuses one answer per
      * token for the TTL (credentials expiring within it are refused, so none outlives its
-     * Allow), at about $0.78 less per million requests it answers from the cache (docs/cost.md).
+     * Allow), at about $0.83 less per million requests it answers from the cache (docs/cost.md).
      */
     authorizerCacheTtlSeconds: int(0, 3600).default(0),
     /**

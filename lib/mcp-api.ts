@@ -11,14 +11,14 @@ import { CfnPermission, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { REQUIRED_SCOPES_CONTEXT_KEY } from '../lambda/authorizer/policy-document';
 import {
   CORS_MAX_AGE_SECONDS,
   MCP_CORS_ALLOW_HEADERS,
   MCP_CORS_EXPOSE_HEADERS,
 } from '../lambda/shared/cors';
-import { PROTECTED_RESOURCE_METADATA_PATH } from '../lambda/shared/oauth-metadata';
-import { REQUIRED_SCOPES_CONTEXT_KEY } from '../lambda/authorizer/policy-document';
 import { DEFAULT_MAX_MCP_BODY_BYTES } from '../lambda/shared/env';
+import { PROTECTED_RESOURCE_METADATA_PATH } from '../lambda/shared/oauth-metadata';
 import { MCP_PATH, OAUTH_PATHS } from '../lambda/shared/routes';
 import { acknowledgeApiGatewayPermission } from './compliance';
 import { earlyDenyProblem, gatewayStepUpProblem } from './config';
@@ -215,7 +215,9 @@ export class McpApi extends Construct {
     const earlyDenyTrap = props.earlyDeny === true ? earlyDenyProblem(ttl) : undefined;
     if (earlyDenyTrap !== undefined) throw new Error(`McpApi: earlyDeny ${earlyDenyTrap}`);
     const stepUpTrap =
-      props.stepUpScopes === undefined ? undefined : gatewayStepUpProblem(ttl, props.earlyDeny === true);
+      props.stepUpScopes === undefined
+        ? undefined
+        : gatewayStepUpProblem(ttl, props.earlyDeny === true);
     if (stepUpTrap !== undefined) throw new Error(`McpApi: stepUpScopes ${stepUpTrap}`);
 
     const logEncryptionKey = props.logEncryptionKey ?? LogEncryptionKey.of(this);
@@ -399,7 +401,9 @@ export class McpApi extends Construct {
     const corsHeaders: Record<string, string> = cors
       ? {
           'Access-Control-Allow-Origin':
-            props.allowedOrigins.length === 1 ? `'${props.allowedOrigins[0]}'` : 'method.request.header.Origin',
+            props.allowedOrigins.length === 1
+              ? `'${props.allowedOrigins[0]}'`
+              : 'method.request.header.Origin',
           // Lets a browser client read the 401 challenge and find the metadata URL.
           'Access-Control-Expose-Headers': `'${MCP_CORS_EXPOSE_HEADERS.join(', ')}'`,
           Vary: "'Origin'",
@@ -512,7 +516,9 @@ export class McpApi extends Construct {
           name: 'BodyTooLarge',
           priority: 0,
           action: {
-            block: { customResponse: { responseCode: 413, customResponseBodyKey: BODY_TOO_LARGE_KEY } },
+            block: {
+              customResponse: { responseCode: 413, customResponseBodyKey: BODY_TOO_LARGE_KEY },
+            },
           },
           statement: {
             regexMatchStatement: {

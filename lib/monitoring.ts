@@ -598,7 +598,8 @@ export class Monitoring extends Construct {
       METRIC_NAMES.deniedCalls,
       deniedCallPattern(),
     );
-    // Into the same metric (one metric, two sources): early denies, refused by the authorizer.
+    // Into the same metric (one metric, two sources): calls the authorizer refused (early deny,
+    // gateway step-up).
     counter(
       'EarlyDeniedCallsFilter',
       props.authorizerLogGroup,

@@ -86,7 +86,12 @@ export class SecureMcpStack extends Stack {
         // challenge), so no cached Allow outlives it.
         AUTHORIZER_CACHE_TTL_SECONDS: String(config.authorizerCacheTtlSeconds),
         ...(config.earlyDeny || config.gatewayStepUp
-          ? { EARLY_DENY_POLICY: earlyDenyEnvironment(policy) }
+          ? {
+              EARLY_DENY_POLICY: earlyDenyEnvironment(
+                policy,
+                config.earlyDeny ? 'earlyDeny' : 'gatewayStepUp',
+              ),
+            }
           : {}),
         ...(config.gatewayStepUp ? { GATEWAY_STEP_UP: 'true' } : {}),
       },
@@ -276,12 +281,22 @@ export class SecureMcpStack extends Stack {
  */
 export const MAX_EARLY_DENY_POLICY_BYTES = 3072;
 
-/** The authorizer's `EARLY_DENY_POLICY`: the policy table as the authorizer reads it. */
-export function earlyDenyEnvironment(policy: PolicyTable): string {
+/**
+ * The authorizer's `EARLY_DENY_POLICY`: the policy table as the authorizer reads it.
+ * @param setting the `-c` setting that needs it, named if the policy does not fit
+ */
+export function earlyDenyEnvironment(
+  policy: PolicyTable,
+  setting: 'earlyDeny' | 'gatewayStepUp' = 'earlyDeny',
+): string {
   const text = JSON.stringify(earlyDenyPolicyOf(policy));
   if (Buffer.byteLength(text) > MAX_EARLY_DENY_POLICY_BYTES) {
+    const remedy =
+      setting === 'earlyDeny'
+        ? 'leave early deny off'
+        : 'turn gateway step-up off (-c gatewayStepUp=false): the MCP function then names the scopes a call lacks in its -32003';
     throw new Error(
-      `-c earlyDeny=true: the policy takes ${Buffer.byteLength(text)} bytes, more than the ${MAX_EARLY_DENY_POLICY_BYTES} the authorizer's environment has room for; leave early deny off`,
+      `-c ${setting}=true: the policy takes ${Buffer.byteLength(text)} bytes, more than the ${MAX_EARLY_DENY_POLICY_BYTES} the authorizer's environment has room for; ${remedy}`,
     );
   }
   return text;

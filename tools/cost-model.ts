@@ -229,12 +229,16 @@ export const costInputsSchema = z
       .number()
       .min(1, 'httpRequestsPerToolCall must be at least 1')
       .default(2),
-    /** Share of requests API Gateway answers from its authorizer cache (TTL 60 s by default). */
+    /**
+     * Share of requests API Gateway answers from its authorizer cache. 0 as deployed by default:
+     * the cache is off (`authorizerCacheTtlSeconds=0`, which gateway step-up needs); a
+     * deployment with `-c gatewayStepUp=false -c authorizerCacheTtlSeconds=N` measures its own.
+     */
     authorizerCacheHitRate: z
       .number({ error: 'authorizerCacheHitRate must be a number' })
       .min(0, 'authorizerCacheHitRate must be from 0 to 1')
       .max(1, 'authorizerCacheHitRate must be from 0 to 1')
-      .default(0.5),
+      .default(0),
     authorizerMemoryMb: z
       .number()
       .int('authorizerMemoryMb must be a whole number')
@@ -310,14 +314,14 @@ export const costInputsSchema = z
     /** Subtract the always-free allowances ({@link ALWAYS_FREE}). Off: list prices for everything. */
     applyFreeTier: z.boolean().default(false),
     /**
-     * `-c earlyDeny=true`: the authorizer refuses forbidden 2026-07-28 calls by their headers.
-     * It needs the authorizer cache off, so the cache hit rate is taken as 0 whatever
-     * {@link authorizerCacheHitRate} says.
+     * `-c earlyDeny=true` (with `-c gatewayStepUp=false`): the authorizer refuses forbidden
+     * 2026-07-28 calls by their headers. It needs the authorizer cache off, so the cache hit
+     * rate is taken as 0 whatever {@link authorizerCacheHitRate} says.
      */
     earlyDeny: z.boolean().default(false),
     /**
      * Share of tool calls refused for a permission none of the caller's roles grant (what early
-     * deny can catch; scope denials are the MCP Lambda's step-up and are not counted here).
+     * deny can catch; scope denials are step-up's and are not counted here).
      */
     deniedCallShare: z
       .number({ error: 'deniedCallShare must be a number' })
@@ -829,18 +833,22 @@ export function renderReport(options: ReportOptions): string {
       deniedCallShare: share,
     });
   const signed = (amount: number) => (amount > 0 ? `+${usd(amount)}` : usd(amount));
+  // Against the default deployment (the cache off) and each hit rate a team might turn on.
   const earlyDenyRows = levels.flatMap((calls) =>
     EARLY_DENY_SHARES.map((share) => [
       compactCount(calls),
       percent(share),
-      compactCount(Math.round(earlyDenyAt(calls, options.cacheHitRate, share).mcpInvocationsSaved)),
-      signed(earlyDenyAt(calls, options.cacheHitRate, share).deltaUsd),
-      signed(earlyDenyAt(calls, 0, share).deltaUsd),
+      compactCount(Math.round(earlyDenyAt(calls, 0, share).mcpInvocationsSaved)),
+      ...rates.map((rate) => signed(earlyDenyAt(calls, rate, share).deltaUsd)),
     ]),
   );
+  const against = (rate: number) =>
+    rate === 0
+      ? 'the cache off (the default: every denied call is pure saving)'
+      : `a ${percent(rate)} cache hit rate`;
   const breakEvenText = (rate: number) => {
     const share = earlyDenyAt(levels[0] ?? 1, rate, 0).breakEvenDeniedShare;
-    return share === undefined ? 'never (over 100%)' : `${(share * 100).toFixed(1)}%`;
+    return `${share === undefined ? 'never (over 100%)' : `${(share * 100).toFixed(1)}%`} against ${against(rate)}`;
   };
 
   const assumptions = [
@@ -854,7 +862,7 @@ export function renderReport(options: ReportOptions): string {
     '',
     table(header, rows),
     '',
-    'What the authorizer cache saves (authorizer = its invocations, duration and logs):',
+    'What the authorizer cache saves (authorizer = its invocations, duration and logs; the cache is off by default, on with -c gatewayStepUp=false -c authorizerCacheTtlSeconds=N):',
     '',
     table(
       [
@@ -869,20 +877,21 @@ export function renderReport(options: ReportOptions): string {
       savingsRows,
     ),
     '',
-    `What early deny costs (-c earlyDeny=true; it needs the authorizer cache off; ${percent(i.modernCallShare)} of calls from 2026-07-28 clients):`,
+    `What early deny costs (-c earlyDeny=true -c gatewayStepUp=false; it needs the authorizer cache off, as deployed by default; ${percent(i.modernCallShare)} of calls from 2026-07-28 clients):`,
     '',
     table(
       [
         'calls/mo',
         'denied',
         'MCP runs saved/mo',
-        `vs cache ${percent(options.cacheHitRate)}: $/mo`,
-        'vs cache off: $/mo',
+        ...rates.map((rate) =>
+          rate === 0 ? 'vs cache off (default): $/mo' : `vs cache ${percent(rate)}: $/mo`,
+        ),
       ],
       earlyDenyRows,
     ),
     '',
-    `Break-even denied-call share: ${breakEvenText(options.cacheHitRate)} against a ${percent(options.cacheHitRate)} cache hit rate; ${breakEvenText(0)} against the cache off (every denied call is then pure saving).`,
+    `Break-even denied-call share: ${rates.map(breakEvenText).join('; ')}.`,
     '',
     'Not counted: data transfer out, refused or attack traffic, the registration and discovery endpoints, X-Ray and Logs Insights reads, CloudWatch API calls, SNS notifications. See docs/cost.md.',
   ].join('\n');
@@ -893,7 +902,8 @@ export function renderReport(options: ReportOptions): string {
 const USAGE = `usage: npx tsx tools/cost-model.ts [options]
 
   --calls-per-month <n>       one traffic level instead of ${DEFAULT_TRAFFIC_LEVELS.map(compactCount).join(', ')}
-  --cache-hit-rate <r>        authorizer cache hit rate, 0 to 1, of the line-item table (default 0.5);
+  --cache-hit-rate <r>        authorizer cache hit rate, 0 to 1, of the line-item table (default 0:
+                              the cache is off as deployed by default);
                               the savings table compares ${DEFAULT_CACHE_HIT_RATES.join(', ')} and this rate
   --memory-mb <m>             MCP Lambda memory (default ${STACK_INVENTORY.mcpMemoryMb})
   --authorizer-memory-mb <m>  authorizer memory (default ${STACK_INVENTORY.authorizerMemoryMb})
@@ -959,7 +969,7 @@ export function reportOptionsFromArgs(args: readonly string[]): ReportOptions | 
     numbers[input] = value;
   }
   const { toolCallsPerMonth, authorizerCacheHitRate, ...rest } = numbers;
-  const cacheHitRate = authorizerCacheHitRate ?? 0.5;
+  const cacheHitRate = authorizerCacheHitRate ?? 0;
   const options: ReportOptions = {
     base: {
       ...rest,

@@ -101,7 +101,8 @@ Log lines follow (as in CloudWatch: each function's log group, and the access lo
     ]),
   );
   gateway.logs.subscribe((event) => {
-    const label = labels.get(event.group) ?? (event.group.includes('AccessLogs') ? 'api-gateway' : 'emulator');
+    const label =
+      labels.get(event.group) ?? (event.group.includes('AccessLogs') ? 'api-gateway' : 'emulator');
     process.stdout.write(`${label.padEnd(23)} ${event.message}\n`);
   });
   const stop = () => {

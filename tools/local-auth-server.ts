@@ -243,7 +243,8 @@ export class LocalAuthServer {
   /** The proxy's callback: the app client's callback URLs, exactly. */
   #isProxyCallback(uri: string): boolean {
     const callbacks =
-      this.#options.callbackUrls ?? this.#ownOrigins.map((origin) => `${origin}${OAUTH_PATHS.callback}`);
+      this.#options.callbackUrls ??
+      this.#ownOrigins.map((origin) => `${origin}${OAUTH_PATHS.callback}`);
     return callbacks.includes(uri);
   }
 
@@ -337,9 +338,9 @@ export class LocalAuthServer {
       id: randomBytes(16).toString('base64url'),
       expiresAt: this.#now() + CODE_TTL_MS,
     });
-    const roles = this.#groups.map(
-      (role) => `<label><input type="checkbox" name="groups" value="${role}"> ${role}</label>`,
-    ).join('<br>');
+    const roles = this.#groups
+      .map((role) => `<label><input type="checkbox" name="groups" value="${role}"> ${role}</label>`)
+      .join('<br>');
     const html = `<!doctype html><meta charset="utf-8"><title>Local sign-in</title>
 <h1>Secure MCP server: local sign-in</h1>
 <p>Local mode only. Pick who you are; the token will carry these groups.</p>

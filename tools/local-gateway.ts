@@ -23,8 +23,8 @@ import { build } from 'esbuild';
 import type { McpModule } from '../lambda/mcp/module';
 import { emptyApiKeyDocument } from '../lambda/shared/api-key';
 import { MCP_PATH } from '../lambda/shared/routes';
-import { LAMBDA_BUNDLE_OPTIONS } from '../lib/bundle-options';
 import type { AddStackOptions } from '../lib/app';
+import { LAMBDA_BUNDLE_OPTIONS } from '../lib/bundle-options';
 import { MODULES } from '../modules/index';
 import { type CloudAssembly, synthesize } from './emulator/assembly';
 import { type Emulator, startEmulator } from './emulator/emulator';
@@ -111,7 +111,9 @@ export async function bundleEntry(entry: string): Promise<string> {
 /** The context `-c` values of the options. */
 function contextOf(options: LocalGatewayOptions): Record<string, unknown> {
   return {
-    ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins.join(',') }),
+    ...(options.allowedOrigins === undefined
+      ? {}
+      : { allowedOrigins: options.allowedOrigins.join(',') }),
     ...(options.context ?? {}),
   };
 }
@@ -128,8 +130,12 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       ...(options.mcp === undefined ? {} : { modules: options.mcp.modules }),
     });
   const template = assembly.template;
-  const pool = Object.entries(template.Resources).find(([, r]) => r.Type === 'AWS::Cognito::UserPool')?.[0];
-  const client = Object.entries(template.Resources).find(([, r]) => r.Type === 'AWS::Cognito::UserPoolClient')?.[0];
+  const pool = Object.entries(template.Resources).find(
+    ([, r]) => r.Type === 'AWS::Cognito::UserPool',
+  )?.[0];
+  const client = Object.entries(template.Resources).find(
+    ([, r]) => r.Type === 'AWS::Cognito::UserPoolClient',
+  )?.[0];
   const fixedIds = {
     ...(pool === undefined ? {} : { [pool]: LOCAL_USER_POOL_ID }),
     ...(client === undefined ? {} : { [client]: LOCAL_CLIENT_ID }),
@@ -138,14 +144,17 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     Object.entries(template.Resources).find(
       ([, r]) =>
         r.Type === 'AWS::Lambda::Function' &&
-        (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
-          ?.POWERTOOLS_SERVICE_NAME === service,
+        (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+          ?.Variables?.POWERTOOLS_SERVICE_NAME === service,
     )?.[0];
   const functions = Object.fromEntries(
     Object.entries(template.Resources)
       .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
       .map(([id, r]) => [
-        String((r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.POWERTOOLS_SERVICE_NAME ?? id),
+        String(
+          (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+            ?.Variables?.POWERTOOLS_SERVICE_NAME ?? id,
+        ),
         id,
       ]),
   );
@@ -166,7 +175,10 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     // Cognito's JWKS, at the URL aws-jwt-verify derives from the user pool id.
     if (req.method === 'GET' && url.pathname === `/${LOCAL_USER_POOL_ID}/.well-known/jwks.json`) {
       const body = JSON.stringify(localJwks(signingKey));
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+      res.writeHead(200, {
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(body),
+      });
       res.end(body);
       return;
     }
@@ -201,8 +213,9 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     secretValue: (_arn, logicalId) => {
       // The secret the authorizer reads its keys from: the local key file, as `keys` writes it.
       const authorizer = authorizerId === undefined ? undefined : template.Resources[authorizerId];
-      const named = (authorizer?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
-        ?.Variables?.API_KEYS_SECRET_ID as { Ref?: unknown } | undefined;
+      const named = (
+        authorizer?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined
+      )?.Variables?.API_KEYS_SECRET_ID as { Ref?: unknown } | undefined;
       if (named?.Ref !== logicalId) return undefined;
       return () =>
         existsSync(keyFile)
@@ -212,9 +225,14 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   });
   try {
     // The hosted login, for the one app client the template gives Cognito.
-    const clientProps = client === undefined ? undefined : emulator.resolve(template.Resources[client]?.Properties);
-    const callbackUrls = ((clientProps as { CallbackURLs?: string[] } | undefined)?.CallbackURLs ?? []).map(String);
-    const scopes = ((clientProps as { AllowedOAuthScopes?: string[] } | undefined)?.AllowedOAuthScopes ?? []).map(String);
+    const clientProps =
+      client === undefined ? undefined : emulator.resolve(template.Resources[client]?.Properties);
+    const callbackUrls = (
+      (clientProps as { CallbackURLs?: string[] } | undefined)?.CallbackURLs ?? []
+    ).map(String);
+    const scopes = (
+      (clientProps as { AllowedOAuthScopes?: string[] } | undefined)?.AllowedOAuthScopes ?? []
+    ).map(String);
     const groups = emulator.resolver
       .resourcesOfType('AWS::Cognito::UserPoolGroup')
       .map(([id]) => String(emulator.resolver.property(id, 'GroupName')));
@@ -229,19 +247,31 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     });
 
     // Sample data into the template's tables, and the kept not-before entries.
-    const mcpEnv = mcpId === undefined ? {} : (emulator.lambda.definition(mcpId).environment as Record<string, string>);
+    const mcpEnv =
+      mcpId === undefined
+        ? {}
+        : (emulator.lambda.definition(mcpId).environment as Record<string, string>);
     for (const module of options.seedModules ?? MODULES) {
       await module.seed?.(mcpEnv, { dynamodbEndpoint: emulator.dynamoEndpoint });
     }
     const revocationsTable =
-      authorizerId === undefined ? undefined : emulator.lambda.definition(authorizerId).environment.REVOCATIONS_TABLE_NAME;
+      authorizerId === undefined
+        ? undefined
+        : emulator.lambda.definition(authorizerId).environment.REVOCATIONS_TABLE_NAME;
     const revocations =
       revocationsTable === undefined
         ? undefined
-        : await loadRevocations({ dir, endpoint: emulator.dynamoEndpoint, tableName: revocationsTable });
+        : await loadRevocations({
+            dir,
+            endpoint: emulator.dynamoEndpoint,
+            tableName: revocationsTable,
+          });
 
     const domainOrigin = emulator.customDomainOrigin;
-    const url = emulator.api.executeApiEndpoint || domainOrigin === undefined ? emulator.stageUrl : domainOrigin;
+    const url =
+      emulator.api.executeApiEndpoint || domainOrigin === undefined
+        ? emulator.stageUrl
+        : domainOrigin;
     return {
       url,
       mcpUrl: `${url}${MCP_PATH}`,

@@ -193,7 +193,11 @@ export async function loadRevocations(options: {
   const client = localDynamoClient(options.endpoint);
   await putKeptEntries(client, options.tableName, options.dir);
   const statePath = localDynamoStatePath(options.dir);
-  const state = JSON.stringify({ endpoint: options.endpoint, pid: process.pid, table: options.tableName });
+  const state = JSON.stringify({
+    endpoint: options.endpoint,
+    pid: process.pid,
+    table: options.tableName,
+  });
   writePrivateFile(statePath, `${state}\n`);
   return {
     stop() {
@@ -206,7 +210,11 @@ export async function loadRevocations(options: {
   };
 }
 
-async function putKeptEntries(client: DynamoDBClient, tableName: string, dir: string): Promise<void> {
+async function putKeptEntries(
+  client: DynamoDBClient,
+  tableName: string,
+  dir: string,
+): Promise<void> {
   const nowSeconds = Date.now() / 1000;
   for (const [principal, entry] of Object.entries(readEntries(revocationsFilePath(dir)))) {
     if (entry.expiresAt <= nowSeconds) continue;

@@ -114,9 +114,14 @@ function namedItem(policy: EarlyDenyPolicy, request: HeaderMaps): ForbiddenItem 
   return { kind, item: name, permission: items[name] as string };
 }
 
-function rolesGrant(policy: EarlyDenyPolicy, groups: readonly string[], permission: string): boolean {
+function rolesGrant(
+  policy: EarlyDenyPolicy,
+  groups: readonly string[],
+  permission: string,
+): boolean {
   return groups.some(
-    (group) => Object.hasOwn(policy.roles, group) && policy.roles[group]?.includes(permission) === true,
+    (group) =>
+      Object.hasOwn(policy.roles, group) && policy.roles[group]?.includes(permission) === true,
   );
 }
 
@@ -130,7 +135,8 @@ export function forbiddenItem(
   request: HeaderMaps,
 ): ForbiddenItem | undefined {
   const named = namedItem(policy, request);
-  if (named === undefined || rolesGrant(policy, principal.groups, named.permission)) return undefined;
+  if (named === undefined || rolesGrant(policy, principal.groups, named.permission))
+    return undefined;
   return named;
 }
 
@@ -159,7 +165,8 @@ export function narrowedItem(
 ): NarrowedItem | undefined {
   if (principal.authMethod !== 'cognito') return undefined;
   const named = namedItem(policy, request);
-  if (named === undefined || !rolesGrant(policy, principal.groups, named.permission)) return undefined;
+  if (named === undefined || !rolesGrant(policy, principal.groups, named.permission))
+    return undefined;
   // The same narrowing the MCP Lambda applies (`scopePermissions`), over the permissions this
   // document knows.
   const permissions = new Set([
@@ -170,7 +177,9 @@ export function narrowedItem(
   const narrowed = scopePermissions(table as unknown as PolicyTable, principal.scopes);
   if (narrowed === undefined || narrowed.has(named.permission)) return undefined;
   const server = audienceScope.slice(0, audienceScope.lastIndexOf('/'));
-  const kept = [...narrowed].filter((permission) => rolesGrant(policy, principal.groups, permission));
+  const kept = [...narrowed].filter((permission) =>
+    rolesGrant(policy, principal.groups, permission),
+  );
   return {
     ...named,
     requiredScopes: [audienceScope, ...[named.permission, ...kept].map((p) => `${server}/${p}`)],

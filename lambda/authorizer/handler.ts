@@ -161,7 +161,9 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
         reason: decision.reason,
         cause: describeCause(decision.cause),
       });
-      throw new AuthorizerUnavailableError(`The credential could not be checked (${decision.reason})`);
+      throw new AuthorizerUnavailableError(
+        `The credential could not be checked (${decision.reason})`,
+      );
     }
     throw new Error(UNAUTHORIZED);
   };

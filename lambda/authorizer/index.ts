@@ -71,7 +71,8 @@ apiKeys
     logger.warn('Could not prefetch the API-key secret', { cause: describeCause(error) }),
   );
 
-const policy = env.EARLY_DENY_POLICY === '' ? undefined : parseEarlyDenyPolicy(env.EARLY_DENY_POLICY);
+const policy =
+  env.EARLY_DENY_POLICY === '' ? undefined : parseEarlyDenyPolicy(env.EARLY_DENY_POLICY);
 if (env.GATEWAY_STEP_UP === 'true' && policy === undefined) {
   throw new Error('GATEWAY_STEP_UP needs EARLY_DENY_POLICY (the policy document)');
 }

@@ -101,8 +101,8 @@ export const DENIAL_REASONS = {
   /** No role of the caller grants the permission: JSON-RPC -32003. */
   permission: 'PermissionDenied',
   /**
-   * A role grants the permission but the token's scopes exclude it: answered `403` with an
-   * `insufficient_scope` step-up challenge.
+   * A role grants the permission but the token's scopes exclude it: JSON-RPC -32003 naming the
+   * scopes to authorize again with (`requiredScopes`).
    */
   scope: 'InsufficientScope',
 } as const;
@@ -294,7 +294,8 @@ export const AUTH_REASONS = [
   'item_forbidden',
   /**
    * Gateway step-up: a valid token asking (by its 2026-07-28 headers) for an item its roles
-   * grant but its scopes exclude; answered 403 `insufficient_scope`.
+   * grant but its scopes exclude; answered 403 `insufficient_scope`. Not an authentication
+   * failure; counted with the denied calls, as the MCP function's own scope refusal is.
    */
   'insufficient_scope',
   /**

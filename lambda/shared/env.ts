@@ -117,12 +117,13 @@ export const mcpEnvSchema = z.object({
   /** Largest accepted request body, in bytes. */
   MAX_BODY_BYTES: z._default(positiveInt, DEFAULT_MAX_MCP_BODY_BYTES),
   /**
-   * Step-up (`403 insufficient_scope`): the protected-resource metadata URL the challenge
-   * names, the same as the gateway's 401 names. Empty: no step-up, a request whose token's
-   * scopes exclude a permission its roles grant gets the JSON-RPC -32003 of a role denial.
+   * The protected-resource metadata URL a narrowed-scope refusal names (-32003 with
+   * `requiredScopes` and `resourceMetadata`), the same as the gateway's 401 names. Empty: a
+   * request whose token's scopes exclude a permission its roles grant gets the JSON-RPC -32003
+   * of a role denial.
    */
   RESOURCE_METADATA_URL: z._default(z.union([z.url(), z.literal('')]), ''),
-  /** The scope every token for this server carries (the audience scope), for the challenge. */
+  /** The scope every token for this server carries (the audience scope), for `requiredScopes`. */
   REQUIRED_SCOPE: z._default(z.string(), ''),
   /** Comma-separated optional scopes, one per permission (`<resource server>/<permission>`). */
   PERMISSION_SCOPES: z._default(commaList, []),

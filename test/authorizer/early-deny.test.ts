@@ -3,6 +3,7 @@
  * must let through to the MCP Lambda), the policy document it reads, and the handler's Deny and
  * audit record.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { AccessTokenVerifier } from '../../lambda/authorizer/cognito';
@@ -10,11 +11,14 @@ import {
   EarlyDenyPolicyError,
   earlyDenyPolicyOf,
   forbiddenItem,
+  narrowedItem,
   parseEarlyDenyPolicy,
 } from '../../lambda/authorizer/early-deny';
 import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
+import { challengeScopes, compileStepUp } from '../../lambda/mcp/step-up';
 import { AUDIT_EVENTS, AUDIT_FIELDS } from '../../lambda/shared/audit';
 import { createLogger } from '../../lambda/shared/logger';
+import type { Principal } from '../../lambda/shared/principal';
 import { POLICY } from '../../modules/policy';
 import { policyAllows } from '../../tools/emulator/authorizer';
 import { captureLogs } from '../helpers/capture-logs';
@@ -102,9 +106,137 @@ describe('forbiddenItem', () => {
     expect(forbiddenItem(EARLY, { groups: ['readonly'] }, headers)).toBeUndefined();
   });
 
-  it("ignores the token's scopes: what the roles grant and the scopes exclude is the MCP Lambda's step-up", () => {
+  it("ignores the token's scopes: what the roles grant and the scopes exclude is step-up's (narrowedItem)", () => {
     // Prepare: forbiddenItem takes no scopes at all; an admin narrowed to read_data is an admin here
     expect(forbiddenItem(EARLY, { groups: ['admin'] }, call('delete_record'))).toBeUndefined();
+  });
+});
+
+const AUDIENCE = 'secure-mcp/tools';
+const scope = (permission: string) => `secure-mcp/${permission}`;
+
+/** A person signed in through Cognito, with its token's scopes. */
+const person = (groups: string[], permissions: string[] = []) => ({
+  authMethod: 'cognito' as const,
+  groups,
+  scopes: [AUDIENCE, ...permissions.map(scope)],
+});
+
+describe('narrowedItem', () => {
+  it('names a tool the roles grant but the scopes exclude, with the audience, its scope and the scopes kept', () => {
+    // Act
+    const narrowed = narrowedItem(
+      EARLY,
+      person(['admin'], ['read_data']),
+      call('delete_record'),
+      AUDIENCE,
+    );
+
+    // Assess
+    expect(narrowed).toEqual({
+      kind: 'tool',
+      item: 'delete_record',
+      permission: 'delete_data',
+      requiredScopes: [AUDIENCE, scope('delete_data'), scope('read_data')],
+    });
+  });
+
+  it('keeps only the scopes the roles grant: asking for more would be refused again', () => {
+    // Act: an analyst's token names delete_data, which no role of the analyst grants
+    const narrowed = narrowedItem(
+      EARLY,
+      person(['analyst'], ['read_data', 'delete_data']),
+      call('run_report'),
+      AUDIENCE,
+    );
+
+    // Assess
+    expect(narrowed?.requiredScopes).toEqual([AUDIENCE, scope('run_reports'), scope('read_data')]);
+  });
+
+  it('names a prompt and a fixed resource by name and URI', () => {
+    expect(
+      narrowedItem(
+        EARLY,
+        person(['admin'], ['read_data']),
+        call('segment_review', 'prompts/get'),
+        AUDIENCE,
+      ),
+    ).toMatchObject({ kind: 'prompt', item: 'segment_review', permission: 'run_reports' });
+    expect(
+      narrowedItem(
+        EARLY,
+        person(['admin'], ['delete_data']),
+        call('customers://schema/record', 'resources/read'),
+        AUDIENCE,
+      ),
+    ).toMatchObject({ kind: 'resource', item: 'customers://schema/record' });
+  });
+
+  it("names the permission scopes under the audience scope's resource server", () => {
+    expect(
+      narrowedItem(EARLY, person(['admin'], ['read_data']), call('delete_record'), 'rs-2/tools')
+        ?.requiredScopes,
+    ).toEqual(['rs-2/tools', 'rs-2/delete_data', 'rs-2/read_data']);
+  });
+
+  it.each([
+    [
+      'a permission no role grants (no token could fix it)',
+      person(['analyst'], ['read_data']),
+      call('delete_record'),
+    ],
+    ['a permission the token names', person(['admin'], ['read_data']), call('get_record')],
+    ['a token not narrowed at all', person(['admin']), call('delete_record')],
+    [
+      'an API key, even one whose principal carried scopes',
+      { ...person(['admin'], ['read_data']), authMethod: 'api_key' as const },
+      call('delete_record'),
+    ],
+    [
+      'a 2025-11-25 request (its body, not a header, says what it calls)',
+      person(['admin'], ['read_data']),
+      call('delete_record', 'tools/call', '2025-11-25'),
+    ],
+    ['an unknown tool', person(['admin'], ['read_data']), call('no_such_tool')],
+    ['tools/list (no item)', person(['admin'], ['read_data']), call('delete_record', 'tools/list')],
+  ])('is undefined for %s', (_, principal, headers) => {
+    expect(narrowedItem(EARLY, principal, headers, AUDIENCE)).toBeUndefined();
+  });
+
+  it('asks for the same scopes as the MCP function would, for every tool and caller', () => {
+    // Prepare: the MCP function's own computation, over the same policy
+    const stepUp = compileStepUp(POLICY, {
+      audienceScope: AUDIENCE,
+      permissionScopes: Object.keys(POLICY.permissions).map(scope),
+      resourceMetadataUrl: () => 'https://example.com/.well-known/oauth-protected-resource',
+    });
+    const callers: Pick<Principal, 'authMethod' | 'groups' | 'scopes'>[] = [
+      person(['admin'], ['read_data']),
+      person(['admin'], ['run_reports', 'write_data']),
+      person(['analyst'], ['read_data', 'delete_data']),
+      person(['analyst', 'readonly'], ['run_reports']),
+      person(['admin'], ['no_such_permission']),
+      person(['admin']),
+    ];
+    const sorted = (scopes: readonly string[] | undefined) =>
+      scopes === undefined ? undefined : [...scopes].sort();
+
+    // Act
+    const answers = callers.flatMap((caller) =>
+      POLICY.items.tool.map((tool) => ({
+        caller,
+        tool: tool.name,
+        gateway: sorted(narrowedItem(EARLY, caller, call(tool.name), AUDIENCE)?.requiredScopes),
+        lambda: sorted(challengeScopes(POLICY, stepUp, caller, tool.permission)),
+      })),
+    );
+
+    // Assess: step-ups were found, and the two agree on each
+    expect(answers.filter((answer) => answer.lambda !== undefined).length).toBeGreaterThan(5);
+    expect(answers.filter((answer) => !isDeepStrictEqual(answer.gateway, answer.lambda))).toEqual(
+      [],
+    );
   });
 });
 

@@ -11,10 +11,17 @@ import type { APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ApiKeySource, ApiKeyStore } from '../../lambda/authorizer/api-key-store';
 import { createCognitoVerifier } from '../../lambda/authorizer/cognito';
-import { type AuthorizerHandler, createAuthorizerHandler } from '../../lambda/authorizer/handler';
+import { earlyDenyPolicyOf } from '../../lambda/authorizer/early-deny';
+import {
+  type AuthorizerDeps,
+  type AuthorizerHandler,
+  AuthorizerUnavailableError,
+  createAuthorizerHandler,
+} from '../../lambda/authorizer/handler';
 import { type ApiKeyDocument, formatApiKey, generateSecret } from '../../lambda/shared/api-key';
 import { AUDIT_EVENTS, AUDIT_FIELDS, type AuthReason } from '../../lambda/shared/audit';
 import { createLogger } from '../../lambda/shared/logger';
+import { POLICY } from '../../modules/policy';
 import { addKey, revokeKey } from '../../tools/api-key-admin';
 import { policyAllows } from '../../tools/emulator/authorizer';
 import {
@@ -45,6 +52,7 @@ const methodArn = (method: string, path = '/mcp', stageArn = STAGE_ARN) =>
 function authorizerEvent(
   authorization: string | readonly string[] | undefined,
   method = 'POST',
+  extraHeaders: Readonly<Record<string, string>> = {},
 ): APIGatewayRequestAuthorizerEvent {
   const values =
     authorization === undefined
@@ -61,10 +69,12 @@ function authorizerEvent(
     httpMethod: method,
     headers: {
       Host: `${API_ID}.execute-api.${REGION}.amazonaws.com`,
+      ...extraHeaders,
       ...(last === undefined ? {} : { Authorization: last }),
     },
     multiValueHeaders: {
       Host: [`${API_ID}.execute-api.${REGION}.amazonaws.com`],
+      ...Object.fromEntries(Object.entries(extraHeaders).map(([name, value]) => [name, [value]])),
       ...(values.length === 0 ? {} : { Authorization: values }),
     },
     pathParameters: {},
@@ -107,6 +117,8 @@ interface Fixtures {
   readonly keyId: string;
   readonly key: string;
   readonly revokedKey: string;
+  /** A live key with the admin role. */
+  readonly adminKey: string;
 }
 
 let dir: string;
@@ -117,12 +129,18 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'authorizer-handler-'));
   const first = addKey({ version: 1, keys: {} }, { name: 'ci-bot', roles: ['readonly'], now: NOW });
   const second = addKey(first.document, { name: 'old-bot', roles: ['admin'], now: NOW });
+  const third = addKey(revokeKey(second.document, second.keyId, NOW), {
+    name: 'admin-bot',
+    roles: ['admin'],
+    now: NOW,
+  });
   fx = {
     signingKey: loadSigningKey(dir),
-    document: revokeKey(second.document, second.keyId, NOW),
+    document: third.document,
     keyId: first.keyId,
     key: first.key,
     revokedKey: second.key,
+    adminKey: third.key,
   };
 });
 
@@ -138,7 +156,8 @@ afterEach(() => {
   logs.restore();
 });
 
-interface HandlerOptions {
+interface HandlerOptions
+  extends Pick<AuthorizerDeps, 'cacheTtlSeconds' | 'now' | 'stepUp' | 'earlyDeny' | 'revocations'> {
   readonly apiKeySource?: ApiKeySource;
   readonly jwksCache?: SimpleJwksCache;
 }
@@ -161,6 +180,11 @@ function authorizer(options: HandlerOptions = {}): AuthorizerHandler {
       options.jwksCache ?? localJwksCache(fx.signingKey),
     ),
     apiKeys: new ApiKeyStore({ source, ttlMs: 300_000, minRefreshMs: 10_000 }),
+    ...(options.cacheTtlSeconds === undefined ? {} : { cacheTtlSeconds: options.cacheTtlSeconds }),
+    ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.stepUp === undefined ? {} : { stepUp: options.stepUp }),
+    ...(options.earlyDeny === undefined ? {} : { earlyDeny: options.earlyDeny }),
+    ...(options.revocations === undefined ? {} : { revocations: options.revocations }),
   });
 }
 
@@ -180,12 +204,21 @@ function unreachableJwks(): SimpleJwksCache {
   });
 }
 
-function userToken(options: { expiresIn?: number; groups?: string[] } = {}): string {
+function userToken(
+  options: { expiresIn?: number; groups?: string[]; scopes?: string[] } = {},
+): string {
   return mintAccessToken(fx.signingKey, {
     sub: USER_SUB,
     groups: options.groups ?? ['analyst', 'readonly'],
     expiresIn: options.expiresIn,
+    scopes: options.scopes,
   });
+}
+
+/** The `exp` claim of a token, in seconds. */
+function expiryOf(token: string): number {
+  const payload = token.split('.')[1] ?? '';
+  return (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp: number }).exp;
 }
 
 /** The value a call settled with: its result, or what it threw. */
@@ -310,28 +343,74 @@ describe('authorizer handler: Unauthorized (401)', () => {
   );
 });
 
-describe('authorizer handler: Deny (403) when the credential cannot be checked', () => {
-  it('returns a Deny policy, not a throw, when the API-key store is unavailable', async () => {
+describe('authorizer handler: unavailable (503) when the credential cannot be checked', () => {
+  /** A not-before list that cannot be read. */
+  const unreadableList: NonNullable<HandlerOptions['revocations']> = {
+    isRevoked: async () => {
+      throw new Error('AccessDeniedException: not authorized to perform dynamodb:Scan');
+    },
+  };
+  const unavailable = [
+    {
+      name: 'the API-key store is unavailable',
+      reason: 'secret_unavailable',
+      options: () => ({ apiKeySource: unavailableKeys }),
+      authorization: () => `Bearer ${fx.key}`,
+    },
+    {
+      name: 'the JWKS cannot be fetched',
+      reason: 'jwks_unavailable',
+      options: () => ({ jwksCache: unreachableJwks() }),
+      authorization: () => `Bearer ${userToken()}`,
+    },
+    {
+      name: 'the not-before list cannot be read',
+      reason: 'revocations_unavailable',
+      options: () => ({ revocations: unreadableList }),
+      authorization: () => `Bearer ${userToken()}`,
+    },
+  ] as const;
+
+  it.each(unavailable)(
+    'throws AuthorizerUnavailableError, which API Gateway answers 5xx and never caches, when $name',
+    async ({ options, authorization }) => {
+      // Act
+      const { result, error } = await settle(
+        authorizer(options())(authorizerEvent(authorization()), lambdaContext()),
+      );
+
+      // Assess: a Deny would be cached for the TTL and keep refusing after recovery
+      expect(result).toBeUndefined();
+      expect(error).toBeInstanceOf(AuthorizerUnavailableError);
+      expect(error).toMatchObject({ name: 'AuthorizerUnavailableError' });
+      expect((error as Error).message).not.toBe('Unauthorized');
+    },
+  );
+
+  it.each(unavailable)(
+    'still writes the deny record, with its reason, when $name',
+    async ({ options, authorization, reason }) => {
+      // Act
+      await settle(authorizer(options())(authorizerEvent(authorization()), lambdaContext()));
+
+      // Assess
+      expect(auditRecords()).toEqual([
+        expect.objectContaining({
+          [AUDIT_FIELDS.decision]: 'deny',
+          [AUDIT_FIELDS.reason]: reason,
+          [AUDIT_FIELDS.requestId]: REQUEST_ID,
+        }),
+      ]);
+    },
+  );
+
+  it('logs why it failed closed: the chain of errors behind the failure', async () => {
     // Act
-    const { result, error } = await settle(
+    await settle(
       authorizer({ apiKeySource: unavailableKeys })(
         authorizerEvent(`Bearer ${fx.key}`),
         lambdaContext(),
       ),
-    );
-
-    // Assess
-    expect({ error, effects: result?.policyDocument.Statement.map((s) => s.Effect) }).toEqual({
-      error: undefined,
-      effects: ['Deny'],
-    });
-  });
-
-  it('logs why it failed closed: the chain of errors behind the deny', async () => {
-    // Act
-    await authorizer({ apiKeySource: unavailableKeys })(
-      authorizerEvent(`Bearer ${fx.key}`),
-      lambdaContext(),
     );
 
     // Assess
@@ -344,31 +423,237 @@ describe('authorizer handler: Deny (403) when the credential cannot be checked',
     ]);
   });
 
-  it('returns a Deny policy under which API Gateway refuses the request', async () => {
+  it('answers the next request once the dependency is back: nothing of the failure is kept', async () => {
+    // Prepare: a list that fails once, then reads
+    let failures = 1;
+    const authorize = authorizer({
+      revocations: {
+        isRevoked: async () => {
+          if (failures-- > 0) throw new Error('ThrottlingException');
+          return false;
+        },
+      },
+    });
+    const token = userToken();
+
     // Act
-    const result = await authorizer({ apiKeySource: unavailableKeys })(
-      authorizerEvent(`Bearer ${fx.key}`),
-      lambdaContext(),
-    );
+    const first = await settle(authorize(authorizerEvent(`Bearer ${token}`), lambdaContext()));
+    const second = await authorize(authorizerEvent(`Bearer ${token}`), lambdaContext());
 
     // Assess
-    expect(policyAllows(result, methodArn('POST'))).toBe(false);
+    expect(first.error).toBeInstanceOf(AuthorizerUnavailableError);
+    expect(policyAllows(second, methodArn('POST'))).toBe(true);
   });
+});
 
-  it('returns a Deny policy, not a throw, when the JWKS cannot be fetched', async () => {
+describe('authorizer handler: a credential expiring within the cache TTL', () => {
+  const TTL = 300;
+
+  it('refuses (401) a token that expires before a cached Allow would, audited as expires_within_cache', async () => {
+    // Prepare: API Gateway would keep the Allow until now + TTL, the token dies a second sooner
+    const token = userToken();
+    const now = () => (expiryOf(token) - TTL + 1) * 1000;
+
     // Act
-    const { result, error } = await settle(
-      authorizer({ jwksCache: unreachableJwks() })(
-        authorizerEvent(`Bearer ${userToken()}`),
+    const { error } = await settle(
+      authorizer({ cacheTtlSeconds: TTL, now })(
+        authorizerEvent(`Bearer ${token}`),
         lambdaContext(),
       ),
     );
 
     // Assess
-    expect({ error, effects: result?.policyDocument.Statement.map((s) => s.Effect) }).toEqual({
-      error: undefined,
-      effects: ['Deny'],
+    expect({ type: (error as object).constructor, message: (error as Error).message }).toEqual({
+      type: Error,
+      message: 'Unauthorized',
     });
+    expect(auditRecords()).toEqual([
+      expect.objectContaining({
+        [AUDIT_FIELDS.decision]: 'deny',
+        [AUDIT_FIELDS.reason]: 'expires_within_cache',
+        [AUDIT_FIELDS.caller]: USER_SUB,
+        [AUDIT_FIELDS.authMethod]: 'cognito',
+      }),
+    ]);
+  });
+
+  it('refuses a token expiring exactly when the cached Allow would end', async () => {
+    // Prepare
+    const token = userToken();
+
+    // Act
+    const { error } = await settle(
+      authorizer({ cacheTtlSeconds: TTL, now: () => (expiryOf(token) - TTL) * 1000 })(
+        authorizerEvent(`Bearer ${token}`),
+        lambdaContext(),
+      ),
+    );
+
+    // Assess
+    expect((error as Error | undefined)?.message).toBe('Unauthorized');
+  });
+
+  it('allows a token that outlives the cached Allow', async () => {
+    // Prepare
+    const token = userToken();
+
+    // Act
+    const result = await authorizer({
+      cacheTtlSeconds: TTL,
+      now: () => (expiryOf(token) - TTL - 1) * 1000,
+    })(authorizerEvent(`Bearer ${token}`), lambdaContext());
+
+    // Assess
+    expect(policyAllows(result, methodArn('POST'))).toBe(true);
+  });
+
+  it('refuses an API key that expires within the TTL', async () => {
+    // Prepare: a key expiring in a day, judged 100 s before its end
+    const { document, key } = addKey(
+      { version: 1, keys: {} },
+      { name: 'short-bot', roles: ['readonly'], now: new Date(), expiresInDays: 1 },
+    );
+    const expires = Date.parse(Object.values(document.keys)[0]?.expires ?? '');
+
+    // Act
+    const { error } = await settle(
+      authorizer({
+        cacheTtlSeconds: TTL,
+        now: () => expires - 100_000,
+        apiKeySource: { load: async () => ({ current: JSON.stringify(document) }) },
+      })(authorizerEvent(`Bearer ${key}`), lambdaContext()),
+    );
+
+    // Assess
+    expect((error as Error | undefined)?.message).toBe('Unauthorized');
+    expect(auditRecords()).toEqual([
+      expect.objectContaining({
+        [AUDIT_FIELDS.reason]: 'expires_within_cache',
+        [AUDIT_FIELDS.authMethod]: 'api_key',
+      }),
+    ]);
+  });
+
+  it('allows an API key that never expires, whatever the TTL', async () => {
+    // Act
+    const result = await authorizer({ cacheTtlSeconds: 3600 })(
+      authorizerEvent(`Bearer ${fx.key}`),
+      lambdaContext(),
+    );
+
+    // Assess
+    expect(policyAllows(result, methodArn('POST'))).toBe(true);
+  });
+
+  it('allows a token about to expire when nothing is cached (the default TTL of 0)', async () => {
+    // Prepare
+    const token = userToken();
+
+    // Act
+    const result = await authorizer({ now: () => (expiryOf(token) - 1) * 1000 })(
+      authorizerEvent(`Bearer ${token}`),
+      lambdaContext(),
+    );
+
+    // Assess
+    expect(policyAllows(result, methodArn('POST'))).toBe(true);
+  });
+});
+
+describe('authorizer handler: gateway step-up', () => {
+  const stepUp = { policy: earlyDenyPolicyOf(POLICY), audienceScope: LOCAL_SCOPE };
+  /** A 2026-07-28 request naming its tool in headers. */
+  const callOf = (tool: string, version = '2026-07-28') => ({
+    'MCP-Protocol-Version': version,
+    'Mcp-Method': 'tools/call',
+    'Mcp-Name': tool,
+  });
+  /** An admin whose token names only read_data. */
+  const narrowedAdmin = () =>
+    userToken({ groups: ['admin'], scopes: [LOCAL_SCOPE, 'secure-mcp/read_data'] });
+
+  it('denies a call its roles grant but its scopes exclude, with the reason, permission and scopes in the context', async () => {
+    // Act
+    const result = await authorizer({ stepUp })(
+      authorizerEvent(`Bearer ${narrowedAdmin()}`, 'POST', callOf('delete_record')),
+      lambdaContext(),
+    );
+
+    // Assess: the ACCESS_DENIED response's body template reads requiredScopes
+    expect(policyAllows(result, methodArn('POST'))).toBe(false);
+    expect(result.context).toEqual({
+      reason: 'insufficient_scope',
+      permission: 'delete_data',
+      requiredScopes: 'secure-mcp/tools secure-mcp/delete_data secure-mcp/read_data',
+    });
+  });
+
+  it('audits the step-up as a deny for insufficient_scope, naming the tool and permission', async () => {
+    // Act
+    await authorizer({ stepUp })(
+      authorizerEvent(`Bearer ${narrowedAdmin()}`, 'POST', callOf('delete_record')),
+      lambdaContext(),
+    );
+
+    // Assess
+    expect(auditRecords()).toEqual([
+      expect.objectContaining({
+        [AUDIT_FIELDS.decision]: 'deny',
+        [AUDIT_FIELDS.reason]: 'insufficient_scope',
+        [AUDIT_FIELDS.tool]: 'delete_record',
+        [AUDIT_FIELDS.permission]: 'delete_data',
+        [AUDIT_FIELDS.caller]: USER_SUB,
+      }),
+    ]);
+  });
+
+  it.each([
+    {
+      name: 'a call no role of the caller grants (no token could fix it: the MCP function answers -32003)',
+      token: () =>
+        userToken({ groups: ['analyst'], scopes: [LOCAL_SCOPE, 'secure-mcp/read_data'] }),
+      headers: callOf('delete_record'),
+    },
+    {
+      name: 'an API key, which carries no scopes',
+      token: () => fx.adminKey,
+      headers: callOf('delete_record'),
+    },
+    {
+      name: 'a call the narrowed token names',
+      token: narrowedAdmin,
+      headers: callOf('get_record'),
+    },
+    {
+      name: 'a token not narrowed at all',
+      token: () => userToken({ groups: ['admin'] }),
+      headers: callOf('delete_record'),
+    },
+    {
+      name: 'a 2025-11-25 request, whose body names the tool',
+      token: narrowedAdmin,
+      headers: callOf('delete_record', '2025-11-25'),
+    },
+  ])('allows $name', async ({ token, headers }) => {
+    // Act
+    const result = await authorizer({ stepUp })(
+      authorizerEvent(`Bearer ${token()}`, 'POST', headers),
+      lambdaContext(),
+    );
+
+    // Assess
+    expect(policyAllows(result, methodArn('POST'))).toBe(true);
+  });
+
+  it('allows what it would deny when gateway step-up is off: the MCP function answers it', async () => {
+    // Act
+    const result = await authorizer()(
+      authorizerEvent(`Bearer ${narrowedAdmin()}`, 'POST', callOf('delete_record')),
+      lambdaContext(),
+    );
+
+    // Assess
+    expect(policyAllows(result, methodArn('POST'))).toBe(true);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * The not-before step in the authorizer handler: a verified token or key that the list refuses
- * is a 401 audited as token_revoked / key_revoked; a list that cannot be read is a Deny (403)
- * audited as revocations_unavailable, never a 500 and never an Allow.
+ * is a 401 audited as token_revoked / key_revoked; a list that cannot be read is an
+ * AuthorizerUnavailableError (API Gateway's 503, never cached the way a Deny would be) audited as
+ * revocations_unavailable, never an Allow.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,10 @@ import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ApiKeyStore } from '../../lambda/authorizer/api-key-store';
 import { createCognitoVerifier } from '../../lambda/authorizer/cognito';
-import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
+import {
+  AuthorizerUnavailableError,
+  createAuthorizerHandler,
+} from '../../lambda/authorizer/handler';
 import { RevocationList, type RevocationSource } from '../../lambda/authorizer/revocation';
 import { emptyApiKeyDocument } from '../../lambda/shared/api-key';
 import { AUDIT_EVENTS, AUDIT_FIELDS } from '../../lambda/shared/audit';
@@ -135,16 +139,16 @@ describe('the authorizer with a not-before list', () => {
     });
   });
 
-  it('denies (403, not 500) when the list cannot be read, audited as revocations_unavailable', async () => {
+  it('throws AuthorizerUnavailableError (503, never cached) when the list cannot be read, audited as revocations_unavailable', async () => {
     const token = mintAccessToken(signingKey, { sub: 'alice', groups: ['admin'] });
     const handler = handlerWith({
       load: async () => {
         throw new Error('AccessDeniedException: not authorized to perform dynamodb:Scan');
       },
     });
-    const result = await handler(event(token));
-    expect(result.policyDocument.Statement).toEqual([expect.objectContaining({ Effect: 'Deny' })]);
+    await expect(handler(event(token))).rejects.toBeInstanceOf(AuthorizerUnavailableError);
     expect(lastDecision()).toMatchObject({
+      [AUDIT_FIELDS.decision]: 'deny',
       [AUDIT_FIELDS.reason]: 'revocations_unavailable',
       [AUDIT_FIELDS.caller]: 'alice',
     });

@@ -190,7 +190,9 @@ describe('bad registration and token requests get the RFC errors', () => {
     const { provider, authorizationUrl } = memoryProvider();
     // As a client does after the 401: the challenge names the metadata URL (the root
     // well-known paths it would guess do not exist on the execute-api URL).
-    const resourceMetadataUrl = new URL(`${local.gateway.url}/.well-known/oauth-protected-resource`);
+    const resourceMetadataUrl = new URL(
+      `${local.gateway.url}/.well-known/oauth-protected-resource`,
+    );
     expect(await auth(provider, { serverUrl: local.gateway.mcpUrl, resourceMetadataUrl })).toBe(
       'REDIRECT',
     );
@@ -316,25 +318,32 @@ describe('registration is audited by the registration function', () => {
     record[AUDIT_FIELDS.event] === AUDIT_EVENTS.clientRegistration;
 
   it.each([
-    ['a registration', JSON.stringify({ redirect_uris: [REDIRECT], client_name: 'x' }), 'registered'],
+    [
+      'a registration',
+      JSON.stringify({ redirect_uris: [REDIRECT], client_name: 'x' }),
+      'registered',
+    ],
     ['a refusal', JSON.stringify({ redirect_uris: ['http://attacker.example/cb'] }), 'refused'],
     ['a body that is not JSON', '{', 'refused'],
-  ])('writes exactly one oauth.client_registration record for %s, naming no URI', async (_, body, outcome) => {
-    // Prepare
-    const before = local.logs.records().filter(isRegistration).length;
+  ])(
+    'writes exactly one oauth.client_registration record for %s, naming no URI',
+    async (_, body, outcome) => {
+      // Prepare
+      const before = local.logs.records().filter(isRegistration).length;
 
-    // Act
-    await fetch(`${local.gateway.url}/register`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body,
-    });
+      // Act
+      await fetch(`${local.gateway.url}/register`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body,
+      });
 
-    // Assess
-    const records = local.logs.records().filter(isRegistration).slice(before);
-    expect(records).toHaveLength(1);
-    expect(records[0]?.[AUDIT_FIELDS.outcome]).toBe(outcome);
-    expect(records[0]?.[AUDIT_FIELDS.requestId]).toMatch(/^[0-9a-f-]{36}$/);
-    expect(JSON.stringify(records[0])).not.toContain('attacker.example');
-  });
+      // Assess
+      const records = local.logs.records().filter(isRegistration).slice(before);
+      expect(records).toHaveLength(1);
+      expect(records[0]?.[AUDIT_FIELDS.outcome]).toBe(outcome);
+      expect(records[0]?.[AUDIT_FIELDS.requestId]).toMatch(/^[0-9a-f-]{36}$/);
+      expect(JSON.stringify(records[0])).not.toContain('attacker.example');
+    },
+  );
 });

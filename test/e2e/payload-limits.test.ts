@@ -17,7 +17,8 @@ const MB = 1024 * 1024;
 
 /** A JSON-RPC tools/call whose arguments make the body `bytes` long. */
 function bodyOf(bytes: number): string {
-  const head = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_record","arguments":{"id":"';
+  const head =
+    '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_record","arguments":{"id":"';
   const tail = '"}}}';
   return `${head}${'x'.repeat(bytes - head.length - tail.length)}${tail}`;
 }
@@ -51,7 +52,10 @@ describe('with WAF (the default deployment)', () => {
     expect(await response.json()).toEqual({
       jsonrpc: '2.0',
       id: null,
-      error: { code: -32600, message: `Request body too large: at most ${DEFAULT_MAX_MCP_BODY_BYTES} bytes` },
+      error: {
+        code: -32600,
+        message: `Request body too large: at most ${DEFAULT_MAX_MCP_BODY_BYTES} bytes`,
+      },
     });
   });
 

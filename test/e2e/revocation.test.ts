@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { AUDIT_EVENTS, AUDIT_FIELDS } from '../../lambda/shared/audit';
+import { authorizerEnvSchema } from '../../lambda/shared/env';
 import { s256 } from '../../tools/local-auth-server';
 import {
   LOCAL_CLIENT_ID,
@@ -21,7 +22,6 @@ import {
   loadSigningKey,
   mintAccessToken,
 } from '../../tools/local-identity';
-import { authorizerEnvSchema } from '../../lambda/shared/env';
 import { startTestGateway, useLocalGateway } from '../helpers/local-gateway-fixture';
 import { signInLocally } from '../helpers/local-sign-in';
 
@@ -79,7 +79,8 @@ async function timeUntil(status: number, credential: string, limitMs: number): P
   return Number.POSITIVE_INFINITY;
 }
 
-const timeUntilRefused = (credential: string, limitMs: number) => timeUntil(401, credential, limitMs);
+const timeUntilRefused = (credential: string, limitMs: number) =>
+  timeUntil(401, credential, limitMs);
 
 /**
  * Sign in as a client does, through the OAuth proxy (consent, the local sign-in page, the

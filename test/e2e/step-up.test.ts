@@ -8,6 +8,10 @@
  * -32003 naming the scopes; so does every call with `-c gatewayStepUp=false`. A permission no
  * role grants stays the plain -32003, which no client re-authorizes for.
  */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   InsufficientScopeError,
   Client as ModernClient,
@@ -19,13 +23,11 @@ import {
 } from '@modelcontextprotocol/client';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as LegacyTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSION_DENIED_CODE } from '../../lambda/mcp/gate';
 import { AUDIT_EVENTS, AUDIT_FIELDS, DENIAL_REASONS } from '../../lambda/shared/audit';
 import { addKey, FileKeyDocumentStore } from '../../tools/api-key-admin';
+import type { LocalGateway } from '../../tools/local-gateway';
 import {
   apiKeyFilePath,
   LOCAL_CLIENT_ID,
@@ -33,20 +35,13 @@ import {
   loadSigningKey,
   mintAccessToken,
 } from '../../tools/local-identity';
-import type { LocalGateway } from '../../tools/local-gateway';
 import { startTestGateway, useLocalGateway } from '../helpers/local-gateway-fixture';
 import { signInLocally } from '../helpers/local-sign-in';
 
 const READ = 'secure-mcp/read_data';
 const DELETE = 'secure-mcp/delete_data';
 /** The static challenge of API Gateway's ACCESS_DENIED response names every scope. */
-const ALL_SCOPES = [
-  LOCAL_SCOPE,
-  READ,
-  'secure-mcp/write_data',
-  DELETE,
-  'secure-mcp/run_reports',
-];
+const ALL_SCOPES = [LOCAL_SCOPE, READ, 'secure-mcp/write_data', DELETE, 'secure-mcp/run_reports'];
 const ENVELOPE = {
   'io.modelcontextprotocol/protocolVersion': '2026-07-28',
   'io.modelcontextprotocol/clientInfo': { name: 'step-up-e2e', version: '1.0.0' },
@@ -156,9 +151,13 @@ describe('a token whose scopes exclude a permission its roles grant', () => {
     // Assess
     expect(response.status).toBe(403);
     const challenge = response.headers.get('www-authenticate') ?? '';
-    expect(challenge).toMatch(/^Bearer error="insufficient_scope", scope="[^"]+", resource_metadata="[^"]+"/);
+    expect(challenge).toMatch(
+      /^Bearer error="insufficient_scope", scope="[^"]+", resource_metadata="[^"]+"/,
+    );
     expect(response.headers.get('x-amzn-remapped-www-authenticate')).toBeNull();
-    const body = (await response.json()) as { error: { code: number; data: { requiredScopes: string[] } } };
+    const body = (await response.json()) as {
+      error: { code: number; data: { requiredScopes: string[] } };
+    };
     expect(body.error.code).toBe(PERMISSION_DENIED_CODE);
     // The body names exactly what this call needs, in the MCP function's shape (the header,
     // being static, names every scope).
@@ -214,7 +213,9 @@ describe('a token whose scopes exclude a permission its roles grant', () => {
     // Act 1: the 403 sends the person to sign in again, asking for the challenge's scopes
     await expect(call()).rejects.toBeInstanceOf(UnauthorizedError);
     const authorization = provider.authorizationUrl();
-    expect(authorization.searchParams.get('scope')?.split(' ').sort()).toEqual([...ALL_SCOPES].sort());
+    expect(authorization.searchParams.get('scope')?.split(' ').sort()).toEqual(
+      [...ALL_SCOPES].sort(),
+    );
 
     // Act 2: the person approves; the client finishes and retries
     const callback = await signInLocally(authorization, 'su-admin', ['admin']);
@@ -269,7 +270,9 @@ describe('a deployment with gateway step-up off (-c gatewayStepUp=false)', () =>
     // Assess
     expect(error).toBeInstanceOf(ProtocolError);
     expect((error as ProtocolError).code).toBe(PERMISSION_DENIED_CODE);
-    expect((error as ProtocolError).data).toMatchObject({ requiredScopes: [LOCAL_SCOPE, READ, DELETE] });
+    expect((error as ProtocolError).data).toMatchObject({
+      requiredScopes: [LOCAL_SCOPE, READ, DELETE],
+    });
     await client.close();
   });
 });

@@ -5,12 +5,11 @@
  * report, until the test has read that report off the wire: an answer held back until the end
  * would never get there, and the test would time out.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalGateway } from '../../tools/local-gateway';
 import { loadSigningKey, mintAccessToken } from '../../tools/local-identity';
 import { startTestGateway } from '../helpers/local-gateway-fixture';
@@ -145,7 +144,11 @@ describe('behind a front end that holds writes under 16 KB (reported, modelled)'
         modules: { list: [counting], infra: { counting: null }, roles: COUNTING_ROLES },
       },
     });
-    const entry = { gateway: held, dir, token: mintAccessToken(loadSigningKey(dir), { sub: 'cy', groups: ['counter'] }) };
+    const entry = {
+      gateway: held,
+      dir,
+      token: mintAccessToken(loadSigningKey(dir), { sub: 'cy', groups: ['counter'] }),
+    };
     started.push(entry);
     return entry;
   };
@@ -163,7 +166,10 @@ describe('behind a front end that holds writes under 16 KB (reported, modelled)'
     const gate = `g-hold-on-${Date.now()}`;
 
     // Act: the tool waits after its first report until the test has read it
-    const response = await callSlowCount('modern', 'p-hold-on', gate, { url: held.mcpUrl, token: credential });
+    const response = await callSlowCount('modern', 'p-hold-on', gate, {
+      url: held.mcpUrl,
+      token: credential,
+    });
     const first = await messages(response)();
     writeFileSync(releaseFile(gate), '');
 
@@ -177,7 +183,10 @@ describe('behind a front end that holds writes under 16 KB (reported, modelled)'
     const gate = `g-hold-off-${Date.now()}`;
 
     // Act: read for two seconds while the tool waits; then let it finish
-    const response = await callSlowCount('modern', 'p-hold-off', gate, { url: held.mcpUrl, token: credential });
+    const response = await callSlowCount('modern', 'p-hold-off', gate, {
+      url: held.mcpUrl,
+      token: credential,
+    });
     const next = messages(response);
     const early = await Promise.race([
       next(),

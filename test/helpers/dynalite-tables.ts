@@ -4,35 +4,32 @@
  * real DynamoDB protocol, conditions and error codes included.
  */
 import { afterAll, beforeAll } from 'vitest';
-import { DynamoDbClient } from '../../lambda/shared/aws/dynamodb';
-import { type LocalDynamo, startLocalDynamo } from '../../tools/local-dynamo';
+import type { DynamoDbClient } from '../../lambda/shared/aws/dynamodb';
+import {
+  createKeyedTable,
+  type LocalDynamoClient,
+  startLocalDynamoClient,
+} from './local-dynamo-client';
 
 export interface DynaliteTables {
   /** The document client pointed at the embedded DynamoDB (set once the tables exist). */
   db: DynamoDbClient;
+  /** The embedded DynamoDB's endpoint (set once the tables exist). */
+  endpoint: string;
 }
 
 /** Register beforeAll/afterAll hooks creating `tables` (name → partition key attribute). */
 export function useDynaliteTables(tables: Readonly<Record<string, string>>): DynaliteTables {
   const fixture = {} as DynaliteTables;
-  let dynamo: LocalDynamo | undefined;
+  let local: LocalDynamoClient | undefined;
   beforeAll(async () => {
-    dynamo = await startLocalDynamo();
-    fixture.db = new DynamoDbClient({
-      endpoint: dynamo.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    local = await startLocalDynamoClient();
+    fixture.db = local.db;
+    fixture.endpoint = local.dynamo.endpoint;
     for (const [name, partitionKey] of Object.entries(tables)) {
-      await fixture.db.client.call('CreateTable', {
-        TableName: name,
-        AttributeDefinitions: [{ AttributeName: partitionKey, AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      });
-      await fixture.db.waitForTable(name);
+      await createKeyedTable(local.db, name, partitionKey);
     }
   });
-  afterAll(() => dynamo?.stop());
+  afterAll(() => local?.dynamo.stop());
   return fixture;
 }

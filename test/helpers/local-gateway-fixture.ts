@@ -35,13 +35,18 @@ export type TestGatewayOptions = Omit<LocalGatewayOptions, 'port' | 'dir' | 'ass
 /** The context (`-c` values) the options model. */
 export function contextOf(options: TestGatewayOptions): Record<string, unknown> {
   return {
-    ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins.join(',') }),
+    ...(options.allowedOrigins === undefined
+      ? {}
+      : { allowedOrigins: options.allowedOrigins.join(',') }),
     ...(options.context ?? {}),
   };
 }
 
 /** Start a gateway for a test on a free port, on the run's assemblies. */
-export async function startTestGateway(dir: string, options: TestGatewayOptions = {}): Promise<LocalGateway> {
+export async function startTestGateway(
+  dir: string,
+  options: TestGatewayOptions = {},
+): Promise<LocalGateway> {
   const assembly = testAssembly(contextOf(options), options.mcp?.modules);
   return startLocalGateway({ ...options, assembly, port: 0, dir });
 }

@@ -38,7 +38,10 @@ export const E2E_CONTEXT: Readonly<Record<string, unknown>> = {
 };
 
 /** The folder for a context and modules: `default` for none. */
-function keyOf(context: Readonly<Record<string, unknown>>, modules?: AddStackOptions['modules']): string {
+function keyOf(
+  context: Readonly<Record<string, unknown>>,
+  modules?: AddStackOptions['modules'],
+): string {
   const names = modules?.list.map((module) => module.name) ?? [];
   if (Object.keys(context).length === 0 && modules === undefined) return 'default';
   const text = JSON.stringify({

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
   DEFAULT_CALLBACK_URLS,
+  gatewayStepUpProblem,
   loadConfig,
   unknownConfigKeys,
 } from '../../lib/config';
@@ -15,7 +16,9 @@ describe('loadConfig', () => {
       stageName: 'prod',
       abuseThreshold: 100,
       abuseWindowMinutes: 5,
-      authorizerCacheTtlSeconds: 60,
+      authorizerCacheTtlSeconds: 0,
+      gatewayStepUp: true,
+      earlyDeny: false,
       allowedOrigins: [],
       callbackUrls: DEFAULT_CALLBACK_URLS,
       enableWaf: true,
@@ -169,6 +172,57 @@ describe('loadConfig', () => {
         }),
       ).toThrow(/-c customDomainCertificateArn=.*ACM certificate ARN/);
     });
+  });
+});
+
+describe('gateway step-up', () => {
+  it('is on by default, with the authorizer cache off it needs', () => {
+    expect(from({})).toMatchObject({ gatewayStepUp: true, authorizerCacheTtlSeconds: 0 });
+  });
+
+  it('is refused with the authorizer cache on, naming the TTL and both ways out', () => {
+    // Act
+    const load = () => from({ authorizerCacheTtlSeconds: '60' });
+
+    // Assess
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(
+      /-c gatewayStepUp=.*needs the authorizer cache off \(authorizerCacheTtlSeconds=0, got 60\).*gatewayStepUp=false/s,
+    );
+  });
+
+  it('is refused with early deny, saying to turn it off for early deny', () => {
+    // Act
+    const load = () => from({ earlyDeny: 'true' });
+
+    // Assess
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(/-c gatewayStepUp=.*cannot run with earlyDeny.*gatewayStepUp=false/s);
+  });
+
+  it('turned off, lets the authorizer cache results again', () => {
+    expect(from({ gatewayStepUp: 'false', authorizerCacheTtlSeconds: '60' })).toMatchObject({
+      gatewayStepUp: false,
+      authorizerCacheTtlSeconds: 60,
+    });
+  });
+});
+
+describe('gatewayStepUpProblem', () => {
+  it('has none with the cache off and early deny off', () => {
+    expect(gatewayStepUpProblem(0, false)).toBeUndefined();
+  });
+
+  it('says a cached Deny would be reused, for any non-zero TTL', () => {
+    expect(gatewayStepUpProblem(1, false)).toMatch(
+      /^needs the authorizer cache off \(authorizerCacheTtlSeconds=0, got 1\): API Gateway would reuse one call's Deny/,
+    );
+  });
+
+  it('says role denials would get the step-up challenge with early deny', () => {
+    expect(gatewayStepUpProblem(0, true)).toMatch(
+      /^cannot run with earlyDeny: both answer through API Gateway's one ACCESS_DENIED response/,
+    );
   });
 });
 

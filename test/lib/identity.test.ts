@@ -1,7 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import { Match } from 'aws-cdk-lib/assertions';
+import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CALLBACK_URLS } from '../../lib/config';
+import { RESOURCE_SERVER_ID } from '../../lib/identity-names';
 import { POLICY } from '../../modules/policy';
+import { LOCAL_SCOPE } from '../../tools/local-identity';
 
 const ROLES = Object.keys(POLICY.roles);
 const PERMISSIONS = Object.keys(POLICY.permissions);
@@ -63,6 +67,33 @@ describe('Identity', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ REQUIRED_SCOPES: toolsScope }) },
     });
+  });
+
+  it('names the resource server as the local identity does, so local tokens carry the deployed scope', () => {
+    // Assess: one name (identity-names.ts) for the stack and the local tools
+    template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
+      Identifier: RESOURCE_SERVER_ID,
+    });
+    expect(LOCAL_SCOPE).toBe(`${RESOURCE_SERVER_ID}/tools`);
+  });
+
+  it('keeps those names in a file that pulls in no CDK code, which the local tools can import', async () => {
+    // Act
+    const { metafile } = await build({
+      entryPoints: [fileURLToPath(new URL('../../lib/identity-names.ts', import.meta.url))],
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'node',
+      logLevel: 'silent',
+    });
+
+    // Assess
+    const inputs = Object.keys(metafile.inputs);
+    expect(inputs.length).toBeGreaterThan(1);
+    expect(
+      inputs.filter((input) => /node_modules\/(aws-cdk-lib|constructs)\//.test(input)),
+    ).toEqual([]);
   });
 
   it('makes a public app client for the authorization-code flow with short-lived tokens', () => {

@@ -3,17 +3,18 @@
  * proxy integration, the gateway responses MCP clients read, CORS only when configured, logs,
  * tracing, throttling, request validation and the optional WAF web ACL.
  */
-import type { Template } from 'aws-cdk-lib/assertions';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { PROTECTED_RESOURCE_METADATA_PATH } from '../../lambda/shared/oauth-metadata';
 import { MCP_PATH, OAUTH_PATHS, PROTECTED_PATHS } from '../../lambda/shared/routes';
 import {
+  type McpApiProps,
   OAUTH_RATE_LIMIT_PER_IP,
   pathSuffixRegex,
   REGISTER_RATE_LIMIT_PER_IP,
 } from '../../lib/mcp-api';
-import { synthStack } from './stack-fixture';
+import { mcpApiStack, synthStack } from './stack-fixture';
 import { onlyId, type Properties, type Resource, render, resourcesOf } from './template-helpers';
 
 /** The path parts of the public OAuth routes (registration and the OAuth proxy). */
@@ -111,10 +112,10 @@ describe('McpApi', () => {
       );
     });
 
-    it('caches authorizer results for the configured TTL, 60 seconds by default', () => {
+    it('caches no authorizer result by default: every request is authorized afresh', () => {
       // Assess
       template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
-        AuthorizerResultTtlInSeconds: 60,
+        AuthorizerResultTtlInSeconds: 0,
       });
     });
 
@@ -122,10 +123,13 @@ describe('McpApi', () => {
       { ttl: '0', seconds: 0 },
       { ttl: '300', seconds: 300 },
     ])(
-      'caches authorizer results for $seconds seconds with -c authorizerCacheTtlSeconds=$ttl',
+      'caches authorizer results for $seconds seconds with -c authorizerCacheTtlSeconds=$ttl and gateway step-up off',
       ({ ttl, seconds }) => {
         // Act
-        const { template: tuned } = synthStack({ authorizerCacheTtlSeconds: ttl });
+        const { template: tuned } = synthStack({
+          authorizerCacheTtlSeconds: ttl,
+          gatewayStepUp: 'false',
+        });
 
         // Assess
         tuned.hasResourceProperties('AWS::ApiGateway::Authorizer', {
@@ -261,16 +265,93 @@ describe('McpApi', () => {
       );
     });
 
-    it('answers ACCESS_DENIED with 403 and a JSON body, without an insufficient_scope challenge', () => {
-      // Act
+    describe('with gateway step-up (the default)', () => {
       const denied = gatewayResponse(template, 'ACCESS_DENIED');
+      /** The challenge, read in each test so a missing one fails that test alone. */
+      const challenge = () =>
+        render(
+          (denied.ResponseParameters as Properties)['gatewayresponse.header.WWW-Authenticate'],
+        );
+
+      it('answers ACCESS_DENIED with 403 and an insufficient_scope challenge naming the audience scope and every permission scope', () => {
+        // Prepare: the scopes the MCP function knows, from the same identity
+        const { Environment } = propertiesOf(template, 'AWS::Lambda::Function', mcpFunctionId);
+        const variables = (Environment as { Variables: Properties }).Variables;
+        const scopes = [
+          render(variables.REQUIRED_SCOPE),
+          ...render(variables.PERMISSION_SCOPES).split(','),
+        ];
+
+        // Assess: a static header, so every scope (the body names the ones this call needs)
+        expect(denied.StatusCode).toBe('403');
+        expect(scopes.length).toBeGreaterThan(1);
+        expect(challenge()).toMatch(/^'Bearer error="insufficient_scope", /);
+        expect(challenge()).toContain(` scope="${scopes.join(' ')}"`);
+      });
+
+      it("points the challenge at the same metadata URL as the 401's", () => {
+        // Prepare
+        const unauthorized = render(
+          (gatewayResponse(template, 'UNAUTHORIZED').ResponseParameters as Properties)[
+            'gatewayresponse.header.WWW-Authenticate'
+          ],
+        );
+        const metadata = /resource_metadata="[^"]+"/.exec(unauthorized)?.[0];
+
+        // Assess
+        expect(metadata).toBeDefined();
+        expect(challenge()).toContain(metadata);
+      });
+
+      it("answers with a JSON-RPC -32003 whose requiredScopes the authorizer's Deny context fills", () => {
+        // Act
+        const body = JSON.parse(
+          String((denied.ResponseTemplates as Properties)['application/json']),
+        );
+
+        // Assess
+        expect(body).toEqual({
+          jsonrpc: '2.0',
+          id: null,
+          error: {
+            code: -32003,
+            message: expect.stringContaining('requiredScopes'),
+            data: { requiredScopes: '$context.authorizer.requiredScopes' },
+          },
+        });
+      });
+    });
+
+    it('answers ACCESS_DENIED with 403 and a plain JSON body, without a challenge, with -c gatewayStepUp=false', () => {
+      // Act
+      const { template: plain } = synthStack({ gatewayStepUp: 'false' });
+      const denied = gatewayResponse(plain, 'ACCESS_DENIED');
       const body = (denied.ResponseTemplates as Properties)['application/json'];
 
       // Assess
       expect(denied.StatusCode).toBe('403');
       expect(JSON.parse(String(body))).toEqual({ message: expect.any(String) });
-      expect(JSON.stringify(denied.ResponseParameters ?? {})).not.toContain('insufficient_scope');
+      expect(JSON.stringify(denied.ResponseParameters ?? {})).not.toMatch(
+        /WWW-Authenticate|insufficient_scope/,
+      );
     });
+
+    it.each(['AUTHORIZER_CONFIGURATION_ERROR', 'AUTHORIZER_FAILURE'])(
+      'answers %s (the authorizer could not check the credential) with 503 and Retry-After: 5',
+      (type) => {
+        // Act
+        const response = gatewayResponse(template, type);
+
+        // Assess: a failure API Gateway does not cache, so trying again shortly can succeed
+        expect(response.StatusCode).toBe('503');
+        expect(response.ResponseParameters).toMatchObject({
+          'gatewayresponse.header.Retry-After': "'5'",
+        });
+        expect(
+          JSON.parse(String((response.ResponseTemplates as Properties)['application/json'])),
+        ).toEqual({ message: expect.any(String) });
+      },
+    );
   });
 
   describe('CORS', () => {
@@ -356,19 +437,43 @@ describe('McpApi', () => {
       });
     });
 
-    it('never allows any origin with a wildcard, even with several allowed origins', () => {
-      // Act
+    describe('with several allowed origins', () => {
+      const OTHER_ORIGIN = 'https://other.example.com';
       const { template: several } = synthStack({
-        allowedOrigins: `${ONE_ORIGIN},https://other.example.com`,
+        allowedOrigins: `${ONE_ORIGIN},${OTHER_ORIGIN}`,
       });
-      const text = JSON.stringify({
-        ...resourcesOf(several, 'AWS::ApiGateway::GatewayResponse'),
-        ...apiMethods(several),
+      const responses = Object.values(resourcesOf(several, 'AWS::ApiGateway::GatewayResponse'));
+
+      it("gives every gateway response the request's own Origin, since a header holds one static value or one request parameter", () => {
+        // Act
+        const headers = responses.map(
+          (response) => response.Properties.ResponseParameters as Properties | undefined,
+        );
+
+        // Assess
+        expect(headers.length).toBeGreaterThan(0);
+        for (const header of headers) {
+          expect(header).toMatchObject({
+            'gatewayresponse.header.Access-Control-Allow-Origin': 'method.request.header.Origin',
+            'gatewayresponse.header.Vary': "'Origin'",
+            'gatewayresponse.header.Access-Control-Expose-Headers':
+              expect.stringContaining('WWW-Authenticate'),
+          });
+        }
       });
 
-      // Assess
-      expect(text).toContain(ONE_ORIGIN);
-      expect(text).not.toMatch(/Access-Control-Allow-Origin":"'\*'/);
+      it('answers the preflight on /mcp naming the allowed origins only, never a wildcard', () => {
+        // Act
+        const text = JSON.stringify({
+          ...resourcesOf(several, 'AWS::ApiGateway::GatewayResponse'),
+          ...apiMethods(several),
+        });
+
+        // Assess
+        expect(text).toContain(ONE_ORIGIN);
+        expect(text).toContain(OTHER_ORIGIN);
+        expect(text).not.toMatch(/Access-Control-Allow-Origin":"'\*'/);
+      });
     });
   });
 
@@ -697,5 +802,47 @@ describe('McpApi', () => {
       expect(resourcesOf(noWaf, 'AWS::WAFv2::WebACL')).toEqual({});
       expect(resourcesOf(noWaf, 'AWS::WAFv2::WebACLAssociation')).toEqual({});
     });
+  });
+});
+
+describe('McpApi stepUpScopes', () => {
+  const build = (props: Partial<McpApiProps>) => Template.fromStack(mcpApiStack(props));
+
+  it('names exactly the scopes it is given in the ACCESS_DENIED challenge', () => {
+    // Act
+    const template = build({ stepUpScopes: ['rs/tools', 'rs/read', 'rs/erase'] });
+
+    // Assess
+    expect(
+      render(
+        (gatewayResponse(template, 'ACCESS_DENIED').ResponseParameters as Properties)[
+          'gatewayresponse.header.WWW-Authenticate'
+        ],
+      ),
+    ).toContain(' scope="rs/tools rs/read rs/erase"');
+  });
+
+  it('gives ACCESS_DENIED no challenge without them', () => {
+    // Act
+    const template = build({});
+
+    // Assess
+    expect(JSON.stringify(gatewayResponse(template, 'ACCESS_DENIED'))).not.toMatch(
+      /WWW-Authenticate|insufficient_scope/,
+    );
+  });
+
+  it('is refused with a cache TTL: a Deny for one call would be reused for every request with the token', () => {
+    expect(() =>
+      build({ stepUpScopes: ['rs/tools'], authorizerCacheTtl: Duration.seconds(30) }),
+    ).toThrow(
+      /McpApi: stepUpScopes needs the authorizer cache off \(authorizerCacheTtlSeconds=0, got 30\)/,
+    );
+  });
+
+  it('is refused with earlyDeny: its role denials would carry the step-up challenge', () => {
+    expect(() => build({ stepUpScopes: ['rs/tools'], earlyDeny: true })).toThrow(
+      /McpApi: stepUpScopes cannot run with earlyDeny/,
+    );
   });
 });

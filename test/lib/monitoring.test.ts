@@ -26,6 +26,7 @@ import {
   AUTH_DECISION,
   AUTHORIZATION_OUTCOME,
   AUTHORIZATION_REASONS,
+  type AuthReason,
   TOOL_CALL_STATUS,
   UNKNOWN_TOOL,
 } from '../../lambda/shared/audit';
@@ -347,6 +348,37 @@ describe('Monitoring template', () => {
       MetricTransformations: [Match.objectLike({ MetricName: METRIC_NAMES.deniedCalls })],
     });
   });
+
+  /** How the audit metrics count one authorizer deny with `reason`. */
+  const countedAs = (reason: AuthReason) => {
+    const record = JSON.stringify({
+      event: AUDIT_EVENTS.authDecision,
+      decision: AUTH_DECISION.deny,
+      reason,
+      tool: 'delete_record',
+    });
+    return {
+      denied: compileFilterPattern(earlyDeniedCallPattern().logPatternString).matches(record),
+      authFailure: compileFilterPattern(authFailurePattern().logPatternString).matches(record),
+    };
+  };
+
+  it("counts a gateway step-up (insufficient_scope: a good credential, a scope its token lacks) as a denied call, as the MCP function's own scope refusal is, never as an authentication failure", () => {
+    expect(countedAs('insufficient_scope')).toEqual({ denied: true, authFailure: false });
+  });
+
+  it.each([
+    'missing_credential',
+    'invalid_signature',
+    'token_expired',
+    'expires_within_cache',
+    'key_revoked',
+  ] as const)(
+    'counts a deny for %s as an authentication failure, not as a denied call',
+    (reason) => {
+      expect(countedAs(reason)).toEqual({ denied: false, authFailure: true });
+    },
+  );
 
   it.each([
     [AUDIT_EVENTS.toolCall, true],

@@ -5,6 +5,7 @@
  */
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { authorizerEnvSchema } from '../../lambda/shared/env';
 import { OAUTH_PATHS } from '../../lambda/shared/routes';
 import { synthStack } from './stack-fixture';
 import { type Properties, type Resource, render, resourcesOf } from './template-helpers';
@@ -146,6 +147,76 @@ describe('SecureMcpStack', () => {
         Endpoint: 'ops@example.com',
         TopicArn: topic,
       });
+    });
+  });
+
+  describe('the authorizer environment', () => {
+    /** The authorizer function's variables in `t`. */
+    const authorizerVariables = (t: Template): Properties => {
+      const fn = Object.values(resourcesOf(t, 'AWS::Lambda::Function')).find(
+        (candidate) =>
+          (candidate.Properties.Environment as { Variables?: Properties } | undefined)?.Variables
+            ?.POWERTOOLS_SERVICE_NAME === 'mcp-authorizer',
+      );
+      if (fn === undefined) throw new Error('No authorizer function');
+      return (fn.Properties.Environment as { Variables: Properties }).Variables;
+    };
+    const authorizerTtl = (t: Template) =>
+      Object.values(resourcesOf(t, 'AWS::ApiGateway::Authorizer'))[0]?.Properties
+        .AuthorizerResultTtlInSeconds;
+
+    it("tells the authorizer API Gateway's cache TTL, 0 by default, and turns gateway step-up on", () => {
+      // Act
+      const variables = authorizerVariables(template);
+
+      // Assess
+      expect(variables).toMatchObject({
+        AUTHORIZER_CACHE_TTL_SECONDS: '0',
+        GATEWAY_STEP_UP: 'true',
+      });
+      expect(authorizerTtl(template)).toBe(0);
+    });
+
+    it('tells it the TTL API Gateway caches for with -c authorizerCacheTtlSeconds=120, and no step-up', () => {
+      // Act
+      const { template: cached } = synthStack({
+        authorizerCacheTtlSeconds: '120',
+        gatewayStepUp: 'false',
+      });
+      const variables = authorizerVariables(cached);
+
+      // Assess: the same number in both places, so no cached Allow outlives its credential
+      expect(variables.AUTHORIZER_CACHE_TTL_SECONDS).toBe('120');
+      expect(authorizerTtl(cached)).toBe(120);
+      expect(variables.GATEWAY_STEP_UP).toBeUndefined();
+    });
+
+    it('writes values the authorizer parses back at cold start as the same TTL and switch', () => {
+      // Prepare
+      const { template: cached } = synthStack({
+        authorizerCacheTtlSeconds: '120',
+        gatewayStepUp: 'false',
+      });
+      const { AUTHORIZER_CACHE_TTL_SECONDS: ttl, GATEWAY_STEP_UP: stepUp } =
+        authorizerEnvSchema.shape;
+
+      // Act
+      const defaults = authorizerVariables(template);
+      const tuned = authorizerVariables(cached);
+
+      // Assess
+      expect(ttl.parse(defaults.AUTHORIZER_CACHE_TTL_SECONDS)).toBe(0);
+      expect(stepUp.parse(defaults.GATEWAY_STEP_UP)).toBe('true');
+      expect(ttl.parse(tuned.AUTHORIZER_CACHE_TTL_SECONDS)).toBe(120);
+      expect(stepUp.parse(tuned.GATEWAY_STEP_UP)).toBe('false');
+    });
+
+    it("names the authorizer's audience scope first in REQUIRED_SCOPES, the scope step-up's scopes are built on", () => {
+      // Act
+      const variables = authorizerVariables(template);
+
+      // Assess: index.ts takes the first as the audience scope
+      expect(render(variables.REQUIRED_SCOPES).split(',')[0]).toBe(output('RequiredScope'));
     });
   });
 

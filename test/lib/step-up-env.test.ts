@@ -1,13 +1,14 @@
 /**
- * The MCP function learns what a step-up challenge names from the stack: the metadata URL the
- * gateway's 401 names, the required scope and one scope per permission of the policy.
+ * The MCP function learns what its narrowed-scope refusal (-32003 with `requiredScopes` and
+ * `resourceMetadata`) names from the stack: the metadata URL the gateway's 401 names, the
+ * required scope and one scope per permission of the policy.
  */
 import { describe, expect, it } from 'vitest';
 import { POLICY } from '../../modules/policy';
 import { synthStack } from './stack-fixture';
 import { render, resourcesOf } from './template-helpers';
 
-describe('the MCP function environment for step-up', () => {
+describe('the MCP function environment for narrowed-scope refusals', () => {
   const { template } = synthStack();
   const mcp = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).find(
     (fn) =>

@@ -18,10 +18,12 @@ import { JSONRPC } from '../../lambda/mcp/http';
 import type { LoadedModule } from '../../lambda/mcp/module';
 import type { McpResponse } from '../../lambda/mcp/response';
 import { authInfoFor, createServerFactory, SERVER_INFO } from '../../lambda/mcp/server';
+import type { StepUpOptions } from '../../lambda/mcp/step-up';
 import {
   AUDIT_EVENTS,
   AUDIT_FIELDS,
   type AuditEvent,
+  DENIAL_REASONS,
   TOOL_CALL_STATUS,
   UNKNOWN_ITEM,
   UNKNOWN_TOOL,
@@ -306,6 +308,7 @@ const logger = createLogger('mcp-server');
 interface HandlerOptions {
   readonly policy?: PolicyTable;
   readonly modules?: readonly LoadedModule[];
+  readonly stepUp?: StepUpOptions;
 }
 
 /** The handler as the Lambda builds it: its answers may be streams. */
@@ -318,12 +321,14 @@ function rawHandlerWith(
     policy: options.policy ?? POLICY,
     modules: options.modules ?? [{ module: customerRecords, deps: { store: recordStore } }],
     logger,
+    ...(options.stepUp === undefined ? {} : { stepUp: options.stepUp }),
   });
 }
 
 /**
  * The handler, each answer read to its end as a client would: a streamed (SSE) call is audited
- * when its stream ends, so a test that looks at the audit record must have read it.
+ * when its answer passes through the stream, so a test that looks at the audit record must
+ * have read it.
  */
 function handlerWith(recordStore: RecordStore = store, options: HandlerOptions = {}): McpHandler {
   const handle = rawHandlerWith(recordStore, options);
@@ -483,6 +488,113 @@ describe('createMcpHandler: an expired credential behind a cached Allow', () => 
     // Assess
     expect(calls).toEqual([]);
     expect(auditRecords()).toEqual([]);
+  });
+});
+
+describe('createMcpHandler: a token narrowed below its roles', () => {
+  const METADATA =
+    'https://abcdef1234.execute-api.eu-west-1.amazonaws.com/prod/.well-known/oauth-protected-resource';
+  const stepUp: StepUpOptions = {
+    audienceScope: 'secure-mcp/tools',
+    permissionScopes: Object.keys(POLICY.permissions).map((p) => `secure-mcp/${p}`),
+    resourceMetadataUrl: () => METADATA,
+  };
+  /** An admin whose token names only read_data: its roles grant delete_data, its scopes do not. */
+  const narrowedAdmin: Principal = {
+    ...admin,
+    scopes: ['secure-mcp/tools', 'secure-mcp/read_data'],
+  };
+
+  it.each(ERAS)(
+    'answers a call its scopes exclude with 200 and -32003 naming the scopes to authorize with, and no WWW-Authenticate (%s)',
+    async (era) => {
+      // Act
+      const result = await handlerWith(store, { stepUp })(
+        mcpEvent({
+          era,
+          as: narrowedAdmin,
+          body: callTool(era, 'delete_record', { id: 'cust-0001' }),
+        }),
+      );
+
+      // Assess: a challenge from the function would reach clients as x-amzn-Remapped-WWW-Authenticate
+      expect(result.statusCode).toBe(200);
+      expect(headerValues(result, 'www-authenticate')).toEqual([]);
+      expect(await rpcError(result)).toEqual({
+        code: PERMISSION_DENIED_CODE,
+        message: expect.stringMatching(/^Insufficient scope: 'delete_record'/),
+        data: {
+          tool: 'delete_record',
+          requiredPermission: 'delete_data',
+          requiredScopes: ['secure-mcp/tools', 'secure-mcp/read_data', 'secure-mcp/delete_data'],
+          resourceMetadata: METADATA,
+        },
+      });
+    },
+  );
+
+  it('answers a prompt its scopes exclude the same way', async () => {
+    // Act
+    const result = await handlerWith(store, { stepUp })(
+      mcpEvent({
+        era: 'modern',
+        as: narrowedAdmin,
+        body: rpc('modern', 'prompts/get', {
+          name: 'segment_review',
+          arguments: { segment: 'retail' },
+        }),
+      }),
+    );
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect(await rpcError(result)).toMatchObject({
+      code: PERMISSION_DENIED_CODE,
+      data: {
+        prompt: 'segment_review',
+        requiredScopes: ['secure-mcp/tools', 'secure-mcp/read_data', 'secure-mcp/run_reports'],
+      },
+    });
+  });
+
+  it('runs nothing and audits the refusal as a scope denial', async () => {
+    // Prepare
+    const calls: string[] = [];
+
+    // Act
+    await handlerWith(observedStore(calls), { stepUp })(
+      mcpEvent({
+        era: 'modern',
+        as: narrowedAdmin,
+        body: callTool('modern', 'delete_record', { id: 'cust-0001' }),
+      }),
+    );
+
+    // Assess
+    expect(calls).toEqual([]);
+    expect(onlyAuditRecord()).toMatchObject({
+      [AUDIT_FIELDS.status]: TOOL_CALL_STATUS.denied,
+      [AUDIT_FIELDS.errorType]: DENIAL_REASONS.scope,
+      [AUDIT_FIELDS.tool]: 'delete_record',
+      [AUDIT_FIELDS.permission]: 'delete_data',
+    });
+  });
+
+  it('names no scopes for what no role grants: no token could fix a role denial', async () => {
+    // Act
+    const result = await handlerWith(store, { stepUp })(
+      mcpEvent({
+        era: 'modern',
+        as: { ...analyst, scopes: ['secure-mcp/tools', 'secure-mcp/read_data'] },
+        body: callTool('modern', 'delete_record', { id: 'cust-0001' }),
+      }),
+    );
+
+    // Assess
+    const error = await rpcError(result);
+    expect(error.code).toBe(PERMISSION_DENIED_CODE);
+    expect(error.data).not.toHaveProperty('requiredScopes');
+    expect(onlyAuditRecord()[AUDIT_FIELDS.errorType]).toBe(DENIAL_REASONS.permission);
   });
 });
 
@@ -1378,6 +1490,33 @@ describe.each(ERAS)('createMcpHandler: a %s tools/call that reports progress', (
     release();
     await reader.cancel();
   }, 10_000);
+
+  it('writes the audit record as the answer passes, before the stream has ended', async () => {
+    // Prepare
+    const result = await rawHandlerWith(progressingStore())(reportWithToken());
+    if (typeof result.body === 'string') throw new Error('expected a stream');
+    const reader = result.body.getReader();
+    const decoder = new TextDecoder();
+
+    // Act: read up to the frame holding the answer, and no further
+    let text = '';
+    while (!sseMessages(text).some((message) => resultMessage.safeParse(message).success)) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error('the stream ended before the answer');
+      text += decoder.decode(value, { stream: true });
+    }
+    const recordsWithTheAnswer = auditRecords();
+    await reader.cancel();
+
+    // Assess: whoever holds the answer finds its record, and the end adds no second one
+    expect(recordsWithTheAnswer).toEqual([
+      expect.objectContaining({
+        [AUDIT_FIELDS.status]: TOOL_CALL_STATUS.success,
+        [AUDIT_FIELDS.tool]: 'run_report',
+      }),
+    ]);
+    expect(auditRecords()).toHaveLength(1);
+  });
 
   it('writes one successful audit record once the stream has ended', async () => {
     // Prepare

@@ -1,18 +1,20 @@
 /**
- * The step-up decision as pure functions, and the MCP handler's answer for each era: which
- * refusals become `403 insufficient_scope` and which stay the JSON-RPC -32003.
+ * The narrowed-scope decision as pure functions, and the MCP handler's answer: a call its roles
+ * permit but its token's scopes exclude gets the gate's -32003 naming the scopes to authorize
+ * again with, for every protocol revision (a `403` with `WWW-Authenticate` from the function
+ * would reach clients as `x-amzn-Remapped-WWW-Authenticate`); a role denial gets the plain one.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { PERMISSION_DENIED_CODE } from '../../lambda/mcp/gate';
 import { createMcpHandler } from '../../lambda/mcp/handler';
+import type { McpResponse } from '../../lambda/mcp/response';
 import {
   challengeScopes,
   compileStepUp,
-  insufficientScopeChallenge,
+  insufficientScopeRefusal,
   StepUpConfigError,
   type StepUpOptions,
-  speaksStepUp,
 } from '../../lambda/mcp/step-up';
 import { AUDIT_EVENTS, AUDIT_FIELDS, DENIAL_REASONS } from '../../lambda/shared/audit';
 import { createLogger } from '../../lambda/shared/logger';
@@ -115,41 +117,72 @@ describe('compileStepUp', () => {
   });
 });
 
-describe('speaksStepUp', () => {
-  it.each([
-    ['modern', undefined, true],
-    ['legacy', '2025-11-25', true],
-    ['legacy', '2025-06-18', false],
-    ['legacy', '2025-03-26', false],
-    ['legacy', undefined, false],
-    ['legacy', 'garbage', false],
-  ] as const)('%s with MCP-Protocol-Version %s: %s', (era, header, expected) => {
-    expect(speaksStepUp(era, header)).toBe(expected);
-  });
-});
+describe('insufficientScopeRefusal', () => {
+  const refusal = {
+    status: 'denied' as const,
+    code: PERMISSION_DENIED_CODE,
+    message: 'Permission denied',
+    data: { tool: 'erase_doc', requiredPermission: 'erase' },
+    permission: 'erase',
+    item: { kind: 'tool' as const, name: 'erase_doc', permission: 'erase', module: 'docs' },
+    errorType: DENIAL_REASONS.permission,
+  };
 
-describe('insufficientScopeChallenge', () => {
-  it('is an RFC 6750 Bearer challenge with the scopes space-separated', () => {
-    expect(insufficientScopeChallenge(['rs/tools', 'rs/erase'], METADATA, 'erase')).toBe(
-      `Bearer error="insufficient_scope", scope="rs/tools rs/erase", resource_metadata="${METADATA}", error_description="The token's scopes do not include permission erase"`,
+  it("is the gate's -32003 keeping the refusal's data and adding the scopes and the metadata URL", () => {
+    // Act
+    const answer = insufficientScopeRefusal(refusal, ['rs/tools', 'rs/erase'], METADATA);
+
+    // Assess
+    expect(answer).toEqual({
+      code: PERMISSION_DENIED_CODE,
+      message: expect.stringMatching(
+        /^Insufficient scope: 'erase_doc' requires permission 'erase'/,
+      ),
+      data: {
+        tool: 'erase_doc',
+        requiredPermission: 'erase',
+        requiredScopes: ['rs/tools', 'rs/erase'],
+        resourceMetadata: METADATA,
+      },
+    });
+  });
+
+  it('names the scopes to authorize again with in its message, space-separated as OAuth writes them', () => {
+    expect(insufficientScopeRefusal(refusal, ['rs/tools', 'rs/erase'], METADATA).message).toContain(
+      "authorize again with scope 'rs/tools rs/erase'",
     );
   });
 });
 
 // ---------------------------------------------------------------------------------------------
 
-function callEvent(principal: Principal, headers: Record<string, string>): APIGatewayProxyEvent {
+/** The 2026-07-28 per-request envelope a modern client puts in `params._meta`. */
+const ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientInfo': { name: 'step-up-test', version: '0.0.0' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
+
+/** A `tools/call` of `erase_doc` as a client of `version` sends it (none: no header at all). */
+function callEvent(principal: Principal, version: string | undefined): APIGatewayProxyEvent {
+  const modern = version === '2026-07-28';
   const body = {
     jsonrpc: '2.0',
     id: 7,
     method: 'tools/call',
-    params: { name: 'erase_doc', arguments: {} },
+    params: { name: 'erase_doc', arguments: {}, ...(modern ? { _meta: ENVELOPE } : {}) },
+  };
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    Accept: 'application/json, text/event-stream',
+    ...(version === undefined ? {} : { 'MCP-Protocol-Version': version }),
+    ...(modern ? { 'Mcp-Method': 'tools/call', 'Mcp-Name': 'erase_doc' } : {}),
   };
   return {
     httpMethod: 'POST',
     path: '/mcp',
     resource: '/mcp',
-    headers: { 'Content-Type': 'application/json', ...headers },
+    headers,
     multiValueHeaders: {},
     body: JSON.stringify(body),
     isBase64Encoded: false,
@@ -161,7 +194,24 @@ function callEvent(principal: Principal, headers: Record<string, string>): APIGa
   } as unknown as APIGatewayProxyEvent;
 }
 
-const LEGACY_HEADERS = { 'MCP-Protocol-Version': '2025-11-25' };
+/** Every revision a client may speak: the answer no longer depends on it. */
+const VERSIONS = [
+  ['2026-07-28', '2026-07-28'],
+  ['2025-11-25', '2025-11-25'],
+  ['2025-06-18', '2025-06-18'],
+  ['no MCP-Protocol-Version (2025-03-26)', undefined],
+] as const;
+
+/** The status, the headers' names and the JSON-RPC message of a JSON answer. */
+async function answerOf(response: McpResponse) {
+  const text =
+    typeof response.body === 'string' ? response.body : await new Response(response.body).text();
+  return {
+    statusCode: response.statusCode,
+    headerNames: Object.keys(response.headers).map((name) => name.toLowerCase()),
+    message: JSON.parse(text) as { id: unknown; error?: { code: number; data?: unknown } },
+  };
+}
 
 describe('the MCP handler', () => {
   const handlerWith = (stepUp: StepUpOptions | undefined) =>
@@ -172,88 +222,119 @@ describe('the MCP handler', () => {
       logger: createLogger('step-up-test'),
       ...(stepUp === undefined ? {} : { stepUp }),
     });
+  const narrowed = person(['admin'], ['rs/tools', 'rs/read']);
 
-  it('answers 403 insufficient_scope with a JSON-RPC body for the request, and audits it as a scope denial', async () => {
+  it.each(VERSIONS)(
+    'answers a narrowed token (%s) with 200 and -32003 naming the scopes and the metadata URL, never a challenge API Gateway would rename',
+    async (_, version) => {
+      // Prepare
+      const logs = captureLogs();
+
+      // Act
+      const answer = await answerOf(await handlerWith(OPTIONS)(callEvent(narrowed, version)));
+      logs.restore();
+
+      // Assess
+      expect(answer).toEqual({
+        statusCode: 200,
+        headerNames: expect.not.arrayContaining(['www-authenticate']),
+        message: {
+          jsonrpc: '2.0',
+          id: 7,
+          error: {
+            code: PERMISSION_DENIED_CODE,
+            message: expect.stringMatching(/^Insufficient scope: 'erase_doc'/),
+            data: {
+              tool: 'erase_doc',
+              requiredPermission: 'erase',
+              requiredScopes: ['rs/tools', 'rs/read', 'rs/erase'],
+              resourceMetadata: METADATA,
+            },
+          },
+        },
+      });
+    },
+  );
+
+  it('audits the refusal once, as a scope denial of the permission', async () => {
     // Prepare
     const logs = captureLogs();
-    const narrowed = person(['admin'], ['rs/tools', 'rs/read']);
 
     // Act
-    const response = await handlerWith(OPTIONS)(callEvent(narrowed, LEGACY_HEADERS));
+    await handlerWith(OPTIONS)(callEvent(narrowed, '2025-11-25'));
     logs.restore();
 
     // Assess
-    expect(response.statusCode).toBe(403);
-    expect(response.headers['WWW-Authenticate']).toBe(
-      insufficientScopeChallenge(['rs/tools', 'rs/read', 'rs/erase'], METADATA, 'erase'),
-    );
-    expect(JSON.parse(response.body as string)).toMatchObject({
-      id: 7,
-      error: {
-        code: PERMISSION_DENIED_CODE,
-        data: { requiredScopes: ['rs/tools', 'rs/read', 'rs/erase'] },
-      },
-    });
     const records = logs.records().filter((r) => r[AUDIT_FIELDS.event] === AUDIT_EVENTS.toolCall);
-    expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({
-      [AUDIT_FIELDS.status]: 'denied',
-      [AUDIT_FIELDS.errorType]: DENIAL_REASONS.scope,
-      [AUDIT_FIELDS.permission]: 'erase',
-    });
-  });
-
-  it('answers a client of an older revision (2025-06-18) with the JSON-RPC -32003 it understands', async () => {
-    // Prepare
-    const logs = captureLogs();
-
-    // Act
-    const response = await handlerWith(OPTIONS)(
-      callEvent(person(['admin'], ['rs/tools', 'rs/read']), {
-        'MCP-Protocol-Version': '2025-06-18',
+    expect(records).toEqual([
+      expect.objectContaining({
+        [AUDIT_FIELDS.status]: 'denied',
+        [AUDIT_FIELDS.errorType]: DENIAL_REASONS.scope,
+        [AUDIT_FIELDS.tool]: 'erase_doc',
+        [AUDIT_FIELDS.permission]: 'erase',
       }),
-    );
-    logs.restore();
-
-    // Assess
-    expect(response.statusCode).toBe(200);
-    expect(response.headers['WWW-Authenticate']).toBeUndefined();
-    expect(JSON.parse(response.body as string).error.code).toBe(PERMISSION_DENIED_CODE);
+    ]);
   });
 
-  it('answers a role denial with -32003 and no challenge, even for a narrowed token', async () => {
+  it('asks for the metadata URL of the name the request came in by', async () => {
     // Prepare
     const logs = captureLogs();
+    const hosts: (string | undefined)[] = [];
+    const event = callEvent(narrowed, '2026-07-28');
+    event.headers.Host = 'mcp.example.com';
 
     // Act
-    const response = await handlerWith(OPTIONS)(
-      callEvent(person(['writer'], ['rs/tools', 'rs/read']), LEGACY_HEADERS),
+    const answer = await answerOf(
+      await handlerWith({
+        ...OPTIONS,
+        resourceMetadataUrl: (host) => {
+          hosts.push(host);
+          return `https://${host}/.well-known/oauth-protected-resource`;
+        },
+      })(event),
     );
     logs.restore();
 
     // Assess
-    expect(response.statusCode).toBe(200);
-    expect(response.headers['WWW-Authenticate']).toBeUndefined();
-    expect(JSON.parse(response.body as string).error.code).toBe(PERMISSION_DENIED_CODE);
-    expect(
-      logs.records().find((r) => r[AUDIT_FIELDS.event] === AUDIT_EVENTS.toolCall),
-    ).toMatchObject({
-      [AUDIT_FIELDS.errorType]: DENIAL_REASONS.permission,
+    expect(hosts).toEqual(['mcp.example.com']);
+    expect(answer.message.error?.data).toMatchObject({
+      resourceMetadata: 'https://mcp.example.com/.well-known/oauth-protected-resource',
     });
   });
+
+  it.each(VERSIONS)(
+    'answers a role denial (%s) with the plain -32003: no scopes, since no token could fix it',
+    async (_, version) => {
+      // Prepare
+      const logs = captureLogs();
+
+      // Act
+      const answer = await answerOf(
+        await handlerWith(OPTIONS)(callEvent(person(['writer'], ['rs/tools', 'rs/read']), version)),
+      );
+      logs.restore();
+
+      // Assess
+      expect(answer.statusCode).toBe(200);
+      expect(answer.message.error?.code).toBe(PERMISSION_DENIED_CODE);
+      expect(answer.message.error?.data).not.toHaveProperty('requiredScopes');
+      expect(
+        logs.records().find((r) => r[AUDIT_FIELDS.event] === AUDIT_EVENTS.toolCall),
+      ).toMatchObject({ [AUDIT_FIELDS.errorType]: DENIAL_REASONS.permission });
+    },
+  );
 
   it('without step-up configured, answers a scope denial like a role denial', async () => {
     // Prepare
     const logs = captureLogs();
 
     // Act
-    const response = await handlerWith(undefined)(
-      callEvent(person(['admin'], ['rs/tools', 'rs/read']), LEGACY_HEADERS),
-    );
+    const answer = await answerOf(await handlerWith(undefined)(callEvent(narrowed, '2025-11-25')));
     logs.restore();
 
     // Assess
-    expect(response.statusCode).toBe(200);
-    expect(JSON.parse(response.body as string).error.code).toBe(PERMISSION_DENIED_CODE);
+    expect(answer.statusCode).toBe(200);
+    expect(answer.message.error?.code).toBe(PERMISSION_DENIED_CODE);
+    expect(answer.message.error?.data).not.toHaveProperty('requiredScopes');
   });
 });

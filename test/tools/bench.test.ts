@@ -20,7 +20,6 @@ import {
 import { COLD_TARGETS, medianAbove, runColdInit, spread } from '../../tools/bench/cold-init';
 import { attribute, moduleOfSource } from '../../tools/bench/cold-profile';
 import { runEndToEnd } from '../../tools/bench/end-to-end';
-import { testAssembly } from '../helpers/test-assembly';
 import {
   answerOf,
   benchAnalyst,
@@ -49,6 +48,7 @@ import {
   percentile,
 } from '../../tools/bench/stats';
 import { loadSigningKey } from '../../tools/local-identity';
+import { testAssembly } from '../helpers/test-assembly';
 
 /**
  * A fake clock and a function that "takes" the next of `durations` (ns) by advancing it: the
@@ -677,7 +677,9 @@ describe('runColdInit', () => {
 });
 
 describe('runEndToEnd', () => {
-  it('drives the local gateway with concurrent MCP clients and counts every request', { timeout: 120_000 }, async () => {
+  it('drives the local gateway with concurrent MCP clients and counts every request', {
+    timeout: 120_000,
+  }, async () => {
     // Act
     const report = await runEndToEnd({
       requests: 6,

@@ -49,6 +49,16 @@ function line(monthly: MonthlyCost, id: string) {
   return item;
 }
 
+/** The report the CLI prints with no options. */
+function defaultReport(): string {
+  const options = reportOptionsFromArgs([]);
+  if (options === 'help') throw new Error('unexpected help');
+  return renderReport(options);
+}
+
+/** A dollar change as the report writes it: `+0.70`, `-0.09`. */
+const signedUsd = (amount: number) => (amount > 0 ? `+${usd(amount)}` : usd(amount));
+
 function inputError(fn: () => unknown): CostModelInputError {
   try {
     fn();
@@ -355,6 +365,18 @@ describe('the picture of the stack', () => {
     expect(defaults.enableWaf).toBe(config.enableWaf);
   });
 
+  it('defaults to no cache hits, as the configuration deploys the authorizer cache off', () => {
+    // Prepare
+    const config = loadConfig(() => undefined);
+
+    // Act
+    const defaults = costInputsSchema.parse({ toolCallsPerMonth: 0 });
+
+    // Assess: gateway step-up (on by default) needs the cache off
+    expect(config.authorizerCacheTtlSeconds).toBe(0);
+    expect(defaults.authorizerCacheHitRate).toBe(0);
+  });
+
   it('sizes an access-log line like the JSON format of the stage', () => {
     // Prepare: representative values for the $context variables; API Gateway writes '-' for
     // one with no value, which is what an unknown new variable gets here.
@@ -498,6 +520,16 @@ describe('the report', () => {
     expect(savingsRow?.trim().endsWith(usd(noCache.totalUsd - cached.totalUsd))).toBe(true);
   });
 
+  it('prices the line items with the cache off unless a hit rate is given', () => {
+    // Act
+    const parsed = options([]);
+
+    // Assess
+    expect(parsed.cacheHitRate).toBe(0);
+    expect(parsed.cacheHitRates).toEqual([0, 0.5, 0.9]);
+    expect(renderReport(parsed)).toContain('line item (cache hit rate 0%)');
+  });
+
   it('reads one traffic level, a hit rate and the switches from the command line', () => {
     const parsed = options([
       '--calls-per-month',
@@ -588,14 +620,14 @@ describe('early deny', () => {
     expect(on.totalUsd).toBeLessThan(off.totalUsd);
   });
 
-  it('pays for itself at once when the cache is already off', () => {
-    const compared = compareEarlyDeny({ toolCallsPerMonth: MILLION, authorizerCacheHitRate: 0 });
+  it('pays for itself at once against the default deployment, whose cache is already off', () => {
+    const compared = compareEarlyDeny({ toolCallsPerMonth: MILLION });
     expect(compared.breakEvenDeniedShare).toBe(0);
     expect(compared.authorizerInvocationsAdded).toBe(0);
     expect(compared.deltaUsd).toBeLessThan(0);
   });
 
-  it('breaks even against the default 50% cache only when most calls are denied, exactly where the bills meet', () => {
+  it('breaks even against a 50% cache hit rate only when most calls are denied, exactly where the bills meet', () => {
     // Act
     const inputs = { toolCallsPerMonth: 10 * MILLION, authorizerCacheHitRate: 0.5 };
     const share = compareEarlyDeny(inputs).breakEvenDeniedShare;
@@ -629,7 +661,38 @@ describe('early deny', () => {
     // Assess
     expect(parsed.base).toMatchObject({ deniedCallShare: 0.2, earlyDeny: true });
     expect(report).toContain('What early deny costs');
-    expect(report).toMatch(/Break-even denied-call share: \d+\.\d% against a 50% cache hit rate/);
     expect(() => reportOptionsFromArgs(['--denied-share', '2'])).toThrow(/--denied-share/);
+  });
+
+  it('compares early deny with the default deployment (the cache off) and with each cache hit rate a team might turn on', () => {
+    // Act
+    const report = defaultReport();
+    const lines = report.split('\n');
+    const header = lines.find((row) => row.startsWith('calls/mo  denied'));
+    const row = lines.find((candidate) => /^1M\s+10%/.test(candidate));
+    const deltaAt = (rate: number) =>
+      compareEarlyDeny({
+        toolCallsPerMonth: MILLION,
+        authorizerCacheHitRate: rate,
+        deniedCallShare: 0.1,
+      }).deltaUsd;
+
+    // Assess: one column per hit rate, the default's first
+    expect(header?.split(/\s{2,}/).slice(3)).toEqual([
+      'vs cache off (default): $/mo',
+      'vs cache 50%: $/mo',
+      'vs cache 90%: $/mo',
+    ]);
+    expect(row?.split(/\s+/).slice(3)).toEqual([0, 0.5, 0.9].map((r) => signedUsd(deltaAt(r))));
+  });
+
+  it('gives the break-even share against the default deployment and each cache hit rate', () => {
+    // Act
+    const report = defaultReport();
+
+    // Assess
+    expect(report).toMatch(
+      /Break-even denied-call share: 0\.0% against the cache off \(the default: every denied call is pure saving\); \d+\.\d% against a 50% cache hit rate; never \(over 100%\) against a 90% cache hit rate\./,
+    );
   });
 });

@@ -126,7 +126,8 @@ export async function checkChallenge(wire: Wire, mcp: McpWire): Promise<Challeng
     // API Gateway's 403 for a path, stage or host it does not serve: most often a URL without
     // the stage (the execute-api URL's paths all start with it).
     const noSuchPath =
-      exchange.status === 403 && /"message":\s*"(Forbidden|Missing Authentication Token)"/.test(exchange.text);
+      exchange.status === 403 &&
+      /"message":\s*"(Forbidden|Missing Authentication Token)"/.test(exchange.text);
     return {
       row: fail(
         title,

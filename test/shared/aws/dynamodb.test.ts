@@ -3,8 +3,13 @@
  * project uses, with marshalling, conditions and the service's error codes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbClient, marshallItem, unmarshallItem } from '../../../lambda/shared/aws/dynamodb';
-import { type LocalDynamo, startLocalDynamo } from '../../../tools/local-dynamo';
+import {
+  type DynamoDbClient,
+  marshallItem,
+  unmarshallItem,
+} from '../../../lambda/shared/aws/dynamodb';
+import type { LocalDynamo } from '../../../tools/local-dynamo';
+import { createKeyedTable, startLocalDynamoClient } from '../../helpers/local-dynamo-client';
 
 const TABLE = 'things';
 const EVENTS = 'events';
@@ -13,18 +18,8 @@ let dynamo: LocalDynamo;
 let db: DynamoDbClient;
 
 beforeAll(async () => {
-  dynamo = await startLocalDynamo();
-  db = new DynamoDbClient({
-    endpoint: dynamo.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  await db.client.call('CreateTable', {
-    TableName: TABLE,
-    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    BillingMode: 'PAY_PER_REQUEST',
-  });
+  ({ dynamo, db } = await startLocalDynamoClient());
+  await createKeyedTable(db, TABLE);
   await db.client.call('CreateTable', {
     TableName: EVENTS,
     AttributeDefinitions: [
@@ -37,7 +32,6 @@ beforeAll(async () => {
     ],
     BillingMode: 'PAY_PER_REQUEST',
   });
-  await db.waitForTable(TABLE);
   await db.waitForTable(EVENTS);
 });
 
