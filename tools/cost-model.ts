@@ -166,14 +166,14 @@ export const STACK_INVENTORY = {
   /**
    * Metric filters: five audit counters, refused client registrations, refused OAuth proxy
    * steps, CIMD refusals and leaked refresh tokens, one metric each, and ToolCalls once per
-   * tool name plus `(unknown)`.
+   * tool name (six, `stream_check` among them) plus `(unknown)`.
    */
-  customMetrics: 15,
+  customMetrics: 16,
   /**
-   * lib/mcp-api.ts: the per-IP rate rule, the per-IP /register and sign-in rules and
-   * KnownBadInputs.
+   * lib/mcp-api.ts: the body-size rule (413 above the MCP body limit), the per-IP rate rule,
+   * the per-IP /register and sign-in rules and KnownBadInputs.
    */
-  wafRules: 4,
+  wafRules: 5,
   /** lib/lambda-function.ts default. */
   authorizerMemoryMb: 256,
   /** lib/secure-mcp-stack.ts. */

@@ -18,6 +18,7 @@ import {
   AuthorizerUnavailableError,
   createAuthorizerHandler,
 } from '../../lambda/authorizer/handler';
+import { REQUIRED_SCOPES_CONTEXT_KEY } from '../../lambda/authorizer/policy-document';
 import { type ApiKeyDocument, formatApiKey, generateSecret } from '../../lambda/shared/api-key';
 import { AUDIT_EVENTS, AUDIT_FIELDS, type AuthReason } from '../../lambda/shared/audit';
 import { createLogger } from '../../lambda/shared/logger';
@@ -572,20 +573,21 @@ describe('authorizer handler: gateway step-up', () => {
   const narrowedAdmin = () =>
     userToken({ groups: ['admin'], scopes: [LOCAL_SCOPE, 'secure-mcp/read_data'] });
 
-  it('denies a call its roles grant but its scopes exclude, with the reason, permission and scopes in the context', async () => {
+  it('denies a call its roles grant but its scopes exclude, with the scopes it needs in the context as a JSON array', async () => {
     // Act
     const result = await authorizer({ stepUp })(
       authorizerEvent(`Bearer ${narrowedAdmin()}`, 'POST', callOf('delete_record')),
       lambdaContext(),
     );
 
-    // Assess: the ACCESS_DENIED response's body template reads requiredScopes
+    // Assess: the ACCESS_DENIED response's body template inlines requiredScopes as JSON
     expect(policyAllows(result, methodArn('POST'))).toBe(false);
-    expect(result.context).toEqual({
-      reason: 'insufficient_scope',
-      permission: 'delete_data',
-      requiredScopes: 'secure-mcp/tools secure-mcp/delete_data secure-mcp/read_data',
-    });
+    expect(result.context).toEqual({ [REQUIRED_SCOPES_CONTEXT_KEY]: expect.any(String) });
+    expect(JSON.parse(String(result.context?.[REQUIRED_SCOPES_CONTEXT_KEY]))).toEqual([
+      'secure-mcp/tools',
+      'secure-mcp/delete_data',
+      'secure-mcp/read_data',
+    ]);
   });
 
   it('audits the step-up as a deny for insufficient_scope, naming the tool and permission', async () => {

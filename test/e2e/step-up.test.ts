@@ -26,6 +26,7 @@ import { StreamableHTTPClientTransport as LegacyTransport } from '@modelcontextp
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSION_DENIED_CODE } from '../../lambda/mcp/gate';
 import { AUDIT_EVENTS, AUDIT_FIELDS, DENIAL_REASONS } from '../../lambda/shared/audit';
+import { POLICY } from '../../modules/policy';
 import { addKey, FileKeyDocumentStore } from '../../tools/api-key-admin';
 import type { LocalGateway } from '../../tools/local-gateway';
 import {
@@ -33,6 +34,7 @@ import {
   LOCAL_CLIENT_ID,
   LOCAL_SCOPE,
   loadSigningKey,
+  localPermissionScopes,
   mintAccessToken,
 } from '../../tools/local-identity';
 import { startTestGateway, useLocalGateway } from '../helpers/local-gateway-fixture';
@@ -41,14 +43,26 @@ import { signInLocally } from '../helpers/local-sign-in';
 const READ = 'secure-mcp/read_data';
 const DELETE = 'secure-mcp/delete_data';
 /** The static challenge of API Gateway's ACCESS_DENIED response names every scope. */
-const ALL_SCOPES = [LOCAL_SCOPE, READ, 'secure-mcp/write_data', DELETE, 'secure-mcp/run_reports'];
+/** The audience scope and one per permission the modules declare: what the challenge names. */
+const ALL_SCOPES = [LOCAL_SCOPE, ...localPermissionScopes(Object.keys(POLICY.permissions))];
 const ENVELOPE = {
   'io.modelcontextprotocol/protocolVersion': '2026-07-28',
   'io.modelcontextprotocol/clientInfo': { name: 'step-up-e2e', version: '1.0.0' },
   'io.modelcontextprotocol/clientCapabilities': {},
 };
 
-const local = useLocalGateway('mcp-step-up-');
+/** An analyst's API key, in the secret before the gateway starts (new keys take a reload). */
+let analystKey = '';
+const local = useLocalGateway('mcp-step-up-', async (dir) => {
+  const store = new FileKeyDocumentStore(apiKeyFilePath(dir));
+  const added = addKey(await store.read(), {
+    name: 'step-up-bot',
+    roles: ['analyst'],
+    now: new Date(),
+  });
+  await store.write(added.document);
+  analystKey = added.key;
+});
 
 /** A token as the local authorization server issues it, narrowed to `scopes`. */
 function token(groups: string[], scopes: string[]): string {
@@ -302,14 +316,7 @@ describe('a permission no role of the caller grants', () => {
 
   it('stays -32003 for an API key, which has no scopes to widen', async () => {
     // Prepare
-    const store = new FileKeyDocumentStore(apiKeyFilePath(local.dir));
-    const { document, key } = addKey(await store.read(), {
-      name: 'step-up-bot',
-      roles: ['analyst'],
-      now: new Date(),
-    });
-    await store.write(document);
-    const client = await modernClient(key);
+    const client = await modernClient(analystKey);
 
     // Act
     const error = await client

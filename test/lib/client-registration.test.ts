@@ -14,6 +14,7 @@ import {
   type ClientRegistrationProps,
   REFUSED_REGISTRATIONS_METRIC,
 } from '../../lib/client-registration';
+import { POLICY } from '../../modules/policy';
 import { synthStack } from './stack-fixture';
 import { onlyId, type Properties, type Resource, render, resourcesOf } from './template-helpers';
 
@@ -155,10 +156,10 @@ describe('ClientRegistration in the stack', () => {
     expect(render(variables.DEFAULT_SCOPES)).toMatch(/McpResourceServer\w*>\/tools$/);
     expect(render(variables.SUPPORTED_SCOPES).split(',')).toEqual([
       expect.stringMatching(/\/tools$/),
-      expect.stringMatching(/\/read_data$/),
-      expect.stringMatching(/\/write_data$/),
-      expect.stringMatching(/\/delete_data$/),
-      expect.stringMatching(/\/run_reports$/),
+      // One per permission the modules declare, in their order.
+      ...Object.keys(POLICY.permissions).map((permission) =>
+        expect.stringMatching(new RegExp(`/${permission}$`)),
+      ),
       'openid',
       'email',
     ]);

@@ -14,6 +14,7 @@ import {
   pathSuffixRegex,
   REGISTER_RATE_LIMIT_PER_IP,
 } from '../../lib/mcp-api';
+import { substituteVariables } from '../../tools/emulator/gateway-responses';
 import { mcpApiStack, synthStack } from './stack-fixture';
 import { onlyId, type Properties, type Resource, render, resourcesOf } from './template-helpers';
 
@@ -304,9 +305,16 @@ describe('McpApi', () => {
       });
 
       it("answers with a JSON-RPC -32003 whose requiredScopes the authorizer's Deny context fills", () => {
-        // Act
+        // Prepare: the Deny context as the authorizer sets it (JSON array text)
+        const scopes = ['secure-mcp/tools', 'secure-mcp/delete_data'];
+        const context = { 'authorizer.requiredScopes': JSON.stringify(scopes) };
+
+        // Act: filled in as API Gateway fills a gateway response's template
         const body = JSON.parse(
-          String((denied.ResponseTemplates as Properties)['application/json']),
+          substituteVariables(
+            String((denied.ResponseTemplates as Properties)['application/json']),
+            context,
+          ),
         );
 
         // Assess
@@ -316,7 +324,7 @@ describe('McpApi', () => {
           error: {
             code: -32003,
             message: expect.stringContaining('requiredScopes'),
-            data: { requiredScopes: '$context.authorizer.requiredScopes' },
+            data: { requiredScopes: scopes },
           },
         });
       });

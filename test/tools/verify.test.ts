@@ -59,10 +59,8 @@ import {
   TOOLS,
   timedSse,
 } from './verify/canned';
-import { VERIFY_MODULES } from './verify/deployment';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SERVER_ENTRY = fileURLToPath(new URL('./verify/server-entry.ts', import.meta.url));
 const run = promisify(execFile);
 
 /** `npm run verify` as a team runs it: its own process, the credentials in its environment. */
@@ -89,8 +87,11 @@ const rowTitled = (rows: readonly Row[], title: string) => rows.find((row) => ro
 // Against the local gateway
 // ---------------------------------------------------------------------------------------------
 
-/** The deployment's modules plus diagnostics, served as the deployment serves its own. */
-const MCP_SERVER = { entry: SERVER_ENTRY, modules: VERIFY_MODULES };
+/**
+ * The credential's roles: admin's tools for the listing and denied-call rows, operator's
+ * `stream_check` for the progress row, as a team's deployment check would be given both.
+ */
+const VERIFY_GROUPS = ['admin', 'operator'];
 /** A custom domain mapped at the root, so that the root well-known URLs can be served. */
 const CUSTOM_DOMAIN = {
   customDomainName: 'mcp.example.com',
@@ -101,19 +102,19 @@ const BROWSER_ORIGINS = ['https://app.example.com', 'https://console.example.com
 const NARROW_SCOPES = [LOCAL_SCOPE, ...localPermissionScopes(['read_data'])];
 
 /**
- * The deployment (modules plus diagnostics) on a local gateway for the suite, in its own
- * folder; `prepare` runs on the folder first. A deployment of new `-c` values is synthesized
+ * The deployment (the stack as synthesized, its own modules) on a local gateway for the suite,
+ * in its own folder; `prepare` runs on the folder first. A deployment of new `-c` values is synthesized
  * and bundled on first use: minutes on a busy machine.
  */
 function useVerifyGateway(
-  options: Omit<Parameters<typeof startTestGateway>[1], 'mcp'>,
+  options: Parameters<typeof startTestGateway>[1],
   prepare?: (dir: string) => Promise<void>,
 ) {
   const fixture = {} as { dir: string; gateway: LocalGateway };
   beforeAll(async () => {
     fixture.dir = mkdtempSync(join(tmpdir(), 'mcp-verify-'));
     await prepare?.(fixture.dir);
-    fixture.gateway = await startTestGateway(fixture.dir, { ...options, mcp: MCP_SERVER });
+    fixture.gateway = await startTestGateway(fixture.dir, options);
   }, 300_000);
   afterAll(async () => {
     await fixture.gateway?.stop();
@@ -125,13 +126,13 @@ function useVerifyGateway(
 describe('npm run verify against a deployment with a custom domain, gateway step-up and two browser origins', () => {
   const local = useVerifyGateway({ context: CUSTOM_DOMAIN, allowedOrigins: BROWSER_ORIGINS });
 
-  it('prints every row ✔ and exits 0, with an admin token and a narrowed one', async () => {
+  it('prints every row ✔ and exits 0, with an admin and operator token and a narrowed one', async () => {
     // Prepare
     const key = loadSigningKey(local.dir);
-    const admin = mintAccessToken(key, { sub: 'verify-admin', groups: ['admin'] });
+    const admin = mintAccessToken(key, { sub: 'verify-admin', groups: VERIFY_GROUPS });
     const narrow = mintAccessToken(key, {
       sub: 'verify-narrow',
-      groups: ['admin'],
+      groups: VERIFY_GROUPS,
       scopes: NARROW_SCOPES,
     });
 
@@ -188,7 +189,7 @@ describe('npm run verify against a deployment with -c gatewayStepUp=false, given
     const stepUp = rowTitled(rows, CHECK_TITLES.stepUp);
     expect(stepUp?.mark).toBe('skip');
     expect(stepUp?.detail).toMatch(/^gateway step-up is off: run_report got JSON-RPC -32003/);
-    // On the stage URL the root well-known URLs cannot be served; stream_check is admin's only.
+    // On the stage URL the root well-known URLs cannot be served; stream_check is operator's only.
     expect(rowTitled(rows, CHECK_TITLES.rootWellKnown)?.detail).toMatch(/custom domain/);
     expect(rowTitled(rows, CHECK_TITLES.progress)?.detail).toMatch(/stream_check is not listed/);
     expect(rows.filter((row) => row.mark === 'fail')).toEqual([]);

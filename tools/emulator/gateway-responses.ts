@@ -211,13 +211,25 @@ export function renderGatewayResponse(
     templates['application/json'] ??
     Object.values(templates)[0] ??
     '{"message":$context.error.messageString}';
-  const body = template.replace(
-    /\$(context|stageVariables)\.([A-Za-z0-9_.]+)/g,
-    (_all, kind: string, name: string) =>
-      kind === 'context' ? (context[name] ?? '') : (ctx.stageVariables[name] ?? ''),
-  );
+  const body = substituteVariables(template, context, ctx.stageVariables);
   headers.push(['Content-Type', 'application/json']);
   return { statusCode, headers, body };
+}
+
+/**
+ * A gateway response's template as API Gateway fills it: each `$context.*` and
+ * `$stageVariables.*` replaced by its value (empty when it has none), nothing else evaluated.
+ */
+export function substituteVariables(
+  template: string,
+  context: Readonly<Record<string, string | undefined>>,
+  stageVariables: Readonly<Record<string, string>> = {},
+): string {
+  return template.replace(
+    /\$(context|stageVariables)\.([A-Za-z0-9_.]+)/g,
+    (_all, kind: string, name: string) =>
+      kind === 'context' ? (context[name] ?? '') : (stageVariables[name] ?? ''),
+  );
 }
 
 function mapped(source: string, ctx: GatewayResponseContext): string | undefined {
