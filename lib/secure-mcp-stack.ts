@@ -23,6 +23,7 @@ import type { ModuleInfra } from './module-infra';
 import { Monitoring } from './monitoring';
 import { advertisedScopes, OAuthDiscovery } from './oauth-discovery';
 import { OAuthProxy } from './oauth-proxy';
+import { RequestStateStore } from './request-state-store';
 import { RevocationsTable } from './revocations-table';
 
 export interface SecureMcpStackProps extends StackProps {
@@ -113,6 +114,11 @@ export class SecureMcpStack extends Stack {
       memorySize: 512,
       timeout: Duration.seconds(config.mcpTimeoutSeconds),
     });
+    // Multi-round request state: sealed and spent alike on every instance.
+    const requestState = new RequestStateStore(this, 'RequestState');
+    requestState.grantUse(server.function);
+    for (const [name, value] of Object.entries(requestState.environment))
+      server.function.addEnvironment(name, value);
     // Each module's AWS access (tables, grants) and the variables its code reads.
     for (const module of modules.list) {
       const infra = modules.infra[module.name];

@@ -17,6 +17,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { DENIAL_REASONS, type ProtocolEra, TOOL_CALL_STATUS } from '../shared/audit';
+import { isAwsError } from '../shared/aws/error';
 import { getHeader } from '../shared/headers';
 import { effectivePermissions, type PolicyTable } from '../shared/policy';
 import {
@@ -39,7 +40,7 @@ import {
   toWebRequest,
 } from './http';
 import type { LoadedModule } from './module';
-import type { RequestStateLedger } from './request-state';
+import type { RequestStateKeyRing, RequestStateLedger } from './request-state';
 import {
   headersOf,
   type McpResponse,
@@ -71,7 +72,7 @@ export interface McpHandlerDeps {
   readonly logger: Logger;
   readonly now?: () => Date;
   /** Seals multi-round request state (see `ServerFactoryDeps.requestStateKey`). */
-  readonly requestStateKey?: Uint8Array | string;
+  readonly requestStateKey?: Uint8Array | string | RequestStateKeyRing;
   /** Spent request states (see `ServerFactoryDeps.requestStateLedger`). */
   readonly requestStateLedger?: RequestStateLedger;
   /**
@@ -180,6 +181,16 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
     now: deps.now,
     requestStateKey: deps.requestStateKey,
     requestStateLedger: deps.requestStateLedger,
+    // The state is refused (-32602) all the same; the operator must hear of it.
+    onRequestStateUnavailable: (error) =>
+      logger.error('Could not check multi-round request state: its keys or ledger failed', {
+        // The AWS error code (AccessDeniedException, ThrottlingException…), never a message.
+        error_type: isAwsError(error)
+          ? error.code
+          : error instanceof Error
+            ? error.name
+            : typeof error,
+      }),
   });
   const sdk = createSdkHandler(factory, {
     legacy: 'stateless',

@@ -4,12 +4,15 @@
  * run by the local emulator exactly as the deployed one). Module clients are built once per
  * instance from the environment their infrastructure set.
  */
+import { DynamoDbClient } from '../shared/aws/dynamodb';
+import { KmsClient } from '../shared/aws/kms';
 import { mcpEnvSchema, parseEnv } from '../shared/env';
 import { createLogger } from '../shared/logger';
 import type { PolicyTable } from '../shared/policy';
 import { createMcpHandler } from './handler';
 import { bufferedResult, type LambdaStreamingRuntime, streamingHandler } from './lambda-response';
 import { loadModules, type McpModule } from './module';
+import { DynamoRequestStateLedger, KmsRequestStateKeyRing } from './request-state-aws';
 
 export function lambdaHandlerFor(modules: readonly McpModule[], policy: PolicyTable): unknown {
   const env = parseEnv(mcpEnvSchema);
@@ -28,6 +31,19 @@ export function lambdaHandlerFor(modules: readonly McpModule[], policy: PolicyTa
     policy,
     modules: loadModules(modules, process.env),
     logger: createLogger('mcp-server'),
+    // Multi-round state every instance opens and spends alike (the stack names both; a key
+    // without the table refuses to start).
+    ...(env.REQUEST_STATE_KEY_ID === ''
+      ? {}
+      : { requestStateKey: new KmsRequestStateKeyRing(new KmsClient(), env.REQUEST_STATE_KEY_ID) }),
+    ...(env.REQUEST_STATE_TABLE_NAME === ''
+      ? {}
+      : {
+          requestStateLedger: new DynamoRequestStateLedger(
+            new DynamoDbClient(),
+            env.REQUEST_STATE_TABLE_NAME,
+          ),
+        }),
     // The padding is for an answer that streams; a buffered one leaves whole anyway.
     streamFlushBytes: streaming ? env.STREAM_FLUSH_BYTES : 0,
     // Step-up when the stack names the metadata (it always does; a bare function does not).

@@ -36,6 +36,7 @@ import type {
 import { isContentTool, TOOL_CONTENT, ToolInputError } from './module';
 import {
   createRequestStateSeal,
+  type RequestStateKeyRing,
   type RequestStateLedger,
   requestStateBinding,
 } from './request-state';
@@ -79,18 +80,20 @@ export interface ServerFactoryDeps {
   readonly modules: readonly LoadedModule[];
   readonly now?: () => Date;
   /**
-   * The HMAC key (at least 32 bytes) that seals the state an item carries from one round of a
-   * 2026-07-28 multi-round request to the next. Every instance that may serve a later round
-   * needs the same key. Default: a random key of this instance, so a later round served by
-   * another instance is refused (-32602) and the client must start over.
+   * The HMAC key (at least 32 bytes), or the ring of keys, that seals the state an item carries
+   * from one round of a 2026-07-28 multi-round request to the next. Every instance that may
+   * serve a later round needs the same. Default: a random key of this instance, so a later
+   * round served by another instance is refused (-32602) and the client must start over.
    */
-  readonly requestStateKey?: Uint8Array | string;
+  readonly requestStateKey?: Uint8Array | string | RequestStateKeyRing;
   /**
    * Where states spent by their first use are remembered (see `request-state.ts`). Required
    * with a `requestStateKey`, and shared as widely as it; default, with the instance's own
    * key: this instance's memory, which no other instance's could add to.
    */
   readonly requestStateLedger?: RequestStateLedger;
+  /** Told when request state could not be checked: its keys or ledger failed. */
+  readonly onRequestStateUnavailable?: (error: unknown) => void;
 }
 
 /** An item needs input from a 2025-11-25 client, which cannot be asked (see `inputUnavailable`). */
@@ -119,6 +122,7 @@ export function createServerFactory(deps: ServerFactoryDeps): McpServerFactory {
   const requestStateSeal = createRequestStateSeal({
     ...(deps.requestStateKey === undefined ? {} : { key: deps.requestStateKey }),
     ...(deps.requestStateLedger === undefined ? {} : { ledger: deps.requestStateLedger }),
+    onUnavailable: deps.onRequestStateUnavailable,
     bind: (ctx) => {
       const scope = scopeOf(ctx.http?.authInfo);
       return requestStateBinding(scope.principal, scope.call?.request);

@@ -135,6 +135,14 @@ export const mcpEnvSchema = z.object({
     z.coerce.number().check(z.refine(isStreamFlushBytes, STREAM_FLUSH_BYTES_RULE)),
     STREAM_FLUSH_BYTES.default,
   ),
+  /**
+   * The KMS HMAC key multi-round request state is sealed with, shared by every instance (keys
+   * derived per day: `lambda/mcp/request-state-aws.ts`). Empty: a random key per instance, so a
+   * later round reaching another instance is refused.
+   */
+  REQUEST_STATE_KEY_ID: z._default(z.string(), ''),
+  /** The table of spent request states every instance checks; required with the key. */
+  REQUEST_STATE_TABLE_NAME: z._default(z.string(), ''),
 });
 export type McpEnv = z.infer<typeof mcpEnvSchema>;
 

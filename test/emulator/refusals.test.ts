@@ -370,6 +370,11 @@ const CASES: [name: string, change: (api: TestApi) => void, message: RegExp][] =
     /NoCode: its code was not bundled into the assembly/,
   ],
   [
+    'a KMS key of a spec it does not model (asymmetric)',
+    (api) => api.add('Signing', { Type: 'AWS::KMS::Key', Properties: { KeySpec: 'RSA_2048' } }),
+    /KMS key Signing: KeySpec "RSA_2048" is not modelled/,
+  ],
+  [
     'a value imported from another stack',
     (api) => api.stage({ Variables: { other: { 'Fn::ImportValue': 'Other-Export' } } }),
     /the emulator cannot resolve Fn::ImportValue/,

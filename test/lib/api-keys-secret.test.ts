@@ -279,16 +279,19 @@ describe('ApiKeysSecret', () => {
       ]);
     });
 
-    it('gives the MCP function no Secrets Manager or KMS action, and no place in the key policy', () => {
+    it('gives the MCP function no Secrets Manager action, nothing on the key, and no place in a key policy', () => {
       // Act
-      const granted = [...grantedTo(mcpRole, 'secretsmanager'), ...grantedTo(mcpRole, 'kms')];
+      const secrets = grantedTo(mcpRole, 'secretsmanager');
+      const kms = grantedTo(mcpRole, 'kms');
       const keyPolicies = Object.values(resourcesOf(template, 'AWS::KMS::Key')).map(
         (key) => key.Properties.KeyPolicy,
       );
 
-      // Assess
+      // Assess: its one KMS action is GenerateMac on the request-state key (an HMAC key)
       expect(grantedTo(mcpRole, 'xray').length).toBeGreaterThan(0);
-      expect(granted).toEqual([]);
+      expect(secrets).toEqual([]);
+      expect(kms.map(({ statement }) => statement.Action)).toEqual(['kms:GenerateMac']);
+      expect(JSON.stringify(kms)).not.toContain(`"${keyId}"`);
       expect(JSON.stringify(keyPolicies)).not.toContain(`"${mcpRole}"`);
     });
 

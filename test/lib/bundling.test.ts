@@ -20,7 +20,7 @@ const BUNDLE_TIMEOUT_MS = 60_000;
 /**
  * Size budgets, minified, with headroom over what each bundles to today (authorizer ~122 KB
  * with the small AWS client, the not-before list, source-mapped errors and gateway step-up;
- * client registration ~81 KB; rotation ~59 KB; OAuth proxy ~179 KB; MCP server ~388 KB). The
+ * client registration ~81 KB; rotation ~59 KB; OAuth proxy ~192 KB; MCP server ~395 KB). The
  * usual way to blow them is `import { z } from 'zod'`: esbuild cannot tree-shake that namespace
  * re-export, and every zod locale (~400 KB) comes in.
  * `npm run bench` shows the largest contributors.
@@ -30,7 +30,7 @@ const BUNDLE_BUDGETS_KB: Record<string, number> = {
   'mcp-client-registration': 96,
   'mcp-key-rotation': 120,
   'mcp-oauth-proxy': 220,
-  'mcp-server': 400,
+  'mcp-server': 420,
 };
 
 /** A `require("x")` call, not the same text opening a string or template literal. */

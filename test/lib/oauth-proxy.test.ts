@@ -20,44 +20,17 @@ import { DEFAULT_CALLBACK_URLS } from '../../lib/config';
 import { OAUTH_PROXY_ROUTES, OAuthProxy, type OAuthProxyProps } from '../../lib/oauth-proxy';
 import { RevocationsTable } from '../../lib/revocations-table';
 import { synthStack } from './stack-fixture';
-import { onlyId, type Properties, type Resource, render, resourcesOf } from './template-helpers';
-
-type Statement = {
-  Sid?: string;
-  Effect: string;
-  Principal?: unknown;
-  Action: string | string[];
-  Condition?: Record<string, Record<string, unknown>>;
-};
-
-const actionsOf = (statement: Statement) =>
-  Array.isArray(statement.Action) ? statement.Action : [statement.Action];
-
-/** The one Lambda of a template whose Powertools service is `service`. */
-function functionOf(template: Template, service: string) {
-  const entries = Object.entries(resourcesOf(template, 'AWS::Lambda::Function')).filter(
-    ([, fn]) =>
-      (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables
-        .POWERTOOLS_SERVICE_NAME === service,
-  );
-  expect(entries, `one function for ${service}`).toHaveLength(1);
-  const [id, fn] = entries[0] as [string, Resource];
-  const role = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-  return {
-    id,
-    role,
-    variables: (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
-  };
-}
-
-/** The identity-policy statements attached to a role. */
-function roleStatements(template: Template, role: string): Statement[] {
-  return Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
-    .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(`"${role}"`))
-    .flatMap(
-      (policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement,
-    );
-}
+import {
+  actionsOf,
+  functionOf,
+  onlyId,
+  type Properties,
+  type Resource,
+  render,
+  resourcesOf,
+  roleStatements,
+  type Statement,
+} from './template-helpers';
 
 /** The key policy of the one KMS key whose description names the OAuth proxy. */
 function sealingKey(template: Template) {

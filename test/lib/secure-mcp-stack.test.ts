@@ -5,10 +5,19 @@
  */
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { REQUEST_STATE_LEDGER_ATTRIBUTES } from '../../lambda/mcp/request-state-aws';
 import { authorizerEnvSchema } from '../../lambda/shared/env';
 import { OAUTH_PATHS } from '../../lambda/shared/routes';
 import { synthStack } from './stack-fixture';
-import { type Properties, type Resource, render, resourcesOf } from './template-helpers';
+import {
+  actionsOf,
+  functionOf,
+  type Properties,
+  type Resource,
+  render,
+  resourcesOf,
+  roleStatements,
+} from './template-helpers';
 
 /** The CloudFormation type of the resource a `<Id>` or `<Id.Attr>` placeholder names. */
 function typeOf(template: Template, placeholder: string): string | undefined {
@@ -217,6 +226,55 @@ describe('SecureMcpStack', () => {
 
       // Assess: index.ts takes the first as the audience scope
       expect(render(variables.REQUIRED_SCOPES).split(',')[0]).toBe(output('RequiredScope'));
+    });
+  });
+
+  describe('multi-round request state', () => {
+    const mcp = functionOf(template, 'mcp-server');
+    const keyId = render(mcp.variables.REQUEST_STATE_KEY_ID);
+    const tableRef = render(mcp.variables.REQUEST_STATE_TABLE_NAME);
+
+    it('seals with keys derived from an HMAC KMS key the MCP function is told of', () => {
+      // Act
+      const key = template.toJSON().Resources[keyId.slice(1, -'.Arn>'.length)];
+
+      // Assess
+      expect(keyId).toMatch(/^<\w+\.Arn>$/);
+      expect(key?.Type).toBe('AWS::KMS::Key');
+      expect(key?.Properties).toMatchObject({
+        KeySpec: 'HMAC_256',
+        KeyUsage: 'GENERATE_VERIFY_MAC',
+      });
+    });
+
+    it('spends states in a table keyed by nonce, whose items DynamoDB deletes by TTL', () => {
+      // Act
+      const table = template.toJSON().Resources[tableRef.slice(1, -1)];
+
+      // Assess
+      expect(table?.Type).toBe('AWS::DynamoDB::GlobalTable');
+      expect(table?.Properties).toMatchObject({
+        KeySchema: [
+          { AttributeName: REQUEST_STATE_LEDGER_ATTRIBUTES.partitionKey, KeyType: 'HASH' },
+        ],
+        TimeToLiveSpecification: {
+          AttributeName: REQUEST_STATE_LEDGER_ATTRIBUTES.ttl,
+          Enabled: true,
+        },
+      });
+    });
+
+    it('lets the MCP function only GenerateMac with the key and only PutItem into the table', () => {
+      // Act
+      const statements = roleStatements(template, mcp.role);
+      const naming = (ref: string) =>
+        statements.filter((statement) => JSON.stringify(statement).includes(`"${ref}"`));
+
+      // Assess
+      const keyLogicalId = keyId.slice(1, -'.Arn>'.length);
+      const tableLogicalId = tableRef.slice(1, -1);
+      expect(naming(keyLogicalId).flatMap(actionsOf)).toEqual(['kms:GenerateMac']);
+      expect(naming(tableLogicalId).flatMap(actionsOf)).toEqual(['dynamodb:PutItem']);
     });
   });
 

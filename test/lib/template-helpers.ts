@@ -44,3 +44,40 @@ export function render(value: unknown): string {
   }
   throw new Error(`Cannot render ${JSON.stringify(value)}`);
 }
+
+export type Statement = {
+  Sid?: string;
+  Effect: string;
+  Principal?: unknown;
+  Action: string | string[];
+  Condition?: Record<string, Record<string, unknown>>;
+};
+
+export const actionsOf = (statement: Statement) =>
+  Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+
+/** The one Lambda of a template whose Powertools service is `service`. */
+export function functionOf(template: Template, service: string) {
+  const entries = Object.entries(resourcesOf(template, 'AWS::Lambda::Function')).filter(
+    ([, fn]) =>
+      (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables
+        .POWERTOOLS_SERVICE_NAME === service,
+  );
+  expect(entries, `one function for ${service}`).toHaveLength(1);
+  const [id, fn] = entries[0] as [string, Resource];
+  const role = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  return {
+    id,
+    role,
+    variables: (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
+  };
+}
+
+/** The identity-policy statements attached to a role. */
+export function roleStatements(template: Template, role: string): Statement[] {
+  return Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
+    .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(`"${role}"`))
+    .flatMap(
+      (policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement,
+    );
+}

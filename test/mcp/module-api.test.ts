@@ -6,6 +6,7 @@
  * declares for them, in both eras. Each request must leave exactly one audit record (none
  * for an allowed completion or subscription).
  */
+import { createHmac, randomBytes } from 'node:crypto';
 import { LOG_LEVEL_META_KEY } from '@modelcontextprotocol/server';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -23,8 +24,10 @@ import {
 import {
   MemoryRequestStateLedger,
   RequestStateConfigurationError,
+  type RequestStateKeyRing,
   type RequestStateLedger,
 } from '../../lambda/mcp/request-state';
+import { KmsRequestStateKeyRing, type MacPort } from '../../lambda/mcp/request-state-aws';
 import { AUDIT_EVENTS, AUDIT_FIELDS, TOOL_CALL_STATUS } from '../../lambda/shared/audit';
 import { createLogger } from '../../lambda/shared/logger';
 import { buildPolicyTable } from '../../lambda/shared/policy';
@@ -317,7 +320,10 @@ let deps: Deps;
 let instance: McpHandler;
 
 /** A handler serving this test's module, as one Lambda instance builds it. */
-function handlerWith(shared?: { key: string; ledger?: RequestStateLedger }): McpHandler {
+function handlerWith(shared?: {
+  key: string | RequestStateKeyRing;
+  ledger?: RequestStateLedger;
+}): McpHandler {
   const modules: LoadedModule[] = [{ module: richModule, deps }];
   return createMcpHandler({
     config: { allowedOrigins: [], maxBodyBytes: 1024 * 1024 },
@@ -726,6 +732,80 @@ describe('a tool that asks for input (2026-07-28)', () => {
     expect(sameKey.final.result).toMatchObject({ structuredContent: { deployed: 'prod' } });
     expect(againOnAThird.final.error?.code).toBe(-32602);
     expect(deps.deployed).toEqual(['prod']);
+  });
+
+  it('opens a state sealed by another instance deriving its keys from the same KMS key, once', async () => {
+    // Prepare: two instances, each with its own ring over one HMAC key, one ledger
+    const material = randomBytes(32);
+    const kms: MacPort = {
+      generateMac: async ({ KeyId, Message }) => ({
+        Mac: createHmac('sha256', material).update(Message).digest(),
+        KeyId,
+      }),
+    };
+    const ledger = new MemoryRequestStateLedger();
+    const sealing = handlerWith({ key: new KmsRequestStateKeyRing(kms, 'key'), ledger });
+    const opening = handlerWith({ key: new KmsRequestStateKeyRing(kms, 'key'), ledger });
+    const round = await send(
+      {
+        era: 'modern',
+        method: 'tools/call',
+        params: { name: 'deploy', arguments: { env: 'prod' } },
+        capabilities: ELICITATION,
+      },
+      sealing,
+    );
+
+    // Act
+    const confirmed = await confirmDeploy(round.final.result?.requestState, user, opening);
+    const replayed = await confirmDeploy(round.final.result?.requestState, user, sealing);
+
+    // Assess
+    expect(confirmed.final.result).toMatchObject({ structuredContent: { deployed: 'prod' } });
+    expect(replayed.final.error?.code).toBe(-32602);
+    expect(deps.deployed).toEqual(['prod']);
+  });
+
+  it('refuses the state (-32602), runs nothing and logs an error when its keys cannot be had', async () => {
+    // Prepare: KMS answers the first round, then fails
+    let failing = false;
+    const material = randomBytes(32);
+    const kms: MacPort = {
+      generateMac: async ({ KeyId, Message }) => {
+        if (failing) throw new Error('KMS is unreachable');
+        return { Mac: createHmac('sha256', material).update(Message).digest(), KeyId };
+      },
+    };
+    const ledger = new MemoryRequestStateLedger();
+    const sealing = handlerWith({ key: new KmsRequestStateKeyRing(kms, 'key'), ledger });
+    const round = await send(
+      {
+        era: 'modern',
+        method: 'tools/call',
+        params: { name: 'deploy', arguments: { env: 'prod' } },
+        capabilities: ELICITATION,
+      },
+      sealing,
+    );
+    failing = true;
+
+    // Act: another instance, which has no key yet
+    const answer = await confirmDeploy(
+      round.final.result?.requestState,
+      user,
+      handlerWith({ key: new KmsRequestStateKeyRing(kms, 'key'), ledger }),
+    );
+
+    // Assess
+    expect(answer.final.error?.code).toBe(-32602);
+    expect(deps.deployed).toEqual([]);
+    expect(logs.records()).toContainEqual(
+      expect.objectContaining({
+        level: 'ERROR',
+        message: expect.stringMatching(/request state/),
+        error_type: 'Error',
+      }),
+    );
   });
 
   it('refuses to start with a key shared by instances but no ledger they share', () => {

@@ -21,7 +21,7 @@ import { type Endpoint, RestApi } from './rest-api';
 import { startDynamoDb } from './services/dynamodb';
 import { Faults } from './services/faults';
 import { type JsonProtocolServer, serveJsonProtocol } from './services/json-protocol';
-import { type LocalKey, startKms } from './services/kms';
+import { isModelledKeySpec, type LocalKey, startKms } from './services/kms';
 import { type LocalSecret, startSecretsManager } from './services/secrets-manager';
 import {
   type CfnResource,
@@ -254,10 +254,21 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       });
     const secretsServer = await startSecretsManager(secrets, faults);
     stops.push(() => secretsServer.stop());
-    const keys: LocalKey[] = resolver.resourcesOfType('AWS::KMS::Key').map(([logicalId]) => ({
-      keyId: resolver.ref(logicalId),
-      arn: resolver.getAtt(logicalId, 'Arn'),
-    }));
+    const keys: LocalKey[] = resolver
+      .resourcesOfType('AWS::KMS::Key')
+      .map(([logicalId, resource]) => {
+        const keySpec = resource.Properties?.KeySpec;
+        if (keySpec !== undefined && (typeof keySpec !== 'string' || !isModelledKeySpec(keySpec))) {
+          throw new UnsupportedTemplateError(
+            `KMS key ${logicalId}: KeySpec ${JSON.stringify(keySpec)} is not modelled (symmetric and HMAC keys are)`,
+          );
+        }
+        return {
+          keyId: resolver.ref(logicalId),
+          arn: resolver.getAtt(logicalId, 'Arn'),
+          ...(keySpec === undefined ? {} : { keySpec }),
+        };
+      });
     const kmsServer = await startKms(keys, options.stateDir, faults);
     stops.push(() => kmsServer.stop());
     // Cognito's management API is not on any request path: asked, it answers so, loudly.

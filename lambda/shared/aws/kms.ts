@@ -1,6 +1,7 @@
 /**
  * KMS Encrypt and Decrypt over the small AWS client, with an encryption context (bound into
- * the ciphertext: a decrypt with another context fails with `InvalidCiphertextException`).
+ * the ciphertext: a decrypt with another context fails with `InvalidCiphertextException`), and
+ * GenerateMac under an HMAC key.
  */
 import { fromBase64, toBase64 } from './base64';
 import { invalidResponseError } from './error';
@@ -39,13 +40,31 @@ export interface DecryptOutput {
   readonly KeyId: string;
 }
 
+/** HMAC algorithms; each HMAC key spec supports one (`HMAC_256`: `HMAC_SHA_256`). */
+export type MacAlgorithm = 'HMAC_SHA_224' | 'HMAC_SHA_256' | 'HMAC_SHA_384' | 'HMAC_SHA_512';
+
+export interface GenerateMacInput {
+  /** An HMAC key (`KeyUsage` `GENERATE_VERIFY_MAC`): id, ARN or alias. */
+  readonly KeyId: string;
+  /** 1 to 4,096 bytes. */
+  readonly Message: Uint8Array;
+  readonly MacAlgorithm: MacAlgorithm;
+}
+
+export interface GenerateMacOutput {
+  /** The raw RFC 2104 HMAC of the message under the key. */
+  readonly Mac: Uint8Array;
+  readonly KeyId: string;
+}
+
 interface WireBlobAnswer {
   CiphertextBlob?: unknown;
   Plaintext?: unknown;
+  Mac?: unknown;
   KeyId?: unknown;
 }
 
-/** A KMS client for symmetric Encrypt and Decrypt. */
+/** A KMS client for symmetric Encrypt and Decrypt, and HMAC GenerateMac. */
 export class KmsClient {
   readonly client: AwsJsonClient;
 
@@ -75,5 +94,17 @@ export class KmsClient {
       throw invalidResponseError(KMS.name, 'Decrypt', 'No Plaintext or KeyId');
     }
     return { Plaintext: fromBase64(wire.Plaintext), KeyId: wire.KeyId };
+  }
+
+  async generateMac(input: GenerateMacInput, options?: CallOptions): Promise<GenerateMacOutput> {
+    const wire = await this.client.call<WireBlobAnswer>(
+      'GenerateMac',
+      { ...input, Message: toBase64(input.Message) },
+      options,
+    );
+    if (typeof wire.Mac !== 'string' || typeof wire.KeyId !== 'string') {
+      throw invalidResponseError(KMS.name, 'GenerateMac', 'No Mac or KeyId');
+    }
+    return { Mac: fromBase64(wire.Mac), KeyId: wire.KeyId };
   }
 }
