@@ -98,6 +98,16 @@ async function modernClient(credential: string): Promise<ModernClient> {
   return client;
 }
 
+/** What a client's (either SDK's) `delete_record` call was refused with (undefined if not). */
+function refusalOfDelete(client: {
+  callTool(params: { name: string; arguments: Record<string, unknown> }): Promise<unknown>;
+}): Promise<unknown> {
+  return client.callTool({ name: 'delete_record', arguments: { id: 'cust-0040' } }).then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+}
+
 /** The audit records of `tools/call` for `tool` written since `from`. */
 function callRecords(from: number, tool: string) {
   return local.logs
@@ -116,14 +126,10 @@ describe('a token whose scopes exclude a permission its roles grant', () => {
     const from = local.logs.records().length;
 
     // Act
-    const refused = client.callTool({ name: 'delete_record', arguments: { id: 'cust-0040' } });
+    const error = await refusalOfDelete(client);
 
     // Assess: the SDK surfaces the challenge (no OAuth provider to step up with); the
     // authorizer refused it by the request's headers, so the MCP function never ran
-    const error = await refused.then(
-      () => undefined,
-      (caught: unknown) => caught,
-    );
     expect(error).toBeInstanceOf(InsufficientScopeError);
     expect((error as InsufficientScopeError).requiredScope?.split(' ')).toEqual(ALL_SCOPES);
     expect((error as InsufficientScopeError).resourceMetadataUrl?.href).toBe(metadataUrl());
@@ -190,12 +196,9 @@ describe('a token whose scopes exclude a permission its roles grant', () => {
     const from = local.logs.records().length;
 
     // Act
-    const error = await client
-      .callTool({ name: 'delete_record', arguments: { id: 'cust-0040' } })
-      .then(
-        () => undefined,
-        (caught: unknown) => caught as Error & { code?: number; data?: unknown },
-      );
+    const error = (await refusalOfDelete(client)) as
+      | (Error & { code?: number; data?: unknown })
+      | undefined;
 
     // Assess: the MCP function answered, naming what to ask for
     expect(error?.code).toBe(PERMISSION_DENIED_CODE);
@@ -274,12 +277,7 @@ describe('a deployment with gateway step-up off (-c gatewayStepUp=false)', () =>
     );
 
     // Act
-    const error = await client
-      .callTool({ name: 'delete_record', arguments: { id: 'cust-0040' } })
-      .then(
-        () => undefined,
-        (caught: unknown) => caught,
-      );
+    const error = await refusalOfDelete(client);
 
     // Assess
     expect(error).toBeInstanceOf(ProtocolError);
@@ -298,12 +296,7 @@ describe('a permission no role of the caller grants', () => {
     const from = local.logs.records().length;
 
     // Act
-    const error = await client
-      .callTool({ name: 'delete_record', arguments: { id: 'cust-0040' } })
-      .then(
-        () => undefined,
-        (caught: unknown) => caught,
-      );
+    const error = await refusalOfDelete(client);
 
     // Assess
     expect(error).toBeInstanceOf(ProtocolError);
@@ -319,12 +312,7 @@ describe('a permission no role of the caller grants', () => {
     const client = await modernClient(analystKey);
 
     // Act
-    const error = await client
-      .callTool({ name: 'delete_record', arguments: { id: 'cust-0040' } })
-      .then(
-        () => undefined,
-        (caught: unknown) => caught,
-      );
+    const error = await refusalOfDelete(client);
 
     // Assess
     expect(error).toBeInstanceOf(ProtocolError);

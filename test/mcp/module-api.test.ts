@@ -535,12 +535,16 @@ describe('logging from an item', () => {
 describe('a tool that asks for input (2026-07-28)', () => {
   const ELICITATION = { elicitation: { form: {} } };
 
-  async function firstRound(as: Principal = user, tool = 'deploy') {
-    const answer = await callTool(
-      'modern',
-      tool,
-      { env: 'prod' },
-      { as, capabilities: ELICITATION },
+  async function firstRound(as: Principal = user, tool = 'deploy', handle = instance) {
+    const answer = await send(
+      {
+        era: 'modern',
+        method: 'tools/call',
+        params: { name: tool, arguments: { env: 'prod' } },
+        as,
+        capabilities: ELICITATION,
+      },
+      handle,
     );
     return answer.final.result as {
       resultType: string;
@@ -550,6 +554,17 @@ describe('a tool that asks for input (2026-07-28)', () => {
   }
 
   const accepted = { confirm: { action: 'accept', content: { confirm: true } } };
+
+  /** KMS GenerateMac under one HMAC key (RFC 2104), failing while `failing()` says so. */
+  function hmacKms(failing: () => boolean = () => false): MacPort {
+    const material = randomBytes(32);
+    return {
+      generateMac: async ({ KeyId, Message }) => {
+        if (failing()) throw new Error('KMS is unreachable');
+        return { Mac: createHmac('sha256', material).update(Message).digest(), KeyId };
+      },
+    };
+  }
 
   /** The second round of the deploy: confirmed, with `requestState`, as `as`, on `handle`. */
   const confirmDeploy = (requestState: unknown, as: Principal = user, handle = instance) =>
@@ -710,17 +725,8 @@ describe('a tool that asks for input (2026-07-28)', () => {
       ledger: new MemoryRequestStateLedger(),
     };
     const sealing = handlerWith(shared);
-    const round = await send(
-      {
-        era: 'modern',
-        method: 'tools/call',
-        params: { name: 'deploy', arguments: { env: 'prod' } },
-        capabilities: ELICITATION,
-      },
-      sealing,
-    );
-    const retry = (handle: McpHandler) =>
-      confirmDeploy(round.final.result?.requestState, user, handle);
+    const { requestState } = await firstRound(user, 'deploy', sealing);
+    const retry = (handle: McpHandler) => confirmDeploy(requestState, user, handle);
 
     // Act
     const elsewhere = await retry(instance);
@@ -736,29 +742,15 @@ describe('a tool that asks for input (2026-07-28)', () => {
 
   it('opens a state sealed by another instance deriving its keys from the same KMS key, once', async () => {
     // Prepare: two instances, each with its own ring over one HMAC key, one ledger
-    const material = randomBytes(32);
-    const kms: MacPort = {
-      generateMac: async ({ KeyId, Message }) => ({
-        Mac: createHmac('sha256', material).update(Message).digest(),
-        KeyId,
-      }),
-    };
+    const kms = hmacKms();
     const ledger = new MemoryRequestStateLedger();
     const sealing = handlerWith({ key: new KmsRequestStateKeyRing(kms, 'key'), ledger });
     const opening = handlerWith({ key: new KmsRequestStateKeyRing(kms, 'key'), ledger });
-    const round = await send(
-      {
-        era: 'modern',
-        method: 'tools/call',
-        params: { name: 'deploy', arguments: { env: 'prod' } },
-        capabilities: ELICITATION,
-      },
-      sealing,
-    );
+    const { requestState } = await firstRound(user, 'deploy', sealing);
 
     // Act
-    const confirmed = await confirmDeploy(round.final.result?.requestState, user, opening);
-    const replayed = await confirmDeploy(round.final.result?.requestState, user, sealing);
+    const confirmed = await confirmDeploy(requestState, user, opening);
+    const replayed = await confirmDeploy(requestState, user, sealing);
 
     // Assess
     expect(confirmed.final.result).toMatchObject({ structuredContent: { deployed: 'prod' } });
@@ -769,29 +761,15 @@ describe('a tool that asks for input (2026-07-28)', () => {
   it('refuses the state (-32602), runs nothing and logs an error when its keys cannot be had', async () => {
     // Prepare: KMS answers the first round, then fails
     let failing = false;
-    const material = randomBytes(32);
-    const kms: MacPort = {
-      generateMac: async ({ KeyId, Message }) => {
-        if (failing) throw new Error('KMS is unreachable');
-        return { Mac: createHmac('sha256', material).update(Message).digest(), KeyId };
-      },
-    };
+    const kms = hmacKms(() => failing);
     const ledger = new MemoryRequestStateLedger();
     const sealing = handlerWith({ key: new KmsRequestStateKeyRing(kms, 'key'), ledger });
-    const round = await send(
-      {
-        era: 'modern',
-        method: 'tools/call',
-        params: { name: 'deploy', arguments: { env: 'prod' } },
-        capabilities: ELICITATION,
-      },
-      sealing,
-    );
+    const { requestState } = await firstRound(user, 'deploy', sealing);
     failing = true;
 
     // Act: another instance, which has no key yet
     const answer = await confirmDeploy(
-      round.final.result?.requestState,
+      requestState,
       user,
       handlerWith({ key: new KmsRequestStateKeyRing(kms, 'key'), ledger }),
     );

@@ -171,17 +171,28 @@ export class LambdaService {
     return [...this.#functions.values()];
   }
 
-  /** Invoke a buffered handler synchronously (RequestResponse). */
-  async invoke(logicalId: string, event: unknown): Promise<InvokeOutcome> {
+  /**
+   * What every invocation starts with: the request's size checked against Lambda's limit, an
+   * environment taken (or started), its init awaited, and the START line written.
+   */
+  async #begin(logicalId: string, event: unknown) {
     const text = JSON.stringify(event);
     const bytes = Buffer.byteLength(text);
-    if (bytes >= MAX_SYNC_REQUEST_BYTES) return { kind: 'request-too-large', bytes };
+    if (bytes >= MAX_SYNC_REQUEST_BYTES) return { kind: 'request-too-large' as const, bytes };
     const definition = this.definition(logicalId);
     const environment = await this.#acquire(definition);
     const started = performance.now();
     const context = this.#context(definition, environment);
     const ready = await this.#initialized(definition, environment, context);
     this.#log(definition, environment, `START RequestId: ${context.awsRequestId} Version: $LATEST`);
+    return { kind: 'begun' as const, text, definition, environment, started, context, ready };
+  }
+
+  /** Invoke a buffered handler synchronously (RequestResponse). */
+  async invoke(logicalId: string, event: unknown): Promise<InvokeOutcome> {
+    const begun = await this.#begin(logicalId, event);
+    if (begun.kind === 'request-too-large') return begun;
+    const { text, definition, environment, started, context, ready } = begun;
     let outcome: InvokeOutcome;
     if (!ready.ok) {
       outcome = { kind: 'error', reason: ready.reason, error: ready.error };
@@ -230,15 +241,9 @@ export class LambdaService {
     logicalId: string,
     event: unknown,
   ): Promise<StreamedInvocation | InvokeOutcome> {
-    const text = JSON.stringify(event);
-    const bytes = Buffer.byteLength(text);
-    if (bytes >= MAX_SYNC_REQUEST_BYTES) return { kind: 'request-too-large', bytes };
-    const definition = this.definition(logicalId);
-    const environment = await this.#acquire(definition);
-    const started = performance.now();
-    const context = this.#context(definition, environment);
-    const ready = await this.#initialized(definition, environment, context);
-    this.#log(definition, environment, `START RequestId: ${context.awsRequestId} Version: $LATEST`);
+    const begun = await this.#begin(logicalId, event);
+    if (begun.kind === 'request-too-large') return begun;
+    const { text, definition, environment, started, context, ready } = begun;
     if (!ready.ok) {
       this.#discard(definition, environment);
       this.#finish(definition, environment, context, started);
