@@ -8,7 +8,12 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
-import { AUTH_DECISION, auditAuthDecision } from '../shared/audit';
+import {
+  AUTH_DECISION,
+  type AuthDecisionAudit,
+  type AuthReason,
+  auditAuthDecision,
+} from '../shared/audit';
 import { toAuthorizerContext } from '../shared/principal';
 import { type DecideDeps, decide } from './decide';
 import { type EarlyDenyPolicy, forbiddenItem, narrowedItem } from './early-deny';
@@ -65,20 +70,27 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
 
     if (decision.effect === 'allow') {
       const { principal } = decision;
-      // API Gateway caches this answer for the TTL: a credential that expires sooner is refused
-      // now, and the client's 401 (with the challenge) makes it get a new one.
-      const ttl = deps.cacheTtlSeconds ?? 0;
-      const nowSeconds = (deps.now ?? Date.now)() / 1000;
-      if (ttl > 0 && principal.expiresAt !== undefined && principal.expiresAt <= nowSeconds + ttl) {
+      /** The audit record of refusing this good credential's request, for `reason`. */
+      const auditDeny = (
+        reason: AuthReason,
+        extra: Pick<AuthDecisionAudit, 'forbidden' | 'groups'> = {},
+      ) =>
         auditAuthDecision(logger, {
           decision: AUTH_DECISION.deny,
-          reason: 'expires_within_cache',
+          reason,
           authMethod: principal.authMethod,
           caller: principal.principalId,
           keyId: principal.keyId,
           requestId,
           sourceIp,
+          ...extra,
         });
+      // API Gateway caches this answer for the TTL: a credential that expires sooner is refused
+      // now, and the client's 401 (with the challenge) makes it get a new one.
+      const ttl = deps.cacheTtlSeconds ?? 0;
+      const nowSeconds = (deps.now ?? Date.now)() / 1000;
+      if (ttl > 0 && principal.expiresAt !== undefined && principal.expiresAt <= nowSeconds + ttl) {
+        auditDeny('expires_within_cache');
         throw new Error(UNAUTHORIZED);
       }
       // Gateway step-up, then early deny: steps of their own after the credential is known good.
@@ -87,34 +99,14 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
           ? undefined
           : narrowedItem(deps.stepUp.policy, principal, event, deps.stepUp.audienceScope);
       if (narrowed !== undefined) {
-        auditAuthDecision(logger, {
-          decision: AUTH_DECISION.deny,
-          reason: 'insufficient_scope',
-          forbidden: narrowed,
-          authMethod: principal.authMethod,
-          caller: principal.principalId,
-          keyId: principal.keyId,
-          groups: principal.groups,
-          requestId,
-          sourceIp,
-        });
+        auditDeny('insufficient_scope', { forbidden: narrowed, groups: principal.groups });
         // Never cached: gateway step-up runs only with the authorizer cache off.
         return denyPolicy(event.methodArn, principal.principalId, narrowed.requiredScopes);
       }
       const forbidden =
         deps.earlyDeny === undefined ? undefined : forbiddenItem(deps.earlyDeny, principal, event);
       if (forbidden !== undefined) {
-        auditAuthDecision(logger, {
-          decision: AUTH_DECISION.deny,
-          reason: 'item_forbidden',
-          forbidden,
-          authMethod: principal.authMethod,
-          caller: principal.principalId,
-          keyId: principal.keyId,
-          groups: principal.groups,
-          requestId,
-          sourceIp,
-        });
+        auditDeny('item_forbidden', { forbidden, groups: principal.groups });
         // Never cached: early deny runs only with the authorizer cache off.
         return denyPolicy(event.methodArn, principal.principalId);
       }
@@ -123,15 +115,7 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
         result = allowPolicy(event.methodArn, toAuthorizerContext(principal));
       } catch (error) {
         logger.error('Could not build the Allow policy', { error_type: errorName(error) });
-        auditAuthDecision(logger, {
-          decision: AUTH_DECISION.deny,
-          reason: 'internal_error',
-          authMethod: principal.authMethod,
-          caller: principal.principalId,
-          keyId: principal.keyId,
-          requestId,
-          sourceIp,
-        });
+        auditDeny('internal_error');
         return denyPolicy(event.methodArn, principal.principalId);
       }
       auditAuthDecision(logger, {
