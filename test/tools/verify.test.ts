@@ -169,7 +169,7 @@ describe('npm run verify against a deployment with -c gatewayStepUp=false, given
     apiKey = added.key;
   });
 
-  it('does not pass the step-up row: the refusal is a JSON-RPC error naming requiredScopes', async () => {
+  it('fails the step-up row alone, and exits 1: the refusal is a JSON-RPC error naming requiredScopes', async () => {
     // Prepare: an analyst's API key, and an admin token narrowed to read_data
     const narrow = mintAccessToken(loadSigningKey(local.dir), {
       sub: 'verify-narrow',
@@ -187,12 +187,13 @@ describe('npm run verify against a deployment with -c gatewayStepUp=false, given
     // Assess
     expect(target.mcpUrl).toBe(local.gateway.mcpUrl);
     const stepUp = rowTitled(rows, CHECK_TITLES.stepUp);
-    expect(stepUp?.mark).toBe('skip');
+    expect(stepUp?.mark).toBe('fail');
     expect(stepUp?.detail).toMatch(/^gateway step-up is off: run_report got JSON-RPC -32003/);
     // On the stage URL the root well-known URLs cannot be served; stream_check is operator's only.
     expect(rowTitled(rows, CHECK_TITLES.rootWellKnown)?.detail).toMatch(/custom domain/);
     expect(rowTitled(rows, CHECK_TITLES.progress)?.detail).toMatch(/stream_check is not listed/);
-    expect(rows.filter((row) => row.mark === 'fail')).toEqual([]);
+    expect(rows.filter((row) => row.mark === 'fail')).toEqual([stepUp]);
+    expect(exitCodeOf(rows)).toBe(1);
   }, 120_000);
 });
 
@@ -609,7 +610,7 @@ describe('the step-up check', () => {
     expect(row.detail).toMatch(/lacks scope/);
   });
 
-  it('says gateway step-up is off when the refusal is a JSON-RPC error naming requiredScopes', async () => {
+  it('fails a refusal that names requiredScopes in a JSON-RPC error (gateway step-up off)', async () => {
     // Prepare
     const { mcp } = canned(
       onMethod('tools/call', (id) =>
@@ -625,8 +626,9 @@ describe('the step-up check', () => {
     const row = await checkStepUp(mcp, NARROW_TOKEN, TOOLS);
 
     // Assess
-    expect(row.mark).toBe('skip');
+    expect(row.mark).toBe('fail');
     expect(row.detail).toMatch(/^gateway step-up is off/);
+    expect(row.fix).toMatch(/gatewayStepUp=true/);
   });
 
   it('fails a call the narrow token’s list leaves out that is not refused', async () => {

@@ -547,9 +547,12 @@ export async function checkStepUp(
     const answer = answerTo(exchange, 5)?.message;
     const data = answer?.error?.data as { requiredScopes?: unknown } | undefined;
     if (data?.requiredScopes !== undefined) {
-      return skip(
+      // The MCP function answered: its own 403 challenge would arrive renamed, so it names the
+      // scopes in a JSON-RPC error instead, which no client acts on by itself.
+      return fail(
         title,
-        `gateway step-up is off: ${tool} got JSON-RPC ${answer?.error?.code} naming requiredScopes, no 403 challenge (clients that step up on 403 insufficient_scope will not); -c gatewayStepUp=true turns it on`,
+        `gateway step-up is off: ${tool} got JSON-RPC ${answer?.error?.code} naming requiredScopes, no 403 insufficient_scope challenge, so MCP clients will not ask for the scope on their own`,
+        'Deploy with -c gatewayStepUp=true (the default; it needs -c authorizerCacheTtlSeconds=0 and early deny off) so the authorizer answers through the ACCESS_DENIED gateway response, or tell people which scopes to ask for',
       );
     }
     if (answer?.result !== undefined) {
