@@ -8,9 +8,11 @@ import { allowedOriginProblem } from '../lambda/shared/cors';
 import {
   isStreamFlushBytes,
   MAX_CONSENT_REMEMBER_SECONDS,
+  RULE_MODES,
   STREAM_FLUSH_BYTES,
   STREAM_FLUSH_BYTES_RULE,
 } from '../lambda/shared/env';
+import { CLAIM_NAME, MAX_RULE_CLAIMS } from '../lambda/shared/principal';
 
 /** Log retention periods CloudWatch Logs accepts, in days. */
 const RETENTION_DAYS = [
@@ -205,6 +207,28 @@ export const configSchema = z
       .number()
       .refine(isStreamFlushBytes, { message: STREAM_FLUSH_BYTES_RULE })
       .default(STREAM_FLUSH_BYTES.default),
+    /**
+     * What the modules' argument rules (Cedar) do with a request they deny: `enforce` refuses
+     * it (-32003 naming the rules); `log-only` lets it run and records it as a would-be denial
+     * (counted, with an alarm), to try rules on live traffic before enforcing them.
+     */
+    ruleMode: z.enum(RULE_MODES).default('enforce'),
+    /**
+     * Token claims the argument rules may read, as the caller's tags (`principal.getTag("…")`,
+     * as AgentCore Policy spells them): the authorizer hands on only these, each as a string.
+     * A rule reading any other claim does not synthesize.
+     */
+    ruleClaims: list
+      .pipe(
+        z
+          .array(
+            z
+              .string()
+              .regex(CLAIM_NAME, 'a claim name: letters, digits, _ : . - (up to 64 characters)'),
+          )
+          .max(MAX_RULE_CLAIMS),
+      )
+      .default([]),
     /** Browser origins allowed to call the API (CORS); none by default. */
     allowedOrigins: list
       .pipe(

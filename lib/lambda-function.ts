@@ -4,6 +4,7 @@
  * tracing, its own log group with retention, and an environment typed by the schema the
  * runtime parses.
  */
+import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -51,6 +52,30 @@ export interface McpFunctionProps<S extends z.ZodMiniObject> {
   readonly memorySize?: number;
   /** @default Duration.seconds(10) */
   readonly timeout?: Duration;
+  /**
+   * Files and folders of the project (relative to its root) copied into the function's asset
+   * at the same path, for a package the bundle leaves out and loads at run time: one that reads
+   * files beside its code, as Cedar's reads its WebAssembly. @default none
+   */
+  readonly shippedFiles?: readonly string[];
+}
+
+/** Bundling hooks that copy project files into the asset, each at its own relative path. */
+function copyInto(paths: readonly string[]) {
+  for (const path of paths) {
+    if (isAbsolute(path) || normalize(path).startsWith('..') || /["$`\\]/.test(path)) {
+      throw new Error(`shippedFiles: ${path} must be a plain path inside the project`);
+    }
+  }
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir: string, outputDir: string) =>
+      paths.map(
+        (path) =>
+          `mkdir -p "${join(outputDir, dirname(path))}" && cp -R "${join(inputDir, path)}" "${join(outputDir, path)}"`,
+      ),
+  };
 }
 
 export class McpFunction<S extends z.ZodMiniObject> extends Construct {
@@ -120,6 +145,9 @@ export class McpFunction<S extends z.ZodMiniObject> extends Construct {
           Object.entries(LAMBDA_BUNDLE_OPTIONS.alias).map(([from, to]) => [`--alias:${from}`, to]),
         ),
         forceDockerBundling: false,
+        ...(props.shippedFiles === undefined || props.shippedFiles.length === 0
+          ? {}
+          : { commandHooks: copyInto(props.shippedFiles) }),
       },
     });
     Validations.of(this.role).acknowledge({

@@ -13,6 +13,7 @@ import { MODULE_INFRA } from '../modules/infra';
 import { POLICY } from '../modules/policy';
 import { ROLE_PERMISSIONS } from '../modules/roles';
 import { ApiKeysSecret } from './api-keys-secret';
+import { mcpShippedFiles } from './bundle-options';
 import { ClientRegistration } from './client-registration';
 import { KmsGrantsForAwsServicesOnly } from './compliance';
 import type { McpStackConfig } from './config';
@@ -25,6 +26,7 @@ import { advertisedScopes, OAuthDiscovery } from './oauth-discovery';
 import { OAuthProxy } from './oauth-proxy';
 import { RequestStateStore } from './request-state-store';
 import { RevocationsTable } from './revocations-table';
+import { assertValidRules } from './rules-validation';
 
 export interface SecureMcpStackProps extends StackProps {
   readonly config: McpStackConfig;
@@ -56,6 +58,12 @@ export class SecureMcpStack extends Stack {
         : buildPolicyTable({ roles: modules.roles, modules: modules.list });
     const logRetention = config.logRetentionDays as logs.RetentionDays;
     Aspects.of(this).add(new KmsGrantsForAwsServicesOnly());
+    // The modules' argument rules (Cedar) validate against their items' schemas, or nothing
+    // is synthesized; with none, Cedar is neither loaded here nor shipped.
+    assertValidRules(modules.list, {
+      roles: Object.keys(modules.roles),
+      claims: config.ruleClaims,
+    });
 
     const identity = new Identity(this, 'Identity', {
       // Cognito returns to the OAuth proxy alone, whose URL exists once the API does (below).
@@ -95,6 +103,7 @@ export class SecureMcpStack extends Stack {
             }
           : {}),
         ...(config.gatewayStepUp ? { GATEWAY_STEP_UP: 'true' } : {}),
+        ...(config.ruleClaims.length > 0 ? { RULE_CLAIMS: config.ruleClaims.join(',') } : {}),
       },
       logRetention,
     });
@@ -109,10 +118,13 @@ export class SecureMcpStack extends Stack {
       environment: {
         ALLOWED_ORIGINS: config.allowedOrigins.join(','),
         STREAM_FLUSH_BYTES: String(config.streamFlushBytes),
+        RULE_MODE: config.ruleMode,
       },
       logRetention,
       memorySize: 512,
       timeout: Duration.seconds(config.mcpTimeoutSeconds),
+      // Cedar's Node build beside the bundle, loaded the first time an item with rules is used.
+      shippedFiles: mcpShippedFiles(modules.list),
     });
     // Multi-round request state: sealed and spent alike on every instance.
     const requestState = new RequestStateStore(this, 'RequestState');

@@ -15,16 +15,17 @@
  *
  * Importable (`startLocalGateway({ port: 0 })`), so tests drive exactly what `npm run dev` runs.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { McpModule } from '../lambda/mcp/module';
 import { emptyApiKeyDocument } from '../lambda/shared/api-key';
 import { MCP_PATH } from '../lambda/shared/routes';
 import type { AddStackOptions } from '../lib/app';
-import { LAMBDA_BUNDLE_OPTIONS } from '../lib/bundle-options';
+import { LAMBDA_BUNDLE_OPTIONS, mcpShippedFiles } from '../lib/bundle-options';
 import { MODULES } from '../modules/index';
 import { type CloudAssembly, synthesize } from './emulator/assembly';
 import { type Emulator, startEmulator } from './emulator/emulator';
@@ -95,8 +96,16 @@ export interface LocalGateway {
   stop(): Promise<void>;
 }
 
-/** Bundle a test's own entry exactly as `McpFunction` bundles the real ones. */
-export async function bundleEntry(entry: string): Promise<string> {
+const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * Bundle a test's own entry exactly as `McpFunction` bundles the real ones, with the files
+ * the stack ships beside it (Cedar's runtime, when `modules` have rules).
+ */
+export async function bundleEntry(
+  entry: string,
+  modules: readonly McpModule[] = [],
+): Promise<string> {
   const outdir = mkdtempSync(join(tmpdir(), 'mcp-test-bundle-'));
   await build({
     ...LAMBDA_BUNDLE_OPTIONS,
@@ -105,6 +114,9 @@ export async function bundleEntry(entry: string): Promise<string> {
     external: [...LAMBDA_BUNDLE_OPTIONS.external],
     logLevel: 'error',
   });
+  for (const path of mcpShippedFiles(modules)) {
+    cpSync(join(PROJECT_ROOT, path), join(outdir, path), { recursive: true });
+  }
   return outdir;
 }
 
@@ -164,7 +176,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   const codeOverrides: Record<string, string> = {};
   const bundles: string[] = [];
   if (options.mcp !== undefined && mcpId !== undefined) {
-    const bundle = await bundleEntry(options.mcp.entry);
+    const bundle = await bundleEntry(options.mcp.entry, options.mcp.modules.list);
     bundles.push(bundle);
     codeOverrides[mcpId] = bundle;
   }

@@ -5,7 +5,13 @@
  */
 import * as z from 'zod/mini';
 import type { AuthReason } from '../shared/audit';
-import { type Principal, parseScopes, safeGroupNames } from '../shared/principal';
+import {
+  MalformedClaimError,
+  type Principal,
+  parseScopes,
+  ruleClaimsOf,
+  safeGroupNames,
+} from '../shared/principal';
 import type { IssuedTimes } from '../shared/revocations';
 import { type ApiKeyStore, ApiKeysUnavailableError } from './api-key-store';
 import { type AccessTokenVerifier, reasonForJwtError } from './cognito';
@@ -37,6 +43,11 @@ export interface DecideDeps {
    * verified. Every deployed and local authorizer sets it; without it nothing is refused by it.
    */
   readonly revocations?: RevocationCheck;
+  /**
+   * The token claims handed on to the MCP function's argument rules (`-c ruleClaims`), as
+   * the caller's tags. @default none
+   */
+  readonly ruleClaims?: readonly string[];
 }
 
 export interface CredentialCarrier {
@@ -54,7 +65,11 @@ const accessClaimsSchema = z.object({
   'cognito:groups': z.optional(z.array(z.string().check(z.maxLength(256))).check(z.maxLength(100))),
 });
 
-async function decideJwt(token: string, verifier: AccessTokenVerifier): Promise<Decision> {
+async function decideJwt(
+  token: string,
+  verifier: AccessTokenVerifier,
+  ruleClaims: readonly string[],
+): Promise<Decision> {
   let payload: Record<string, unknown>;
   try {
     payload = await verifier.verify(token);
@@ -79,6 +94,19 @@ async function decideJwt(token: string, verifier: AccessTokenVerifier): Promise<
       caller: sub,
     };
   }
+  // A claim the rules read that cannot be carried whole refuses the token, as a scope does.
+  let claimTags: Record<string, string> | undefined;
+  try {
+    claimTags = ruleClaimsOf(payload, ruleClaims);
+  } catch (error) {
+    if (!(error instanceof MalformedClaimError)) throw error;
+    return {
+      effect: 'unauthorized',
+      reason: 'malformed_claim',
+      authMethod: 'cognito',
+      caller: sub,
+    };
+  }
   return {
     effect: 'allow',
     issued: { issuedAt: iat, authTime: auth_time },
@@ -89,6 +117,7 @@ async function decideJwt(token: string, verifier: AccessTokenVerifier): Promise<
       scopes,
       keyId: '',
       expiresAt: exp,
+      ...(claimTags === undefined ? {} : { claims: claimTags }),
     },
   };
 }
@@ -135,7 +164,7 @@ export async function decide(request: CredentialCarrier, deps: DecideDeps): Prom
         return { effect: 'unauthorized', reason: credential.reason };
       case 'jwt':
         return await checkRevocation(
-          await decideJwt(credential.token, deps.verifier),
+          await decideJwt(credential.token, deps.verifier, deps.ruleClaims ?? []),
           deps.revocations,
         );
       case 'api_key':

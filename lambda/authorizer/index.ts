@@ -87,6 +87,7 @@ export const handler = withSourceMappedErrors(
     revocations,
     logger,
     cacheTtlSeconds: env.AUTHORIZER_CACHE_TTL_SECONDS,
+    ruleClaims: env.RULE_CLAIMS,
     ...(env.GATEWAY_STEP_UP === 'true' && policy !== undefined
       ? { stepUp: { policy, audienceScope: env.REQUIRED_SCOPES[0] as string } }
       : policy === undefined

@@ -9,6 +9,7 @@ import {
   auditCall,
   digestArguments,
   type ProtocolEra,
+  type RuleAudit,
   TOOL_CALL_STATUS,
   type ToolCallStatus,
   UNKNOWN_ITEM,
@@ -41,14 +42,30 @@ export interface RequestMeta {
   readonly sourceIp: string;
 }
 
+/**
+ * An item's code was about to run although its argument rules were never evaluated: its
+ * arguments did not parse for the rules, so the SDK should have refused them first.
+ */
+export class UncheckedRulesError extends Error {
+  override readonly name = 'UncheckedRulesError';
+}
+
 export class CallRecord {
   readonly started = performance.now();
   #ran = false;
+  #held = false;
   #status: ToolCallStatus | undefined;
   #errorType: string | undefined;
   #written = false;
   /** The policy item the request names, once the gate has looked it up. */
   item: PolicyItem | undefined;
+  /** What the argument rules said, when some rule names the item. */
+  rules: RuleAudit | undefined;
+  /**
+   * The arguments the rules judged, parsed with the item's schema (defaults applied), when
+   * they let the request through: the item runs on exactly these, not on a second parse.
+   */
+  ruledInput: unknown;
 
   constructor(
     readonly request: GatedRequest | MalformedRequest,
@@ -56,9 +73,22 @@ export class CallRecord {
     readonly traceId: string | undefined,
   ) {}
 
-  /** The item's code was reached (the SDK accepted the request). */
+  /**
+   * The item's code was reached (the SDK accepted the request). Throws
+   * {@link UncheckedRulesError} instead when the item's rules could not be evaluated: its code
+   * never runs on arguments no rule has seen.
+   */
   ran(): void {
+    if (this.#held) throw new UncheckedRulesError('The argument rules were not evaluated');
     this.#ran = true;
+  }
+
+  /**
+   * The item has argument rules but its arguments do not parse for them: the SDK refuses such
+   * arguments (-32602) before any item code; should it ever get further, {@link ran} stops it.
+   */
+  holdForRules(): void {
+    this.#held = true;
   }
 
   get hasRun(): boolean {
@@ -100,6 +130,7 @@ export class CallRecord {
       errorType: this.#status === undefined ? (this.#errorType ?? 'Unanswered') : this.#errorType,
       protocolEra: this.era,
       traceId: this.traceId,
+      rules: this.rules,
     });
   }
 }

@@ -169,7 +169,8 @@ export interface Refusal {
   readonly errorType: string;
 }
 
-const WHAT: Record<CallKind, string> = {
+/** How a refusal names the kind of item a request is for. */
+export const WHAT: Record<CallKind, string> = {
   tool: 'tool',
   resource: 'resource',
   prompt: 'prompt',

@@ -16,8 +16,9 @@ import {
   PROTOCOL_VERSION_META_KEY,
 } from '@modelcontextprotocol/server';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { DENIAL_REASONS, type ProtocolEra, TOOL_CALL_STATUS } from '../shared/audit';
+import { DENIAL_REASONS, type ProtocolEra, RULE_VERDICTS, TOOL_CALL_STATUS } from '../shared/audit';
 import { isAwsError } from '../shared/aws/error';
+import type { RuleMode } from '../shared/env';
 import { getHeader } from '../shared/headers';
 import { effectivePermissions, type PolicyTable } from '../shared/policy';
 import {
@@ -51,6 +52,7 @@ import {
   type StreamWatcher,
   sseText,
 } from './response';
+import { type CedarLoader, createRules } from './rules';
 import { authInfoFor, createServerFactory } from './server';
 import {
   challengeScopes,
@@ -87,6 +89,11 @@ export interface McpHandlerDeps {
    * (`stream-flush.ts`). 0 or absent: off.
    */
   readonly streamFlushBytes?: number;
+  /**
+   * The modules' argument rules (Cedar): `enforce` (default) or `log-only`, and where Cedar is
+   * loaded from (a test's stand-in). A deployment whose modules have no rules loads no Cedar.
+   */
+  readonly rules?: { readonly mode?: RuleMode; readonly loadCedar?: CedarLoader };
 }
 
 export type McpHandler = (event: APIGatewayProxyEvent, context?: Context) => Promise<McpResponse>;
@@ -175,6 +182,10 @@ function eraOf(event: APIGatewayProxyEvent, parsedBody: unknown): ProtocolEra {
 function createHandler(deps: McpHandlerDeps): McpHandler {
   const { logger, policy } = deps;
   const gate = createGate(policy);
+  const rules = createRules(
+    deps.modules.map(({ module }) => module),
+    { ...deps.rules, logger, ...(deps.now === undefined ? {} : { now: deps.now }) },
+  );
   const stepUp = deps.stepUp === undefined ? undefined : compileStepUp(policy, deps.stepUp);
   const factory = createServerFactory({
     modules: deps.modules,
@@ -244,9 +255,15 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
     let call: CallRecord | undefined;
     if (gated !== undefined) {
       call = new CallRecord(gated, era, traceIdOf(parsedBody));
-      const refuse = (code: number, message: string, data?: Record<string, unknown>) => {
+      const refuse = (
+        code: number,
+        message: string,
+        data?: Record<string, unknown>,
+        statusCode?: number,
+      ) => {
         (call as CallRecord).write(logger, principal, meta);
-        return jsonRpcErrorFor(id, code, message, data);
+        const answer = jsonRpcErrorFor(id, code, message, data);
+        return statusCode === undefined ? answer : { ...answer, statusCode };
       };
       const verdict = judge(gate, gated, granted, era);
       // Permission first: a forbidden item is denied whatever shape its params are in.
@@ -278,8 +295,20 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
         return refuse(refusal.code, refusal.message, refusal.data);
       }
       call.item = verdict.item;
-      // Completions and subscriptions are audited when refused; an allowed one is not a call.
-      if (gated.kind === 'completion' || 'subscription' in gated) call = undefined;
+      // Then the item's argument rules (Cedar), if any names it: still before any item code.
+      const ruled = await rules.judge(call, principal);
+      if (ruled !== undefined) {
+        call.settle(ruled.status, ruled.errorType);
+        return refuse(ruled.code, ruled.message, ruled.data, ruled.httpStatus);
+      }
+      // Completions and subscriptions are audited when refused (or, in log-only mode, when the
+      // rules would have refused them); an allowed one is not a call.
+      if (
+        (gated.kind === 'completion' || 'subscription' in gated) &&
+        call.rules?.verdict !== RULE_VERDICTS.wouldDeny
+      ) {
+        call = undefined;
+      }
     }
 
     const write = () => call?.write(logger, principal, meta);

@@ -44,6 +44,7 @@ export function lambdaHandlerFor(modules: readonly McpModule[], policy: PolicyTa
             env.REQUEST_STATE_TABLE_NAME,
           ),
         }),
+    rules: { mode: env.RULE_MODE },
     // The padding is for an answer that streams; a buffered one leaves whole anyway.
     streamFlushBytes: streaming ? env.STREAM_FLUSH_BYTES : 0,
     // Step-up when the stack names the metadata (it always does; a bare function does not).

@@ -236,6 +236,15 @@ export interface McpModule<Deps = unknown> {
   /** Server instructions this module adds (one paragraph). */
   readonly instructions?: string;
   /**
+   * Argument-level rules, in Cedar (`docs/rules.md`): `forbid` and `permit` policies, each with
+   * an `@id`, over the module's actions (`Mcp::Action::"tool:<name>"`, `"resource:<name>"`,
+   * `"prompt:<name>"`, `"completion:prompt:<name>"`…) with the item's arguments as
+   * `context.input`. Validated against the items' own schemas by `cdk synth` and the tests; in
+   * the function, judged after the roles allow a request and before any item code runs, for the
+   * items a rule names (the others never load Cedar).
+   */
+  readonly rules?: string;
+  /**
    * Local mode (`npm run dev`, the tests): put sample data into what the module's
    * infrastructure created. The local emulator creates the tables from the synthesized
    * template and calls this with the environment the template gives the MCP function (so the

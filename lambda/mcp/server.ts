@@ -281,6 +281,15 @@ async function readInto(
   }
 }
 
+/**
+ * The arguments an item runs on: the ones its argument rules judged when some rule names it
+ * (parsed by the item's own schema from the same request), else the SDK's parse. What a rule
+ * allowed is then exactly what runs, whatever a schema's defaults or transforms do per parse.
+ */
+function ruledOr(call: CallRecord | undefined, parsed: Record<string, unknown>) {
+  return call?.ruledInput === undefined ? parsed : (call.ruledInput as Record<string, unknown>);
+}
+
 function registerTool(
   server: McpServer,
   tool: ToolDefinition<unknown, z.ZodObject, z.ZodObject>,
@@ -297,9 +306,10 @@ function registerTool(
       ...(content ? {} : { outputSchema: cachedJsonSchema(tool.output) }),
       annotations: { title: tool.title, ...tool.annotations },
     },
-    async (args: Record<string, unknown>, ctx: ServerContext) => {
+    async (parsed: Record<string, unknown>, ctx: ServerContext) => {
       const call = scope.call;
       call?.ran();
+      const args = ruledOr(call, parsed);
       const progressToken = ctx.mcpReq._meta?.progressToken;
       const context = {
         ...itemContext(ctx.mcpReq.signal),
@@ -434,9 +444,10 @@ function registerPrompt(
       ...(prompt.description === undefined ? {} : { description: prompt.description }),
       argsSchema: withCompletions(prompt, itemContext),
     },
-    async (args: Record<string, unknown>, ctx: ServerContext) => {
+    async (parsed: Record<string, unknown>, ctx: ServerContext) => {
       const call = scope.call;
       call?.ran();
+      const args = ruledOr(call, parsed);
       const context = { ...itemContext(ctx.mcpReq.signal), ...exchangeFor(ctx) };
       try {
         const needed = await prompt.ask?.(args, context);

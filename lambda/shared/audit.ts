@@ -61,6 +61,12 @@ export const AUDIT_FIELDS = {
   requested: 'requested',
   protocolEra: 'protocol_era',
   traceId: 'trace_id',
+  /** What the argument rules (Cedar) said of a call, read or get some rule names: {@link RULE_VERDICTS}. */
+  ruleVerdict: 'rule_verdict',
+  /** The `@id`s of the rules that denied it (or would have, in log-only mode), never its arguments. */
+  ruleIds: 'rule_ids',
+  /** Why the rules could not be evaluated (then the call is denied): {@link RULE_ERRORS}. */
+  ruleError: 'rule_error',
   outcome: 'outcome',
   httpStatus: 'http_status',
   oauthError: 'oauth_error',
@@ -107,6 +113,49 @@ export const DENIAL_REASONS = {
   scope: 'InsufficientScope',
 } as const;
 export type DenialReason = (typeof DENIAL_REASONS)[keyof typeof DENIAL_REASONS];
+
+/**
+ * The `error_type` of a call the argument rules (Cedar) denied: JSON-RPC -32003 naming the
+ * rules (`deniedBy`). Kept beside {@link DENIAL_REASONS}, which the role gate's denials use.
+ */
+export const RULE_DENIAL_REASONS = {
+  /** A `forbid` rule matched, or the item's `permit` rules all did not. */
+  denied: 'RuleDenied',
+  /** The rules could not be evaluated: denied, fail closed. */
+  error: 'RuleError',
+} as const;
+
+/** The `rule_verdict` field: what the argument rules said of a call some rule names. */
+export const RULE_VERDICTS = {
+  allow: 'allow',
+  deny: 'deny',
+  /** Log-only mode: the rules deny it, the call runs, the record says so. */
+  wouldDeny: 'would_deny',
+} as const;
+export type RuleVerdict = (typeof RULE_VERDICTS)[keyof typeof RULE_VERDICTS];
+
+/** The `rule_error` field: why the rules could not be evaluated. Bounded values. */
+export const RULE_ERRORS = [
+  /** Cedar (its WebAssembly) could not be loaded. */
+  'CedarUnavailable',
+  /** The rules do not parse as the function holds them (`cdk synth` refuses such rules). */
+  'RulesInvalid',
+  /** An argument Cedar cannot hold exactly (a decimal with five places): never rounded. */
+  'UnrepresentableInput',
+  /** Cedar refused the request itself. */
+  'EvaluationFailed',
+  /** A rule raised an error evaluating this request (an overflow, a missing tag). */
+  'RuleFailed',
+] as const;
+export type RuleError = (typeof RULE_ERRORS)[number];
+
+/** What the argument rules said of one call, for its audit record. */
+export interface RuleAudit {
+  readonly verdict: RuleVerdict;
+  /** The rules that denied it (or would have); empty when allowed. */
+  readonly ruleIds: readonly string[];
+  readonly error?: RuleError;
+}
 
 /** Outcomes of an authorizer decision. */
 export const AUTH_DECISION = { allow: 'allow', deny: 'deny' } as const;
@@ -274,6 +323,8 @@ export const AUTH_REASONS = [
   'missing_scope',
   /** A scope in the token that cannot be carried intact: refused rather than dropped. */
   'malformed_scope',
+  /** A claim the argument rules read (`-c ruleClaims`) too long to carry: refused, not dropped. */
+  'malformed_claim',
   'unknown_kid',
   'invalid_token',
   'unknown_key',
@@ -347,6 +398,8 @@ export interface CallAudit {
   readonly protocolEra: ProtocolEra;
   /** The W3C trace id of the request's `_meta.traceparent`, when it carries a valid one. */
   readonly traceId?: string;
+  /** What the argument rules said, when some rule names the item. */
+  readonly rules?: RuleAudit;
 }
 
 export interface AuthDecisionAudit {
@@ -433,6 +486,9 @@ export function auditCall(logger: Logger, record: CallAudit): void {
     [F.argsDigest]: record.argsDigest,
     [F.argsBytes]: record.argsBytes,
     [F.errorType]: record.errorType,
+    [F.ruleVerdict]: record.rules?.verdict,
+    [F.ruleIds]: record.rules?.ruleIds,
+    [F.ruleError]: record.rules?.error,
     [F.protocolEra]: record.protocolEra,
     [F.traceId]: record.traceId,
   };

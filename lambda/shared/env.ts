@@ -5,6 +5,7 @@
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { MAX_REGISTRATION_BODY_BYTES } from './client-registration';
+import { CLAIM_NAME, MAX_RULE_CLAIMS } from './principal';
 
 // zod/mini keeps the authorizer bundle small; it loads no messages of its own, so English is
 // loaded here (only English: `z.locales` would pull in every language).
@@ -76,6 +77,19 @@ export const authorizerEnvSchema = z.object({
     z.pipe(z.coerce.number(), z.int().check(z.minimum(0), z.maximum(3600))),
     0,
   ),
+  /**
+   * The token claims handed on to the MCP function's argument rules as the caller's tags
+   * (`-c ruleClaims`, comma-separated names such as `custom:department`). Empty: none.
+   */
+  RULE_CLAIMS: z._default(
+    z.pipe(
+      commaList,
+      z
+        .array(z.string().check(z.regex(CLAIM_NAME, 'must be a claim name')))
+        .check(z.maxLength(MAX_RULE_CLAIMS)),
+    ),
+    [],
+  ),
 });
 export type AuthorizerEnv = z.infer<typeof authorizerEnvSchema>;
 
@@ -102,6 +116,13 @@ export function isStreamFlushBytes(bytes: number): boolean {
     (Number.isInteger(bytes) && bytes >= STREAM_FLUSH_BYTES.min && bytes <= STREAM_FLUSH_BYTES.max)
   );
 }
+
+/**
+ * What the modules' argument rules (Cedar) do with a request they deny: refuse it (`enforce`),
+ * or let it run and record it as a would-be denial (`log-only`, to try rules on live traffic).
+ */
+export const RULE_MODES = ['enforce', 'log-only'] as const;
+export type RuleMode = (typeof RULE_MODES)[number];
 
 /** What {@link isStreamFlushBytes} asks, as the configuration errors say it. */
 export const STREAM_FLUSH_BYTES_RULE = `must be 0 (off) or a whole number of bytes from ${STREAM_FLUSH_BYTES.min} to ${STREAM_FLUSH_BYTES.max}`;
@@ -135,6 +156,8 @@ export const mcpEnvSchema = z.object({
     z.coerce.number().check(z.refine(isStreamFlushBytes, STREAM_FLUSH_BYTES_RULE)),
     STREAM_FLUSH_BYTES.default,
   ),
+  /** What the argument rules do with a request they deny ({@link RULE_MODES}): `-c ruleMode`. */
+  RULE_MODE: z._default(z.enum(RULE_MODES), 'enforce'),
   /**
    * The KMS HMAC key multi-round request state is sealed with, shared by every instance (keys
    * derived per day: `lambda/mcp/request-state-aws.ts`). Empty: a random key per instance, so a

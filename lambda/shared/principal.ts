@@ -25,17 +25,59 @@ export interface Principal {
    * API Gateway may reuse a cached Allow past it; the MCP handler refuses it then.
    */
   readonly expiresAt?: number | undefined;
+  /**
+   * The token claims the deployment hands the argument rules (`-c ruleClaims`), as strings:
+   * the rules see them as the caller's tags. Absent for API keys and when none are named.
+   */
+  readonly claims?: Readonly<Record<string, string>> | undefined;
+}
+
+/** What a claim name handed to the rules may be (`-c ruleClaims`): Cognito's `custom:x` too. */
+export const CLAIM_NAME = /^[A-Za-z0-9_][A-Za-z0-9_:.-]{0,63}$/;
+/** The most claims handed to the rules, and the longest value each may have. */
+export const MAX_RULE_CLAIMS = 20;
+export const MAX_CLAIM_VALUE_LENGTH = 1024;
+
+export class MalformedClaimError extends Error {
+  override readonly name = 'MalformedClaimError';
+}
+
+/**
+ * The named claims of a verified token as the rules' tags, each a string as AgentCore Policy
+ * makes them: a string as it is, a number or boolean as its text, an array or object as its
+ * JSON; a claim that is absent or null gives no tag. Throws {@link MalformedClaimError} for a
+ * value longer than {@link MAX_CLAIM_VALUE_LENGTH}: refused rather than dropped, since a
+ * dropped tag could let a request past a rule that forbids on it.
+ */
+export function ruleClaimsOf(
+  payload: Readonly<Record<string, unknown>>,
+  names: readonly string[],
+): Record<string, string> | undefined {
+  if (names.length === 0) return undefined;
+  const claims: Record<string, string> = {};
+  for (const name of names) {
+    const value = Object.hasOwn(payload, name) ? payload[name] : undefined;
+    if (value === undefined || value === null) continue;
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    if (text.length > MAX_CLAIM_VALUE_LENGTH) {
+      throw new MalformedClaimError(`The claim ${name} is too long to hand to the rules`);
+    }
+    claims[name] = text;
+  }
+  return claims;
 }
 
 /** The authorizer context as API Gateway hands it on: strings only. */
 export interface AuthorizerContext {
-  readonly [key: string]: string;
+  readonly [key: string]: string | undefined;
   readonly principalId: string;
   readonly authMethod: AuthMethod;
   readonly groups: string;
   readonly scopes: string;
   readonly keyId: string;
   readonly expiresAt: string;
+  /** The rules' claims as JSON text (`{"name":"value"}`); absent when none are handed on. */
+  readonly claims?: string;
 }
 
 const GROUP_SEPARATOR = ',';
@@ -89,6 +131,7 @@ export function toAuthorizerContext(principal: Principal): AuthorizerContext {
     scopes: principal.scopes.join(SCOPE_SEPARATOR),
     keyId: principal.keyId,
     expiresAt: principal.expiresAt === undefined ? '' : String(Math.floor(principal.expiresAt)),
+    ...(principal.claims === undefined ? {} : { claims: JSON.stringify(principal.claims) }),
   };
   // What the MCP handler would refuse must not be allowed here: check against its schema.
   parsePrincipal(context);
@@ -119,6 +162,27 @@ const authorizerContextSchema = z.object({
     z.string().check(z.regex(/^(\d{1,12})?$/)),
     z.transform((value) => (value === '' ? undefined : Number(value))),
   ),
+  claims: z.optional(
+    z.pipe(
+      z.pipe(
+        z.string().check(z.maxLength(MAX_RULE_CLAIMS * (MAX_CLAIM_VALUE_LENGTH * 6 + 80))),
+        z.transform((value, ctx) => {
+          try {
+            return JSON.parse(value) as unknown;
+          } catch {
+            ctx.issues.push({ code: 'custom', message: 'claims must be JSON', input: value });
+            return z.NEVER;
+          }
+        }),
+      ),
+      z
+        .record(
+          z.string().check(z.regex(CLAIM_NAME)),
+          z.string().check(z.maxLength(MAX_CLAIM_VALUE_LENGTH)),
+        )
+        .check(z.refine((claims) => Object.keys(claims).length <= MAX_RULE_CLAIMS)),
+    ),
+  ),
 });
 
 export class InvalidPrincipalError extends Error {
@@ -141,12 +205,20 @@ export function parsePrincipal(authorizer: unknown, nowMs: number = Date.now()):
       cause: result.error,
     });
   }
-  const { principalId, authMethod, groups, scopes, keyId, expiresAt } = result.data;
+  const { principalId, authMethod, groups, scopes, keyId, expiresAt, claims } = result.data;
   if (expiresAt !== undefined && expiresAt * 1000 <= nowMs) {
     throw new ExpiredPrincipalError('The credential expired after it was authorized');
   }
   if (authMethod === 'api_key' && keyId === '') {
     throw new InvalidPrincipalError('An API-key principal must name its key id');
   }
-  return { principalId, authMethod, groups, scopes, keyId, expiresAt };
+  return {
+    principalId,
+    authMethod,
+    groups,
+    scopes,
+    keyId,
+    expiresAt,
+    ...(claims === undefined ? {} : { claims }),
+  };
 }

@@ -7,6 +7,7 @@
 import { DynamoDbClient } from '../../lambda/shared/aws/dynamodb';
 import { customerSummaryPrompt, segmentReviewPrompt } from './prompts';
 import { recordSchemaResource, segmentSummaryTemplate } from './resources';
+import { customerRecordsRules } from './rules';
 import { DynamoRecordStore } from './store/dynamodb-record-store';
 import { sampleRecords } from './store/sample-records';
 import { define, deleteRecord, getRecord, putRecord, queryCustomerData, runReport } from './tools';
@@ -32,6 +33,7 @@ export const customerRecords = define.module({
   resources: [recordSchemaResource],
   resourceTemplates: [segmentSummaryTemplate],
   prompts: [customerSummaryPrompt, segmentReviewPrompt],
+  rules: customerRecordsRules,
   dependencies(env) {
     const table = env[TABLE_NAME_VARIABLE];
     if (table === undefined || table.length < 3) {

@@ -158,7 +158,10 @@ afterEach(() => {
 });
 
 interface HandlerOptions
-  extends Pick<AuthorizerDeps, 'cacheTtlSeconds' | 'now' | 'stepUp' | 'earlyDeny' | 'revocations'> {
+  extends Pick<
+    AuthorizerDeps,
+    'cacheTtlSeconds' | 'now' | 'stepUp' | 'earlyDeny' | 'revocations' | 'ruleClaims'
+  > {
   readonly apiKeySource?: ApiKeySource;
   readonly jwksCache?: SimpleJwksCache;
 }
@@ -186,6 +189,7 @@ function authorizer(options: HandlerOptions = {}): AuthorizerHandler {
     ...(options.stepUp === undefined ? {} : { stepUp: options.stepUp }),
     ...(options.earlyDeny === undefined ? {} : { earlyDeny: options.earlyDeny }),
     ...(options.revocations === undefined ? {} : { revocations: options.revocations }),
+    ...(options.ruleClaims === undefined ? {} : { ruleClaims: options.ruleClaims }),
   });
 }
 
@@ -307,6 +311,58 @@ describe('authorizer handler: Allow', () => {
         expiresAt: '',
       },
     });
+  });
+});
+
+describe('authorizer handler: claims for the argument rules (-c ruleClaims)', () => {
+  const tokenWith = (claims: Record<string, unknown>) =>
+    mintAccessToken(fx.signingKey, { sub: USER_SUB, groups: ['analyst'], claims });
+
+  it('hands on the named claims as strings, as AgentCore Policy makes tags, and no others', async () => {
+    // Prepare
+    const token = tokenWith({
+      'custom:department': 'sales',
+      'custom:level': 3,
+      'custom:regions': ['DE', 'FR'],
+      'custom:missing': null,
+      'custom:other': 'not named',
+    });
+    const named = ['custom:department', 'custom:level', 'custom:regions', 'custom:missing'];
+
+    // Act
+    const result = await authorizer({ ruleClaims: named })(
+      authorizerEvent(`Bearer ${token}`),
+      lambdaContext(),
+    );
+
+    // Assess
+    expect(JSON.parse(String(result.context?.claims))).toEqual({
+      'custom:department': 'sales',
+      'custom:level': '3',
+      'custom:regions': '["DE","FR"]',
+    });
+  });
+
+  it('hands on no claims when none are named', async () => {
+    const result = await authorizer()(
+      authorizerEvent(`Bearer ${tokenWith({ 'custom:department': 'sales' })}`),
+      lambdaContext(),
+    );
+    expect(result.context?.claims).toBeUndefined();
+  });
+
+  it('refuses (401) a token whose named claim is too long to carry, rather than drop it', async () => {
+    // Act
+    const { error } = await settle(
+      authorizer({ ruleClaims: ['custom:department'] })(
+        authorizerEvent(`Bearer ${tokenWith({ 'custom:department': 'x'.repeat(1025) })}`),
+        lambdaContext(),
+      ),
+    );
+
+    // Assess
+    expect((error as Error | undefined)?.message).toBe('Unauthorized');
+    expect(auditRecords().at(-1)?.[AUDIT_FIELDS.reason]).toBe('malformed_claim');
   });
 });
 

@@ -5,11 +5,12 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { builtinModules } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyApiKeyDocument } from '../../lambda/shared/api-key';
+import { CEDAR_RUNTIME_FILES, mcpShippedFiles } from '../../lib/bundle-options';
 import { addKey } from '../../tools/api-key-admin';
 import { startLoopbackSecrets } from '../../tools/bench/loopback-secrets';
 import { startLocalDynamo } from '../../tools/local-dynamo';
@@ -17,6 +18,7 @@ import { LOCAL_REVOCATIONS_TABLE, startLocalRevocations } from '../../tools/loca
 import { synthStack } from './stack-fixture';
 
 const BUNDLE_TIMEOUT_MS = 60_000;
+const require = createRequire(import.meta.url);
 /**
  * Size budgets, minified, with headroom over what each bundles to today (authorizer ~122 KB
  * with the small AWS client, the not-before list, source-mapped errors and gateway step-up;
@@ -159,6 +161,25 @@ describe('Lambda bundles', () => {
     },
   );
 
+  it("ships Cedar's Node build beside the MCP bundle only (its modules have rules), where its import finds it", () => {
+    // Act
+    const shipped = bundles.filter(({ directory }) =>
+      existsSync(
+        join(directory, 'node_modules/@cedar-policy/cedar-wasm/nodejs/cedar_wasm_bg.wasm'),
+      ),
+    );
+    const mcp = bundles.find((b) => b.service === 'mcp-server')?.directory ?? '';
+
+    // Assess: the bundle imports it by name (left out), resolved from the asset folder itself.
+    expect(shipped.map(({ service }) => service)).toEqual(['mcp-server']);
+    expect(readFileSync(join(mcp, 'index.js'), 'utf8')).toContain(
+      'import("@cedar-policy/cedar-wasm/nodejs")',
+    );
+    expect(
+      require.resolve('@cedar-policy/cedar-wasm/nodejs', { paths: [mcp] }).startsWith(mcp),
+    ).toBe(true);
+  });
+
   it('bundles everything but SDK v3 clients, which only the rotation Lambda still requires', () => {
     // Act
     const required = bundles.flatMap(({ service, directory }) =>
@@ -262,5 +283,14 @@ describe('Lambda bundles', () => {
       await secrets.stop();
       rmSync(revocationsDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('mcpShippedFiles', () => {
+  it("ships Cedar's runtime when a module has rules, and nothing when none has", () => {
+    expect(
+      mcpShippedFiles([{ rules: '@id("a") forbid (principal, action, resource);' }, {}]),
+    ).toEqual(CEDAR_RUNTIME_FILES);
+    expect(mcpShippedFiles([{}, {}])).toEqual([]);
   });
 });

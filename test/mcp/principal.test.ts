@@ -49,6 +49,26 @@ describe('toAuthorizerContext and parsePrincipal', () => {
     expect(parsed).toEqual(principal);
   });
 
+  it('round-trips the claims handed to the argument rules', () => {
+    // Prepare
+    const principal: Principal = { ...cognitoUser, claims: { 'custom:department': 'sales' } };
+
+    // Act
+    const parsed = parsePrincipal(toAuthorizerContext(principal));
+
+    // Assess
+    expect(parsed.claims).toEqual({ 'custom:department': 'sales' });
+  });
+
+  it.each([
+    ['claims that are not JSON', '{'],
+    ['a claim value that is not a string', '{"a":1}'],
+    ['a claim name that could not be one', '{"a b":"x"}'],
+    ['a claim value over 1024 characters', JSON.stringify({ a: 'x'.repeat(1025) })],
+  ])('refuses %s', (_label, claims) => {
+    expect(() => parsePrincipal({ ...validContext, claims })).toThrow(InvalidPrincipalError);
+  });
+
   it('round-trips a principal with no groups and no scopes as empty lists', () => {
     // Prepare
     const principal: Principal = { ...cognitoUser, groups: [], scopes: [] };
