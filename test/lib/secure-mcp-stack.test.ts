@@ -8,6 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { REQUEST_STATE_LEDGER_ATTRIBUTES } from '../../lambda/mcp/request-state-aws';
 import { authorizerEnvSchema } from '../../lambda/shared/env';
 import { OAUTH_PATHS } from '../../lambda/shared/routes';
+import { RulesValidationError } from '../../lib/rules-validation';
+import { customerRecords } from '../../modules/customer-records/module';
+import { MODULES } from '../../modules/index';
+import { MODULE_INFRA } from '../../modules/infra';
+import { ROLE_PERMISSIONS } from '../../modules/roles';
 import { synthStack } from './stack-fixture';
 import {
   actionsOf,
@@ -226,6 +231,56 @@ describe('SecureMcpStack', () => {
 
       // Assess: index.ts takes the first as the audience scope
       expect(render(variables.REQUIRED_SCOPES).split(',')[0]).toBe(output('RequiredScope'));
+    });
+  });
+
+  describe('argument rules', () => {
+    const variablesOf = (t: Template, service: string): Properties => {
+      const fn = Object.values(resourcesOf(t, 'AWS::Lambda::Function')).find(
+        (candidate) =>
+          (candidate.Properties.Environment as { Variables?: Properties } | undefined)?.Variables
+            ?.POWERTOOLS_SERVICE_NAME === service,
+      );
+      if (fn === undefined) throw new Error(`No function ${service}`);
+      return (fn.Properties.Environment as { Variables: Properties }).Variables;
+    };
+
+    it('enforces the rules by default, and hands no claims on', () => {
+      expect(variablesOf(template, 'mcp-server').RULE_MODE).toBe('enforce');
+      expect(variablesOf(template, 'mcp-authorizer').RULE_CLAIMS).toBeUndefined();
+    });
+
+    it('takes -c ruleMode=log-only and -c ruleClaims to the MCP function and the authorizer', () => {
+      // Act
+      const { template: tried } = synthStack({
+        ruleMode: 'log-only',
+        ruleClaims: 'custom:department,email',
+      });
+
+      // Assess
+      expect(variablesOf(tried, 'mcp-server').RULE_MODE).toBe('log-only');
+      expect(
+        authorizerEnvSchema.shape.RULE_CLAIMS.parse(
+          variablesOf(tried, 'mcp-authorizer').RULE_CLAIMS,
+        ),
+      ).toEqual(['custom:department', 'email']);
+    });
+
+    it('refuses to synthesize rules that do not validate, saying which and why', () => {
+      // Prepare
+      const rules =
+        '@id("typo") forbid (principal, action == Mcp::Action::"tool:get_record", resource) when { context.input.idd == "x" };';
+      const modules = {
+        list: MODULES.map((module) => (module === customerRecords ? { ...module, rules } : module)),
+        infra: MODULE_INFRA,
+        roles: ROLE_PERMISSIONS,
+      };
+
+      // Act and Assess
+      expect(() => synthStack({}, { modules: modules as never })).toThrow(RulesValidationError);
+      expect(() => synthStack({}, { modules: modules as never })).toThrow(
+        /rule "typo".*attribute `input.idd` .* not found \(did you mean `id`\?\)/,
+      );
     });
   });
 
