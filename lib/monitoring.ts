@@ -25,6 +25,9 @@ import {
   type AuditEvent,
   type AuthorizationReason,
   type AuthReason,
+  RULE_DENIAL_REASONS,
+  RULE_VERDICTS,
+  type RuleVerdict,
   TOOL_CALL_STATUS,
   UNKNOWN_TOOL,
 } from '../lambda/shared/audit';
@@ -50,6 +53,12 @@ export const METRIC_NAMES = {
   cimdRefusals: 'CimdRefusals',
   /** Refresh tokens that leaked: presented after rotation, or by another client than theirs. */
   refreshTokenReuse: 'RefreshTokenReuse',
+  /** Requests the argument rules (Cedar) refused (enforce mode). */
+  ruleDeniedCalls: 'RuleDeniedCalls',
+  /** Requests the argument rules would have refused, let through in log-only mode. */
+  ruleWouldDenyCalls: 'RuleWouldDenyCalls',
+  /** Requests refused because the argument rules could not be evaluated (fail closed). */
+  ruleErrors: 'RuleErrors',
 } as const;
 
 /**
@@ -76,6 +85,7 @@ const DEFAULT_DENIED_THRESHOLD = 20;
 const DEFAULT_REFUSED_REGISTRATION_THRESHOLD = 20;
 const DEFAULT_REFUSED_AUTHORIZATION_THRESHOLD = 20;
 const DEFAULT_CIMD_REFUSAL_THRESHOLD = 5;
+const DEFAULT_RULE_WOULD_DENY_THRESHOLD = 1;
 /** Errors, throttles and 5xx are judged over a fixed five minutes: any one of them is news. */
 const OPERATIONAL_PERIOD = Duration.minutes(5);
 /** How many contributors the dashboard's top-callers graph shows. */
@@ -129,6 +139,37 @@ export function deniedCallPattern(): logs.JsonPattern {
   return logs.FilterPattern.all(
     logs.FilterPattern.any(...ITEM_EVENTS.map((event) => fieldEquals(AUDIT_FIELDS.event, event))),
     fieldEquals(AUDIT_FIELDS.status, TOOL_CALL_STATUS.denied),
+  );
+}
+
+/** Item requests whose argument rules said `verdict` ({@link RULE_VERDICTS}). */
+function ruleVerdictPattern(verdict: RuleVerdict, errorType?: string): logs.JsonPattern {
+  return logs.FilterPattern.all(
+    logs.FilterPattern.any(...ITEM_EVENTS.map((event) => fieldEquals(AUDIT_FIELDS.event, event))),
+    fieldEquals(AUDIT_FIELDS.ruleVerdict, verdict),
+    ...(errorType === undefined ? [] : [fieldEquals(AUDIT_FIELDS.errorType, errorType)]),
+  );
+}
+
+/** Requests a rule refused (enforce mode): not those the rules could not evaluate. */
+export function ruleDeniedPattern(): logs.JsonPattern {
+  return ruleVerdictPattern(RULE_VERDICTS.deny, RULE_DENIAL_REASONS.denied);
+}
+
+/** Requests the rules would have refused, let through in log-only mode. */
+export function ruleWouldDenyPattern(): logs.JsonPattern {
+  return ruleVerdictPattern(RULE_VERDICTS.wouldDeny);
+}
+
+/**
+ * Requests refused because the rules could not be evaluated (Cedar did not load, a rule raised
+ * an error): an operational failure, not the caller's. A number the rules cannot hold exactly
+ * is the caller's (`status: invalid`) and is not counted.
+ */
+export function ruleErrorPattern(): logs.JsonPattern {
+  return logs.FilterPattern.all(
+    ruleVerdictPattern(RULE_VERDICTS.deny, RULE_DENIAL_REASONS.error),
+    fieldEquals(AUDIT_FIELDS.status, TOOL_CALL_STATUS.error),
   );
 }
 
@@ -379,6 +420,18 @@ export interface MonitoringProps {
    */
   readonly cimdRefusalThreshold?: number;
   /**
+   * Whether some module has argument rules (Cedar): then the requests they refuse, would
+   * refuse (log-only mode) and could not evaluate are counted, alarmed on and shown.
+   * @default false
+   */
+  readonly argumentRules?: boolean;
+  /**
+   * Requests the rules would have refused (log-only mode) within {@link abuseWindow} from
+   * which an alarm fires: what enforcing the rules would refuse.
+   * @default 1
+   */
+  readonly ruleWouldDenyThreshold?: number;
+  /**
    * An address subscribed to the alarm topic. The recipient must confirm the subscription.
    * @default - no subscription; subscribe to `alarmTopic` yourself
    */
@@ -517,6 +570,13 @@ export class Monitoring extends Construct {
   readonly cimdRefusalAlarm?: cloudwatch.Alarm;
   /** Any leaked refresh token within five minutes; only when `oauthProxyLogGroup` is given. */
   readonly refreshTokenReuseAlarm?: cloudwatch.Alarm;
+  /**
+   * Requests the argument rules would have refused in log-only mode, `ruleWouldDenyThreshold`
+   * or more within `abuseWindow`; only with `argumentRules`.
+   */
+  readonly ruleWouldDenyAlarm?: cloudwatch.Alarm;
+  /** Any request refused because the rules could not be evaluated; only with `argumentRules`. */
+  readonly ruleErrorAlarm?: cloudwatch.Alarm;
   /** All of the above alarms. */
   readonly alarms: readonly cloudwatch.Alarm[];
 
@@ -554,6 +614,11 @@ export class Monitoring extends Construct {
       'cimdRefusalThreshold',
       props.cimdRefusalThreshold ?? DEFAULT_CIMD_REFUSAL_THRESHOLD,
       'the number of refused CIMD client ids within abuseWindow that counts as a burst',
+    );
+    const ruleWouldDenyThreshold = requireWholeNumber(
+      'ruleWouldDenyThreshold',
+      props.ruleWouldDenyThreshold ?? DEFAULT_RULE_WOULD_DENY_THRESHOLD,
+      'the number of requests the log-only rules would have refused within abuseWindow that raises the alarm',
     );
     const alarmEmail = requireEmail(props.alarmEmail);
     // RestApi types deploymentStage as always present, but it is unset with `deploy: false`.
@@ -664,6 +729,30 @@ export class Monitoring extends Construct {
               refreshTokenReusePattern(),
             ),
           };
+
+    const ruleFilters =
+      props.argumentRules === true
+        ? {
+            denied: counter(
+              'RuleDeniedCallsFilter',
+              props.mcpLogGroup,
+              METRIC_NAMES.ruleDeniedCalls,
+              ruleDeniedPattern(),
+            ),
+            wouldDeny: counter(
+              'RuleWouldDenyCallsFilter',
+              props.mcpLogGroup,
+              METRIC_NAMES.ruleWouldDenyCalls,
+              ruleWouldDenyPattern(),
+            ),
+            errors: counter(
+              'RuleErrorsFilter',
+              props.mcpLogGroup,
+              METRIC_NAMES.ruleErrors,
+              ruleErrorPattern(),
+            ),
+          }
+        : undefined;
 
     const sum = (filter: logs.MetricFilter, period: Duration, label: string) =>
       filter.metric({ statistic: cloudwatch.Stats.SUM, period, label });
@@ -847,6 +936,22 @@ export class Monitoring extends Construct {
         "A refresh token was presented after it had been rotated, or by another client than its own, at least once within 5 minutes: it was copied (or a client refreshes twice at once). Its family is ended and the person signs in again. The OAuth proxy log's family_digest, client_kind, client_host and source_ip fields say which sign-in and from where.",
       );
     }
+    if (ruleFilters !== undefined) {
+      this.ruleWouldDenyAlarm = alarm(
+        'RuleWouldDenyAlarm',
+        sum(ruleFilters.wouldDeny, window, 'Would-be rule denials (log-only)'),
+        ruleWouldDenyThreshold,
+        atLeast,
+        `The argument rules, in log-only mode, would have refused ${ruleWouldDenyThreshold} or more requests within ${windowText}: enforcing them (-c ruleMode=enforce) would refuse these. The MCP log's rule_verdict (would_deny), rule_ids, caller and item fields say which rule and whose requests.`,
+      );
+      this.ruleErrorAlarm = alarm(
+        'RuleErrorAlarm',
+        sum(ruleFilters.errors, OPERATIONAL_PERIOD, 'Requests refused: rules not evaluated'),
+        1,
+        atLeast,
+        "The argument rules could not be evaluated at least once within 5 minutes, and the requests were refused (fail closed): Cedar did not load in the MCP function, or a rule raised an error (an overflow, a missing tag). The MCP log's rule_error and rule_ids fields say which.",
+      );
+    }
     this.alarms = [
       this.abuseAlarm,
       this.authFailureAlarm,
@@ -859,6 +964,8 @@ export class Monitoring extends Construct {
       ...(this.refusedAuthorizationAlarm === undefined ? [] : [this.refusedAuthorizationAlarm]),
       ...(this.cimdRefusalAlarm === undefined ? [] : [this.cimdRefusalAlarm]),
       ...(this.refreshTokenReuseAlarm === undefined ? [] : [this.refreshTokenReuseAlarm]),
+      ...(this.ruleWouldDenyAlarm === undefined ? [] : [this.ruleWouldDenyAlarm]),
+      ...(this.ruleErrorAlarm === undefined ? [] : [this.ruleErrorAlarm]),
     ];
 
     // --- Dashboard --------------------------------------------------------------------------
@@ -964,6 +1071,24 @@ export class Monitoring extends Construct {
                   logGroupNames: [oauthLogGroup.logGroupName],
                   view: cloudwatch.LogQueryVisualizationType.TABLE,
                   queryLines: refusalsByReasonQuery(),
+                }),
+              ],
+            ]),
+        ...(ruleFilters === undefined
+          ? []
+          : [
+              [
+                new cloudwatch.GraphWidget({
+                  title: 'Argument rules (Cedar)',
+                  width: 24,
+                  left: [
+                    sum(ruleFilters.denied, graphPeriod, 'Refused by a rule'),
+                    sum(ruleFilters.wouldDeny, graphPeriod, 'Would be refused (log-only)'),
+                    sum(ruleFilters.errors, graphPeriod, 'Refused: rules not evaluated'),
+                  ],
+                  leftAnnotations: [
+                    { value: ruleWouldDenyThreshold, label: 'Would-deny alarm threshold' },
+                  ],
                 }),
               ],
             ]),

@@ -246,6 +246,7 @@ export class SecureMcpStack extends Stack {
       oauthProxyLogGroup: oauthProxy.handler.logGroup,
       refusedAuthorizationThreshold: config.refusedAuthorizationThreshold,
       cimdRefusalThreshold: config.cimdRefusalThreshold,
+      argumentRules: modules.list.some((module) => module.rules !== undefined),
     });
 
     new CfnOutput(this, 'McpEndpoint', { value: api.endpointUrl, description: 'MCP server URL' });

@@ -15,6 +15,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMcpHandler, type McpHandler } from '../../lambda/mcp/handler';
 import { AesSealer } from '../../lambda/oauth-proxy/aes-sealer';
 import { CIMD_REFUSALS, CimdResolver } from '../../lambda/oauth-proxy/cimd';
 import { ClientDirectory } from '../../lambda/oauth-proxy/clients';
@@ -31,7 +32,10 @@ import {
   UNKNOWN_TOOL,
 } from '../../lambda/shared/audit';
 import { createLogger } from '../../lambda/shared/logger';
+import type { Principal } from '../../lambda/shared/principal';
 import { OAUTH_PATHS } from '../../lambda/shared/routes';
+import { customerRecords } from '../../modules/customer-records/module';
+import type { RecordStore } from '../../modules/customer-records/store/customer-record';
 import { POLICY } from '../../modules/policy';
 import { MemoryCodeStore } from '../../tools/local-oauth';
 import { MemoryRefreshFamilyStore } from '../../tools/memory-refresh-families';
@@ -55,6 +59,9 @@ import {
   refreshTokenReusePattern,
   refusalsByReasonQuery,
   refusedAuthorizationPattern,
+  ruleDeniedPattern,
+  ruleErrorPattern,
+  ruleWouldDenyPattern,
   TOOL_DIMENSION,
   toolCallPattern,
   toolErrorPattern,
@@ -63,6 +70,7 @@ import {
 import type { LocalGateway } from '../../tools/local-gateway';
 import { loadSigningKey, mintAccessToken } from '../../tools/local-identity';
 import { captureLogs } from '../helpers/capture-logs';
+import { handlerFetch } from '../helpers/handler-fetch';
 import { startTestGateway } from '../helpers/local-gateway-fixture';
 import {
   compileFilterPattern,
@@ -880,8 +888,13 @@ describe('Monitoring against the audit records the real handlers write', () => {
         }
       };
 
-      // The first request is an allowed tool call: it meets both functions cold.
-      await call(alice, 'query_customer_data', { segment: 'retail', limit: 2 }, 5);
+      // The first request is an allowed tool call: it meets both functions cold. It also loads
+      // Cedar (the tool has rules), whose WebAssembly V8 goes on compiling in the background
+      // after the answer: a moment's pause lets that environment finish before the next call,
+      // which would otherwise start a second (cold) one, as a quick follow-up may.
+      await call(alice, 'query_customer_data', { segment: 'retail', limit: 2 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await call(alice, 'query_customer_data', { segment: 'retail', limit: 2 }, 4);
       await call(alice, 'delete_record', { id: 'cust-0001' }, 3);
       await post(`Bearer ${alice}`, 'tools/list', {});
       await call(bob, 'run_report', { group_by: 'segment' }, 2);
@@ -1617,5 +1630,143 @@ describe('the log-pattern evaluator, on the examples of the AWS docs', () => {
 
     // Assess
     expect(parse).toThrow(error);
+  });
+});
+
+describe('Monitoring of the argument rules', () => {
+  const fixture = buildFixture({ argumentRules: true });
+  const mcpLogs = { Ref: logicalId(fixture.mcpLogGroup) };
+  const alarmOn = (metric: string, period: number) => ({
+    Threshold: 1,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    Metrics: [
+      Match.objectLike({
+        MetricStat: {
+          Metric: { Namespace: 'SecureMcp', MetricName: metric },
+          Period: period,
+          Stat: 'Sum',
+        },
+      }),
+    ],
+  });
+
+  it('counts rule denials, would-be denials and rule errors from the MCP log, with the exported patterns', () => {
+    for (const [metric, pattern] of [
+      [METRIC_NAMES.ruleDeniedCalls, ruleDeniedPattern()],
+      [METRIC_NAMES.ruleWouldDenyCalls, ruleWouldDenyPattern()],
+      [METRIC_NAMES.ruleErrors, ruleErrorPattern()],
+    ] as const) {
+      fixture.template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        LogGroupName: mcpLogs,
+        FilterPattern: pattern.logPatternString,
+        MetricTransformations: [
+          Match.objectLike({ MetricName: metric, MetricValue: '1', DefaultValue: 0 }),
+        ],
+      });
+    }
+  });
+
+  it('alarms on the first would-be denial within the abuse window, and on any rule error within 5 minutes', () => {
+    fixture.template.hasResourceProperties(
+      'AWS::CloudWatch::Alarm',
+      alarmOn(METRIC_NAMES.ruleWouldDenyCalls, 300),
+    );
+    fixture.template.hasResourceProperties(
+      'AWS::CloudWatch::Alarm',
+      alarmOn(METRIC_NAMES.ruleErrors, 300),
+    );
+    expect(fixture.monitoring.alarms).toContain(fixture.monitoring.ruleWouldDenyAlarm);
+    expect(fixture.monitoring.alarms).toContain(fixture.monitoring.ruleErrorAlarm);
+  });
+
+  it('takes the would-deny threshold from its props', () => {
+    const tuned = buildFixture({ argumentRules: true, ruleWouldDenyThreshold: 25 });
+    tuned.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...alarmOn(METRIC_NAMES.ruleWouldDenyCalls, 300),
+      Threshold: 25,
+    });
+  });
+
+  it('graphs the three on the dashboard', () => {
+    const widget = widgetTitled(fixture, 'Argument rules (Cedar)');
+    expect(JSON.stringify(widget.properties.metrics)).toContain(METRIC_NAMES.ruleWouldDenyCalls);
+    expect(JSON.stringify(widget.properties.metrics)).toContain(METRIC_NAMES.ruleErrors);
+  });
+
+  it('creates none of them for a deployment without rules', () => {
+    const plain = buildFixture();
+    const metrics = Object.values(plain.template.findResources('AWS::Logs::MetricFilter')).map(
+      (resource) =>
+        (resource as { Properties: { MetricTransformations: { MetricName: string }[] } }).Properties
+          .MetricTransformations[0]?.MetricName,
+    );
+    expect(metrics).not.toContain(METRIC_NAMES.ruleWouldDenyCalls);
+    expect(plain.monitoring.ruleErrorAlarm).toBeUndefined();
+    expect(dashboardWidgets(plain).map((w) => w.properties.title)).not.toContain(
+      'Argument rules (Cedar)',
+    );
+  });
+
+  it('counts exactly the records the real MCP handler writes for each outcome', async () => {
+    // Prepare: the example module's own rules, in each mode, and with Cedar missing.
+    const analyst: Principal = {
+      principalId: 'bob',
+      authMethod: 'cognito',
+      groups: ['analyst'],
+      scopes: [],
+      keyId: '',
+    };
+    const store = { query: async () => ({ records: [] }) } as unknown as RecordStore;
+    const handlerFor = (mode: 'enforce' | 'log-only', broken = false) =>
+      createMcpHandler({
+        config: { allowedOrigins: [], maxBodyBytes: 1024 * 1024 },
+        policy: POLICY,
+        modules: [{ module: customerRecords, deps: { store } }],
+        logger: createLogger('mcp-server'),
+        rules: {
+          mode,
+          ...(broken ? { loadCedar: async () => Promise.reject(new Error('no cedar')) } : {}),
+        },
+      });
+    const query = (limit: number) => ({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'query_customer_data', arguments: { limit } },
+    });
+    const send = async (handler: McpHandler, body: unknown) => {
+      const response = await handlerFetch(handler, () => analyst)('https://x/mcp', {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          Accept: 'application/json, text/event-stream',
+          'MCP-Protocol-Version': '2025-11-25',
+        },
+        body: JSON.stringify(body),
+      });
+      await response.text();
+    };
+    const logs = captureLogs();
+    try {
+      // Act
+      const enforce = handlerFor('enforce');
+      await send(enforce, query(30)); // denied by analyst-page-limit
+      await send(enforce, query(30));
+      await send(enforce, query(5)); // allowed
+      await send(handlerFor('log-only'), query(30)); // would be denied, runs
+      await send(handlerFor('enforce', true), query(5)); // Cedar missing: refused
+    } finally {
+      logs.restore();
+    }
+    const count = (pattern: logs.JsonPattern) => {
+      const matcher = compileFilterPattern(pattern.logPatternString);
+      return logs.lines.filter((line) => matcher.matches(line)).length;
+    };
+
+    // Assess
+    expect(count(ruleDeniedPattern())).toBe(2);
+    expect(count(ruleWouldDenyPattern())).toBe(1);
+    expect(count(ruleErrorPattern())).toBe(1);
+    expect(count(deniedCallPattern())).toBe(2);
   });
 });
