@@ -160,17 +160,19 @@ export const STACK_INVENTORY = {
   /**
    * lib/monitoring.ts: abuse, auth failures, denied calls, tool errors, handler errors and
    * throttles, API 5xx, refused registrations, refused OAuth proxy steps, CIMD refusals,
-   * leaked refresh tokens.
+   * leaked refresh tokens, and (the example module has argument rules) would-be rule denials
+   * and rule errors.
    */
-  alarms: 11,
+  alarms: 13,
   dashboards: 1,
   contributorInsightsRules: 1,
   /**
    * Metric filters: five audit counters, refused client registrations, refused OAuth proxy
-   * steps, CIMD refusals and leaked refresh tokens, one metric each, and ToolCalls once per
-   * tool name (six, `stream_check` among them) plus `(unknown)`.
+   * steps, CIMD refusals, leaked refresh tokens and the argument rules' denials, would-be
+   * denials and errors, one metric each, and ToolCalls once per tool name (six, `stream_check`
+   * among them) plus `(unknown)`.
    */
-  customMetrics: 16,
+  customMetrics: 19,
   /**
    * lib/mcp-api.ts: the body-size rule (413 above the MCP body limit), the per-IP rate rule,
    * the per-IP /register and sign-in rules and KnownBadInputs.
@@ -195,6 +197,8 @@ export const LOG_EVENT_BYTES = {
   accessLog: 500,
   /** Lambda's START, END and REPORT lines (with the X-Ray ids): per invocation, three events. */
   lambdaPlatform: 360,
+  /** What the argument rules add to the record of a call some rule names (verdict, rule ids). */
+  ruleAuditFields: 40,
 } as const;
 
 /** Events per invocation in {@link LOG_EVENT_BYTES.lambdaPlatform}. */
@@ -341,6 +345,33 @@ export const costInputsSchema = z
      * code, one audit record): what an early deny saves per call besides the invocation.
      */
     mcpDeniedBilledMs: count('mcpDeniedBilledMs').default(5),
+    /**
+     * Whether the modules have argument rules (Cedar). Off: Cedar is never loaded and nothing
+     * below is priced (the rules' alarms and metrics stay in {@link STACK_INVENTORY}, which
+     * counts the example deployment).
+     */
+    argumentRules: z.boolean().default(true),
+    /** Share of tool calls whose item some rule names (the example: 2 of its 5 tools). */
+    ruledCallShare: z
+      .number({ error: 'ruledCallShare must be a number' })
+      .min(0, 'ruledCallShare must be from 0 to 1')
+      .max(1, 'ruledCallShare must be from 0 to 1')
+      .default(0.4),
+    /**
+     * Billed milliseconds a rule decision adds to a call: 0.07-0.3 ms on a full core here
+     * (`npm run bench`), about 3.5 times that at 512 MB's share of a vCPU.
+     */
+    ruleDecisionMs: count('ruleDecisionMs').default(1),
+    /**
+     * Billed milliseconds an MCP instance spends on its first rule decision: loading Cedar's
+     * WebAssembly, preparsing the rules, the first (cold) decision. About 125-200 ms on a full
+     * core here (`npm run bench`), about 3.5 times that at 512 MB.
+     */
+    ruleColdLoadMs: count('ruleColdLoadMs').default(600),
+    /** MCP execution environments started a month that go on to judge a call by the rules. */
+    mcpColdStartsPerMonth: count('mcpColdStartsPerMonth').default(730),
+    /** Bytes the rules' fields add to an audit record; see {@link LOG_EVENT_BYTES}. */
+    ruleAuditBytes: count('ruleAuditBytes').default(LOG_EVENT_BYTES.ruleAuditFields),
   })
   .strict();
 
@@ -461,8 +492,17 @@ export function costPerMonth(inputs: CostInputs): MonthlyCost {
   const gb = (bytes: number) => bytes / BYTES_PER_GB;
   const platformBytes = i.lambdaPlatformLogBytes + PLATFORM_EVENTS_PER_INVOCATION * overhead;
   const accessLogGb = gb(http * (i.accessLogBytes + overhead));
+  // The argument rules: a decision per call whose item a rule names, Cedar's load per new
+  // instance, and the verdict in those calls' audit records.
+  const ruledCalls = i.argumentRules ? (calls - earlyDenied) * i.ruledCallShare : 0;
+  const ruleDecisionGbS = gbSeconds(ruledCalls, i.ruleDecisionMs, i.mcpMemoryMb);
+  const ruleColdLoadGbS = i.argumentRules
+    ? gbSeconds(i.mcpColdStartsPerMonth, i.ruleColdLoadMs, i.mcpMemoryMb)
+    : 0;
   const mcpLogGb = gb(
-    (calls - earlyDenied) * (i.toolCallAuditBytes + overhead) + mcpRuns * platformBytes,
+    (calls - earlyDenied) * (i.toolCallAuditBytes + overhead) +
+      mcpRuns * platformBytes +
+      ruledCalls * i.ruleAuditBytes,
   );
   const authorizerLogGb = gb(
     authorizerRuns * (i.authDecisionAuditBytes + overhead + platformBytes),
@@ -484,6 +524,16 @@ export function costPerMonth(inputs: CostInputs): MonthlyCost {
     ['authorizerDuration', 'Authorizer Lambda duration', authorizerGbS, P.lambdaArmDuration],
     ['mcpRequests', 'MCP Lambda invocations', mcpRuns, P.lambdaRequests],
     ['mcpDuration', 'MCP Lambda duration', mcpGbS, P.lambdaArmDuration],
+    ...(i.argumentRules
+      ? [
+          [
+            'ruleDecisions',
+            'MCP Lambda duration: rule decisions',
+            ruleDecisionGbS,
+            P.lambdaArmDuration,
+          ] as const,
+        ]
+      : []),
     ['dynamoDbReads', 'DynamoDB reads', calls * i.readUnitsPerToolCall, P.dynamoDbReads],
     ['dynamoDbWrites', 'DynamoDB writes', calls * i.writeUnitsPerToolCall, P.dynamoDbWrites],
     ['logsAccess', 'Logs: API access log', accessLogGb, P.logsIngestion],
@@ -504,6 +554,16 @@ export function costPerMonth(inputs: CostInputs): MonthlyCost {
       : []),
   ];
   const fixed: Row[] = [
+    ...(i.argumentRules
+      ? [
+          [
+            'ruleColdLoads',
+            'MCP Lambda duration: loading Cedar',
+            ruleColdLoadGbS,
+            P.lambdaArmDuration,
+          ] as const,
+        ]
+      : []),
     ['kmsKeys', 'KMS customer managed keys', S.kmsKeys, P.kmsKeys],
     ['secrets', 'Secrets Manager secret', S.secrets, P.secrets],
     ['secretReads', 'Secrets Manager reads (key cache)', secretReads, P.secretsApiCalls],
@@ -554,7 +614,7 @@ export function costPerMonth(inputs: CostInputs): MonthlyCost {
           'freeLambdaDuration',
           'Free: Lambda duration',
           F.lambdaGbSeconds,
-          authorizerGbS + mcpGbS,
+          authorizerGbS + mcpGbS + ruleDecisionGbS + ruleColdLoadGbS,
           P.lambdaArmDuration,
         ],
         ['freeLogs', 'Free: log ingestion', F.logsGb, ingestedGb, P.logsIngestion],
@@ -921,7 +981,12 @@ const USAGE = `usage: npx tsx tools/cost-model.ts [options]
   --free-tier                 subtract the always-free allowances
   --early-deny                price the line items with -c earlyDeny=true (authorizer cache off)
   --denied-share <r>          share of tool calls denied for a missing role permission (default 0.01)
-  --modern-share <r>          share of tool calls from 2026-07-28 clients (default 1)`;
+  --modern-share <r>          share of tool calls from 2026-07-28 clients (default 1)
+  --without-rules             modules without argument rules (Cedar is never loaded)
+  --ruled-share <r>           share of tool calls whose item a rule names (default 0.4)
+  --rule-ms <ms>              billed ms a rule decision adds to a call (default 1)
+  --rule-load-ms <ms>         billed ms of an instance's first decision, loading Cedar (default 600)
+  --mcp-cold-starts <n>       MCP instances started a month that judge a call by the rules (default 730)`;
 
 /** CLI flag of each numeric input, so errors name what the user typed. */
 const NUMERIC_FLAGS = {
@@ -938,6 +1003,10 @@ const NUMERIC_FLAGS = {
   'table-gb': 'tableSizeGb',
   'denied-share': 'deniedCallShare',
   'modern-share': 'modernCallShare',
+  'ruled-share': 'ruledCallShare',
+  'rule-ms': 'ruleDecisionMs',
+  'rule-load-ms': 'ruleColdLoadMs',
+  'mcp-cold-starts': 'mcpColdStartsPerMonth',
 } as const satisfies Record<string, keyof ResolvedCostInputs>;
 type NumericFlag = keyof typeof NUMERIC_FLAGS;
 
@@ -953,6 +1022,7 @@ export function reportOptionsFromArgs(args: readonly string[]): ReportOptions | 
         'without-xray': { type: 'boolean' },
         'free-tier': { type: 'boolean' },
         'early-deny': { type: 'boolean' },
+        'without-rules': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     },
@@ -979,6 +1049,7 @@ export function reportOptionsFromArgs(args: readonly string[]): ReportOptions | 
       xRayTracing: !values['without-xray'],
       applyFreeTier: values['free-tier'] === true,
       earlyDeny: values['early-deny'] === true,
+      argumentRules: values['without-rules'] !== true,
     },
     trafficLevels: toolCallsPerMonth === undefined ? DEFAULT_TRAFFIC_LEVELS : [toolCallsPerMonth],
     cacheHitRate,

@@ -245,11 +245,15 @@ describe('how cost grows with traffic', () => {
     expect(line(monthly, 'mcpDuration').usdPerMonth).toBeCloseTo(30_000 * 0.0000133334, 9);
   });
 
-  it('doubles only the MCP Lambda duration when its memory doubles', () => {
+  it("doubles only the MCP Lambda's duration lines when its memory doubles", () => {
     const small = costPerMonth({ toolCallsPerMonth: MILLION, mcpMemoryMb: 512 });
     const large = costPerMonth({ toolCallsPerMonth: MILLION, mcpMemoryMb: 1024 });
+    const durations = ['mcpDuration', 'ruleDecisions', 'ruleColdLoads'].reduce(
+      (total, id) => total + line(small, id).usdPerMonth,
+      0,
+    );
 
-    expect(large.totalUsd - small.totalUsd).toBeCloseTo(line(small, 'mcpDuration').usdPerMonth, 9);
+    expect(large.totalUsd - small.totalUsd).toBeCloseTo(durations, 9);
   });
 });
 
@@ -475,6 +479,45 @@ describe('audit record sizes', () => {
     expect(bytes / LOG_EVENT_BYTES.toolCallAudit).toBeLessThan(1.15);
   });
 
+  it('sizes what the argument rules add to a tool-call record', () => {
+    // Prepare
+    const args = digestArguments({ limit: 5 });
+    const record = {
+      kind: 'tool' as const,
+      status: TOOL_CALL_STATUS.success,
+      item: 'query_customer_data',
+      permission: 'read_data',
+      caller: '1f2e3d4c-5b6a-4789-9abc-def012345678',
+      authMethod: 'cognito',
+      keyId: '',
+      groups: ['analyst'],
+      durationMs: 12.34,
+      requestId: 'AbCdEfGhIjKlMnO=',
+      sourceIp: '203.0.113.7',
+      argsDigest: args.digest,
+      argsBytes: args.bytes,
+      protocolEra: 'modern' as const,
+    };
+    const context = lambdaContext('McpServerFunction', 512);
+
+    // Act: an allowed call, and one a rule would deny (log-only), against none.
+    const plain = loggedBytes('mcp-server', context, (logger) => auditCall(logger, record));
+    const allowed = loggedBytes('mcp-server', context, (logger) =>
+      auditCall(logger, { ...record, rules: { verdict: 'allow', ruleIds: [] } }),
+    );
+    const wouldDeny = loggedBytes('mcp-server', context, (logger) =>
+      auditCall(logger, {
+        ...record,
+        rules: { verdict: 'would_deny', ruleIds: ['analyst-page-limit'] },
+      }),
+    );
+
+    // Assess
+    expect(allowed - plain).toBeGreaterThan(LOG_EVENT_BYTES.ruleAuditFields * 0.85);
+    expect(allowed - plain).toBeLessThan(LOG_EVENT_BYTES.ruleAuditFields * 1.15);
+    expect(wouldDeny - plain).toBeLessThan(LOG_EVENT_BYTES.ruleAuditFields * 2);
+  });
+
   it('sizes an authorizer decision like the one the authorizer writes', () => {
     const bytes = loggedBytes(
       'mcp-authorizer',
@@ -590,6 +633,40 @@ describe('the CLI', () => {
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toContain('--cache-hit-rate');
+  });
+});
+
+describe('argument rules', () => {
+  const inputs = { toolCallsPerMonth: 10_000_000 };
+  const line = (monthly: ReturnType<typeof costPerMonth>, id: string) =>
+    monthly.lineItems.find((item) => item.id === id);
+
+  it('prices a decision per ruled call and Cedar loading per new instance, at the MCP memory', () => {
+    // Act
+    const monthly = costPerMonth({
+      ...inputs,
+      ruledCallShare: 0.5,
+      ruleDecisionMs: 2,
+      ruleColdLoadMs: 1000,
+      mcpColdStartsPerMonth: 100,
+    });
+
+    // Assess: GB-seconds = runs × seconds × GB.
+    expect(line(monthly, 'ruleDecisions')?.quantity).toBeCloseTo(5_000_000 * 0.002 * 0.5);
+    expect(line(monthly, 'ruleColdLoads')?.quantity).toBeCloseTo(100 * 1 * 0.5);
+  });
+
+  it('prices nothing of the rules for modules without any', () => {
+    const monthly = costPerMonth({ ...inputs, argumentRules: false });
+    expect(line(monthly, 'ruleDecisions')).toBeUndefined();
+    expect(line(monthly, 'ruleColdLoads')).toBeUndefined();
+    expect(costPerMonth(inputs).totalUsd).toBeGreaterThan(monthly.totalUsd);
+  });
+
+  it('reads the rules inputs from the command line', () => {
+    const parsed = reportOptionsFromArgs(['--without-rules', '--ruled-share', '0.9']);
+    if (parsed === 'help') throw new Error('unexpected help');
+    expect(parsed.base).toMatchObject({ argumentRules: false, ruledCallShare: 0.9 });
   });
 });
 
