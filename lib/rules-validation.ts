@@ -20,7 +20,7 @@ import { literalProblems } from './rules-checks';
 /** What validation uses of Cedar. */
 export type CedarTools = Pick<
   typeof CedarWasm,
-  'validate' | 'policyToJson' | 'policySetTextToParts' | 'schemaToText'
+  'validate' | 'policyToJson' | 'policyToText' | 'policySetTextToParts' | 'schemaToText'
 >;
 
 const require = createRequire(import.meta.url);
