@@ -18,6 +18,7 @@
  * A denial answers -32003 with the rules' ids in `data.deniedBy`, and the audit record names
  * them (`rule_ids`), never the arguments.
  */
+import { setFlagsFromString } from 'node:v8';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type * as CedarWasm from '@cedar-policy/cedar-wasm/nodejs';
 import {
@@ -56,6 +57,7 @@ export type CedarLoader = () => Promise<CedarEngine>;
  * bundle only when some module has rules (`lib/lambda-function.ts`).
  */
 export const loadCedar: CedarLoader = async () => {
+  avoidWasmInliningCrash();
   const loaded = (await import('@cedar-policy/cedar-wasm/nodejs')) as CedarEngine & {
     default?: CedarEngine;
   };
@@ -63,6 +65,18 @@ export const loadCedar: CedarLoader = async () => {
     ? loaded
     : (loaded.default as CedarEngine);
 };
+
+/**
+ * Node 20's V8 (11.3) can abort the process ("Fatal error … unreachable code" in
+ * `Deoptimizer::DoComputeBuiltinContinuation`) when optimized code that inlined a JS-to-Wasm
+ * call into Cedar is deoptimized lazily on its way back: seen here when the same instance
+ * alternates calls with and without rules. Node 22 (the Lambda runtime) does not. On Node 20
+ * only, those calls are not inlined (they stay calls; nothing else changes), before Cedar loads.
+ */
+function avoidWasmInliningCrash(): void {
+  if (process.versions.node.split('.')[0] !== '20') return;
+  setFlagsFromString('--no-turbo-inline-js-wasm-calls');
+}
 
 /** The id of the policy set each instance preparses once. */
 const POLICY_SET_ID = 'mcp-rules';

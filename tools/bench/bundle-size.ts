@@ -31,6 +31,15 @@ export const MCP_VARIANT_TARGETS: readonly BundleTarget[] = [
   { name: 'mcp variant: zod jitless', entry: 'tools/bench/variants/mcp-zod-jitless.ts' },
 ];
 
+/**
+ * The MCP bundle with the modules' argument rules taken out (bench only): the same call with
+ * and without them shows what the rules cost (`npm run bench`'s rules table).
+ */
+export const MCP_WITHOUT_RULES_TARGET: BundleTarget = {
+  name: 'mcp without rules',
+  entry: 'tools/bench/variants/mcp-without-rules.ts',
+};
+
 export const BUNDLE_TARGETS: readonly BundleTarget[] = [
   { name: 'authorizer', entry: 'lambda/authorizer/index.ts', limitKb: 25 },
   { name: 'mcp', entry: 'lambda/mcp/index.ts', limitKb: 400 },

@@ -60,6 +60,8 @@ import {
   MODERN_PROTOCOL_VERSION,
   mcpEvent,
   modernMcpEvent,
+  RULED_CALL,
+  RULED_CALL_ANSWERED,
   SERVER_DISCOVER_REQUEST,
 } from './events';
 import { startLoopbackSecrets } from './loopback-secrets';
@@ -74,6 +76,11 @@ export const COLD_TARGETS = {
   authorizer: { aboveMs: 60, sdkRow: 'SDK alone: secrets-manager', sdkRatio: 1.0 },
   mcp: { aboveMs: 120, sdkRow: 'SDK alone: dynamodb', sdkRatio: 1.0 },
 } as const;
+
+/** The cold rows of a call the argument rules judge, with and without them (`RULES_TAKEN_OUT`). */
+export const RULED_COLD_ROW = 'mcp, ruled call';
+export const RULED_COLD_ROW_MODERN = 'mcp 2026-07-28, ruled call';
+export const RULES_TAKEN_OUT = ', rules taken out';
 
 /** A cold-init row's target: ms above `node -e 0`, and its ratio to an SDK-alone row. */
 export interface ColdTarget {
@@ -95,6 +102,12 @@ export interface ColdInitOptions {
     readonly mcp: string;
     /** The bench-only Express baseline; left out when absent. */
     readonly express?: string;
+    /**
+     * The MCP bundle with the modules' argument rules taken out: beside the deployed one, a
+     * call the rules judge shows what loading Cedar and the first decision cost. Left out when
+     * absent.
+     */
+    readonly mcpWithoutRules?: string;
     /** Bench-only variants of the MCP bundle, each answering the 2026-07-28 tools/call. */
     readonly mcpVariants?: readonly {
       readonly name: string;
@@ -309,6 +322,7 @@ export async function runColdInit(options: ColdInitOptions): Promise<ColdReport>
     bundles.authorizer,
     bundles.mcp,
     ...(bundles.express === undefined ? [] : [bundles.express]),
+    ...(bundles.mcpWithoutRules === undefined ? [] : [bundles.mcpWithoutRules]),
     ...(bundles.mcpVariants ?? []).map((variant) => variant.bundle),
   ];
   for (const bundle of files) {
@@ -493,6 +507,59 @@ export async function runColdInit(options: ColdInitOptions): Promise<ColdReport>
         env: {},
         check: (run) => void checkDriver(name, run, 0),
       });
+    }
+    // The argument rules: a call they judge (Cedar loaded on it, the rules preparsed, the first
+    // decision made), against the same call to the same bundle without rules, in each era.
+    if (bundles.mcpWithoutRules !== undefined) {
+      const ruled = (kind: string, opening?: Opening) => (run: RunResult) => {
+        const report = checkDriver(kind, run, opening === undefined ? 1 : 2);
+        const [first] = report.answers;
+        if (opening !== undefined) {
+          const opened = resultOf(first);
+          if (opened === undefined || !opening.ok(opened)) fail(kind, run, 'the opening failed');
+        }
+        const call = report.answers.at(-1);
+        if (!JSON.stringify(resultOf(call) ?? null).includes(RULED_CALL_ANSWERED)) {
+          fail(kind, run, `the ruled tools/call failed: ${JSON.stringify(call)}`);
+        }
+      };
+      for (const [suffix, bundle] of [
+        ['', bundles.mcp],
+        [RULES_TAKEN_OUT, bundles.mcpWithoutRules],
+      ] as const) {
+        const legacy = `${RULED_COLD_ROW}${suffix}`;
+        const modern = `${RULED_COLD_ROW_MODERN}${suffix}`;
+        kinds.push(
+          {
+            name: legacy,
+            work: 'initialize + tools/call query_customer_data (2025-11-25)',
+            target: null,
+            args: [
+              driver,
+              writeConfig(legacy.replaceAll(/[^a-z0-9]+/g, '-'), {
+                bundle,
+                events: [mcpEvent(analyst, INITIALIZE_REQUEST), mcpEvent(analyst, RULED_CALL)],
+              }),
+            ],
+            env: mcpEnv,
+            check: ruled(legacy, INITIALIZED),
+          },
+          {
+            name: modern,
+            work: 'tools/call query_customer_data alone',
+            target: null,
+            args: [
+              driver,
+              writeConfig(modern.replaceAll(/[^a-z0-9]+/g, '-'), {
+                bundle,
+                events: [modernMcpEvent(analyst, RULED_CALL)],
+              }),
+            ],
+            env: mcpEnv,
+            check: ruled(modern),
+          },
+        );
+      }
     }
     for (const variant of bundles.mcpVariants ?? []) {
       kinds.push({

@@ -106,6 +106,20 @@ export const GET_RECORD_CALL = {
 /** What a successful answer to {@link GET_RECORD_CALL} contains. */
 export const GET_RECORD_FOUND = '"found":true';
 
+/**
+ * A tools/call the example module's argument rules judge (`analyst-page-limit` names
+ * query_customer_data): a page of five retail records, which the rules allow an analyst.
+ */
+export const RULED_CALL = {
+  jsonrpc: '2.0',
+  id: 3,
+  method: 'tools/call',
+  params: { name: 'query_customer_data', arguments: { segment: 'retail', limit: 5 } },
+} as const;
+
+/** What a successful answer to {@link RULED_CALL} contains. */
+export const RULED_CALL_ANSWERED = '"count":5';
+
 /** The reserved `_meta` keys every 2026-07-28 request carries: its per-request envelope. */
 export const MODERN_ENVELOPE = {
   'io.modelcontextprotocol/protocolVersion': MODERN_PROTOCOL_VERSION,

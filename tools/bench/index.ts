@@ -5,7 +5,8 @@
  * The MCP handler's warm tools/call and cold init are measured in both protocol eras: a
  * 2025-era request (answered SSE-framed) and a 2026-07-28 one (envelope and headers, JSON).
  * The stream flush padding (`-c streamFlushBytes`) is measured on against off: the bytes it
- * adds and its CPU per progress frame.
+ * adds and its CPU per progress frame. The argument rules (Cedar) are measured on a call they
+ * judge against the same call without rules: the first one in a fresh process, and warm.
  * Printed as tables and a summary of the targets, and written as JSON to `bench-results/`
  * (git-ignored).
  *
@@ -33,10 +34,17 @@ import {
   EXPRESS_BASELINE_TARGET,
   kb,
   MCP_VARIANT_TARGETS,
+  MCP_WITHOUT_RULES_TARGET,
   reportBundle,
   verdict,
 } from './bundle-size';
-import { type ColdReport, runColdInit } from './cold-init';
+import {
+  type ColdReport,
+  RULED_COLD_ROW,
+  RULED_COLD_ROW_MODERN,
+  RULES_TAKEN_OUT,
+  runColdInit,
+} from './cold-init';
 import type { ColdProfile } from './cold-profile';
 import { type EndToEndReport, runEndToEnd } from './end-to-end';
 import { compareWithExpress, type DesignComparison } from './express-comparison';
@@ -51,7 +59,13 @@ import {
   WARM_NO_SLOWER,
 } from './previous-run';
 import { runStreamFlush, type StreamFlushReport } from './stream-flush';
-import { runWarmPath, type WarmReport } from './warm-path';
+import {
+  RULE_DECISION_CASE,
+  RULED_CASE_PREFIX,
+  runWarmPath,
+  type WarmCase,
+  type WarmReport,
+} from './warm-path';
 
 const PROJECT_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const RESULTS_DIR = join(PROJECT_ROOT, 'bench-results');
@@ -228,6 +242,73 @@ function endToEndTable(e2e: EndToEndReport): string {
       ],
     ],
   );
+}
+
+/**
+ * The argument rules (Cedar) beside the same calls without them, in one run: the first call
+ * they judge in a fresh process (Cedar loaded, the rules preparsed, the first decision), and a
+ * warm call, in each era; then a decision alone.
+ */
+function rulesTable(cold: ColdReport, warm: WarmReport): string {
+  const row = (name: string) => cold.rows.find((r) => r.name === name);
+  const warmCase = (name: string) => warm.cases.find((c) => c.name === name);
+  const rows: string[][] = [];
+  for (const [era, name] of [
+    ['2025-11-25, initialize + call', RULED_COLD_ROW],
+    ['2026-07-28, call alone', RULED_COLD_ROW_MODERN],
+  ] as const) {
+    const ruled = row(name);
+    const plain = row(`${name}${RULES_TAKEN_OUT}`);
+    if (ruled?.self == null || plain?.self == null) continue;
+    rows.push([
+      `first call judged, cold (fresh node), ${era}`,
+      ms1(ruled.self.answerMs.p50),
+      ms1(plain.self.answerMs.p50),
+      ms1(ruled.self.answerMs.p50 - plain.self.answerMs.p50),
+      ms1(ruled.aboveNodeMs - plain.aboveNodeMs),
+    ]);
+  }
+  for (const era of ['2025-11-25', '2026-07-28'] as const) {
+    const ruled = warmCase(`${RULED_CASE_PREFIX}, ${era}, argument rules (Cedar)`);
+    const plain = warmCase(`${RULED_CASE_PREFIX}, ${era}, same modules without rules`);
+    if (ruled === undefined || plain === undefined) continue;
+    const meanMs = (c: WarmCase) => 1000 / c.opsPerSecond;
+    rows.push([
+      `warm call judged (in process), ${era}`,
+      ms(ruled.p50Ms),
+      ms(plain.p50Ms),
+      ms(ruled.p50Ms - plain.p50Ms),
+      ms(meanMs(ruled) - meanMs(plain)),
+    ]);
+  }
+  const decision = warmCase(RULE_DECISION_CASE);
+  if (decision !== undefined) {
+    rows.push([
+      'a decision alone, warm (Rules.judge)',
+      ms(decision.p50Ms),
+      '-',
+      '-',
+      ms(1000 / decision.opsPerSecond),
+    ]);
+  }
+  if (rows.length === 0) return '';
+  return [
+    table(
+      [
+        'argument rules (Cedar), same call with and without rules, same run',
+        'with rules ms',
+        'without ms',
+        'cost p50 ms',
+        'cost: wall / mean ms',
+      ],
+      rows,
+    ),
+    '  the call is query_customer_data (a page of 5), which the example rule analyst-page-limit judges;',
+    '  cold: the first answer(s) after require(bundle) in a fresh node, p50, the deployed bundle against the',
+    "  same bundle with the modules' rules taken out, same environment (no NODE_OPTIONS, as deployed); the",
+    '  last column is the difference of the wall-clock rows above node -e 0. Warm: p50 and the mean',
+    '  (1 / ops/s) of alternating blocks. Without rules Cedar is never loaded.',
+  ].join('\n');
 }
 
 /** Each MCP cold-start option against the bundle as deployed, same request, same run. */
@@ -458,6 +539,7 @@ async function main(): Promise<void> {
       built.set(target.name, bundle.outfile);
       bundles.push(reportBundle(target, bundle, PROJECT_ROOT));
     }
+    const withoutRules = await buildBundle(MCP_WITHOUT_RULES_TARGET, PROJECT_ROOT, bundlesDir);
     const mcpVariants: { name: string; bundle: string; env?: Record<string, string> }[] = [];
     for (const target of MCP_VARIANT_TARGETS) {
       mcpVariants.push({
@@ -496,6 +578,7 @@ async function main(): Promise<void> {
         authorizer: built.get('authorizer') as string,
         mcp: built.get('mcp') as string,
         express: built.get(EXPRESS_BASELINE_TARGET.name) as string,
+        mcpWithoutRules: withoutRules.outfile,
         mcpVariants,
       },
       signingKey,
@@ -534,6 +617,7 @@ async function main(): Promise<void> {
     );
     out.write(`${bundleTable(bundles)}\n\n${warmTable(warm)}\n\n`);
     out.write(`${comparisonTable(comparisons)}\n\n${coldTable(cold)}\n\n`);
+    out.write(`${rulesTable(cold, warm)}\n\n`);
     out.write(`${variantTable(cold)}\n\n${profileTables(cold.profiles)}\n\n`);
     out.write(`${keyDocumentTable(keyDocument)}\n\n${streamFlushTable(streamFlush)}\n\n`);
     out.write(`${endToEndTable(e2e)}\n\n${summary(targets)}\n`);

@@ -8,6 +8,8 @@
 import { ApiKeyStore } from '../../lambda/authorizer/api-key-store';
 import { cachedKeysFirst, createCognitoVerifier } from '../../lambda/authorizer/cognito';
 import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
+import { CallRecord } from '../../lambda/mcp/call-record';
+import { createRules } from '../../lambda/mcp/rules';
 import {
   type ApiKeyDocument,
   emptyApiKeyDocument,
@@ -18,6 +20,9 @@ import {
   parseApiKey,
 } from '../../lambda/shared/api-key';
 import { createLogger } from '../../lambda/shared/logger';
+import { findItem } from '../../lambda/shared/policy';
+import { MODULES } from '../../modules/index';
+import { POLICY } from '../../modules/policy';
 import { startLocalDynamo } from '../local-dynamo';
 import {
   LOCAL_CLIENT_ID,
@@ -36,11 +41,19 @@ import {
   GET_RECORD_FOUND,
   mcpEvent,
   modernMcpEvent,
+  RULED_CALL,
+  RULED_CALL_ANSWERED,
   TOOLS_LIST_REQUEST,
 } from './events';
 import { localModules, mcpEntry } from './mcp-under-test';
 import { quietly } from './quietly';
 import { type Measurement, type MeasureOptions, measure, measureAlternating } from './stats';
+
+/** The warm cases of a call the argument rules judge (`RULED_CALL`), with and without them. */
+export const RULED_CASE_PREFIX = 'MCP handler, tools/call query_customer_data';
+/** The warm case of one rule decision alone. */
+export const RULE_DECISION_CASE =
+  'argument rules alone: one decision (Rules.judge, query_customer_data, warm)';
 
 export interface WarmCase extends Measurement {
   readonly name: string;
@@ -198,7 +211,8 @@ export async function runWarmPath(
   // round trip on loopback and dynalite's own work, which Lambda would spend on DynamoDB.
   const dynamo = await startLocalDynamo();
   try {
-    const mcp = mcpEntry(await localModules(dynamo), logger);
+    const loaded = await localModules(dynamo);
+    const mcp = mcpEntry(loaded, logger);
     const analyst = benchAnalyst();
     const list = mcpEvent(analyst, TOOLS_LIST_REQUEST);
     const legacyCall = mcpEvent(analyst, GET_RECORD_CALL);
@@ -235,6 +249,50 @@ export async function runWarmPath(
       { name: 'MCP handler, tools/call get_record, 2025-11-25 (dynalite in the path)', ...legacy },
       { name: 'MCP handler, tools/call get_record, 2026-07-28 (dynalite in the path)', ...modern },
     );
+
+    // The argument rules: a call they judge, against the same modules without rules, in
+    // alternating blocks, each era; then one decision alone.
+    const ruled = mcpEntry(loaded, logger);
+    const unruled = mcpEntry(
+      loaded.map((entry) => ({ ...entry, module: { ...entry.module, rules: undefined } })),
+      logger,
+    );
+    for (const [era, event] of [
+      ['2025-11-25', mcpEvent(analyst, RULED_CALL)],
+      ['2026-07-28', modernMcpEvent(analyst, RULED_CALL)],
+    ] as const) {
+      for (const [entry, which] of [
+        [ruled, 'with rules'],
+        [unruled, 'without rules'],
+      ] as const) {
+        const result = await quietly(() => entry(event));
+        if (!JSON.stringify(answerOf(result.body)?.result ?? null).includes(RULED_CALL_ANSWERED)) {
+          throw new Error(`bench: the ruled call (${era}, ${which}) failed: ${result.body}`);
+        }
+      }
+      const [withRules, withoutRules] = await quietly(() =>
+        measureAlternating(
+          () => ruled(event),
+          () => unruled(event),
+          { ...options, block: 100 },
+        ),
+      );
+      cases.push(
+        { name: `${RULED_CASE_PREFIX}, ${era}, argument rules (Cedar)`, ...withRules },
+        { name: `${RULED_CASE_PREFIX}, ${era}, same modules without rules`, ...withoutRules },
+      );
+    }
+    const rules = createRules(MODULES, { logger });
+    const call = new CallRecord(
+      { kind: 'tool', requested: RULED_CALL.params.name, args: RULED_CALL.params.arguments },
+      'modern',
+      undefined,
+    );
+    call.item = findItem(POLICY, 'tool', RULED_CALL.params.name);
+    if ((await rules.judge(call, analyst)) !== undefined || call.rules?.verdict !== 'allow') {
+      throw new Error('bench: the rules did not allow the ruled call');
+    }
+    await run(RULE_DECISION_CASE, () => rules.judge(call, analyst));
   } finally {
     await dynamo.stop();
   }
