@@ -32,6 +32,9 @@ export const AGENTCORE_ACTION_TYPE = `${AGENTCORE_NAMESPACE}::Action`;
 export const CALL_TOOL_ACTION = 'CallTool';
 export const MCP_ACTION = 'Mcp';
 
+/** AgentCore Policy's limit on one policy ("Limitations": 10 KB per individual policy). */
+export const AGENTCORE_MAX_POLICY_BYTES = 10 * 1024;
+
 /** What AgentCore names a gateway target: letters, digits and single hyphens. */
 export const TARGET_NAME = /^([0-9a-zA-Z][-]?){1,100}$/;
 

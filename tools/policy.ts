@@ -14,7 +14,7 @@ import type { McpModule } from '../lambda/mcp/module';
 import { ruleTargets } from '../lambda/mcp/rules-schema';
 import type { PolicyTable } from '../lambda/shared/policy';
 import { exportText, exportToAgentCore, PLACEHOLDER_GATEWAY_ARN } from '../lib/agentcore-export';
-import { agentCoreSchema } from '../lib/agentcore-schema';
+import { AGENTCORE_MAX_POLICY_BYTES, agentCoreSchema } from '../lib/agentcore-schema';
 import { loadConfig } from '../lib/config';
 import {
   type CedarTools,
@@ -170,6 +170,12 @@ export function runPolicy(args: readonly string[], inputs: PolicyInputs): Policy
           (item) =>
             `not carried over: ${item.module} rule ${item.rule}${item.dropped === 'actions' ? ' (in part)' : ''}: ${item.reason}`,
         ),
+        ...exported.policies
+          .filter((policy) => Buffer.byteLength(policy.text) > AGENTCORE_MAX_POLICY_BYTES)
+          .map(
+            (policy) =>
+              `${policy.id} is ${Buffer.byteLength(policy.text)} bytes: AgentCore Policy takes at most ${AGENTCORE_MAX_POLICY_BYTES} per policy`,
+          ),
         ...(values['gateway-arn'] === undefined
           ? [`the policies name ${PLACEHOLDER_GATEWAY_ARN}: replace it, or pass --gateway-arn`]
           : []),

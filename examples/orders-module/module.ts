@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { moduleKit } from '../../lambda/mcp/module';
+import { ordersRules } from './rules';
 
 interface OrdersDeps {
   readonly orders: DynamoDBDocumentClient;
@@ -33,6 +34,7 @@ export const orders = define.module({
   name: 'orders',
   permissions: { read_orders: 'Read orders' },
   tools: [getOrder],
+  rules: ordersRules,
   dependencies: (env) => ({
     orders: DynamoDBDocumentClient.from(new DynamoDBClient({})),
     table: env.ORDERS_TABLE_NAME ?? '',

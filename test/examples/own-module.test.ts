@@ -129,6 +129,24 @@ describe('the orders module served', () => {
       }
     });
 
+    it("refuses a clerk a staff order by the module's rule, naming it", async () => {
+      const client = await as(['clerk'], era);
+      try {
+        const refused = await client
+          .callTool({ name: 'get_order', arguments: { id: 'ord-9001' } })
+          .then(
+            () => undefined,
+            (error: { code?: number; data?: unknown }) => error,
+          );
+        expect(refused).toMatchObject({
+          code: -32003,
+          data: { tool: 'get_order', deniedBy: ['staff-orders-not-for-clerks'] },
+        });
+      } finally {
+        await client.close();
+      }
+    });
+
     it('neither lists nor runs it for a role without read_orders', async () => {
       const client = await as(['admin'], era);
       try {
