@@ -358,16 +358,17 @@ export const costInputsSchema = z
       .max(1, 'ruledCallShare must be from 0 to 1')
       .default(0.4),
     /**
-     * Billed milliseconds a rule decision adds to a call: 0.07-0.3 ms on a full core here
-     * (`npm run bench`), about 3.5 times that at 512 MB's share of a vCPU.
+     * Billed milliseconds the rules add to a call they judge: 0.3-0.4 ms on a full core here
+     * on Node 22 (`npm run bench`, docs/benchmarks.md), about 3.5 times that at 512 MB's share
+     * of a vCPU, less what rounding up to the millisecond hides.
      */
     ruleDecisionMs: count('ruleDecisionMs').default(1),
     /**
      * Billed milliseconds an MCP instance spends on its first rule decision: loading Cedar's
-     * WebAssembly, preparsing the rules, the first (cold) decision. About 125-200 ms on a full
-     * core here (`npm run bench`), about 3.5 times that at 512 MB.
+     * WebAssembly, preparsing the rules, the first (cold) decision. 80-100 ms on a full core
+     * here on Node 22 (`npm run bench`), about 3.5 times that at 512 MB.
      */
-    ruleColdLoadMs: count('ruleColdLoadMs').default(600),
+    ruleColdLoadMs: count('ruleColdLoadMs').default(350),
     /** MCP execution environments started a month that go on to judge a call by the rules. */
     mcpColdStartsPerMonth: count('mcpColdStartsPerMonth').default(730),
     /** Bytes the rules' fields add to an audit record; see {@link LOG_EVENT_BYTES}. */
@@ -985,7 +986,7 @@ const USAGE = `usage: npx tsx tools/cost-model.ts [options]
   --without-rules             modules without argument rules (Cedar is never loaded)
   --ruled-share <r>           share of tool calls whose item a rule names (default 0.4)
   --rule-ms <ms>              billed ms a rule decision adds to a call (default 1)
-  --rule-load-ms <ms>         billed ms of an instance's first decision, loading Cedar (default 600)
+  --rule-load-ms <ms>         billed ms of an instance's first decision, loading Cedar (default 350)
   --mcp-cold-starts <n>       MCP instances started a month that judge a call by the rules (default 730)`;
 
 /** CLI flag of each numeric input, so errors name what the user typed. */
