@@ -50,6 +50,8 @@ export const METRIC_NAMES = {
   cimdRefusals: 'CimdRefusals',
   /** Refresh tokens that leaked: presented after rotation, or by another client than theirs. */
   refreshTokenReuse: 'RefreshTokenReuse',
+  /** Calls, reads and gets a per-caller quota refused (over the limit, or not countable). */
+  rateLimitedCalls: 'RateLimitedCalls',
 } as const;
 
 /**
@@ -129,6 +131,14 @@ export function deniedCallPattern(): logs.JsonPattern {
   return logs.FilterPattern.all(
     logs.FilterPattern.any(...ITEM_EVENTS.map((event) => fieldEquals(AUDIT_FIELDS.event, event))),
     fieldEquals(AUDIT_FIELDS.status, TOOL_CALL_STATUS.denied),
+  );
+}
+
+/** Calls, reads and gets a per-caller quota refused, whatever the item. */
+export function rateLimitedCallPattern(): logs.JsonPattern {
+  return logs.FilterPattern.all(
+    logs.FilterPattern.any(...ITEM_EVENTS.map((event) => fieldEquals(AUDIT_FIELDS.event, event))),
+    fieldEquals(AUDIT_FIELDS.status, TOOL_CALL_STATUS.rateLimited),
   );
 }
 
@@ -379,6 +389,12 @@ export interface MonitoringProps {
    */
   readonly cimdRefusalThreshold?: number;
   /**
+   * Uses refused by a per-caller quota within {@link abuseWindow}, across all callers, above
+   * which an alarm fires. When given, quota refusals are counted, alarmed on and shown.
+   * @default - the deployment has no quotas: no quota monitoring
+   */
+  readonly rateLimitedThreshold?: number;
+  /**
    * An address subscribed to the alarm topic. The recipient must confirm the subscription.
    * @default - no subscription; subscribe to `alarmTopic` yourself
    */
@@ -517,6 +533,8 @@ export class Monitoring extends Construct {
   readonly cimdRefusalAlarm?: cloudwatch.Alarm;
   /** Any leaked refresh token within five minutes; only when `oauthProxyLogGroup` is given. */
   readonly refreshTokenReuseAlarm?: cloudwatch.Alarm;
+  /** Bursts of quota refusals; only when `rateLimitedThreshold` is given. */
+  readonly rateLimitedAlarm?: cloudwatch.Alarm;
   /** All of the above alarms. */
   readonly alarms: readonly cloudwatch.Alarm[];
 
@@ -555,6 +573,14 @@ export class Monitoring extends Construct {
       props.cimdRefusalThreshold ?? DEFAULT_CIMD_REFUSAL_THRESHOLD,
       'the number of refused CIMD client ids within abuseWindow that counts as a burst',
     );
+    const rateLimitedThreshold =
+      props.rateLimitedThreshold === undefined
+        ? undefined
+        : requireWholeNumber(
+            'rateLimitedThreshold',
+            props.rateLimitedThreshold,
+            'the number of uses refused by a quota within abuseWindow that counts as a burst',
+          );
     const alarmEmail = requireEmail(props.alarmEmail);
     // RestApi types deploymentStage as always present, but it is unset with `deploy: false`.
     const stage: apigateway.Stage | undefined = props.api.deploymentStage;
@@ -606,6 +632,15 @@ export class Monitoring extends Construct {
       METRIC_NAMES.deniedCalls,
       earlyDeniedCallPattern(),
     );
+    const rateLimited =
+      rateLimitedThreshold === undefined
+        ? undefined
+        : counter(
+            'RateLimitedCallsFilter',
+            props.mcpLogGroup,
+            METRIC_NAMES.rateLimitedCalls,
+            rateLimitedCallPattern(),
+          );
     const toolErrors = counter(
       'ToolErrorsFilter',
       props.mcpLogGroup,
@@ -847,6 +882,15 @@ export class Monitoring extends Construct {
         "A refresh token was presented after it had been rotated, or by another client than its own, at least once within 5 minutes: it was copied (or a client refreshes twice at once). Its family is ended and the person signs in again. The OAuth proxy log's family_digest, client_kind, client_host and source_ip fields say which sign-in and from where.",
       );
     }
+    if (rateLimited !== undefined && rateLimitedThreshold !== undefined) {
+      this.rateLimitedAlarm = alarm(
+        'RateLimitedAlarm',
+        sum(rateLimited, window, 'Uses refused by a quota'),
+        rateLimitedThreshold,
+        above,
+        `More than ${rateLimitedThreshold} calls, reads or gets refused by a per-caller quota within ${windowText}: a caller pulling data in bulk (stopped, not only seen), a client retrying without waiting, or a quota set too low, or the quota table failing (error_type QuotaUnavailable). The MCP log's quota, caller and error_type fields say which.`,
+      );
+    }
     this.alarms = [
       this.abuseAlarm,
       this.authFailureAlarm,
@@ -859,6 +903,7 @@ export class Monitoring extends Construct {
       ...(this.refusedAuthorizationAlarm === undefined ? [] : [this.refusedAuthorizationAlarm]),
       ...(this.cimdRefusalAlarm === undefined ? [] : [this.cimdRefusalAlarm]),
       ...(this.refreshTokenReuseAlarm === undefined ? [] : [this.refreshTokenReuseAlarm]),
+      ...(this.rateLimitedAlarm === undefined ? [] : [this.rateLimitedAlarm]),
     ];
 
     // --- Dashboard --------------------------------------------------------------------------
@@ -888,8 +933,16 @@ export class Monitoring extends Construct {
             left: [
               sum(denied, graphPeriod, 'Denied (missing permission)'),
               sum(toolErrors, graphPeriod, 'Tool errors'),
+              ...(rateLimited === undefined
+                ? []
+                : [sum(rateLimited, graphPeriod, 'Refused by a quota')]),
             ],
-            leftAnnotations: [{ value: deniedThreshold, label: 'Denied-burst threshold' }],
+            leftAnnotations: [
+              { value: deniedThreshold, label: 'Denied-burst threshold' },
+              ...(rateLimitedThreshold === undefined
+                ? []
+                : [{ value: rateLimitedThreshold, label: 'Quota-burst threshold' }]),
+            ],
           }),
         ],
         [

@@ -5,12 +5,14 @@ import { Aspects, CfnOutput, Duration, Lazy, Stack, type StackProps } from 'aws-
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { earlyDenyPolicyOf } from '../lambda/authorizer/early-deny';
-import type { McpModule } from '../lambda/mcp/module';
+import { destructiveToolNames, type McpModule } from '../lambda/mcp/module';
 import { authorizerEnvSchema, mcpEnvSchema } from '../lambda/shared/env';
 import { buildPolicyTable, type PolicyTable } from '../lambda/shared/policy';
+import { buildQuotaTable, type QuotaRule } from '../lambda/shared/quota';
 import { MODULES } from '../modules/index';
 import { MODULE_INFRA } from '../modules/infra';
 import { POLICY } from '../modules/policy';
+import { QUOTA_RULES } from '../modules/quotas';
 import { ROLE_PERMISSIONS } from '../modules/roles';
 import { ApiKeysSecret } from './api-keys-secret';
 import { ClientRegistration } from './client-registration';
@@ -23,6 +25,7 @@ import type { ModuleInfra } from './module-infra';
 import { Monitoring } from './monitoring';
 import { advertisedScopes, OAuthDiscovery } from './oauth-discovery';
 import { OAuthProxy } from './oauth-proxy';
+import { QuotaTable } from './quota-table';
 import { RequestStateStore } from './request-state-store';
 import { RevocationsTable } from './revocations-table';
 
@@ -38,6 +41,8 @@ export interface SecureMcpStackProps extends StackProps {
     readonly list: readonly McpModule[];
     readonly infra: Readonly<Record<string, ModuleInfra>>;
     readonly roles: Readonly<Record<string, readonly string[]>>;
+    /** Per-caller quotas. @default none (the deployment's `modules/quotas.ts` without `modules`) */
+    readonly quotas?: readonly QuotaRule[];
   };
 }
 
@@ -49,6 +54,7 @@ export class SecureMcpStack extends Stack {
       list: MODULES,
       infra: MODULE_INFRA as Readonly<Record<string, ModuleInfra>>,
       roles: ROLE_PERMISSIONS,
+      quotas: QUOTA_RULES,
     };
     const policy =
       props.modules === undefined
@@ -114,6 +120,17 @@ export class SecureMcpStack extends Stack {
       memorySize: 512,
       timeout: Duration.seconds(config.mcpTimeoutSeconds),
     });
+    // Per-caller quotas, checked against the policy here as the function checks them again.
+    const quotaRules = config.enableQuotas
+      ? buildQuotaTable(modules.quotas ?? [], policy, destructiveToolNames(modules.list)).rules
+      : [];
+    const quotas =
+      quotaRules.length === 0 ? undefined : new QuotaTable(this, 'Quotas', { rules: quotaRules });
+    if (quotas !== undefined) {
+      quotas.grantCount(server.function);
+      for (const [name, value] of Object.entries(quotas.environment))
+        server.function.addEnvironment(name, value);
+    }
     // Multi-round request state: sealed and spent alike on every instance.
     const requestState = new RequestStateStore(this, 'RequestState');
     requestState.grantUse(server.function);
@@ -234,6 +251,7 @@ export class SecureMcpStack extends Stack {
       oauthProxyLogGroup: oauthProxy.handler.logGroup,
       refusedAuthorizationThreshold: config.refusedAuthorizationThreshold,
       cimdRefusalThreshold: config.cimdRefusalThreshold,
+      ...(quotas === undefined ? {} : { rateLimitedThreshold: config.rateLimitedThreshold }),
     });
 
     new CfnOutput(this, 'McpEndpoint', { value: api.endpointUrl, description: 'MCP server URL' });

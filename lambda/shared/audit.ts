@@ -83,6 +83,8 @@ export const AUDIT_FIELDS = {
   familyDigest: 'family_digest',
   /** `true` when this request ended a refresh-token family (reuse, another client, sign-out). */
   familyEnded: 'family_ended',
+  /** The id of the quota rule that refused a call, read or get (`modules/quotas.ts`). */
+  quota: 'quota',
 } as const;
 
 /** Outcomes of a `tools/call`. */
@@ -91,6 +93,8 @@ export const TOOL_CALL_STATUS = {
   denied: 'denied',
   error: 'error',
   invalid: 'invalid',
+  /** Over a per-caller quota (HTTP 429), or not counted because its counter failed (503). */
+  rateLimited: 'rate_limited',
 } as const;
 export type ToolCallStatus = (typeof TOOL_CALL_STATUS)[keyof typeof TOOL_CALL_STATUS];
 
@@ -107,6 +111,14 @@ export const DENIAL_REASONS = {
   scope: 'InsufficientScope',
 } as const;
 export type DenialReason = (typeof DENIAL_REASONS)[keyof typeof DENIAL_REASONS];
+
+/** The `error_type` of a `rate_limited` call, read or get. Bounded values. */
+export const QUOTA_REFUSALS = {
+  /** The caller used the quota's whole window: HTTP 429, JSON-RPC -32023. */
+  exceeded: 'QuotaExceeded',
+  /** The quota's counter could not be read or written: HTTP 503, nothing ran. */
+  unavailable: 'QuotaUnavailable',
+} as const;
 
 /** Outcomes of an authorizer decision. */
 export const AUTH_DECISION = { allow: 'allow', deny: 'deny' } as const;
@@ -347,6 +359,8 @@ export interface CallAudit {
   readonly protocolEra: ProtocolEra;
   /** The W3C trace id of the request's `_meta.traceparent`, when it carries a valid one. */
   readonly traceId?: string;
+  /** The quota rule that refused it. */
+  readonly quota?: string;
 }
 
 export interface AuthDecisionAudit {
@@ -435,6 +449,7 @@ export function auditCall(logger: Logger, record: CallAudit): void {
     [F.errorType]: record.errorType,
     [F.protocolEra]: record.protocolEra,
     [F.traceId]: record.traceId,
+    [F.quota]: record.quota,
   };
   if (record.status === TOOL_CALL_STATUS.error) logger.error(event, fields);
   else if (record.status === TOOL_CALL_STATUS.success) logger.info(event, fields);

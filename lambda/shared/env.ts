@@ -143,6 +143,13 @@ export const mcpEnvSchema = z.object({
   REQUEST_STATE_KEY_ID: z._default(z.string(), ''),
   /** The table of spent request states every instance checks; required with the key. */
   REQUEST_STATE_TABLE_NAME: z._default(z.string(), ''),
+  /**
+   * The deployment's quota rules, JSON (`modules/quotas.ts` as the stack checked them; checked
+   * again against the policy at cold start). Empty: no quotas.
+   */
+  QUOTA_RULES: z._default(z.string(), '[]'),
+  /** The table quota uses are counted in; required when there are rules. */
+  QUOTA_TABLE_NAME: z._default(z.string(), ''),
 });
 export type McpEnv = z.infer<typeof mcpEnvSchema>;
 
