@@ -108,6 +108,8 @@ export interface ColdInitOptions {
   readonly runs: number;
   /** `--cpu-prof` runs per profiled kind, averaged (0: no profiles). @default 0 */
   readonly profileRuns?: number;
+  /** Modules each profile lists, largest first. @default 10 */
+  readonly profileTop?: number;
 }
 
 export interface Spread {
@@ -574,6 +576,7 @@ export async function runColdInit(options: ColdInitOptions): Promise<ColdReport>
           {
             runs: profileRuns,
             workDir,
+            ...(options.profileTop === undefined ? {} : { top: options.profileTop }),
             run: async (args, env) => {
               const run = await runOnce(args, { ...hermetic, ...env });
               kind.check(run);
