@@ -88,6 +88,7 @@ export class SecureMcpStack extends Stack {
         USER_POOL_CLIENT_IDS: identity.client.userPoolClientId,
         REQUIRED_SCOPES: identity.requiredScope,
         API_KEYS_SECRET_ID: apiKeys.secret.secretArn,
+        API_KEY_ROLES: Object.keys(policy.roles).join(','),
         REVOCATIONS_TABLE_NAME: revocations.table.tableName,
         // A credential expiring within API Gateway's cache TTL is refused at once (401 with the
         // challenge), so no cached Allow outlives it.

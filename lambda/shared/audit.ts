@@ -292,6 +292,8 @@ export const AUTH_REASONS = [
   'wrong_secret',
   'key_revoked',
   'key_expired',
+  /** An API key naming a role the deployment does not define (e.g. one since removed). */
+  'key_unknown_role',
   /** A person's token issued before their not-before (disabled, signed out, groups changed). */
   'token_revoked',
   'jwks_unavailable',

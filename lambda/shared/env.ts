@@ -46,6 +46,11 @@ export const authorizerEnvSchema = z.object({
   API_KEYS_CACHE_TTL_SECONDS: z._default(positiveInt, 60),
   /** The least time between two refreshes forced by unknown keys. */
   API_KEYS_MIN_REFRESH_SECONDS: z._default(positiveInt, 10),
+  /**
+   * The deployment's roles, comma-separated (role names have no commas: `ROLE_NAME`). An API
+   * key naming any other is refused; the key document accepts any name.
+   */
+  API_KEY_ROLES: commaList,
   /** The DynamoDB table of not-before entries (`users`, `keys revoke`); read with Scan only. */
   REVOCATIONS_TABLE_NAME: nonEmpty,
   /** Age of the in-memory copy of that table after which a request refreshes it in the background. */

@@ -21,7 +21,7 @@ import { QUOTA_RULES } from '../../modules/quotas';
 import { loadSigningKey, mintAccessToken } from '../../tools/local-identity';
 import { useLocalGateway } from '../helpers/local-gateway-fixture';
 import { synthStack } from '../lib/stack-fixture';
-import { resourcesOf } from '../lib/template-helpers';
+import { functionOf, resourcesOf } from '../lib/template-helpers';
 import { ORDERS_ROLES } from './orders-roles';
 
 /**
@@ -70,12 +70,8 @@ describe('the orders module in the stack', () => {
   });
 
   it('counts each caller’s get_order calls against its quota, beside the deployment’s', () => {
-    const fn = Object.values(
-      resourcesOf(template, 'AWS::Lambda::Function', {
-        Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'mcp-server' }) },
-      }),
-    )[0] as unknown as { Properties: { Environment: { Variables: Record<string, unknown> } } };
-    const rules = JSON.parse(fn.Properties.Environment.Variables.QUOTA_RULES as string);
+    const { variables } = functionOf(template, 'mcp-server');
+    const rules = JSON.parse(variables.QUOTA_RULES as string);
     expect(rules.map((rule: { id: string }) => rule.id)).toEqual([
       'customer-queries',
       'order-lookups',

@@ -322,6 +322,7 @@ export async function runColdInit(options: ColdInitOptions): Promise<ColdReport>
   const benchKey = addKey(emptyApiKeyDocument(), {
     name: 'bench-cold',
     roles: ['analyst'],
+    knownRoles: ['analyst'],
     now: new Date(),
   });
   const secrets = await startLoopbackSecrets(secretId, JSON.stringify(benchKey.document));
@@ -373,6 +374,8 @@ export async function runColdInit(options: ColdInitOptions): Promise<ColdReport>
       USER_POOL_CLIENT_IDS: LOCAL_CLIENT_ID,
       REQUIRED_SCOPES: LOCAL_SCOPE,
       API_KEYS_SECRET_ID: secretId,
+      // The roles the bench's key names (`analyst`), as the stack hands the deployment's.
+      API_KEY_ROLES: 'analyst',
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
       REVOCATIONS_TABLE_NAME: LOCAL_REVOCATIONS_TABLE,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
