@@ -59,6 +59,8 @@ export const METRIC_NAMES = {
   ruleWouldDenyCalls: 'RuleWouldDenyCalls',
   /** Requests refused because the argument rules could not be evaluated (fail closed). */
   ruleErrors: 'RuleErrors',
+  /** Calls, reads and gets a per-caller quota refused (over the limit, or not countable). */
+  rateLimitedCalls: 'RateLimitedCalls',
 } as const;
 
 /**
@@ -170,6 +172,14 @@ export function ruleErrorPattern(): logs.JsonPattern {
   return logs.FilterPattern.all(
     ruleVerdictPattern(RULE_VERDICTS.deny, RULE_DENIAL_REASONS.error),
     fieldEquals(AUDIT_FIELDS.status, TOOL_CALL_STATUS.error),
+  );
+}
+
+/** Calls, reads and gets a per-caller quota refused, whatever the item. */
+export function rateLimitedCallPattern(): logs.JsonPattern {
+  return logs.FilterPattern.all(
+    logs.FilterPattern.any(...ITEM_EVENTS.map((event) => fieldEquals(AUDIT_FIELDS.event, event))),
+    fieldEquals(AUDIT_FIELDS.status, TOOL_CALL_STATUS.rateLimited),
   );
 }
 
@@ -432,6 +442,12 @@ export interface MonitoringProps {
    */
   readonly ruleWouldDenyThreshold?: number;
   /**
+   * Uses refused by a per-caller quota within {@link abuseWindow}, across all callers, above
+   * which an alarm fires. When given, quota refusals are counted, alarmed on and shown.
+   * @default - the deployment has no quotas: no quota monitoring
+   */
+  readonly rateLimitedThreshold?: number;
+  /**
    * An address subscribed to the alarm topic. The recipient must confirm the subscription.
    * @default - no subscription; subscribe to `alarmTopic` yourself
    */
@@ -577,6 +593,8 @@ export class Monitoring extends Construct {
   readonly ruleWouldDenyAlarm?: cloudwatch.Alarm;
   /** Any request refused because the rules could not be evaluated; only with `argumentRules`. */
   readonly ruleErrorAlarm?: cloudwatch.Alarm;
+  /** Bursts of quota refusals; only when `rateLimitedThreshold` is given. */
+  readonly rateLimitedAlarm?: cloudwatch.Alarm;
   /** All of the above alarms. */
   readonly alarms: readonly cloudwatch.Alarm[];
 
@@ -620,6 +638,14 @@ export class Monitoring extends Construct {
       props.ruleWouldDenyThreshold ?? DEFAULT_RULE_WOULD_DENY_THRESHOLD,
       'the number of requests the log-only rules would have refused within abuseWindow that raises the alarm',
     );
+    const rateLimitedThreshold =
+      props.rateLimitedThreshold === undefined
+        ? undefined
+        : requireWholeNumber(
+            'rateLimitedThreshold',
+            props.rateLimitedThreshold,
+            'the number of uses refused by a quota within abuseWindow that counts as a burst',
+          );
     const alarmEmail = requireEmail(props.alarmEmail);
     // RestApi types deploymentStage as always present, but it is unset with `deploy: false`.
     const stage: apigateway.Stage | undefined = props.api.deploymentStage;
@@ -671,6 +697,15 @@ export class Monitoring extends Construct {
       METRIC_NAMES.deniedCalls,
       earlyDeniedCallPattern(),
     );
+    const rateLimited =
+      rateLimitedThreshold === undefined
+        ? undefined
+        : counter(
+            'RateLimitedCallsFilter',
+            props.mcpLogGroup,
+            METRIC_NAMES.rateLimitedCalls,
+            rateLimitedCallPattern(),
+          );
     const toolErrors = counter(
       'ToolErrorsFilter',
       props.mcpLogGroup,
@@ -952,6 +987,15 @@ export class Monitoring extends Construct {
         "The argument rules could not be evaluated at least once within 5 minutes, and the requests were refused (fail closed): Cedar did not load in the MCP function, or a rule raised an error (an overflow, a missing tag). The MCP log's rule_error and rule_ids fields say which.",
       );
     }
+    if (rateLimited !== undefined && rateLimitedThreshold !== undefined) {
+      this.rateLimitedAlarm = alarm(
+        'RateLimitedAlarm',
+        sum(rateLimited, window, 'Uses refused by a quota'),
+        rateLimitedThreshold,
+        above,
+        `More than ${rateLimitedThreshold} calls, reads or gets refused by a per-caller quota within ${windowText}: a caller pulling data in bulk (stopped, not only seen), a client retrying without waiting, or a quota set too low, or the quota table failing (error_type QuotaUnavailable). The MCP log's quota, caller and error_type fields say which.`,
+      );
+    }
     this.alarms = [
       this.abuseAlarm,
       this.authFailureAlarm,
@@ -966,6 +1010,7 @@ export class Monitoring extends Construct {
       ...(this.refreshTokenReuseAlarm === undefined ? [] : [this.refreshTokenReuseAlarm]),
       ...(this.ruleWouldDenyAlarm === undefined ? [] : [this.ruleWouldDenyAlarm]),
       ...(this.ruleErrorAlarm === undefined ? [] : [this.ruleErrorAlarm]),
+      ...(this.rateLimitedAlarm === undefined ? [] : [this.rateLimitedAlarm]),
     ];
 
     // --- Dashboard --------------------------------------------------------------------------
@@ -995,8 +1040,16 @@ export class Monitoring extends Construct {
             left: [
               sum(denied, graphPeriod, 'Denied (missing permission)'),
               sum(toolErrors, graphPeriod, 'Tool errors'),
+              ...(rateLimited === undefined
+                ? []
+                : [sum(rateLimited, graphPeriod, 'Refused by a quota')]),
             ],
-            leftAnnotations: [{ value: deniedThreshold, label: 'Denied-burst threshold' }],
+            leftAnnotations: [
+              { value: deniedThreshold, label: 'Denied-burst threshold' },
+              ...(rateLimitedThreshold === undefined
+                ? []
+                : [{ value: rateLimitedThreshold, label: 'Quota-burst threshold' }]),
+            ],
           }),
         ],
         [

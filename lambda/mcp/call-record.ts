@@ -66,6 +66,8 @@ export class CallRecord {
    * they let the request through: the item runs on exactly these, not on a second parse.
    */
   ruledInput: unknown;
+  /** The quota rule that refused the request, if one did. */
+  quota: string | undefined;
 
   constructor(
     readonly request: GatedRequest | MalformedRequest,
@@ -131,6 +133,7 @@ export class CallRecord {
       protocolEra: this.era,
       traceId: this.traceId,
       rules: this.rules,
+      quota: this.quota,
     });
   }
 }

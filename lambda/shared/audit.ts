@@ -89,6 +89,8 @@ export const AUDIT_FIELDS = {
   familyDigest: 'family_digest',
   /** `true` when this request ended a refresh-token family (reuse, another client, sign-out). */
   familyEnded: 'family_ended',
+  /** The id of the quota rule that refused a call, read or get (`modules/quotas.ts`). */
+  quota: 'quota',
 } as const;
 
 /** Outcomes of a `tools/call`. */
@@ -97,6 +99,8 @@ export const TOOL_CALL_STATUS = {
   denied: 'denied',
   error: 'error',
   invalid: 'invalid',
+  /** Over a per-caller quota (HTTP 429), or not counted because its counter failed (503). */
+  rateLimited: 'rate_limited',
 } as const;
 export type ToolCallStatus = (typeof TOOL_CALL_STATUS)[keyof typeof TOOL_CALL_STATUS];
 
@@ -156,6 +160,14 @@ export interface RuleAudit {
   readonly ruleIds: readonly string[];
   readonly error?: RuleError;
 }
+
+/** The `error_type` of a `rate_limited` call, read or get. Bounded values. */
+export const QUOTA_REFUSALS = {
+  /** The caller used the quota's whole window: HTTP 429, JSON-RPC -32023. */
+  exceeded: 'QuotaExceeded',
+  /** The quota's counter could not be read or written: HTTP 503, nothing ran. */
+  unavailable: 'QuotaUnavailable',
+} as const;
 
 /** Outcomes of an authorizer decision. */
 export const AUTH_DECISION = { allow: 'allow', deny: 'deny' } as const;
@@ -331,6 +343,8 @@ export const AUTH_REASONS = [
   'wrong_secret',
   'key_revoked',
   'key_expired',
+  /** An API key naming a role the deployment does not define (e.g. one since removed). */
+  'key_unknown_role',
   /** A person's token issued before their not-before (disabled, signed out, groups changed). */
   'token_revoked',
   'jwks_unavailable',
@@ -400,6 +414,8 @@ export interface CallAudit {
   readonly traceId?: string;
   /** What the argument rules said, when some rule names the item. */
   readonly rules?: RuleAudit;
+  /** The quota rule that refused it. */
+  readonly quota?: string;
 }
 
 export interface AuthDecisionAudit {
@@ -491,6 +507,7 @@ export function auditCall(logger: Logger, record: CallAudit): void {
     [F.ruleError]: record.rules?.error,
     [F.protocolEra]: record.protocolEra,
     [F.traceId]: record.traceId,
+    [F.quota]: record.quota,
   };
   if (record.status === TOOL_CALL_STATUS.error) logger.error(event, fields);
   else if (record.status === TOOL_CALL_STATUS.success) logger.info(event, fields);

@@ -58,6 +58,7 @@ const local = useLocalGateway('mcp-step-up-', async (dir) => {
   const added = addKey(await store.read(), {
     name: 'step-up-bot',
     roles: ['analyst'],
+    knownRoles: ['analyst'],
     now: new Date(),
   });
   await store.write(added.document);

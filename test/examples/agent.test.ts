@@ -37,6 +37,7 @@ const local = useLocalGateway('mcp-agent-', async (dir) => {
   const created = addKey(await store.read(), {
     name: 'agent',
     roles: ['readonly'],
+    knownRoles: ['readonly'],
     now: new Date(),
   });
   await store.write(created.document);
