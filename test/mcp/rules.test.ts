@@ -15,11 +15,14 @@ import { INVALID_PARAMS_CODE, PERMISSION_DENIED_CODE } from '../../lambda/mcp/ga
 import { createMcpHandler } from '../../lambda/mcp/handler';
 import { JSONRPC } from '../../lambda/mcp/http';
 import type { McpModule } from '../../lambda/mcp/module';
+import { MemoryQuotaCounter } from '../../lambda/mcp/quota-counter';
+import { createQuotaGate } from '../../lambda/mcp/quotas';
 import { type CedarLoader, loadCedar } from '../../lambda/mcp/rules';
 import { AUDIT_EVENTS, AUDIT_FIELDS, TOOL_CALL_STATUS } from '../../lambda/shared/audit';
 import type { RuleMode } from '../../lambda/shared/env';
 import { createLogger } from '../../lambda/shared/logger';
 import type { Principal } from '../../lambda/shared/principal';
+import { buildQuotaTable } from '../../lambda/shared/quota';
 import { rulesProblems } from '../../lib/rules-validation';
 import { customerRecords } from '../../modules/customer-records/module';
 import { POLICY } from '../../modules/policy';
@@ -603,6 +606,41 @@ describe('failing closed', () => {
       [AUDIT_FIELDS.ruleError]: 'RuleFailed',
       [AUDIT_FIELDS.ruleIds]: ['overflow'],
     });
+  });
+});
+
+describe('rules and quotas', () => {
+  it('refuses by rule before the quota counts: a refused call spends none of it', async () => {
+    // Prepare: a quota of two queries, and a handler that judges the rules first.
+    const counter = new MemoryQuotaCounter();
+    const handler = createMcpHandler({
+      config: { allowedOrigins: [], maxBodyBytes: 1024 * 1024 },
+      policy: POLICY,
+      modules: [{ module: ruled, deps: { store: records.store } }],
+      logger,
+      now: () => new Date('2027-03-01T10:00:00Z'),
+      quotas: createQuotaGate({
+        table: buildQuotaTable(
+          [{ id: 'two-queries', tool: 'query_customer_data', limit: 2, windowSeconds: 3600 }],
+          POLICY,
+        ),
+        counter,
+      }),
+    });
+    const client = await clientFor(handler, analyst, '2026-07-28');
+
+    // Act: three refused by the rule, then two within the quota.
+    for (let i = 0; i < 3; i++) {
+      await refusal(client.callTool({ name: 'query_customer_data', arguments: { limit: 30 } }));
+    }
+    const first = await client.callTool({ name: 'query_customer_data', arguments: { limit: 5 } });
+    const second = await client.callTool({ name: 'query_customer_data', arguments: { limit: 5 } });
+
+    // Assess
+    expect(first.isError).toBeFalsy();
+    expect(second.isError).toBeFalsy();
+    const statuses = audits().map((record) => record[AUDIT_FIELDS.status]);
+    expect(statuses).toEqual(['denied', 'denied', 'denied', 'success', 'success']);
   });
 });
 
