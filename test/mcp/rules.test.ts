@@ -11,6 +11,7 @@ import {
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as LegacyTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CallRecord, UncheckedRulesError } from '../../lambda/mcp/call-record';
 import { INVALID_PARAMS_CODE, PERMISSION_DENIED_CODE } from '../../lambda/mcp/gate';
 import { createMcpHandler } from '../../lambda/mcp/handler';
 import { JSONRPC } from '../../lambda/mcp/http';
@@ -606,6 +607,22 @@ describe('failing closed', () => {
       [AUDIT_FIELDS.ruleError]: 'RuleFailed',
       [AUDIT_FIELDS.ruleIds]: ['overflow'],
     });
+  });
+});
+
+describe('an item whose arguments the rules could not read', () => {
+  it("never runs: the record stops the item's code should the SDK let it through", () => {
+    // Prepare: arguments the item's schema refuses, which the rules therefore never judged.
+    const call = new CallRecord(
+      { kind: 'tool', requested: 'query_customer_data', args: { limit: '30' } },
+      'modern',
+      undefined,
+    );
+    call.holdForRules();
+
+    // Act and Assess
+    expect(() => call.ran()).toThrow(UncheckedRulesError);
+    expect(call.hasRun).toBe(false);
   });
 });
 
