@@ -26,6 +26,7 @@ import {
   type Principal,
   parsePrincipal,
 } from '../shared/principal';
+import { type Approvals, createApprovals } from './approvals';
 import { CallRecord, type RequestMeta, traceIdOf } from './call-record';
 import { createGate, gatedRequest, INVALID_PARAMS_CODE, isMalformed, judge } from './gate';
 import {
@@ -87,6 +88,11 @@ export interface McpHandlerDeps {
    * (`stream-flush.ts`). 0 or absent: off.
    */
   readonly streamFlushBytes?: number;
+  /**
+   * Which tool calls need a person's approval, and the gate that takes it
+   * (`createApprovals`). Default: none can be given, so every call needing one is refused.
+   */
+  readonly approvals?: Approvals;
 }
 
 export type McpHandler = (event: APIGatewayProxyEvent, context?: Context) => Promise<McpResponse>;
@@ -181,6 +187,7 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
     now: deps.now,
     requestStateKey: deps.requestStateKey,
     requestStateLedger: deps.requestStateLedger,
+    approvals: deps.approvals ?? createApprovals(deps.modules, { logger }),
     // The state is refused (-32602) all the same; the operator must hear of it.
     onRequestStateUnavailable: (error) =>
       logger.error('Could not check multi-round request state: its keys or ledger failed', {
@@ -291,7 +298,13 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
         : AbortSignal.timeout(Math.max(remaining - DEADLINE_MARGIN_MS, 1));
     try {
       const response = await sdk.fetch(toWebRequest(event, body.body, deadline), {
-        authInfo: authInfoFor({ principal, granted, requestId: meta.requestId, call }),
+        authInfo: authInfoFor({
+          principal,
+          granted,
+          requestId: meta.requestId,
+          sourceIp: meta.sourceIp,
+          call,
+        }),
         parsedBody,
       });
       const headers = headersOf(response);
