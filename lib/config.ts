@@ -170,6 +170,11 @@ export const configSchema = z
      */
     cimdRefusalThreshold: int(1, 1_000_000).default(5),
     /**
+     * Approvals denied by the person, expired or refused (replays, forged links, another
+     * person's sign-in) within the abuse window, across all callers, above which an alarm fires.
+     */
+    refusedApprovalThreshold: int(1, 1_000_000).default(5),
+    /**
      * Authorizer result cache TTL in seconds; 0 (the default) turns caching off: every request
      * is authorized afresh, so a revocation bites at once and the authorizer can answer
      * step-up per call (`gatewayStepUp`). With caching on, API Gateway reuses one answer per

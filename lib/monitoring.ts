@@ -25,6 +25,7 @@ import {
   type AuditEvent,
   type AuthorizationReason,
   type AuthReason,
+  REFUSED_APPROVAL_STEPS,
   TOOL_CALL_STATUS,
   UNKNOWN_TOOL,
 } from '../lambda/shared/audit';
@@ -50,6 +51,11 @@ export const METRIC_NAMES = {
   cimdRefusals: 'CimdRefusals',
   /** Refresh tokens that leaked: presented after rotation, or by another client than theirs. */
   refreshTokenReuse: 'RefreshTokenReuse',
+  /**
+   * Approvals denied by the person, expired, or refused (a replay, a forged ticket, another
+   * person, a stale sign-in, a cross-site post…), from the MCP function and the approval page.
+   */
+  refusedApprovals: 'RefusedApprovals',
 } as const;
 
 /**
@@ -76,6 +82,7 @@ const DEFAULT_DENIED_THRESHOLD = 20;
 const DEFAULT_REFUSED_REGISTRATION_THRESHOLD = 20;
 const DEFAULT_REFUSED_AUTHORIZATION_THRESHOLD = 20;
 const DEFAULT_CIMD_REFUSAL_THRESHOLD = 5;
+const DEFAULT_REFUSED_APPROVAL_THRESHOLD = 5;
 /** Errors, throttles and 5xx are judged over a fixed five minutes: any one of them is news. */
 const OPERATIONAL_PERIOD = Duration.minutes(5);
 /** How many contributors the dashboard's top-callers graph shows. */
@@ -137,6 +144,16 @@ export function toolErrorPattern(): logs.JsonPattern {
   return logs.FilterPattern.all(
     isToolCall(),
     fieldEquals(AUDIT_FIELDS.status, TOOL_CALL_STATUS.error),
+  );
+}
+
+/** Approval steps that did not get, or keep, an approval: denied, expired, refused. */
+export function refusedApprovalPattern(): logs.JsonPattern {
+  return logs.FilterPattern.all(
+    fieldEquals(AUDIT_FIELDS.event, AUDIT_EVENTS.approval),
+    logs.FilterPattern.any(
+      ...REFUSED_APPROVAL_STEPS.map((step) => fieldEquals(AUDIT_FIELDS.step, step)),
+    ),
   );
 }
 
@@ -379,6 +396,13 @@ export interface MonitoringProps {
    */
   readonly cimdRefusalThreshold?: number;
   /**
+   * Approvals denied, expired or refused within {@link abuseWindow}, across all callers
+   * (counted in the MCP log and, when given, the OAuth proxy's, where the approval page
+   * writes), above which an alarm fires.
+   * @default 5
+   */
+  readonly refusedApprovalThreshold?: number;
+  /**
    * An address subscribed to the alarm topic. The recipient must confirm the subscription.
    * @default - no subscription; subscribe to `alarmTopic` yourself
    */
@@ -517,6 +541,8 @@ export class Monitoring extends Construct {
   readonly cimdRefusalAlarm?: cloudwatch.Alarm;
   /** Any leaked refresh token within five minutes; only when `oauthProxyLogGroup` is given. */
   readonly refreshTokenReuseAlarm?: cloudwatch.Alarm;
+  /** More than `refusedApprovalThreshold` approvals denied, expired or refused within `abuseWindow`. */
+  readonly refusedApprovalAlarm: cloudwatch.Alarm;
   /** All of the above alarms. */
   readonly alarms: readonly cloudwatch.Alarm[];
 
@@ -554,6 +580,11 @@ export class Monitoring extends Construct {
       'cimdRefusalThreshold',
       props.cimdRefusalThreshold ?? DEFAULT_CIMD_REFUSAL_THRESHOLD,
       'the number of refused CIMD client ids within abuseWindow that counts as a burst',
+    );
+    const refusedApprovalThreshold = requireWholeNumber(
+      'refusedApprovalThreshold',
+      props.refusedApprovalThreshold ?? DEFAULT_REFUSED_APPROVAL_THRESHOLD,
+      'the number of approvals denied, expired or refused within abuseWindow that counts as a burst',
     );
     const alarmEmail = requireEmail(props.alarmEmail);
     // RestApi types deploymentStage as always present, but it is unset with `deploy: false`.
@@ -639,6 +670,22 @@ export class Monitoring extends Construct {
       METRIC_NAMES.coldStartToolCalls,
       coldStartPattern(AUDIT_EVENTS.toolCall),
     );
+
+    const refusedApprovals = counter(
+      'RefusedApprovalsFilter',
+      props.mcpLogGroup,
+      METRIC_NAMES.refusedApprovals,
+      refusedApprovalPattern(),
+    );
+    // Into the same metric: what the approval page (in the OAuth proxy) refused or was denied.
+    if (props.oauthProxyLogGroup !== undefined) {
+      counter(
+        'PageRefusedApprovalsFilter',
+        props.oauthProxyLogGroup,
+        METRIC_NAMES.refusedApprovals,
+        refusedApprovalPattern(),
+      );
+    }
 
     const oauthLogGroup = props.oauthProxyLogGroup;
     const oauthFilters =
@@ -847,6 +894,13 @@ export class Monitoring extends Construct {
         "A refresh token was presented after it had been rotated, or by another client than its own, at least once within 5 minutes: it was copied (or a client refreshes twice at once). Its family is ended and the person signs in again. The OAuth proxy log's family_digest, client_kind, client_host and source_ip fields say which sign-in and from where.",
       );
     }
+    this.refusedApprovalAlarm = alarm(
+      'RefusedApprovalAlarm',
+      sum(refusedApprovals, window, 'Approvals denied, expired or refused'),
+      refusedApprovalThreshold,
+      above,
+      `More than ${refusedApprovalThreshold} approvals denied, expired or refused within ${windowText}: an agent asking for calls its person does not want, or someone trying to get a call approved without them (a replayed or forged approval link, another person's sign-in, a cross-site post). The mcp.approval records' step, reason, caller, tool and source_ip say which.`,
+    );
     this.alarms = [
       this.abuseAlarm,
       this.authFailureAlarm,
@@ -859,6 +913,7 @@ export class Monitoring extends Construct {
       ...(this.refusedAuthorizationAlarm === undefined ? [] : [this.refusedAuthorizationAlarm]),
       ...(this.cimdRefusalAlarm === undefined ? [] : [this.cimdRefusalAlarm]),
       ...(this.refreshTokenReuseAlarm === undefined ? [] : [this.refreshTokenReuseAlarm]),
+      this.refusedApprovalAlarm,
     ];
 
     // --- Dashboard --------------------------------------------------------------------------
@@ -888,6 +943,7 @@ export class Monitoring extends Construct {
             left: [
               sum(denied, graphPeriod, 'Denied (missing permission)'),
               sum(toolErrors, graphPeriod, 'Tool errors'),
+              sum(refusedApprovals, graphPeriod, 'Approvals denied, expired or refused'),
             ],
             leftAnnotations: [{ value: deniedThreshold, label: 'Denied-burst threshold' }],
           }),

@@ -267,6 +267,7 @@ export class SecureMcpStack extends Stack {
       oauthProxyLogGroup: oauthProxy.handler.logGroup,
       refusedAuthorizationThreshold: config.refusedAuthorizationThreshold,
       cimdRefusalThreshold: config.cimdRefusalThreshold,
+      refusedApprovalThreshold: config.refusedApprovalThreshold,
     });
 
     new CfnOutput(this, 'McpEndpoint', { value: api.endpointUrl, description: 'MCP server URL' });

@@ -58,7 +58,7 @@ export type ApprovalStatus = (typeof APPROVAL_STATUS)[keyof typeof APPROVAL_STAT
 /** The approvals table's attributes (`lib/approvals-table.ts` defines the table). */
 export const APPROVAL_TABLE_ATTRIBUTES = {
   /** Partition key: the binding's digest ({@link approvalBinding}). */
-  partitionKey: 'pk',
+  partitionKey: 'binding',
   /** The random id of the current request for that binding: its ticket names it. */
   id: 'approvalId',
   status: 'approvalStatus',

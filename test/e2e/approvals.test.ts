@@ -13,17 +13,30 @@ import {
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as LegacyTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { describe, expect, it } from 'vitest';
+import { connect } from '../../examples/agent';
 import {
   APPROVAL_ERROR_TYPES,
   AUDIT_EVENTS,
   AUDIT_FIELDS,
   TOOL_CALL_STATUS,
 } from '../../lambda/shared/audit';
-import { loadSigningKey, mintAccessToken } from '../../tools/local-identity';
+import { addKey, FileKeyDocumentStore } from '../../tools/api-key-admin';
+import { apiKeyFilePath, loadSigningKey, mintAccessToken } from '../../tools/local-identity';
 import { approveLocally } from '../helpers/local-approval';
 import { useLocalGateway } from '../helpers/local-gateway-fixture';
+import { signInLocally } from '../helpers/local-sign-in';
 
-const local = useLocalGateway('mcp-approvals-');
+let adminKey = '';
+const local = useLocalGateway('mcp-approvals-', async (dir) => {
+  const store = new FileKeyDocumentStore(apiKeyFilePath(dir));
+  const created = addKey(await store.read(), {
+    name: 'ops-bot',
+    roles: ['admin'],
+    now: new Date(),
+  });
+  await store.write(created.document);
+  adminKey = created.key;
+});
 
 function tokenFor(sub: string, groups: readonly string[] = ['admin']): string {
   return mintAccessToken(loadSigningKey(local.dir), { sub, groups: [...groups] });
@@ -269,6 +282,58 @@ describe('a 2025-11-25 client (MCP SDK v1)', () => {
       expect(await response.text()).toBe('');
     } finally {
       await client.close();
+    }
+  });
+});
+
+describe('examples/agent.ts', () => {
+  it('shows the approval URL of a delete, and completes it once the person approved', async () => {
+    // Prepare: signed in with OAuth as an admin; the person approves what the agent shows
+    const shown: URL[] = [];
+    const agent = await connect(local.gateway.mcpUrl, {
+      callbackPort: 0,
+      openBrowser: (authorizationUrl) => {
+        void signInLocally(authorizationUrl, 'umar', ['admin']).then((callback) => fetch(callback));
+      },
+      onApproval: async (url) => {
+        shown.push(url);
+        await approveLocally(url, 'umar', ['admin']);
+      },
+    });
+
+    try {
+      // Act
+      const result = await agent.callTool(deleteCall('cust-0028'));
+
+      // Assess
+      expect(result.structuredContent).toEqual({ deleted: true, id: 'cust-0028' });
+      expect(shown).toHaveLength(1);
+      expect(shown[0]?.origin).toBe(new URL(local.gateway.mcpUrl).origin);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('is told, with an API key, that only a person can approve, and nothing runs', async () => {
+    // Prepare
+    const shown: URL[] = [];
+    const agent = await connect(local.gateway.mcpUrl, {
+      apiKey: adminKey,
+      onApproval: (url) => {
+        shown.push(url);
+      },
+    });
+
+    try {
+      // Act
+      const result = await agent.callTool(deleteCall('cust-0029'));
+
+      // Assess
+      expect(result.isError).toBe(true);
+      expect(JSON.stringify(result.content)).toMatch(/API-key caller cannot give/);
+      expect(shown).toEqual([]);
+    } finally {
+      await agent.close();
     }
   });
 });

@@ -22,6 +22,7 @@ import { SEAL_PURPOSES } from '../../lambda/oauth-proxy/ports';
 import { openJson } from '../../lambda/oauth-proxy/sealed-json';
 import {
   APPROVAL_STATUS,
+  APPROVAL_TABLE_ATTRIBUTES,
   type ApprovalStore,
   type ApprovalTicket,
   DynamoApprovalStore,
@@ -231,7 +232,7 @@ let tableCount = 0;
 beforeEach(async () => {
   // A table of its own for each test: the same call in two tests is two approvals.
   const name = `approvals-${++tableCount}`;
-  await createKeyedTable(tables.db, name, 'pk');
+  await createKeyedTable(tables.db, name, APPROVAL_TABLE_ATTRIBUTES.partitionKey);
   store = new DynamoApprovalStore(tables.db, name);
   logs = captureLogs();
   runs.clear();

@@ -13,6 +13,7 @@ import { sealJson } from '../../lambda/oauth-proxy/sealed-json';
 import {
   APPROVAL_REQUEST_SECONDS,
   APPROVAL_STATUS,
+  APPROVAL_TABLE_ATTRIBUTES,
   type ApprovalTicket,
   approvalBinding,
   DynamoApprovalStore,
@@ -29,7 +30,7 @@ const UPSTREAM = 'https://auth.example.com';
 const SIGN_IN_MAX_AGE = 300;
 const APPROVAL_SECONDS = 300;
 
-const tables = useDynaliteTables({ approvals: 'pk' });
+const tables = useDynaliteTables({ approvals: APPROVAL_TABLE_ATTRIBUTES.partitionKey });
 
 /** A token as the upstream's token endpoint answers it: only its payload is read. */
 function accessToken(claims: Record<string, unknown>): string {
