@@ -276,6 +276,17 @@ export const configSchema = z
         message: `must be at least ${MIN_LOG_RETENTION_DAYS}: the log groups hold audit evidence (AWS Control Tower CT.CLOUDWATCH.PR.2)`,
       })
       .default(MIN_LOG_RETENTION_DAYS),
+    /**
+     * Enforce the deployment's per-caller quotas (`modules/quotas.ts`): over a quota, a call,
+     * read or get is refused with HTTP 429 before it runs. Off: no quota table, nothing counted
+     * (a load-test stage, say).
+     */
+    enableQuotas: bool.default(true),
+    /**
+     * Uses refused by a quota (over the limit, or not countable) within the abuse window, across
+     * all callers, above which an alarm fires.
+     */
+    rateLimitedThreshold: int(1, 1_000_000).default(20),
     /** Put an AWS WAF web ACL with a per-IP rate-based rule in front of the API. */
     enableWaf: bool.default(true),
     /** Requests per 5 minutes from one IP before WAF blocks it. */

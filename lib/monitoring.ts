@@ -56,6 +56,8 @@ export const METRIC_NAMES = {
    * person, a stale sign-in, a cross-site post…), from the MCP function and the approval page.
    */
   refusedApprovals: 'RefusedApprovals',
+  /** Calls, reads and gets a per-caller quota refused (over the limit, or not countable). */
+  rateLimitedCalls: 'RateLimitedCalls',
 } as const;
 
 /**
@@ -136,6 +138,14 @@ export function deniedCallPattern(): logs.JsonPattern {
   return logs.FilterPattern.all(
     logs.FilterPattern.any(...ITEM_EVENTS.map((event) => fieldEquals(AUDIT_FIELDS.event, event))),
     fieldEquals(AUDIT_FIELDS.status, TOOL_CALL_STATUS.denied),
+  );
+}
+
+/** Calls, reads and gets a per-caller quota refused, whatever the item. */
+export function rateLimitedCallPattern(): logs.JsonPattern {
+  return logs.FilterPattern.all(
+    logs.FilterPattern.any(...ITEM_EVENTS.map((event) => fieldEquals(AUDIT_FIELDS.event, event))),
+    fieldEquals(AUDIT_FIELDS.status, TOOL_CALL_STATUS.rateLimited),
   );
 }
 
@@ -403,6 +413,12 @@ export interface MonitoringProps {
    */
   readonly refusedApprovalThreshold?: number;
   /**
+   * Uses refused by a per-caller quota within {@link abuseWindow}, across all callers, above
+   * which an alarm fires. When given, quota refusals are counted, alarmed on and shown.
+   * @default - the deployment has no quotas: no quota monitoring
+   */
+  readonly rateLimitedThreshold?: number;
+  /**
    * An address subscribed to the alarm topic. The recipient must confirm the subscription.
    * @default - no subscription; subscribe to `alarmTopic` yourself
    */
@@ -543,6 +559,8 @@ export class Monitoring extends Construct {
   readonly refreshTokenReuseAlarm?: cloudwatch.Alarm;
   /** More than `refusedApprovalThreshold` approvals denied, expired or refused within `abuseWindow`. */
   readonly refusedApprovalAlarm: cloudwatch.Alarm;
+  /** Bursts of quota refusals; only when `rateLimitedThreshold` is given. */
+  readonly rateLimitedAlarm?: cloudwatch.Alarm;
   /** All of the above alarms. */
   readonly alarms: readonly cloudwatch.Alarm[];
 
@@ -586,6 +604,14 @@ export class Monitoring extends Construct {
       props.refusedApprovalThreshold ?? DEFAULT_REFUSED_APPROVAL_THRESHOLD,
       'the number of approvals denied, expired or refused within abuseWindow that counts as a burst',
     );
+    const rateLimitedThreshold =
+      props.rateLimitedThreshold === undefined
+        ? undefined
+        : requireWholeNumber(
+            'rateLimitedThreshold',
+            props.rateLimitedThreshold,
+            'the number of uses refused by a quota within abuseWindow that counts as a burst',
+          );
     const alarmEmail = requireEmail(props.alarmEmail);
     // RestApi types deploymentStage as always present, but it is unset with `deploy: false`.
     const stage: apigateway.Stage | undefined = props.api.deploymentStage;
@@ -637,6 +663,15 @@ export class Monitoring extends Construct {
       METRIC_NAMES.deniedCalls,
       earlyDeniedCallPattern(),
     );
+    const rateLimited =
+      rateLimitedThreshold === undefined
+        ? undefined
+        : counter(
+            'RateLimitedCallsFilter',
+            props.mcpLogGroup,
+            METRIC_NAMES.rateLimitedCalls,
+            rateLimitedCallPattern(),
+          );
     const toolErrors = counter(
       'ToolErrorsFilter',
       props.mcpLogGroup,
@@ -901,6 +936,15 @@ export class Monitoring extends Construct {
       above,
       `More than ${refusedApprovalThreshold} approvals denied, expired or refused within ${windowText}: an agent asking for calls its person does not want, or someone trying to get a call approved without them (a replayed or forged approval link, another person's sign-in, a cross-site post). The mcp.approval records' step, reason, caller, tool and source_ip say which.`,
     );
+    if (rateLimited !== undefined && rateLimitedThreshold !== undefined) {
+      this.rateLimitedAlarm = alarm(
+        'RateLimitedAlarm',
+        sum(rateLimited, window, 'Uses refused by a quota'),
+        rateLimitedThreshold,
+        above,
+        `More than ${rateLimitedThreshold} calls, reads or gets refused by a per-caller quota within ${windowText}: a caller pulling data in bulk (stopped, not only seen), a client retrying without waiting, or a quota set too low, or the quota table failing (error_type QuotaUnavailable). The MCP log's quota, caller and error_type fields say which.`,
+      );
+    }
     this.alarms = [
       this.abuseAlarm,
       this.authFailureAlarm,
@@ -914,6 +958,7 @@ export class Monitoring extends Construct {
       ...(this.cimdRefusalAlarm === undefined ? [] : [this.cimdRefusalAlarm]),
       ...(this.refreshTokenReuseAlarm === undefined ? [] : [this.refreshTokenReuseAlarm]),
       this.refusedApprovalAlarm,
+      ...(this.rateLimitedAlarm === undefined ? [] : [this.rateLimitedAlarm]),
     ];
 
     // --- Dashboard --------------------------------------------------------------------------
@@ -944,8 +989,16 @@ export class Monitoring extends Construct {
               sum(denied, graphPeriod, 'Denied (missing permission)'),
               sum(toolErrors, graphPeriod, 'Tool errors'),
               sum(refusedApprovals, graphPeriod, 'Approvals denied, expired or refused'),
+              ...(rateLimited === undefined
+                ? []
+                : [sum(rateLimited, graphPeriod, 'Refused by a quota')]),
             ],
-            leftAnnotations: [{ value: deniedThreshold, label: 'Denied-burst threshold' }],
+            leftAnnotations: [
+              { value: deniedThreshold, label: 'Denied-burst threshold' },
+              ...(rateLimitedThreshold === undefined
+                ? []
+                : [{ value: rateLimitedThreshold, label: 'Quota-burst threshold' }]),
+            ],
           }),
         ],
         [

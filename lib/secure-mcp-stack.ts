@@ -6,12 +6,14 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { earlyDenyPolicyOf } from '../lambda/authorizer/early-deny';
 import { toolsDeclaringApproval } from '../lambda/mcp/approvals';
-import type { McpModule } from '../lambda/mcp/module';
+import { destructiveToolNames, type McpModule } from '../lambda/mcp/module';
 import { authorizerEnvSchema, mcpEnvSchema } from '../lambda/shared/env';
 import { buildPolicyTable, type PolicyTable } from '../lambda/shared/policy';
+import { buildQuotaTable, type QuotaRule } from '../lambda/shared/quota';
 import { MODULES } from '../modules/index';
 import { MODULE_INFRA } from '../modules/infra';
 import { POLICY } from '../modules/policy';
+import { QUOTA_RULES } from '../modules/quotas';
 import { ROLE_PERMISSIONS } from '../modules/roles';
 import { ApiKeysSecret } from './api-keys-secret';
 import { ApprovalsTable } from './approvals-table';
@@ -25,6 +27,7 @@ import type { ModuleInfra } from './module-infra';
 import { Monitoring } from './monitoring';
 import { advertisedScopes, OAuthDiscovery } from './oauth-discovery';
 import { OAuthProxy } from './oauth-proxy';
+import { QuotaTable } from './quota-table';
 import { RequestStateStore } from './request-state-store';
 import { RevocationsTable } from './revocations-table';
 
@@ -40,6 +43,8 @@ export interface SecureMcpStackProps extends StackProps {
     readonly list: readonly McpModule[];
     readonly infra: Readonly<Record<string, ModuleInfra>>;
     readonly roles: Readonly<Record<string, readonly string[]>>;
+    /** Per-caller quotas. @default none (the deployment's `modules/quotas.ts` without `modules`) */
+    readonly quotas?: readonly QuotaRule[];
   };
 }
 
@@ -51,6 +56,7 @@ export class SecureMcpStack extends Stack {
       list: MODULES,
       infra: MODULE_INFRA as Readonly<Record<string, ModuleInfra>>,
       roles: ROLE_PERMISSIONS,
+      quotas: QUOTA_RULES,
     };
     const policy =
       props.modules === undefined
@@ -100,6 +106,7 @@ export class SecureMcpStack extends Stack {
         USER_POOL_CLIENT_IDS: identity.client.userPoolClientId,
         REQUIRED_SCOPES: identity.requiredScope,
         API_KEYS_SECRET_ID: apiKeys.secret.secretArn,
+        API_KEY_ROLES: Object.keys(policy.roles).join(','),
         REVOCATIONS_TABLE_NAME: revocations.table.tableName,
         // A credential expiring within API Gateway's cache TTL is refused at once (401 with the
         // challenge), so no cached Allow outlives it.
@@ -132,6 +139,17 @@ export class SecureMcpStack extends Stack {
       memorySize: 512,
       timeout: Duration.seconds(config.mcpTimeoutSeconds),
     });
+    // Per-caller quotas, checked against the policy here as the function checks them again.
+    const quotaRules = config.enableQuotas
+      ? buildQuotaTable(modules.quotas ?? [], policy, destructiveToolNames(modules.list)).rules
+      : [];
+    const quotas =
+      quotaRules.length === 0 ? undefined : new QuotaTable(this, 'Quotas', { rules: quotaRules });
+    if (quotas !== undefined) {
+      quotas.grantCount(server.function);
+      for (const [name, value] of Object.entries(quotas.environment))
+        server.function.addEnvironment(name, value);
+    }
     // Multi-round request state: sealed and spent alike on every instance.
     const requestState = new RequestStateStore(this, 'RequestState');
     requestState.grantUse(server.function);
@@ -268,6 +286,7 @@ export class SecureMcpStack extends Stack {
       refusedAuthorizationThreshold: config.refusedAuthorizationThreshold,
       cimdRefusalThreshold: config.cimdRefusalThreshold,
       refusedApprovalThreshold: config.refusedApprovalThreshold,
+      ...(quotas === undefined ? {} : { rateLimitedThreshold: config.rateLimitedThreshold }),
     });
 
     new CfnOutput(this, 'McpEndpoint', { value: api.endpointUrl, description: 'MCP server URL' });

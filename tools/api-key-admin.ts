@@ -16,7 +16,6 @@ import {
   keyStatus,
   parseApiKeyDocument,
 } from '../lambda/shared/api-key';
-import { isRole } from '../modules/roles';
 import { writePrivateFile } from './local-identity';
 
 export interface KeyDocumentStore {
@@ -53,6 +52,8 @@ export class KeyAdminError extends Error {
 export interface NewKeyOptions {
   readonly name: string;
   readonly roles: readonly string[];
+  /** The deployment's roles (`modules/roles.ts`, passed in by the CLI): the only ones a key may name. */
+  readonly knownRoles: readonly string[];
   /** Days until the key expires; none if undefined. */
   readonly expiresInDays?: number | undefined;
   readonly now: Date;
@@ -69,8 +70,12 @@ export function addKey(
       `Invalid name ${JSON.stringify(options.name)}: ${name.error.issues[0]?.message}`,
     );
   }
-  const unknown = options.roles.filter((role) => !isRole(role));
-  if (unknown.length > 0) throw new KeyAdminError(`Unknown role(s): ${unknown.join(', ')}`);
+  const unknown = unknownRoles(options.roles, options.knownRoles);
+  if (unknown.length > 0) {
+    throw new KeyAdminError(
+      `Unknown role(s): ${unknown.join(', ')} (this deployment's: ${options.knownRoles.join(', ') || 'none'})`,
+    );
+  }
   let keyId = generateKeyId();
   while (Object.hasOwn(document.keys, keyId)) keyId = generateKeyId();
   const key = formatApiKey(keyId, generateSecret());
@@ -96,6 +101,26 @@ export function addKey(
   return { document: parseApiKeyDocument(JSON.stringify(next)), keyId, key };
 }
 
+/** The roles in `roles` that `knownRoles` does not define. */
+export function unknownRoles(
+  roles: readonly string[],
+  knownRoles: readonly string[],
+): readonly string[] {
+  return roles.filter((role) => !knownRoles.includes(role));
+}
+
+/**
+ * Remove a key from the document altogether (its record, its name, its roles). For a key that
+ * should simply stop working, `revokeKey` keeps the record, so `list` still shows who had it;
+ * delete is for a key that should no longer be there, e.g. one naming a role the deployment
+ * removed.
+ */
+export function deleteKey(document: ApiKeyDocument, keyId: string): ApiKeyDocument {
+  if (!Object.hasOwn(document.keys, keyId)) throw new KeyAdminError(`No key with id ${keyId}`);
+  const { [keyId]: _deleted, ...keys } = document.keys;
+  return { version: 1, keys };
+}
+
 /** Mark a key revoked (kept, so `list` still shows who had it). */
 export function revokeKey(document: ApiKeyDocument, keyId: string, now: Date): ApiKeyDocument {
   const record = Object.hasOwn(document.keys, keyId) ? document.keys[keyId] : undefined;
@@ -114,10 +139,19 @@ export interface KeySummary {
   readonly created: string;
   readonly expires: string | null;
   readonly status: KeyStatus;
+  /**
+   * Roles the key names that the deployment does not define: the authorizer refuses such a key
+   * (`key_unknown_role`) until it is deleted and created again with the roles there are.
+   */
+  readonly unknownRoles: readonly string[];
 }
 
 /** What `keys list` shows: never key material, not even hashes. */
-export function listKeys(document: ApiKeyDocument, now: Date): KeySummary[] {
+export function listKeys(
+  document: ApiKeyDocument,
+  now: Date,
+  knownRoles: readonly string[],
+): KeySummary[] {
   return Object.entries(document.keys)
     .map(([keyId, record]) => ({
       keyId,
@@ -126,6 +160,7 @@ export function listKeys(document: ApiKeyDocument, now: Date): KeySummary[] {
       created: record.created,
       expires: record.expires,
       status: keyStatus(record, now.getTime()),
+      unknownRoles: unknownRoles(record.roles, knownRoles),
     }))
     .sort((a, b) => a.created.localeCompare(b.created) || a.keyId.localeCompare(b.keyId));
 }

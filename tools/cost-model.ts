@@ -160,17 +160,18 @@ export const STACK_INVENTORY = {
   /**
    * lib/monitoring.ts: abuse, auth failures, denied calls, tool errors, handler errors and
    * throttles, API 5xx, refused registrations, refused OAuth proxy steps, CIMD refusals,
-   * leaked refresh tokens, refused approvals.
+   * leaked refresh tokens, quota refusals, refused approvals.
    */
-  alarms: 12,
+  alarms: 13,
   dashboards: 1,
   contributorInsightsRules: 1,
   /**
    * Metric filters: five audit counters, refused client registrations, refused OAuth proxy
-   * steps, CIMD refusals, leaked refresh tokens and refused approvals, one metric each, and
-   * ToolCalls once per tool name (six, `stream_check` among them) plus `(unknown)`.
+   * steps, CIMD refusals, leaked refresh tokens, quota refusals and refused approvals, one
+   * metric each, and ToolCalls once per tool name (six, `stream_check` among them) plus
+   * `(unknown)`.
    */
-  customMetrics: 17,
+  customMetrics: 18,
   /**
    * lib/mcp-api.ts: the body-size rule (413 above the MCP body limit), the per-IP rate rule,
    * the per-IP /register and sign-in rules and KnownBadInputs.
@@ -304,6 +305,16 @@ export const costInputsSchema = z
     readUnitsPerToolCall: count('readUnitsPerToolCall').default(2),
     /** Write request units per tool call: put_record and delete_record write 1 each (items under 1 KB). */
     writeUnitsPerToolCall: count('writeUnitsPerToolCall').default(0.2),
+    /**
+     * Share of tool calls a per-caller quota counts (`modules/quotas.ts`): one write request
+     * unit each (a conditional `UpdateItem` of a small counter). The example quota counts
+     * `query_customer_data`, taken as half of all calls; 0 with `-c enableQuotas=false`.
+     */
+    quotaCountedShare: z
+      .number({ error: 'quotaCountedShare must be a number' })
+      .min(0, 'quotaCountedShare must be from 0 to 1')
+      .max(1, 'quotaCountedShare must be from 0 to 1')
+      .default(0.5),
     /** Bytes of each kind of log event; see {@link LOG_EVENT_BYTES}. */
     toolCallAuditBytes: count('toolCallAuditBytes').default(LOG_EVENT_BYTES.toolCallAudit),
     authDecisionAuditBytes: count('authDecisionAuditBytes').default(
@@ -527,6 +538,7 @@ export function costPerMonth(inputs: CostInputs): MonthlyCost {
     ['mcpDuration', 'MCP Lambda duration', mcpGbS, P.lambdaArmDuration],
     ['dynamoDbReads', 'DynamoDB reads', calls * i.readUnitsPerToolCall, P.dynamoDbReads],
     ['dynamoDbWrites', 'DynamoDB writes', calls * i.writeUnitsPerToolCall, P.dynamoDbWrites],
+    ['quotaWrites', 'DynamoDB quota counters', calls * i.quotaCountedShare, P.dynamoDbWrites],
     ['logsAccess', 'Logs: API access log', accessLogGb, P.logsIngestion],
     ['logsMcp', 'Logs: MCP Lambda (audit + platform)', mcpLogGb, P.logsIngestion],
     ['logsAuthorizer', 'Logs: authorizer (audit + platform)', authorizerLogGb, P.logsIngestion],
@@ -977,6 +989,7 @@ const USAGE = `usage: npx tsx tools/cost-model.ts [options]
   --mcp-ms <ms>               mean billed MCP Lambda duration (default 30)
   --read-units <n>            DynamoDB read request units per tool call (default 2)
   --write-units <n>           DynamoDB write request units per tool call (default 0.2)
+  --quota-share <r>           share of tool calls a quota counts, one write each (default 0.5)
   --users <n>                 Cognito monthly active users (default 100)
   --table-gb <n>              records table size (default 1)
   --without-waf               as deployed with -c enableWaf=false
@@ -997,6 +1010,7 @@ const NUMERIC_FLAGS = {
   'mcp-ms': 'mcpBilledMs',
   'read-units': 'readUnitsPerToolCall',
   'write-units': 'writeUnitsPerToolCall',
+  'quota-share': 'quotaCountedShare',
   users: 'cognitoMonthlyActiveUsers',
   'table-gb': 'tableSizeGb',
   'denied-share': 'deniedCallShare',

@@ -56,6 +56,8 @@ runCli(async () => {
   const url = gateway.mcpUrl;
   const { emulator } = gateway;
   const onExecuteApi = gateway.url.startsWith(emulator.executeApiOrigin);
+  // The deployment's own roles, whatever modules/roles.ts names them.
+  const exampleRole = ROLES.includes('analyst' as never) ? 'analyst' : (ROLES[0] ?? '<role>');
   process.stderr.write(`
 Secure MCP server (local mode) listening on ${url}
   the synthesized stack (${localDir()}/cdk.out): API Gateway as its template defines it, each
@@ -69,9 +71,9 @@ ${
     : ''
 }
 Mint a token (roles: ${ROLES.join(', ')}):
-  TOKEN=$(npm run --silent token -- --sub alice --groups analyst)
+  TOKEN=$(npm run --silent token -- --sub alice --groups ${exampleRole})
 Or create an API key:
-  TOKEN=$(npm run --silent keys -- create --name ci-bot --roles readonly)
+  TOKEN=$(npm run --silent keys -- create --name ci-bot --roles ${exampleRole})
 Revoke: npm run --silent users -- disable alice   (or keys -- revoke <key id>)
 
 List and call tools with MCP Inspector's CLI (it needs Node 22; npx fetches it):

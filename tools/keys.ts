@@ -4,12 +4,23 @@
  *   npm run --silent keys -- create --name ci-bot --roles analyst
  *   npm run --silent keys -- list
  *   npm run --silent keys -- revoke <key id>
+ *   npm run --silent keys -- delete <key id>
+ *
+ * The deployment's roles (`modules/roles.ts`) are read here, at the entry point, and handed to
+ * the key document operations, which know no deployment.
  */
 import { dirname } from 'node:path';
 import { AUDIT_EVENTS, AUDIT_FIELDS } from '../lambda/shared/audit';
 import { apiKeyPrincipal } from '../lambda/shared/revocations';
 import { ROLES } from '../modules/roles';
-import { addKey, FileKeyDocumentStore, KeyAdminError, listKeys, revokeKey } from './api-key-admin';
+import {
+  addKey,
+  deleteKey,
+  FileKeyDocumentStore,
+  KeyAdminError,
+  listKeys,
+  revokeKey,
+} from './api-key-admin';
 import { commaList, parseCli, runCli, UsageError } from './cli';
 import { apiKeyFilePath } from './local-identity';
 import { LocalRevocationWriter } from './local-revocations';
@@ -27,6 +38,8 @@ const USAGE = `usage: npm run --silent keys -- <command> [options]
                          create a key and print it (shown once; stored hashed)
   list [--json]          key ids, names, roles and status (never secrets)
   revoke <key id>        revoke a key: refused within 10 s plus the authorizer cache TTL
+  delete <key id>        remove a key from the document altogether (and refuse it as revoke
+                         does), e.g. one naming a role this deployment no longer defines
 
   --file <path>          key file (default ${apiKeyFilePath()})
   --secret-id <id|arn>   the deployed Secrets Manager secret instead of the file: writes a new
@@ -82,6 +95,7 @@ runCli(async () => {
         const result = addKey(await store.read(), {
           name: values.name,
           roles,
+          knownRoles: ROLES,
           expiresInDays: days,
           now,
         });
@@ -93,7 +107,7 @@ runCli(async () => {
         return;
       }
       case 'list': {
-        const keys = listKeys(await store.read(), now);
+        const keys = listKeys(await store.read(), now, ROLES);
         if (values.json) {
           process.stdout.write(`${JSON.stringify(keys, null, 2)}\n`);
           return;
@@ -105,6 +119,12 @@ runCli(async () => {
         for (const key of keys) {
           process.stdout.write(
             `${key.keyId}  ${key.status.padEnd(7)}  ${key.name.padEnd(20)}  ${key.roles.join(',').padEnd(24)}  created ${key.created}${key.expires === null ? '' : `  expires ${key.expires}`}\n`,
+          );
+        }
+        const unknown = keys.filter((key) => key.unknownRoles.length > 0);
+        for (const key of unknown) {
+          process.stderr.write(
+            `warning: key ${key.keyId} (${key.name}) names ${key.unknownRoles.join(', ')}, not a role of this deployment (${ROLES.join(', ')}): it is refused until you delete it (keys delete ${key.keyId}) and create it again with the roles there are\n`,
           );
         }
         return;
@@ -120,6 +140,22 @@ runCli(async () => {
           table: values['revocations-table'] ?? process.env.MCP_REVOCATIONS_TABLE,
           actor: values.actor ?? defaultActor(),
           target: store.description,
+        });
+        return;
+      }
+      case 'delete': {
+        const keyId = rest[0];
+        if (keyId === undefined) throw new UsageError('delete needs a key id (see keys list)');
+        await store.write(deleteKey(await store.read(), keyId));
+        process.stderr.write(`deleted key ${keyId}\n`);
+        // Authorizers hold copies of the document for a while: refuse the key in seconds.
+        await recordRevokedKey(keyId, now, {
+          secretId,
+          file: values.file,
+          table: values['revocations-table'] ?? process.env.MCP_REVOCATIONS_TABLE,
+          actor: values.actor ?? defaultActor(),
+          target: store.description,
+          action: 'delete-key',
         });
         return;
       }
@@ -146,8 +182,11 @@ async function recordRevokedKey(
     table: string | undefined;
     actor: string;
     target: string;
+    /** What the operator did, for the record. @default 'revoke-key' */
+    action?: 'revoke-key' | 'delete-key';
   },
 ): Promise<void> {
+  const action = options.action ?? 'revoke-key';
   let writer: RevocationWriter;
   if (options.secretId === undefined) {
     writer = new LocalRevocationWriter(
@@ -164,7 +203,7 @@ async function recordRevokedKey(
   const notBefore = notBeforeFor(now);
   const record = {
     [AUDIT_FIELDS.event]: AUDIT_EVENTS.operatorAction,
-    action: 'revoke-key',
+    action,
     actor: options.actor,
     target: options.target,
     [AUDIT_FIELDS.keyId]: keyId,
@@ -175,7 +214,7 @@ async function recordRevokedKey(
       principal: apiKeyPrincipal(keyId),
       notBefore,
       sessions: false,
-      action: 'revoke-key',
+      action,
       actor: options.actor,
     });
   } catch (error) {

@@ -5,6 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
+import type { DynamoDbClient } from '../lambda/shared/aws/dynamodb';
 
 export interface LocalDynamo {
   readonly endpoint: string;
@@ -22,4 +23,19 @@ export async function startLocalDynamo(): Promise<LocalDynamo> {
     endpoint: `http://127.0.0.1:${port}`,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** Create an on-demand table keyed on one string attribute, and wait until it is active. */
+export async function createKeyedTable(
+  db: DynamoDbClient,
+  name: string,
+  key = 'id',
+): Promise<void> {
+  await db.client.call('CreateTable', {
+    TableName: name,
+    AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+    BillingMode: 'PAY_PER_REQUEST',
+  });
+  await db.waitForTable(name);
 }

@@ -60,10 +60,12 @@ export interface LocalGatewayOptions {
   readonly assembly?: CloudAssembly;
   /**
    * A test's own MCP server: the entry file (exporting `handler`) bundled as the stack bundles
-   * the real one, and the modules it serves (for the stack: their infrastructure and roles).
+   * the real one, and the modules it serves (for the stack: their infrastructure, roles and
+   * quotas). Without an entry, the deployment's own bundle serves (its modules must be the
+   * deployment's: a test of other roles or quotas).
    */
   readonly mcp?: {
-    readonly entry: string;
+    readonly entry?: string;
     readonly modules: NonNullable<AddStackOptions['modules']>;
   };
   /** HTTPS hosts the functions may reach, mapped to local servers (a test's CIMD host). */
@@ -163,7 +165,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   const keyFile = apiKeyFilePath(dir);
   const codeOverrides: Record<string, string> = {};
   const bundles: string[] = [];
-  if (options.mcp !== undefined && mcpId !== undefined) {
+  if (options.mcp?.entry !== undefined && mcpId !== undefined) {
     const bundle = await bundleEntry(options.mcp.entry);
     bundles.push(bundle);
     codeOverrides[mcpId] = bundle;

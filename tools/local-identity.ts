@@ -5,6 +5,7 @@
  */
 import {
   createPrivateKey,
+  createPublicKey,
   generateKeyPairSync,
   type JsonWebKey,
   randomUUID,
@@ -70,11 +71,24 @@ export interface SigningKey {
 export function loadSigningKey(dir = localDir()): SigningKey {
   const path = join(dir, 'signing-key.json');
   if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as SigningKey;
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  // Generated as DER and imported afresh before the JWK export: exporting a key object
+  // generateKeyPairSync returned can deadlock Node 20 when a garbage collection during the
+  // export destroys the key-generation job, which takes the lock the export holds (seen here:
+  // a test worker hung in ExportJWKRsaKey → ~KeyGenJob → uv_mutex_lock). Imported keys share
+  // no lock with any job.
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'der' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+  });
   const key: SigningKey = {
     kid: `local-${randomUUID()}`,
-    privateJwk: privateKey.export({ format: 'jwk' }),
-    publicJwk: publicKey.export({ format: 'jwk' }),
+    privateJwk: createPrivateKey({ key: privateKey, format: 'der', type: 'pkcs8' }).export({
+      format: 'jwk',
+    }),
+    publicJwk: createPublicKey({ key: publicKey, format: 'der', type: 'spki' }).export({
+      format: 'jwk',
+    }),
   };
   writePrivateFile(path, `${JSON.stringify(key, null, 2)}\n`);
   return key;

@@ -17,7 +17,13 @@ import {
 } from '../lambda/shared/revocations';
 
 /** What an operator did, as the entry and the audit record name it. */
-export type RevocationAction = 'disable' | 'sign-out' | 'add-group' | 'remove-group' | 'revoke-key';
+export type RevocationAction =
+  | 'disable'
+  | 'sign-out'
+  | 'add-group'
+  | 'remove-group'
+  | 'revoke-key'
+  | 'delete-key';
 
 export interface NotBefore {
   /** `user#<sub>` or `key#<id>` (see `userPrincipal`, `apiKeyPrincipal`). */

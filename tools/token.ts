@@ -3,14 +3,14 @@
  *
  *   npm run --silent token -- --sub alice --groups analyst
  */
-import { isRole } from '../modules/roles';
+import { isRole, ROLES } from '../modules/roles';
 import { commaList, parseCli, runCli, UsageError } from './cli';
 import { LOCAL_CLIENT_ID, LOCAL_SCOPE, loadSigningKey, mintAccessToken } from './local-identity';
 
 const USAGE = `usage: npm run --silent token -- --sub <user> [options]
 
   --sub <user>             the user (Cognito sub and username)            required
-  --groups <a,b>           Cognito groups = roles: admin, analyst, readonly
+  --groups <a,b>           Cognito groups = roles: ${ROLES.join(', ')}
   --expires-in <seconds>   lifetime; negative for an already expired token  (3600)
   --client-id <id>         app client id                                   (${LOCAL_CLIENT_ID})
   --scopes <a,b>           OAuth scopes                                    (${LOCAL_SCOPE})`;

@@ -8,7 +8,6 @@
 import { hostname, userInfo } from 'node:os';
 import { AUDIT_EVENTS, AUDIT_FIELDS } from '../lambda/shared/audit';
 import { userPrincipal } from '../lambda/shared/revocations';
-import { isRole, ROLES } from '../modules/roles';
 import { UserAdminError, type UserDirectory, type UserRecord } from './local-users';
 import { notBeforeFor, type RevocationAction, type RevocationWriter } from './revocation-writer';
 
@@ -22,14 +21,14 @@ export type UserAction = 'disable' | 'enable' | 'sign-out' | 'add-group' | 'remo
 export interface UserChange {
   readonly action: UserAction;
   readonly username: string;
-  /** For add-group and remove-group: a role of `modules/roles.ts`. */
+  /** For add-group and remove-group: one of the deployment's roles (`UserAdminDeps.roles`). */
   readonly group?: string;
 }
 
 /** One operator action, as the CLI writes it (stderr, JSON): who, what, to whom, when. */
 export interface OperatorAuditRecord {
   readonly [AUDIT_FIELDS.event]: typeof AUDIT_EVENTS.operatorAction;
-  readonly action: UserAction | 'revoke-key';
+  readonly action: UserAction | 'revoke-key' | 'delete-key';
   readonly [AUDIT_FIELDS.outcome]: 'done' | 'failed' | 'partial';
   readonly actor: string;
   readonly target: string;
@@ -48,6 +47,11 @@ export interface UserAdminDeps {
   /** Who runs the command, recorded in the entry and the audit record. */
   readonly actor: string;
   readonly audit: (record: OperatorAuditRecord) => void;
+  /**
+   * The deployment's roles (`modules/roles.ts`, passed in by the CLI): the groups add-group
+   * and remove-group may name.
+   */
+  readonly roles: readonly string[];
   readonly now?: () => Date;
 }
 
@@ -98,9 +102,9 @@ export async function applyUserChange(
     });
 
   if (change.action === 'add-group' || change.action === 'remove-group') {
-    if (change.group === undefined || !isRole(change.group)) {
+    if (change.group === undefined || !deps.roles.includes(change.group)) {
       throw new UserAdminError(
-        `${change.action} needs a group, one of ${ROLES.join(', ')} (not ${change.group ?? 'none'})`,
+        `${change.action} needs a group, one of ${deps.roles.join(', ')} (not ${change.group ?? 'none'})`,
       );
     }
   }

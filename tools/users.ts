@@ -7,6 +7,7 @@
  *   npm run --silent users -- remove-group alice admin
  *   npm run --silent users -- sign-out alice --user-pool-id eu-west-1_AbC --revocations-table T
  */
+import { ROLES } from '../modules/roles';
 import { commaList, parseCli, runCli, UsageError } from './cli';
 import { createCognitoUserDirectory } from './cognito-user-directory';
 import { localDir } from './local-identity';
@@ -122,6 +123,7 @@ runCli(async () => {
         revocations,
         actor: values.actor ?? defaultActor(),
         audit: writeAuditLine,
+        roles: ROLES,
       },
       change,
     );

@@ -33,6 +33,13 @@ export interface DecideDeps {
   readonly verifier: AccessTokenVerifier;
   readonly apiKeys: Pick<ApiKeyStore, 'verify'>;
   /**
+   * The deployment's roles (`API_KEY_ROLES`): a key naming any other is refused
+   * (`key_unknown_role`), never served with the roles that remain, and the other keys are
+   * untouched. The key document itself accepts any role name, so removing a role from a
+   * deployment never makes the document unreadable.
+   */
+  readonly apiKeyRoles: ReadonlySet<string>;
+  /**
    * The operator's not-before list (`users` and `keys revoke`), checked after a credential
    * verified. Every deployed and local authorizer sets it; without it nothing is refused by it.
    */
@@ -96,6 +103,7 @@ async function decideJwt(token: string, verifier: AccessTokenVerifier): Promise<
 async function decideApiKey(
   apiKey: Parameters<ApiKeyStore['verify']>[0],
   apiKeys: DecideDeps['apiKeys'],
+  knownRoles: DecideDeps['apiKeyRoles'],
 ): Promise<Decision> {
   try {
     const verdict = await apiKeys.verify(apiKey);
@@ -106,6 +114,15 @@ async function decideApiKey(
         authMethod: 'api_key',
         keyId: verdict.keyId,
         ...(verdict.name === undefined ? {} : { caller: verdict.name }),
+      };
+    }
+    if (verdict.roles.some((role) => !knownRoles.has(role))) {
+      return {
+        effect: 'unauthorized',
+        reason: 'key_unknown_role',
+        authMethod: 'api_key',
+        keyId: verdict.keyId,
+        caller: verdict.name,
       };
     }
     return {
@@ -140,7 +157,7 @@ export async function decide(request: CredentialCarrier, deps: DecideDeps): Prom
         );
       case 'api_key':
         return await checkRevocation(
-          await decideApiKey(credential.apiKey, deps.apiKeys),
+          await decideApiKey(credential.apiKey, deps.apiKeys, deps.apiKeyRoles),
           deps.revocations,
         );
     }

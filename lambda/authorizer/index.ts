@@ -71,6 +71,10 @@ apiKeys
     logger.warn('Could not prefetch the API-key secret', { cause: describeCause(error) }),
   );
 
+// The deployment's roles, as the stack set them: the one thing of the deployment the key check
+// needs, given here rather than imported, so the authorizer serves whatever roles it is given.
+const apiKeyRoles = new Set(env.API_KEY_ROLES);
+
 const policy =
   env.EARLY_DENY_POLICY === '' ? undefined : parseEarlyDenyPolicy(env.EARLY_DENY_POLICY);
 if (env.GATEWAY_STEP_UP === 'true' && policy === undefined) {
@@ -84,6 +88,7 @@ export const handler = withSourceMappedErrors(
   createAuthorizerHandler({
     verifier: cachedKeysFirst(verifier),
     apiKeys,
+    apiKeyRoles,
     revocations,
     logger,
     cacheTtlSeconds: env.AUTHORIZER_CACHE_TTL_SECONDS,

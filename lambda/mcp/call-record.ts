@@ -49,6 +49,8 @@ export class CallRecord {
   #written = false;
   /** The policy item the request names, once the gate has looked it up. */
   item: PolicyItem | undefined;
+  /** The quota rule that refused the request, if one did. */
+  quota: string | undefined;
 
   constructor(
     readonly request: GatedRequest | MalformedRequest,
@@ -100,6 +102,7 @@ export class CallRecord {
       errorType: this.#status === undefined ? (this.#errorType ?? 'Unanswered') : this.#errorType,
       protocolEra: this.era,
       traceId: this.traceId,
+      quota: this.quota,
     });
   }
 }

@@ -16,8 +16,13 @@ import {
   PROTOCOL_VERSION_META_KEY,
 } from '@modelcontextprotocol/server';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { DENIAL_REASONS, type ProtocolEra, TOOL_CALL_STATUS } from '../shared/audit';
-import { isAwsError } from '../shared/aws/error';
+import {
+  DENIAL_REASONS,
+  type ProtocolEra,
+  QUOTA_REFUSALS,
+  TOOL_CALL_STATUS,
+} from '../shared/audit';
+import { failureName } from '../shared/aws/error';
 import { getHeader } from '../shared/headers';
 import { effectivePermissions, type PolicyTable } from '../shared/policy';
 import {
@@ -41,6 +46,7 @@ import {
   toWebRequest,
 } from './http';
 import type { LoadedModule } from './module';
+import { type QuotaGate, quotaRefusal } from './quotas';
 import type { RequestStateKeyRing, RequestStateLedger } from './request-state';
 import {
   headersOf,
@@ -72,6 +78,8 @@ export interface McpHandlerDeps {
   readonly modules: readonly LoadedModule[];
   readonly logger: Logger;
   readonly now?: () => Date;
+  /** Per-caller quotas, taken before any item code runs (absent: none). */
+  readonly quotas?: QuotaGate;
   /** Seals multi-round request state (see `ServerFactoryDeps.requestStateKey`). */
   readonly requestStateKey?: Uint8Array | string | RequestStateKeyRing;
   /** Spent request states (see `ServerFactoryDeps.requestStateLedger`). */
@@ -191,12 +199,7 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
     // The state is refused (-32602) all the same; the operator must hear of it.
     onRequestStateUnavailable: (error) =>
       logger.error('Could not check multi-round request state: its keys or ledger failed', {
-        // The AWS error code (AccessDeniedException, ThrottlingException…), never a message.
-        error_type: isAwsError(error)
-          ? error.code
-          : error instanceof Error
-            ? error.name
-            : typeof error,
+        error_type: failureName(error),
       }),
   });
   const sdk = createSdkHandler(factory, {
@@ -285,6 +288,25 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
         return refuse(refusal.code, refusal.message, refusal.data);
       }
       call.item = verdict.item;
+      // Quotas: each counting this call, read or get takes one use before any item code runs.
+      if (deps.quotas !== undefined && gated.kind !== 'completion' && !('subscription' in gated)) {
+        const admission = await deps.quotas.admit(principal, verdict.item);
+        if (admission.kind !== 'admitted') {
+          call.quota = admission.rule.id;
+          if (admission.kind === 'unavailable') {
+            logger.error('Refusing a use its quota could not count: the counter failed', {
+              quota: admission.rule.id,
+              error_type: failureName(admission.error),
+            });
+          }
+          call.settle(
+            TOOL_CALL_STATUS.rateLimited,
+            admission.kind === 'limited' ? QUOTA_REFUSALS.exceeded : QUOTA_REFUSALS.unavailable,
+          );
+          call.write(logger, principal, meta);
+          return quotaRefusal(admission, id);
+        }
+      }
       // Completions and subscriptions are audited when refused; an allowed one is not a call.
       if (gated.kind === 'completion' || 'subscription' in gated) call = undefined;
     }

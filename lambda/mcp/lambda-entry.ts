@@ -4,17 +4,23 @@
  * run by the local emulator exactly as the deployed one). Module clients are built once per
  * instance from the environment their infrastructure set.
  */
+
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { KmsSealer } from '../oauth-proxy/kms-sealer';
 import { DynamoApprovalStore } from '../shared/approvals';
 import { DynamoDbClient } from '../shared/aws/dynamodb';
+import { failureName } from '../shared/aws/error';
 import { KmsClient } from '../shared/aws/kms';
-import { ConfigurationError, mcpEnvSchema, parseEnv } from '../shared/env';
+import { ConfigurationError, type McpEnv, mcpEnvSchema, parseEnv } from '../shared/env';
 import { createLogger } from '../shared/logger';
 import type { PolicyTable } from '../shared/policy';
+import { buildQuotaTable, parseQuotaRules, QuotaError } from '../shared/quota';
 import { type Approvals, createApprovals } from './approvals';
 import { createMcpHandler } from './handler';
 import { bufferedResult, type LambdaStreamingRuntime, streamingHandler } from './lambda-response';
-import { loadModules, type McpModule } from './module';
+import { destructiveToolNames, loadModules, type McpModule } from './module';
+import { DynamoQuotaCounter } from './quota-counter';
+import { createQuotaGate, type QuotaGate } from './quotas';
 import { DynamoRequestStateLedger, KmsRequestStateKeyRing } from './request-state-aws';
 
 export function lambdaHandlerFor(modules: readonly McpModule[], policy: PolicyTable): unknown {
@@ -26,6 +32,7 @@ export function lambdaHandlerFor(modules: readonly McpModule[], policy: PolicyTa
   const runtime = (globalThis as { awslambda?: Partial<LambdaStreamingRuntime> }).awslambda;
   const streaming = typeof runtime?.streamifyResponse === 'function';
   const logger = createLogger('mcp-server');
+  const quotas = quotaGateFor(env, modules, policy, logger);
   const loaded = loadModules(modules, process.env);
   const handle = createMcpHandler({
     config: {
@@ -36,6 +43,7 @@ export function lambdaHandlerFor(modules: readonly McpModule[], policy: PolicyTa
     policy,
     modules: loaded,
     logger,
+    ...(quotas === undefined ? {} : { quotas }),
     approvals: approvalsFor(env, loaded, policy, logger),
     // Multi-round state every instance opens and spends alike (the stack names both; a key
     // without the table refuses to start).
@@ -70,14 +78,46 @@ export function lambdaHandlerFor(modules: readonly McpModule[], policy: PolicyTa
 }
 
 /**
+ * The deployment's quotas, as the stack set them (`QUOTA_RULES`, `QUOTA_TABLE_NAME`), checked
+ * against the policy again: a rule naming an unknown tool, or rules without their table, stop
+ * the function starting rather than serve uncounted.
+ */
+function quotaGateFor(
+  env: McpEnv,
+  modules: readonly McpModule[],
+  policy: PolicyTable,
+  logger: Logger,
+): QuotaGate | undefined {
+  const rules = parseQuotaRules(env.QUOTA_RULES);
+  if (rules.length === 0) return undefined;
+  if (env.QUOTA_TABLE_NAME === '') {
+    throw new QuotaError('QUOTA_RULES names quotas but QUOTA_TABLE_NAME no table to count them in');
+  }
+  return createQuotaGate({
+    table: buildQuotaTable(rules, policy, destructiveToolNames(modules)),
+    counter: new DynamoQuotaCounter(new DynamoDbClient(), env.QUOTA_TABLE_NAME),
+    onGiveBackFailed: (rule, error) =>
+      logger.warn('Could not give back a quota use a refused request had taken', {
+        quota: rule.id,
+        error_type: failureName(error),
+      }),
+    onUncounted: (rule, error) =>
+      logger.error('Let a use through uncounted: its quota counter failed', {
+        quota: rule.id,
+        error_type: failureName(error),
+      }),
+  });
+}
+
+/**
  * The deployment's approvals: the table, the key that seals tickets and the page's URL, all
  * three or none (then every call needing approval is refused).
  */
 function approvalsFor(
-  env: ReturnType<typeof parseEnv<typeof mcpEnvSchema>>,
+  env: McpEnv,
   modules: Parameters<typeof createApprovals>[0],
   policy: PolicyTable,
-  logger: ReturnType<typeof createLogger>,
+  logger: Logger,
 ): Approvals {
   const off = env.APPROVAL_OFF;
   const parts = [env.APPROVALS_TABLE_NAME, env.APPROVAL_TICKET_KEY_ID, env.APPROVAL_PAGE_URL];

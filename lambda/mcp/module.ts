@@ -151,6 +151,26 @@ export const TOOL_CONTENT = z.object({
 });
 export type ToolContent = z.input<typeof TOOL_CONTENT>;
 
+/**
+ * The tools the modules do not declare harmless: MCP's annotations default to a tool that may
+ * destroy (`destructiveHint` true unless `readOnlyHint` is), so only `readOnlyHint: true` or
+ * `destructiveHint: false` leaves a tool out.
+ */
+export function destructiveToolNames(
+  modules: readonly {
+    readonly tools?: readonly { name: string; annotations?: ToolAnnotations }[];
+  }[],
+): Set<string> {
+  const names = new Set<string>();
+  for (const module of modules) {
+    for (const tool of module.tools ?? []) {
+      const hints = tool.annotations ?? {};
+      if (hints.readOnlyHint !== true && hints.destructiveHint !== false) names.add(tool.name);
+    }
+  }
+  return names;
+}
+
 /** Does the tool answer with content (`moduleKit().contentTool`) rather than structured data? */
 export function isContentTool(tool: { readonly output: z.ZodObject }): boolean {
   return tool.output === TOOL_CONTENT;

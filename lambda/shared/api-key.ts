@@ -8,9 +8,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
-import { ROLES } from '../../modules/roles';
+import { ROLE_NAME } from './policy';
 
 export const API_KEY_PREFIX = 'mcpk_';
+
+/** The most roles one key may name. */
+export const MAX_KEY_ROLES = 32;
 const API_KEY_PATTERN = /^mcpk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 const KEY_ID_PATTERN = /^[0-9a-f]{16}$/;
 const SECRET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -62,7 +65,15 @@ export const apiKeyRecordSchema = z
     name: z
       .string()
       .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, 'letters, digits and . _ @ - (max 64)')),
-    roles: z.array(z.enum(ROLES as [string, ...string[]])).check(z.maxLength(ROLES.length)),
+    /**
+     * The roles the key acts with. Any name is stored: the deployment's roles are not the
+     * document's business (a role a deployment removed must not make the whole document
+     * unreadable). The authorizer refuses a key naming a role its deployment does not define
+     * (`key_unknown_role`), and `keys list` says which.
+     */
+    roles: z
+      .array(z.string().check(z.regex(ROLE_NAME, 'role names are letters, digits and _ . -')))
+      .check(z.maxLength(MAX_KEY_ROLES)),
     /** `sha256:<hex>` of the whole key. */
     hash: z.optional(z.string().check(z.regex(HASH_PATTERN))),
     /** The secret part in plain text, for keys handed out by rotation. */

@@ -95,6 +95,8 @@ export const AUDIT_FIELDS = {
    * never a metric dimension.
    */
   clientName: 'client_name',
+  /** The id of the quota rule that refused a call, read or get (`modules/quotas.ts`). */
+  quota: 'quota',
 } as const;
 
 /** Outcomes of a `tools/call`. */
@@ -108,6 +110,8 @@ export const TOOL_CALL_STATUS = {
    * needs before it may run (`lambda/mcp/approvals.ts`).
    */
   approvalRequired: 'approval_required',
+  /** Over a per-caller quota (HTTP 429), or not counted because its counter failed (503). */
+  rateLimited: 'rate_limited',
 } as const;
 export type ToolCallStatus = (typeof TOOL_CALL_STATUS)[keyof typeof TOOL_CALL_STATUS];
 
@@ -258,6 +262,14 @@ export function auditApproval(logger: Logger, record: ApprovalAudit): void {
     logger.info(AUDIT_EVENTS.approval, fields);
   }
 }
+
+/** The `error_type` of a `rate_limited` call, read or get. Bounded values. */
+export const QUOTA_REFUSALS = {
+  /** The caller used the quota's whole window: HTTP 429, JSON-RPC -32023. */
+  exceeded: 'QuotaExceeded',
+  /** The quota's counter could not be read or written: HTTP 503, nothing ran. */
+  unavailable: 'QuotaUnavailable',
+} as const;
 
 /** Outcomes of an authorizer decision. */
 export const AUTH_DECISION = { allow: 'allow', deny: 'deny' } as const;
@@ -431,6 +443,8 @@ export const AUTH_REASONS = [
   'wrong_secret',
   'key_revoked',
   'key_expired',
+  /** An API key naming a role the deployment does not define (e.g. one since removed). */
+  'key_unknown_role',
   /** A person's token issued before their not-before (disabled, signed out, groups changed). */
   'token_revoked',
   'jwks_unavailable',
@@ -498,6 +512,8 @@ export interface CallAudit {
   readonly protocolEra: ProtocolEra;
   /** The W3C trace id of the request's `_meta.traceparent`, when it carries a valid one. */
   readonly traceId?: string;
+  /** The quota rule that refused it. */
+  readonly quota?: string;
 }
 
 export interface AuthDecisionAudit {
@@ -586,6 +602,7 @@ export function auditCall(logger: Logger, record: CallAudit): void {
     [F.errorType]: record.errorType,
     [F.protocolEra]: record.protocolEra,
     [F.traceId]: record.traceId,
+    [F.quota]: record.quota,
   };
   if (record.status === TOOL_CALL_STATUS.error) logger.error(event, fields);
   else if (record.status === TOOL_CALL_STATUS.success) logger.info(event, fields);

@@ -19,7 +19,14 @@ export const MCP_CORS_ALLOW_HEADERS = [
 ] as const;
 
 /** Response headers of `/mcp` a browser client must be able to read. */
-export const MCP_CORS_EXPOSE_HEADERS = ['Mcp-Protocol-Version', 'WWW-Authenticate'] as const;
+export const MCP_CORS_EXPOSE_HEADERS = [
+  'Mcp-Protocol-Version',
+  'WWW-Authenticate',
+  // A quota's refusal (429) and a dependency's (503): when to try again.
+  'Retry-After',
+  'RateLimit-Limit',
+  'RateLimit-Remaining',
+] as const;
 
 /**
  * Request headers a browser client sends to the public OAuth endpoints (discovery documents,

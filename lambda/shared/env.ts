@@ -47,6 +47,11 @@ export const authorizerEnvSchema = z.object({
   API_KEYS_CACHE_TTL_SECONDS: z._default(positiveInt, 60),
   /** The least time between two refreshes forced by unknown keys. */
   API_KEYS_MIN_REFRESH_SECONDS: z._default(positiveInt, 10),
+  /**
+   * The deployment's roles, comma-separated (role names have no commas: `ROLE_NAME`). An API
+   * key naming any other is refused; the key document accepts any name.
+   */
+  API_KEY_ROLES: commaList,
   /** The DynamoDB table of not-before entries (`users`, `keys revoke`); read with Scan only. */
   REVOCATIONS_TABLE_NAME: nonEmpty,
   /** Age of the in-memory copy of that table after which a request refreshes it in the background. */
@@ -166,6 +171,13 @@ export const mcpEnvSchema = z.object({
     z.pipe(z.coerce.number(), z.int().check(z.minimum(0), z.maximum(60))),
     20,
   ),
+  /**
+   * The deployment's quota rules, JSON (`modules/quotas.ts` as the stack checked them; checked
+   * again against the policy at cold start). Empty: no quotas.
+   */
+  QUOTA_RULES: z._default(z.string(), '[]'),
+  /** The table quota uses are counted in; required when there are rules. */
+  QUOTA_TABLE_NAME: z._default(z.string(), ''),
 });
 export type McpEnv = z.infer<typeof mcpEnvSchema>;
 

@@ -56,6 +56,11 @@ export class PolicyError extends Error {
 
 /** A permission name: also an OAuth scope suffix and a Cognito scope, so kept plain. */
 const PERMISSION_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+/**
+ * A role's name: a Cognito group name, an API key's role and an entry of the authorizer's
+ * comma-separated `API_KEY_ROLES`, so letters, digits and `_ . -` only (no comma, no space).
+ */
+export const ROLE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /**
  * Build and check the table. Any inconsistency (an item needing a permission its module does
@@ -117,6 +122,11 @@ export function buildPolicyTable(input: {
     uris.add(resource.uri as string);
   }
   for (const [role, granted] of Object.entries(input.roles)) {
+    if (!ROLE_NAME.test(role)) {
+      throw new PolicyError(
+        `Role "${role}" must be letters, digits and _ . - (at most 64, starting with a letter or digit)`,
+      );
+    }
     for (const permission of granted) {
       if (!Object.hasOwn(permissions, permission)) {
         throw new PolicyError(

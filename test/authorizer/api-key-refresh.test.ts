@@ -60,6 +60,7 @@ function setup() {
   const { document, key } = addKey(emptyApiKeyDocument(), {
     name: 'ci-bot',
     roles: ['analyst'],
+    knownRoles: ['analyst'],
     now: NOW,
   });
   const source = new HeldSource(JSON.stringify(document));

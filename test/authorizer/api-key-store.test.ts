@@ -81,6 +81,7 @@ function oneKey(options: { expiresInDays?: number; roles?: string[] } = {}) {
   return addKey(emptyApiKeyDocument(), {
     name: 'ci-bot',
     roles: options.roles ?? ['readonly'],
+    knownRoles: options.roles ?? ['readonly'],
     expiresInDays: options.expiresInDays,
     now: NOW,
   });
@@ -453,7 +454,12 @@ describe('ApiKeyStore caching', () => {
     const clock = manualClock();
     const keys = store(source, { now: clock.now });
     await keys.verify(presented(first.key));
-    const second = addKey(first.document, { name: 'new-bot', roles: ['readonly'], now: NOW });
+    const second = addKey(first.document, {
+      name: 'new-bot',
+      roles: ['readonly'],
+      knownRoles: ['readonly'],
+      now: NOW,
+    });
     source.versions = versions(second.document);
     clock.advance(MIN_REFRESH_MS);
 
@@ -671,13 +677,34 @@ describe('ApiKeyStore when the document cannot be had', () => {
   it('throws ApiKeysUnavailableError when the current version fails the schema', async () => {
     // Prepare
     const { document, keyId, key } = oneKey();
-    const broken = { ...document, keys: { [keyId]: { ...document.keys[keyId], roles: ['root'] } } };
+    // Not a role name at all (a comma and a space): any well-formed name is stored.
+    const broken = {
+      ...document,
+      keys: { [keyId]: { ...document.keys[keyId], roles: ['root, admin'] } },
+    };
 
     // Act
     const verifying = store(new MemorySource(JSON.stringify(broken))).verify(presented(key));
 
     // Assess
     await expect(verifying).rejects.toBeInstanceOf(ApiKeysUnavailableError);
+  });
+});
+
+describe('ApiKeyStore and the deployment’s roles', () => {
+  it('reads a key naming any well-formed role, and returns its roles for the authorizer to judge', async () => {
+    // Prepare: a role this store was never told of
+    const { document, keyId, key } = oneKey();
+    const renamed = {
+      ...document,
+      keys: { [keyId]: { ...document.keys[keyId], roles: ['auditor'] } },
+    };
+
+    // Act
+    const verdict = await store(new MemorySource(JSON.stringify(renamed))).verify(presented(key));
+
+    // Assess
+    expect(verdict).toMatchObject({ ok: true, roles: ['auditor'] });
   });
 });
 

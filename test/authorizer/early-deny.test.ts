@@ -289,6 +289,7 @@ describe('the authorizer with early deny', () => {
   const handler = (earlyDeny: boolean) =>
     createAuthorizerHandler({
       logger: createLogger('early-deny-test'),
+      apiKeyRoles: new Set(['analyst']),
       verifier: analystVerifier,
       apiKeys: { verify: async () => ({ ok: false, reason: 'unknown_key', keyId: '' }) },
       ...(earlyDeny ? { earlyDeny: EARLY } : {}),

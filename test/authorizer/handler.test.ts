@@ -120,7 +120,12 @@ interface Fixtures {
   readonly revokedKey: string;
   /** A live key with the admin role. */
   readonly adminKey: string;
+  /** A live key naming `auditor`, a role the deployment has since removed. */
+  readonly formerRoleKey: string;
 }
+
+/** The deployment's roles as the stack hands them to the authorizer (no `auditor`). */
+const KEY_ROLES: ReadonlySet<string> = new Set(['readonly', 'admin']);
 
 let dir: string;
 let fx: Fixtures;
@@ -128,16 +133,33 @@ let logs: CapturedLogs;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'authorizer-handler-'));
-  const first = addKey({ version: 1, keys: {} }, { name: 'ci-bot', roles: ['readonly'], now: NOW });
-  const second = addKey(first.document, { name: 'old-bot', roles: ['admin'], now: NOW });
+  const first = addKey(
+    { version: 1, keys: {} },
+    { name: 'ci-bot', roles: ['readonly'], knownRoles: ['readonly'], now: NOW },
+  );
+  const second = addKey(first.document, {
+    name: 'old-bot',
+    roles: ['admin'],
+    knownRoles: ['admin'],
+    now: NOW,
+  });
   const third = addKey(revokeKey(second.document, second.keyId, NOW), {
     name: 'admin-bot',
     roles: ['admin'],
+    knownRoles: ['admin'],
+    now: NOW,
+  });
+  // Made while `auditor` was a role; the deployment has dropped it since.
+  const fourth = addKey(third.document, {
+    name: 'audit-bot',
+    roles: ['readonly', 'auditor'],
+    knownRoles: ['readonly', 'auditor'],
     now: NOW,
   });
   fx = {
     signingKey: loadSigningKey(dir),
-    document: third.document,
+    document: fourth.document,
+    formerRoleKey: fourth.key,
     keyId: first.keyId,
     key: first.key,
     revokedKey: second.key,
@@ -172,6 +194,7 @@ function authorizer(options: HandlerOptions = {}): AuthorizerHandler {
   };
   return createAuthorizerHandler({
     logger,
+    apiKeyRoles: KEY_ROLES,
     verifier: createCognitoVerifier(
       {
         userPoolId: LOCAL_USER_POOL_ID,
@@ -512,7 +535,13 @@ describe('authorizer handler: a credential expiring within the cache TTL', () =>
     // Prepare: a key expiring in a day, judged 100 s before its end
     const { document, key } = addKey(
       { version: 1, keys: {} },
-      { name: 'short-bot', roles: ['readonly'], now: new Date(), expiresInDays: 1 },
+      {
+        name: 'short-bot',
+        roles: ['readonly'],
+        knownRoles: ['readonly'],
+        now: new Date(),
+        expiresInDays: 1,
+      },
     );
     const expires = Date.parse(Object.values(document.keys)[0]?.expires ?? '');
 
@@ -741,6 +770,15 @@ const SCENARIOS: readonly Scenario[] = [
     reason: 'key_revoked',
     authorization: () => `Bearer ${fx.revokedKey}`,
     secrets: () => keyParts(fx.revokedKey),
+  },
+  {
+    // Refused whole, not served with the roles that remain; the other keys of the same
+    // document (every other scenario's) are untouched.
+    name: 'an API key naming a role the deployment no longer defines',
+    decision: 'deny',
+    reason: 'key_unknown_role',
+    authorization: () => `Bearer ${fx.formerRoleKey}`,
+    secrets: () => keyParts(fx.formerRoleKey),
   },
   {
     name: 'an API key while the key store is unavailable',

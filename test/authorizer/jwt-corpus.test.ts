@@ -55,6 +55,7 @@ afterAll(() => {
  */
 function deps(jwksCache: SimpleJwksCache = localJwksCache(key)): DecideDeps {
   return {
+    apiKeyRoles: new Set(),
     verifier: cachedKeysFirst(createCognitoVerifier(VERIFIER_CONFIG, jwksCache)),
     apiKeys: {
       verify: async () => {

@@ -43,6 +43,7 @@ let logs: CapturedLogs;
 const { document, key, keyId } = addKey(emptyApiKeyDocument(), {
   name: 'ci-bot',
   roles: ['analyst'],
+  knownRoles: ['analyst'],
   now: new Date(),
 });
 
@@ -59,6 +60,7 @@ afterEach(() => logs.restore());
 function handlerWith(source: RevocationSource) {
   return createAuthorizerHandler({
     logger: createLogger('mcp-authorizer'),
+    apiKeyRoles: new Set(['analyst']),
     verifier: createCognitoVerifier(
       {
         userPoolId: LOCAL_USER_POOL_ID,

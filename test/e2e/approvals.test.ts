@@ -32,6 +32,7 @@ const local = useLocalGateway('mcp-approvals-', async (dir) => {
   const created = addKey(await store.read(), {
     name: 'ops-bot',
     roles: ['admin'],
+    knownRoles: ['admin'],
     now: new Date(),
   });
   await store.write(created.document);

@@ -138,7 +138,7 @@ describe('Origin on /mcp', () => {
     expect(answer.status).toBe(200);
     expect(answer.headers['access-control-allow-origin']).toBe(LISTED);
     expect(answer.headers['access-control-expose-headers']).toBe(
-      'Mcp-Protocol-Version, WWW-Authenticate',
+      'Mcp-Protocol-Version, WWW-Authenticate, Retry-After, RateLimit-Limit, RateLimit-Remaining',
     );
   });
 

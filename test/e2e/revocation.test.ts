@@ -33,6 +33,7 @@ const MAX_AGE_MS =
     USER_POOL_CLIENT_IDS: 'c',
     REQUIRED_SCOPES: 's',
     API_KEYS_SECRET_ID: 'k',
+    API_KEY_ROLES: 'analyst',
     REVOCATIONS_TABLE_NAME: 't',
   }).REVOCATIONS_MAX_AGE_SECONDS * 1000;
 /** A pre-registered client's callback (any loopback port): the proxy sends the code there. */

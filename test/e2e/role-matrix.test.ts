@@ -173,6 +173,7 @@ beforeAll(async () => {
   const created = addKey(await store.read(), {
     name: 'ci-bot',
     roles: ['analyst'],
+    knownRoles: ['analyst'],
     now: new Date(),
   });
   await store.write(created.document);

@@ -61,6 +61,7 @@ const local = useLocalGateway(
     const added = addKey(await store.read(), {
       name: 'step-up-bot',
       roles: ['analyst'],
+      knownRoles: ['analyst'],
       now: new Date(),
     });
     await store.write(added.document);

@@ -40,6 +40,7 @@ const local = useLocalGateway(
     const created = addKey(await store.read(), {
       name: 'agent',
       roles: ['readonly'],
+      knownRoles: ['readonly'],
       now: new Date(),
     });
     await store.write(created.document);

@@ -14,19 +14,25 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ordersInfra } from '../../examples/orders-module/infra';
 import { orders } from '../../examples/orders-module/module';
+import { ORDERS_QUOTAS } from '../../examples/orders-module/quotas';
 import { MODULES } from '../../modules/index';
 import { MODULE_INFRA } from '../../modules/infra';
+import { QUOTA_RULES } from '../../modules/quotas';
 import { loadSigningKey, mintAccessToken } from '../../tools/local-identity';
 import { useLocalGateway } from '../helpers/local-gateway-fixture';
 import { synthStack } from '../lib/stack-fixture';
-import { resourcesOf } from '../lib/template-helpers';
+import { functionOf, resourcesOf } from '../lib/template-helpers';
 import { ORDERS_ROLES } from './orders-roles';
 
-/** What the stack is given: the module listed, its AWS access named, `read_orders` granted. */
+/**
+ * What the stack is given: the module listed, its AWS access named, `read_orders` granted, its
+ * quota added.
+ */
 const DEPLOYMENT = {
   list: [...MODULES, orders],
   infra: { ...MODULE_INFRA, orders: ordersInfra },
   roles: ORDERS_ROLES,
+  quotas: [...QUOTA_RULES, ...ORDERS_QUOTAS],
 };
 
 describe('the orders module in the stack', () => {
@@ -61,6 +67,15 @@ describe('the orders module in the stack', () => {
         }),
       },
     });
+  });
+
+  it('counts each caller’s get_order calls against its quota, beside the deployment’s', () => {
+    const { variables } = functionOf(template, 'mcp-server');
+    const rules = JSON.parse(variables.QUOTA_RULES as string);
+    expect(rules.map((rule: { id: string }) => rule.id)).toEqual([
+      'customer-queries',
+      'order-lookups',
+    ]);
   });
 
   it('makes the new role a Cognito group and the new permission a scope', () => {

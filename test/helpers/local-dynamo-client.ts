@@ -5,6 +5,8 @@
 import { DynamoDbClient } from '../../lambda/shared/aws/dynamodb';
 import { type LocalDynamo, startLocalDynamo } from '../../tools/local-dynamo';
 
+export { createKeyedTable } from '../../tools/local-dynamo';
+
 export interface LocalDynamoClient {
   readonly dynamo: LocalDynamo;
   readonly db: DynamoDbClient;
@@ -19,19 +21,4 @@ export async function startLocalDynamoClient(): Promise<LocalDynamoClient> {
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   return { dynamo, db };
-}
-
-/** Create an on-demand table keyed on one string attribute, and wait until it is active. */
-export async function createKeyedTable(
-  db: DynamoDbClient,
-  name: string,
-  key = 'id',
-): Promise<void> {
-  await db.client.call('CreateTable', {
-    TableName: name,
-    AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
-    BillingMode: 'PAY_PER_REQUEST',
-  });
-  await db.waitForTable(name);
 }

@@ -58,6 +58,7 @@ function keyOf(
     context: Object.fromEntries(Object.entries(context).sort(([a], [b]) => a.localeCompare(b))),
     modules: names,
     roles: modules?.roles,
+    quotas: modules?.quotas,
   });
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }

@@ -193,6 +193,7 @@ describe('Lambda bundles', () => {
     const { document, key } = addKey(emptyApiKeyDocument(), {
       name: 'bundle-check',
       roles: ['analyst'],
+      knownRoles: ['analyst'],
       now: new Date(),
     });
     const secrets = await startLoopbackSecrets('api-keys', JSON.stringify(document));
@@ -225,6 +226,7 @@ describe('Lambda bundles', () => {
           USER_POOL_CLIENT_IDS: 'client',
           REQUIRED_SCOPES: 'secure-mcp/tools',
           API_KEYS_SECRET_ID: 'api-keys',
+          API_KEY_ROLES: 'analyst',
           REVOCATIONS_TABLE_NAME: LOCAL_REVOCATIONS_TABLE,
           AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
           AWS_REGION: 'eu-west-1',

@@ -16,6 +16,8 @@ import {
 import { createMcpHandler, type McpHandler } from '../../lambda/mcp/handler';
 import { JSONRPC } from '../../lambda/mcp/http';
 import type { LoadedModule } from '../../lambda/mcp/module';
+import { MemoryQuotaCounter, type QuotaCounter } from '../../lambda/mcp/quota-counter';
+import { createQuotaGate, type QuotaGate, RATE_LIMITED_CODE } from '../../lambda/mcp/quotas';
 import type { McpResponse } from '../../lambda/mcp/response';
 import { authInfoFor, createServerFactory, SERVER_INFO } from '../../lambda/mcp/server';
 import type { StepUpOptions } from '../../lambda/mcp/step-up';
@@ -24,6 +26,7 @@ import {
   AUDIT_FIELDS,
   type AuditEvent,
   DENIAL_REASONS,
+  QUOTA_REFUSALS,
   TOOL_CALL_STATUS,
   UNKNOWN_ITEM,
   UNKNOWN_TOOL,
@@ -31,6 +34,7 @@ import {
 import { createLogger } from '../../lambda/shared/logger';
 import { buildPolicyTable, type PolicyTable } from '../../lambda/shared/policy';
 import { type Principal, toAuthorizerContext } from '../../lambda/shared/principal';
+import { buildQuotaTable } from '../../lambda/shared/quota';
 import { customerRecords } from '../../modules/customer-records/module';
 import type { RecordStore } from '../../modules/customer-records/store/customer-record';
 import { POLICY } from '../../modules/policy';
@@ -309,6 +313,7 @@ interface HandlerOptions {
   readonly policy?: PolicyTable;
   readonly modules?: readonly LoadedModule[];
   readonly stepUp?: StepUpOptions;
+  readonly quotas?: QuotaGate;
 }
 
 /** The handler as the Lambda builds it: its answers may be streams. */
@@ -322,6 +327,7 @@ function rawHandlerWith(
     modules: options.modules ?? [{ module: customerRecords, deps: { store: recordStore } }],
     logger,
     ...(options.stepUp === undefined ? {} : { stepUp: options.stepUp }),
+    ...(options.quotas === undefined ? {} : { quotas: options.quotas }),
   });
 }
 
@@ -1775,7 +1781,9 @@ describe('createMcpHandler: audit records', () => {
         !AUTHORIZATION_ONLY.includes(field) &&
         !APPROVAL_ONLY.includes(field) &&
         !OTHER_KINDS.includes(field) &&
-        field !== AUDIT_FIELDS.errorType,
+        field !== AUDIT_FIELDS.errorType &&
+        // Only a quota's refusal names its rule.
+        field !== AUDIT_FIELDS.quota,
     );
 
     // Act
@@ -2016,5 +2024,159 @@ describe('the server the factory builds for a 2025-11-25 session', () => {
       content: [{ type: 'text', text: expect.stringMatching(/does not support sampling/) }],
     });
     expect(sentToClient.filter((message) => 'method' in message)).toEqual([]);
+  });
+});
+
+describe('createMcpHandler: per-caller quotas', () => {
+  /** Two get_record calls per caller per hour; query_customer_data by read_data, three. */
+  const quotaGate = (counter: QuotaCounter = new MemoryQuotaCounter()) =>
+    createQuotaGate({
+      table: buildQuotaTable(
+        [
+          { id: 'record-lookups', tool: 'get_record', limit: 2, windowSeconds: 3600 },
+          { id: 'reads', permission: 'read_data', limit: 3, windowSeconds: 3600 },
+        ],
+        POLICY,
+      ),
+      counter,
+    });
+
+  it.each(ERAS)(
+    'refuses the use past the limit with 429 and -32023 before the tool runs (%s)',
+    async (era) => {
+      // Prepare
+      const calls: string[] = [];
+      const handle = handlerWith(observedStore(calls), { quotas: quotaGate() });
+      const call = () =>
+        handle(mcpEvent({ era, body: callTool(era, 'get_record', { id: 'cust-0004' }) }));
+      await call();
+      await call();
+      calls.length = 0;
+
+      // Act
+      const refused = await call();
+
+      // Assess
+      expect(refused.statusCode).toBe(429);
+      expect(refused.headers).toMatchObject({ 'Retry-After': expect.stringMatching(/^\d+$/) });
+      const error = await rpcError(refused);
+      expect(error).toMatchObject({
+        code: RATE_LIMITED_CODE,
+        data: { limit: 2, remaining: 0, retryAfterMs: expect.any(Number) },
+      });
+      expect(calls).toEqual([]);
+      expect(auditRecords(AUDIT_EVENTS.toolCall).at(-1)).toMatchObject({
+        [AUDIT_FIELDS.status]: TOOL_CALL_STATUS.rateLimited,
+        [AUDIT_FIELDS.errorType]: QUOTA_REFUSALS.exceeded,
+        [AUDIT_FIELDS.quota]: 'record-lookups',
+        [AUDIT_FIELDS.tool]: 'get_record',
+      });
+    },
+  );
+
+  it('counts a permission’s quota across its tools and resource reads, per caller', async () => {
+    // Prepare
+    const handle = handlerWith(store, { quotas: quotaGate() });
+    const as = (principal: Principal, body: unknown) =>
+      handle(mcpEvent({ era: 'modern', as: principal, body }));
+    const read = rpc('modern', 'resources/read', { uri: 'customers://schema/record' });
+
+    // Act: three uses of read_data by the analyst, then a fourth; the admin is apart
+    const first = await as(analyst, callTool('modern', 'get_record', { id: 'cust-0004' }));
+    const second = await as(analyst, read);
+    const third = await as(analyst, callTool('modern', 'query_customer_data', { limit: 1 }));
+    const fourth = await as(analyst, read);
+    const admins = await as(admin, read);
+
+    // Assess
+    expect([first, second, third, fourth, admins].map((answer) => answer.statusCode)).toEqual([
+      200, 200, 200, 429, 200,
+    ]);
+    expect(auditRecords(AUDIT_EVENTS.resourceRead).at(-2)).toMatchObject({
+      [AUDIT_FIELDS.status]: TOOL_CALL_STATUS.rateLimited,
+      [AUDIT_FIELDS.quota]: 'reads',
+    });
+  });
+
+  it('judges roles first: a refused call is -32003 however often, and takes no quota', async () => {
+    // Prepare: one report per caller per hour; readonly may run none
+    const handle = handlerWith(store, {
+      quotas: createQuotaGate({
+        table: buildQuotaTable(
+          [{ id: 'reports', tool: 'run_report', limit: 1, windowSeconds: 3600 }],
+          POLICY,
+        ),
+        counter: new MemoryQuotaCounter(),
+      }),
+    });
+    const report = () =>
+      handle(
+        mcpEvent({
+          era: 'modern',
+          as: readonlyUser,
+          body: callTool('modern', 'run_report', { group_by: 'segment' }),
+        }),
+      );
+
+    // Act
+    const first = await report();
+    const second = await report();
+
+    // Assess: were the quota taken first, the second would be a 429
+    expect([first.statusCode, second.statusCode]).toEqual([200, 200]);
+    expect((await rpcError(first)).code).toBe(-32003);
+    expect((await rpcError(second)).code).toBe(-32003);
+  });
+
+  it('refuses with 503, runs nothing and logs an error when the counter fails', async () => {
+    // Prepare
+    const calls: string[] = [];
+    const failing: QuotaCounter = {
+      take: () => Promise.reject(new Error('DynamoDB is unreachable')),
+      giveBack: () => Promise.resolve(),
+    };
+    const handle = handlerWith(observedStore(calls), { quotas: quotaGate(failing) });
+
+    // Act
+    const answer = await handle(
+      mcpEvent({ era: 'modern', body: callTool('modern', 'get_record', { id: 'cust-0004' }) }),
+    );
+
+    // Assess
+    expect(answer.statusCode).toBe(503);
+    expect(answer.headers['Retry-After']).toBe('5');
+    expect((await rpcError(answer)).code).toBe(-32603);
+    expect(calls).toEqual([]);
+    expect(auditRecords(AUDIT_EVENTS.toolCall).at(-1)).toMatchObject({
+      [AUDIT_FIELDS.status]: TOOL_CALL_STATUS.rateLimited,
+      [AUDIT_FIELDS.errorType]: QUOTA_REFUSALS.unavailable,
+    });
+    expect(logs.records()).toContainEqual(
+      expect.objectContaining({ level: 'ERROR', quota: 'record-lookups', error_type: 'Error' }),
+    );
+  });
+
+  it('lets a browser read when to retry (CORS exposes Retry-After and the RateLimit headers)', async () => {
+    // Prepare
+    const handle = handlerWith(store, { quotas: quotaGate() });
+    const call = () =>
+      handle(
+        mcpEvent({
+          era: 'modern',
+          body: callTool('modern', 'get_record', { id: 'cust-0004' }),
+          headers: { Origin: 'https://app.example.com' },
+        }),
+      );
+    await call();
+    await call();
+
+    // Act
+    const refused = await call();
+
+    // Assess
+    expect(refused.headers['Access-Control-Allow-Origin']).toBe('https://app.example.com');
+    expect(refused.headers['Access-Control-Expose-Headers']).toMatch(
+      /Retry-After.*RateLimit-Limit.*RateLimit-Remaining/,
+    );
   });
 });

@@ -50,21 +50,29 @@ function seedDocument(): {
   document: ApiKeyDocument;
   keys: Record<KeyName, { keyId: string; key: string }>;
 } {
-  const bot = addKey(emptyApiKeyDocument(), { name: 'ci-bot', roles: ['analyst'], now: NOW });
+  const bot = addKey(emptyApiKeyDocument(), {
+    name: 'ci-bot',
+    roles: ['analyst'],
+    knownRoles: ['analyst'],
+    now: NOW,
+  });
   const reporter = addKey(bot.document, {
     name: 'reporter',
     roles: ['readonly', 'analyst'],
+    knownRoles: ['readonly', 'analyst'],
     expiresInDays: 30,
     now: NOW,
   });
   const revoked = addKey(reporter.document, {
     name: 'old-bot',
     roles: ['admin'],
+    knownRoles: ['admin'],
     now: daysAgo(10),
   });
   const expired = addKey(revokeKey(revoked.document, revoked.keyId, daysAgo(1)), {
     name: 'temp',
     roles: ['readonly'],
+    knownRoles: ['readonly'],
     expiresInDays: 1,
     now: daysAgo(2),
   });
@@ -374,6 +382,7 @@ describe('steps out of order', () => {
     const added = addKey(documentAt(fake, 'AWSCURRENT'), {
       name: 'late',
       roles: ['readonly'],
+      knownRoles: ['readonly'],
       now: NOW,
     });
     await fake.putSecretValue({
@@ -397,6 +406,7 @@ describe('steps out of order', () => {
     const added = addKey(documentAt(fake, 'AWSCURRENT'), {
       name: 'late',
       roles: ['readonly'],
+      knownRoles: ['readonly'],
       now: NOW,
     });
     await fake.putSecretValue({

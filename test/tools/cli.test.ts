@@ -11,6 +11,7 @@ import { JwtExpiredError } from 'aws-jwt-verify/error';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCognitoVerifier } from '../../lambda/authorizer/cognito';
 import { parseApiKey } from '../../lambda/shared/api-key';
+import { addKey, FileKeyDocumentStore } from '../../tools/api-key-admin';
 import {
   apiKeyFilePath,
   LOCAL_CLIENT_ID,
@@ -143,6 +144,47 @@ describe('keys', () => {
     ]);
     expect(code).toBe(2);
     expect(stderr).toMatch(/Invalid name "bad name!"/);
+  });
+
+  it('lists, revokes and deletes keys when one names a role the deployment removed', async () => {
+    // Prepare: a good key, and one made while `auditor` was a role (since removed)
+    const good = parseApiKey(
+      (await cli('keys', ['create', '--name', 'ok-bot', '--roles', 'readonly'])).stdout.trim(),
+    );
+    const store = new FileKeyDocumentStore(apiKeyFilePath(dir));
+    const former = addKey(await store.read(), {
+      name: 'audit-bot',
+      roles: ['auditor'],
+      knownRoles: ['auditor'],
+      now: new Date(),
+    });
+    await store.write(former.document);
+
+    // Act
+    const listed = await cli('keys', ['list']);
+    const revoked = await cli('keys', ['revoke', good?.keyId ?? '']);
+    const deleted = await cli('keys', ['delete', former.keyId]);
+    const after = JSON.parse((await cli('keys', ['list', '--json'])).stdout) as { keyId: string }[];
+
+    // Assess: the other keys are untouched, the odd one is named with what to do
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain(good?.keyId);
+    expect(listed.stdout).toContain(former.keyId);
+    expect(listed.stderr).toContain(
+      `key ${former.keyId} (audit-bot) names auditor, not a role of this deployment`,
+    );
+    expect(listed.stderr).toContain(`keys delete ${former.keyId}`);
+    expect(revoked.code).toBe(0);
+    expect(deleted.code).toBe(0);
+    expect(deleted.stderr).toContain(`deleted key ${former.keyId}`);
+    expect(after.map((key) => key.keyId)).toContain(good?.keyId);
+    expect(after.map((key) => key.keyId)).not.toContain(former.keyId);
+  });
+
+  it('refuses to delete a key id it does not hold', async () => {
+    const { code, stderr } = await cli('keys', ['delete', '0123456789abcdef']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/No key with id/);
   });
 
   it('refuses to revoke a key id it does not hold', async () => {

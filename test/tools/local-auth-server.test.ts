@@ -311,6 +311,7 @@ describe('LocalAuthServer codes and refresh tokens', () => {
           revocations: { description: 'nowhere', record: async () => {} },
           actor: 'test',
           audit: () => {},
+          roles: [],
           now: () => new Date(now),
         },
         { action, username: 'alice' },

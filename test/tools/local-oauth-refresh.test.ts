@@ -145,6 +145,7 @@ describe('refresh through the local OAuth proxy', () => {
         revocations: new LocalRevocationWriter(local.dir),
         actor: 'test',
         audit: () => {},
+        roles: [],
       },
       { action: 'sign-out', username: 'erin' },
     );

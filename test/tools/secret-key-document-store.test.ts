@@ -35,7 +35,12 @@ afterEach(() => {
 });
 
 function setup(options: { clearsPendingOnCompletion?: boolean } = {}) {
-  const seed = addKey(emptyApiKeyDocument(), { name: 'ci-bot', roles: ['analyst'], now: NOW });
+  const seed = addKey(emptyApiKeyDocument(), {
+    name: 'ci-bot',
+    roles: ['analyst'],
+    knownRoles: ['analyst'],
+    now: NOW,
+  });
   const fake = new FakeSecretsManager({
     secretString: JSON.stringify(seed.document),
     clearsPendingOnCompletion: options.clearsPendingOnCompletion,
@@ -58,7 +63,7 @@ function setup(options: { clearsPendingOnCompletion?: boolean } = {}) {
 }
 
 const withKey = (document: ApiKeyDocument, name: string) =>
-  addKey(document, { name, roles: ['readonly'], now: NOW }).document;
+  addKey(document, { name, roles: ['readonly'], knownRoles: ['readonly'], now: NOW }).document;
 
 const putCalls = (fake: FakeSecretsManager) =>
   fake.calls.filter((call) => call.operation === 'putSecretValue').length;

@@ -63,7 +63,14 @@ function setUp(options: { directoryFails?: Error; listFails?: Error } = {}) {
   };
   const run = (change: UserChange) =>
     applyUserChange(
-      { directory, revocations, actor: 'ops@host', audit: (r) => audit.push(r), now: () => NOW },
+      {
+        directory,
+        revocations,
+        actor: 'ops@host',
+        audit: (r) => audit.push(r),
+        roles: ['analyst', 'admin', 'readonly'],
+        now: () => NOW,
+      },
       change,
     );
   return { calls, written, audit, run };

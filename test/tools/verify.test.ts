@@ -163,6 +163,7 @@ describe('npm run verify against a deployment with -c gatewayStepUp=false, given
     const added = addKey(await store.read(), {
       name: 'verify-analyst',
       roles: ['analyst'],
+      knownRoles: ['analyst'],
       now: new Date(),
     });
     await store.write(added.document);

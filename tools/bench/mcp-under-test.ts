@@ -13,6 +13,7 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createMcpHandler } from '../../lambda/mcp/handler';
 import { type LambdaStreamingRuntime, streamingHandler } from '../../lambda/mcp/lambda-response';
 import { type LoadedModule, loadLocalModules, type McpModule } from '../../lambda/mcp/module';
+import type { QuotaGate } from '../../lambda/mcp/quotas';
 import { STREAM_FLUSH_BYTES } from '../../lambda/shared/env';
 import { MODULES } from '../../modules/index';
 import { POLICY } from '../../modules/policy';
@@ -57,12 +58,17 @@ export const benchRuntime: LambdaStreamingRuntime = {
 };
 
 /**
- * Our handler behind the deployed entry's adapter, its streamed answer collected whole (the
+ * Our handler behind the deployed entry's adapter (with `quotas`, counting as the stack's
+ * quotas do), its streamed answer collected whole (the
  * stream, and the audit record written when it ends, are in the timed call). No Lambda
  * context, as before the SDK v2 move: `logger.addContext` and the deadline are left out of
  * the timed path.
  */
-export function mcpEntry(modules: readonly LoadedModule[], logger: Logger): BenchMcpEntry {
+export function mcpEntry(
+  modules: readonly LoadedModule[],
+  logger: Logger,
+  quotas?: QuotaGate,
+): BenchMcpEntry {
   const entry = streamingHandler(
     createMcpHandler({
       config: { allowedOrigins: [], maxBodyBytes: 1 << 20 },
@@ -71,6 +77,7 @@ export function mcpEntry(modules: readonly LoadedModule[], logger: Logger): Benc
       logger,
       // As the stack sets it (`-c streamFlushBytes`' default).
       streamFlushBytes: STREAM_FLUSH_BYTES.default,
+      ...(quotas === undefined ? {} : { quotas }),
     }),
     benchRuntime,
   ) as StreamingHandler;

@@ -5,9 +5,14 @@
  * a 2026-07-28 one with its envelope and headers, answered JSON). Every case is checked to
  * succeed once before it is timed: a bench that measured fast 401s would be a lie.
  */
+
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ApiKeyStore } from '../../lambda/authorizer/api-key-store';
 import { cachedKeysFirst, createCognitoVerifier } from '../../lambda/authorizer/cognito';
 import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
+import { destructiveToolNames } from '../../lambda/mcp/module';
+import { DynamoQuotaCounter, QUOTA_COUNTER_ATTRIBUTES } from '../../lambda/mcp/quota-counter';
+import { createQuotaGate, type QuotaGate } from '../../lambda/mcp/quotas';
 import {
   type ApiKeyDocument,
   emptyApiKeyDocument,
@@ -17,8 +22,12 @@ import {
   hashApiKey,
   parseApiKey,
 } from '../../lambda/shared/api-key';
+import { DynamoDbClient } from '../../lambda/shared/aws/dynamodb';
 import { createLogger } from '../../lambda/shared/logger';
-import { startLocalDynamo } from '../local-dynamo';
+import { buildQuotaTable } from '../../lambda/shared/quota';
+import { MODULES } from '../../modules/index';
+import { POLICY } from '../../modules/policy';
+import { createKeyedTable, type LocalDynamo, startLocalDynamo } from '../local-dynamo';
 import {
   LOCAL_CLIENT_ID,
   LOCAL_SCOPE,
@@ -38,7 +47,7 @@ import {
   modernMcpEvent,
   TOOLS_LIST_REQUEST,
 } from './events';
-import { localModules, mcpEntry } from './mcp-under-test';
+import { type BenchMcpEntry, localModules, mcpEntry } from './mcp-under-test';
 import { quietly } from './quietly';
 import { type Measurement, type MeasureOptions, measure, measureAlternating } from './stats';
 
@@ -53,6 +62,9 @@ export interface WarmReport {
   /** Authorizer JWT ops/s over raw verifySync ops/s (target ≥ 0.8). */
   readonly jwtVsVerifySync: number;
 }
+
+/** The roles the bench's keys name, as the stack hands them to the authorizer. */
+const BENCH_KEY_ROLES: ReadonlySet<string> = new Set(['analyst']);
 
 /** Rounds of the 1-key/10,000-key comparison, alternated so neither size runs "second". */
 const API_KEY_ROUNDS = 5;
@@ -93,6 +105,48 @@ async function expectAllow(handler: () => Promise<unknown>, what: string): Promi
   if (!text?.includes('"Allow"')) throw new Error(`bench: ${what} was not allowed: ${text}`);
 }
 
+/** Fail the bench unless `entry` answers `event` with 200, the framing and `expected` in it. */
+async function expectAnswered(
+  entry: BenchMcpEntry,
+  event: APIGatewayProxyEvent,
+  check: { readonly what: string; readonly expected: string; readonly framing: string },
+): Promise<void> {
+  const result = await quietly(() => entry(event));
+  const answer = answerOf(result.body);
+  const contentType = String(result.headers?.['content-type'] ?? '');
+  if (
+    result.statusCode !== 200 ||
+    !contentType.startsWith(check.framing) ||
+    answer?.result === undefined ||
+    !JSON.stringify(answer.result).includes(check.expected)
+  ) {
+    throw new Error(
+      `bench: ${check.what} did not succeed: ${result.statusCode} ${contentType} ${result.body}`,
+    );
+  }
+}
+
+/** Name of the quota counters' table in the bench's dynalite. */
+const BENCH_QUOTA_TABLE = 'bench-quota-counters';
+
+/**
+ * A quota gate counting every get_record call per caller in a table on `dynamo`, as the
+ * deployed gate counts (`lambda/mcp/lambda-entry.ts`), with a limit no run reaches.
+ */
+async function benchQuotaGate(dynamo: LocalDynamo): Promise<QuotaGate> {
+  const db = new DynamoDbClient({
+    endpoint: dynamo.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  await createKeyedTable(db, BENCH_QUOTA_TABLE, QUOTA_COUNTER_ATTRIBUTES.partitionKey);
+  const rules = [{ id: 'bench', tool: 'get_record', limit: 1_000_000_000, windowSeconds: 300 }];
+  return createQuotaGate({
+    table: buildQuotaTable(rules, POLICY, destructiveToolNames(MODULES)),
+    counter: new DynamoQuotaCounter(db, BENCH_QUOTA_TABLE),
+  });
+}
+
 export async function runWarmPath(
   signingKey: SigningKey,
   options: MeasureOptions,
@@ -120,6 +174,7 @@ export async function runWarmPath(
   const jwtHandler = createAuthorizerHandler({
     verifier: cachedKeysFirst(verifier),
     apiKeys: storeFor(emptyApiKeyDocument()),
+    apiKeyRoles: BENCH_KEY_ROLES,
     logger,
   });
   const jwtEvent = authorizerEvent(token);
@@ -142,6 +197,7 @@ export async function runWarmPath(
   const silent = createAuthorizerHandler({
     verifier: cachedKeysFirst(verifier),
     apiKeys: storeFor(emptyApiKeyDocument()),
+    apiKeyRoles: BENCH_KEY_ROLES,
     logger: new Proxy(logger, {
       get: (target, key) =>
         key === 'info' || key === 'warn' || key === 'error' || key === 'addContext'
@@ -186,7 +242,12 @@ export async function runWarmPath(
   const apiKeyCostRatio = manyKeys > 0 ? oneKey / manyKeys : Number.POSITIVE_INFINITY;
 
   for (const size of sizes) {
-    const handler = createAuthorizerHandler({ verifier, apiKeys: storeFor(size.document), logger });
+    const handler = createAuthorizerHandler({
+      verifier,
+      apiKeys: storeFor(size.document),
+      apiKeyRoles: BENCH_KEY_ROLES,
+      logger,
+    });
     const event = authorizerEvent(size.key);
     await expectAllow(() => handler(event), 'the API key');
     await run(`authorizer handler, API key, ${size.count.toLocaleString('en-US')} key(s)`, () =>
@@ -198,7 +259,8 @@ export async function runWarmPath(
   // round trip on loopback and dynalite's own work, which Lambda would spend on DynamoDB.
   const dynamo = await startLocalDynamo();
   try {
-    const mcp = mcpEntry(await localModules(dynamo), logger);
+    const modules = await localModules(dynamo);
+    const mcp = mcpEntry(modules, logger);
     const analyst = benchAnalyst();
     const list = mcpEvent(analyst, TOOLS_LIST_REQUEST);
     const legacyCall = mcpEvent(analyst, GET_RECORD_CALL);
@@ -208,19 +270,7 @@ export async function runWarmPath(
       ['tools/call (2025-11-25)', legacyCall, GET_RECORD_FOUND, 'text/event-stream'],
       ['tools/call (2026-07-28)', modernCall, GET_RECORD_FOUND, 'application/json'],
     ] as const) {
-      const result = await quietly(() => mcp(event));
-      const answer = answerOf(result.body);
-      const contentType = String(result.headers?.['content-type'] ?? '');
-      if (
-        result.statusCode !== 200 ||
-        !contentType.startsWith(framing) ||
-        answer?.result === undefined ||
-        !JSON.stringify(answer.result).includes(expected)
-      ) {
-        throw new Error(
-          `bench: ${what} did not succeed: ${result.statusCode} ${contentType} ${result.body}`,
-        );
-      }
+      await expectAnswered(mcp, event, { what, expected, framing });
     }
     await run('MCP handler, tools/list (analyst)', () => mcp(list));
     // The two eras in alternating blocks, so the machine's noise falls on both alike.
@@ -234,6 +284,27 @@ export async function runWarmPath(
     cases.push(
       { name: 'MCP handler, tools/call get_record, 2025-11-25 (dynalite in the path)', ...legacy },
       { name: 'MCP handler, tools/call get_record, 2026-07-28 (dynalite in the path)', ...modern },
+    );
+
+    // The same 2026-07-28 call counted by a per-caller quota, as the deployed quota gate counts
+    // it (one conditional UpdateItem, here on dynalite, before the tool runs), beside the call
+    // without, in alternating blocks. The limit is out of reach: every timed call is admitted.
+    const counted = mcpEntry(modules, logger, await benchQuotaGate(dynamo));
+    await expectAnswered(counted, modernCall, {
+      what: 'tools/call (2026-07-28, quota counted)',
+      expected: GET_RECORD_FOUND,
+      framing: 'application/json',
+    });
+    const [uncounted, quota] = await quietly(() =>
+      measureAlternating(
+        () => mcp(modernCall),
+        () => counted(modernCall),
+        { ...options, block: 100 },
+      ),
+    );
+    cases.push(
+      { name: 'MCP handler, tools/call get_record, 2026-07-28, no quota', ...uncounted },
+      { name: 'MCP handler, tools/call get_record, 2026-07-28, quota counted', ...quota },
     );
   } finally {
     await dynamo.stop();

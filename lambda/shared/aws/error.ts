@@ -80,6 +80,15 @@ export function isAwsError(error: unknown, code?: string): error is AwsError {
   return error instanceof AwsError && (code === undefined || error.code === code);
 }
 
+/**
+ * What failed, for a log line: an AWS error's code (AccessDeniedException, ThrottlingException,
+ * …), else the error's name. Never a message, which may name a resource or echo input.
+ */
+export function failureName(error: unknown): string {
+  if (isAwsError(error)) return error.code;
+  return error instanceof Error ? error.name : typeof error;
+}
+
 /** A 2xx answer without a field the caller relies on: fail closed rather than guess. */
 export function invalidResponseError(
   service: string,

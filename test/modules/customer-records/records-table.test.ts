@@ -177,14 +177,19 @@ describe('RecordsTable', () => {
     });
   });
 
-  /** The MCP function's DynamoDB statements, but for the core's own (spent request states). */
+  /**
+   * The MCP function's DynamoDB statements on this table or on any table (`*`): the core's own
+   * tables (spent request states, quota counters) are theirs.
+   */
   const mcpDynamoStatements = () =>
-    statements.filter(
-      ({ roles, statement }) =>
+    statements.filter(({ roles, statement }) => {
+      const resource = JSON.stringify((statement as { Resource?: unknown }).Resource ?? '*');
+      return (
         roles.includes(mcpRole) &&
         touches(statement, 'dynamodb') &&
-        !JSON.stringify(statement).includes('RequestStateSpent'),
-    );
+        (resource.includes(`"${tableId}"`) || resource.includes('*'))
+      );
+    });
 
   it('gives the MCP function exactly GetItem, PutItem, DeleteItem and Scan, on the table alone', () => {
     // Act
