@@ -4,6 +4,7 @@
  * `cdk deploy` would upload. The functions' log lines appear as Lambda writes them to
  * CloudWatch (the audit records among them); the banner goes to stderr.
  */
+import { createServer } from 'node:net';
 import { ROLES } from '../modules/roles';
 import { parseCli, runCli, UsageError } from './cli';
 import { startLocalGateway } from './local-gateway';
@@ -31,6 +32,24 @@ function contextValues(values: readonly string[]): Record<string, string> {
   return context;
 }
 
+/** Fail with what to do if `port` is taken (0 asks the system for a free one). */
+async function ensurePortFree(port: number): Promise<void> {
+  if (port === 0) return;
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new UsageError(
+              `port ${port} is in use (another npm run dev?): stop it, or choose another port: PORT=${port === 65535 ? 3001 : port + 1} npm run dev`,
+            )
+          : error,
+      );
+    });
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
+  });
+}
+
 runCli(async () => {
   const port = Number(process.env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -47,6 +66,8 @@ runCli(async () => {
     ...parseAllowedOrigins([process.env.MCP_ALLOWED_ORIGINS ?? ''], 'MCP_ALLOWED_ORIGINS'),
     ...parseAllowedOrigins(values['allow-origin'] ?? [], '--allow-origin'),
   ];
+  // Before the half-minute synth: a busy port would only fail after it, as a bare EADDRINUSE.
+  await ensurePortFree(port);
   process.stderr.write('Synthesizing the stack as cdk synth does (the Lambdas bundled)…\n');
   const gateway = await startLocalGateway({
     port,
