@@ -20,6 +20,12 @@
  * allow it) is an answer, not a reason to sign in again. 429/503 (and 5xx for requests
  * other than tool calls) are retried with backoff, three tries at most.
  *
+ * A call the server answers with an approval URL (a person must approve a destructive call in
+ * a browser first: a 2026-07-28 `input_required` URL elicitation, or a 2025-11-25 -32042) is
+ * shown to you, with the URL's host, and goes on once you have approved: the 2026-07-28 retry
+ * waits for you, a 2025-era call is retried every few seconds for up to five minutes. Only URLs
+ * on the MCP server's own origin are shown; any other is declined.
+ *
  * It then lists the tools your roles allow and, if asked, calls one. Tokens live in memory
  * only and are never printed.
  */
@@ -36,6 +42,7 @@ import {
   type ListToolsResult,
   StreamableHTTPClientTransport,
   UnauthorizedError,
+  UrlElicitationRequiredError,
 } from '@modelcontextprotocol/client';
 import {
   CLIENT,
@@ -88,6 +95,14 @@ export interface ConnectOptions {
   readonly retry?: RetryOptions;
   /** The network (tests pass a recording one). @default globalThis.fetch */
   readonly fetch?: FetchLike;
+  /**
+   * Show the person an approval URL a call was answered with, and resolve when they have
+   * dealt with it (or at once: the call waits for the approval either way). Only URLs on the
+   * MCP server's own origin get here. @default prints it, with its host, to stderr
+   */
+  readonly onApproval?: (url: URL, message: string) => void | Promise<void>;
+  /** How long a 2025-era call needing approval is retried, waiting for it. @default 5 minutes */
+  readonly approvalTimeoutMs?: number;
 }
 
 /** What the agent does with a connection: the calls it makes, each under the limits above. */
@@ -99,10 +114,95 @@ export interface Agent {
   readonly signIns: number;
 }
 
-function newClient(): Client {
+/** How often a call waiting for its approval looks again. */
+const APPROVAL_POLL_MS = 3000;
+
+/**
+ * Approval URLs for the calls of one connection: shown once per call (a 2026-07-28 server
+ * that finds the person still deciding asks again, with a new URL for the same approval), and
+ * only when they are on the MCP server's own origin, so a server cannot send the person to
+ * another site through this agent.
+ */
+class ApprovalPrompts {
+  #shownThisCall = false;
+
+  constructor(
+    private readonly mcpUrl: URL,
+    private readonly show: (url: URL, message: string) => void | Promise<void>,
+  ) {}
+
+  /** A new call begins: its first approval URL will be shown. */
+  newCall(): void {
+    this.#shownThisCall = false;
+  }
+
+  /** Whether `url` may be shown: the MCP server's own origin (https, or loopback http, as the connection is). */
+  accepts(url: URL): boolean {
+    return url.origin === this.mcpUrl.origin;
+  }
+
+  /** Show the URL (once per call); afterwards, pace the server's asking again. */
+  async present(url: URL, message: string): Promise<void> {
+    if (this.#shownThisCall) {
+      await new Promise((resolve) => setTimeout(resolve, APPROVAL_POLL_MS));
+      return;
+    }
+    this.#shownThisCall = true;
+    await this.show(url, message);
+  }
+}
+
+/** The default way to show an approval URL: on stderr, host first, control characters out. */
+function printApprovalUrl(url: URL, message: string): void {
+  process.stderr.write(
+    `${printable(message)}\nApproval needed on ${printable(url.host)}: open this URL in your browser, check the call, approve or deny:\n${url.href}\n`,
+  );
+}
+
+function newClient(approvals: ApprovalPrompts): Client {
   // `auto`: speak 2026-07-28 (server/discover, Mcp-* headers) where the server does, and the
-  // 2025-11-25 handshake elsewhere.
-  return new Client(CLIENT, { versionNegotiation: { mode: 'auto' } });
+  // 2025-11-25 handshake elsewhere. It can show a URL a person must open (URL elicitation),
+  // never a form: there may be no person at this agent's terminal to fill one in.
+  const client = new Client(CLIENT, {
+    versionNegotiation: { mode: 'auto' },
+    capabilities: { elicitation: { url: {} } },
+  });
+  client.setRequestHandler('elicitation/create', async (request) => {
+    const params = request.params as { mode?: unknown; url?: unknown; message?: unknown };
+    if (params.mode !== 'url' || typeof params.url !== 'string') return { action: 'decline' };
+    const url = new URL(params.url);
+    if (!approvals.accepts(url)) return { action: 'decline' };
+    await approvals.present(url, typeof params.message === 'string' ? params.message : '');
+    return { action: 'accept' };
+  });
+  return client;
+}
+
+/**
+ * One tool call that may need a person's approval: a 2026-07-28 call waits inside the SDK (its
+ * URL handler above); a 2025-era call is refused with -32042, shown, and retried until it runs,
+ * is refused otherwise, or `timeoutMs` passes.
+ */
+async function callWithApproval(
+  client: Client,
+  approvals: ApprovalPrompts,
+  params: { name: string; arguments?: Record<string, unknown> },
+  timeoutMs: number,
+): Promise<CallToolResult> {
+  approvals.newCall();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return (await client.callTool(params)) as CallToolResult;
+    } catch (error) {
+      if (!(error instanceof UrlElicitationRequiredError) || Date.now() > deadline) throw error;
+      const [elicitation] = error.elicitations;
+      if (elicitation === undefined) throw error;
+      const url = new URL(elicitation.url);
+      if (!approvals.accepts(url)) throw error;
+      await approvals.present(url, elicitation.message);
+    }
+  }
 }
 
 /** A connected agent, by API key or by OAuth. */
@@ -115,8 +215,10 @@ export async function connect(mcpUrl: string, options: ConnectOptions = {}): Pro
     options.fetch ?? ((input, init) => fetch(input, init)),
     options.retry,
   );
+  const approvals = new ApprovalPrompts(url, options.onApproval ?? printApprovalUrl);
+  const approvalTimeoutMs = options.approvalTimeoutMs ?? 5 * 60_000;
   if (options.apiKey !== undefined) {
-    const client = newClient();
+    const client = newClient(approvals);
     await client.connect(
       new StreamableHTTPClientTransport(url, {
         fetch: network,
@@ -125,12 +227,12 @@ export async function connect(mcpUrl: string, options: ConnectOptions = {}): Pro
     );
     return {
       listTools: () => client.listTools(),
-      callTool: (params) => client.callTool(params) as Promise<CallToolResult>,
+      callTool: (params) => callWithApproval(client, approvals, params, approvalTimeoutMs),
       close: () => client.close(),
       signIns: 0,
     };
   }
-  return OAuthAgent.connect(url, network, options);
+  return OAuthAgent.connect(url, network, options, approvals, approvalTimeoutMs);
 }
 
 function refusedAfterStepUp(error: InsufficientScopeError): SignInLimitError {
@@ -153,9 +255,17 @@ class OAuthAgent implements Agent {
     private readonly callback: Awaited<ReturnType<typeof listenForCallback>>,
     private readonly provider: InMemoryOAuthProvider,
     private readonly initialScope: string | undefined,
+    private readonly approvals: ApprovalPrompts,
+    private readonly approvalTimeoutMs: number,
   ) {}
 
-  static async connect(url: URL, network: FetchLike, options: ConnectOptions): Promise<Agent> {
+  static async connect(
+    url: URL,
+    network: FetchLike,
+    options: ConnectOptions,
+    approvals: ApprovalPrompts,
+    approvalTimeoutMs: number,
+  ): Promise<Agent> {
     const callback = await listenForCallback(options.callbackPort ?? DEFAULT_CALLBACK_PORT);
     const browser =
       options.openBrowser ??
@@ -179,7 +289,15 @@ class OAuthAgent implements Agent {
       }
       return response;
     };
-    agent = new OAuthAgent(url, rediscovering, callback, provider, options.scope);
+    agent = new OAuthAgent(
+      url,
+      rediscovering,
+      callback,
+      provider,
+      options.scope,
+      approvals,
+      approvalTimeoutMs,
+    );
     try {
       await agent.open();
       return agent;
@@ -232,7 +350,7 @@ class OAuthAgent implements Agent {
     let stepUps = 0;
     for (;;) {
       const transport = this.transport();
-      const client = newClient();
+      const client = newClient(this.approvals);
       try {
         await client.connect(transport);
         this.#client = client;
@@ -323,7 +441,9 @@ class OAuthAgent implements Agent {
   }
 
   callTool(params: { name: string; arguments?: Record<string, unknown> }): Promise<CallToolResult> {
-    return this.run((client) => client.callTool(params) as Promise<CallToolResult>);
+    return this.run((client) =>
+      callWithApproval(client, this.approvals, params, this.approvalTimeoutMs),
+    );
   }
 
   async close(): Promise<void> {

@@ -3,9 +3,14 @@
  * (`cdk.json` defaults, overridable with `-c key=value`). Nothing under `lib/` reads context.
  */
 import { z } from 'zod';
+import {
+  DEFAULT_APPROVAL_SECONDS,
+  DEFAULT_APPROVAL_SIGN_IN_MAX_AGE_SECONDS,
+} from '../lambda/shared/approvals';
 import { redirectUriProblem } from '../lambda/shared/client-registration';
 import { allowedOriginProblem } from '../lambda/shared/cors';
 import {
+  APPROVAL_LIMITS,
   isStreamFlushBytes,
   MAX_CONSENT_REMEMBER_SECONDS,
   RULE_MODES,
@@ -166,6 +171,11 @@ export const configSchema = z
      * which an alarm fires. Each is a fetch an unauthenticated caller asked for.
      */
     cimdRefusalThreshold: int(1, 1_000_000).default(5),
+    /**
+     * Approvals denied by the person, expired or refused (replays, forged links, another
+     * person's sign-in) within the abuse window, across all callers, above which an alarm fires.
+     */
+    refusedApprovalThreshold: int(1, 1_000_000).default(5),
     /**
      * Authorizer result cache TTL in seconds; 0 (the default) turns caching off: every request
      * is authorized afresh, so a revocation bites at once and the authorizer can answer
@@ -338,6 +348,23 @@ export const configSchema = z
       .default(''),
     /** With a custom domain: keep the execute-api URL answering as well (off by default). */
     keepExecuteApiEndpoint: bool.default(false),
+    /**
+     * Tools whose module-declared approval this deployment switches off (by default every
+     * `destructiveHint` tool needs a person's approval in a browser before each call runs:
+     * `delete_record` in the example). A name that declares no approval fails the synth.
+     */
+    approvalOff: list
+      .pipe(z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'must be a tool name')))
+      .default([]),
+    /** Minutes an approval waits for the call it approves, once the person has given it. */
+    approvalMinutes: int(1, APPROVAL_LIMITS.maxSeconds / 60).default(DEFAULT_APPROVAL_SECONDS / 60),
+    /**
+     * Minutes the person's last sign-in may be old when they approve: older, and the approval
+     * page sends them to sign in again first.
+     */
+    approvalSignInMaxAgeMinutes: int(1, APPROVAL_LIMITS.maxSeconds / 60).default(
+      DEFAULT_APPROVAL_SIGN_IN_MAX_AGE_SECONDS / 60,
+    ),
   })
   .strict()
   .superRefine((config, ctx) => {

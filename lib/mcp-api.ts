@@ -19,7 +19,7 @@ import {
 } from '../lambda/shared/cors';
 import { DEFAULT_MAX_MCP_BODY_BYTES } from '../lambda/shared/env';
 import { PROTECTED_RESOURCE_METADATA_PATH } from '../lambda/shared/oauth-metadata';
-import { MCP_PATH, OAUTH_PATHS } from '../lambda/shared/routes';
+import { APPROVAL_PATHS, MCP_PATH, OAUTH_PATHS } from '../lambda/shared/routes';
 import { acknowledgeApiGatewayPermission } from './compliance';
 import { earlyDenyProblem, gatewayStepUpProblem } from './config';
 import { LogEncryptionKey } from './log-encryption-key';
@@ -553,8 +553,9 @@ export class McpApi extends Construct {
           visibilityConfig: visibility('McpRegisterRateLimitPerIp'),
         },
         {
-          // The unauthenticated sign-in routes of the authorization proxy: each may fetch a
-          // client's metadata document, store a transaction or redeem a code.
+          // The unauthenticated sign-in routes of the authorization proxy (the approval page's
+          // among them): each may fetch a client's metadata document, store a transaction or
+          // redeem a code.
           name: 'OAuthRateLimitPerIp',
           priority: 12,
           action: { block: {} },
@@ -566,6 +567,8 @@ export class McpApi extends Construct {
                 OAUTH_PATHS.authorize,
                 OAUTH_PATHS.callback,
                 OAUTH_PATHS.token,
+                APPROVAL_PATHS.page,
+                APPROVAL_PATHS.callback,
               ]),
             },
           },

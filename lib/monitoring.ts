@@ -25,6 +25,7 @@ import {
   type AuditEvent,
   type AuthorizationReason,
   type AuthReason,
+  REFUSED_APPROVAL_STEPS,
   RULE_DENIAL_REASONS,
   RULE_VERDICTS,
   type RuleVerdict,
@@ -59,6 +60,11 @@ export const METRIC_NAMES = {
   ruleWouldDenyCalls: 'RuleWouldDenyCalls',
   /** Requests refused because the argument rules could not be evaluated (fail closed). */
   ruleErrors: 'RuleErrors',
+  /**
+   * Approvals denied by the person, expired, or refused (a replay, a forged ticket, another
+   * person, a stale sign-in, a cross-site post…), from the MCP function and the approval page.
+   */
+  refusedApprovals: 'RefusedApprovals',
   /** Calls, reads and gets a per-caller quota refused (over the limit, or not countable). */
   rateLimitedCalls: 'RateLimitedCalls',
 } as const;
@@ -88,6 +94,7 @@ const DEFAULT_REFUSED_REGISTRATION_THRESHOLD = 20;
 const DEFAULT_REFUSED_AUTHORIZATION_THRESHOLD = 20;
 const DEFAULT_CIMD_REFUSAL_THRESHOLD = 5;
 const DEFAULT_RULE_WOULD_DENY_THRESHOLD = 1;
+const DEFAULT_REFUSED_APPROVAL_THRESHOLD = 5;
 /** Errors, throttles and 5xx are judged over a fixed five minutes: any one of them is news. */
 const OPERATIONAL_PERIOD = Duration.minutes(5);
 /** How many contributors the dashboard's top-callers graph shows. */
@@ -188,6 +195,16 @@ export function toolErrorPattern(): logs.JsonPattern {
   return logs.FilterPattern.all(
     isToolCall(),
     fieldEquals(AUDIT_FIELDS.status, TOOL_CALL_STATUS.error),
+  );
+}
+
+/** Approval steps that did not get, or keep, an approval: denied, expired, refused. */
+export function refusedApprovalPattern(): logs.JsonPattern {
+  return logs.FilterPattern.all(
+    fieldEquals(AUDIT_FIELDS.event, AUDIT_EVENTS.approval),
+    logs.FilterPattern.any(
+      ...REFUSED_APPROVAL_STEPS.map((step) => fieldEquals(AUDIT_FIELDS.step, step)),
+    ),
   );
 }
 
@@ -442,6 +459,13 @@ export interface MonitoringProps {
    */
   readonly ruleWouldDenyThreshold?: number;
   /**
+   * Approvals denied, expired or refused within {@link abuseWindow}, across all callers
+   * (counted in the MCP log and, when given, the OAuth proxy's, where the approval page
+   * writes), above which an alarm fires.
+   * @default 5
+   */
+  readonly refusedApprovalThreshold?: number;
+  /**
    * Uses refused by a per-caller quota within {@link abuseWindow}, across all callers, above
    * which an alarm fires. When given, quota refusals are counted, alarmed on and shown.
    * @default - the deployment has no quotas: no quota monitoring
@@ -593,6 +617,8 @@ export class Monitoring extends Construct {
   readonly ruleWouldDenyAlarm?: cloudwatch.Alarm;
   /** Any request refused because the rules could not be evaluated; only with `argumentRules`. */
   readonly ruleErrorAlarm?: cloudwatch.Alarm;
+  /** More than `refusedApprovalThreshold` approvals denied, expired or refused within `abuseWindow`. */
+  readonly refusedApprovalAlarm: cloudwatch.Alarm;
   /** Bursts of quota refusals; only when `rateLimitedThreshold` is given. */
   readonly rateLimitedAlarm?: cloudwatch.Alarm;
   /** All of the above alarms. */
@@ -637,6 +663,11 @@ export class Monitoring extends Construct {
       'ruleWouldDenyThreshold',
       props.ruleWouldDenyThreshold ?? DEFAULT_RULE_WOULD_DENY_THRESHOLD,
       'the number of requests the log-only rules would have refused within abuseWindow that raises the alarm',
+    );
+    const refusedApprovalThreshold = requireWholeNumber(
+      'refusedApprovalThreshold',
+      props.refusedApprovalThreshold ?? DEFAULT_REFUSED_APPROVAL_THRESHOLD,
+      'the number of approvals denied, expired or refused within abuseWindow that counts as a burst',
     );
     const rateLimitedThreshold =
       props.rateLimitedThreshold === undefined
@@ -739,6 +770,22 @@ export class Monitoring extends Construct {
       METRIC_NAMES.coldStartToolCalls,
       coldStartPattern(AUDIT_EVENTS.toolCall),
     );
+
+    const refusedApprovals = counter(
+      'RefusedApprovalsFilter',
+      props.mcpLogGroup,
+      METRIC_NAMES.refusedApprovals,
+      refusedApprovalPattern(),
+    );
+    // Into the same metric: what the approval page (in the OAuth proxy) refused or was denied.
+    if (props.oauthProxyLogGroup !== undefined) {
+      counter(
+        'PageRefusedApprovalsFilter',
+        props.oauthProxyLogGroup,
+        METRIC_NAMES.refusedApprovals,
+        refusedApprovalPattern(),
+      );
+    }
 
     const oauthLogGroup = props.oauthProxyLogGroup;
     const oauthFilters =
@@ -987,6 +1034,13 @@ export class Monitoring extends Construct {
         "The argument rules could not be evaluated at least once within 5 minutes, and the requests were refused (fail closed): Cedar did not load in the MCP function, or a rule raised an error (an overflow, a missing tag). The MCP log's rule_error and rule_ids fields say which.",
       );
     }
+    this.refusedApprovalAlarm = alarm(
+      'RefusedApprovalAlarm',
+      sum(refusedApprovals, window, 'Approvals denied, expired or refused'),
+      refusedApprovalThreshold,
+      above,
+      `More than ${refusedApprovalThreshold} approvals denied, expired or refused within ${windowText}: an agent asking for calls its person does not want, or someone trying to get a call approved without them (a replayed or forged approval link, another person's sign-in, a cross-site post). The mcp.approval records' step, reason, caller, tool and source_ip say which.`,
+    );
     if (rateLimited !== undefined && rateLimitedThreshold !== undefined) {
       this.rateLimitedAlarm = alarm(
         'RateLimitedAlarm',
@@ -1010,6 +1064,7 @@ export class Monitoring extends Construct {
       ...(this.refreshTokenReuseAlarm === undefined ? [] : [this.refreshTokenReuseAlarm]),
       ...(this.ruleWouldDenyAlarm === undefined ? [] : [this.ruleWouldDenyAlarm]),
       ...(this.ruleErrorAlarm === undefined ? [] : [this.ruleErrorAlarm]),
+      this.refusedApprovalAlarm,
       ...(this.rateLimitedAlarm === undefined ? [] : [this.rateLimitedAlarm]),
     ];
 
@@ -1040,6 +1095,7 @@ export class Monitoring extends Construct {
             left: [
               sum(denied, graphPeriod, 'Denied (missing permission)'),
               sum(toolErrors, graphPeriod, 'Tool errors'),
+              sum(refusedApprovals, graphPeriod, 'Approvals denied, expired or refused'),
               ...(rateLimited === undefined
                 ? []
                 : [sum(rateLimited, graphPeriod, 'Refused by a quota')]),

@@ -24,7 +24,8 @@ import { PURPOSE_CONTEXT_KEY } from '../lambda/oauth-proxy/kms-sealer';
 import { SEAL_PURPOSES, type SealPurpose } from '../lambda/oauth-proxy/ports';
 import { CORS_MAX_AGE_SECONDS, PUBLIC_CORS_ALLOW_HEADERS } from '../lambda/shared/cors';
 import { MAX_CONSENT_REMEMBER_SECONDS, oauthProxyEnvSchema } from '../lambda/shared/env';
-import { OAUTH_PATHS } from '../lambda/shared/routes';
+import { APPROVAL_PATHS, OAUTH_PATHS } from '../lambda/shared/routes';
+import type { ApprovalsTable } from './approvals-table';
 import { acknowledgeApiGatewayPermission } from './compliance';
 import { McpFunction } from './lambda-function';
 import { addMethodThrottle } from './method-throttle';
@@ -37,6 +38,9 @@ const PROXY_SEAL_PURPOSES = [
   SEAL_PURPOSES.consent,
   SEAL_PURPOSES.remember,
   SEAL_PURPOSES.refreshFamily,
+  SEAL_PURPOSES.approvalSignIn,
+  SEAL_PURPOSES.approver,
+  SEAL_PURPOSES.approvalForm,
 ] as const satisfies readonly SealPurpose[];
 
 /** The proxy's routes and methods: one throttle setting each. */
@@ -45,6 +49,9 @@ export const OAUTH_PROXY_ROUTES = [
   { path: OAUTH_PATHS.authorize, method: 'POST' },
   { path: OAUTH_PATHS.callback, method: 'GET' },
   { path: OAUTH_PATHS.token, method: 'POST' },
+  { path: APPROVAL_PATHS.page, method: 'GET' },
+  { path: APPROVAL_PATHS.page, method: 'POST' },
+  { path: APPROVAL_PATHS.callback, method: 'GET' },
 ] as const;
 
 /** The client people name with `--client-id`: an id the proxy knows without registration. */
@@ -91,6 +98,17 @@ export interface OAuthProxyProps {
    */
   readonly consentRemember?: Duration;
   readonly logRetention: logs.RetentionDays;
+  /**
+   * The approvals table: the proxy serves the approval page beside its consent page, where a
+   * person approves or denies a call of theirs. @default none: the page refuses every request
+   */
+  readonly approvals?: {
+    readonly table: ApprovalsTable;
+    /** How long an approval waits for its call. */
+    readonly approvalTime: Duration;
+    /** How old the person's sign-in may be when they approve. */
+    readonly signInMaxAge: Duration;
+  };
   /** Steady requests per second to each route and method, all callers together. @default 10 */
   readonly throttleRateLimit?: number;
   /** Burst of requests to each route and method, all callers together. @default 20 */
@@ -108,8 +126,12 @@ export class OAuthProxy extends Construct {
   readonly codesTable: dynamodb.Table;
   /** Refresh-token families: one item per sign-in, rotated by conditional writes, expiring by TTL. */
   readonly refreshFamiliesTable: dynamodb.Table;
-  /** Where Cognito returns the person: the upstream app client's only callback URL. */
+  /** Where Cognito returns the person after consent: one of the upstream app client's callbacks. */
   readonly callbackUrl: string;
+  /** Where Cognito returns a person the approval page sent to sign in: the other callback. */
+  readonly approvalCallbackUrl: string;
+  /** The approval page, where approval URLs point. */
+  readonly approvalPageUrl: string;
   /** The authorization endpoint, for the metadata document. */
   readonly authorizationEndpoint: string;
   /** The token endpoint, for the metadata document. */
@@ -160,6 +182,8 @@ export class OAuthProxy extends Construct {
 
     const stack = Stack.of(this);
     this.callbackUrl = `${props.baseUrl}${OAUTH_PATHS.callback}`;
+    this.approvalCallbackUrl = `${props.baseUrl}${APPROVAL_PATHS.callback}`;
+    this.approvalPageUrl = `${props.baseUrl}${APPROVAL_PATHS.page}`;
     this.authorizationEndpoint = `${props.baseUrl}${OAUTH_PATHS.authorize}`;
     this.tokenEndpoint = `${props.baseUrl}${OAUTH_PATHS.token}`;
 
@@ -296,6 +320,13 @@ export class OAuthProxy extends Construct {
         REVOCATIONS_TABLE_NAME: props.revocations.table.tableName,
         CIMD_ALLOWED_HOSTS: (props.cimdAllowedHosts ?? []).join(','),
         CONSENT_REMEMBER_SECONDS: String(rememberSeconds),
+        ...(props.approvals === undefined
+          ? {}
+          : {
+              APPROVALS_TABLE_NAME: props.approvals.table.table.tableName,
+              APPROVAL_SECONDS: String(props.approvals.approvalTime.toSeconds()),
+              APPROVAL_SIGN_IN_MAX_AGE_SECONDS: String(props.approvals.signInMaxAge.toSeconds()),
+            }),
       },
       logRetention: props.logRetention,
       memorySize: 256,
@@ -304,14 +335,15 @@ export class OAuthProxy extends Construct {
     });
     const role = this.handler.role;
 
-    // The proxy seals and opens its own values; DCR client ids it only opens.
+    // The proxy seals and opens its own values; DCR client ids and approval tickets it only opens.
     this.allowKeyUse(role, 'kms:Encrypt', PROXY_SEAL_PURPOSES, 'ProxySeals');
     this.allowKeyUse(
       role,
       'kms:Decrypt',
-      [...PROXY_SEAL_PURPOSES, SEAL_PURPOSES.dcrClient],
+      [...PROXY_SEAL_PURPOSES, SEAL_PURPOSES.dcrClient, SEAL_PURPOSES.approvalTicket],
       'ProxyOpens',
     );
+    props.approvals?.table.grantDecisions(this.handler.function);
     // Codes: one conditional put, one delete that returns the item. Nothing reads, scans or
     // lists.
     role.addToPolicy(
@@ -385,6 +417,14 @@ export class OAuthProxy extends Construct {
       acknowledgeApiGatewayPermission(method);
       addMethodThrottle(props.api, route.path, route.method, rate, burst);
     }
+  }
+
+  /**
+   * Let `role` encrypt approval tickets with the key, and nothing else: the MCP function seals
+   * the call an approval URL shows, which only the approval page opens.
+   */
+  allowSealingApprovalTickets(role: iam.IRole): void {
+    this.allowKeyUse(role, 'kms:Encrypt', [SEAL_PURPOSES.approvalTicket], 'SealApprovalTickets');
   }
 
   /**

@@ -5,6 +5,7 @@ import { Aspects, CfnOutput, Duration, Lazy, Stack, type StackProps } from 'aws-
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { earlyDenyPolicyOf } from '../lambda/authorizer/early-deny';
+import { toolsDeclaringApproval } from '../lambda/mcp/approvals';
 import { destructiveToolNames, type McpModule } from '../lambda/mcp/module';
 import { authorizerEnvSchema, mcpEnvSchema } from '../lambda/shared/env';
 import { buildPolicyTable, type PolicyTable } from '../lambda/shared/policy';
@@ -15,10 +16,11 @@ import { POLICY } from '../modules/policy';
 import { QUOTA_RULES } from '../modules/quotas';
 import { ROLE_PERMISSIONS } from '../modules/roles';
 import { ApiKeysSecret } from './api-keys-secret';
+import { ApprovalsTable } from './approvals-table';
 import { mcpShippedFiles } from './bundle-options';
 import { ClientRegistration } from './client-registration';
 import { KmsGrantsForAwsServicesOnly } from './compliance';
-import type { McpStackConfig } from './config';
+import { ConfigError, type McpStackConfig } from './config';
 import { Identity } from './identity';
 import { McpFunction } from './lambda-function';
 import { McpApi } from './mcp-api';
@@ -71,9 +73,25 @@ export class SecureMcpStack extends Stack {
       claims: config.ruleClaims,
     });
 
+    // Which tools need a person's approval is the modules' to declare; the deployment may only
+    // switch declarations off, by name, and a name that declares none is a mistake.
+    const declaring = toolsDeclaringApproval(
+      modules.list.map((module) => ({ module, deps: undefined })),
+    );
+    const stray = config.approvalOff.filter((name) => !declaring.includes(name));
+    if (stray.length > 0) {
+      throw new ConfigError(
+        `Invalid configuration:\n  -c approvalOff=${config.approvalOff.join(',')}: ${stray.join(', ')} declare(s) no approval (tools that do: ${declaring.join(', ') || 'none'})`,
+      );
+    }
+
     const identity = new Identity(this, 'Identity', {
-      // Cognito returns to the OAuth proxy alone, whose URL exists once the API does (below).
-      callbackUrls: [Lazy.string({ produce: (): string => oauthProxy.callbackUrl })],
+      // Cognito returns to the OAuth proxy alone (after consent, and after the approval page's
+      // sign-in), whose URLs exist once the API does (below).
+      callbackUrls: [
+        Lazy.string({ produce: (): string => oauthProxy.callbackUrl }),
+        Lazy.string({ produce: (): string => oauthProxy.approvalCallbackUrl }),
+      ],
       mfa: config.mfa,
       domainPrefix: config.cognitoDomainPrefix,
       policy,
@@ -149,6 +167,11 @@ export class SecureMcpStack extends Stack {
     requestState.grantUse(server.function);
     for (const [name, value] of Object.entries(requestState.environment))
       server.function.addEnvironment(name, value);
+    // A person's approvals of calls: asked for and spent here, given on the approval page.
+    const approvals = new ApprovalsTable(this, 'Approvals');
+    approvals.grantRequests(server.function);
+    server.function.addEnvironment('APPROVALS_TABLE_NAME', approvals.table.tableName);
+    server.function.addEnvironment('APPROVAL_OFF', config.approvalOff.join(','));
     // Each module's AWS access (tables, grants) and the variables its code reads.
     for (const module of modules.list) {
       const infra = modules.infra[module.name];
@@ -224,7 +247,17 @@ export class SecureMcpStack extends Stack {
       logRetention,
       throttleRateLimit: config.oauthRateLimit,
       throttleBurstLimit: config.oauthBurstLimit,
+      approvals: {
+        table: approvals,
+        approvalTime: Duration.minutes(config.approvalMinutes),
+        signInMaxAge: Duration.minutes(config.approvalSignInMaxAgeMinutes),
+      },
     });
+    // Approval URLs open the proxy's page; their tickets are sealed with its key, which the
+    // MCP function may use for that alone.
+    oauthProxy.allowSealingApprovalTickets(server.role);
+    server.function.addEnvironment('APPROVAL_TICKET_KEY_ID', oauthProxy.key.keyArn);
+    server.function.addEnvironment('APPROVAL_PAGE_URL', oauthProxy.approvalPageUrl);
 
     // RFC 7591 registration: client ids sealed with the proxy's key, which the proxy opens.
     const registration = new ClientRegistration(this, 'ClientRegistration', {
@@ -265,6 +298,7 @@ export class SecureMcpStack extends Stack {
       refusedAuthorizationThreshold: config.refusedAuthorizationThreshold,
       cimdRefusalThreshold: config.cimdRefusalThreshold,
       argumentRules: modules.list.some((module) => module.rules !== undefined),
+      refusedApprovalThreshold: config.refusedApprovalThreshold,
       ...(quotas === undefined ? {} : { rateLimitedThreshold: config.rateLimitedThreshold }),
     });
 

@@ -160,19 +160,19 @@ export const STACK_INVENTORY = {
   /**
    * lib/monitoring.ts: abuse, auth failures, denied calls, tool errors, handler errors and
    * throttles, API 5xx, refused registrations, refused OAuth proxy steps, CIMD refusals,
-   * leaked refresh tokens, quota refusals, and (the example module has argument rules)
-   * would-be rule denials and rule errors.
+   * leaked refresh tokens, quota refusals, refused approvals, and (the example module has
+   * argument rules) would-be rule denials and rule errors.
    */
-  alarms: 14,
+  alarms: 15,
   dashboards: 1,
   contributorInsightsRules: 1,
   /**
    * Metric filters: five audit counters, refused client registrations, refused OAuth proxy
-   * steps, CIMD refusals, leaked refresh tokens, quota refusals and the argument rules'
-   * denials, would-be denials and errors, one metric each, and ToolCalls once per tool name
-   * (six, `stream_check` among them) plus `(unknown)`.
+   * steps, CIMD refusals, leaked refresh tokens, quota refusals, refused approvals and the
+   * argument rules' denials, would-be denials and errors, one metric each, and ToolCalls once
+   * per tool name (six, `stream_check` among them) plus `(unknown)`.
    */
-  customMetrics: 20,
+  customMetrics: 21,
   /**
    * lib/mcp-api.ts: the body-size rule (413 above the MCP body limit), the per-IP rate rule,
    * the per-IP /register and sign-in rules and KnownBadInputs.
@@ -182,6 +182,35 @@ export const STACK_INVENTORY = {
   authorizerMemoryMb: 256,
   /** lib/secure-mcp-stack.ts. */
   mcpMemoryMb: 512,
+} as const;
+
+/**
+ * What one approved call costs beyond the call itself (lambda/mcp/approvals.ts and the approval
+ * page, lambda/oauth-proxy/approval-page.ts), counted on the flow the end-to-end test walks:
+ * the call answered with the URL, the person signing in and approving, the retry.
+ */
+export const APPROVAL_COSTS = {
+  /** GET /approve (to the sign-in), /approval-callback, GET /approve (the page), POST /approve. */
+  pageRequests: 4,
+  /** The retried call: one more MCP request (and authorizer invocation) per approval. */
+  retryRequests: 1,
+  /**
+   * Approvals table: the request (put), the person's answer (update), the spend (update).
+   * Items are under 1 KB: one write unit each.
+   */
+  tableWrites: 3,
+  /** Strongly consistent reads: the call's look-up, the page's, and one while waiting. */
+  tableReads: 3,
+  /**
+   * KMS: the ticket sealed by the MCP function; the page opens it four times and the sign-in
+   * state, cookie and form token once each, and seals those three.
+   */
+  kmsRequests: 11,
+  /**
+   * Seconds a 2026-07-28 retry waits in the MCP Lambda for the person's answer (at most
+   * APPROVAL_WAIT_SECONDS, 20 by default): an assumption, half of it.
+   */
+  waitSeconds: 10,
 } as const;
 
 /**
@@ -383,6 +412,15 @@ export const costInputsSchema = z
     mcpColdStartsPerMonth: count('mcpColdStartsPerMonth').default(730),
     /** Bytes the rules' fields add to an audit record; see {@link LOG_EVENT_BYTES}. */
     ruleAuditBytes: count('ruleAuditBytes').default(LOG_EVENT_BYTES.ruleAuditFields),
+    /**
+     * Share of tool calls that need a person's approval (by default every `destructiveHint`
+     * tool: `delete_record` in the example) and get it: see {@link APPROVAL_COSTS}.
+     */
+    approvalShare: z
+      .number({ error: 'approvalShare must be a number' })
+      .min(0, 'approvalShare must be from 0 to 1')
+      .max(1, 'approvalShare must be from 0 to 1')
+      .default(0.01),
   })
   .strict();
 
@@ -525,6 +563,9 @@ export function costPerMonth(inputs: CostInputs): MonthlyCost {
   const secretReads =
     i.authorizerInstances * 2 * MINUTES_PER_MONTH * (60 / i.apiKeysCacheTtlSeconds);
 
+  const approvals = calls * i.approvalShare;
+  const A = APPROVAL_COSTS;
+
   const P = PRICES;
   const S = STACK_INVENTORY;
   const F = ALWAYS_FREE;
@@ -564,6 +605,28 @@ export function costPerMonth(inputs: CostInputs): MonthlyCost {
     ...(i.enableWaf
       ? [['wafRequests', 'WAF requests inspected', http, P.wafRequests] as const]
       : []),
+    // A person's approvals: the page, the retry, the table, KMS, and the retry's wait.
+    [
+      'approvalRequests',
+      'Approvals: page and retry requests',
+      approvals * (A.pageRequests + A.retryRequests),
+      P.apiGatewayRestRequests,
+    ],
+    [
+      'approvalInvocations',
+      'Approvals: page and retry invocations',
+      approvals * (A.pageRequests + 2 * A.retryRequests),
+      P.lambdaRequests,
+    ],
+    [
+      'approvalWait',
+      'Approvals: MCP Lambda waiting for the person',
+      gbSeconds(approvals, A.waitSeconds * 1000, i.mcpMemoryMb),
+      P.lambdaArmDuration,
+    ],
+    ['approvalTableWrites', 'Approvals table writes', approvals * A.tableWrites, P.dynamoDbWrites],
+    ['approvalTableReads', 'Approvals table reads', approvals * A.tableReads, P.dynamoDbReads],
+    ['approvalKms', 'Approvals: KMS seals and opens', approvals * A.kmsRequests, P.kmsRequests],
   ];
   const fixed: Row[] = [
     ...(i.argumentRules

@@ -33,6 +33,7 @@ import {
   type Principal,
   parsePrincipal,
 } from '../shared/principal';
+import { type Approvals, createApprovals } from './approvals';
 import { CallRecord, type RequestMeta, traceIdOf } from './call-record';
 import { createGate, gatedRequest, INVALID_PARAMS_CODE, isMalformed, judge } from './gate';
 import {
@@ -103,6 +104,11 @@ export interface McpHandlerDeps {
    * loaded from (a test's stand-in). A deployment whose modules have no rules loads no Cedar.
    */
   readonly rules?: { readonly mode?: RuleMode; readonly loadCedar?: CedarLoader };
+  /**
+   * Which tool calls need a person's approval, and the gate that takes it
+   * (`createApprovals`). Default: none can be given, so every call needing one is refused.
+   */
+  readonly approvals?: Approvals;
 }
 
 export type McpHandler = (event: APIGatewayProxyEvent, context?: Context) => Promise<McpResponse>;
@@ -201,6 +207,7 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
     now: deps.now,
     requestStateKey: deps.requestStateKey,
     requestStateLedger: deps.requestStateLedger,
+    approvals: deps.approvals ?? createApprovals(deps.modules, { logger }),
     // The state is refused (-32602) all the same; the operator must hear of it.
     onRequestStateUnavailable: (error) =>
       logger.error('Could not check multi-round request state: its keys or ledger failed', {
@@ -344,7 +351,13 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
         : AbortSignal.timeout(Math.max(remaining - DEADLINE_MARGIN_MS, 1));
     try {
       const response = await sdk.fetch(toWebRequest(event, body.body, deadline), {
-        authInfo: authInfoFor({ principal, granted, requestId: meta.requestId, call }),
+        authInfo: authInfoFor({
+          principal,
+          granted,
+          requestId: meta.requestId,
+          sourceIp: meta.sourceIp,
+          call,
+        }),
         parsedBody,
       });
       const headers = headersOf(response);

@@ -6,13 +6,16 @@
  */
 
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { KmsSealer } from '../oauth-proxy/kms-sealer';
+import { DynamoApprovalStore } from '../shared/approvals';
 import { DynamoDbClient } from '../shared/aws/dynamodb';
 import { failureName } from '../shared/aws/error';
 import { KmsClient } from '../shared/aws/kms';
-import { type McpEnv, mcpEnvSchema, parseEnv } from '../shared/env';
+import { ConfigurationError, type McpEnv, mcpEnvSchema, parseEnv } from '../shared/env';
 import { createLogger } from '../shared/logger';
 import type { PolicyTable } from '../shared/policy';
 import { buildQuotaTable, parseQuotaRules, QuotaError } from '../shared/quota';
+import { type Approvals, createApprovals } from './approvals';
 import { createMcpHandler } from './handler';
 import { bufferedResult, type LambdaStreamingRuntime, streamingHandler } from './lambda-response';
 import { destructiveToolNames, loadModules, type McpModule } from './module';
@@ -30,6 +33,7 @@ export function lambdaHandlerFor(modules: readonly McpModule[], policy: PolicyTa
   const streaming = typeof runtime?.streamifyResponse === 'function';
   const logger = createLogger('mcp-server');
   const quotas = quotaGateFor(env, modules, policy, logger);
+  const loaded = loadModules(modules, process.env);
   const handle = createMcpHandler({
     config: {
       allowedOrigins: env.ALLOWED_ORIGINS,
@@ -37,9 +41,10 @@ export function lambdaHandlerFor(modules: readonly McpModule[], policy: PolicyTa
       maxBodyBytes: env.MAX_BODY_BYTES,
     },
     policy,
-    modules: loadModules(modules, process.env),
+    modules: loaded,
     logger,
     ...(quotas === undefined ? {} : { quotas }),
+    approvals: approvalsFor(env, loaded, policy, logger),
     // Multi-round state every instance opens and spends alike (the stack names both; a key
     // without the table refuses to start).
     ...(env.REQUEST_STATE_KEY_ID === ''
@@ -102,5 +107,34 @@ function quotaGateFor(
         quota: rule.id,
         error_type: failureName(error),
       }),
+  });
+}
+
+/**
+ * The deployment's approvals: the table, the key that seals tickets and the page's URL, all
+ * three or none (then every call needing approval is refused).
+ */
+function approvalsFor(
+  env: McpEnv,
+  modules: Parameters<typeof createApprovals>[0],
+  policy: PolicyTable,
+  logger: Logger,
+): Approvals {
+  const off = env.APPROVAL_OFF;
+  const parts = [env.APPROVALS_TABLE_NAME, env.APPROVAL_TICKET_KEY_ID, env.APPROVAL_PAGE_URL];
+  if (parts.every((part) => part === '')) return createApprovals(modules, { logger, off });
+  if (parts.some((part) => part === '')) {
+    throw new ConfigurationError(
+      'Invalid environment: APPROVALS_TABLE_NAME, APPROVAL_TICKET_KEY_ID and APPROVAL_PAGE_URL are set together or not at all',
+    );
+  }
+  return createApprovals(modules, {
+    store: new DynamoApprovalStore(new DynamoDbClient(), env.APPROVALS_TABLE_NAME),
+    sealer: new KmsSealer(new KmsClient(), env.APPROVAL_TICKET_KEY_ID),
+    policy,
+    pageUrl: env.APPROVAL_PAGE_URL,
+    logger,
+    off,
+    waitMs: env.APPROVAL_WAIT_SECONDS * 1000,
   });
 }

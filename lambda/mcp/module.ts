@@ -84,6 +84,14 @@ export interface InputNeeded {
   readonly requestState?: string;
 }
 
+/** Does the module declare that each call of `tool` needs a person's approval? */
+export function declaresApproval(tool: {
+  readonly approval?: boolean;
+  readonly annotations?: ToolAnnotations;
+}): boolean {
+  return tool.approval ?? tool.annotations?.destructiveHint === true;
+}
+
 /** What a tool's code receives through `moduleKit`: its context and the exchange. */
 export type ToolRunContext<Deps> = ToolContext<Deps> & Exchange;
 /** What a prompt's code receives through `moduleKit`: its context and the exchange. */
@@ -96,6 +104,13 @@ export interface ToolDefinition<Deps, In extends z.ZodObject, Out extends z.ZodO
   /** The permission a caller needs to see and call it. */
   readonly permission: string;
   readonly annotations?: ToolAnnotations;
+  /**
+   * Whether each call needs the approval of the person who made it, given in a browser on the
+   * approval page (`lambda/mcp/approvals.ts`): the call is answered with the page's URL, and
+   * runs once the person has approved exactly it. Default: `annotations.destructiveHint`. A
+   * deployment may switch it off per tool (`-c approvalOff=<tool>,...`).
+   */
+  readonly approval?: boolean;
   readonly input: In;
   /** The structured result, or {@link TOOL_CONTENT} for a tool that answers with content. */
   readonly output: Out;

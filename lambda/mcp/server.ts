@@ -8,6 +8,7 @@
 import {
   type CallToolResult,
   CLIENT_CAPABILITIES_META_KEY,
+  CLIENT_INFO_META_KEY,
   type ClientCapabilities,
   completable,
   inputRequired,
@@ -21,8 +22,11 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import * as z from 'zod';
+import { clientText } from '../shared/approvals';
 import { TOOL_CALL_STATUS } from '../shared/audit';
+import { createLogger } from '../shared/logger';
 import type { Principal } from '../shared/principal';
+import { type Approvals, createApprovals } from './approvals';
 import type { CallRecord } from './call-record';
 import type {
   Exchange,
@@ -48,6 +52,8 @@ export interface RequestScope {
   readonly principal: Principal;
   readonly granted: ReadonlySet<string>;
   readonly requestId: string;
+  /** Where the request came from, for the approval records. */
+  readonly sourceIp?: string;
   /** The call, read or get this request is, when it is one. */
   readonly call: CallRecord | undefined;
 }
@@ -94,6 +100,11 @@ export interface ServerFactoryDeps {
   readonly requestStateLedger?: RequestStateLedger;
   /** Told when request state could not be checked: its keys or ledger failed. */
   readonly onRequestStateUnavailable?: (error: unknown) => void;
+  /**
+   * Which tool calls need a person's approval, and the gate that asks for it and spends it
+   * (`approvals.ts`). Default: none can be given, so every call needing one is refused.
+   */
+  readonly approvals?: Approvals;
 }
 
 /** An item needs input from a 2025-11-25 client, which cannot be asked (see `inputUnavailable`). */
@@ -111,6 +122,8 @@ const NEVER_ABORTED = new AbortController().signal;
 
 export function createServerFactory(deps: ServerFactoryDeps): McpServerFactory {
   const now = deps.now ?? (() => new Date());
+  const approvals =
+    deps.approvals ?? createApprovals(deps.modules, { logger: createLogger('mcp-server') });
   const instructions = deps.modules
     .map(({ module }) => module.instructions)
     .filter((text): text is string => text !== undefined)
@@ -179,7 +192,7 @@ export function createServerFactory(deps: ServerFactoryDeps): McpServerFactory {
         now,
         signal,
       });
-      const items: Items = { scope, era, itemContext, exchangeFor };
+      const items: Items = { scope, era, itemContext, exchangeFor, approvals };
       for (const tool of module.tools ?? []) {
         if (!scope.granted.has(tool.permission)) continue;
         registerTool(server, tool, items);
@@ -234,6 +247,7 @@ interface Items {
   readonly era: ProtocolEra;
   readonly itemContext: (signal: AbortSignal) => ItemContext<unknown>;
   readonly exchangeFor: (ctx: ServerContext) => Exchange;
+  readonly approvals: Approvals;
 }
 
 /**
@@ -293,7 +307,7 @@ function ruledOr(call: CallRecord | undefined, parsed: Record<string, unknown>) 
 function registerTool(
   server: McpServer,
   tool: ToolDefinition<unknown, z.ZodObject, z.ZodObject>,
-  { scope, era, itemContext, exchangeFor }: Items,
+  { scope, era, itemContext, exchangeFor, approvals }: Items,
 ): void {
   const content = isContentTool(tool);
   server.registerTool(
@@ -308,8 +322,40 @@ function registerTool(
     },
     async (parsed: Record<string, unknown>, ctx: ServerContext) => {
       const call = scope.call;
-      call?.ran();
+      // The arguments the rules judged, which are the ones that run and the ones approved.
       const args = ruledOr(call, parsed);
+      // A person's approval first, for the arguments as the schema parsed them: nothing of the
+      // tool runs until one is spent (a 2025-11-25 call gets -32042, thrown through).
+      const approval = { tool: tool.name, permission: tool.permission, arguments: args, era };
+      if (approvals.required({ ...approval, principal: scope.principal })) {
+        const exchange = exchangeFor(ctx);
+        const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+        const clientInfo = envelope?.[CLIENT_INFO_META_KEY] as
+          | { name?: unknown; version?: unknown }
+          | undefined;
+        const name = clientText(clientInfo?.name);
+        const version = clientText(clientInfo?.version);
+        const outcome = await approvals.check({
+          tool,
+          arguments: args,
+          principal: scope.principal,
+          era,
+          client: {
+            ...(name === undefined ? {} : { name }),
+            ...(version === undefined ? {} : { version }),
+          },
+          clientCapabilities: exchange.clientCapabilities,
+          requestState: ctx.mcpReq.requestState(),
+          inputResponses: ctx.mcpReq.inputResponses,
+          sealState: exchange.sealState,
+          settle: (status, errorType) => call?.settle(status, errorType),
+          requestId: scope.requestId,
+          sourceIp: scope.sourceIp ?? 'unknown',
+          signal: ctx.mcpReq.signal,
+        });
+        if (!outcome.run) return outcome.answer;
+      }
+      call?.ran();
       const progressToken = ctx.mcpReq._meta?.progressToken;
       const context = {
         ...itemContext(ctx.mcpReq.signal),

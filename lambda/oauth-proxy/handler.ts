@@ -6,15 +6,21 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { AUDIT_FIELDS, auditAuthorization } from '../shared/audit';
+import { AUDIT_FIELDS, auditApproval, auditAuthorization } from '../shared/audit';
 import { getHeader } from '../shared/headers';
-import { OAUTH_PATHS } from '../shared/routes';
+import { APPROVAL_PATHS, OAUTH_PATHS } from '../shared/routes';
+import type { ApprovalPage } from './approval-page';
 import { errorPage, MAX_FORM_BYTES, type ProxyRequest, type ProxyResponse } from './http';
 import type { OAuthProxy } from './proxy';
 
 export interface OAuthProxyHandlerDeps {
   readonly proxy: OAuthProxy;
   readonly logger: Logger;
+  /**
+   * The approval page (`/approve`, `/approval-callback`). @default none: those routes answer
+   * 404, and nothing can be approved
+   */
+  readonly approvalPage?: ApprovalPage;
 }
 
 export type OAuthProxyHandler = (
@@ -36,7 +42,8 @@ export type OAuthProxyEvent = Pick<
   | 'isBase64Encoded'
 > & { readonly requestContext?: Partial<APIGatewayProxyEvent['requestContext']> };
 
-const ROUTES = new Set<string>(Object.values(OAUTH_PATHS));
+const APPROVAL_ROUTES = new Set<string>(Object.values(APPROVAL_PATHS));
+const ROUTES = new Set<string>([...Object.values(OAUTH_PATHS), ...APPROVAL_ROUTES]);
 
 /** The query string as sent, every repeated value kept (a repeat is refused later). */
 function queryOf(event: OAuthProxyEvent): URLSearchParams {
@@ -100,6 +107,22 @@ export function createOAuthProxyHandler(deps: OAuthProxyHandlerDeps): OAuthProxy
         [AUDIT_FIELDS.httpStatus]: 404,
       });
       return toProxyResult(errorPage(404, 'invalid_request', 'Not found'));
+    }
+    if (APPROVAL_ROUTES.has(request.path)) {
+      const page = deps.approvalPage;
+      const outcome =
+        page === undefined
+          ? {
+              response: errorPage(404, 'invalid_request', 'Approvals are not taken here'),
+              audit: { step: 'refused', reason: 'unavailable', httpStatus: 404 } as const,
+            }
+          : await page.handle(request);
+      auditApproval(logger, {
+        ...outcome.audit,
+        requestId: request.requestId,
+        sourceIp: request.sourceIp,
+      });
+      return toProxyResult(outcome.response);
     }
     const { response, audit } = await proxy.handle(request);
     auditAuthorization(logger, {

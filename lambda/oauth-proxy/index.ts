@@ -6,10 +6,12 @@
  */
 import { RevocationList } from '../authorizer/revocation';
 import { DynamoDbRevocationSource, jsonClientScanPort } from '../authorizer/revocation-dynamodb';
+import { DynamoApprovalStore } from '../shared/approvals';
 import { DynamoDbClient } from '../shared/aws/dynamodb';
 import { KmsClient } from '../shared/aws/kms';
 import { oauthProxyEnvSchema, parseEnv } from '../shared/env';
 import { createLogger } from '../shared/logger';
+import { ApprovalPage } from './approval-page';
 import { CimdResolver } from './cimd';
 import { ClientDirectory } from './clients';
 import { DynamoDbCodeStore } from './dynamodb-code-store';
@@ -22,16 +24,19 @@ const env = parseEnv(oauthProxyEnvSchema);
 const sealer = new KmsSealer(new KmsClient(), env.KMS_KEY_ID);
 const dynamo = new DynamoDbClient();
 
+const upstream = {
+  authorizeUrl: env.UPSTREAM_AUTHORIZE_URL,
+  tokenUrl: env.UPSTREAM_TOKEN_URL,
+  clientId: env.UPSTREAM_CLIENT_ID,
+  timeoutMs: env.UPSTREAM_TIMEOUT_MS,
+};
+const codes = new DynamoDbCodeStore(dynamo, env.CODES_TABLE_NAME);
+
 const proxy = new OAuthProxy({
   config: {
     issuer: env.ISSUER,
     resource: env.RESOURCE,
-    upstream: {
-      authorizeUrl: env.UPSTREAM_AUTHORIZE_URL,
-      tokenUrl: env.UPSTREAM_TOKEN_URL,
-      clientId: env.UPSTREAM_CLIENT_ID,
-      timeoutMs: env.UPSTREAM_TIMEOUT_MS,
-    },
+    upstream,
     supportedScopes: env.SUPPORTED_SCOPES,
     defaultScopes: env.DEFAULT_SCOPES,
     scopeDescriptions: env.SCOPE_DESCRIPTIONS,
@@ -50,7 +55,7 @@ const proxy = new OAuthProxy({
     },
   }),
   sealer,
-  codes: new DynamoDbCodeStore(dynamo, env.CODES_TABLE_NAME),
+  codes,
   families: new DynamoDbRefreshFamilyStore(dynamo, env.REFRESH_FAMILIES_TABLE_NAME),
   // Refreshes are rare (one an hour per client): most read the list afresh, with the
   // authorizer's bound; an unreadable list fails the refresh (500), leaving the family as it is.
@@ -64,4 +69,25 @@ const proxy = new OAuthProxy({
   }),
 });
 
-export const handler = createOAuthProxyHandler({ proxy, logger: createLogger('mcp-oauth-proxy') });
+// The approval page beside the consent page, where the deployment has an approvals table.
+const approvalPage =
+  env.APPROVALS_TABLE_NAME === ''
+    ? undefined
+    : new ApprovalPage({
+        config: {
+          issuer: env.ISSUER,
+          upstream,
+          signInScopes: env.DEFAULT_SCOPES,
+          approvalSeconds: env.APPROVAL_SECONDS,
+          signInMaxAgeSeconds: env.APPROVAL_SIGN_IN_MAX_AGE_SECONDS,
+        },
+        sealer,
+        codes,
+        store: new DynamoApprovalStore(dynamo, env.APPROVALS_TABLE_NAME),
+      });
+
+export const handler = createOAuthProxyHandler({
+  proxy,
+  logger: createLogger('mcp-oauth-proxy'),
+  ...(approvalPage === undefined ? {} : { approvalPage }),
+});

@@ -18,6 +18,17 @@ export const SEAL_PURPOSES = {
   dcrClient: 'dcr-client',
   /** A refresh-token family's state: the upstream refresh token and the client it is bound to. */
   refreshFamily: 'refresh-family',
+  /**
+   * An approval request's ticket, in the approval URL: the call to show the person (the tool,
+   * its arguments, who asked). Sealed by the MCP function, opened by the approval page.
+   */
+  approvalTicket: 'approval-ticket',
+  /** The upstream `state` of the sign-in the approval page sends a person to. */
+  approvalSignIn: 'approval-sign-in',
+  /** The cookie saying who signed in on the approval page, in this browser, and when. */
+  approver: 'approver',
+  /** The approval form's one-time token, bound to the browser and the approval. */
+  approvalForm: 'approval-form',
 } as const;
 export type SealPurpose = (typeof SEAL_PURPOSES)[keyof typeof SEAL_PURPOSES];
 

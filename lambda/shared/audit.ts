@@ -32,6 +32,11 @@ export const AUDIT_EVENTS = {
    * the same `step` and `client_kind` fields.
    */
   oauthAuthorization: 'oauth.authorization',
+  /**
+   * One per step of a person's approval of a call (`lambda/mcp/approvals.ts` asks and spends it,
+   * the approval page beside the consent page gives or refuses it): the `step` field says which.
+   */
+  approval: 'mcp.approval',
 } as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[keyof typeof AUDIT_EVENTS];
 
@@ -89,6 +94,13 @@ export const AUDIT_FIELDS = {
   familyDigest: 'family_digest',
   /** `true` when this request ended a refresh-token family (reuse, another client, sign-out). */
   familyEnded: 'family_ended',
+  /** A short digest of an approval's id: correlates its steps, never the id itself. */
+  approvalDigest: 'approval_digest',
+  /**
+   * The name a 2026-07-28 client gives itself (`_meta` clientInfo): its own claim, cut short,
+   * never a metric dimension.
+   */
+  clientName: 'client_name',
   /** The id of the quota rule that refused a call, read or get (`modules/quotas.ts`). */
   quota: 'quota',
 } as const;
@@ -99,6 +111,11 @@ export const TOOL_CALL_STATUS = {
   denied: 'denied',
   error: 'error',
   invalid: 'invalid',
+  /**
+   * Not run: answered with a request for a person's approval (a URL to open), which the call
+   * needs before it may run (`lambda/mcp/approvals.ts`).
+   */
+  approvalRequired: 'approval_required',
   /** Over a per-caller quota (HTTP 429), or not counted because its counter failed (503). */
   rateLimited: 'rate_limited',
 } as const;
@@ -159,6 +176,140 @@ export interface RuleAudit {
   /** The rules that denied it (or would have); empty when allowed. */
   readonly ruleIds: readonly string[];
   readonly error?: RuleError;
+}
+
+/**
+ * The `error_type` of a tool call answered or refused for want of a person's approval
+ * (`lambda/mcp/approvals.ts`). Bounded values.
+ */
+export const APPROVAL_ERROR_TYPES = {
+  /** Answered with the approval URL (status `approval_required`): nothing ran. */
+  required: 'ApprovalRequired',
+  /** The person denied it on the approval page (or declined to open the URL in the client). */
+  denied: 'ApprovalDenied',
+  /**
+   * No approval can be given: an API-key caller (no person signs in), arguments too large to
+   * show, or the approvals table or key unreachable (fail closed).
+   */
+  unavailable: 'ApprovalUnavailable',
+} as const;
+
+/** The steps of an approval: the `step` field of an `mcp.approval` record. */
+export const APPROVAL_STEPS = [
+  /** A call needed approval: a pending approval was stored and its URL answered. */
+  'requested',
+  /** The approval page showed the call to the person who made it. */
+  'shown',
+  /** The page sent the person to sign in (again), or took them back from it. */
+  'sign_in',
+  'approved',
+  'denied',
+  /** A request or an approval was found past its time (noticed when next used). */
+  'expired',
+  /** An approved call ran: the approval is spent. */
+  'consumed',
+  /** The page or the retried call refused what it was given (the reason says why). */
+  'refused',
+] as const;
+export type ApprovalStep = (typeof APPROVAL_STEPS)[number];
+
+/** Why an approval step ended as it did: bounded values, safe as metric dimensions. */
+export const APPROVAL_REASONS = [
+  'ok',
+  'sign_in_required',
+  'sign_in_stale',
+  'signed_in',
+  'denied_by_person',
+  /** The person declined, in the MCP client, to open the approval URL. */
+  'declined_in_client',
+  /** A denial still in force refused the same call again. */
+  'still_denied',
+  'request_expired',
+  'approval_expired',
+  'ticket_expired',
+  /** An approval already spent (a replay, or the losers of concurrent retries). */
+  'replayed',
+  'invalid_ticket',
+  /** Signed in as someone other than the person who made the call. */
+  'wrong_person',
+  /** The person's groups no longer grant the call's permission. */
+  'role_not_allowed',
+  'foreign_origin',
+  'missing_browser_cookie',
+  'form_browser_mismatch',
+  'form_replayed',
+  'invalid_form',
+  /** The approval was decided, superseded or expired before this answer. */
+  'not_pending',
+  'invalid_sign_in',
+  'sign_in_browser_mismatch',
+  'sign_in_replayed',
+  'upstream_denied',
+  'upstream_error',
+  'arguments_too_large',
+  /** A 2026-07-28 client that did not declare it can open a URL (`elicitation.url`). */
+  'url_elicitation_unsupported',
+  /** An API-key caller: no person can sign in to approve. */
+  'no_person',
+  'method_not_allowed',
+  /** Store, key service or upstream unreachable: answered, fail closed. */
+  'unavailable',
+  'internal_error',
+] as const;
+export type ApprovalReason = (typeof APPROVAL_REASONS)[number];
+
+/** One approval step. Never the arguments, the ticket, a cookie or a token. */
+export interface ApprovalAudit {
+  readonly step: ApprovalStep;
+  readonly reason: ApprovalReason;
+  /** The tool's name from the policy table, when the step knows it. */
+  readonly tool?: string;
+  readonly caller?: string;
+  readonly authMethod?: string;
+  readonly approvalDigest?: string;
+  readonly argsDigest?: string;
+  readonly argsBytes?: number;
+  readonly clientName?: string;
+  readonly protocolEra?: ProtocolEra;
+  /** The approval page's HTTP status. */
+  readonly httpStatus?: number;
+  readonly requestId: string;
+  readonly sourceIp: string;
+}
+
+/** Steps that say a call did not get (or keep) its approval: the monitoring counts them. */
+export const REFUSED_APPROVAL_STEPS = [
+  'denied',
+  'expired',
+  'refused',
+] as const satisfies readonly ApprovalStep[];
+
+/** Write one approval-step audit record. */
+export function auditApproval(logger: Logger, record: ApprovalAudit): void {
+  const F = AUDIT_FIELDS;
+  const fields = {
+    [F.event]: AUDIT_EVENTS.approval,
+    [F.step]: record.step,
+    [F.reason]: record.reason,
+    [F.tool]: record.tool,
+    [F.caller]: record.caller,
+    [F.authMethod]: record.authMethod,
+    [F.approvalDigest]: record.approvalDigest,
+    [F.argsDigest]: record.argsDigest,
+    [F.argsBytes]: record.argsBytes,
+    [F.clientName]: record.clientName,
+    [F.protocolEra]: record.protocolEra,
+    [F.httpStatus]: record.httpStatus,
+    [F.requestId]: record.requestId,
+    [F.sourceIp]: record.sourceIp,
+  };
+  if (record.reason === 'unavailable' || record.reason === 'internal_error') {
+    logger.error(AUDIT_EVENTS.approval, fields);
+  } else if ((REFUSED_APPROVAL_STEPS as readonly string[]).includes(record.step)) {
+    logger.warn(AUDIT_EVENTS.approval, fields);
+  } else {
+    logger.info(AUDIT_EVENTS.approval, fields);
+  }
 }
 
 /** The `error_type` of a `rate_limited` call, read or get. Bounded values. */
@@ -456,7 +607,7 @@ export interface ClientRegistrationAudit {
 }
 
 /** JSON with object keys sorted, so equal arguments always give equal digests. */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)

@@ -4,6 +4,7 @@
  */
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
+import { DEFAULT_APPROVAL_SECONDS, DEFAULT_APPROVAL_SIGN_IN_MAX_AGE_SECONDS } from './approvals';
 import { MAX_REGISTRATION_BODY_BYTES } from './client-registration';
 import { CLAIM_NAME, MAX_RULE_CLAIMS } from './principal';
 
@@ -172,6 +173,28 @@ export const mcpEnvSchema = z.object({
   /** The table of spent request states every instance checks; required with the key. */
   REQUEST_STATE_TABLE_NAME: z._default(z.string(), ''),
   /**
+   * The approvals table (`lambda/shared/approvals.ts`). Empty: no approval can be given, and
+   * every call needing one is refused. With it, the two below are required.
+   */
+  APPROVALS_TABLE_NAME: z._default(z.string(), ''),
+  /** The OAuth proxy's KMS key, which the function may use only to seal approval tickets. */
+  APPROVAL_TICKET_KEY_ID: z._default(z.string(), ''),
+  /** The approval page's URL (`<API base URL>/approve`), where approval URLs point. */
+  APPROVAL_PAGE_URL: z._default(z.union([z.url(), z.literal('')]), ''),
+  /**
+   * Comma-separated tools whose module-declared approval this deployment switches off
+   * (`-c approvalOff`); a name that declares none stops the function starting.
+   */
+  APPROVAL_OFF: z._default(commaList, []),
+  /**
+   * How long a 2026-07-28 retry that finds the person still deciding waits for their answer
+   * before asking again, in seconds (0: ask again at once).
+   */
+  APPROVAL_WAIT_SECONDS: z._default(
+    z.pipe(z.coerce.number(), z.int().check(z.minimum(0), z.maximum(60))),
+    20,
+  ),
+  /**
    * The deployment's quota rules, JSON (`modules/quotas.ts` as the stack checked them; checked
    * again against the policy at cold start). Empty: no quotas.
    */
@@ -206,6 +229,9 @@ const baseUrl = z
       'must be an absolute URL without a trailing slash, query or fragment',
     ),
   );
+
+/** The bounds of the approval settings: an hour at most, for a person's decision or sign-in. */
+export const APPROVAL_LIMITS = { maxSeconds: 3600 } as const;
 
 /** The longest an approval may be remembered: 30 days. */
 export const MAX_CONSENT_REMEMBER_SECONDS = 30 * 24 * 3600;
@@ -302,6 +328,24 @@ export const oauthProxyEnvSchema = z.object({
   CONSENT_REMEMBER_SECONDS: z._default(
     z.pipe(z.coerce.number(), z.int().check(z.minimum(0), z.maximum(MAX_CONSENT_REMEMBER_SECONDS))),
     7 * 24 * 3600,
+  ),
+  /**
+   * The approvals table the approval page records a person's answers in. Empty: the page
+   * answers that approvals are not taken here.
+   */
+  APPROVALS_TABLE_NAME: z._default(z.string(), ''),
+  /** How long an approval waits for the call it approves (`-c approvalMinutes`). */
+  APPROVAL_SECONDS: z._default(
+    z.pipe(z.coerce.number(), z.int().check(z.minimum(60), z.maximum(APPROVAL_LIMITS.maxSeconds))),
+    DEFAULT_APPROVAL_SECONDS,
+  ),
+  /**
+   * How old the person's sign-in may be when they approve (`-c approvalSignInMaxAgeMinutes`):
+   * older, and the page sends them to sign in again.
+   */
+  APPROVAL_SIGN_IN_MAX_AGE_SECONDS: z._default(
+    z.pipe(z.coerce.number(), z.int().check(z.minimum(60), z.maximum(APPROVAL_LIMITS.maxSeconds))),
+    DEFAULT_APPROVAL_SIGN_IN_MAX_AGE_SECONDS,
   ),
 });
 export type OAuthProxyEnv = z.infer<typeof oauthProxyEnvSchema>;

@@ -23,3 +23,14 @@ export const OAUTH_PATHS = {
   /** RFC 7591 dynamic client registration. */
   register: '/register',
 } as const;
+
+/**
+ * The approval page, served by the OAuth proxy beside its consent page (public, like it: the
+ * person proves who they are by signing in there), relative to the API base URL.
+ */
+export const APPROVAL_PATHS = {
+  /** The page a call's approval URL opens (GET), and the person's answer (POST). */
+  page: '/approve',
+  /** Where the upstream sign-in returns a person the page sent to sign in. */
+  callback: '/approval-callback',
+} as const;

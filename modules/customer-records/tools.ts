@@ -129,6 +129,9 @@ export const putRecord = define.tool({
     idempotentHint: true,
     openWorldHint: false,
   },
+  // A replace overwrites, but creating and correcting records is the write role's daily work,
+  // and the record can be written back; deleting is the one that needs a person's approval.
+  approval: false,
   input: z.strictObject({
     id: recordIdSchema.optional().describe('Omit to create a new record with a generated id'),
     ...customerFieldsSchema.shape,

@@ -21,6 +21,7 @@ import { addKey, FileKeyDocumentStore } from '../../tools/api-key-admin';
 import type { LocalGateway } from '../../tools/local-gateway';
 import { apiKeyFilePath, loadSigningKey, mintAccessToken } from '../../tools/local-identity';
 import { type GatewayLogs, gatewayLogs, startTestGateway } from '../helpers/local-gateway-fixture';
+import { NO_DELETE_APPROVAL } from '../helpers/test-assembly';
 
 type ToolName =
   | 'get_record'
@@ -178,7 +179,8 @@ beforeAll(async () => {
   await store.write(created.document);
   apiKey = created.key;
   logs = gatewayLogs(() => gateway);
-  gateway = await startTestGateway(dir);
+  // The matrix is about roles: delete_record runs without a person's approval here.
+  gateway = await startTestGateway(dir, { context: NO_DELETE_APPROVAL });
 }, 120_000);
 
 afterAll(async () => {

@@ -39,6 +39,7 @@ import {
 } from '../../tools/local-identity';
 import { startTestGateway, useLocalGateway } from '../helpers/local-gateway-fixture';
 import { signInLocally } from '../helpers/local-sign-in';
+import { NO_DELETE_APPROVAL } from '../helpers/test-assembly';
 
 const READ = 'secure-mcp/read_data';
 const DELETE = 'secure-mcp/delete_data';
@@ -53,17 +54,22 @@ const ENVELOPE = {
 
 /** An analyst's API key, in the secret before the gateway starts (new keys take a reload). */
 let analystKey = '';
-const local = useLocalGateway('mcp-step-up-', async (dir) => {
-  const store = new FileKeyDocumentStore(apiKeyFilePath(dir));
-  const added = addKey(await store.read(), {
-    name: 'step-up-bot',
-    roles: ['analyst'],
-    knownRoles: ['analyst'],
-    now: new Date(),
-  });
-  await store.write(added.document);
-  analystKey = added.key;
-});
+const local = useLocalGateway(
+  'mcp-step-up-',
+  async (dir) => {
+    const store = new FileKeyDocumentStore(apiKeyFilePath(dir));
+    const added = addKey(await store.read(), {
+      name: 'step-up-bot',
+      roles: ['analyst'],
+      knownRoles: ['analyst'],
+      now: new Date(),
+    });
+    await store.write(added.document);
+    analystKey = added.key;
+    // Step-up is about scopes: delete_record runs without a person's approval here.
+  },
+  () => ({ context: NO_DELETE_APPROVAL }),
+);
 
 /** A token as the local authorization server issues it, narrowed to `scopes`. */
 function token(groups: string[], scopes: string[]): string {
@@ -252,7 +258,9 @@ describe('a deployment with gateway step-up off (-c gatewayStepUp=false)', () =>
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mcp-step-up-off-'));
-    gateway = await startTestGateway(dir, { context: { gatewayStepUp: false } });
+    gateway = await startTestGateway(dir, {
+      context: { ...NO_DELETE_APPROVAL, gatewayStepUp: false },
+    });
   }, 120_000);
 
   afterAll(async () => {

@@ -29,20 +29,27 @@ import { addKey, FileKeyDocumentStore } from '../../tools/api-key-admin';
 import { apiKeyFilePath, LOCAL_SCOPE, localPermissionScopes } from '../../tools/local-identity';
 import { useLocalGateway } from '../helpers/local-gateway-fixture';
 import { signInLocally } from '../helpers/local-sign-in';
+import { NO_DELETE_APPROVAL } from '../helpers/test-assembly';
 import { type StandIn, type StandInOptions, startStandIn } from './oauth-stand-in';
 
 let apiKey = '';
-const local = useLocalGateway('mcp-agent-', async (dir) => {
-  const store = new FileKeyDocumentStore(apiKeyFilePath(dir));
-  const created = addKey(await store.read(), {
-    name: 'agent',
-    roles: ['readonly'],
-    knownRoles: ['readonly'],
-    now: new Date(),
-  });
-  await store.write(created.document);
-  apiKey = created.key;
-});
+const local = useLocalGateway(
+  'mcp-agent-',
+  async (dir) => {
+    const store = new FileKeyDocumentStore(apiKeyFilePath(dir));
+    const created = addKey(await store.read(), {
+      name: 'agent',
+      roles: ['readonly'],
+      knownRoles: ['readonly'],
+      now: new Date(),
+    });
+    await store.write(created.document);
+    apiKey = created.key;
+    // These tests are about signing in and stepping up: delete_record runs without a person's
+    // approval here (the agent's approvals: test/e2e/approvals.test.ts).
+  },
+  () => ({ context: NO_DELETE_APPROVAL }),
+);
 
 /** A person on the local sign-in page; the browser then follows the redirect to the agent. */
 function person(sub: string, groups: string[]) {

@@ -37,6 +37,16 @@ export const E2E_CONTEXT: Readonly<Record<string, unknown>> = {
   wafRateLimit: 2_000_000_000,
 };
 
+/**
+ * The deployment with `delete_record`'s approval switched off (`-c approvalOff`), for suites
+ * about something else that `delete_record` shows (roles, scopes, step-up): with it on, every
+ * allowed delete is answered with an approval URL first. The approval itself is tested in
+ * `test/mcp/approvals.test.ts`, `test/e2e/approvals.test.ts` and `test/browser/approval.test.ts`.
+ */
+export const NO_DELETE_APPROVAL: Readonly<Record<string, unknown>> = {
+  approvalOff: 'delete_record',
+};
+
 /** The folder for a context and modules: `default` for none. */
 function keyOf(
   context: Readonly<Record<string, unknown>>,

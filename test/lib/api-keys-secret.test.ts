@@ -279,20 +279,29 @@ describe('ApiKeysSecret', () => {
       ]);
     });
 
-    it('gives the MCP function no Secrets Manager action, nothing on the key, and no place in a key policy', () => {
+    it('gives the MCP function no Secrets Manager action, nothing on the key, and no place in its key policy', () => {
       // Act
       const secrets = grantedTo(mcpRole, 'secretsmanager');
       const kms = grantedTo(mcpRole, 'kms');
-      const keyPolicies = Object.values(resourcesOf(template, 'AWS::KMS::Key')).map(
-        (key) => key.Properties.KeyPolicy,
+      const keyStatements = Object.entries(resourcesOf(template, 'AWS::KMS::Key')).flatMap(
+        ([id, key]) =>
+          (
+            key.Properties.KeyPolicy as { Statement: { Principal?: unknown; Action: unknown }[] }
+          ).Statement.filter((statement) =>
+            JSON.stringify(statement.Principal ?? {}).includes(`"${mcpRole}"`),
+          ).map((statement) => ({ key: id, action: statement.Action })),
       );
 
-      // Assess: its one KMS action is GenerateMac on the request-state key (an HMAC key)
+      // Assess: its one KMS action is GenerateMac on the request-state key (an HMAC key); its
+      // one place in a key policy is Encrypt on the OAuth proxy's key, for approval tickets
+      // (test/lib/oauth-proxy.test.ts), never on this secret's key
       expect(grantedTo(mcpRole, 'xray').length).toBeGreaterThan(0);
       expect(secrets).toEqual([]);
       expect(kms.map(({ statement }) => statement.Action)).toEqual(['kms:GenerateMac']);
       expect(JSON.stringify(kms)).not.toContain(`"${keyId}"`);
-      expect(JSON.stringify(keyPolicies)).not.toContain(`"${mcpRole}"`);
+      expect(keyStatements).toEqual([
+        { key: expect.not.stringMatching(keyId), action: 'kms:Encrypt' },
+      ]);
     });
 
     it('lets no role but the authorizer and the rotation function touch Secrets Manager', () => {

@@ -121,7 +121,7 @@ describe('Identity', () => {
     expect(client?.Properties.ExplicitAuthFlows).not.toContain('ALLOW_REFRESH_TOKEN_AUTH');
   });
 
-  it("lets Cognito return only to the OAuth proxy's callback, never to a client's own URL", () => {
+  it("lets Cognito return only to the OAuth proxy's callbacks, never to a client's own URL", () => {
     // Prepare
     const clients = Object.values(resourcesOf(template, 'AWS::Cognito::UserPoolClient'));
     const api = onlyId(template, 'AWS::ApiGateway::RestApi');
@@ -131,11 +131,15 @@ describe('Identity', () => {
       (client.Properties.CallbackURLs as unknown[]).map(render),
     );
 
-    // Assess: one client, one callback, the proxy's; the configured URLs are not Cognito's
+    // Assess: one client, the proxy's two callbacks (after consent, after the approval page's
+    // sign-in); the configured URLs are not Cognito's
     expect(clients).toHaveLength(1);
-    expect(callbacks).toHaveLength(1);
+    expect(callbacks).toHaveLength(2);
     expect(callbacks[0]).toMatch(/^https:\/\/<([^>]+)>\.execute-api\.[^/]+\/prod\/callback$/);
-    expect(callbacks[0]).toContain(`<${api}>`);
+    expect(callbacks[1]).toMatch(
+      /^https:\/\/<([^>]+)>\.execute-api\.[^/]+\/prod\/approval-callback$/,
+    );
+    for (const callback of callbacks) expect(callback).toContain(`<${api}>`);
     expect(callbacks).not.toContain(DEFAULT_CALLBACK_URLS[0]);
   });
 

@@ -22,6 +22,7 @@ import { ClientDirectory } from '../../lambda/oauth-proxy/clients';
 import { createOAuthProxyHandler } from '../../lambda/oauth-proxy/handler';
 import { OAuthProxy } from '../../lambda/oauth-proxy/proxy';
 import {
+  APPROVAL_STEPS,
   AUDIT_EVENTS,
   AUDIT_FIELDS,
   AUTH_DECISION,
@@ -58,6 +59,7 @@ import {
   missingCredentialPattern,
   refreshTokenReusePattern,
   refusalsByReasonQuery,
+  refusedApprovalPattern,
   refusedAuthorizationPattern,
   ruleDeniedPattern,
   ruleErrorPattern,
@@ -681,6 +683,7 @@ describe('Monitoring template', () => {
     expect(metricNames).toEqual([
       METRIC_NAMES.deniedCalls,
       METRIC_NAMES.toolErrors,
+      METRIC_NAMES.refusedApprovals,
       METRIC_NAMES.authFailures,
     ]);
   });
@@ -1204,6 +1207,39 @@ describe('Monitoring of the OAuth proxy', () => {
     custom.template.hasResourceProperties(
       'AWS::CloudWatch::Alarm',
       burst(METRIC_NAMES.cimdRefusals, 900, 2),
+    );
+  });
+
+  it('counts approvals denied, expired or refused from both functions, and alarms on a burst', () => {
+    // Prepare
+    const line = (step: string) =>
+      JSON.stringify({
+        [AUDIT_FIELDS.event]: AUDIT_EVENTS.approval,
+        [AUDIT_FIELDS.step]: step,
+        [AUDIT_FIELDS.reason]: 'ok',
+      });
+    const refused = compileFilterPattern(refusedApprovalPattern().logPatternString);
+    const mcpLogs = { Ref: logicalId(fixture.mcpLogGroup) };
+
+    // Assess: only the steps that did not get or keep an approval
+    expect(APPROVAL_STEPS.filter((step) => refused.matches(line(step))).sort()).toEqual([
+      'denied',
+      'expired',
+      'refused',
+    ]);
+    for (const group of [mcpLogs, proxyLogs]) {
+      fixture.template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        LogGroupName: group,
+        FilterPattern: refusedApprovalPattern().logPatternString,
+        MetricTransformations: [
+          Match.objectLike({ MetricName: METRIC_NAMES.refusedApprovals, DefaultValue: 0 }),
+        ],
+      });
+    }
+    expect(fixture.monitoring.alarms).toContain(fixture.monitoring.refusedApprovalAlarm);
+    fixture.template.hasResourceProperties(
+      'AWS::CloudWatch::Alarm',
+      burst(METRIC_NAMES.refusedApprovals, 300, 5),
     );
   });
 

@@ -15,7 +15,8 @@ import { REFRESH_FAMILY_ATTRIBUTES } from '../../lambda/oauth-proxy/dynamodb-ref
 import { SEAL_PURPOSES } from '../../lambda/oauth-proxy/ports';
 import { PUBLIC_CORS_ALLOW_HEADERS } from '../../lambda/shared/cors';
 import { oauthProxyEnvSchema } from '../../lambda/shared/env';
-import { OAUTH_PATHS } from '../../lambda/shared/routes';
+import { APPROVAL_PATHS, OAUTH_PATHS } from '../../lambda/shared/routes';
+import { ApprovalsTable } from '../../lib/approvals-table';
 import { DEFAULT_CALLBACK_URLS } from '../../lib/config';
 import { OAUTH_PROXY_ROUTES, OAuthProxy, type OAuthProxyProps } from '../../lib/oauth-proxy';
 import { RevocationsTable } from '../../lib/revocations-table';
@@ -72,6 +73,14 @@ describe('OAuthProxy in the stack', () => {
   const revocationsTable = stack.getLogicalId(
     revocations.table.node.defaultChild as dynamodb.CfnGlobalTable,
   );
+  const approvals = stack.node
+    .findAll()
+    .find((c): c is ApprovalsTable => c instanceof ApprovalsTable);
+  if (approvals === undefined) throw new Error('The stack has no ApprovalsTable');
+  const approvalsTable = stack.getLogicalId(
+    approvals.table.node.defaultChild as dynamodb.CfnGlobalTable,
+  );
+  const mcp = functionOf(template, 'mcp-server');
   const v = proxy.variables;
   const issuer = render(v.ISSUER);
 
@@ -105,13 +114,14 @@ describe('OAuthProxy in the stack', () => {
       expect(authorizer.variables.USER_POOL_CLIENT_IDS).toEqual({ Ref: client });
     });
 
-    it("lets Cognito return to the proxy's own callback and nowhere else", () => {
+    it("lets Cognito return to the proxy's own callbacks and nowhere else", () => {
       // Prepare
       const client = Object.values(resourcesOf(template, 'AWS::Cognito::UserPoolClient'))[0];
 
-      // Assess
+      // Assess: after consent, and after the approval page's sign-in
       expect(((client?.Properties.CallbackURLs ?? []) as unknown[]).map(render)).toEqual([
         `${issuer}${OAUTH_PATHS.callback}`,
+        `${issuer}${APPROVAL_PATHS.callback}`,
       ]);
     });
 
@@ -216,13 +226,18 @@ describe('OAuthProxy in the stack', () => {
       },
     );
 
-    it('serves exactly the routes of the metadata document, and no other method on them', () => {
+    it('serves exactly the routes of the metadata document and the approval page, and no other method on them', () => {
       // Act
-      const served = [OAUTH_PATHS.authorize, OAUTH_PATHS.callback, OAUTH_PATHS.token].flatMap(
-        (path) =>
-          methodsOn(path)
-            .filter((m) => m.HttpMethod !== 'OPTIONS')
-            .map((m) => `${m.HttpMethod} ${path}`),
+      const served = [
+        OAUTH_PATHS.authorize,
+        OAUTH_PATHS.callback,
+        OAUTH_PATHS.token,
+        APPROVAL_PATHS.page,
+        APPROVAL_PATHS.callback,
+      ].flatMap((path) =>
+        methodsOn(path)
+          .filter((m) => m.HttpMethod !== 'OPTIONS')
+          .map((m) => `${m.HttpMethod} ${path}`),
       );
 
       // Assess
@@ -250,9 +265,14 @@ describe('OAuthProxy in the stack', () => {
       expect(parameters['method.response.header.Access-Control-Allow-Methods']).toMatch(/POST/);
     });
 
-    it('answers no preflight on /authorize or /callback: browsers navigate there', () => {
+    it('answers no preflight on /authorize, /callback or the approval page: browsers navigate there', () => {
       // Assess
-      for (const path of [OAUTH_PATHS.authorize, OAUTH_PATHS.callback]) {
+      for (const path of [
+        OAUTH_PATHS.authorize,
+        OAUTH_PATHS.callback,
+        APPROVAL_PATHS.page,
+        APPROVAL_PATHS.callback,
+      ]) {
         expect(methodsOn(path).map((m) => m.HttpMethod)).not.toContain('OPTIONS');
       }
     });
@@ -269,7 +289,9 @@ describe('OAuthProxy in the stack', () => {
       expect(permissions).toHaveLength(OAUTH_PROXY_ROUTES.length);
       for (const arn of permissions) {
         // The stage's own ARN: `<api>/<stage>/<method>/<path>`, never the test-invoke stage.
-        expect(arn).toMatch(/:<\w+>\/<\w+>\/(GET|POST)\/(authorize|callback|token)$/);
+        expect(arn).toMatch(
+          /:<\w+>\/<\w+>\/(GET|POST)\/(authorize|callback|token|approve|approval-callback)$/,
+        );
         expect(arn).not.toContain('test-invoke-stage');
       }
     });
@@ -343,7 +365,7 @@ describe('OAuthProxy in the stack', () => {
       expect(key.properties.EnableKeyRotation).toBe(true);
     });
 
-    it('lets nobody encrypt or decrypt directly but the proxy and registration roles', () => {
+    it('lets nobody encrypt or decrypt directly but the proxy, registration and MCP roles', () => {
       // Act: statements granting a crypto operation outside DynamoDB
       const direct = statements.filter(
         (s) =>
@@ -356,13 +378,13 @@ describe('OAuthProxy in the stack', () => {
       for (const statement of direct) {
         const principal = JSON.stringify(statement.Principal);
         expect(
-          principal.includes(`"${proxy.role}"`) || principal.includes(`"${registration.role}"`),
-          `${statement.Sid} is for the proxy or registration role`,
+          [proxy.role, registration.role, mcp.role].some((role) => principal.includes(`"${role}"`)),
+          `${statement.Sid} is for the proxy, registration or MCP role`,
         ).toBe(true);
       }
     });
 
-    it('lets the proxy encrypt for its own purposes and decrypt those and DCR client ids', () => {
+    it('lets the proxy encrypt for its own purposes and decrypt those, DCR client ids and approval tickets', () => {
       // Act
       const mine = keyStatementsFor(statements, proxy.role);
       const purposes = (action: string) =>
@@ -379,9 +401,27 @@ describe('OAuthProxy in the stack', () => {
           SEAL_PURPOSES.consent,
           SEAL_PURPOSES.remember,
           SEAL_PURPOSES.refreshFamily,
+          SEAL_PURPOSES.approvalSignIn,
+          SEAL_PURPOSES.approver,
+          SEAL_PURPOSES.approvalForm,
         ].sort(),
       );
       expect(purposes('kms:Decrypt').sort()).toEqual(Object.values(SEAL_PURPOSES).sort());
+    });
+
+    it('lets the MCP function only encrypt, and only approval tickets', () => {
+      // Act
+      const mine = keyStatementsFor(statements, mcp.role);
+
+      // Assess
+      expect(mine).toEqual([
+        expect.objectContaining({
+          Action: 'kms:Encrypt',
+          Condition: expect.objectContaining({
+            StringEquals: { 'kms:EncryptionContext:purpose': [SEAL_PURPOSES.approvalTicket] },
+          }),
+        }),
+      ]);
     });
 
     it('lets registration only encrypt, and only DCR client ids', () => {
@@ -509,18 +549,20 @@ describe('OAuthProxy in the stack', () => {
       expect(dynamo.flatMap(actionsOf)).toEqual(['dynamodb:Scan']);
     });
 
-    it('gives the proxy DynamoDB rights on these three tables and no other', () => {
+    it('gives the proxy DynamoDB rights on these four tables and no other', () => {
       // Act
       const named = roleStatements(template, proxy.role)
         .filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')))
         .map((s) => render((s as unknown as { Resource: unknown }).Resource));
 
       // Assess
-      expect(named).toHaveLength(3);
+      expect(named).toHaveLength(4);
       for (const resource of named) {
-        expect([table, familiesTable, revocationsTable].some((id) => resource.includes(id))).toBe(
-          true,
-        );
+        expect(
+          [table, familiesTable, revocationsTable, approvalsTable].some((id) =>
+            resource.includes(id),
+          ),
+        ).toBe(true);
       }
     });
   });

@@ -7,7 +7,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { REQUEST_STATE_LEDGER_ATTRIBUTES } from '../../lambda/mcp/request-state-aws';
 import { authorizerEnvSchema } from '../../lambda/shared/env';
-import { OAUTH_PATHS } from '../../lambda/shared/routes';
+import { APPROVAL_PATHS, OAUTH_PATHS } from '../../lambda/shared/routes';
 import { RulesValidationError } from '../../lib/rules-validation';
 import { customerRecords } from '../../modules/customer-records/module';
 import { MODULES } from '../../modules/index';
@@ -48,9 +48,13 @@ function abuseAlarm(template: Template): Properties {
 }
 
 /** The path parts of the OAuth proxy's routes (registration has its own construct). */
-const PROXY_PATH_PARTS = [OAUTH_PATHS.authorize, OAUTH_PATHS.callback, OAUTH_PATHS.token].map((p) =>
-  p.slice(1),
-);
+const PROXY_PATH_PARTS = [
+  OAUTH_PATHS.authorize,
+  OAUTH_PATHS.callback,
+  OAUTH_PATHS.token,
+  APPROVAL_PATHS.page,
+  APPROVAL_PATHS.callback,
+].map((p) => p.slice(1));
 const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 const API_KEY = /mcpk_/;
 
@@ -432,8 +436,17 @@ describe('SecureMcpStack', () => {
       { method: 'POST', auth: 'NONE', integration: 'AWS_PROXY', serves: 'client registration' },
       { method: 'OPTIONS', auth: 'NONE', integration: 'MOCK', serves: 'client registration' },
     ];
-    // The OAuth proxy: the Lambda behind each route, and the CORS preflight on /token.
+    // The OAuth proxy: the Lambda behind each route (the approval page's among them: a person
+    // signs in there), and the CORS preflight on /token.
     const PROXY = [
+      { method: 'GET', auth: 'NONE', integration: 'AWS_PROXY', serves: 'OAuth proxy /approve' },
+      { method: 'POST', auth: 'NONE', integration: 'AWS_PROXY', serves: 'OAuth proxy /approve' },
+      {
+        method: 'GET',
+        auth: 'NONE',
+        integration: 'AWS_PROXY',
+        serves: 'OAuth proxy /approval-callback',
+      },
       { method: 'GET', auth: 'NONE', integration: 'AWS_PROXY', serves: 'OAuth proxy /authorize' },
       { method: 'POST', auth: 'NONE', integration: 'AWS_PROXY', serves: 'OAuth proxy /authorize' },
       { method: 'GET', auth: 'NONE', integration: 'AWS_PROXY', serves: 'OAuth proxy /callback' },
@@ -444,7 +457,7 @@ describe('SecureMcpStack', () => {
     const byServes = (a: Open, b: Open) =>
       a.serves.localeCompare(b.serves) || String(a.method).localeCompare(String(b.method));
 
-    it('leaves only the four OAuth discovery documents, client registration and the OAuth proxy public when no origin is allowed', () => {
+    it('leaves only the four OAuth discovery documents, client registration and the OAuth proxy (with its approval page) public when no origin is allowed', () => {
       // Act
       const methods = Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'));
 

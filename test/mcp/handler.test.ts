@@ -1761,6 +1761,8 @@ describe('createMcpHandler: audit records', () => {
     AUDIT_FIELDS.familyDigest,
     AUDIT_FIELDS.familyEnded,
   ];
+  /** The fields of the `mcp.approval` records only. */
+  const APPROVAL_ONLY: readonly string[] = [AUDIT_FIELDS.approvalDigest, AUDIT_FIELDS.clientName];
   /** The fields that name the item of the other call kinds, or an unknown one. */
   const OTHER_KINDS: readonly string[] = [
     AUDIT_FIELDS.resource,
@@ -1784,6 +1786,7 @@ describe('createMcpHandler: audit records', () => {
         !DECISION_ONLY.includes(field) &&
         !REGISTRATION_ONLY.includes(field) &&
         !AUTHORIZATION_ONLY.includes(field) &&
+        !APPROVAL_ONLY.includes(field) &&
         !OTHER_KINDS.includes(field) &&
         !RULES_ONLY.includes(field) &&
         field !== AUDIT_FIELDS.errorType &&

@@ -19,6 +19,7 @@ import { createLogger } from '../../lambda/shared/logger';
 import { loadConfig } from '../../lib/config';
 import { POLICY } from '../../modules/policy';
 import {
+  APPROVAL_COSTS,
   authorizerUsd,
   CostModelInputError,
   compareEarlyDeny,
@@ -245,15 +246,42 @@ describe('how cost grows with traffic', () => {
     expect(line(monthly, 'mcpDuration').usdPerMonth).toBeCloseTo(30_000 * 0.0000133334, 9);
   });
 
-  it("doubles only the MCP Lambda's duration lines when its memory doubles", () => {
+  it('doubles only the MCP Lambda duration lines (its calls’, its rules’ and its approval waits’) when its memory doubles', () => {
     const small = costPerMonth({ toolCallsPerMonth: MILLION, mcpMemoryMb: 512 });
     const large = costPerMonth({ toolCallsPerMonth: MILLION, mcpMemoryMb: 1024 });
-    const durations = ['mcpDuration', 'ruleDecisions', 'ruleColdLoads'].reduce(
+    const durations = ['mcpDuration', 'ruleDecisions', 'ruleColdLoads', 'approvalWait'].reduce(
       (total, id) => total + line(small, id).usdPerMonth,
       0,
     );
 
     expect(large.totalUsd - small.totalUsd).toBeCloseTo(durations, 9);
+  });
+
+  it('prices each approval: its page and retry requests, table units, KMS calls and wait', () => {
+    const none = costPerMonth({ toolCallsPerMonth: MILLION, approvalShare: 0 });
+    const some = costPerMonth({ toolCallsPerMonth: MILLION, approvalShare: 0.01 });
+    const approvals = 10_000;
+
+    expect(line(some, 'approvalTableWrites').quantity).toBe(approvals * APPROVAL_COSTS.tableWrites);
+    expect(line(some, 'approvalTableReads').quantity).toBe(approvals * APPROVAL_COSTS.tableReads);
+    expect(line(some, 'approvalKms').usdPerMonth).toBeCloseTo(
+      (approvals * APPROVAL_COSTS.kmsRequests * 0.03) / 10_000,
+      9,
+    );
+    expect(line(some, 'approvalWait').quantity).toBeCloseTo(
+      approvals * APPROVAL_COSTS.waitSeconds * 0.5,
+      9,
+    );
+    const approvalIds = some.lineItems.filter((item) => item.id.startsWith('approval'));
+    expect(some.totalUsd - none.totalUsd).toBeCloseTo(
+      approvalIds.reduce((total, item) => total + item.usdPerMonth, 0),
+      9,
+    );
+    expect(
+      none.lineItems
+        .filter((item) => item.id.startsWith('approval'))
+        .every((item) => item.usdPerMonth === 0),
+    ).toBe(true);
   });
 });
 
