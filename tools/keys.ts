@@ -129,25 +129,15 @@ runCli(async () => {
         }
         return;
       }
-      case 'revoke': {
-        const keyId = rest[0];
-        if (keyId === undefined) throw new UsageError('revoke needs a key id (see keys list)');
-        await store.write(revokeKey(await store.read(), keyId, now));
-        process.stderr.write(`revoked key ${keyId}\n`);
-        await recordRevokedKey(keyId, now, {
-          secretId,
-          file: values.file,
-          table: values['revocations-table'] ?? process.env.MCP_REVOCATIONS_TABLE,
-          actor: values.actor ?? defaultActor(),
-          target: store.description,
-        });
-        return;
-      }
+      case 'revoke':
       case 'delete': {
         const keyId = rest[0];
-        if (keyId === undefined) throw new UsageError('delete needs a key id (see keys list)');
-        await store.write(deleteKey(await store.read(), keyId));
-        process.stderr.write(`deleted key ${keyId}\n`);
+        if (keyId === undefined) throw new UsageError(`${command} needs a key id (see keys list)`);
+        const document = await store.read();
+        await store.write(
+          command === 'revoke' ? revokeKey(document, keyId, now) : deleteKey(document, keyId),
+        );
+        process.stderr.write(`${command === 'revoke' ? 'revoked' : 'deleted'} key ${keyId}\n`);
         // Authorizers hold copies of the document for a while: refuse the key in seconds.
         await recordRevokedKey(keyId, now, {
           secretId,
@@ -155,7 +145,7 @@ runCli(async () => {
           table: values['revocations-table'] ?? process.env.MCP_REVOCATIONS_TABLE,
           actor: values.actor ?? defaultActor(),
           target: store.description,
-          action: 'delete-key',
+          action: command === 'revoke' ? 'revoke-key' : 'delete-key',
         });
         return;
       }
