@@ -21,7 +21,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
-import { canonicalJson, digestArguments } from './audit';
+
 import type { DynamoDbClient } from './aws/dynamodb';
 import { isAwsError } from './aws/error';
 import type { AuthMethod } from './principal';
@@ -95,10 +95,20 @@ export function clientText(value: unknown): string | undefined {
 export interface ApprovalBinding {
   /** The table key: a digest of caller, tool, arguments and client. */
   readonly key: string;
-  /** `sha256:` digest of the canonical arguments (the audit log's `args_digest`). */
+  /** `sha256:` digest of the canonical arguments ({@link canonicalArguments}). */
   readonly argumentsDigest: string;
   /** Bytes of the canonical arguments. */
   readonly argumentsBytes: number;
+  /** The arguments as the page shows them: exactly the JSON digested. */
+  readonly shown: Record<string, unknown>;
+}
+
+/**
+ * The arguments are not plain JSON (a `Map`, a `BigInt`, `Infinity`, a function…), so what the
+ * page would show is not all that would run: such a call cannot be approved.
+ */
+export class ApprovalArgumentsError extends Error {
+  override readonly name = 'ApprovalArgumentsError';
 }
 
 export function approvalBinding(input: {
@@ -108,7 +118,8 @@ export function approvalBinding(input: {
   readonly arguments: unknown;
   readonly client: ApprovalClient;
 }): ApprovalBinding {
-  const { digest, bytes } = digestArguments(input.arguments);
+  const canonical = canonicalArguments(input.arguments);
+  const digest = `sha256:${createHash('sha256').update(canonical, 'utf8').digest('hex')}`;
   // JSON, so no value can run into the next; versioned, so a new scheme never matches an old key.
   const bound = JSON.stringify([
     'approval/v1',
@@ -124,7 +135,8 @@ export function approvalBinding(input: {
   return {
     key: `approval#${createHash('sha256').update(bound, 'utf8').digest('base64url')}`,
     argumentsDigest: digest,
-    argumentsBytes: bytes,
+    argumentsBytes: Buffer.byteLength(canonical, 'utf8'),
+    shown: JSON.parse(canonical) as Record<string, unknown>,
   };
 }
 
@@ -133,9 +145,75 @@ export function approvalDigest(approvalId: string): string {
   return createHash('sha256').update(approvalId, 'utf8').digest('base64url').slice(0, 16);
 }
 
-/** The arguments as canonical JSON: what is digested, measured and shown. */
+/**
+ * The arguments as canonical JSON (object keys sorted): what is digested, measured and shown.
+ * It is the JSON the ticket carries to the page, `toJSON` honoured (a `Date` is its ISO string,
+ * a `URL` its href), so an approval binds what the person saw. A value JSON would drop or
+ * change silently (a `Map` or `Set` becomes `{}`, `NaN` becomes `null`, `undefined` in an
+ * array `null`) throws {@link ApprovalArgumentsError}: the call is refused, never approved
+ * on a picture of something else.
+ */
 export function canonicalArguments(args: unknown): string {
-  return canonicalJson(args ?? {});
+  const canonical = canonicalPlainJson(args ?? {}, '', 'arguments');
+  if (!canonical.startsWith('{')) {
+    throw new ApprovalArgumentsError('The arguments are not a JSON object');
+  }
+  return canonical;
+}
+
+function canonicalPlainJson(input: unknown, key: string, path: string): string {
+  let value = input;
+  // As JSON.stringify does: an object's toJSON says what it is in JSON (Date, URL).
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { toJSON?: unknown }).toJSON === 'function'
+  ) {
+    value = (value as { toJSON: (key: string) => unknown }).toJSON(key);
+  }
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) {
+        throw new ApprovalArgumentsError(`${path} is ${value}, which JSON cannot carry`);
+      }
+      return JSON.stringify(value);
+    case 'object': {
+      if (value === null) return 'null';
+      if (Array.isArray(value)) {
+        const items: string[] = [];
+        for (let i = 0; i < value.length; i++) {
+          if (!Object.hasOwn(value, i) || value[i] === undefined) {
+            throw new ApprovalArgumentsError(`${path}[${i}] is missing, which JSON cannot carry`);
+          }
+          items.push(canonicalPlainJson(value[i], String(i), `${path}[${i}]`));
+        }
+        return `[${items.join(',')}]`;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) {
+        const kind = (value as { constructor?: { name?: unknown } }).constructor?.name;
+        throw new ApprovalArgumentsError(
+          `${path} is ${typeof kind === 'string' && kind !== '' ? `a ${kind}` : 'an object of its own kind'}, not plain JSON`,
+        );
+      }
+      if (Object.getOwnPropertySymbols(value).length > 0) {
+        throw new ApprovalArgumentsError(`${path} has symbol keys, which JSON cannot carry`);
+      }
+      const entries = Object.entries(value as Record<string, unknown>)
+        // An absent optional field: JSON has no undefined, and the tool sees it as absent.
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return `{${entries
+        .map(([k, v]) => `${JSON.stringify(k)}:${canonicalPlainJson(v, k, `${path}.${k}`)}`)
+        .join(',')}}`;
+    }
+    default:
+      // bigint, function, symbol, undefined: JSON throws on or drops them.
+      throw new ApprovalArgumentsError(`${path} is a ${typeof value}, which JSON cannot carry`);
+  }
 }
 
 const jsonObject = z.record(z.string(), z.unknown());
