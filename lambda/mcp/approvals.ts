@@ -1,6 +1,6 @@
 /**
  * A person's approval in front of a call: the MCP function's side. A tool whose module
- * declares it (by default every `destructiveHint` tool; `module.ts`), or which a rule requires
+ * declares it (by default every destructive tool, by MCP's annotation defaults; `module.ts`), or which a rule requires
  * it of, runs only when the person who called it has approved exactly this call in a browser,
  * on the approval page beside the consent page (`lambda/oauth-proxy/approval-page.ts`).
  *
