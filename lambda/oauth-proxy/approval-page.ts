@@ -517,16 +517,9 @@ ${client}
         refusalPage(400, 'This sign-in was not started here, or took too long.'),
       );
     }
-    // The call the sign-in is for, for the record (and a ticket expired meanwhile ends it).
-    await this.#openTicket(signIn.t, facts);
-    const browserId = parseCookies(request.header('cookie')).get(this.#browserCookie);
-    if (browserId === undefined || !constantTimeEqual(sha256(browserId), signIn.b)) {
-      throw new PageRefusal(
-        'sign_in_browser_mismatch',
-        refusalPage(403, 'This sign-in was started in another browser.'),
-      );
-    }
-    // Once: the sign-in's verifier is its nonce.
+    // Once, and spent by any arrival, even one refused below: a callback URL that reached the
+    // wrong browser (an agent handed the person its sign-in link) must not stay redeemable by
+    // the browser that started it. The sign-in's verifier is its nonce.
     try {
       await this.#codes.put(`approval-sign-in#${sha256(signIn.v)}`, '1', expiresAt);
     } catch (error) {
@@ -534,6 +527,18 @@ ${client}
       throw new PageRefusal(
         'sign_in_replayed',
         refusalPage(400, 'This sign-in was already completed.'),
+      );
+    }
+    // The call the sign-in is for, for the record (and a ticket expired meanwhile ends it).
+    await this.#openTicket(signIn.t, facts);
+    const browserId = parseCookies(request.header('cookie')).get(this.#browserCookie);
+    if (browserId === undefined || !constantTimeEqual(sha256(browserId), signIn.b)) {
+      throw new PageRefusal(
+        'sign_in_browser_mismatch',
+        refusalPage(
+          403,
+          'This sign-in was started in another browser, so it did not count and cannot be used again. Do not share this link. To approve, open the approval link itself in this browser.',
+        ),
       );
     }
     const code = params.get('code');

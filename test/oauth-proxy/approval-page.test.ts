@@ -398,6 +398,7 @@ describe('GET /approval-callback', () => {
     // Assess
     expect(response.status).toBe(403);
     expect(audit).toMatchObject({ reason: 'sign_in_browser_mismatch' });
+    expect(response.body).toContain('Do not share this link');
   });
 
   it('completes a sign-in once', async () => {
