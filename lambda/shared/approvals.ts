@@ -84,10 +84,35 @@ export interface ApprovalCaller {
 /** The longest client name or version kept: the client's own claim, shown and bound, cut. */
 const MAX_CLIENT_TEXT = 64;
 
-/** A client's name or version as kept: printable, cut short; empty stays absent. */
+/**
+ * Characters a browser does not show as themselves: format characters (Unicode category Cf: the
+ * bidi controls U+202A–202E and U+2066–2069, the zero-width U+200B–200F, U+2060–2064, U+FEFF,
+ * tags…), controls JSON does not escape (U+007F–009F) and the line and paragraph separators.
+ * A bidi override makes `/srv/\u202efdp.tropeR` read as "/srv/Report.pdf".
+ */
+const HIDDEN = /[\p{Cf}\u007F-\u009F\u2028\u2029]/gu;
+
+/**
+ * `text` with every hidden character ({@link HIDDEN}) written as its escape (`\u202e`), so a
+ * page shows what is there instead of what it would read as; `hidden` says whether any was.
+ */
+export function revealHidden(text: string): { readonly text: string; readonly hidden: boolean } {
+  let hidden = false;
+  const shown = text.replace(HIDDEN, (char) => {
+    hidden = true;
+    const code = char.codePointAt(0) ?? 0;
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+  return { text: shown, hidden };
+}
+
+/**
+ * A client's name or version as kept: controls dropped, hidden characters escaped (it is shown
+ * to the person), cut short; empty stays absent.
+ */
 export function clientText(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
-  const text = value.replace(/\p{Cc}/gu, '').slice(0, MAX_CLIENT_TEXT);
+  const text = revealHidden(value.replace(/\p{Cc}/gu, '')).text.slice(0, MAX_CLIENT_TEXT);
   return text === '' ? undefined : text;
 }
 

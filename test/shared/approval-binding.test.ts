@@ -3,6 +3,8 @@ import {
   ApprovalArgumentsError,
   approvalBinding,
   canonicalArguments,
+  clientText,
+  revealHidden,
 } from '../../lambda/shared/approvals';
 
 const caller = { authMethod: 'cognito', principalId: 'alice-sub', keyId: '' } as const;
@@ -48,5 +50,29 @@ describe('canonicalArguments', () => {
     ['an object whose prototype is another object', { options: Object.create({ all: true }) }],
   ])('refuses arguments holding %s (the page could not show them as they run)', (_, args) => {
     expect(() => bind(args)).toThrow(ApprovalArgumentsError);
+  });
+});
+
+describe('revealHidden', () => {
+  it('writes bidi controls, zero-width and other format characters as escapes', () => {
+    expect(revealHidden('a\u202Eb\u2066c\u200Bd\uFEFFe\u{E0041}')).toEqual({
+      text: 'a\\u202eb\\u2066c\\u200bd\\ufeffe\\u{e0041}',
+      hidden: true,
+    });
+  });
+
+  it('leaves visible text, accents and emoji as they are', () => {
+    expect(revealHidden('café 👍 日本')).toEqual({ text: 'café 👍 日本', hidden: false });
+  });
+});
+
+describe('clientText', () => {
+  it('keeps a client name’s bidi override as a visible escape, never as itself', () => {
+    expect(clientText('Trusted \u202Etnega\u202C')).toBe('Trusted \\u202etnega\\u202c');
+  });
+
+  it('drops control characters and cuts the name to 64 characters', () => {
+    expect(clientText(`a\u0007b${'x'.repeat(100)}`)).toHaveLength(64);
+    expect(clientText('a\u0007b')).toBe('ab');
   });
 });
