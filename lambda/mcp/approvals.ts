@@ -357,20 +357,27 @@ class ApprovalGate {
     try {
       let waited = false;
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const spent = await this.#deps.store.consume(binding.key, this.#seconds());
+        const spent = await this.#deps.store.consume(binding.key, this.#seconds(), binding.client);
         if (spent !== undefined) {
           audit('consumed', 'ok', { binding, approvalId: spent.approvalId });
           return RUN;
         }
         const record = await this.#deps.store.get(binding.key);
+        const mine = record?.client === binding.client;
         if (record !== undefined && inForce(record, this.#seconds())) {
           switch (record.status) {
             case APPROVAL_STATUS.approved:
-              // Approved between the two reads: spend it on the next turn.
-              continue;
+              // Approved between the two reads: spend it on the next turn. Another client's
+              // approval is not this call's: it asks afresh (superseding it) below.
+              if (mine) continue;
+              break;
             case APPROVAL_STATUS.denied:
+              // The person said no to this call, whichever client the agent now claims to be.
+              audit('refused', 'still_denied', { binding, approvalId: record.approvalId });
               return refusal(call, 'denied', 'denied');
             case APPROVAL_STATUS.pending: {
+              // Another client's request: this one asks for itself (superseding it) below.
+              if (!mine) break;
               const waiting =
                 call.era === 'modern' &&
                 !waited &&
@@ -397,7 +404,12 @@ class ApprovalGate {
         }
         const approvalId = randomBytes(16).toString('base64url');
         const stored = await this.#deps.store.request(
-          { key: binding.key, approvalId, expiresAt: this.#seconds() + APPROVAL_REQUEST_SECONDS },
+          {
+            key: binding.key,
+            client: binding.client,
+            approvalId,
+            expiresAt: this.#seconds() + APPROVAL_REQUEST_SECONDS,
+          },
           this.#seconds(),
         );
         if (stored) {
