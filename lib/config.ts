@@ -350,7 +350,8 @@ export const configSchema = z
     keepExecuteApiEndpoint: bool.default(false),
     /**
      * Tools whose module-declared approval this deployment switches off (by default every
-     * `destructiveHint` tool needs a person's approval in a browser before each call runs:
+     * destructive tool, by MCP's annotation defaults any not `readOnlyHint: true` or
+     * `destructiveHint: false`, needs a person's approval in a browser before each call runs:
      * `delete_record` in the example). A name that declares no approval fails the synth.
      */
     approvalOff: list

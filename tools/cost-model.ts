@@ -413,8 +413,8 @@ export const costInputsSchema = z
     /** Bytes the rules' fields add to an audit record; see {@link LOG_EVENT_BYTES}. */
     ruleAuditBytes: count('ruleAuditBytes').default(LOG_EVENT_BYTES.ruleAuditFields),
     /**
-     * Share of tool calls that need a person's approval (by default every `destructiveHint`
-     * tool: `delete_record` in the example) and get it: see {@link APPROVAL_COSTS}.
+     * Share of tool calls that need a person's approval (by default every destructive
+     * tool, by MCP's annotation defaults: `delete_record` in the example) and get it: see {@link APPROVAL_COSTS}.
      */
     approvalShare: z
       .number({ error: 'approvalShare must be a number' })

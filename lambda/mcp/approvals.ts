@@ -1,6 +1,6 @@
 /**
  * A person's approval in front of a call: the MCP function's side. A tool whose module
- * declares it (by default every `destructiveHint` tool; `module.ts`), or which a rule requires
+ * declares it (by default every destructive tool, by MCP's annotation defaults; `module.ts`), or which a rule requires
  * it of, runs only when the person who called it has approved exactly this call in a browser,
  * on the approval page beside the consent page (`lambda/oauth-proxy/approval-page.ts`).
  *
@@ -44,6 +44,7 @@ import { sealJson } from '../oauth-proxy/sealed-json';
 import {
   APPROVAL_REQUEST_SECONDS,
   APPROVAL_STATUS,
+  ApprovalArgumentsError,
   type ApprovalBinding,
   type ApprovalClient,
   type ApprovalRecord,
@@ -234,7 +235,15 @@ function elicitationMessage(tool: ApprovalCheck['tool']): string {
 function refusal(
   call: ApprovalCheck,
   kind: 'denied' | 'unavailable',
-  why: 'denied' | 'declined' | 'cancelled' | 'api_key' | 'too_large' | 'no_url' | 'no_approvals',
+  why:
+    | 'denied'
+    | 'declined'
+    | 'cancelled'
+    | 'api_key'
+    | 'too_large'
+    | 'not_json'
+    | 'no_url'
+    | 'no_approvals',
 ): ApprovalOutcome {
   const text: Record<typeof why, string> = {
     denied: `The person denied this call to ${call.tool.name}; it did not run. Ask them before trying again.`,
@@ -242,6 +251,7 @@ function refusal(
     cancelled: `The approval of ${call.tool.name} was cancelled; the call did not run.`,
     api_key: `${call.tool.name} needs the approval of a person signed in with a browser, which an API-key caller cannot give; the call did not run. Call it as a person (OAuth sign-in).`,
     too_large: `The arguments of ${call.tool.name} are over ${MAX_APPROVAL_ARGUMENTS_BYTES} bytes, too large to show for approval; the call did not run.`,
+    not_json: `The arguments of ${call.tool.name} are not plain JSON once its schema has parsed them (a Map, a Set, a BigInt or a number JSON cannot hold), so the approval page could not show exactly what would run; the call did not run.`,
     no_url: `${call.tool.name} needs a person's approval in a browser, and this client did not declare it can open a URL (the elicitation capability's url mode); the call did not run.`,
     no_approvals: `${call.tool.name} needs a person's approval, which this server cannot take right now; the call did not run. Request id: ${call.requestId}`,
   };
@@ -314,12 +324,20 @@ class ApprovalGate {
       audit('refused', 'no_person');
       return refusal(call, 'unavailable', 'api_key');
     }
-    const binding = approvalBinding({
-      caller: call.principal,
-      tool: call.tool.name,
-      arguments: call.arguments,
-      client: call.client,
-    });
+    let binding: ApprovalBinding;
+    try {
+      binding = approvalBinding({
+        caller: call.principal,
+        tool: call.tool.name,
+        arguments: call.arguments,
+        client: call.client,
+      });
+    } catch (error) {
+      if (!(error instanceof ApprovalArgumentsError)) throw error;
+      // What the page would show is not what would run: no approval can be given for it.
+      audit('refused', 'arguments_not_json');
+      return refusal(call, 'unavailable', 'not_json');
+    }
     if (binding.argumentsBytes > MAX_APPROVAL_ARGUMENTS_BYTES) {
       audit('refused', 'arguments_too_large', { binding });
       return refusal(call, 'unavailable', 'too_large');
@@ -339,20 +357,27 @@ class ApprovalGate {
     try {
       let waited = false;
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const spent = await this.#deps.store.consume(binding.key, this.#seconds());
+        const spent = await this.#deps.store.consume(binding.key, this.#seconds(), binding.client);
         if (spent !== undefined) {
           audit('consumed', 'ok', { binding, approvalId: spent.approvalId });
           return RUN;
         }
         const record = await this.#deps.store.get(binding.key);
+        const mine = record?.client === binding.client;
         if (record !== undefined && inForce(record, this.#seconds())) {
           switch (record.status) {
             case APPROVAL_STATUS.approved:
-              // Approved between the two reads: spend it on the next turn.
-              continue;
+              // Approved between the two reads: spend it on the next turn. Another client's
+              // approval is not this call's: it asks afresh (superseding it) below.
+              if (mine) continue;
+              break;
             case APPROVAL_STATUS.denied:
+              // The person said no to this call, whichever client the agent now claims to be.
+              audit('refused', 'still_denied', { binding, approvalId: record.approvalId });
               return refusal(call, 'denied', 'denied');
             case APPROVAL_STATUS.pending: {
+              // Another client's request: this one asks for itself (superseding it) below.
+              if (!mine) break;
               const waiting =
                 call.era === 'modern' &&
                 !waited &&
@@ -379,7 +404,12 @@ class ApprovalGate {
         }
         const approvalId = randomBytes(16).toString('base64url');
         const stored = await this.#deps.store.request(
-          { key: binding.key, approvalId, expiresAt: this.#seconds() + APPROVAL_REQUEST_SECONDS },
+          {
+            key: binding.key,
+            client: binding.client,
+            approvalId,
+            expiresAt: this.#seconds() + APPROVAL_REQUEST_SECONDS,
+          },
           this.#seconds(),
         );
         if (stored) {
@@ -436,7 +466,7 @@ class ApprovalGate {
         title: call.tool.title,
         permission: call.tool.permission,
       },
-      arguments: { ...call.arguments },
+      arguments: binding.shown,
       argumentsDigest: binding.argumentsDigest,
       client: call.client,
       roles: rolesGranting(this.#deps.policy, call.tool.permission),

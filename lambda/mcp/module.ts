@@ -84,12 +84,25 @@ export interface InputNeeded {
   readonly requestState?: string;
 }
 
-/** Does the module declare that each call of `tool` needs a person's approval? */
+/**
+ * May the tool destroy? MCP's annotation defaults say so (`readOnlyHint` false, `destructiveHint`
+ * true: https://modelcontextprotocol.io/specification/2025-11-25/schema#toolannotations), so
+ * only `readOnlyHint: true` or `destructiveHint: false` makes a tool harmless: a tool written
+ * without annotations is destructive. Approvals and quotas both read this one answer.
+ */
+export function isDestructive(tool: { readonly annotations?: ToolAnnotations }): boolean {
+  return tool.annotations?.readOnlyHint !== true && tool.annotations?.destructiveHint !== false;
+}
+
+/**
+ * Does the module declare that each call of `tool` needs a person's approval? Its `approval`, or
+ * else whether it may destroy ({@link isDestructive}).
+ */
 export function declaresApproval(tool: {
   readonly approval?: boolean;
   readonly annotations?: ToolAnnotations;
 }): boolean {
-  return tool.approval ?? tool.annotations?.destructiveHint === true;
+  return tool.approval ?? isDestructive(tool);
 }
 
 /** What a tool's code receives through `moduleKit`: its context and the exchange. */
@@ -107,8 +120,9 @@ export interface ToolDefinition<Deps, In extends z.ZodObject, Out extends z.ZodO
   /**
    * Whether each call needs the approval of the person who made it, given in a browser on the
    * approval page (`lambda/mcp/approvals.ts`): the call is answered with the page's URL, and
-   * runs once the person has approved exactly it. Default: `annotations.destructiveHint`. A
-   * deployment may switch it off per tool (`-c approvalOff=<tool>,...`).
+   * runs once the person has approved exactly it. Default: whether the tool may destroy, by
+   * MCP's annotation defaults ({@link isDestructive}): true unless `readOnlyHint: true` or
+   * `destructiveHint: false`. A deployment may switch it off per tool (`-c approvalOff=<tool>,...`).
    */
   readonly approval?: boolean;
   readonly input: In;
@@ -151,11 +165,7 @@ export const TOOL_CONTENT = z.object({
 });
 export type ToolContent = z.input<typeof TOOL_CONTENT>;
 
-/**
- * The tools the modules do not declare harmless: MCP's annotations default to a tool that may
- * destroy (`destructiveHint` true unless `readOnlyHint` is), so only `readOnlyHint: true` or
- * `destructiveHint: false` leaves a tool out.
- */
+/** The tools the modules do not declare harmless ({@link isDestructive}). */
 export function destructiveToolNames(
   modules: readonly {
     readonly tools?: readonly { name: string; annotations?: ToolAnnotations }[];
@@ -164,8 +174,7 @@ export function destructiveToolNames(
   const names = new Set<string>();
   for (const module of modules) {
     for (const tool of module.tools ?? []) {
-      const hints = tool.annotations ?? {};
-      if (hints.readOnlyHint !== true && hints.destructiveHint !== false) names.add(tool.name);
+      if (isDestructive(tool)) names.add(tool.name);
     }
   }
   return names;

@@ -33,6 +33,7 @@ import {
   approvalDigest,
   inForce,
   parseApprovalTicket,
+  revealHidden,
 } from '../shared/approvals';
 import type { ApprovalAudit, ApprovalReason, ApprovalStep } from '../shared/audit';
 import { APPROVAL_PATHS } from '../shared/routes';
@@ -437,22 +438,30 @@ export class ApprovalPage {
     approver: Approver,
     cookies: readonly string[],
   ): ProxyResponse {
-    const args = JSON.stringify(ticket.arguments, null, 2);
+    // Hidden characters (bidi overrides, zero-width) shown as escapes: the person reads what
+    // will run, not what the browser would make of it.
+    const args = revealHidden(JSON.stringify(ticket.arguments, null, 2));
+    const clientName = revealHidden(ticket.client.name ?? '');
+    const clientVersion = revealHidden(ticket.client.version ?? '');
+    const hidden = args.hidden || clientName.hidden || clientVersion.hidden;
     const client =
       ticket.client.name === undefined
         ? '<p>The client did not name itself (a 2025-11-25 client names itself only when it connects).</p>'
-        : `<p>Asked by a client calling itself <strong>${escapeHtml(ticket.client.name)}</strong>${
+        : `<p>Asked by a client calling itself <strong>${escapeHtml(clientName.text)}</strong>${
             ticket.client.version === undefined
               ? ''
-              : ` <small>(version ${escapeHtml(ticket.client.version)})</small>`
+              : ` <small>(version ${escapeHtml(clientVersion.text)})</small>`
           }. <span class="warn">The name is the client’s own claim.</span></p>`;
+    const warning = hidden
+      ? '<p class="warn">This call contained hidden characters (invisible or text-direction controls), shown here as <code>\\u…</code> escapes. Text made to read as something else is a warning sign: deny the call unless you expect them.</p>\n'
+      : '';
     const minutes = Math.max(1, Math.round(this.#config.approvalSeconds / 60));
     const action = `${this.#basePath}${APPROVAL_PATHS.page}`;
     const body = `<p>A call you made waits for your approval. It runs only if you approve it, exactly as shown, once, within ${minutes} minute${minutes === 1 ? '' : 's'}.</p>
 <p>Tool: <strong>${escapeHtml(ticket.tool.title ?? ticket.tool.name)}</strong> (<code>${escapeHtml(ticket.tool.name)}</code>), which needs the permission <code>${escapeHtml(ticket.tool.permission)}</code>.</p>
 <p>Arguments:</p>
-<pre><code>${escapeHtml(args)}</code></pre>
-${client}
+<pre><code>${escapeHtml(args.text)}</code></pre>
+${warning}${client}
 <p><small>Signed in as <code>${escapeHtml(approver.sub)}</code>.</small></p>
 <form method="post" action="${escapeHtml(action)}">
 <input type="hidden" name="ticket" value="${escapeHtml(ticketText)}">
@@ -517,16 +526,9 @@ ${client}
         refusalPage(400, 'This sign-in was not started here, or took too long.'),
       );
     }
-    // The call the sign-in is for, for the record (and a ticket expired meanwhile ends it).
-    await this.#openTicket(signIn.t, facts);
-    const browserId = parseCookies(request.header('cookie')).get(this.#browserCookie);
-    if (browserId === undefined || !constantTimeEqual(sha256(browserId), signIn.b)) {
-      throw new PageRefusal(
-        'sign_in_browser_mismatch',
-        refusalPage(403, 'This sign-in was started in another browser.'),
-      );
-    }
-    // Once: the sign-in's verifier is its nonce.
+    // Once, and spent by any arrival, even one refused below: a callback URL that reached the
+    // wrong browser (an agent handed the person its sign-in link) must not stay redeemable by
+    // the browser that started it. The sign-in's verifier is its nonce.
     try {
       await this.#codes.put(`approval-sign-in#${sha256(signIn.v)}`, '1', expiresAt);
     } catch (error) {
@@ -534,6 +536,18 @@ ${client}
       throw new PageRefusal(
         'sign_in_replayed',
         refusalPage(400, 'This sign-in was already completed.'),
+      );
+    }
+    // The call the sign-in is for, for the record (and a ticket expired meanwhile ends it).
+    await this.#openTicket(signIn.t, facts);
+    const browserId = parseCookies(request.header('cookie')).get(this.#browserCookie);
+    if (browserId === undefined || !constantTimeEqual(sha256(browserId), signIn.b)) {
+      throw new PageRefusal(
+        'sign_in_browser_mismatch',
+        refusalPage(
+          403,
+          'This sign-in was started in another browser, so it did not count and cannot be used again. Do not share this link. To approve, open the approval link itself in this browser.',
+        ),
       );
     }
     const code = params.get('code');

@@ -247,6 +247,8 @@ export const APPROVAL_REASONS = [
   'upstream_denied',
   'upstream_error',
   'arguments_too_large',
+  /** Arguments a schema parsed into something JSON cannot show as it is (a Map, a BigInt). */
+  'arguments_not_json',
   /** A 2026-07-28 client that did not declare it can open a URL (`elicitation.url`). */
   'url_elicitation_unsupported',
   /** An API-key caller: no person can sign in to approve. */

@@ -21,6 +21,7 @@ const fixture = define.module({
       title: 'Read thing',
       description: 'Read a thing.',
       permission: 'read_things',
+      annotations: { readOnlyHint: true },
       input: z.object({}),
       output: z.object({ ok: z.boolean() }),
       run: async () => ({ ok: true }),

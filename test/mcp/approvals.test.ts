@@ -25,6 +25,7 @@ import {
   APPROVAL_TABLE_ATTRIBUTES,
   type ApprovalStore,
   type ApprovalTicket,
+  clientBinding,
   DynamoApprovalStore,
   MAX_APPROVAL_ARGUMENTS_BYTES,
   parseApprovalTicket,
@@ -819,6 +820,62 @@ describe('the approvals table', () => {
       approvalId: 'c'.repeat(22),
       status: APPROVAL_STATUS.pending,
     });
+  });
+
+  it('spends an approval only for the client that asked, which another client supersedes', async () => {
+    // Prepare
+    const now = Math.floor(Date.now() / 1000);
+    const key = `approval#${'n'.repeat(43)}`;
+    const agent = clientBinding({ name: 'agent' });
+    const other = clientBinding({ name: 'other' });
+    await store.request(
+      { key, client: agent, approvalId: 'a'.repeat(22), expiresAt: now + 60 },
+      now,
+    );
+    await store.decide(key, 'a'.repeat(22), APPROVAL_STATUS.approved, now + 60, now);
+
+    // Act
+    const byOther = await store.consume(key, now, other);
+    const superseded = await store.request(
+      { key, client: other, approvalId: 'b'.repeat(22), expiresAt: now + 60 },
+      now,
+    );
+    const byAgent = await store.consume(key, now, agent);
+
+    // Assess
+    expect([byOther, superseded, byAgent]).toEqual([undefined, true, undefined]);
+    expect(await store.get(key)).toMatchObject({ client: other, status: APPROVAL_STATUS.pending });
+  });
+
+  it('keeps a denial in force against a request from any client', async () => {
+    // Prepare
+    const now = Math.floor(Date.now() / 1000);
+    const key = `approval#${'o'.repeat(43)}`;
+    const agent = clientBinding({ name: 'agent' });
+    await store.request(
+      { key, client: agent, approvalId: 'a'.repeat(22), expiresAt: now + 60 },
+      now,
+    );
+    await store.decide(key, 'a'.repeat(22), APPROVAL_STATUS.denied, now + 60, now);
+
+    // Act
+    const renamed = await store.request(
+      {
+        key,
+        client: clientBinding({ name: 'agent2' }),
+        approvalId: 'b'.repeat(22),
+        expiresAt: now + 60,
+      },
+      now,
+    );
+    const unnamed = await store.request(
+      { key, approvalId: 'c'.repeat(22), expiresAt: now + 60 },
+      now,
+    );
+
+    // Assess
+    expect([renamed, unnamed]).toEqual([false, false]);
+    expect(await store.get(key)).toMatchObject({ status: APPROVAL_STATUS.denied });
   });
 
   it('records no answer for a request that is not the pending one', async () => {

@@ -26,6 +26,7 @@ const greeter = define.module({
       title: 'Greet',
       description: 'Say the greeting the environment set.',
       permission: 'greet',
+      annotations: { readOnlyHint: true },
       input: z.object({}),
       output: z.object({ greeting: z.string() }),
       run: async (_, { deps }) => ({ greeting: deps.greeting }),

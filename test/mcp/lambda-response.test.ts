@@ -33,6 +33,7 @@ const waiting = define.module({
       title: 'Wait, then answer',
       description: 'Reports progress, waits to be released, answers.',
       permission: 'wait',
+      annotations: { readOnlyHint: true },
       input: z.object({}),
       output: z.object({ ok: z.boolean() }),
       async run(_input, { progress }) {

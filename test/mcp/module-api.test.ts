@@ -55,6 +55,7 @@ const showChart = define.contentTool({
   title: 'Show chart',
   description: 'A chart and its caption.',
   permission: 'use',
+  annotations: { readOnlyHint: true },
   input: z.object({ title: z.string() }),
   run: async ({ title }) => ({
     content: [
@@ -73,6 +74,7 @@ const findOrder = define.contentTool({
   title: 'Find order',
   description: 'Reports a missing order as an error the model sees.',
   permission: 'use',
+  annotations: { readOnlyHint: true },
   input: z.object({ id: z.string() }),
   run: async ({ id }) => ({
     isError: true,
@@ -85,6 +87,7 @@ const badContent = define.contentTool({
   title: 'Bad content',
   description: 'Answers with something that is no MCP content.',
   permission: 'use',
+  annotations: { readOnlyHint: true },
   input: z.object({}),
   run: async () => ({ content: [{ type: 'hologram', beam: 'secret-internal' }] }) as never,
 });
@@ -94,6 +97,7 @@ const noisy = define.contentTool({
   title: 'Noisy',
   description: 'Logs at two levels.',
   permission: 'use',
+  annotations: { readOnlyHint: true },
   input: z.object({}),
   async run(_input, { log }) {
     await log('info', 'starting');
@@ -111,6 +115,8 @@ const deploy = define.tool({
   title: 'Deploy',
   description: 'Deploys after the caller confirms.',
   permission: 'use',
+  // Asks for its own confirmation (ask), which an approval would collide with.
+  approval: false,
   input: z.object({ env: z.string() }),
   output: z.object({ deployed: z.string() }),
   async ask({ env }, { inputResponses, requestState, sealState }) {
@@ -140,6 +146,8 @@ const rollback = define.tool({
   title: 'Roll back',
   description: 'Rolls back after the caller confirms.',
   permission: 'use',
+  // Asks for its own confirmation (ask), which an approval would collide with.
+  approval: false,
   input: z.object({ env: z.string() }),
   output: z.object({ rolledBack: z.string() }),
   async ask({ env }, { requestState, sealState }) {

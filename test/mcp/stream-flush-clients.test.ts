@@ -40,6 +40,7 @@ const counting = define.module({
       title: 'Count to three',
       description: 'Reports each step, then answers.',
       permission: 'count',
+      annotations: { readOnlyHint: true },
       input: z.object({}),
       output: z.object({ counted: z.number() }),
       async run(_input, { progress }) {

@@ -294,6 +294,25 @@ describe('GET /approve', () => {
     expect(shown.response.body).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
   });
 
+  it('shows hidden characters of the arguments as escapes, and says the call held some', async () => {
+    // Prepare: a path that reads "/srv/Report.pdf" once the browser applies the override
+    const { sealed } = await f.pending({ id: '/srv/\u202Efdp.tropeR', note: 'a\u200Bb' });
+
+    // Act
+    const { shown } = await f.signInAndOpen(sealed);
+
+    // Assess
+    expect(shown.response.body).toContain('/srv/\\u202efdp.tropeR');
+    expect(shown.response.body).toContain('a\\u200bb');
+    expect(shown.response.body).toContain('This call contained hidden characters');
+  });
+
+  it('says nothing of hidden characters when the call holds none', async () => {
+    const { sealed } = await f.pending({ id: 'cust-0040' });
+    const { shown } = await f.signInAndOpen(sealed);
+    expect(shown.response.body).not.toContain('hidden characters');
+  });
+
   it('refuses a forged or altered ticket', async () => {
     // Prepare
     const { sealed } = await f.pending();
@@ -398,6 +417,7 @@ describe('GET /approval-callback', () => {
     // Assess
     expect(response.status).toBe(403);
     expect(audit).toMatchObject({ reason: 'sign_in_browser_mismatch' });
+    expect(response.body).toContain('Do not share this link');
   });
 
   it('completes a sign-in once', async () => {
