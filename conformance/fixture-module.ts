@@ -775,6 +775,9 @@ export const conformanceFixture = define.module({
     [CONFORMANCE_PERMISSION]: 'Use the conformance suite fixtures (never deployed)',
   },
   instructions: 'Conformance fixtures for @modelcontextprotocol/conformance. Never deployed.',
+  // The suite drives these tools as a client would, with no person to approve anything, and
+  // none of them destroys anything: unannotated, they would each need a person's approval
+  // (MCP's annotation defaults), and those that ask for input could not start at all.
   tools: [
     simpleText,
     imageContent,
@@ -800,7 +803,7 @@ export const conformanceFixture = define.module({
     elicitationTool,
     elicitationDefaults,
     elicitationEnums,
-  ],
+  ].map((tool) => ({ ...tool, approval: false })),
   resources: [staticText, staticBinary, watched],
   resourceTemplates: [template],
   prompts: [
