@@ -5,208 +5,31 @@
  * enforces (CSP, frames, Origin) is tested in Chromium: test/browser/approval.test.ts.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { AesSealer } from '../../lambda/oauth-proxy/aes-sealer';
-import { APPROVAL_SIGN_IN_SECONDS, ApprovalPage } from '../../lambda/oauth-proxy/approval-page';
-import type { ProxyResponse } from '../../lambda/oauth-proxy/http';
+import { APPROVAL_SIGN_IN_SECONDS } from '../../lambda/oauth-proxy/approval-page';
 import { SEAL_PURPOSES } from '../../lambda/oauth-proxy/ports';
 import { sealJson } from '../../lambda/oauth-proxy/sealed-json';
 import {
   APPROVAL_REQUEST_SECONDS,
   APPROVAL_STATUS,
   APPROVAL_TABLE_ATTRIBUTES,
-  type ApprovalTicket,
-  approvalBinding,
-  DynamoApprovalStore,
   MAX_APPROVAL_ARGUMENTS_BYTES,
 } from '../../lambda/shared/approvals';
 import { APPROVAL_PATHS } from '../../lambda/shared/routes';
-import { MemoryCodeStore } from '../../tools/local-oauth';
 import { useDynaliteTables } from '../helpers/dynalite-tables';
-import { request } from './proxy-fixture';
+import {
+  APPROVALS_TABLE,
+  approvalPageFixture,
+  ISSUER,
+  Jar,
+  SIGN_IN_MAX_AGE,
+  UPSTREAM,
+} from './approval-page-fixture';
 
-const ISSUER = 'https://mcp.example.com/prod';
-const ORIGIN = 'https://mcp.example.com';
-const UPSTREAM = 'https://auth.example.com';
-const SIGN_IN_MAX_AGE = 300;
-const APPROVAL_SECONDS = 300;
+const tables = useDynaliteTables({ [APPROVALS_TABLE]: APPROVAL_TABLE_ATTRIBUTES.partitionKey });
 
-const tables = useDynaliteTables({ approvals: APPROVAL_TABLE_ATTRIBUTES.partitionKey });
-
-/** A token as the upstream's token endpoint answers it: only its payload is read. */
-function accessToken(claims: Record<string, unknown>): string {
-  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  return `${part({ alg: 'RS256' })}.${part(claims)}.signature`;
-}
-
-/** Cookies as a browser keeps them: by name, from Set-Cookie. */
-class Jar {
-  readonly cookies = new Map<string, string>();
-  take(response: ProxyResponse): void {
-    for (const header of response.cookies) {
-      const [pair = ''] = header.split(';');
-      const eq = pair.indexOf('=');
-      this.cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
-    }
-  }
-  get header(): string {
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-  }
-}
-
-function fixture() {
-  let now = Date.UTC(2026, 11, 1, 12);
-  const sealer = new AesSealer();
-  const codes = new MemoryCodeStore({ now: () => now });
-  const store = new DynamoApprovalStore(tables.db, 'approvals');
-  /** Who the upstream says signed in, and when (seconds). */
-  let person = { sub: 'alice-sub', groups: ['admin'], authTime: () => Math.floor(now / 1000) };
-  const upstreamCalls: URLSearchParams[] = [];
-  const page = new ApprovalPage({
-    config: {
-      issuer: ISSUER,
-      upstream: {
-        authorizeUrl: `${UPSTREAM}/oauth2/authorize`,
-        tokenUrl: `${UPSTREAM}/oauth2/token`,
-        clientId: 'upstream-client',
-      },
-      signInScopes: ['mcp/tools'],
-      approvalSeconds: APPROVAL_SECONDS,
-      signInMaxAgeSeconds: SIGN_IN_MAX_AGE,
-    },
-    sealer,
-    codes,
-    store,
-    now: () => now,
-    fetch: async (_url, init) => {
-      upstreamCalls.push(new URLSearchParams(String(init.body)));
-      return Response.json({
-        access_token: accessToken({
-          sub: person.sub,
-          auth_time: person.authTime(),
-          'cognito:groups': person.groups,
-        }),
-        token_type: 'Bearer',
-      });
-    },
-  });
-  const seconds = () => Math.floor(now / 1000);
-
-  /** A call's pending approval and its ticket, as the MCP function makes them. */
-  async function pending(
-    args: Record<string, unknown> = { id: 'cust-0040' },
-    options: { sub?: string; roles?: string[]; key?: string } = {},
-  ) {
-    const sub = options.sub ?? 'alice-sub';
-    const binding = approvalBinding({
-      caller: { authMethod: 'cognito', principalId: sub, keyId: '' },
-      tool: 'delete_record',
-      arguments: { ...args, n: Math.random() },
-      client: { name: 'test-client' },
-    });
-    const approvalId = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString(
-      'base64url',
-    );
-    const key = options.key ?? binding.key;
-    await store.request(
-      { key, approvalId, expiresAt: seconds() + APPROVAL_REQUEST_SECONDS },
-      seconds(),
-    );
-    const ticket: ApprovalTicket = {
-      version: 1,
-      approvalId,
-      key,
-      sub,
-      tool: { name: 'delete_record', title: 'Delete customer record', permission: 'delete_data' },
-      arguments: args,
-      argumentsDigest: binding.argumentsDigest,
-      client: { name: 'test-client', version: '1.0.0' },
-      roles: options.roles ?? ['admin'],
-      requestedAt: seconds(),
-    };
-    const sealed = await sealJson(
-      sealer,
-      SEAL_PURPOSES.approvalTicket,
-      ticket,
-      seconds() + APPROVAL_REQUEST_SECONDS,
-    );
-    return { ticket, sealed };
-  }
-
-  const get = (path: string, query: Record<string, string>, jar: Jar) =>
-    page.handle(request('GET', path, { query, headers: { cookie: jar.header } }));
-
-  /** The browser opens the URL, signs in upstream, and comes back: the page, shown. */
-  async function signInAndOpen(sealed: string, jar: Jar = new Jar()) {
-    const first = await get(APPROVAL_PATHS.page, { ticket: sealed }, jar);
-    jar.take(first.response);
-    if (first.response.status === 200) return { jar, shown: first };
-    const location = new URL(first.response.headers.Location ?? '');
-    const back = await get(
-      APPROVAL_PATHS.callback,
-      { code: 'upstream-code', state: location.searchParams.get('state') ?? '' },
-      jar,
-    );
-    jar.take(back.response);
-    if (back.response.status !== 303) return { jar, first, back, shown: back };
-    const next = new URL(back.response.headers.Location ?? '');
-    const shown = await get(
-      APPROVAL_PATHS.page,
-      { ticket: next.searchParams.get('ticket') ?? '' },
-      jar,
-    );
-    jar.take(shown.response);
-    return { jar, first, back, shown };
-  }
-
-  /** The page's form answered, as the browser posts it. */
-  async function post(
-    shown: ProxyResponse,
-    jar: Jar,
-    decision = 'approve',
-    headers: Record<string, string> = { origin: ORIGIN },
-  ) {
-    const field = (name: string) =>
-      new RegExp(`name="${name}" value="([^"]+)"`)
-        .exec(shown.body)?.[1]
-        ?.replaceAll('&#38;', '&') ?? '';
-    const body = new URLSearchParams({
-      ticket: field('ticket'),
-      form: field('form'),
-      decision,
-    }).toString();
-    return page.handle(
-      request('POST', APPROVAL_PATHS.page, {
-        headers: {
-          cookie: jar.header,
-          'content-type': 'application/x-www-form-urlencoded',
-          ...headers,
-        },
-        body,
-      }),
-    );
-  }
-
-  return {
-    page,
-    store,
-    sealer,
-    pending,
-    get,
-    post,
-    signInAndOpen,
-    upstreamCalls,
-    advance: (ms: number) => {
-      now += ms;
-    },
-    signInAs: (sub: string, groups: string[] = ['admin'], authTime?: () => number) => {
-      person = { sub, groups, authTime: authTime ?? (() => Math.floor(now / 1000)) };
-    },
-  };
-}
-
-let f: ReturnType<typeof fixture>;
+let f: ReturnType<typeof approvalPageFixture>;
 beforeEach(() => {
-  f = fixture();
+  f = approvalPageFixture(tables.db);
 });
 
 describe('GET /approve', () => {
