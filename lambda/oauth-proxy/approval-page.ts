@@ -38,6 +38,7 @@ import {
 import type { ApprovalAudit, ApprovalReason, ApprovalStep } from '../shared/audit';
 import { APPROVAL_PATHS } from '../shared/routes';
 import {
+  cookieNames,
   escapeHtml,
   htmlPage,
   MAX_FORM_BYTES,
@@ -197,11 +198,10 @@ export class ApprovalPage {
     this.#origin = issuer.origin;
     this.#basePath = issuer.pathname.replace(/\/$/, '');
     this.#secureCookies = this.#origin.startsWith('https://');
-    // The consent page's browser cookie: one browser id for both pages. __Host-: this host
-    // only, path /, Secure; a plain-http (loopback) issuer cannot have it.
-    const prefix = this.#secureCookies ? '__Host-' : '';
-    this.#browserCookie = `${prefix}mcp-browser`;
-    this.#approverCookie = `${prefix}mcp-approver`;
+    // The consent page's browser cookie: one browser id for both pages.
+    const names = cookieNames(this.#origin);
+    this.#browserCookie = names.browser;
+    this.#approverCookie = names.approver;
   }
 
   /** Where the upstream returns a person sent to sign in from this page. */

@@ -134,6 +134,23 @@ export function jsonResponse(status: number, body: unknown): ProxyResponse {
 }
 
 /** Cookie values by name, from a `Cookie` header; the first of a repeated name wins. */
+/**
+ * The proxy's cookie names for an issuer origin: `__Host-` (this host only, path /, Secure) on
+ * https; a plain-http (loopback) issuer cannot have it. One place, so the consent page and the
+ * approval page name the one browser cookie they share alike.
+ */
+export function cookieNames(origin: string) {
+  const prefix = origin.startsWith('https://') ? '__Host-' : '';
+  return {
+    /** The browser's id, shared by the consent and approval pages. */
+    browser: `${prefix}mcp-browser`,
+    /** A person's remembered consent to a client (consent page). */
+    consent: `${prefix}mcp-consent`,
+    /** A person's fresh sign-in to approve calls (approval page). */
+    approver: `${prefix}mcp-approver`,
+  } as const;
+}
+
 export function parseCookies(header: string | undefined): Map<string, string> {
   const cookies = new Map<string, string>();
   for (const part of (header ?? '').split(';')) {

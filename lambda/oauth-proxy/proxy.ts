@@ -57,6 +57,7 @@ import {
 } from './clients';
 import {
   continuePage,
+  cookieNames,
   cspSource,
   errorPage,
   escapeHtml,
@@ -336,10 +337,9 @@ export class OAuthProxy {
     this.#origin = new URL(deps.config.issuer).origin;
     this.#upstreamOrigin = new URL(deps.config.upstream.authorizeUrl).origin;
     this.#secureCookies = this.#origin.startsWith('https://');
-    // __Host-: only this host, path /, Secure; a plain-http (loopback) issuer cannot have it.
-    const prefix = this.#secureCookies ? '__Host-' : '';
-    this.#browserCookie = `${prefix}mcp-browser`;
-    this.#rememberCookie = `${prefix}mcp-consent`;
+    const names = cookieNames(this.#origin);
+    this.#browserCookie = names.browser;
+    this.#rememberCookie = names.consent;
   }
 
   /** The proxy's fixed callback at the upstream. */
