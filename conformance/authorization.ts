@@ -9,7 +9,7 @@
  * (`/prod/.well-known/openid-configuration`); the root ones are outside the stage (403), as on
  * execute-api. The suite then runs an authorization code grant: it prints the authorization
  * URL for a person to open and waits on its own loopback callback. Here a scripted person
- * (`test/helpers/local-sign-in.ts`: the proxy's consent page, then the sign-in page on the
+ * (`test/support/local-sign-in.ts`: the proxy's consent page, then the sign-in page on the
  * Cognito stand-in) answers it, and the browser's last step, the redirect to the suite's
  * callback, is followed. The grant runs once per kind of client: a dynamically registered one,
  * one identified by a Client ID Metadata Document (on an https name the gateway maps to a local
@@ -27,9 +27,9 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_CALLBACK_URLS } from '../lib/config';
-import { browserGet, CookieJar, signInLocally } from '../test/helpers/local-sign-in';
-import { type LocalGateway, startLocalGateway } from '../tools/local-gateway';
-import { LOCAL_CLIENT_ID } from '../tools/local-identity';
+import { browserGet, CookieJar, signInLocally } from '../test/support/local-sign-in';
+import { type LocalGateway, startLocalGateway } from '../tools/local/gateway';
+import { LOCAL_CLIENT_ID } from '../tools/local/identity';
 import { SUITE_NODE, SUITE_PACKAGE } from './run';
 
 /**

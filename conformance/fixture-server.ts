@@ -5,7 +5,7 @@
  * `mcp` option.
  */
 import { fileURLToPath } from 'node:url';
-import type { LocalGatewayOptions } from '../tools/local-gateway';
+import type { LocalGatewayOptions } from '../tools/local/gateway';
 import { CONFORMANCE_ROLES, conformanceFixture } from './fixture-module';
 
 export const FIXTURE_MCP: NonNullable<LocalGatewayOptions['mcp']> = {

@@ -1,6 +1,6 @@
 /**
  * The stack as `cdk synth` builds it, from an App's context: one function for `bin/app.ts`
- * (the CDK CLI's entry) and for the local emulator (`tools/emulator/`), which synthesizes the
+ * (the CDK CLI's entry) and for the local emulator (`tools/local/emulator/`), which synthesizes the
  * same stack into a cloud assembly and serves what it finds there.
  */
 import type { App } from 'aws-cdk-lib';

@@ -17,9 +17,9 @@ import { REVOCATION_ATTRIBUTES } from '../lambda/shared/revocations';
 
 /** What the authorizer does to the table (see lambda/authorizer/revocation-dynamodb.ts). */
 export const REVOCATION_READ_ACTIONS = ['dynamodb:Scan'] as const;
-/** What the CLIs do to it (see tools/revocation-writer.ts). */
+/** What the CLIs do to it (see tools/cli/revocation-writer.ts). */
 export const REVOCATION_WRITE_ACTIONS = ['dynamodb:UpdateItem'] as const;
-/** The Cognito admin calls of `npm run users` (see tools/cognito-user-directory.ts). */
+/** The Cognito admin calls of `npm run users` (see tools/cli/cognito-user-directory.ts). */
 export const USER_ADMIN_ACTIONS = [
   'cognito-idp:AdminGetUser',
   'cognito-idp:AdminListGroupsForUser',

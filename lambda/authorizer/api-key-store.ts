@@ -113,6 +113,11 @@ export interface ApiKeyStoreOptions {
   /** Called with a description when AWSPREVIOUS is unreadable and ignored. */
   readonly onPreviousIgnored?: (why: string) => void;
   readonly now?: () => number;
+  /**
+   * Parses a document's text (throws when it does not match the schema).
+   * @default parseApiKeyDocument
+   */
+  readonly parseDocument?: (text: string) => ApiKeyDocument;
 }
 
 export class ApiKeyStore {
@@ -122,6 +127,7 @@ export class ApiKeyStore {
   readonly #refreshAheadMs: number;
   readonly #now: () => number;
   readonly #onPreviousIgnored: (why: string) => void;
+  readonly #parseDocument: (text: string) => ApiKeyDocument;
   #index: ReadonlyMap<string, IndexEntry> | undefined;
   /** The texts the index was built from: a reload that reads the same keeps the index. */
   #indexedFrom: { readonly current: string; readonly previous: string | undefined } | undefined;
@@ -137,6 +143,7 @@ export class ApiKeyStore {
     this.#refreshAheadMs = Math.max(0, Math.min(options.refreshAheadMs ?? 0, options.ttlMs));
     this.#now = options.now ?? Date.now;
     this.#onPreviousIgnored = options.onPreviousIgnored ?? (() => {});
+    this.#parseDocument = options.parseDocument ?? parseApiKeyDocument;
   }
 
   /** Verify a presented key. Throws {@link ApiKeysUnavailableError} when the keys cannot be read. */
@@ -260,7 +267,7 @@ export class ApiKeyStore {
   #buildFrom(versions: ApiKeyVersions): ReadonlyMap<string, IndexEntry> {
     let current: ApiKeyDocument;
     try {
-      current = parseApiKeyDocument(versions.current);
+      current = this.#parseDocument(versions.current);
     } catch (error) {
       throw new ApiKeysUnavailableError('The current API-key document is invalid', {
         cause: error,
@@ -269,7 +276,7 @@ export class ApiKeyStore {
     let previous: ApiKeyDocument | undefined;
     if (versions.previous !== undefined) {
       try {
-        previous = parseApiKeyDocument(versions.previous);
+        previous = this.#parseDocument(versions.previous);
       } catch (error) {
         // Ignoring AWSPREVIOUS only ever refuses more keys: safe to carry on without it.
         this.#onPreviousIgnored(error instanceof Error ? error.message : 'unreadable');

@@ -1,7 +1,7 @@
 /**
  * What the OAuth proxy needs from the world, as small interfaces: AWS implementations
  * (`kms-sealer.ts`, `dynamodb-code-store.ts`) and local ones (`aes-sealer.ts`,
- * `tools/local-oauth.ts`) stand behind them, and tests inject their own.
+ * `tools/local/oauth.ts`) stand behind them, and tests inject their own.
  */
 
 /** The purposes a sealed value is made for: one never opens as another. */

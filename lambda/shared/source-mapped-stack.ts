@@ -30,7 +30,7 @@ function mapOf(file: string): SourceMap | null {
   return map;
 }
 
-/** `../../lambda/mcp/handler.ts` (relative to the map) as `lambda/mcp/handler.ts`. */
+/** `../mcp/handler.ts` (relative to the map) as `lambda/mcp/handler.ts`. */
 function tidy(source: string): string {
   return source.replace(/^(?:\.\.\/)+/, '').replace(/^file:\/\//, '');
 }

@@ -32,8 +32,8 @@ import { build } from 'esbuild';
 import { emptyApiKeyDocument } from '../../lambda/shared/api-key';
 import { LAMBDA_COMMON_ENVIRONMENT } from '../../lib/lambda-function';
 import { LOCAL_TABLE_NAME, TABLE_NAME_VARIABLE } from '../../modules/customer-records/module';
-import { addKey } from '../api-key-admin';
-import { startLocalDynamo } from '../local-dynamo';
+import { addKey } from '../cli/api-key-admin';
+import { startLocalDynamo } from '../local/dynamo';
 import {
   LOCAL_CLIENT_ID,
   LOCAL_JWKS_URI,
@@ -42,12 +42,12 @@ import {
   localJwks,
   mintAccessToken,
   type SigningKey,
-} from '../local-identity';
+} from '../local/identity';
 import {
   createLocalRevocationsTable,
   LOCAL_REVOCATIONS_TABLE,
   localDynamoClient,
-} from '../local-revocations';
+} from '../local/revocations';
 import type { DriverConfig, DriverReport } from './cold-driver';
 import { type ColdProfile, profileColdStart } from './cold-profile';
 import {

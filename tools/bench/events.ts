@@ -11,7 +11,7 @@ import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws
 import { parseMessage } from '../../lambda/mcp/response';
 import { type Principal, toAuthorizerContext } from '../../lambda/shared/principal';
 import { MCP_PATH } from '../../lambda/shared/routes';
-import { LOCAL_SCOPE } from '../local-identity';
+import { LOCAL_SCOPE } from '../local/identity';
 
 export const BENCH_METHOD_ARN = `arn:aws:execute-api:us-east-1:123456789012:api/prod/POST${MCP_PATH}`;
 

@@ -17,7 +17,7 @@ import type {
 } from '../../modules/customer-records/store/customer-record';
 import type { CustomerRecordsDeps } from '../../modules/customer-records/tools';
 import { POLICY } from '../../modules/policy';
-import { startLocalDynamo } from '../local-dynamo';
+import { startLocalDynamo } from '../local/dynamo';
 import { answerOf, benchAnalyst, GET_RECORD_CALL, GET_RECORD_FOUND, mcpEvent } from './events';
 import { createExpressMcpHandler } from './express-baseline';
 import { localModules, mcpEntry } from './mcp-under-test';

@@ -25,7 +25,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadSigningKey } from '../local-identity';
+import { loadSigningKey } from '../local/identity';
 import {
   BUNDLE_TARGETS,
   type BundleReport,

@@ -3,7 +3,7 @@
  * (`lambda/mcp/index.ts`: the deployment's policy, `createMcpHandler`, then `streamingHandler`,
  * the response-streaming adapter, here on a stand-in for the runtime's `awslambda` that writes
  * what the real one writes), over the deployment's modules built against the embedded
- * stand-ins as local mode builds them (`tools/local-gateway.ts`: each module's `local` hook
+ * stand-ins as local mode builds them (`tools/local/gateway.ts`: each module's `local` hook
  * creates and seeds its tables in dynalite), so the real adapters run with nothing mocked.
  */
 
@@ -17,7 +17,7 @@ import type { QuotaGate } from '../../lambda/mcp/quotas';
 import { STREAM_FLUSH_BYTES } from '../../lambda/shared/env';
 import { MODULES } from '../../modules/index';
 import { POLICY } from '../../modules/policy';
-import type { LocalDynamo } from '../local-dynamo';
+import type { LocalDynamo } from '../local/dynamo';
 
 /** The deployment's modules (or `modules`), their dependencies built against `dynamo`. */
 export function localModules(

@@ -22,7 +22,7 @@ import { passSse, type StreamWatcher } from '../../lambda/mcp/response';
 import { STREAM_FLUSH_BYTES } from '../../lambda/shared/env';
 import { LAMBDA_COMMON_ENVIRONMENT } from '../../lib/lambda-function';
 import { LOCAL_TABLE_NAME, TABLE_NAME_VARIABLE } from '../../modules/customer-records/module';
-import { startLocalDynamo } from '../local-dynamo';
+import { startLocalDynamo } from '../local/dynamo';
 import { answerOf, benchAnalyst, mcpEvent } from './events';
 import {
   benchRuntime,

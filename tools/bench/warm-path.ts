@@ -30,7 +30,7 @@ import { findItem } from '../../lambda/shared/policy';
 import { buildQuotaTable } from '../../lambda/shared/quota';
 import { MODULES } from '../../modules/index';
 import { POLICY } from '../../modules/policy';
-import { createKeyedTable, type LocalDynamo, startLocalDynamo } from '../local-dynamo';
+import { createKeyedTable, type LocalDynamo, startLocalDynamo } from '../local/dynamo';
 import {
   LOCAL_CLIENT_ID,
   LOCAL_SCOPE,
@@ -39,7 +39,7 @@ import {
   localJwksCache,
   mintAccessToken,
   type SigningKey,
-} from '../local-identity';
+} from '../local/identity';
 import {
   answerOf,
   authorizerEvent,

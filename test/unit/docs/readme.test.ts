@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { ItemKind } from '../../../lambda/shared/policy';
+import { POLICY } from '../../../modules/policy';
+
+const KIND_LABELS: Record<ItemKind, string> = {
+  tool: 'tool',
+  resource: 'resource',
+  resourceTemplate: 'resource template',
+  prompt: 'prompt',
+};
+
+/** The README's role table, rendered from the policy table. */
+function roleTable(): string {
+  const roles = Object.keys(POLICY.roles);
+  const header = `| Item | Kind | Needs permission | ${roles.join(' | ')} |`;
+  const align = `|---|---|---|${roles.map(() => ':-:').join('|')}|`;
+  const rows = (['tool', 'resource', 'resourceTemplate', 'prompt'] as const).flatMap((kind) =>
+    POLICY.items[kind].map((item) => {
+      const cells = roles.map((role) =>
+        (POLICY.roles[role] ?? []).includes(item.permission) ? 'yes' : '—',
+      );
+      const name =
+        item.uri === undefined ? `\`${item.name}\`` : `\`${item.name}\` (\`${item.uri}\`)`;
+      return `| ${name} | ${KIND_LABELS[kind]} | \`${item.permission}\` | ${cells.join(' | ')} |`;
+    }),
+  );
+  return [header, align, ...rows].join('\n');
+}
+
+describe('README', () => {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+
+  it('shows the role table exactly as the policy table defines it', () => {
+    const section = /<!-- role-table:start -->\n([\s\S]*?)\n<!-- role-table:end -->/.exec(readme);
+    expect(section?.[1]).toBe(roleTable());
+  });
+
+  it("shows the example module's rule exactly as examples/orders-module/rules.ts has it", () => {
+    const section =
+      /<!-- orders-rules:start -->\n```ts\n\/\/ modules\/orders\/rules\.ts\n([\s\S]*?)\n```\n<!-- orders-rules:end -->/.exec(
+        readme,
+      );
+    const source = readFileSync(
+      new URL('../../../examples/orders-module/rules.ts', import.meta.url),
+      'utf8',
+    );
+    expect(section?.[1]).toBeDefined();
+    expect(source).toContain(section?.[1] ?? '(no section)');
+  });
+
+  it('gives the command that runs the tests', () => {
+    expect(readme).toContain('npm test');
+  });
+});

@@ -1,0 +1,39 @@
+/** The MCP Lambda answers only requests naming this API, whatever API Gateway let through. */
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { checkRequestLine } from '../../../lambda/mcp/http';
+
+const config = {
+  allowedOrigins: [],
+  maxBodyBytes: 1024,
+  allowedHosts: ['abc123.execute-api.eu-west-1.amazonaws.com', 'mcp.example.com'],
+};
+const withHost = (host: string | undefined) =>
+  ({
+    httpMethod: 'POST',
+    headers: host === undefined ? {} : { Host: host },
+    multiValueHeaders: {},
+  }) as unknown as APIGatewayProxyEvent;
+
+describe('checkRequestLine: Host', () => {
+  it.each(['abc123.execute-api.eu-west-1.amazonaws.com', 'MCP.example.com'])(
+    'lets %s through',
+    (host) => {
+      expect(checkRequestLine(withHost(host), config)).toBeUndefined();
+    },
+  );
+
+  it.each([
+    ['another API', 'other99.execute-api.eu-west-1.amazonaws.com'],
+    ['a look-alike', 'mcp.example.com.evil.example'],
+    ['no Host at all', undefined],
+  ])('refuses %s with 403', (_, host) => {
+    expect(checkRequestLine(withHost(host), config)?.statusCode).toBe(403);
+  });
+
+  it('checks no Host when no name is configured', () => {
+    expect(
+      checkRequestLine(withHost('anything.example'), { ...config, allowedHosts: [] }),
+    ).toBeUndefined();
+  });
+});
