@@ -102,7 +102,11 @@ List and call tools with MCP Inspector's CLI (it needs Node 22; npx fetches it):
     --transport http --header "Authorization: Bearer $TOKEN" --method tools/list
 
 Or sign in with OAuth from nothing but the URL (the local sign-in page stands in for
-Cognito's hosted login): MCP Inspector's web UI (open http://localhost:6274 once it is up):
+Cognito's hosted login): MCP Inspector's web UI. Open the address it prints
+(http://127.0.0.1:6274?MCP_INSPECTOR_API_TOKEN=…) and keep to it: opened at localhost it asks
+for another callback, which the client it registered at 127.0.0.1 may not use
+(redirect_uri_mismatch): after switching, clear its saved sign-in for this server so it
+registers again.
   npx -y -p node@22 -p @modelcontextprotocol/inspector@2 mcp-inspector --web \\
     --transport http --server-url ${url}
 
