@@ -43,6 +43,21 @@ export function codeBlocks(text: string): CodeBlock[] {
   return blocks;
 }
 
+/** The page with the named regions' lines blanked (`<!-- name:start -->` … `<!-- name:end -->`). */
+export function withoutRegions(text: string, names: ReadonlySet<string>): string {
+  let inside: string | undefined;
+  return text
+    .split('\n')
+    .map((line) => {
+      const start = REGION_START.exec(line)?.[1];
+      if (inside === undefined && start !== undefined && names.has(start)) inside = start;
+      if (inside === undefined) return line;
+      if (line === `<!-- ${inside}:end -->`) inside = undefined;
+      return '';
+    })
+    .join('\n');
+}
+
 /** The page with fenced blocks and inline code spans blanked, so prose alone remains. */
 export function prose(text: string): string {
   const lines = text.split('\n');

@@ -29,6 +29,7 @@ import {
   REPO_FOLDERS,
   repoPaths,
   slug,
+  withoutRegions,
 } from './markdown';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -113,6 +114,12 @@ describe('the snippet rules', () => {
     expect(npmScripts(block)).toEqual(['keys']);
     expect(contextKeys(block)).toEqual(['alarmEmail', 'abuseThreshold']);
     expect(repoPaths(block.join('\n'))).toEqual(['tools/cost/model.ts']);
+  });
+
+  it('leaves out a region another page owns, and only that region', () => {
+    const page = 'a\n<!-- theirs:start -->\nb\n<!-- theirs:end -->\nc';
+    expect(withoutRegions(page, new Set(['theirs'])).split('\n')).toEqual(['a', '', '', '', 'c']);
+    expect(withoutRegions(page, new Set(['other']))).toBe(page);
   });
 
   it('makes the anchors GitHub makes', () => {
@@ -209,9 +216,8 @@ describe.each(LINKED_PAGES)('the links of %s', (page) => {
   });
 
   it('name only paths and -c keys that exist in their inline code', () => {
-    const spans = [...text.replace(/```[\s\S]*?```/g, '').matchAll(/`([^`\n]+)`/g)].map(
-      (match) => match[1] ?? '',
-    );
+    const own = withoutRegions(text, OWNED_REGIONS).replace(/```[\s\S]*?```/g, '');
+    const spans = [...own.matchAll(/`([^`\n]+)`/g)].map((match) => match[1] ?? '');
     const problems = [
       ...spans
         .flatMap((span) => repoPaths(span))
