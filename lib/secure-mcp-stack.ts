@@ -309,7 +309,7 @@ export class SecureMcpStack extends Stack {
     new CfnOutput(this, 'ClientSupport', {
       value:
         api.domain === undefined
-          ? `execute-api URL: clients that follow the 401's resource_metadata and the issuer's own metadata paths work (the MCP SDK v1 and v2 clients, MCP Inspector); clients that look only at the root /.well-known paths do not, and need -c customDomainName (see the README, "Which clients work on the execute-api URL")`
+          ? `execute-api URL: clients that follow the 401's resource_metadata and the issuer's own metadata paths work (the MCP SDK v1 and v2 clients, MCP Inspector); clients that look only at the root /.well-known paths do not, and need -c customDomainName (see docs/clients.md, "Which clients work on the execute-api URL")`
           : 'Custom domain mapped at its root: the root /.well-known paths are served; every MCP client can discover the server from the URL alone',
       description: 'Which MCP clients can discover this server from its URL alone',
     });

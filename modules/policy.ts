@@ -1,6 +1,6 @@
 /**
  * The deployment's policy table: its roles and its modules' items, checked once. The MCP
- * server, the CDK stack and the README's role table all read this one value.
+ * server, the CDK stack and the role table in `docs/authorization.md` all read this one value.
  */
 import { buildPolicyTable } from '../lambda/shared/policy';
 import { MODULES } from './index';

@@ -2,8 +2,8 @@
  * The RBAC policy: roles grant permissions, and every tool, resource and prompt names the one
  * permission it needs. One table, built once from the deployment's roles (`modules/roles.ts`)
  * and the items its modules declare (`modules/index.ts`); list filtering, request enforcement,
- * the Cognito groups and scopes of the stack, the metric dimensions and the README's role table
- * are all derived from it, so none of them can drift from another.
+ * the Cognito groups and scopes of the stack, the metric dimensions and the role table in
+ * `docs/authorization.md` are all derived from it, so none of them can drift from another.
  *
  * Pure and domain-free: nothing here knows what any module does.
  */
