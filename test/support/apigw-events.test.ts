@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type Principal, parsePrincipal } from '../../lambda/shared/principal';
+import { eventHeaderMaps } from '../../tools/local/emulator/header-rules';
 import {
   AUTHORIZER_LATENCY_MS,
   authorizerContextOf,
@@ -140,6 +141,20 @@ describe('proxyEvent', () => {
     // Assess
     expect(event.headers).toEqual({ Accept: 'text/event-stream' });
     expect(event.multiValueHeaders).toEqual({ Accept: ['application/json', 'text/event-stream'] });
+  });
+
+  it('splits repeated headers as the local emulator does for the events it sends', () => {
+    // Act
+    const event = proxyEvent({ headers: { 'X-Tag': ['a', 'b'], Accept: '*/*' } });
+
+    // Assess
+    expect({ headers: event.headers, multiValueHeaders: event.multiValueHeaders }).toEqual(
+      eventHeaderMaps([
+        ['X-Tag', 'a'],
+        ['X-Tag', 'b'],
+        ['Accept', '*/*'],
+      ]),
+    );
   });
 
   it('has null query maps without a query string, and agreeing ones with one', () => {

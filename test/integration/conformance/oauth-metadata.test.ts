@@ -1,20 +1,20 @@
 /**
  * "The metadata documents validate against their RFCs": every discovery document the project
  * serves, locally and in AWS, and every registration answer, run through one checker of the
- * RFC 9728, RFC 8414 and RFC 7591 rules (`helpers/oauth-metadata-rules.ts`), at the URL a
+ * RFC 9728, RFC 8414 and RFC 7591 rules (`support/oauth-metadata-rules.ts`), at the URL a
  * client fetches it from. The checker itself is tested first: each rule fires on a document
  * that breaks it and on no other.
  *
  * Known deviations are pinned as such (the exact violation the checker reports), so a fix shows
  * up as a failing test to flip to "no violations".
  */
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { AesSealer } from '../../../lambda/oauth-proxy/aes-sealer';
 import { answerRegistration } from '../../../lambda/registration/handler';
 import { dcrClientIdMinter } from '../../../lambda/registration/mint';
 import type { RegistrationPolicy } from '../../../lambda/shared/client-registration';
 import { LOCAL_SCOPE } from '../../../tools/local/identity';
+import { proxyEvent } from '../../support/apigw-events';
 import { useLocalGateway } from '../../support/local-gateway-fixture';
 import {
   AUTHORIZATION_SERVER_WELL_KNOWN,
@@ -1088,16 +1088,7 @@ describe('the registration Lambda', () => {
     contentType = 'application/json',
   ): Promise<RegistrationAnswer> => {
     const { response } = await answerRegistration(
-      {
-        httpMethod: 'POST',
-        headers: { 'Content-Type': contentType },
-        multiValueHeaders: { 'Content-Type': [contentType] },
-        body,
-        isBase64Encoded: false,
-      } as Pick<
-        APIGatewayProxyEvent,
-        'httpMethod' | 'headers' | 'multiValueHeaders' | 'body' | 'isBase64Encoded'
-      >,
+      proxyEvent({ path: '/register', headers: { 'Content-Type': contentType }, body }),
       policy,
       mint,
     );
