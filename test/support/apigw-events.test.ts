@@ -32,20 +32,14 @@ const PROXY_EVENT_FIELDS = [
   'isBase64Encoded',
 ];
 
-/** "Input to an API Gateway Lambda authorizer", REQUEST input format: the event's keys. */
+/**
+ * "Input to an API Gateway Lambda authorizer", REQUEST input format: the event's keys, the
+ * proxy event's request fields without the body, after its type and the method ARN.
+ */
 const AUTHORIZER_EVENT_FIELDS = [
   'type',
   'methodArn',
-  'resource',
-  'path',
-  'httpMethod',
-  'headers',
-  'multiValueHeaders',
-  'queryStringParameters',
-  'multiValueQueryStringParameters',
-  'pathParameters',
-  'stageVariables',
-  'requestContext',
+  ...PROXY_EVENT_FIELDS.filter((field) => field !== 'body' && field !== 'isBase64Encoded'),
 ];
 
 /** The `requestContext` keys of the documented examples (the proxy page's AWS_IAM one). */
