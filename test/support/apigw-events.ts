@@ -7,8 +7,10 @@
  *   https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-input-format),
  *   with the Lambda authorizer's context where the method has one: "the authorized user
  *   information includes `$context.authorizer.principalId` and other applicable
- *   `$context.authorizer.*` properties", every value stringified ("Output from an API Gateway
- *   Lambda authorizer").
+ *   `$context.authorizer.*` properties", every value a string ("Output from an API Gateway
+ *   Lambda authorizer" shows a context of `"numberKey": "1"`,
+ *   https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html),
+ *   but API Gateway's own `integrationLatency`, a number.
  * - {@link authorizerEvent}: a REQUEST-type Lambda authorizer's event ("Input to an API Gateway
  *   Lambda authorizer", `REQUEST` input format,
  *   https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-input.html).
