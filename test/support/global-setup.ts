@@ -1,6 +1,6 @@
 /**
  * Once per test run: the default cloud assembly, synthesized and bundled as `cdk synth` does,
- * which every end-to-end suite's local gateway serves (`helpers/test-assembly.ts`).
+ * which every end-to-end suite's local gateway serves (`support/test-assembly.ts`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

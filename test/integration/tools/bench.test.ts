@@ -7,7 +7,6 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CustomerRecord } from '../../../modules/customer-records/store/customer-record';
 import { sampleRecords } from '../../../modules/customer-records/store/sample-records';
@@ -48,6 +47,7 @@ import {
   percentile,
 } from '../../../tools/bench/stats';
 import { loadSigningKey } from '../../../tools/local/identity';
+import { proxyEvent } from '../../support/apigw-events';
 import { testAssembly } from '../../support/test-assembly';
 
 /**
@@ -319,16 +319,15 @@ describe('proxyHandler (the serverless-http-style adapter)', () => {
         res.end(`got ${Buffer.concat(chunks).toString('utf8')}`);
       });
     });
-    const event = {
-      httpMethod: 'PUT',
+    const event = proxyEvent({
+      method: 'PUT',
       path: '/things',
       headers: { 'Content-Type': 'text/plain' },
-      multiValueHeaders: { 'Content-Type': ['text/plain'] },
-      multiValueQueryStringParameters: { q: ['a b'] },
+      query: { q: 'a b' },
       body: Buffer.from('héllo').toString('base64'),
       isBase64Encoded: true,
-      requestContext: { identity: { sourceIp: '127.0.0.1' } },
-    } as unknown as APIGatewayProxyEvent;
+      sourceIp: '127.0.0.1',
+    });
 
     // Act
     const result = await handler(event);
@@ -337,7 +336,12 @@ describe('proxyHandler (the serverless-http-style adapter)', () => {
     expect(seen).toMatchObject({
       method: 'PUT',
       url: '/things?q=a+b',
-      headers: { 'content-type': 'text/plain', 'content-length': '6', host: 'localhost' },
+      // No Host header in the event: the host API Gateway was reached at.
+      headers: {
+        'content-type': 'text/plain',
+        'content-length': '6',
+        host: event.requestContext.domainName,
+      },
     });
     expect(source).toBe(event);
     expect(result).toMatchObject({ statusCode: 201, body: 'got héllo' });

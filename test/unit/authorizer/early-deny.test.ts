@@ -21,28 +21,14 @@ import { createLogger } from '../../../lambda/shared/logger';
 import type { Principal } from '../../../lambda/shared/principal';
 import { POLICY } from '../../../modules/policy';
 import { policyAllows } from '../../../tools/local/emulator/authorizer';
+import { authorizerEvent, methodArnOf, type Values } from '../../support/apigw-events';
 import { captureLogs } from '../../support/capture-logs';
 
 const EARLY = earlyDenyPolicyOf(POLICY);
 const MODERN = '2026-07-28';
 
-/** The headers of a request: single values, as `headers` and `multiValueHeaders` carry them. */
-function request(headers: Record<string, string | string[]>) {
-  return {
-    headers: Object.fromEntries(
-      Object.entries(headers).map(([name, value]) => [
-        name,
-        Array.isArray(value) ? value.at(-1) : value,
-      ]),
-    ),
-    multiValueHeaders: Object.fromEntries(
-      Object.entries(headers).map(([name, value]) => [
-        name,
-        Array.isArray(value) ? value : [value],
-      ]),
-    ),
-  };
-}
+/** The headers of a request, as the authorizer's event carries them (both maps). */
+const request = (headers: Values) => authorizerEvent({ headers });
 
 const call = (name: string, method = 'tools/call', version = MODERN) =>
   request({ 'MCP-Protocol-Version': version, 'Mcp-Method': method, 'Mcp-Name': name });
@@ -262,17 +248,17 @@ describe('the early-deny policy document', () => {
 
 // ---------------------------------------------------------------------------------------------
 
-const METHOD_ARN = 'arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/POST/mcp';
+const API = { region: 'eu-west-1' };
+const METHOD_ARN = methodArnOf({ method: 'POST', path: '/mcp', api: API });
 
-function authorizerEvent(headers: Record<string, string>): APIGatewayRequestAuthorizerEvent {
-  const all = { Authorization: 'Bearer a.b.c', ...headers };
-  return {
-    type: 'REQUEST',
-    methodArn: METHOD_ARN,
-    headers: all,
-    multiValueHeaders: Object.fromEntries(Object.entries(all).map(([k, v]) => [k, [v]])),
-    requestContext: { requestId: 'req-early', identity: { sourceIp: '203.0.113.8' } },
-  } as unknown as APIGatewayRequestAuthorizerEvent;
+/** The authorizer's event for a bearer token and these headers. */
+function eventWith(headers: Record<string, string>): APIGatewayRequestAuthorizerEvent {
+  return authorizerEvent({
+    api: API,
+    requestId: 'req-early',
+    sourceIp: '203.0.113.8',
+    headers: { Authorization: 'Bearer a.b.c', ...headers },
+  });
 }
 
 /** A verifier that accepts any token as an analyst's. */
@@ -305,7 +291,7 @@ describe('the authorizer with early deny', () => {
     const logs = captureLogs();
 
     // Act
-    const result = await handler(true)(authorizerEvent(forbidden));
+    const result = await handler(true)(eventWith(forbidden));
     logs.restore();
 
     // Assess
@@ -328,8 +314,8 @@ describe('the authorizer with early deny', () => {
     const authorize = handler(true);
 
     // Act
-    await authorize(authorizerEvent(forbidden));
-    const next = await authorize(authorizerEvent({ ...forbidden, 'Mcp-Name': 'get_record' }));
+    await authorize(eventWith(forbidden));
+    const next = await authorize(eventWith({ ...forbidden, 'Mcp-Name': 'get_record' }));
     logs.restore();
 
     // Assess
@@ -341,7 +327,7 @@ describe('the authorizer with early deny', () => {
     const logs = captureLogs();
 
     // Act
-    const result = await handler(false)(authorizerEvent(forbidden));
+    const result = await handler(false)(eventWith(forbidden));
     logs.restore();
 
     // Assess: the MCP Lambda refuses it instead

@@ -34,65 +34,44 @@ import {
   mintAccessToken,
   type SigningKey,
 } from '../../../tools/local/identity';
+import {
+  type ApiCoordinates,
+  authorizerEvent,
+  methodArnOf,
+  TEST_API,
+} from '../../support/apigw-events';
 import { type CapturedLogs, captureLogs } from '../../support/capture-logs';
 
-const REGION = 'eu-west-1';
-const ACCOUNT = '123456789012';
-const API_ID = 'abcdef1234';
-const STAGE = 'prod';
+/** The API the requests come through: the test API, in eu-west-1. */
+const API: ApiCoordinates = { ...TEST_API, region: 'eu-west-1' };
+const { region: REGION, accountId: ACCOUNT, apiId: API_ID, stage: STAGE } = API;
 const STAGE_ARN = `arn:aws:execute-api:${REGION}:${ACCOUNT}:${API_ID}/${STAGE}`;
 const REQUEST_ID = 'c0ffee00-1234-4abc-8def-000000000001';
 const SOURCE_IP = '203.0.113.7';
 const USER_SUB = 'b7e5a1c2-0000-4000-8000-000000000001';
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 
-const methodArn = (method: string, path = '/mcp', stageArn = STAGE_ARN) =>
-  `${stageArn}/${method}${path}`;
+/** The ARN of `method path` on this API, or on another stage or API of the same account. */
+const methodArn = (method: string, path = '/mcp', elsewhere: Partial<ApiCoordinates> = {}) =>
+  methodArnOf({ method, path, api: { ...API, ...elsewhere } });
 
-/** A REST API REQUEST-authorizer event for `method /mcp`, as API Gateway sends it. */
-function authorizerEvent(
+/** The REQUEST authorizer's event for `method /mcp` with these Authorization values. */
+function eventFor(
   authorization: string | readonly string[] | undefined,
   method = 'POST',
   extraHeaders: Readonly<Record<string, string>> = {},
 ): APIGatewayRequestAuthorizerEvent {
-  const values =
-    authorization === undefined
-      ? []
-      : typeof authorization === 'string'
-        ? [authorization]
-        : [...authorization];
-  const last = values.at(-1);
-  return {
-    type: 'REQUEST',
-    methodArn: methodArn(method),
-    resource: '/mcp',
-    path: '/mcp',
-    httpMethod: method,
+  return authorizerEvent({
+    method,
+    api: API,
+    requestId: REQUEST_ID,
+    sourceIp: SOURCE_IP,
     headers: {
       Host: `${API_ID}.execute-api.${REGION}.amazonaws.com`,
       ...extraHeaders,
-      ...(last === undefined ? {} : { Authorization: last }),
+      ...(authorization === undefined ? {} : { Authorization: authorization }),
     },
-    multiValueHeaders: {
-      Host: [`${API_ID}.execute-api.${REGION}.amazonaws.com`],
-      ...Object.fromEntries(Object.entries(extraHeaders).map(([name, value]) => [name, [value]])),
-      ...(values.length === 0 ? {} : { Authorization: values }),
-    },
-    pathParameters: {},
-    queryStringParameters: {},
-    multiValueQueryStringParameters: {},
-    stageVariables: {},
-    requestContext: {
-      accountId: ACCOUNT,
-      apiId: API_ID,
-      stage: STAGE,
-      requestId: REQUEST_ID,
-      httpMethod: method,
-      path: `/${STAGE}/mcp`,
-      resourcePath: '/mcp',
-      identity: { sourceIp: SOURCE_IP },
-    },
-  } as unknown as APIGatewayRequestAuthorizerEvent;
+  });
 }
 
 function lambdaContext(): Context {
@@ -267,7 +246,7 @@ function auditRecords(): Record<string, unknown>[] {
 describe('authorizer handler: Allow', () => {
   it('allows a valid token on every method of /mcp in this stage, and on nothing else', async () => {
     // Act
-    const result = await authorizer()(authorizerEvent(`Bearer ${userToken()}`), lambdaContext());
+    const result = await authorizer()(eventFor(`Bearer ${userToken()}`), lambdaContext());
 
     // Assess
     expect(result.policyDocument.Statement).toEqual([
@@ -277,7 +256,7 @@ describe('authorizer handler: Allow', () => {
 
   it('returns a policy that API Gateway applies to POST, GET and DELETE on /mcp', async () => {
     // Act
-    const result = await authorizer()(authorizerEvent(`Bearer ${userToken()}`), lambdaContext());
+    const result = await authorizer()(eventFor(`Bearer ${userToken()}`), lambdaContext());
 
     // Assess
     expect(['POST', 'GET', 'DELETE'].map((m) => policyAllows(result, methodArn(m)))).toEqual([
@@ -289,20 +268,20 @@ describe('authorizer handler: Allow', () => {
 
   it('returns a policy that API Gateway does not apply to other paths, stages or APIs', async () => {
     // Act
-    const result = await authorizer()(authorizerEvent(`Bearer ${userToken()}`), lambdaContext());
+    const result = await authorizer()(eventFor(`Bearer ${userToken()}`), lambdaContext());
 
     // Assess
     expect([
       policyAllows(result, methodArn('POST', '/other')),
       policyAllows(result, methodArn('POST', '/mcp/other')),
-      policyAllows(result, methodArn('POST', '/mcp', STAGE_ARN.replace('/prod', '/dev'))),
-      policyAllows(result, methodArn('POST', '/mcp', STAGE_ARN.replace(API_ID, 'zzzzzz9999'))),
+      policyAllows(result, methodArn('POST', '/mcp', { stage: 'dev' })),
+      policyAllows(result, methodArn('POST', '/mcp', { apiId: 'zzzzzz9999' })),
     ]).toEqual([false, false, false, false]);
   });
 
   it('hands a Cognito caller on as sub, groups and scopes, all as strings', async () => {
     // Act
-    const result = await authorizer()(authorizerEvent(`Bearer ${userToken()}`), lambdaContext());
+    const result = await authorizer()(eventFor(`Bearer ${userToken()}`), lambdaContext());
 
     // Assess
     expect({ principalId: result.principalId, context: result.context }).toEqual({
@@ -320,7 +299,7 @@ describe('authorizer handler: Allow', () => {
 
   it('hands an API-key caller on as its name, roles and key id, all as strings', async () => {
     // Act
-    const result = await authorizer()(authorizerEvent(`Bearer ${fx.key}`), lambdaContext());
+    const result = await authorizer()(eventFor(`Bearer ${fx.key}`), lambdaContext());
 
     // Assess
     expect({ principalId: result.principalId, context: result.context }).toEqual({
@@ -354,7 +333,7 @@ describe('authorizer handler: claims for the argument rules (-c ruleClaims)', ()
 
     // Act
     const result = await authorizer({ ruleClaims: named })(
-      authorizerEvent(`Bearer ${token}`),
+      eventFor(`Bearer ${token}`),
       lambdaContext(),
     );
 
@@ -368,7 +347,7 @@ describe('authorizer handler: claims for the argument rules (-c ruleClaims)', ()
 
   it('hands on no claims when none are named', async () => {
     const result = await authorizer()(
-      authorizerEvent(`Bearer ${tokenWith({ 'custom:department': 'sales' })}`),
+      eventFor(`Bearer ${tokenWith({ 'custom:department': 'sales' })}`),
       lambdaContext(),
     );
     expect(result.context?.claims).toBeUndefined();
@@ -378,7 +357,7 @@ describe('authorizer handler: claims for the argument rules (-c ruleClaims)', ()
     // Act
     const { error } = await settle(
       authorizer({ ruleClaims: ['custom:department'] })(
-        authorizerEvent(`Bearer ${tokenWith({ 'custom:department': 'x'.repeat(1025) })}`),
+        eventFor(`Bearer ${tokenWith({ 'custom:department': 'x'.repeat(1025) })}`),
         lambdaContext(),
       ),
     );
@@ -410,7 +389,7 @@ describe('authorizer handler: Unauthorized (401)', () => {
     async ({ authorization }) => {
       // Act
       const { result, error } = await settle(
-        authorizer()(authorizerEvent(authorization()), lambdaContext()),
+        authorizer()(eventFor(authorization()), lambdaContext()),
       );
 
       // Assess
@@ -456,7 +435,7 @@ describe('authorizer handler: unavailable (503) when the credential cannot be ch
     async ({ options, authorization }) => {
       // Act
       const { result, error } = await settle(
-        authorizer(options())(authorizerEvent(authorization()), lambdaContext()),
+        authorizer(options())(eventFor(authorization()), lambdaContext()),
       );
 
       // Assess: a Deny would be cached for the TTL and keep refusing after recovery
@@ -471,7 +450,7 @@ describe('authorizer handler: unavailable (503) when the credential cannot be ch
     'still writes the deny record, with its reason, when $name',
     async ({ options, authorization, reason }) => {
       // Act
-      await settle(authorizer(options())(authorizerEvent(authorization()), lambdaContext()));
+      await settle(authorizer(options())(eventFor(authorization()), lambdaContext()));
 
       // Assess
       expect(auditRecords()).toEqual([
@@ -487,10 +466,7 @@ describe('authorizer handler: unavailable (503) when the credential cannot be ch
   it('logs why it failed closed: the chain of errors behind the failure', async () => {
     // Act
     await settle(
-      authorizer({ apiKeySource: unavailableKeys })(
-        authorizerEvent(`Bearer ${fx.key}`),
-        lambdaContext(),
-      ),
+      authorizer({ apiKeySource: unavailableKeys })(eventFor(`Bearer ${fx.key}`), lambdaContext()),
     );
 
     // Assess
@@ -517,8 +493,8 @@ describe('authorizer handler: unavailable (503) when the credential cannot be ch
     const token = userToken();
 
     // Act
-    const first = await settle(authorize(authorizerEvent(`Bearer ${token}`), lambdaContext()));
-    const second = await authorize(authorizerEvent(`Bearer ${token}`), lambdaContext());
+    const first = await settle(authorize(eventFor(`Bearer ${token}`), lambdaContext()));
+    const second = await authorize(eventFor(`Bearer ${token}`), lambdaContext());
 
     // Assess
     expect(first.error).toBeInstanceOf(AuthorizerUnavailableError);
@@ -536,10 +512,7 @@ describe('authorizer handler: a credential expiring within the cache TTL', () =>
 
     // Act
     const { error } = await settle(
-      authorizer({ cacheTtlSeconds: TTL, now })(
-        authorizerEvent(`Bearer ${token}`),
-        lambdaContext(),
-      ),
+      authorizer({ cacheTtlSeconds: TTL, now })(eventFor(`Bearer ${token}`), lambdaContext()),
     );
 
     // Assess
@@ -564,7 +537,7 @@ describe('authorizer handler: a credential expiring within the cache TTL', () =>
     // Act
     const { error } = await settle(
       authorizer({ cacheTtlSeconds: TTL, now: () => (expiryOf(token) - TTL) * 1000 })(
-        authorizerEvent(`Bearer ${token}`),
+        eventFor(`Bearer ${token}`),
         lambdaContext(),
       ),
     );
@@ -581,7 +554,7 @@ describe('authorizer handler: a credential expiring within the cache TTL', () =>
     const result = await authorizer({
       cacheTtlSeconds: TTL,
       now: () => (expiryOf(token) - TTL - 1) * 1000,
-    })(authorizerEvent(`Bearer ${token}`), lambdaContext());
+    })(eventFor(`Bearer ${token}`), lambdaContext());
 
     // Assess
     expect(policyAllows(result, methodArn('POST'))).toBe(true);
@@ -607,7 +580,7 @@ describe('authorizer handler: a credential expiring within the cache TTL', () =>
         cacheTtlSeconds: TTL,
         now: () => expires - 100_000,
         apiKeySource: { load: async () => ({ current: JSON.stringify(document) }) },
-      })(authorizerEvent(`Bearer ${key}`), lambdaContext()),
+      })(eventFor(`Bearer ${key}`), lambdaContext()),
     );
 
     // Assess
@@ -623,7 +596,7 @@ describe('authorizer handler: a credential expiring within the cache TTL', () =>
   it('allows an API key that never expires, whatever the TTL', async () => {
     // Act
     const result = await authorizer({ cacheTtlSeconds: 3600 })(
-      authorizerEvent(`Bearer ${fx.key}`),
+      eventFor(`Bearer ${fx.key}`),
       lambdaContext(),
     );
 
@@ -637,7 +610,7 @@ describe('authorizer handler: a credential expiring within the cache TTL', () =>
 
     // Act
     const result = await authorizer({ now: () => (expiryOf(token) - 1) * 1000 })(
-      authorizerEvent(`Bearer ${token}`),
+      eventFor(`Bearer ${token}`),
       lambdaContext(),
     );
 
@@ -661,7 +634,7 @@ describe('authorizer handler: gateway step-up', () => {
   it('denies a call its roles grant but its scopes exclude, with the scopes it needs in the context as a JSON array', async () => {
     // Act
     const result = await authorizer({ stepUp })(
-      authorizerEvent(`Bearer ${narrowedAdmin()}`, 'POST', callOf('delete_record')),
+      eventFor(`Bearer ${narrowedAdmin()}`, 'POST', callOf('delete_record')),
       lambdaContext(),
     );
 
@@ -678,7 +651,7 @@ describe('authorizer handler: gateway step-up', () => {
   it('audits the step-up as a deny for insufficient_scope, naming the tool and permission', async () => {
     // Act
     await authorizer({ stepUp })(
-      authorizerEvent(`Bearer ${narrowedAdmin()}`, 'POST', callOf('delete_record')),
+      eventFor(`Bearer ${narrowedAdmin()}`, 'POST', callOf('delete_record')),
       lambdaContext(),
     );
 
@@ -724,7 +697,7 @@ describe('authorizer handler: gateway step-up', () => {
   ])('allows $name', async ({ token, headers }) => {
     // Act
     const result = await authorizer({ stepUp })(
-      authorizerEvent(`Bearer ${token()}`, 'POST', headers),
+      eventFor(`Bearer ${token()}`, 'POST', headers),
       lambdaContext(),
     );
 
@@ -735,7 +708,7 @@ describe('authorizer handler: gateway step-up', () => {
   it('allows what it would deny when gateway step-up is off: the MCP function answers it', async () => {
     // Act
     const result = await authorizer()(
-      authorizerEvent(`Bearer ${narrowedAdmin()}`, 'POST', callOf('delete_record')),
+      eventFor(`Bearer ${narrowedAdmin()}`, 'POST', callOf('delete_record')),
       lambdaContext(),
     );
 
@@ -862,7 +835,7 @@ async function run(scenario: Scenario): Promise<{ secrets: string[] }> {
     const credential = value.replace(/^\S+ +/, '');
     return credential.startsWith('mcpk_') ? keyParts(credential) : jwtParts(credential);
   });
-  await settle(authorizer(scenario.options?.())(authorizerEvent(authorization), lambdaContext()));
+  await settle(authorizer(scenario.options?.())(eventFor(authorization), lambdaContext()));
   return { secrets: [...new Set([...scenario.secrets(), ...presented])] };
 }
 
@@ -885,7 +858,7 @@ describe('authorizer handler: audit', () => {
 
   it('records the caller, its key id, groups, request id and source IP on an allow', async () => {
     // Act
-    await authorizer()(authorizerEvent(`Bearer ${fx.key}`), lambdaContext());
+    await authorizer()(eventFor(`Bearer ${fx.key}`), lambdaContext());
 
     // Assess
     expect(auditRecords()).toEqual([
@@ -905,7 +878,7 @@ describe('authorizer handler: audit', () => {
     const forged = formatApiKey(fx.keyId, generateSecret());
 
     // Act
-    await settle(authorizer()(authorizerEvent(`Bearer ${forged}`), lambdaContext()));
+    await settle(authorizer()(eventFor(`Bearer ${forged}`), lambdaContext()));
 
     // Assess
     expect(auditRecords()).toEqual([

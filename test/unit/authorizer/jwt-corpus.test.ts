@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FetchError } from 'aws-jwt-verify/error';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
-import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cachedKeysFirst, createCognitoVerifier } from '../../../lambda/authorizer/cognito';
 import { type DecideDeps, decide } from '../../../lambda/authorizer/decide';
@@ -26,6 +25,7 @@ import {
   mintAccessToken,
   type SigningKey,
 } from '../../../tools/local/identity';
+import { authorizerEvent } from '../../support/apigw-events';
 import { captureLogs } from '../../support/capture-logs';
 
 const VERIFIER_CONFIG = {
@@ -471,23 +471,10 @@ describe("the authorizer handler with forged tokens naming the pool's other issu
       groups: ['admin'],
       issuer: `https://issuer-cognito-idp.us-east-1.amazonaws.com/${LOCAL_USER_POOL_ID}`,
     });
-    const event: APIGatewayRequestAuthorizerEvent = {
-      type: 'REQUEST',
-      methodArn: 'arn:aws:execute-api:us-east-1:123456789012:api/prod/POST/mcp',
-      resource: '/mcp',
-      path: '/mcp',
-      httpMethod: 'POST',
+    const event = authorizerEvent({
+      requestId: 'forged-1',
       headers: { Authorization: `Bearer ${forged}` },
-      multiValueHeaders: { Authorization: [`Bearer ${forged}`] },
-      pathParameters: null,
-      queryStringParameters: null,
-      multiValueQueryStringParameters: null,
-      stageVariables: null,
-      requestContext: {
-        requestId: 'forged-1',
-        identity: { sourceIp: '203.0.113.9' },
-      } as APIGatewayRequestAuthorizerEvent['requestContext'],
-    };
+    });
     const logs = captureLogs();
 
     // Act

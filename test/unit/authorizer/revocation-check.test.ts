@@ -7,7 +7,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ApiKeyStore } from '../../../lambda/authorizer/api-key-store';
 import { createCognitoVerifier } from '../../../lambda/authorizer/cognito';
@@ -34,9 +33,9 @@ import {
   mintAccessToken,
   type SigningKey,
 } from '../../../tools/local/identity';
+import { authorizerEvent } from '../../support/apigw-events';
 import { type CapturedLogs, captureLogs } from '../../support/capture-logs';
 
-const METHOD_ARN = 'arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/POST/mcp';
 let dir: string;
 let signingKey: SigningKey;
 let logs: CapturedLogs;
@@ -83,12 +82,12 @@ const listOf = (entries: Record<string, RevocationEntry>): RevocationSource => (
 });
 
 const event = (credential: string) =>
-  ({
-    type: 'REQUEST',
-    methodArn: METHOD_ARN,
+  authorizerEvent({
+    api: { region: 'eu-west-1' },
+    requestId: 'r-1',
+    sourceIp: '203.0.113.7',
     headers: { Authorization: `Bearer ${credential}` },
-    requestContext: { requestId: 'r-1', identity: { sourceIp: '203.0.113.7' } },
-  }) as unknown as APIGatewayRequestAuthorizerEvent;
+  });
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 

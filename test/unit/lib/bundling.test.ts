@@ -15,6 +15,7 @@ import { startLoopbackSecrets } from '../../../tools/bench/loopback-secrets';
 import { addKey } from '../../../tools/cli/api-key-admin';
 import { startLocalDynamo } from '../../../tools/local/dynamo';
 import { LOCAL_REVOCATIONS_TABLE, startLocalRevocations } from '../../../tools/local/revocations';
+import { authorizerEvent } from '../../support/apigw-events';
 import { synthStack } from '../../support/stack-fixture';
 
 const BUNDLE_TIMEOUT_MS = 60_000;
@@ -229,12 +230,12 @@ describe('Lambda bundles', () => {
       maxAgeMs: 1000,
     });
     const directory = bundles.find((b) => b.service === 'mcp-authorizer')?.directory ?? '';
-    const event = {
-      type: 'REQUEST',
-      methodArn: 'arn:aws:execute-api:eu-west-1:123456789012:api/prod/POST/mcp',
+    const event = authorizerEvent({
+      api: { region: 'eu-west-1' },
+      requestId: 'bundle-check',
+      sourceIp: '127.0.0.1',
       headers: { Authorization: `Bearer ${key}` },
-      requestContext: { requestId: 'bundle-check', identity: { sourceIp: '127.0.0.1' } },
-    };
+    });
     const script = `require(${JSON.stringify(join(directory, 'index.js'))}).handler(${JSON.stringify(event)})
       .then((r) => process.stdout.write('\\nRESULT ' + JSON.stringify(r) + '\\n'), (e) => process.stdout.write('\\nERROR ' + e.message + '\\n'))`;
     try {

@@ -4,34 +4,20 @@
  * Tests marked FINDING fail on the merged code and show a weakness; the others are regression
  * tests of attacks that held.
  */
-import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { type ApprovalsDeps, createApprovals } from '../../../lambda/mcp/approvals';
-import { createMcpHandler } from '../../../lambda/mcp/handler';
 import { type LoadedModule, moduleKit } from '../../../lambda/mcp/module';
-import type { McpResponse } from '../../../lambda/mcp/response';
-import { AesSealer } from '../../../lambda/oauth-proxy/aes-sealer';
-import { SEAL_PURPOSES } from '../../../lambda/oauth-proxy/ports';
-import { openJson } from '../../../lambda/oauth-proxy/sealed-json';
-import {
-  APPROVAL_TABLE_ATTRIBUTES,
-  type ApprovalStore,
-  type ApprovalTicket,
-  DynamoApprovalStore,
-  parseApprovalTicket,
-} from '../../../lambda/shared/approvals';
-import { createLogger } from '../../../lambda/shared/logger';
+import type { ApprovalStore } from '../../../lambda/shared/approvals';
 import { buildPolicyTable } from '../../../lambda/shared/policy';
-import { type Principal, toAuthorizerContext } from '../../../lambda/shared/principal';
-import { type CapturedLogs, captureLogs } from '../../support/capture-logs';
-import { useDynaliteTables } from '../../support/dynalite-tables';
-import { createKeyedTable } from '../../support/local-dynamo-client';
-
-const PAGE_URL = 'https://api.example.com/prod/approve';
-const MODERN = '2026-07-28';
-const LEGACY = '2025-11-25';
-type Era = 'legacy' | 'modern';
+import type { Principal } from '../../../lambda/shared/principal';
+import {
+  answerOf,
+  type Era,
+  envelope,
+  type message,
+  toolCallEvent,
+  useApprovals,
+} from './approvals-fixture';
 
 // ---------------------------------------------------------------------------------------------
 // A module of tools a team could plausibly write
@@ -140,62 +126,16 @@ const alice: Principal = {
 // ---------------------------------------------------------------------------------------------
 // Requests and answers
 
-const ENVELOPE = (client?: string) => ({
-  'io.modelcontextprotocol/protocolVersion': MODERN,
-  ...(client === undefined
-    ? {}
-    : { 'io.modelcontextprotocol/clientInfo': { name: client, version: '1.0.0' } }),
-  'io.modelcontextprotocol/clientCapabilities': { elicitation: { url: {} } },
-});
-
-let nextId = 1;
-
 function callEvent(
   tool: string,
   args: Record<string, unknown> | string,
   options: { era?: Era; client?: string } = {},
-): APIGatewayProxyEvent {
-  const era = options.era ?? 'legacy';
-  // A string is sent as the raw JSON text of the arguments (duplicate keys and the like).
-  const argsText = typeof args === 'string' ? args : JSON.stringify(args);
-  const meta = era === 'modern' ? `,"_meta":${JSON.stringify(ENVELOPE(options.client))}` : '';
-  const body = `{"jsonrpc":"2.0","id":${nextId++},"method":"tools/call","params":{"name":${JSON.stringify(tool)},"arguments":${argsText}${meta}}}`;
-  return {
-    httpMethod: 'POST',
-    path: '/mcp',
-    resource: '/mcp',
-    headers: {
-      Host: 'api.example.com',
-      'Content-Type': 'application/json',
-      Accept: 'application/json, text/event-stream',
-      'MCP-Protocol-Version': era === 'modern' ? MODERN : LEGACY,
-      ...(era === 'modern' ? { 'Mcp-Method': 'tools/call', 'Mcp-Name': tool } : {}),
-    },
-    multiValueHeaders: {},
-    body,
-    isBase64Encoded: false,
-    requestContext: {
-      requestId: `req-${nextId}`,
-      identity: { sourceIp: '203.0.113.9' },
-      authorizer: toAuthorizerContext(alice),
-    },
-  } as unknown as APIGatewayProxyEvent;
-}
-
-const message = z.object({
-  id: z.unknown(),
-  result: z.record(z.string(), z.unknown()).optional(),
-  error: z.object({ code: z.number(), message: z.string(), data: z.unknown() }).optional(),
-});
-
-async function answerOf(response: McpResponse) {
-  const text =
-    typeof response.body === 'string' ? response.body : await new Response(response.body).text();
-  const data = text
-    .split('\n')
-    .filter((line) => line.startsWith('data:'))
-    .map((line) => line.slice(5));
-  return message.parse(JSON.parse(data.at(-1) ?? text));
+) {
+  return toolCallEvent(tool, args, {
+    as: alice,
+    meta: envelope(options.client),
+    ...(options.era === undefined ? {} : { era: options.era }),
+  });
 }
 
 /** The approval URL of an answer in either era, or undefined when it is not one. */
@@ -221,60 +161,19 @@ function mustAsk(answer: z.infer<typeof message>): URL {
 
 // ---------------------------------------------------------------------------------------------
 
-const tables = useDynaliteTables({});
-const sealer = new AesSealer();
-let store: ApprovalStore;
-let logs: CapturedLogs;
-const logger = createLogger('mcp-server');
-let tableCount = 0;
+const approvals = useApprovals({
+  tablePrefix: 'approvals-review',
+  modules: MODULES,
+  policy: POLICY,
+});
+const { handler, ticketOf } = approvals;
 
-beforeEach(async () => {
-  const name = `approvals-review-${++tableCount}`;
-  await createKeyedTable(tables.db, name, APPROVAL_TABLE_ATTRIBUTES.partitionKey);
-  store = new DynamoApprovalStore(tables.db, name);
-  logs = captureLogs();
+beforeEach(() => {
   runs.length = 0;
 });
 
-afterEach(() => logs.restore());
-
-function handler(overrides: Partial<ApprovalsDeps> = {}) {
-  return createMcpHandler({
-    config: { allowedOrigins: [], maxBodyBytes: 1024 * 1024 },
-    policy: POLICY,
-    modules: MODULES,
-    logger,
-    approvals: createApprovals(MODULES, {
-      store,
-      sealer,
-      policy: POLICY,
-      pageUrl: PAGE_URL,
-      logger,
-      waitMs: 0,
-      pollMs: 10,
-      ...overrides,
-    }),
-  });
-}
-
-async function ticketOf(url: URL): Promise<ApprovalTicket> {
-  const { value } = await openJson(
-    sealer,
-    SEAL_PURPOSES.approvalTicket,
-    url.searchParams.get('ticket') ?? '',
-    Math.floor(Date.now() / 1000),
-    parseApprovalTicket,
-  );
-  return value;
-}
-
 /** The person approves what the ticket shows (as the page writes it). */
-async function approve(url: URL) {
-  const ticket = await ticketOf(url);
-  const now = Math.floor(Date.now() / 1000);
-  expect(await store.decide(ticket.key, ticket.approvalId, 'approved', now + 300, now)).toBe(true);
-  return ticket;
-}
+const approve = (url: URL) => approvals.answer(url);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -412,7 +311,9 @@ describe('FINDING: a denial binds the client’s own claim, so the agent re-asks
     );
     const ticket = await ticketOf(url);
     const now = Math.floor(Date.now() / 1000);
-    expect(await store.decide(ticket.key, ticket.approvalId, 'denied', now + 300, now)).toBe(true);
+    expect(
+      await approvals.store.decide(ticket.key, ticket.approvalId, 'denied', now + 300, now),
+    ).toBe(true);
 
     // Act: the same call, same person, another claimed name (or the 2025 era, which names none)
     const renamed = await answerOf(
@@ -489,7 +390,9 @@ describe('failures (held)', () => {
     const url = mustAsk(await answerOf(await h(callEvent('erase', { id: 'a' }))));
     const ticket = await ticketOf(url);
     const now = Math.floor(clock / 1000);
-    expect(await store.decide(ticket.key, ticket.approvalId, 'approved', now + 1, now)).toBe(true);
+    expect(
+      await approvals.store.decide(ticket.key, ticket.approvalId, 'approved', now + 1, now),
+    ).toBe(true);
     clock += 1000; // expiresAt == now: no longer in force
     const late = await answerOf(await h(callEvent('erase', { id: 'a' })));
     mustAsk(late);

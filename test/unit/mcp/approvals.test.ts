@@ -5,30 +5,20 @@
  * person's answer on the page is written as the page writes it (`store.decide`), after opening
  * the ticket the URL carries (the page itself is tested in test/unit/oauth-proxy/approval-page.test.ts).
  */
-import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import {
   APPROVAL_INPUT_KEY,
   ApprovalConfigurationError,
-  type ApprovalsDeps,
   createApprovals,
 } from '../../../lambda/mcp/approvals';
 import { createMcpHandler } from '../../../lambda/mcp/handler';
 import { type LoadedModule, moduleKit } from '../../../lambda/mcp/module';
-import type { McpResponse } from '../../../lambda/mcp/response';
-import { AesSealer } from '../../../lambda/oauth-proxy/aes-sealer';
-import { SEAL_PURPOSES } from '../../../lambda/oauth-proxy/ports';
-import { openJson } from '../../../lambda/oauth-proxy/sealed-json';
 import {
   APPROVAL_STATUS,
-  APPROVAL_TABLE_ATTRIBUTES,
   type ApprovalStore,
-  type ApprovalTicket,
   clientBinding,
-  DynamoApprovalStore,
   MAX_APPROVAL_ARGUMENTS_BYTES,
-  parseApprovalTicket,
 } from '../../../lambda/shared/approvals';
 import {
   APPROVAL_ERROR_TYPES,
@@ -36,17 +26,17 @@ import {
   AUDIT_FIELDS,
   TOOL_CALL_STATUS,
 } from '../../../lambda/shared/audit';
-import { createLogger } from '../../../lambda/shared/logger';
 import { buildPolicyTable } from '../../../lambda/shared/policy';
-import { type Principal, toAuthorizerContext } from '../../../lambda/shared/principal';
-import { type CapturedLogs, captureLogs } from '../../support/capture-logs';
-import { useDynaliteTables } from '../../support/dynalite-tables';
-import { createKeyedTable } from '../../support/local-dynamo-client';
-
-const PAGE_URL = 'https://api.example.com/prod/approve';
-const MODERN = '2026-07-28';
-const LEGACY = '2025-11-25';
-type Era = 'legacy' | 'modern';
+import type { Principal } from '../../../lambda/shared/principal';
+import {
+  answerOf,
+  type Era,
+  envelope,
+  type message,
+  PAGE_URL,
+  toolCallEvent,
+  useApprovals,
+} from './approvals-fixture';
 
 // ---------------------------------------------------------------------------------------------
 // A module whose tools count what they do
@@ -111,11 +101,8 @@ const robot: Principal = { ...person('reporting-bot'), authMethod: 'api_key', ke
 // ---------------------------------------------------------------------------------------------
 // Requests and answers
 
-const ENVELOPE = (client = 'approvals-test') => ({
-  'io.modelcontextprotocol/protocolVersion': MODERN,
-  'io.modelcontextprotocol/clientInfo': { name: client, version: '1.0.0' },
-  'io.modelcontextprotocol/clientCapabilities': { elicitation: { url: {} } },
-});
+/** The client the modern calls come from unless a test names another. */
+const CLIENT = 'approvals-test';
 
 interface CallOptions {
   readonly era?: Era;
@@ -128,55 +115,28 @@ interface CallOptions {
   readonly meta?: Record<string, unknown>;
 }
 
-let nextId = 1;
-
-function callEvent(args: Record<string, unknown>, options: CallOptions = {}): APIGatewayProxyEvent {
-  const era = options.era ?? 'legacy';
-  const tool = options.tool ?? 'erase';
-  const params: Record<string, unknown> = {
-    name: tool,
-    arguments: args,
-    ...(era === 'modern' ? { _meta: options.meta ?? ENVELOPE(options.client) } : {}),
-    ...(options.retry ?? {}),
-  };
-  const body = { jsonrpc: '2.0', id: nextId++, method: 'tools/call', params };
-  const headers: Record<string, string> = {
-    Host: 'api.example.com',
-    'Content-Type': 'application/json',
-    Accept: 'application/json, text/event-stream',
-    'MCP-Protocol-Version': era === 'modern' ? MODERN : LEGACY,
-    ...(era === 'modern' ? { 'Mcp-Method': 'tools/call', 'Mcp-Name': tool } : {}),
-  };
-  return {
-    httpMethod: 'POST',
-    path: '/mcp',
-    resource: '/mcp',
-    headers,
-    multiValueHeaders: {},
-    body: JSON.stringify(body),
-    isBase64Encoded: false,
-    requestContext: {
-      requestId: `req-${nextId}`,
-      identity: { sourceIp: '203.0.113.9' },
-      authorizer: toAuthorizerContext(options.as ?? alice),
-    },
-  } as unknown as APIGatewayProxyEvent;
+function callEvent(args: Record<string, unknown>, options: CallOptions = {}) {
+  return toolCallEvent(options.tool ?? 'erase', args, {
+    as: options.as ?? alice,
+    meta: options.meta ?? envelope(options.client ?? CLIENT),
+    ...(options.era === undefined ? {} : { era: options.era }),
+    ...(options.retry === undefined ? {} : { retry: options.retry }),
+  });
 }
 
-const message = z.object({
-  id: z.unknown(),
-  result: z.record(z.string(), z.unknown()).optional(),
-  error: z.object({ code: z.number(), message: z.string(), data: z.unknown() }).optional(),
-});
-
-async function answerOf(response: McpResponse) {
-  const text =
-    typeof response.body === 'string' ? response.body : await new Response(response.body).text();
-  const data = text
-    .split('\n')
-    .filter((line) => line.startsWith('data:'))
-    .map((line) => line.slice(5));
-  return message.parse(JSON.parse(data.at(-1) ?? text));
+/** The retry of a modern call, with the client's answer to the approval URL. */
+function retryEvent(
+  args: Record<string, unknown>,
+  ask: { requestState: string },
+  action: 'accept' | 'decline' = 'accept',
+) {
+  return callEvent(args, {
+    era: 'modern',
+    retry: {
+      requestState: ask.requestState,
+      inputResponses: { [APPROVAL_INPUT_KEY]: { action } },
+    },
+  });
 }
 
 const elicitation = z.object({
@@ -222,66 +182,13 @@ const toolResult = z.object({
 // ---------------------------------------------------------------------------------------------
 // The handler, the table, the page's side
 
-const tables = useDynaliteTables({});
-const sealer = new AesSealer();
-let store: ApprovalStore;
-let logs: CapturedLogs;
-const logger = createLogger('mcp-server');
+const approvals = useApprovals({ tablePrefix: 'approvals', modules: MODULES, policy: POLICY });
+const { handler, ticketOf, answer, logger } = approvals;
 
-let tableCount = 0;
+beforeEach(() => runs.clear());
 
-beforeEach(async () => {
-  // A table of its own for each test: the same call in two tests is two approvals.
-  const name = `approvals-${++tableCount}`;
-  await createKeyedTable(tables.db, name, APPROVAL_TABLE_ATTRIBUTES.partitionKey);
-  store = new DynamoApprovalStore(tables.db, name);
-  logs = captureLogs();
-  runs.clear();
-});
-
-afterEach(() => logs.restore());
-
-function handler(overrides: Partial<ApprovalsDeps> = {}) {
-  return createMcpHandler({
-    config: { allowedOrigins: [], maxBodyBytes: 1024 * 1024 },
-    policy: POLICY,
-    modules: MODULES,
-    logger,
-    approvals: createApprovals(MODULES, {
-      store,
-      sealer,
-      policy: POLICY,
-      pageUrl: PAGE_URL,
-      logger,
-      waitMs: 0,
-      pollMs: 10,
-      ...overrides,
-    }),
-  });
-}
-
-/** What the page reads from the URL: the ticket, opened. */
-async function ticketOf(url: URL): Promise<ApprovalTicket> {
-  const { value } = await openJson(
-    sealer,
-    SEAL_PURPOSES.approvalTicket,
-    url.searchParams.get('ticket') ?? '',
-    Math.floor(Date.now() / 1000),
-    parseApprovalTicket,
-  );
-  return value;
-}
-
-/** The person's answer on the page, written as the page writes it. */
-async function answer(url: URL, decision: 'approved' | 'denied' = 'approved', seconds = 300) {
-  const ticket = await ticketOf(url);
-  const now = Math.floor(Date.now() / 1000);
-  const decided = await store.decide(ticket.key, ticket.approvalId, decision, now + seconds, now);
-  expect(decided).toBe(true);
-  return ticket;
-}
-
-const auditOf = (event: string) => logs.records().filter((record) => record.event === event);
+const auditOf = (event: string) =>
+  approvals.logs.records().filter((record) => record.event === event);
 const approvalSteps = () =>
   auditOf(AUDIT_EVENTS.approval).map((record) => [record.step, record.reason]);
 
@@ -601,7 +508,7 @@ describe('a 2025-11-25 call needing approval', () => {
     await h(callEvent({ id: 'secret-doc-77' }));
 
     // Assess
-    expect(logs.lines.join('\n')).not.toContain('secret-doc-77');
+    expect(approvals.logs.lines.join('\n')).not.toContain('secret-doc-77');
   });
 });
 
@@ -627,20 +534,7 @@ describe('a 2026-07-28 call needing approval', () => {
     await answer(ask.url);
 
     // Act
-    const result = await answerOf(
-      await h(
-        callEvent(
-          { id: 'd1' },
-          {
-            era: 'modern',
-            retry: {
-              requestState: ask.requestState,
-              inputResponses: { [APPROVAL_INPUT_KEY]: { action: 'accept' } },
-            },
-          },
-        ),
-      ),
-    );
+    const result = await answerOf(await h(retryEvent({ id: 'd1' }, ask)));
 
     // Assess
     expect(toolResult.parse(result.result).structuredContent).toEqual({ erased: 'd1' });
@@ -653,18 +547,7 @@ describe('a 2026-07-28 call needing approval', () => {
     const ask = modernAsk(await answerOf(await h(callEvent({ id: 'd1' }, { era: 'modern' }))));
 
     // Act: the retry arrives first; the person approves while it waits
-    const retry = h(
-      callEvent(
-        { id: 'd1' },
-        {
-          era: 'modern',
-          retry: {
-            requestState: ask.requestState,
-            inputResponses: { [APPROVAL_INPUT_KEY]: { action: 'accept' } },
-          },
-        },
-      ),
-    );
+    const retry = h(retryEvent({ id: 'd1' }, ask));
     await new Promise((resolve) => setTimeout(resolve, 100));
     await answer(ask.url);
     const result = await answerOf(await retry);
@@ -679,22 +562,7 @@ describe('a 2026-07-28 call needing approval', () => {
     const first = modernAsk(await answerOf(await h(callEvent({ id: 'd1' }, { era: 'modern' }))));
 
     // Act
-    const again = modernAsk(
-      await answerOf(
-        await h(
-          callEvent(
-            { id: 'd1' },
-            {
-              era: 'modern',
-              retry: {
-                requestState: first.requestState,
-                inputResponses: { [APPROVAL_INPUT_KEY]: { action: 'accept' } },
-              },
-            },
-          ),
-        ),
-      ),
-    );
+    const again = modernAsk(await answerOf(await h(retryEvent({ id: 'd1' }, first))));
 
     // Assess
     expect((await ticketOf(again.url)).approvalId).toBe((await ticketOf(first.url)).approvalId);
@@ -707,20 +575,7 @@ describe('a 2026-07-28 call needing approval', () => {
     const ask = modernAsk(await answerOf(await h(callEvent({ id: 'd1' }, { era: 'modern' }))));
 
     // Act
-    const result = await answerOf(
-      await h(
-        callEvent(
-          { id: 'd1' },
-          {
-            era: 'modern',
-            retry: {
-              requestState: ask.requestState,
-              inputResponses: { [APPROVAL_INPUT_KEY]: { action: 'decline' } },
-            },
-          },
-        ),
-      ),
-    );
+    const result = await answerOf(await h(retryEvent({ id: 'd1' }, ask, 'decline')));
 
     // Assess
     expect(toolResult.parse(result.result).isError).toBe(true);
@@ -734,20 +589,7 @@ describe('a 2026-07-28 call needing approval', () => {
     await answer(ask.url);
 
     // Act
-    const swapped = await answerOf(
-      await h(
-        callEvent(
-          { id: 'd2' },
-          {
-            era: 'modern',
-            retry: {
-              requestState: ask.requestState,
-              inputResponses: { [APPROVAL_INPUT_KEY]: { action: 'accept' } },
-            },
-          },
-        ),
-      ),
-    );
+    const swapped = await answerOf(await h(retryEvent({ id: 'd2' }, ask)));
 
     // Assess
     expect(swapped.error?.code).toBe(-32602);
@@ -780,7 +622,7 @@ describe('a 2026-07-28 call needing approval', () => {
           {
             era: 'modern',
             meta: {
-              ...ENVELOPE(),
+              ...envelope(CLIENT),
               'io.modelcontextprotocol/clientCapabilities': { elicitation: {} },
             },
           },
@@ -791,11 +633,16 @@ describe('a 2026-07-28 call needing approval', () => {
     // Assess
     expect(toolResult.parse(result.result).isError).toBe(true);
     expect(approvalSteps()).toEqual([['refused', 'url_elicitation_unsupported']]);
-    expect(await store.get('approval#x')).toBeUndefined();
+    expect(await approvals.store.get('approval#x')).toBeUndefined();
   });
 });
 
 describe('the approvals table', () => {
+  let store: ApprovalStore;
+  beforeEach(() => {
+    store = approvals.store;
+  });
+
   it('keeps a pending request in force against a new one, and lets a spent one go', async () => {
     // Prepare
     const now = Math.floor(Date.now() / 1000);

@@ -33,11 +33,12 @@ import {
 } from '../../../lambda/shared/audit';
 import { createLogger } from '../../../lambda/shared/logger';
 import { buildPolicyTable, type PolicyTable } from '../../../lambda/shared/policy';
-import { type Principal, toAuthorizerContext } from '../../../lambda/shared/principal';
+import type { Principal } from '../../../lambda/shared/principal';
 import { buildQuotaTable } from '../../../lambda/shared/quota';
 import { customerRecords } from '../../../modules/customer-records/module';
 import type { RecordStore } from '../../../modules/customer-records/store/customer-record';
 import { POLICY } from '../../../modules/policy';
+import { authorizerContextOf, proxyEvent } from '../../support/apigw-events';
 import { type CapturedLogs, captureLogs } from '../../support/capture-logs';
 import { useLocalRecordStore } from '../../support/local-record-store';
 
@@ -77,11 +78,6 @@ const reportingKey: Principal = {
   scopes: [],
   keyId: '0123456789abcdef',
 };
-
-/** The authorizer context API Gateway hands on: ours, plus the keys it adds itself. */
-function authorizerFor(principal: Principal): APIGatewayEventDefaultAuthorizerContext {
-  return { ...toAuthorizerContext(principal), integrationLatency: 3 };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Requests, as each era's client sends them
@@ -159,52 +155,16 @@ function mcpEvent(options: EventOptions = {}): APIGatewayProxyEvent {
   const headers = Object.fromEntries(
     Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== null),
   );
-  return {
-    resource: '/mcp',
-    path: '/mcp',
-    httpMethod: method,
+  return proxyEvent({
+    method,
     headers,
-    multiValueHeaders: Object.fromEntries(
-      Object.entries(headers).map(([name, value]) => [name, [value]]),
-    ),
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'abcdef1234',
-      authorizer:
-        'authorizer' in options ? options.authorizer : authorizerFor(options.as ?? analyst),
-      protocol: 'HTTP/1.1',
-      httpMethod: method,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: SOURCE_IP,
-        user: null,
-        userAgent: 'handler-test',
-        userArn: null,
-      },
-      path: '/prod/mcp',
-      stage: 'prod',
-      requestId: REQUEST_ID,
-      requestTimeEpoch: 1767225600000,
-      resourceId: 'res123',
-      resourcePath: '/mcp',
-    },
     body: options.rawBody ?? (options.body === undefined ? null : JSON.stringify(options.body)),
-    isBase64Encoded: false,
-  };
+    requestId: REQUEST_ID,
+    sourceIp: SOURCE_IP,
+    ...('authorizer' in options
+      ? { authorizer: options.authorizer }
+      : { caller: options.as ?? analyst }),
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -424,9 +384,9 @@ describe('createMcpHandler: the authorizer context', () => {
     ['missing', undefined],
     ['null', null],
     ['empty', {}],
-    ['of an unknown authMethod', { ...authorizerFor(analyst), authMethod: 'saml' }],
-    ['with groups that are not a string', { ...authorizerFor(analyst), groups: ['admin'] }],
-    ['of an API key without a keyId', { ...authorizerFor(reportingKey), keyId: '' }],
+    ['of an unknown authMethod', { ...authorizerContextOf(analyst), authMethod: 'saml' }],
+    ['with groups that are not a string', { ...authorizerContextOf(analyst), groups: ['admin'] }],
+    ['of an API key without a keyId', { ...authorizerContextOf(reportingKey), keyId: '' }],
   ])('answers 401 and runs no tool when the context is %s', async (_label, authorizer) => {
     // Prepare
     const calls: string[] = [];
@@ -460,7 +420,7 @@ describe('createMcpHandler: the authorizer context', () => {
 
 describe('createMcpHandler: an expired credential behind a cached Allow', () => {
   const expired = () => ({
-    ...authorizerFor(analyst),
+    ...authorizerContextOf(analyst),
     expiresAt: String(Math.floor(Date.now() / 1000) - 5),
   });
 

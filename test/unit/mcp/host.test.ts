@@ -1,7 +1,7 @@
 /** The MCP Lambda answers only requests naming this API, whatever API Gateway let through. */
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { checkRequestLine } from '../../../lambda/mcp/http';
+import { proxyEvent } from '../../support/apigw-events';
 
 const config = {
   allowedOrigins: [],
@@ -9,11 +9,7 @@ const config = {
   allowedHosts: ['abc123.execute-api.eu-west-1.amazonaws.com', 'mcp.example.com'],
 };
 const withHost = (host: string | undefined) =>
-  ({
-    httpMethod: 'POST',
-    headers: host === undefined ? {} : { Host: host },
-    multiValueHeaders: {},
-  }) as unknown as APIGatewayProxyEvent;
+  proxyEvent({ headers: host === undefined ? {} : { Host: host } });
 
 describe('checkRequestLine: Host', () => {
   it.each(['abc123.execute-api.eu-west-1.amazonaws.com', 'MCP.example.com'])(

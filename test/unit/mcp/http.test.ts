@@ -1,4 +1,3 @@
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -16,6 +15,7 @@ import {
   toWebRequest,
   transportHeaders,
 } from '../../../lambda/mcp/http';
+import { proxyEvent, type Values } from '../../support/apigw-events';
 
 const config: EdgeConfig = {
   allowedOrigins: ['https://app.example.com'],
@@ -41,18 +41,8 @@ function refusal(result: EdgeAnswer | EdgeResult | undefined): EdgeAnswer {
   return result.response;
 }
 
-function requestLine(
-  httpMethod: string,
-  headers: Record<string, string> = {},
-): Pick<APIGatewayProxyEvent, 'httpMethod' | 'headers' | 'multiValueHeaders'> {
-  return {
-    httpMethod,
-    headers,
-    multiValueHeaders: Object.fromEntries(
-      Object.entries(headers).map(([name, value]) => [name, [value]]),
-    ),
-  };
-}
+/** A request with these headers, whose request line and headers are what a check reads. */
+const requestLine = (method: string, headers: Values = {}) => proxyEvent({ method, headers });
 
 function bodyOf(body: string | null, isBase64Encoded = false) {
   return { body, isBase64Encoded };
@@ -60,53 +50,10 @@ function bodyOf(body: string | null, isBase64Encoded = false) {
 
 const initialize = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} });
 
-/** A complete REST proxy event, for the conversions that read more than the request line. */
-function proxyEvent(overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent {
-  return {
-    resource: '/mcp',
-    path: '/mcp',
-    httpMethod: 'POST',
-    headers: { Host: 'api.example.com', 'Content-Type': 'application/json' },
-    multiValueHeaders: { Host: ['api.example.com'], 'Content-Type': ['application/json'] },
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'abcdef1234',
-      authorizer: null,
-      protocol: 'HTTP/1.1',
-      httpMethod: 'POST',
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '203.0.113.7',
-        user: null,
-        userAgent: 'http-test',
-        userArn: null,
-      },
-      path: '/prod/mcp',
-      stage: 'prod',
-      requestId: 'req-http-test',
-      requestTimeEpoch: 1767225600000,
-      resourceId: 'res123',
-      resourcePath: '/mcp',
-    },
-    body: initialize,
-    isBase64Encoded: false,
-    ...overrides,
-  };
-}
+/** A POST of `initialize`, for the conversions that read more than the request line. */
+const completeEvent = (
+  headers: Values = { Host: 'api.example.com', 'Content-Type': 'application/json' },
+) => proxyEvent({ headers, body: initialize });
 
 describe('checkRequestLine', () => {
   it.each(['GET', 'DELETE', 'PUT', 'OPTIONS', 'PATCH'])('answers %s with 405', (method) => {
@@ -201,8 +148,7 @@ describe('checkRequestLine', () => {
     (name) => {
       // Prepare
       const event = {
-        httpMethod: 'POST',
-        headers: { [name]: 'https://evil.example' },
+        ...requestLine('POST', { [name]: 'https://evil.example' }),
         multiValueHeaders: {},
       };
 
@@ -218,11 +164,7 @@ describe('checkRequestLine', () => {
     'finds an Origin header spelled %s in the multi-value headers alone',
     (name) => {
       // Prepare
-      const event = {
-        httpMethod: 'POST',
-        headers: {},
-        multiValueHeaders: { [name]: ['https://evil.example'] },
-      };
+      const event = { ...requestLine('POST', { [name]: 'https://evil.example' }), headers: {} };
 
       // Act
       const result = checkRequestLine(event, config);
@@ -402,7 +344,7 @@ describe('edge error bodies', () => {
 describe('toWebRequest', () => {
   it('keeps the method and uses a fixed internal URL, whatever the Host header says', () => {
     // Act
-    const request = toWebRequest(proxyEvent({ headers: { Host: 'a b [' } }), initialize);
+    const request = toWebRequest(completeEvent({ Host: 'a b [' }), initialize);
 
     // Assess
     expect(request.method).toBe('POST');
@@ -411,9 +353,9 @@ describe('toWebRequest', () => {
 
   it('passes on no credential: the Authorization header stops at the authorizer', () => {
     // Prepare
-    const event = proxyEvent({
-      headers: { Authorization: 'Bearer secret-token', Accept: 'application/json' },
-      multiValueHeaders: { Authorization: ['Bearer secret-token'], Accept: ['application/json'] },
+    const event = completeEvent({
+      Authorization: 'Bearer secret-token',
+      Accept: 'application/json',
     });
 
     // Act
@@ -426,10 +368,7 @@ describe('toWebRequest', () => {
 
   it('drops a header value a Web Headers object would reject instead of throwing', () => {
     // Prepare
-    const event = proxyEvent({
-      headers: { 'Mcp-Name': 'Zoë €\u0000', Accept: 'application/json' },
-      multiValueHeaders: {},
-    });
+    const event = completeEvent({ 'Mcp-Name': 'Zoë €\u0000', Accept: 'application/json' });
 
     // Act
     const request = toWebRequest(event, initialize);
@@ -441,7 +380,7 @@ describe('toWebRequest', () => {
 
   it('carries the body it is given', async () => {
     // Act
-    const request = toWebRequest(proxyEvent(), initialize);
+    const request = toWebRequest(completeEvent(), initialize);
 
     // Assess
     expect(await request.text()).toBe(initialize);
@@ -449,10 +388,7 @@ describe('toWebRequest', () => {
 
   it('keeps every value of a multi-value header', () => {
     // Prepare
-    const event = proxyEvent({
-      headers: { Accept: 'text/event-stream' },
-      multiValueHeaders: { Accept: ['application/json', 'text/event-stream'] },
-    });
+    const event = completeEvent({ Accept: ['application/json', 'text/event-stream'] });
 
     // Act
     const request = toWebRequest(event, initialize);
@@ -463,10 +399,7 @@ describe('toWebRequest', () => {
 
   it('passes the headers on whatever the case of their names', () => {
     // Prepare
-    const event = proxyEvent({
-      headers: { 'MCP-Protocol-Version': '2025-11-25' },
-      multiValueHeaders: { 'MCP-Protocol-Version': ['2025-11-25'] },
-    });
+    const event = completeEvent({ 'MCP-Protocol-Version': '2025-11-25' });
 
     // Act
     const request = toWebRequest(event, initialize);
@@ -518,7 +451,7 @@ describe('jsonDepth', () => {
 
 describe('transportHeaders', () => {
   /** Header maps as API Gateway builds them: every value in the multi-value map. */
-  function withHeaders(headers: Record<string, string>) {
+  function withHeaders(headers: Values) {
     return requestLine('POST', headers);
   }
   const names = (headers: Headers) => [...headers.keys()].sort();
@@ -559,7 +492,7 @@ describe('transportHeaders', () => {
 
   it('passes a parameter header found only in the single-value map', () => {
     // Prepare
-    const event = { headers: { 'Mcp-Param-Tenant-Id': 't-1' }, multiValueHeaders: {} };
+    const event = { ...withHeaders({ 'Mcp-Param-Tenant-Id': 't-1' }), multiValueHeaders: {} };
 
     // Act
     const headers = transportHeaders(event);
@@ -605,10 +538,7 @@ describe('transportHeaders', () => {
 
   it('joins every value of a multi-value header', () => {
     // Prepare
-    const event = {
-      headers: { Accept: 'text/event-stream' },
-      multiValueHeaders: { Accept: ['application/json', 'text/event-stream'] },
-    };
+    const event = withHeaders({ Accept: ['application/json', 'text/event-stream'] });
 
     // Act
     const headers = transportHeaders(event);
@@ -620,8 +550,8 @@ describe('transportHeaders', () => {
   it('keeps the good values of a header and drops one with control characters', () => {
     // Prepare
     const event = {
+      ...withHeaders({ 'Mcp-Name': ['get_record', 'bad\r\nX-Injected: 1'] }),
       headers: {},
-      multiValueHeaders: { 'Mcp-Name': ['get_record', 'bad\r\nX-Injected: 1'] },
     };
 
     // Act
@@ -633,7 +563,7 @@ describe('transportHeaders', () => {
 
   it('builds empty headers from an event without any', () => {
     // Act
-    const headers = transportHeaders({ headers: {}, multiValueHeaders: {} });
+    const headers = transportHeaders(withHeaders({}));
 
     // Assess
     expect(names(headers)).toEqual([]);

@@ -12,7 +12,8 @@ import { lambdaHandlerFor } from '../../../lambda/mcp/lambda-entry';
 import { moduleKit } from '../../../lambda/mcp/module';
 import { StepUpConfigError } from '../../../lambda/mcp/step-up';
 import { buildPolicyTable } from '../../../lambda/shared/policy';
-import { type Principal, toAuthorizerContext } from '../../../lambda/shared/principal';
+import type { Principal } from '../../../lambda/shared/principal';
+import { proxyEvent } from '../../support/apigw-events';
 import { type CapturedLogs, captureLogs } from '../../support/capture-logs';
 
 const define = moduleKit<{ readonly greeting: string }>();
@@ -87,24 +88,17 @@ function request(
   params: Record<string, unknown> = {},
   as: Principal = narrowed,
 ): APIGatewayProxyEvent {
-  return {
-    httpMethod: 'POST',
-    path: '/mcp',
-    resource: '/mcp',
+  return proxyEvent({
     headers: {
       'Content-Type': 'application/json',
       Accept: 'application/json, text/event-stream',
       'MCP-Protocol-Version': '2025-11-25',
     },
-    multiValueHeaders: {},
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-    isBase64Encoded: false,
-    requestContext: {
-      requestId: 'req-entry',
-      identity: { sourceIp: '203.0.113.5' },
-      authorizer: toAuthorizerContext(as),
-    },
-  } as unknown as APIGatewayProxyEvent;
+    requestId: 'req-entry',
+    sourceIp: '203.0.113.5',
+    caller: as,
+  });
 }
 
 const callTool = (name: string) => request('tools/call', { name, arguments: {} });

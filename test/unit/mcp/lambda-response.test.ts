@@ -11,7 +11,7 @@ import { bufferedResult, streamingHandler } from '../../../lambda/mcp/lambda-res
 import { moduleKit } from '../../../lambda/mcp/module';
 import { createLogger } from '../../../lambda/shared/logger';
 import { buildPolicyTable } from '../../../lambda/shared/policy';
-import { toAuthorizerContext } from '../../../lambda/shared/principal';
+import { proxyEvent } from '../../support/apigw-events';
 import { fakeStreamingRuntime, invokeStreaming } from '../../support/lambda-streaming-runtime';
 
 let release: () => void = () => {};
@@ -62,19 +62,27 @@ const context = {
   getRemainingTimeInMillis: () => 60_000,
 } as unknown as Context;
 
-function toolCall(progressToken?: string): APIGatewayProxyEvent {
-  const headers = {
-    'Content-Type': 'application/json',
-    Accept: 'application/json, text/event-stream',
-    'MCP-Protocol-Version': '2025-11-25',
-  };
-  return {
-    httpMethod: 'POST',
-    path: '/mcp',
-    resource: '/mcp',
-    headers,
-    multiValueHeaders: {},
-    isBase64Encoded: false,
+/** The 2026-07-28 envelope of a client that asks for nothing. */
+const ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
+
+/** A call of wait_then_answer: a 2025-11-25 one (with a progress token), or a 2026-07-28 one. */
+function toolCall(
+  progressToken?: string,
+  era: 'legacy' | 'modern' = 'legacy',
+): APIGatewayProxyEvent {
+  const modern = era === 'modern';
+  const meta = modern ? ENVELOPE : progressToken === undefined ? undefined : { progressToken };
+  return proxyEvent({
+    headers: {
+      'Content-Type': 'application/json',
+      Accept: 'application/json, text/event-stream',
+      'MCP-Protocol-Version': modern ? '2026-07-28' : '2025-11-25',
+      ...(modern ? { 'Mcp-Method': 'tools/call', 'Mcp-Name': 'wait_then_answer' } : {}),
+    },
     body: JSON.stringify({
       jsonrpc: '2.0',
       id: 1,
@@ -82,23 +90,13 @@ function toolCall(progressToken?: string): APIGatewayProxyEvent {
       params: {
         name: 'wait_then_answer',
         arguments: {},
-        ...(progressToken === undefined ? {} : { _meta: { progressToken } }),
+        ...(meta === undefined ? {} : { _meta: meta }),
       },
     }),
-    requestContext: {
-      requestId: 'req-1',
-      identity: { sourceIp: '203.0.113.9' },
-      authorizer: {
-        ...toAuthorizerContext({
-          principalId: 'w',
-          authMethod: 'cognito',
-          groups: ['waiter'],
-          scopes: [],
-          keyId: '',
-        }),
-      },
-    },
-  } as unknown as APIGatewayProxyEvent;
+    requestId: 'req-1',
+    sourceIp: '203.0.113.9',
+    caller: { principalId: 'w', authMethod: 'cognito', groups: ['waiter'], scopes: [], keyId: '' },
+  });
 }
 
 describe('streamingHandler', () => {
@@ -171,22 +169,7 @@ describe('a call still running at the deadline', () => {
     ],
   ])('ends %s with a JSON-RPC error, not a cut-off answer', async (_, legacy, expected) => {
     // Prepare: the tool never finishes on its own
-    const event = toolCall(legacy ? 'p3' : undefined);
-    if (!legacy) {
-      const body = JSON.parse(event.body as string);
-      body.params._meta = {
-        'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-        'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
-        'io.modelcontextprotocol/clientCapabilities': {},
-      };
-      event.body = JSON.stringify(body);
-      event.headers = {
-        ...event.headers,
-        'MCP-Protocol-Version': '2026-07-28',
-        'Mcp-Method': 'tools/call',
-        'Mcp-Name': 'wait_then_answer',
-      };
-    }
+    const event = legacy ? toolCall('p3') : toolCall(undefined, 'modern');
 
     // Act
     const result = await bufferedResult(handle)(event, nearlyOut);

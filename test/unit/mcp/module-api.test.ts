@@ -31,7 +31,8 @@ import { KmsRequestStateKeyRing, type MacPort } from '../../../lambda/mcp/reques
 import { AUDIT_EVENTS, AUDIT_FIELDS, TOOL_CALL_STATUS } from '../../../lambda/shared/audit';
 import { createLogger } from '../../../lambda/shared/logger';
 import { buildPolicyTable } from '../../../lambda/shared/policy';
-import { type Principal, toAuthorizerContext } from '../../../lambda/shared/principal';
+import type { Principal } from '../../../lambda/shared/principal';
+import { proxyEvent } from '../../support/apigw-events';
 import { type CapturedLogs, captureLogs } from '../../support/capture-logs';
 
 const MODERN = '2026-07-28';
@@ -290,24 +291,13 @@ function eventFor(call: Call): APIGatewayProxyEvent {
     const name = key === undefined ? undefined : params[key];
     if (typeof name === 'string') headers['Mcp-Name'] = name;
   }
-  return {
-    resource: '/mcp',
-    path: '/mcp',
-    httpMethod: 'POST',
+  return proxyEvent({
     headers,
-    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([n, v]) => [n, [v]])),
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
     body: JSON.stringify(body),
-    isBase64Encoded: false,
-    requestContext: {
-      requestId: 'req-module-api',
-      identity: { sourceIp: '203.0.113.5' },
-      authorizer: toAuthorizerContext(call.as ?? user),
-    },
-  } as unknown as APIGatewayProxyEvent;
+    requestId: 'req-module-api',
+    sourceIp: '203.0.113.5',
+    caller: call.as ?? user,
+  });
 }
 
 interface Answer {

@@ -19,7 +19,8 @@ import {
 import { AUDIT_EVENTS, AUDIT_FIELDS, DENIAL_REASONS } from '../../../lambda/shared/audit';
 import { createLogger } from '../../../lambda/shared/logger';
 import { buildPolicyTable } from '../../../lambda/shared/policy';
-import { type Principal, toAuthorizerContext } from '../../../lambda/shared/principal';
+import type { Principal } from '../../../lambda/shared/principal';
+import { proxyEvent } from '../../support/apigw-events';
 import { captureLogs } from '../../support/capture-logs';
 
 const POLICY = buildPolicyTable({
@@ -178,20 +179,13 @@ function callEvent(principal: Principal, version: string | undefined): APIGatewa
     ...(version === undefined ? {} : { 'MCP-Protocol-Version': version }),
     ...(modern ? { 'Mcp-Method': 'tools/call', 'Mcp-Name': 'erase_doc' } : {}),
   };
-  return {
-    httpMethod: 'POST',
-    path: '/mcp',
-    resource: '/mcp',
+  return proxyEvent({
     headers,
-    multiValueHeaders: {},
     body: JSON.stringify(body),
-    isBase64Encoded: false,
-    requestContext: {
-      requestId: 'req-1',
-      identity: { sourceIp: '203.0.113.9' },
-      authorizer: toAuthorizerContext(principal),
-    },
-  } as unknown as APIGatewayProxyEvent;
+    requestId: 'req-1',
+    sourceIp: '203.0.113.9',
+    caller: principal,
+  });
 }
 
 /** Every revision a client may speak: the answer no longer depends on it. */

@@ -17,7 +17,7 @@ import { streamingHandler } from '../../../lambda/mcp/lambda-response';
 import { moduleKit } from '../../../lambda/mcp/module';
 import { createLogger } from '../../../lambda/shared/logger';
 import { buildPolicyTable } from '../../../lambda/shared/policy';
-import { toAuthorizerContext } from '../../../lambda/shared/principal';
+import { proxyEvent } from '../../support/apigw-events';
 import { type CapturedLogs, captureLogs } from '../../support/capture-logs';
 import { fakeStreamingRuntime, invokeStreaming } from '../../support/lambda-streaming-runtime';
 
@@ -78,26 +78,13 @@ const context = {
 
 /** The proxy event API Gateway sends for a POST to /mcp by a counter. */
 function eventFor(headers: Record<string, string>, body: string): APIGatewayProxyEvent {
-  return {
-    httpMethod: 'POST',
-    path: '/mcp',
-    resource: '/mcp',
+  return proxyEvent({
     headers,
-    multiValueHeaders: {},
-    isBase64Encoded: false,
     body,
-    requestContext: {
-      requestId: 'req-1',
-      identity: { sourceIp: '203.0.113.9' },
-      authorizer: toAuthorizerContext({
-        principalId: 'c',
-        authMethod: 'cognito',
-        groups: ['counter'],
-        scopes: [],
-        keyId: '',
-      }),
-    },
-  } as unknown as APIGatewayProxyEvent;
+    requestId: 'req-1',
+    sourceIp: '203.0.113.9',
+    caller: { principalId: 'c', authMethod: 'cognito', groups: ['counter'], scopes: [], keyId: '' },
+  });
 }
 
 /** What the Lambda wrote for one invocation: the metadata, and the body chunk by chunk. */

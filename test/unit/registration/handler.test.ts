@@ -17,6 +17,7 @@ import { dcrClientIdMinter } from '../../../lambda/registration/mint';
 import { AUDIT_EVENTS, AUDIT_FIELDS, REGISTRATION_OUTCOME } from '../../../lambda/shared/audit';
 import type { RegistrationPolicy } from '../../../lambda/shared/client-registration';
 import { createLogger } from '../../../lambda/shared/logger';
+import { proxyEvent, type Values } from '../../support/apigw-events';
 import { type CapturedLogs, captureLogs } from '../../support/capture-logs';
 
 const CALLBACKS = ['http://localhost:8080/callback', 'https://claude.ai/api/mcp/auth_callback'];
@@ -33,25 +34,26 @@ const policy: RegistrationPolicy = {
   now: () => Date.UTC(2026, 0, 1),
 };
 
-function event(overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent {
-  return {
-    httpMethod: 'POST',
+/** What a test changes of the registration request; the rest is a valid JSON registration. */
+interface RegistrationRequest {
+  readonly method?: string;
+  readonly headers?: Values;
+  readonly body?: string;
+  readonly isBase64Encoded?: boolean;
+}
+
+function event(request: RegistrationRequest = {}): APIGatewayProxyEvent {
+  return proxyEvent({
+    method: request.method ?? 'POST',
     path: '/register',
-    resource: '/register',
-    headers: { 'Content-Type': 'application/json' },
-    multiValueHeaders: { 'Content-Type': ['application/json'] },
-    body: JSON.stringify({ redirect_uris: [CALLBACKS[1]], client_name: `Claude ${MARKER}` }),
-    isBase64Encoded: false,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    requestContext: {
-      requestId: REQUEST_ID,
-      identity: { sourceIp: SOURCE_IP },
-    } as APIGatewayProxyEvent['requestContext'],
-    ...overrides,
-  };
+    headers: request.headers ?? { 'Content-Type': 'application/json' },
+    body:
+      request.body ??
+      JSON.stringify({ redirect_uris: [CALLBACKS[1]], client_name: `Claude ${MARKER}` }),
+    isBase64Encoded: request.isBase64Encoded ?? false,
+    requestId: REQUEST_ID,
+    sourceIp: SOURCE_IP,
+  });
 }
 
 const jsonBody = (body: unknown) => ({ body: JSON.stringify(body) });
@@ -163,7 +165,7 @@ describe('registration handler', () => {
 
   it.each(['GET', 'PUT', 'DELETE'])('answers %s with 405 and Allow: POST', async (httpMethod) => {
     // Act
-    const response = await handler(event({ httpMethod }));
+    const response = await handler(event({ method: httpMethod }));
 
     // Assess
     expect(response.statusCode).toBe(405);
@@ -179,7 +181,7 @@ describe('registration handler', () => {
     'answers %s with 400 invalid_client_metadata (RFC 7591 §3.2.2, not 415)',
     async (_, headers) => {
       // Act
-      const response = await handler(event({ headers, multiValueHeaders: {} }));
+      const response = await handler(event({ headers }));
 
       // Assess
       expect(response.statusCode).toBe(400);
@@ -190,10 +192,7 @@ describe('registration handler', () => {
   it('accepts application/json with a charset, in any case', async () => {
     // Act
     const response = await handler(
-      event({
-        headers: { 'CONTENT-TYPE': 'Application/JSON; charset=utf-8' },
-        multiValueHeaders: {},
-      }),
+      event({ headers: { 'CONTENT-TYPE': 'Application/JSON; charset=utf-8' } }),
     );
 
     // Assess
@@ -236,8 +235,8 @@ describe('registration handler', () => {
   it.each([
     ['registered', event()],
     ['refused', event(jsonBody({ redirect_uris: ['https://attacker.example/cb'] }))],
-    ['405', event({ httpMethod: 'GET' })],
-    ['not JSON', event({ headers: {}, multiValueHeaders: {} })],
+    ['405', event({ method: 'GET' })],
+    ['not JSON', event({ headers: {} })],
     ['too large', event({ body: 'x'.repeat(2000) })],
     ['bad JSON', event({ body: '{' })],
   ])('sends JSON that no cache may keep, and any origin may read, when %s', async (_, request) => {
@@ -296,8 +295,8 @@ describe('registration audit', () => {
   });
 
   it.each([
-    ['405', event({ httpMethod: 'GET' }), 405],
-    ['not JSON', event({ headers: {}, multiValueHeaders: {} }), 400],
+    ['405', event({ method: 'GET' }), 405],
+    ['not JSON', event({ headers: {} }), 400],
     ['too large', event({ body: `"${MARKER}${'x'.repeat(2000)}"` }), 400],
     ['bad JSON', event({ body: `{"${MARKER}` }), 400],
   ])('writes one WARN record for a %s refusal too', async (_, request, status) => {

@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import type { McpModule } from '../../../lambda/mcp/module';
-import { customerRecords } from '../../../modules/customer-records/module';
-import { diagnostics } from '../../../modules/diagnostics/module';
-import { MODULES } from '../../../modules/index';
-import { POLICY } from '../../../modules/policy';
-import { UsageError } from '../../../tools/cli/common';
-import { type PolicyInputs, runPolicy } from '../../../tools/cli/policy';
+import type { McpModule } from '../../../../lambda/mcp/module';
+import { customerRecords } from '../../../../modules/customer-records/module';
+import { diagnostics } from '../../../../modules/diagnostics/module';
+import { MODULES } from '../../../../modules/index';
+import { POLICY } from '../../../../modules/policy';
+import { UsageError } from '../../../../tools/cli/common';
+import { type PolicyInputs, runPolicy } from '../../../../tools/cli/policy';
 
 const deployed: PolicyInputs = { modules: MODULES, policy: POLICY, claims: [] };
 const withRules = (rules: string): PolicyInputs => ({

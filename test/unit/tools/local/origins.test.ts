@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isOwnHost, localNames, parseAllowedOrigins } from '../../../tools/local/origins';
+import { isOwnHost, localNames, parseAllowedOrigins } from '../../../../tools/local/origins';
 
 describe('localNames', () => {
   it('names the three loopback spellings of the port, as Host values and origins', () => {

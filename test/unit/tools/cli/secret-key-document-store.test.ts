@@ -3,23 +3,23 @@
  * versions only, never during a rotation, and the rotation grace period kept.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createRotationHandler } from '../../../lambda/rotation/handler';
-import { AwsSecretsManager } from '../../../lambda/rotation/secrets-manager-port';
+import { createRotationHandler } from '../../../../lambda/rotation/handler';
+import { AwsSecretsManager } from '../../../../lambda/rotation/secrets-manager-port';
 import {
   type ApiKeyDocument,
   ApiKeyDocumentError,
   type ApiKeyRecord,
   emptyApiKeyDocument,
   parseApiKeyDocument,
-} from '../../../lambda/shared/api-key';
-import { createLogger } from '../../../lambda/shared/logger';
-import { addKey } from '../../../tools/cli/api-key-admin';
+} from '../../../../lambda/shared/api-key';
+import { createLogger } from '../../../../lambda/shared/logger';
+import { addKey } from '../../../../tools/cli/api-key-admin';
 import {
   KeyDocumentConflictError,
   SecretKeyDocumentStore,
-} from '../../../tools/cli/secret-key-document-store';
-import { type CapturedLogs, captureLogs } from '../../support/capture-logs';
-import { FakeSecretsManager, sdkClientFor } from '../../support/fake-secrets-manager';
+} from '../../../../tools/cli/secret-key-document-store';
+import { type CapturedLogs, captureLogs } from '../../../support/capture-logs';
+import { FakeSecretsManager, sdkClientFor } from '../../../support/fake-secrets-manager';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 

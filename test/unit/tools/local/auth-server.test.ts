@@ -7,21 +7,21 @@ import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyUserChange } from '../../../tools/cli/user-admin';
+import { applyUserChange } from '../../../../tools/cli/user-admin';
 import {
   LocalAuthServer,
   MAX_PENDING,
   OAuthError,
   SUB_PATTERN,
   s256,
-} from '../../../tools/local/auth-server';
-import { LOCAL_CLIENT_ID, loadSigningKey } from '../../../tools/local/identity';
-import { isLoopbackRedirect } from '../../../tools/local/oauth';
+} from '../../../../tools/local/auth-server';
+import { LOCAL_CLIENT_ID, loadSigningKey } from '../../../../tools/local/identity';
+import { isLoopbackRedirect } from '../../../../tools/local/oauth';
 import {
   type LocalSignInPolicy,
   LocalUserDirectory,
   localSignInPolicy,
-} from '../../../tools/local/user-file';
+} from '../../../../tools/local/user-file';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcp-as-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

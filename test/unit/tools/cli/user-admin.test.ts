@@ -13,16 +13,16 @@ import {
   UserNotFoundException,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { describe, expect, it } from 'vitest';
-import { userPrincipal } from '../../../lambda/shared/revocations';
-import { CognitoUserDirectory } from '../../../tools/cli/cognito-user-directory';
-import type { NotBefore, RevocationWriter } from '../../../tools/cli/revocation-writer';
+import { userPrincipal } from '../../../../lambda/shared/revocations';
+import { CognitoUserDirectory } from '../../../../tools/cli/cognito-user-directory';
+import type { NotBefore, RevocationWriter } from '../../../../tools/cli/revocation-writer';
 import {
   applyUserChange,
   type OperatorAuditRecord,
   PartialChangeError,
   type UserChange,
-} from '../../../tools/cli/user-admin';
-import { UserAdminError, type UserDirectory } from '../../../tools/local/user-file';
+} from '../../../../tools/cli/user-admin';
+import { UserAdminError, type UserDirectory } from '../../../../tools/local/user-file';
 
 const NOW = new Date('2026-12-01T12:00:00.400Z');
 

@@ -3,8 +3,12 @@
  * its two sides differ by the padding alone. It times nothing.
  */
 import { describe, expect, it } from 'vitest';
-import { collectStreamed } from '../../../tools/bench/mcp-under-test';
-import { bodyShape, framesAlone, SYNTHETIC_NOTIFICATIONS } from '../../../tools/bench/stream-flush';
+import { collectStreamed } from '../../../../tools/bench/mcp-under-test';
+import {
+  bodyShape,
+  framesAlone,
+  SYNTHETIC_NOTIFICATIONS,
+} from '../../../../tools/bench/stream-flush';
 
 const frame = (message: unknown) => `event: message\ndata: ${JSON.stringify(message)}\n\n`;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ExpiringStore } from '../../../tools/local/expiring-store';
+import { ExpiringStore } from '../../../../tools/local/expiring-store';
 
 function store(maxEntries = 3) {
   const clock = { now: 1_000 };

@@ -14,10 +14,10 @@ import {
   auditCall,
   digestArguments,
   TOOL_CALL_STATUS,
-} from '../../../lambda/shared/audit';
-import { createLogger } from '../../../lambda/shared/logger';
-import { loadConfig } from '../../../lib/config';
-import { POLICY } from '../../../modules/policy';
+} from '../../../../lambda/shared/audit';
+import { createLogger } from '../../../../lambda/shared/logger';
+import { loadConfig } from '../../../../lib/config';
+import { POLICY } from '../../../../modules/policy';
 import {
   APPROVAL_COSTS,
   authorizerUsd,
@@ -37,10 +37,10 @@ import {
   usd,
   XRAY_DEFAULT_SAMPLING,
   xRayTracesRecorded,
-} from '../../../tools/cost/model';
-import { captureLogs } from '../../support/capture-logs';
-import { synthStack } from '../../support/stack-fixture';
-import { onlyId, type Resource, resourcesOf } from '../../support/template-helpers';
+} from '../../../../tools/cost/model';
+import { captureLogs } from '../../../support/capture-logs';
+import { synthStack } from '../../../support/stack-fixture';
+import { onlyId, type Resource, resourcesOf } from '../../../support/template-helpers';
 
 const MILLION = 1_000_000;
 
