@@ -7,6 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { AesSealer } from '../../../lambda/oauth-proxy/aes-sealer';
 import { sha256 } from '../../../lambda/oauth-proxy/browser';
 import { clientDigest } from '../../../lambda/oauth-proxy/clients';
+import {
+  DCR_CLIENT_ID_PREFIX,
+  mintDcrClientId,
+  openDcrClientId,
+} from '../../../lambda/oauth-proxy/dcr-client-id';
 import { SEAL_PURPOSES } from '../../../lambda/oauth-proxy/ports';
 import {
   type AuthorizationRequest,
@@ -207,6 +212,28 @@ describe('values sealed before the readable names', () => {
     expect(plaintext).toBe(before.wire);
     expect(JSON.stringify(REGISTRATION_WIRE.encode(record as never))).toBe(before.wire);
   });
+
+  it.each([
+    ['named', SEALED_BEFORE.registration],
+    ['unnamed', SEALED_BEFORE.registrationUnnamed],
+  ])(
+    'registration mints a client id (%s) that opens to the same metadata and JSON',
+    async (_, before) => {
+      // Prepare
+      const metadata = await openDcrClientId(sealer, before.clientId);
+      if (metadata === undefined) throw new Error('the id registered before did not open');
+
+      // Act
+      const minted = await mintDcrClientId(sealer, metadata);
+
+      // Assess
+      expect(minted.startsWith(DCR_CLIENT_ID_PREFIX)).toBe(true);
+      expect(
+        await sealer.open(SEAL_PURPOSES.dcrClient, minted.slice(DCR_CLIENT_ID_PREFIX.length)),
+      ).toBe(before.wire);
+      expect(await openDcrClientId(sealer, minted)).toEqual(metadata);
+    },
+  );
 
   it('a registration opens to its readable metadata', () => {
     // Act
