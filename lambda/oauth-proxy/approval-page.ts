@@ -25,7 +25,7 @@
  * Every request leaves one `mcp.approval` record; none holds the ticket, the arguments, a
  * cookie or a token.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   APPROVAL_STATUS,
   type ApprovalStore,
@@ -37,6 +37,7 @@ import {
 } from '../shared/approvals';
 import type { ApprovalAudit, ApprovalReason, ApprovalStep } from '../shared/audit';
 import { APPROVAL_PATHS } from '../shared/routes';
+import { isBrowserId, newBrowserId, sha256 } from './browser';
 import {
   cookieNames,
   escapeHtml,
@@ -46,9 +47,10 @@ import {
   type ProxyResponse,
   parseCookies,
   redirect,
+  setCookie,
   uniqueParams,
 } from './http';
-import { constantTimeEqual, newVerifier, s256 } from './pkce';
+import { constantTimeEqual, newVerifier } from './pkce';
 import {
   type CodeStore,
   CodeStoreConflictError,
@@ -56,12 +58,19 @@ import {
   SEAL_PURPOSES,
   type Sealer,
 } from './ports';
-import type { UpstreamConfig } from './proxy';
-import { OpenSealedError, openJson, sealJson } from './sealed-json';
+import {
+  type ApprovalFormToken,
+  type ApprovalSignIn,
+  type Approver,
+  openRecord,
+  RECORDS,
+  sealRecord,
+} from './records';
+import { OpenSealedError, openJson } from './sealed-json';
+import { accessTokenClaims, Upstream, type UpstreamConfig } from './upstream';
 
 /** How long the person has to sign in, and to answer the page's form. */
 export const APPROVAL_SIGN_IN_SECONDS = 10 * 60;
-const BROWSER_ID = /^[A-Za-z0-9_-]{43}$/;
 /** A little leeway for the upstream's clock when judging how fresh its sign-in is. */
 const CLOCK_SKEW_SECONDS = 30;
 
@@ -98,53 +107,6 @@ export interface ApprovalPageOutcome {
   readonly audit: ApprovalStepAudit;
 }
 
-/** Who signed in on this page, in this browser, and when. */
-interface Approver {
-  /** SHA-256 of the browser id. */
-  readonly b: string;
-  readonly sub: string;
-  readonly groups: readonly string[];
-  /** The upstream's `auth_time`: when the person last typed their credentials. */
-  readonly at: number;
-}
-
-interface SignIn {
-  readonly b: string;
-  /** The proxy's PKCE verifier at the upstream (and the sign-in's nonce). */
-  readonly v: string;
-  /** The ticket to return to. */
-  readonly t: string;
-}
-
-interface FormToken {
-  readonly b: string;
-  readonly approvalId: string;
-  readonly n: string;
-}
-
-const isString = (v: unknown): v is string => typeof v === 'string';
-
-function parseApprover(value: unknown): Approver | undefined {
-  const v = (value ?? {}) as Record<string, unknown>;
-  if (!isString(v.b) || !isString(v.sub) || typeof v.at !== 'number') return undefined;
-  if (!Array.isArray(v.groups) || !v.groups.every(isString)) return undefined;
-  return { b: v.b, sub: v.sub, groups: v.groups, at: v.at };
-}
-
-function parseSignIn(value: unknown): SignIn | undefined {
-  const v = (value ?? {}) as Record<string, unknown>;
-  return isString(v.b) && isString(v.v) && isString(v.t) ? { b: v.b, v: v.v, t: v.t } : undefined;
-}
-
-function parseFormToken(value: unknown): FormToken | undefined {
-  const v = (value ?? {}) as Record<string, unknown>;
-  return isString(v.b) && isString(v.approvalId) && isString(v.n)
-    ? { b: v.b, approvalId: v.approvalId, n: v.n }
-    : undefined;
-}
-
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('base64url');
-
 /** A refusal of one request: its page and its audit record's step and reason. */
 class PageRefusal extends Error {
   constructor(
@@ -179,7 +141,7 @@ export class ApprovalPage {
   readonly #sealer: Sealer;
   readonly #codes: CodeStore;
   readonly #store: ApprovalStore;
-  readonly #fetch: FetchLike;
+  readonly #upstream: Upstream;
   readonly #now: () => number;
   readonly #origin: string;
   readonly #basePath: string;
@@ -192,7 +154,6 @@ export class ApprovalPage {
     this.#sealer = deps.sealer;
     this.#codes = deps.codes;
     this.#store = deps.store;
-    this.#fetch = deps.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.#now = deps.now ?? Date.now;
     const issuer = new URL(deps.config.issuer);
     this.#origin = issuer.origin;
@@ -202,6 +163,7 @@ export class ApprovalPage {
     const names = cookieNames(this.#origin);
     this.#browserCookie = names.browser;
     this.#approverCookie = names.approver;
+    this.#upstream = new Upstream(deps.config.upstream, this.callbackUrl, deps.fetch);
   }
 
   /** Where the upstream returns a person sent to sign in from this page. */
@@ -282,8 +244,8 @@ export class ApprovalPage {
     const cookies = parseCookies(request.header('cookie'));
     const setCookies: string[] = [];
     let browserId = cookies.get(this.#browserCookie);
-    if (browserId === undefined || !BROWSER_ID.test(browserId)) {
-      browserId = randomBytes(32).toString('base64url');
+    if (!isBrowserId(browserId)) {
+      browserId = newBrowserId();
       setCookies.push(this.#cookie(this.#browserCookie, browserId, APPROVAL_SIGN_IN_SECONDS));
     }
     const browser = sha256(browserId);
@@ -303,14 +265,14 @@ export class ApprovalPage {
     }
     this.#checkPerson(approver.approver, ticket, ticketText);
     const record = await this.#pendingRecord(ticket);
-    const formToken = await sealJson(
+    const formToken = await sealRecord(
       this.#sealer,
-      SEAL_PURPOSES.approvalForm,
+      RECORDS.approvalForm,
       {
-        b: browser,
+        browserDigest: browser,
         approvalId: ticket.approvalId,
-        n: randomBytes(16).toString('base64url'),
-      } satisfies FormToken,
+        nonce: randomBytes(16).toString('base64url'),
+      },
       Math.min(this.#seconds() + APPROVAL_SIGN_IN_SECONDS, record.expiresAt),
     );
     return {
@@ -360,20 +322,19 @@ export class ApprovalPage {
     if (value === undefined) return { kind: 'none' };
     let approver: Approver;
     try {
-      ({ value: approver } = await openJson(
+      ({ value: approver } = await openRecord(
         this.#sealer,
-        SEAL_PURPOSES.approver,
+        RECORDS.approver,
         value,
         this.#seconds(),
-        parseApprover,
       ));
     } catch (error) {
       if (!(error instanceof OpenSealedError)) throw error;
       return { kind: error.failure === 'expired' ? 'stale' : 'none' };
     }
     // Another browser's cookie (copied over) signs nobody in here.
-    if (!constantTimeEqual(approver.b, browser)) return { kind: 'none' };
-    return this.#isFresh(approver.at) ? { kind: 'fresh', approver } : { kind: 'stale' };
+    if (!constantTimeEqual(approver.browserDigest, browser)) return { kind: 'none' };
+    return this.#isFresh(approver.authTime) ? { kind: 'fresh', approver } : { kind: 'stale' };
   }
 
   #isFresh(authTime: number): boolean {
@@ -383,7 +344,7 @@ export class ApprovalPage {
 
   /** Only the person who made the call, while their groups still grant it. */
   #checkPerson(approver: Approver, ticket: ApprovalTicket, ticketText: string): void {
-    if (!constantTimeEqual(approver.sub, ticket.sub)) {
+    if (!constantTimeEqual(approver.subject, ticket.sub)) {
       const again = `${this.#basePath}${APPROVAL_PATHS.page}?ticket=${encodeURIComponent(ticketText)}&sign_in=again`;
       throw new PageRefusal(
         'wrong_person',
@@ -462,7 +423,7 @@ export class ApprovalPage {
 <p>Arguments:</p>
 <pre><code>${escapeHtml(args.text)}</code></pre>
 ${warning}${client}
-<p><small>Signed in as <code>${escapeHtml(approver.sub)}</code>.</small></p>
+<p><small>Signed in as <code>${escapeHtml(approver.subject)}</code>.</small></p>
 <form method="post" action="${escapeHtml(action)}">
 <input type="hidden" name="ticket" value="${escapeHtml(ticketText)}">
 <input type="hidden" name="form" value="${escapeHtml(formToken)}">
@@ -475,25 +436,21 @@ ${warning}${client}
   /** The upstream's sign-in URL, the ticket and this browser sealed in `state`. */
   async #toSignIn(browser: string, ticketText: string): Promise<string> {
     const verifier = newVerifier();
-    const state = await sealJson(
+    const state = await sealRecord(
       this.#sealer,
-      SEAL_PURPOSES.approvalSignIn,
-      { b: browser, v: verifier, t: ticketText } satisfies SignIn,
+      RECORDS.approvalSignIn,
+      { browserDigest: browser, upstreamVerifier: verifier, ticket: ticketText },
       this.#seconds() + APPROVAL_SIGN_IN_SECONDS,
     );
-    const url = new URL(this.#config.upstream.authorizeUrl);
-    url.searchParams.set('response_type', 'code');
-    url.searchParams.set('client_id', this.#config.upstream.clientId);
-    url.searchParams.set('redirect_uri', this.callbackUrl);
-    url.searchParams.set('scope', this.#config.signInScopes.join(' '));
-    url.searchParams.set('state', state);
-    url.searchParams.set('code_challenge', s256(verifier));
-    url.searchParams.set('code_challenge_method', 'S256');
     // An existing hosted-login session must not stand in for a fresh sign-in (OIDC `prompt`;
     // https://docs.aws.amazon.com/cognito/latest/developerguide/authorization-endpoint.html).
     // Whatever the upstream does with it, the callback checks `auth_time` itself.
-    url.searchParams.set('prompt', 'login');
-    return url.href;
+    return this.#upstream.signInUrl({
+      scopes: this.#config.signInScopes,
+      state,
+      verifier,
+      prompt: 'login',
+    });
   }
 
   // ---------------------------------------------------------------------------------------
@@ -509,15 +466,14 @@ ${warning}${client}
     if (params === undefined) {
       throw new PageRefusal('invalid_sign_in', refusalPage(400, 'A parameter is repeated.'));
     }
-    let signIn: SignIn;
+    let signIn: ApprovalSignIn;
     let expiresAt: number;
     try {
-      ({ value: signIn, expiresAt } = await openJson(
+      ({ value: signIn, expiresAt } = await openRecord(
         this.#sealer,
-        SEAL_PURPOSES.approvalSignIn,
+        RECORDS.approvalSignIn,
         params.get('state') ?? '',
         this.#seconds(),
-        parseSignIn,
       ));
     } catch (error) {
       if (!(error instanceof OpenSealedError)) throw error;
@@ -530,7 +486,7 @@ ${warning}${client}
     // wrong browser (an agent handed the person its sign-in link) must not stay redeemable by
     // the browser that started it. The sign-in's verifier is its nonce.
     try {
-      await this.#codes.put(`approval-sign-in#${sha256(signIn.v)}`, '1', expiresAt);
+      await this.#codes.put(`approval-sign-in#${sha256(signIn.upstreamVerifier)}`, '1', expiresAt);
     } catch (error) {
       if (!(error instanceof CodeStoreConflictError)) throw error;
       throw new PageRefusal(
@@ -539,9 +495,9 @@ ${warning}${client}
       );
     }
     // The call the sign-in is for, for the record (and a ticket expired meanwhile ends it).
-    await this.#openTicket(signIn.t, facts);
+    await this.#openTicket(signIn.ticket, facts);
     const browserId = parseCookies(request.header('cookie')).get(this.#browserCookie);
-    if (browserId === undefined || !constantTimeEqual(sha256(browserId), signIn.b)) {
+    if (browserId === undefined || !constantTimeEqual(sha256(browserId), signIn.browserDigest)) {
       throw new PageRefusal(
         'sign_in_browser_mismatch',
         refusalPage(
@@ -559,8 +515,7 @@ ${warning}${client}
     ) {
       throw new PageRefusal('upstream_denied', refusalPage(403, 'The sign-in did not complete.'));
     }
-    const tokens = await this.#redeem(code, signIn.v);
-    const person = personOf(tokens);
+    const person = await this.#redeem(code, signIn.upstreamVerifier);
     if (person === undefined) {
       throw new PageRefusal(
         'upstream_error',
@@ -568,8 +523,8 @@ ${warning}${client}
       );
     }
     // Who signed in: the call's maker, or (refused on the page) someone else.
-    facts.caller = person.sub;
-    if (!this.#isFresh(person.at)) {
+    facts.caller = person.subject;
+    if (!this.#isFresh(person.authTime)) {
       throw new PageRefusal(
         'sign_in_stale',
         refusalPage(
@@ -579,60 +534,44 @@ ${warning}${client}
       );
     }
     const approver: Approver = {
-      b: signIn.b,
-      sub: person.sub,
+      browserDigest: signIn.browserDigest,
+      subject: person.subject,
       groups: person.groups,
-      at: person.at,
+      authTime: person.authTime,
     };
-    const until = person.at + this.#config.signInMaxAgeSeconds;
+    const until = person.authTime + this.#config.signInMaxAgeSeconds;
     const cookie = this.#cookie(
       this.#approverCookie,
-      await sealJson(this.#sealer, SEAL_PURPOSES.approver, approver, until),
+      await sealRecord(this.#sealer, RECORDS.approver, approver, until),
       Math.max(until - this.#seconds(), 1),
     );
-    const back = `${this.#config.issuer}${APPROVAL_PATHS.page}?ticket=${encodeURIComponent(signIn.t)}`;
+    const back = `${this.#config.issuer}${APPROVAL_PATHS.page}?ticket=${encodeURIComponent(signIn.ticket)}`;
     return { response: redirect(back, 303, [cookie]), audit: audit('sign_in', 'signed_in', 303) };
   }
 
-  /** The upstream's answer to the code, or a refusal page. */
-  async #redeem(code: string, verifier: string): Promise<Record<string, unknown>> {
-    let response: Response;
-    try {
-      response = await this.#fetch(this.#config.upstream.tokenUrl, {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/x-www-form-urlencoded',
-          Accept: 'application/json',
-        },
-        body: new URLSearchParams({
-          grant_type: 'authorization_code',
-          client_id: this.#config.upstream.clientId,
-          code,
-          redirect_uri: this.callbackUrl,
-          code_verifier: verifier,
-        }).toString(),
-        redirect: 'error',
-        signal: AbortSignal.timeout(this.#config.upstream.timeoutMs ?? 5000),
-      });
-    } catch {
+  /** Who signed in, from the upstream's answer to the code, or a refusal page. */
+  async #redeem(code: string, verifier: string): Promise<Person> {
+    const answer = await this.#upstream.redeemCode(code, verifier);
+    if (answer.kind === 'unreachable') {
       throw new PageRefusal(
         'unavailable',
         refusalPage(502, 'The sign-in service did not answer; try again.'),
       );
     }
-    let body: unknown;
-    try {
-      body = await response.json();
-    } catch {
-      body = undefined;
-    }
-    if (!response.ok || typeof body !== 'object' || body === null) {
+    if (answer.kind !== 'tokens') {
       throw new PageRefusal(
         'upstream_error',
         refusalPage(502, 'The sign-in could not be completed; open the approval link again.'),
       );
     }
-    return body as Record<string, unknown>;
+    const person = personOf(answer.tokens.access_token);
+    if (person === undefined) {
+      throw new PageRefusal(
+        'upstream_error',
+        refusalPage(502, 'The sign-in service answered without saying who signed in.'),
+      );
+    }
+    return person;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -655,7 +594,7 @@ ${warning}${client}
     const form = this.#form(request);
     const cookies = parseCookies(request.header('cookie'));
     const browserId = cookies.get(this.#browserCookie);
-    if (browserId === undefined || !BROWSER_ID.test(browserId)) {
+    if (!isBrowserId(browserId)) {
       throw new PageRefusal(
         'missing_browser_cookie',
         refusalPage(403, 'This browser did not open the approval page (cookies must be on).'),
@@ -663,15 +602,14 @@ ${warning}${client}
     }
     const browser = sha256(browserId);
     const ticket = await this.#openTicket(form.get('ticket') ?? '', facts);
-    let token: FormToken;
+    let token: ApprovalFormToken;
     let tokenExpiry: number;
     try {
-      ({ value: token, expiresAt: tokenExpiry } = await openJson(
+      ({ value: token, expiresAt: tokenExpiry } = await openRecord(
         this.#sealer,
-        SEAL_PURPOSES.approvalForm,
+        RECORDS.approvalForm,
         form.get('form') ?? '',
         this.#seconds(),
-        parseFormToken,
       ));
     } catch (error) {
       if (!(error instanceof OpenSealedError)) throw error;
@@ -680,7 +618,7 @@ ${warning}${client}
         refusalPage(400, 'The approval page expired or is not valid; open the link again.'),
       );
     }
-    if (!constantTimeEqual(token.b, browser)) {
+    if (!constantTimeEqual(token.browserDigest, browser)) {
       throw new PageRefusal(
         'form_browser_mismatch',
         refusalPage(403, 'This approval page was opened in another browser.'),
@@ -709,7 +647,7 @@ ${warning}${client}
     }
     // Once: the form's nonce is marked used until the form would expire anyway.
     try {
-      await this.#codes.put(`approval-form#${sha256(token.n)}`, '1', tokenExpiry);
+      await this.#codes.put(`approval-form#${sha256(token.nonce)}`, '1', tokenExpiry);
     } catch (error) {
       if (!(error instanceof CodeStoreConflictError)) throw error;
       throw new PageRefusal(
@@ -770,31 +708,30 @@ ${warning}${client}
   }
 
   #cookie(name: string, value: string, maxAgeSeconds: number): string {
-    return `${name}=${value}; Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Lax${this.#secureCookies ? '; Secure' : ''}`;
+    return setCookie(name, value, maxAgeSeconds, this.#secureCookies);
   }
+}
+
+/** Who signed in: the upstream access token's `sub`, `auth_time` and groups. */
+interface Person {
+  readonly subject: string;
+  readonly authTime: number;
+  readonly groups: readonly string[];
 }
 
 /**
  * Who signed in, from the upstream's access token: `sub`, `auth_time` and groups, read from
  * the payload (see the file's note on why it is not verified here).
  */
-function personOf(
-  tokens: Record<string, unknown>,
-): { sub: string; at: number; groups: string[] } | undefined {
-  const token = tokens.access_token;
-  if (typeof token !== 'string') return undefined;
-  const payload = token.split('.')[1];
-  if (payload === undefined) return undefined;
-  let claims: unknown;
-  try {
-    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-  } catch {
+function personOf(accessToken: string): Person | undefined {
+  const c = accessTokenClaims(accessToken);
+  if (c === undefined) return undefined;
+  const groups = c['cognito:groups'] ?? [];
+  if (typeof c.sub !== 'string' || c.sub === '' || typeof c.auth_time !== 'number') {
     return undefined;
   }
-  if (typeof claims !== 'object' || claims === null) return undefined;
-  const c = claims as Record<string, unknown>;
-  const groups = c['cognito:groups'] ?? [];
-  if (!isString(c.sub) || c.sub === '' || typeof c.auth_time !== 'number') return undefined;
-  if (!Array.isArray(groups) || !groups.every(isString)) return undefined;
-  return { sub: c.sub, at: c.auth_time, groups };
+  if (!Array.isArray(groups) || !groups.every((group) => typeof group === 'string')) {
+    return undefined;
+  }
+  return { subject: c.sub, authTime: c.auth_time, groups };
 }
