@@ -60,12 +60,8 @@ import {
 } from './step';
 import { token } from './token';
 
-export { CONSENT_TICKET_SECONDS, MAX_STATE_LENGTH } from './authorize';
-export { CODE_SECONDS, codeKey } from './callback';
-export { MAX_REMEMBERED, TRANSACTION_SECONDS } from './consent';
 export type { OAuthProxyConfig, OAuthProxyDeps, SessionCheck } from './context';
-export type { ProxyOutcome, StepAudit } from './step';
-export type { UpstreamConfig } from './upstream';
+export type { ProxyOutcome } from './step';
 
 export class OAuthProxy {
   readonly #context: ProxyContext;

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AesSealer } from '../../../lambda/oauth-proxy/aes-sealer';
-import { codeKey, type SessionCheck } from '../../../lambda/oauth-proxy/proxy';
+import { codeKey } from '../../../lambda/oauth-proxy/callback';
+import type { SessionCheck } from '../../../lambda/oauth-proxy/proxy';
 import { parseRefreshToken } from '../../../lambda/oauth-proxy/refresh-families';
 import { APPROVAL_TABLE_ATTRIBUTES } from '../../../lambda/shared/approvals';
 import type { IssuedTimes } from '../../../lambda/shared/revocations';
