@@ -5,7 +5,6 @@
  * consent page, with a ticket sealed for this browser (a random id in an HttpOnly, SameSite=Lax
  * cookie, set here) and this exact request. A remembered approval goes straight on upstream.
  */
-
 import { randomBytes } from 'node:crypto';
 import type { AuthorizationReason } from '../shared/audit';
 import { isBrowserId, newBrowserId, sha256 } from './browser';

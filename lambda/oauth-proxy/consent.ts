@@ -7,7 +7,6 @@
  * made for, once. A remembered approval is a sealed cookie bound to the browser, the client,
  * the redirect URI and the scopes.
  */
-
 import { isBrowserId, sha256 } from './browser';
 import type { ProxyContext } from './context';
 import { errorPage, type ProxyRequest, parseCookies, redirect } from './http';

@@ -8,7 +8,6 @@
  *   server's own, the first of a family that keeps the upstream's refresh token sealed;
  * - `refresh_token`: `refresh-grant.ts`.
  */
-
 import { codeKey } from './callback';
 import { clientDigest } from './clients';
 import type { ProxyContext, Refuse } from './context';
