@@ -1,10 +1,15 @@
 /**
  * Stateless dynamic client registration: a registered client's id is its validated metadata,
  * sealed by this server's key (purpose `dcr-client`). Registration stores nothing, only this
- * server can mint an id, and the id carries the redirect URIs registration checked. Kept apart
- * from `clients.ts` so the registration Lambda bundles this and nothing of the proxy's.
+ * server can mint an id, and the id carries the redirect URIs registration checked. The
+ * metadata is written in its wire form (`wire.ts`): ids already issued must keep opening. Kept
+ * apart from `clients.ts` so the registration Lambda bundles this and nothing of the proxy's.
  */
 import { SEAL_PURPOSES, SealError, type Sealer } from './ports';
+import type { DcrMetadata } from './records';
+import { REGISTRATION_WIRE } from './wire';
+
+export type { DcrMetadata } from './records';
 
 /** The prefix of a client id minted by registration (the rest is the sealed metadata). */
 export const DCR_CLIENT_ID_PREFIX = 'dcr_';
@@ -16,46 +21,9 @@ export const MAX_CLIENT_ID_LENGTH = 4096;
  */
 export const MAX_DCR_METADATA_BYTES = 2048;
 
-/** What registration seals into a DCR client id. */
-export interface DcrMetadata {
-  readonly redirectUris: readonly string[];
-  readonly clientName?: string;
-  /** The scopes registered (space-separated). */
-  readonly scope: string;
-  readonly grantTypes: readonly string[];
-  /** Seconds since the epoch. */
-  readonly issuedAt: number;
-}
-
-function parseDcrMetadata(value: unknown): DcrMetadata | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const v = value as Record<string, unknown>;
-  const uris = v.r;
-  if (!Array.isArray(uris) || uris.length === 0 || uris.some((uri) => typeof uri !== 'string')) {
-    return undefined;
-  }
-  if (typeof v.s !== 'string' || typeof v.i !== 'number') return undefined;
-  if (v.n !== undefined && typeof v.n !== 'string') return undefined;
-  const grants = v.g;
-  if (!Array.isArray(grants) || grants.some((grant) => typeof grant !== 'string')) return undefined;
-  return {
-    redirectUris: uris as string[],
-    ...(v.n === undefined ? {} : { clientName: v.n as string }),
-    scope: v.s,
-    grantTypes: grants as string[],
-    issuedAt: v.i,
-  };
-}
-
 /** Seal validated registration metadata into a client id. */
 export async function mintDcrClientId(sealer: Sealer, metadata: DcrMetadata): Promise<string> {
-  const plaintext = JSON.stringify({
-    r: metadata.redirectUris,
-    n: metadata.clientName,
-    s: metadata.scope,
-    g: metadata.grantTypes,
-    i: metadata.issuedAt,
-  });
+  const plaintext = JSON.stringify(REGISTRATION_WIRE.encode(metadata));
   if (Buffer.byteLength(plaintext) > MAX_DCR_METADATA_BYTES) {
     throw new RangeError(`The registration exceeds ${MAX_DCR_METADATA_BYTES} bytes`);
   }
@@ -79,7 +47,7 @@ export async function openDcrClientId(
     throw error;
   }
   try {
-    return parseDcrMetadata(JSON.parse(plaintext));
+    return REGISTRATION_WIRE.decode(JSON.parse(plaintext));
   } catch {
     return undefined;
   }

@@ -133,7 +133,6 @@ export function jsonResponse(status: number, body: unknown): ProxyResponse {
   return { status, headers: { ...TOKEN_HEADERS }, cookies: [], body: JSON.stringify(body) };
 }
 
-/** Cookie values by name, from a `Cookie` header; the first of a repeated name wins. */
 /**
  * The proxy's cookie names for an issuer origin: `__Host-` (this host only, path /, Secure) on
  * https; a plain-http (loopback) issuer cannot have it. One place, so the consent page and the
@@ -151,6 +150,7 @@ export function cookieNames(origin: string) {
   } as const;
 }
 
+/** Cookie values by name, from a `Cookie` header; the first of a repeated name wins. */
 export function parseCookies(header: string | undefined): Map<string, string> {
   const cookies = new Map<string, string>();
   for (const part of (header ?? '').split(';')) {
@@ -160,6 +160,16 @@ export function parseCookies(header: string | undefined): Map<string, string> {
     if (name !== '' && !cookies.has(name)) cookies.set(name, part.slice(eq + 1).trim());
   }
   return cookies;
+}
+
+/** A `Set-Cookie` value: this site's pages only (HttpOnly, SameSite=Lax), Secure on https. */
+export function setCookie(
+  name: string,
+  value: string,
+  maxAgeSeconds: number,
+  secure: boolean,
+): string {
+  return `${name}=${value}; Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
 }
 
 /** Parse a form body, refusing repeated parameters (RFC 6749 section 3.1). */

@@ -7,7 +7,7 @@
 import { AesSealer } from '../../../lambda/oauth-proxy/aes-sealer';
 import { ApprovalPage } from '../../../lambda/oauth-proxy/approval-page';
 import type { ProxyResponse } from '../../../lambda/oauth-proxy/http';
-import { SEAL_PURPOSES } from '../../../lambda/oauth-proxy/ports';
+import { SEAL_PURPOSES, type Sealer } from '../../../lambda/oauth-proxy/ports';
 import { sealJson } from '../../../lambda/oauth-proxy/sealed-json';
 import {
   APPROVAL_REQUEST_SECONDS,
@@ -50,9 +50,15 @@ export class Jar {
   }
 }
 
-export function approvalPageFixture(db: DynamoDbClient) {
+export function approvalPageFixture(
+  db: DynamoDbClient,
+  options: {
+    /** A sealer of a fixed key, to open values sealed before. @default a fresh random key */
+    readonly sealer?: Sealer;
+  } = {},
+) {
   let now = Date.UTC(2026, 11, 1, 12);
-  const sealer = new AesSealer();
+  const sealer = options.sealer ?? new AesSealer();
   const codes = new MemoryCodeStore({ now: () => now });
   const store = new DynamoApprovalStore(db, APPROVALS_TABLE);
   /** Who the upstream says signed in, and when (seconds). */

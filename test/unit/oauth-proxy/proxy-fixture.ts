@@ -7,7 +7,7 @@ import { AesSealer } from '../../../lambda/oauth-proxy/aes-sealer';
 import { ClientDirectory } from '../../../lambda/oauth-proxy/clients';
 import type { ProxyRequest, ProxyResponse } from '../../../lambda/oauth-proxy/http';
 import { s256 } from '../../../lambda/oauth-proxy/pkce';
-import type { CimdClient, FetchLike } from '../../../lambda/oauth-proxy/ports';
+import type { CimdClient, FetchLike, Sealer } from '../../../lambda/oauth-proxy/ports';
 import {
   OAuthProxy,
   type OAuthProxyConfig,
@@ -26,6 +26,8 @@ export const CIMD_ID = 'https://app.example.org/oauth/client.json';
 export const CIMD_REDIRECT = 'https://app.example.org/callback';
 export const VERIFIER = 'v'.repeat(43);
 export const CHALLENGE = s256(VERIFIER);
+/** The fixture's clock at the start of each test. */
+export const FIXTURE_START_MS = Date.UTC(2026, 11, 1, 12);
 
 export class CimdRefusal extends Error {
   constructor(readonly reason: string) {
@@ -41,10 +43,14 @@ export interface UpstreamCall {
 
 export function proxyFixture(
   overrides: Partial<OAuthProxyConfig> = {},
-  options: { readonly sessions?: SessionCheck } = {},
+  options: {
+    readonly sessions?: SessionCheck;
+    /** A sealer of a fixed key, to open values sealed before. @default a fresh random key */
+    readonly sealer?: Sealer;
+  } = {},
 ) {
-  let now = Date.UTC(2026, 11, 1, 12);
-  const sealer = new AesSealer();
+  let now = FIXTURE_START_MS;
+  const sealer = options.sealer ?? new AesSealer();
   const codes = new MemoryCodeStore({ now: () => now });
   const documents = new Map<string, CimdClient>([
     [

@@ -3,14 +3,11 @@
  * sealer and code store, a scripted upstream, a browser that keeps cookies.
  */
 import { describe, expect, it } from 'vitest';
+import { CODE_SECONDS, codeKey } from '../../../lambda/oauth-proxy/callback';
 import { clientDigest, mintDcrClientId } from '../../../lambda/oauth-proxy/clients';
+import { TRANSACTION_SECONDS } from '../../../lambda/oauth-proxy/consent';
 import { SEAL_PURPOSES } from '../../../lambda/oauth-proxy/ports';
-import {
-  CODE_SECONDS,
-  codeKey,
-  type ProxyOutcome,
-  TRANSACTION_SECONDS,
-} from '../../../lambda/oauth-proxy/proxy';
+import type { ProxyOutcome } from '../../../lambda/oauth-proxy/proxy';
 import { parseRefreshToken } from '../../../lambda/oauth-proxy/refresh-families';
 import { sealJson } from '../../../lambda/oauth-proxy/sealed-json';
 import {
