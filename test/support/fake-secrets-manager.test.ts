@@ -8,8 +8,8 @@ import {
   InvalidRequestError,
   ResourceExistsError,
   ResourceNotFoundError,
-} from '../../../lambda/rotation/secrets-manager-port';
-import { FakeSecretsManager, sdkClientFor } from '../../support/fake-secrets-manager';
+} from '../../lambda/rotation/secrets-manager-port';
+import { FakeSecretsManager, sdkClientFor } from './fake-secrets-manager';
 
 const FIRST = 'first value';
 
