@@ -1,12 +1,11 @@
 /**
  * Contributor Insights: the top-callers rule over the MCP log, the metric-math expression the
  * abuse alarm reads from it, and the dashboard widget that draws it.
- *
- * Caller ids are unbounded, which rules them out as metric dimensions; Contributor Insights is
- * built for exactly that cardinality.
  */
-import type { Duration } from 'aws-cdk-lib';
+import { type Duration, Names, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
 import { AUDIT_EVENTS, AUDIT_FIELDS } from '../../lambda/shared/audit';
 import { selector } from './patterns';
 
@@ -41,6 +40,18 @@ export function topCallersRuleBody(mcpLogGroupName: string): ContributorInsights
     },
     AggregateOn: 'Count',
   };
+}
+
+/** The top-callers rule in `scope`, named after it. */
+export function createTopCallersRule(
+  scope: Construct,
+  mcpLogGroup: logs.ILogGroup,
+): cloudwatch.CfnInsightRule {
+  return new cloudwatch.CfnInsightRule(scope, 'TopCallersRule', {
+    ruleName: `${Names.uniqueResourceName(scope, { maxLength: 100, separator: '-' })}-TopCallers`,
+    ruleState: 'ENABLED',
+    ruleBody: Stack.of(scope).toJsonString(topCallersRuleBody(mcpLogGroup.logGroupName)),
+  });
 }
 
 /** The metric-math expression for the largest single contributor of a rule in each period. */

@@ -42,5 +42,11 @@ export const METRIC_NAMES = {
   rateLimitedCalls: 'RateLimitedCalls',
 } as const;
 
-/** The dimension of {@link METRIC_NAMES.toolCalls}: bounded, because unknown tools log `UNKNOWN_TOOL` (`(unknown)`). */
+/** A metric of {@link METRIC_NAMES}, by its key. */
+export type MetricKey = keyof typeof METRIC_NAMES;
+
+/**
+ * The dimension of {@link METRIC_NAMES.toolCalls}: bounded, because unknown tools log
+ * `UNKNOWN_TOOL` (`(unknown)`), never their name.
+ */
 export const TOOL_DIMENSION = 'Tool';

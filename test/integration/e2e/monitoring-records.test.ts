@@ -2,7 +2,7 @@
  * The acid test of the monitoring: its metric filters and Contributor Insights rule, taken from
  * the synthesized template, count exactly the audit records the real authorizer and MCP handler
  * write through the local gateway, and its patterns count exactly what the real OAuth proxy and
- * MCP handlers write for each outcome. The construct's template itself: test/unit/lib/monitoring.test.ts.
+ * MCP handlers write for each outcome. The construct's template itself: test/unit/lib/monitoring/.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,14 +26,13 @@ import {
 import { createLogger } from '../../../lambda/shared/logger';
 import type { Principal } from '../../../lambda/shared/principal';
 import { OAUTH_PATHS } from '../../../lambda/shared/routes';
+import { METRIC_NAMES, TOOL_DIMENSION } from '../../../lib/monitoring';
 import {
   deniedCallPattern,
-  METRIC_NAMES,
   ruleDeniedPattern,
   ruleErrorPattern,
   ruleWouldDenyPattern,
-  TOOL_DIMENSION,
-} from '../../../lib/monitoring';
+} from '../../../lib/monitoring/patterns';
 import { customerRecords } from '../../../modules/customer-records/module';
 import type { RecordStore } from '../../../modules/customer-records/store/customer-record';
 import { POLICY } from '../../../modules/policy';

@@ -9,7 +9,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { CIMD_REFUSALS } from '../../../lambda/oauth-proxy/cimd';
+import { CIMD_REFUSALS } from '../../../../lambda/oauth-proxy/cimd';
 import {
   APPROVAL_STEPS,
   AUDIT_EVENTS,
@@ -20,31 +20,31 @@ import {
   type AuthReason,
   TOOL_CALL_STATUS,
   UNKNOWN_TOOL,
-} from '../../../lambda/shared/audit';
-import { ACCESS_LOG_FORMAT } from '../../../lib/mcp-api';
+} from '../../../../lambda/shared/audit';
+import { ACCESS_LOG_FORMAT } from '../../../../lib/mcp-api';
+import { METRIC_NAMES, MonitoringPropsError, TOOL_DIMENSION } from '../../../../lib/monitoring';
+import {
+  maxContributorExpression,
+  topCallersRuleBody,
+} from '../../../../lib/monitoring/contributor-insights';
+import { refusalsByReasonQuery } from '../../../../lib/monitoring/dashboard';
 import {
   authFailurePattern,
   CIMD_REASON_PREFIX,
   cimdRefusalPattern,
   deniedCallPattern,
   earlyDeniedCallPattern,
-  METRIC_NAMES,
-  MonitoringPropsError,
-  maxContributorExpression,
   missingCredentialPattern,
   refreshTokenReusePattern,
-  refusalsByReasonQuery,
   refusedApprovalPattern,
   refusedAuthorizationPattern,
   ruleDeniedPattern,
   ruleErrorPattern,
   ruleWouldDenyPattern,
-  TOOL_DIMENSION,
   toolCallPattern,
   toolErrorPattern,
-  topCallersRuleBody,
-} from '../../../lib/monitoring';
-import { compileFilterPattern } from '../../support/log-patterns';
+} from '../../../../lib/monitoring/patterns';
+import { compileFilterPattern } from '../../../support/log-patterns';
 import {
   abuseAlarm,
   buildFixture,
@@ -54,9 +54,9 @@ import {
   type Resource,
   TOOL_NAMES,
   widgetTitled,
-} from '../../support/monitoring-fixture';
-import { synthStack } from '../../support/stack-fixture';
-import { render } from '../../support/template-helpers';
+} from '../../../support/monitoring-fixture';
+import { synthStack } from '../../../support/stack-fixture';
+import { render } from '../../../support/template-helpers';
 
 const sel = (field: string) => `$.${field}`;
 
@@ -349,8 +349,10 @@ describe('Monitoring template', () => {
     });
 
     // Assess
-    expect(fixture.monitoring.refusedRegistrationAlarm).toBeUndefined();
-    expect(withMetric.monitoring.alarms).toContain(withMetric.monitoring.refusedRegistrationAlarm);
+    expect(fixture.monitoring.alarm('RefusedRegistrationAlarm')).toBeUndefined();
+    expect(withMetric.monitoring.alarms).toContain(
+      withMetric.monitoring.alarm('RefusedRegistrationAlarm'),
+    );
     withMetric.template.hasResourceProperties(
       'AWS::CloudWatch::Alarm',
       burst('RefusedClientRegistrations', 600, 9),
@@ -682,8 +684,8 @@ describe('Monitoring of the OAuth proxy', () => {
     // Assess
     expect(fixture.monitoring.alarms).toEqual(
       expect.arrayContaining([
-        fixture.monitoring.refusedAuthorizationAlarm,
-        fixture.monitoring.cimdRefusalAlarm,
+        fixture.monitoring.alarm('RefusedAuthorizationAlarm'),
+        fixture.monitoring.alarm('CimdRefusalAlarm'),
       ]),
     );
     fixture.template.hasResourceProperties(
@@ -745,7 +747,7 @@ describe('Monitoring of the OAuth proxy', () => {
         ],
       });
     }
-    expect(fixture.monitoring.alarms).toContain(fixture.monitoring.refusedApprovalAlarm);
+    expect(fixture.monitoring.alarms).toContain(fixture.monitoring.alarm('RefusedApprovalAlarm'));
     fixture.template.hasResourceProperties(
       'AWS::CloudWatch::Alarm',
       burst(METRIC_NAMES.refusedApprovals, 300, 5),
@@ -780,7 +782,7 @@ describe('Monitoring of the OAuth proxy', () => {
         }),
       ],
     });
-    expect(fixture.monitoring.alarms).toContain(fixture.monitoring.refreshTokenReuseAlarm);
+    expect(fixture.monitoring.alarms).toContain(fixture.monitoring.alarm('RefreshTokenReuseAlarm'));
     fixture.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       Threshold: 1,
@@ -807,9 +809,9 @@ describe('Monitoring of the OAuth proxy', () => {
     );
 
     // Assess
-    expect(plain.monitoring.refusedAuthorizationAlarm).toBeUndefined();
-    expect(plain.monitoring.cimdRefusalAlarm).toBeUndefined();
-    expect(plain.monitoring.refreshTokenReuseAlarm).toBeUndefined();
+    expect(plain.monitoring.alarm('RefusedAuthorizationAlarm')).toBeUndefined();
+    expect(plain.monitoring.alarm('CimdRefusalAlarm')).toBeUndefined();
+    expect(plain.monitoring.alarm('RefreshTokenReuseAlarm')).toBeUndefined();
     expect(metrics).not.toContain(METRIC_NAMES.refreshTokenReuse);
     expect(metrics).not.toContain(METRIC_NAMES.refusedAuthorizations);
     expect(metrics).not.toContain(METRIC_NAMES.cimdRefusals);
@@ -928,8 +930,8 @@ describe('Monitoring of the argument rules', () => {
       'AWS::CloudWatch::Alarm',
       alarmOn(METRIC_NAMES.ruleErrors, 300),
     );
-    expect(fixture.monitoring.alarms).toContain(fixture.monitoring.ruleWouldDenyAlarm);
-    expect(fixture.monitoring.alarms).toContain(fixture.monitoring.ruleErrorAlarm);
+    expect(fixture.monitoring.alarms).toContain(fixture.monitoring.alarm('RuleWouldDenyAlarm'));
+    expect(fixture.monitoring.alarms).toContain(fixture.monitoring.alarm('RuleErrorAlarm'));
   });
 
   it('takes the would-deny threshold from its props', () => {
@@ -954,7 +956,7 @@ describe('Monitoring of the argument rules', () => {
           .MetricTransformations[0]?.MetricName,
     );
     expect(metrics).not.toContain(METRIC_NAMES.ruleWouldDenyCalls);
-    expect(plain.monitoring.ruleErrorAlarm).toBeUndefined();
+    expect(plain.monitoring.alarm('RuleErrorAlarm')).toBeUndefined();
     expect(dashboardWidgets(plain).map((w) => w.properties.title)).not.toContain(
       'Argument rules (Cedar)',
     );
