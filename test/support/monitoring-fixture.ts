@@ -27,13 +27,15 @@ export interface MonitoringFixture {
   readonly api: apigateway.RestApi;
   /** The OAuth proxy's log group, when the fixture was built with one. */
   readonly oauthProxyLogGroup?: logs.LogGroup;
+  /** The stage's access log group, when the fixture was built with one. */
+  readonly accessLogGroup?: logs.LogGroup;
 }
 
 /** Monitoring over stand-in functions, log groups and an API, with `props` over the minimum. */
 export function buildFixture(
   props: Partial<MonitoringProps> = {},
   apiProps: apigateway.RestApiProps = {},
-  options: { oauthProxy?: boolean } = {},
+  options: { oauthProxy?: boolean; accessLog?: boolean } = {},
 ): MonitoringFixture {
   // Nothing here bundles; the context keeps it that way if a construct ever would.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -59,6 +61,10 @@ export function buildFixture(
     options.oauthProxy === true
       ? new logs.LogGroup(stack, 'OAuthProxyLogs', { retention: logs.RetentionDays.ONE_MONTH })
       : undefined;
+  const accessLogGroup =
+    options.accessLog === true
+      ? new logs.LogGroup(stack, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH })
+      : undefined;
   const monitoring = new Monitoring(stack, 'Monitoring', {
     mcpFunction,
     mcpLogGroup,
@@ -67,6 +73,7 @@ export function buildFixture(
     api,
     toolNames: TOOL_NAMES,
     ...(oauthProxyLogGroup === undefined ? {} : { oauthProxyLogGroup }),
+    ...(accessLogGroup === undefined ? {} : { accessLogGroup }),
     ...props,
   });
   return {
@@ -79,6 +86,7 @@ export function buildFixture(
     authorizerLogGroup,
     api,
     ...(oauthProxyLogGroup === undefined ? {} : { oauthProxyLogGroup }),
+    ...(accessLogGroup === undefined ? {} : { accessLogGroup }),
   };
 }
 
