@@ -1,8 +1,9 @@
 /**
  * Monitoring: abuse is noticed. The public surface of `lib/monitoring/`: the construct, the
- * alarm table and the names its metrics publish under. The filter patterns
- * (`monitoring/patterns.ts`) and the Contributor Insights rule (`monitoring/contributor-insights.ts`)
- * are read from their own files by the tests that hold them to real records.
+ * alarm and metric-filter tables and the names the metrics publish under. The filter patterns
+ * (`patterns.ts`) and the Contributor Insights rule (`contributor-insights.ts`) are read from
+ * their own files by the tests that hold them to real records; `lib/config.ts` reads
+ * `alarms.ts` alone, plain data, so the CLIs that load the configuration skip the construct.
  */
 export {
   ALARMS,
