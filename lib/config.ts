@@ -18,6 +18,12 @@ import {
   STREAM_FLUSH_BYTES_RULE,
 } from '../lambda/shared/env';
 import { CLAIM_NAME, MAX_RULE_CLAIMS } from '../lambda/shared/principal';
+// The alarm table alone (plain data), not the construct: the CLIs read this file too.
+import {
+  DEFAULT_WINDOW_MINUTES,
+  type ThresholdConfigKey,
+  thresholdConfigDefaults,
+} from './monitoring/alarms';
 
 /** Log retention periods CloudWatch Logs accepts, in days. */
 const RETENTION_DAYS = [
@@ -43,6 +49,18 @@ const list = z.union([
       .filter((item) => item !== ''),
   ),
 ]);
+
+/** An alarm threshold: a count within the abuse window. */
+const threshold = (defaultValue: number) => int(1, 1_000_000).default(defaultValue);
+
+/**
+ * The alarm thresholds the deployment sets (`-c abuseThreshold`, `-c cimdRefusalThreshold`, …):
+ * one key per row of the alarm table (`lib/monitoring/alarms.ts`) that names one, with its
+ * default. docs/alarms.md says what each alarm means.
+ */
+const alarmThresholds = Object.fromEntries(
+  Object.entries(thresholdConfigDefaults()).map(([key, value]) => [key, threshold(value)]),
+) as Record<ThresholdConfigKey, ReturnType<typeof threshold>>;
 
 /**
  * Redirect URIs of the pre-registered client (`--client-id <AppClientId>`), as real MCP clients
@@ -126,10 +144,9 @@ export const configSchema = z
       .default('prod'),
     /** E-mail address subscribed to the alarm topic; none if empty. */
     alarmEmail: z.union([z.email(), z.literal('')]).default(''),
-    /** Calls by one caller to one tool within the window that raise the abuse alarm. */
-    abuseThreshold: int(1, 1_000_000).default(100),
-    /** The abuse window, in minutes. */
-    abuseWindowMinutes: int(1, 60).default(5),
+    ...alarmThresholds,
+    /** The abuse window, in minutes: the period of the abuse alarm and the burst alarms. */
+    abuseWindowMinutes: int(1, 60).default(DEFAULT_WINDOW_MINUTES),
     /** Stage throttling: steady requests per second and burst. */
     throttleRateLimit: int(1, 10_000).default(50),
     throttleBurstLimit: int(1, 5_000).default(100),
@@ -160,22 +177,6 @@ export const configSchema = z
       .default([]),
     /** Days the consent page may remember a person's approval of a client; 0 never. */
     consentRememberDays: int(0, MAX_CONSENT_REMEMBER_SECONDS / 86_400).default(7),
-    /**
-     * Refused authorization steps (bad client, redirect, PKCE, consent CSRF, code replay, …)
-     * within the abuse window, across all callers, above which an alarm fires.
-     */
-    refusedAuthorizationThreshold: int(1, 1_000_000).default(20),
-    /**
-     * CIMD client ids refused within the abuse window (the SSRF guard: private addresses,
-     * redirects, size and time limits; hosts off the allow-list; documents that fail), above
-     * which an alarm fires. Each is a fetch an unauthenticated caller asked for.
-     */
-    cimdRefusalThreshold: int(1, 1_000_000).default(5),
-    /**
-     * Approvals denied by the person, expired or refused (replays, forged links, another
-     * person's sign-in) within the abuse window, across all callers, above which an alarm fires.
-     */
-    refusedApprovalThreshold: int(1, 1_000_000).default(5),
     /**
      * Authorizer result cache TTL in seconds; 0 (the default) turns caching off: every request
      * is authorized afresh, so a revocation bites at once and the authorizer can answer
@@ -306,11 +307,6 @@ export const configSchema = z
      * (a load-test stage, say).
      */
     enableQuotas: bool.default(true),
-    /**
-     * Uses refused by a quota (over the limit, or not countable) within the abuse window, across
-     * all callers, above which an alarm fires.
-     */
-    rateLimitedThreshold: int(1, 1_000_000).default(20),
     /** Put an AWS WAF web ACL with a per-IP rate-based rule in front of the API. */
     enableWaf: bool.default(true),
     /** Requests per 5 minutes from one IP before WAF blocks it. */

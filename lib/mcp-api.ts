@@ -90,7 +90,7 @@ export interface CustomDomainProps {
 
 /**
  * API Gateway's $context variables in the access log, as JSON: the one list of its field names
- * (the access-log metric filters of `monitoring.ts` read them).
+ * (the access-log metric filters of `monitoring/patterns.ts` read them).
  */
 export const ACCESS_LOG_FORMAT = {
   requestId: '$context.requestId',

@@ -25,7 +25,7 @@ import { Identity } from './identity';
 import { McpFunction } from './lambda-function';
 import { McpApi } from './mcp-api';
 import type { ModuleInfra } from './module-infra';
-import { Monitoring } from './monitoring';
+import { configuredThresholds, Monitoring } from './monitoring';
 import { advertisedScopes, OAuthDiscovery } from './oauth-discovery';
 import { OAuthProxy } from './oauth-proxy';
 import { QuotaTable } from './quota-table';
@@ -290,16 +290,13 @@ export class SecureMcpStack extends Stack {
       api: api.api,
       accessLogGroup: api.accessLogGroup,
       toolNames: policy.items.tool.map((tool) => tool.name),
-      abuseThreshold: config.abuseThreshold,
+      ...configuredThresholds(config),
       abuseWindow: Duration.minutes(config.abuseWindowMinutes),
       alarmEmail: config.alarmEmail === '' ? undefined : config.alarmEmail,
       refusedRegistrations: registration.refusedRegistrations,
       oauthProxyLogGroup: oauthProxy.handler.logGroup,
-      refusedAuthorizationThreshold: config.refusedAuthorizationThreshold,
-      cimdRefusalThreshold: config.cimdRefusalThreshold,
       argumentRules: modules.list.some((module) => module.rules !== undefined),
-      refusedApprovalThreshold: config.refusedApprovalThreshold,
-      ...(quotas === undefined ? {} : { rateLimitedThreshold: config.rateLimitedThreshold }),
+      quotas: quotas !== undefined,
     });
 
     new CfnOutput(this, 'McpEndpoint', { value: api.endpointUrl, description: 'MCP server URL' });

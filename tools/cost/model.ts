@@ -12,6 +12,8 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { alarmsFor, customMetricCount, type MonitoredFeatures } from '../../lib/monitoring';
+import { POLICY } from '../../modules/policy';
 import { parseCli, runCli, UsageError } from '../cli/common';
 
 // --- Prices -------------------------------------------------------------------------------
@@ -143,12 +145,26 @@ export const ALWAYS_FREE = {
 // --- The stack ----------------------------------------------------------------------------
 
 /**
+ * What the example deployment's monitoring watches, and so which rows of the alarm and
+ * metric-filter tables (`lib/monitoring/`) it has: the stack always has the OAuth proxy, client
+ * registration and the access log; the example module has argument rules; quotas are on by
+ * default (`-c enableQuotas`) and `modules/quotas.ts` has some.
+ */
+export const MONITORED_FEATURES: MonitoredFeatures = {
+  oauthProxy: true,
+  clientRegistration: true,
+  argumentRules: true,
+  quotas: true,
+  accessLog: true,
+};
+
+/**
  * What the stack creates a fixed number of, counted in `lib/` (a test checks each against the
  * synthesized template, so a new alarm shows up here or fails the test).
  */
 export const STACK_INVENTORY = {
   /**
-   * lib/api-keys-secret.ts (the API-key secret), lib/monitoring.ts (the alarm topic),
+   * lib/api-keys-secret.ts (the API-key secret), lib/monitoring/ (the alarm topic),
    * lib/log-encryption-key.ts (the log groups), lib/oauth-proxy.ts (the OAuth sealing key,
    * shared with client registration) and lib/request-state-store.ts (the HMAC key multi-round
    * state keys are derived from; its GenerateMac calls, one per instance per day, are left out:
@@ -157,22 +173,16 @@ export const STACK_INVENTORY = {
   kmsKeys: 5,
   /** lib/api-keys-secret.ts. */
   secrets: 1,
-  /**
-   * lib/monitoring.ts: abuse, auth failures, denied calls, tool errors, handler errors and
-   * throttles, API 5xx, refused registrations, refused OAuth proxy steps, CIMD refusals,
-   * leaked refresh tokens, quota refusals, refused approvals, and (the example module has
-   * argument rules) would-be rule denials and rule errors.
-   */
-  alarms: 15,
+  /** The rows of the alarm table (`lib/monitoring/alarms.ts`) the example deployment has. */
+  alarms: alarmsFor(MONITORED_FEATURES).length,
   dashboards: 1,
   contributorInsightsRules: 1,
   /**
-   * Metric filters: five audit counters, refused client registrations, refused OAuth proxy
-   * steps, CIMD refusals, leaked refresh tokens, quota refusals, refused approvals and the
-   * argument rules' denials, would-be denials and errors, one metric each, and ToolCalls once
-   * per tool name (six, `stream_check` among them) plus `(unknown)`.
+   * The metrics the example deployment's metric filters publish (`lib/monitoring/metric-filters.ts`),
+   * one each, but ToolCalls once per tool name of the policy table plus `(unknown)`, and refused
+   * client registrations.
    */
-  customMetrics: 21,
+  customMetrics: customMetricCount(MONITORED_FEATURES, POLICY.items.tool.length),
   /**
    * lib/mcp-api.ts: the body-size rule (413 above the MCP body limit), the per-IP rate rule,
    * the per-IP /register and sign-in rules and KnownBadInputs.

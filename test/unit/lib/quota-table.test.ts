@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { QUOTA_COUNTER_ATTRIBUTES } from '../../../lambda/mcp/quota-counter';
 import { parseQuotaRules, QuotaError } from '../../../lambda/shared/quota';
-import { METRIC_NAMES, rateLimitedCallPattern } from '../../../lib/monitoring';
+import { METRIC_NAMES } from '../../../lib/monitoring';
+import { rateLimitedCallPattern } from '../../../lib/monitoring/patterns';
 import { MODULES } from '../../../modules/index';
 import { MODULE_INFRA } from '../../../modules/infra';
 import { QUOTA_RULES } from '../../../modules/quotas';
