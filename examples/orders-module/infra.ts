@@ -1,6 +1,6 @@
 /** The orders module's AWS access: its table, and read access to it for the MCP function. */
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type { ModuleInfra } from '../../lib/module-infra';
+import type { ModuleInfra } from '#module-infra';
 
 export const ordersInfra: ModuleInfra = ({ scope, mcpFunction }) => {
   const table = new dynamodb.TableV2(scope, 'OrdersTable', {

@@ -6,7 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { moduleKit } from '../../lambda/mcp/module';
+import { moduleKit } from '#module-kit';
 import { ordersRules } from './rules';
 
 interface OrdersDeps {

@@ -47,7 +47,7 @@ import {
   jsonRpcErrorFor,
   toWebRequest,
 } from './http';
-import type { LoadedModule } from './module';
+import type { LoadedModule } from './module-loader';
 import { type QuotaGate, quotaRefusal } from './quotas';
 import type { RequestStateKeyRing, RequestStateLedger } from './request-state';
 import {

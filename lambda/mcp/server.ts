@@ -32,12 +32,13 @@ import type {
   Exchange,
   InputNeeded,
   ItemContext,
-  LoadedModule,
   PromptDefinition,
   ResourceContent,
   ToolDefinition,
-} from './module';
-import { isContentTool, TOOL_CONTENT, ToolInputError } from './module';
+} from './module-kit';
+import { TOOL_CONTENT, ToolInputError } from './module-kit';
+import type { LoadedModule } from './module-loader';
+import { isContentTool } from './module-loader';
 import {
   createRequestStateSeal,
   type RequestStateKeyRing,

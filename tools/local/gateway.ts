@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import type { McpModule } from '../../lambda/mcp/module';
+import type { McpModule } from '../../lambda/mcp/module-kit';
 import { emptyApiKeyDocument } from '../../lambda/shared/api-key';
 import { MCP_PATH } from '../../lambda/shared/routes';
 import type { AddStackOptions } from '../../lib/app';

@@ -6,7 +6,7 @@
 import type * as CedarWasm from '@cedar-policy/cedar-wasm/nodejs';
 import { describe, expect, it } from 'vitest';
 import { CallRecord } from '../../../lambda/mcp/call-record';
-import type { McpModule } from '../../../lambda/mcp/module';
+import type { McpModule } from '../../../lambda/mcp/module-kit';
 import { createRules, loadCedar } from '../../../lambda/mcp/rules';
 import { toCedarValue } from '../../../lambda/mcp/rules-schema';
 import { createLogger } from '../../../lambda/shared/logger';

@@ -8,7 +8,7 @@ import { Duration } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { earlyDenyPolicyOf, parseEarlyDenyPolicy } from '../../../lambda/authorizer/early-deny';
-import { moduleKit } from '../../../lambda/mcp/module';
+import { moduleKit } from '../../../lambda/mcp/module-kit';
 import { buildPolicyTable } from '../../../lambda/shared/policy';
 import { ConfigError, loadConfig } from '../../../lib/config';
 import { earlyDenyEnvironment, MAX_EARLY_DENY_POLICY_BYTES } from '../../../lib/secure-mcp-stack';

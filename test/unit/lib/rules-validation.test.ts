@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { McpModule } from '../../../lambda/mcp/module';
+import type { McpModule } from '../../../lambda/mcp/module-kit';
 import {
   assertValidRules,
   formatProblem,

@@ -15,7 +15,8 @@ import {
   createApprovals,
 } from '../../../lambda/mcp/approvals';
 import { createMcpHandler } from '../../../lambda/mcp/handler';
-import { type LoadedModule, moduleKit } from '../../../lambda/mcp/module';
+import { moduleKit } from '../../../lambda/mcp/module-kit';
+import type { LoadedModule } from '../../../lambda/mcp/module-loader';
 import type { McpResponse } from '../../../lambda/mcp/response';
 import { AesSealer } from '../../../lambda/oauth-proxy/aes-sealer';
 import { SEAL_PURPOSES } from '../../../lambda/oauth-proxy/ports';

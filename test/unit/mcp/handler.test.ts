@@ -15,7 +15,7 @@ import {
 } from '../../../lambda/mcp/gate';
 import { createMcpHandler, type McpHandler } from '../../../lambda/mcp/handler';
 import { JSONRPC } from '../../../lambda/mcp/http';
-import type { LoadedModule } from '../../../lambda/mcp/module';
+import type { LoadedModule } from '../../../lambda/mcp/module-loader';
 import { MemoryQuotaCounter, type QuotaCounter } from '../../../lambda/mcp/quota-counter';
 import { createQuotaGate, type QuotaGate, RATE_LIMITED_CODE } from '../../../lambda/mcp/quotas';
 import type { McpResponse } from '../../../lambda/mcp/response';

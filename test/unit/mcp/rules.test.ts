@@ -15,7 +15,7 @@ import { CallRecord, UncheckedRulesError } from '../../../lambda/mcp/call-record
 import { INVALID_PARAMS_CODE, PERMISSION_DENIED_CODE } from '../../../lambda/mcp/gate';
 import { createMcpHandler } from '../../../lambda/mcp/handler';
 import { JSONRPC } from '../../../lambda/mcp/http';
-import type { McpModule } from '../../../lambda/mcp/module';
+import type { McpModule } from '../../../lambda/mcp/module-kit';
 import { MemoryQuotaCounter } from '../../../lambda/mcp/quota-counter';
 import { createQuotaGate } from '../../../lambda/mcp/quotas';
 import { type CedarLoader, loadCedar } from '../../../lambda/mcp/rules';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import type { McpModule } from '../../../lambda/mcp/module';
+import type { McpModule } from '../../../lambda/mcp/module-kit';
 import { customerRecords } from '../../../modules/customer-records/module';
 import { diagnostics } from '../../../modules/diagnostics/module';
 import { MODULES } from '../../../modules/index';
