@@ -10,7 +10,12 @@ import type { McpModule } from '../../../lambda/mcp/module-kit';
 import { createRules, loadCedar } from '../../../lambda/mcp/rules';
 import { toCedarValue } from '../../../lambda/mcp/rules-schema';
 import { createLogger } from '../../../lambda/shared/logger';
-import { decide, effectivePermissions, findItem } from '../../../lambda/shared/policy';
+import {
+  buildPolicyTable,
+  decide,
+  effectivePermissions,
+  findItem,
+} from '../../../lambda/shared/policy';
 import type { Principal } from '../../../lambda/shared/principal';
 import {
   AgentCoreExportError,
@@ -25,8 +30,7 @@ import {
 } from '../../../lib/agentcore-schema';
 import { cedarTools } from '../../../lib/rules-validation';
 import { customerRecords } from '../../../modules/customer-records/module';
-import { MODULES } from '../../../modules/index';
-import { POLICY } from '../../../modules/policy';
+import { FIXTURE_ROLES } from '../../support/fixture-deployment';
 
 const TARGET = 'CustomerRecords';
 const GATEWAY = 'arn:aws:bedrock-agentcore:eu-west-1:123456789012:gateway/records-gw-a1b2c3';
@@ -57,6 +61,8 @@ when { context.input.segment == "enterprise" };
 `;
 const module = { ...customerRecords, rules: `${customerRecords.rules ?? ''}${EXTRA}` } as McpModule;
 const modules = [module];
+/** The test's roles (not the deployment's) over the example module's items. */
+const POLICY = buildPolicyTable({ roles: FIXTURE_ROLES, modules });
 
 const exported = exportToAgentCore(modules, {
   target: TARGET,
@@ -330,13 +336,5 @@ describe('the export decides as this server does', () => {
     // Assess
     expect(ours).toBe(allowed);
     expect(theirs).toBe(allowed);
-  });
-
-  it('exports the deployment as it is: every module, all of it carried', () => {
-    const deployed = exportToAgentCore([...MODULES], { target: TARGET, roles: POLICY });
-    expect(deployed.notCarried).toEqual([]);
-    expect(deployed.policies.map((policy) => policy.id)).toEqual(
-      expect.arrayContaining(['analyst-page-limit', 'enterprise-accounts-stay-open', 'mcp:roles']),
-    );
   });
 });

@@ -16,6 +16,7 @@ import {
   mcpEnvSchema,
 } from '../../../lambda/shared/env';
 import { McpFunction } from '../../../lib/lambda-function';
+import { FIXTURE_TABLE_VARIABLE } from '../../support/fixture-deployment';
 import { synthStack } from '../../support/stack-fixture';
 import { type Properties, resourcesOf } from '../../support/template-helpers';
 
@@ -208,13 +209,11 @@ describe('McpFunction in the stack', () => {
       });
     });
 
-    it('gives the MCP server its allowed origins and what each module’s infrastructure returns: the records table', () => {
+    it('gives the MCP server its allowed origins and what each module’s infrastructure returns: its table', () => {
       // Prepare
-      // The records table (the stack's other table is the authorizer's not-before list).
-      const [table] = Object.keys(
-        template.findResources('AWS::DynamoDB::GlobalTable', {
-          Properties: { KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] },
-        }),
+      // The fixture module's table (the stack's other tables are the core's own).
+      const [table] = Object.keys(template.findResources('AWS::DynamoDB::GlobalTable')).filter(
+        (id) => id.startsWith('FixtureRecords'),
       );
 
       // Assess
@@ -223,7 +222,7 @@ describe('McpFunction in the stack', () => {
         Environment: {
           Variables: Match.objectLike({
             POWERTOOLS_SERVICE_NAME: 'mcp-server',
-            RECORDS_TABLE_NAME: { Ref: table },
+            [FIXTURE_TABLE_VARIABLE]: { Ref: table },
             ALLOWED_ORIGINS: '',
           }),
         },

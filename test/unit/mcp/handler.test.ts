@@ -37,8 +37,8 @@ import { type Principal, toAuthorizerContext } from '../../../lambda/shared/prin
 import { buildQuotaTable } from '../../../lambda/shared/quota';
 import { customerRecords } from '../../../modules/customer-records/module';
 import type { RecordStore } from '../../../modules/customer-records/store/customer-record';
-import { POLICY } from '../../../modules/policy';
 import { type CapturedLogs, captureLogs } from '../../support/capture-logs';
+import { FIXTURE_ROLES } from '../../support/fixture-deployment';
 import { useLocalRecordStore } from '../../support/local-record-store';
 
 const REQUEST_ID = 'c0ffee00-1234-4abc-8def-000000000042';
@@ -308,6 +308,8 @@ afterEach(() => {
 });
 
 const logger = createLogger('mcp-server');
+/** The test's roles (not the deployment's) over the example module's items. */
+const POLICY = buildPolicyTable({ roles: FIXTURE_ROLES, modules: [customerRecords] });
 
 interface HandlerOptions {
   readonly policy?: PolicyTable;

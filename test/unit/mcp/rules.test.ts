@@ -22,13 +22,13 @@ import { type CedarLoader, loadCedar } from '../../../lambda/mcp/rules';
 import { AUDIT_EVENTS, AUDIT_FIELDS, TOOL_CALL_STATUS } from '../../../lambda/shared/audit';
 import type { RuleMode } from '../../../lambda/shared/env';
 import { createLogger } from '../../../lambda/shared/logger';
+import { buildPolicyTable } from '../../../lambda/shared/policy';
 import type { Principal } from '../../../lambda/shared/principal';
 import { buildQuotaTable } from '../../../lambda/shared/quota';
 import { rulesProblems } from '../../../lib/rules-validation';
 import { customerRecords } from '../../../modules/customer-records/module';
-import { POLICY } from '../../../modules/policy';
-import { ROLES } from '../../../modules/roles';
 import { type CapturedLogs, captureLogs } from '../../support/capture-logs';
+import { FIXTURE_ROLE_NAMES, FIXTURE_ROLES } from '../../support/fixture-deployment';
 import { handlerFetch } from '../../support/handler-fetch';
 import { useLocalRecordStore } from '../../support/local-record-store';
 
@@ -77,6 +77,8 @@ when { context.input.value like "ent*" };
 `;
 
 const ruled = { ...customerRecords, rules: RULES } as McpModule;
+/** The test's roles (not the deployment's) over the example module's items. */
+const POLICY = buildPolicyTable({ roles: FIXTURE_ROLES, modules: [customerRecords] });
 
 const person = (id: string, groups: string[], claims?: Record<string, string>): Principal => ({
   principalId: id,
@@ -185,7 +187,9 @@ const putArgs = (overrides: Record<string, unknown> = {}) => ({
 });
 
 it('the test rules validate, as cdk synth would demand', () => {
-  expect(rulesProblems([ruled], { roles: ROLES, claims: ['custom:department'] })).toEqual([]);
+  expect(
+    rulesProblems([ruled], { roles: FIXTURE_ROLE_NAMES, claims: ['custom:department'] }),
+  ).toEqual([]);
 });
 
 describe.each(ERAS)('MCP %s, enforce mode', (era) => {

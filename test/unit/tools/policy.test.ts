@@ -8,22 +8,47 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import type { McpModule } from '../../../lambda/mcp/module-kit';
+import * as z from 'zod';
+import { type McpModule, moduleKit } from '../../../lambda/mcp/module-kit';
+import { buildPolicyTable } from '../../../lambda/shared/policy';
 import { customerRecords } from '../../../modules/customer-records/module';
-import { diagnostics } from '../../../modules/diagnostics/module';
-import { MODULES } from '../../../modules/index';
-import { POLICY } from '../../../modules/policy';
 import { UsageError } from '../../../tools/cli/common';
 import { type PolicyInputs, runPolicy } from '../../../tools/cli/policy';
+import { FIXTURE_ROLES } from '../../support/fixture-deployment';
 
-const deployed: PolicyInputs = { modules: MODULES, policy: POLICY, claims: [] };
-const withRules = (rules: string): PolicyInputs => ({
-  ...deployed,
-  modules: [{ ...customerRecords, rules } as McpModule, diagnostics],
+/** A second module, without rules: one tool. */
+const define = moduleKit<undefined>();
+const other = define.module({
+  name: 'other',
+  permissions: { ping: 'Ping' },
+  tools: [
+    define.tool({
+      name: 'ping',
+      title: 'Ping',
+      description: 'Answers pong.',
+      permission: 'ping',
+      annotations: { readOnlyHint: true },
+      input: z.object({}),
+      output: z.object({ pong: z.boolean() }),
+      run: async () => ({ pong: true }),
+      summarize: () => 'pong',
+    }),
+  ],
+  dependencies: () => undefined,
 });
+const ROLES = { ...FIXTURE_ROLES, pinger: ['ping'] };
+
+/** The example module (its own rules, or these) beside one without rules, under test roles. */
+const inputsWith = (module: McpModule): PolicyInputs => {
+  const modules = [module, other];
+  return { modules, policy: buildPolicyTable({ roles: ROLES, modules }), claims: [] };
+};
+const deployed = inputsWith(customerRecords);
+const withRules = (rules: string): PolicyInputs =>
+  inputsWith({ ...customerRecords, rules } as McpModule);
 
 describe('policy check', () => {
-  it('passes the deployed rules', () => {
+  it('passes rules that validate, naming the modules that have any', () => {
     expect(runPolicy(['check'], deployed)).toEqual({
       stdout: 'The rules of customer-records validate.\n',
       stderr: '',
@@ -76,7 +101,7 @@ describe('policy export --agentcore', () => {
     // Assess
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('AgentCore::Action::"Records___query_customer_data"');
-    expect(result.stdout).not.toContain('stream_check');
+    expect(result.stdout).not.toContain('Records___ping');
     expect(result.stderr).toMatch(/warning: the policies name arn:aws:bedrock-agentcore:REGION/);
   });
 
@@ -114,7 +139,7 @@ describe('policy export --agentcore', () => {
 });
 
 describe('npm run policy', () => {
-  it('runs as a command, writing the export to --out', async () => {
+  it("runs as a command on the deployment's modules, writing the export to --out", async () => {
     // Prepare
     const dir = mkdtempSync(join(tmpdir(), 'mcp-policy-'));
     const out = join(dir, 'agentcore.cedar');
