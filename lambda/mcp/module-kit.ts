@@ -268,6 +268,19 @@ export interface McpModule<Deps = unknown> {
 export interface LocalStandIns {
   /** An embedded DynamoDB (dynalite) on loopback; any credentials do. */
   readonly dynamodbEndpoint: string;
+  /**
+   * A DynamoDB client configuration for it, endpoint, region and dummy credentials included:
+   * `new DynamoDBClient(standIns.dynamodb)`. (Local mode's own process has no AWS settings,
+   * and a client without them would look for some.)
+   */
+  readonly dynamodb: LocalClientConfig;
+}
+
+/** Where an AWS SDK client reaches a local stand-in: spread it into the client's config. */
+export interface LocalClientConfig {
+  readonly endpoint: string;
+  readonly region: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
 /** What a context built outside the server (a unit test) has for the exchange: nothing. */

@@ -56,6 +56,22 @@ export interface LoadedModule<Deps = unknown> {
 }
 
 /**
+ * The stand-ins of local mode, for a module's `seed` and `local` hooks: an embedded DynamoDB
+ * at `dynamodbEndpoint`, which takes any credentials and any region.
+ */
+export function localStandIns(dynamodbEndpoint: string): LocalStandIns {
+  return {
+    dynamodbEndpoint,
+    dynamodb: {
+      endpoint: dynamodbEndpoint,
+      region: 'us-east-1',
+      // Fixed dummies: the embedded DynamoDB ignores them, and a client given none would look.
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    },
+  };
+}
+
+/**
  * In-process harnesses that run without a synthesized template (the benchmark): each module
  * against the embedded stand-ins (its `local` hook creates and seeds its tables), or from the
  * environment when it has no such hook.

@@ -24,6 +24,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { McpModule } from '../../lambda/mcp/module-kit';
+import { localStandIns } from '../../lambda/mcp/module-loader';
 import { emptyApiKeyDocument } from '../../lambda/shared/api-key';
 import { LOCAL_ERROR_DETAIL_VARIABLE } from '../../lambda/shared/env';
 import { MCP_PATH } from '../../lambda/shared/routes';
@@ -274,7 +275,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
         ? {}
         : (emulator.lambda.definition(mcpId).environment as Record<string, string>);
     for (const module of options.seedModules ?? MODULES) {
-      await module.seed?.(mcpEnv, { dynamodbEndpoint: emulator.dynamoEndpoint });
+      await module.seed?.(mcpEnv, localStandIns(emulator.dynamoEndpoint));
     }
     const revocationsTable =
       authorizerId === undefined

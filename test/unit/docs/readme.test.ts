@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ItemKind } from '../../../lambda/shared/policy';
 import { POLICY } from '../../../modules/policy';
+import { applySnippet, sectionOf, snippetsOf } from '../../support/doc-snippets';
 
 const KIND_LABELS: Record<ItemKind, string> = {
   tool: 'tool',
@@ -33,20 +34,43 @@ describe('README', () => {
 
   it('shows the role table exactly as the policy table defines it', () => {
     const section = /<!-- role-table:start -->\n([\s\S]*?)\n<!-- role-table:end -->/.exec(readme);
-    expect(section?.[1]).toBe(roleTable());
+    expect(
+      section?.[1],
+      'The role table is out of date (a role or an item was added or removed): replace it with the table expected here',
+    ).toBe(roleTable());
   });
 
-  it("shows the example module's rule exactly as examples/orders-module/rules.ts has it", () => {
-    const section =
-      /<!-- orders-rules:start -->\n```ts\n\/\/ modules\/orders\/rules\.ts\n([\s\S]*?)\n```\n<!-- orders-rules:end -->/.exec(
-        readme,
-      );
-    const source = readFileSync(
-      new URL('../../../examples/orders-module/rules.ts', import.meta.url),
-      'utf8',
-    );
-    expect(section?.[1]).toBeDefined();
-    expect(source).toContain(section?.[1] ?? '(no section)');
+  describe('"Add your own tool"', () => {
+    const snippets = snippetsOf(sectionOf(readme, 'add-your-own-tool'));
+    const exists = (path: string) => existsSync(new URL(`../../../${path}`, import.meta.url));
+    const newFiles = snippets.filter((snippet) => !exists(snippet.path));
+    const additions = snippets.filter((snippet) => exists(snippet.path));
+
+    it('shows each new file exactly as examples/orders-module compiles it', () => {
+      // Assess
+      expect(newFiles.map((snippet) => snippet.path)).toEqual([
+        'modules/orders/module.ts',
+        'modules/orders/infra.ts',
+      ]);
+      for (const snippet of newFiles) {
+        const example = snippet.path.replace(/^modules\/orders\//, 'examples/orders-module/');
+        const compiled = readFileSync(new URL(`../../../${example}`, import.meta.url), 'utf8');
+        expect(`${snippet.body}\n`, `${snippet.path} (README line ${snippet.line})`).toBe(compiled);
+      }
+    });
+
+    it('adds lines to the three files a deployment lists its modules and roles in, where they fit', () => {
+      // Assess
+      expect(additions.map((snippet) => snippet.path)).toEqual([
+        'modules/index.ts',
+        'modules/infra.ts',
+        'modules/roles.ts',
+      ]);
+      for (const snippet of additions) {
+        const current = readFileSync(new URL(`../../../${snippet.path}`, import.meta.url), 'utf8');
+        expect(applySnippet(current, snippet)).not.toBe(current);
+      }
+    });
   });
 
   it('gives the command that runs the tests', () => {
