@@ -108,6 +108,14 @@ describe('applySnippet', () => {
     );
   });
 
+  it('adds none of the lines the file has already', () => {
+    // Prepare
+    const done = "import { b } from './b';\n\nexport const LIST = [\n  b,\n];\n";
+
+    // Act and Assess
+    expect(applySnippet(done, snippet('list.ts', "import { b } from './b';\n  b,"))).toBe(done);
+  });
+
   it('refuses lines for a file with nothing exported to add them to', () => {
     expect(() => applySnippet('const x = 1;\n', snippet('x.ts', '  y,'))).toThrow(
       'x.ts has no exported list or object',

@@ -1,9 +1,9 @@
 /**
  * The code snippets of a Markdown document, as the docs write them: a fenced block whose first
  * line is `// <path>` (optionally `// <path>: what to do with it`). A snippet for a file that
- * does not exist yet is the whole file; one for a file that exists is the lines to add to it:
- * its imports after the file's last import, every other line at the end of the file's first
- * exported list or object (before the line that closes it). Tests read them to check a snippet
+ * does not exist yet is the whole file; one for a file that exists is the lines to add to it
+ * (those it does not have yet): its imports after the file's last import, every other line at
+ * the end of the file's first exported list or object (before the line that closes it). Tests read them to check a snippet
  * against compiled code, and to follow a document's steps exactly.
  */
 
@@ -83,7 +83,9 @@ function closingLine(lines: readonly string[], path: string): number {
  */
 export function applySnippet(existing: string | undefined, snippet: Snippet): string {
   if (existing === undefined) return `${snippet.body}\n`;
-  const added = snippet.body.split('\n').filter((line) => line.trim() !== '');
+  // A line the file has already (the steps were followed before) is not added twice.
+  const present = new Set(existing.split('\n'));
+  const added = snippet.body.split('\n').filter((line) => line.trim() !== '' && !present.has(line));
   const imports = added.filter((line) => line.startsWith('import '));
   const entries = added.filter((line) => !line.startsWith('import '));
   const lines = existing.split('\n');

@@ -42,9 +42,14 @@ describe('README', () => {
 
   describe('"Add your own tool"', () => {
     const snippets = snippetsOf(sectionOf(readme, 'add-your-own-tool'));
+    /** Where examples/ compiles a new file of the steps (modules/orders/x.ts). */
+    const exampleOf = (path: string) =>
+      path.replace(/^modules\/orders\//, 'examples/orders-module/');
     const exists = (path: string) => existsSync(new URL(`../../../${path}`, import.meta.url));
-    const newFiles = snippets.filter((snippet) => !exists(snippet.path));
-    const additions = snippets.filter((snippet) => exists(snippet.path));
+    // A new file is one examples/ compiles; the rest are lines to add to the deployment's files
+    // (whether or not a deployment has followed the steps already).
+    const newFiles = snippets.filter((snippet) => exampleOf(snippet.path) !== snippet.path);
+    const additions = snippets.filter((snippet) => exampleOf(snippet.path) === snippet.path);
 
     it('shows each new file exactly as examples/orders-module compiles it', () => {
       // Assess
@@ -53,7 +58,7 @@ describe('README', () => {
         'modules/orders/infra.ts',
       ]);
       for (const snippet of newFiles) {
-        const example = snippet.path.replace(/^modules\/orders\//, 'examples/orders-module/');
+        const example = exampleOf(snippet.path);
         const compiled = readFileSync(new URL(`../../../${example}`, import.meta.url), 'utf8');
         expect(`${snippet.body}\n`, `${snippet.path} (README line ${snippet.line})`).toBe(compiled);
       }
@@ -67,8 +72,10 @@ describe('README', () => {
         'modules/roles.ts',
       ]);
       for (const snippet of additions) {
+        expect(exists(snippet.path)).toBe(true);
         const current = readFileSync(new URL(`../../../${snippet.path}`, import.meta.url), 'utf8');
-        expect(applySnippet(current, snippet)).not.toBe(current);
+        const after = applySnippet(current, snippet).split('\n');
+        for (const line of snippet.body.split('\n')) expect(after).toContain(line);
       }
     });
   });
