@@ -8,47 +8,131 @@
  *
  * Its items, permissions and roles are shaped like a small records app (get_record, read_data,
  * admin, readonly…), as the example module was when the core tests were first written: they
- * keep their readable names, and nothing here reads `modules/`. The code is an in-memory map.
+ * keep their readable names, and nothing here reads `modules/`. Its items call a store port
+ * (`FixtureStore`, in memory by default) that a test may watch, slow down or break.
  */
 import * as z from 'zod';
-import { moduleKit } from '../../lambda/mcp/module-kit';
+import { moduleKit, ToolInputError } from '../../lambda/mcp/module-kit';
 import { buildPolicyTable } from '../../lambda/shared/policy';
 import type { QuotaRule } from '../../lambda/shared/quota';
 
+const SEGMENTS = ['retail', 'business', 'enterprise'] as const;
+const STATUSES = ['active', 'suspended', 'closed'] as const;
+const recordId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/);
+const fieldsSchema = z.object({
+  name: z.string().min(1),
+  email: z.email(),
+  country: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code'),
+  segment: z.enum(SEGMENTS),
+  status: z.enum(STATUSES),
+  balance: z.number().finite(),
+});
+const recordSchema = fieldsSchema.extend({ id: z.string() });
+
 /** A record of the fixture's store. */
-export interface FixtureRecord {
-  readonly id: string;
-  readonly segment: 'retail' | 'business' | 'enterprise';
-  readonly status: 'active' | 'suspended' | 'closed';
-  readonly country: string;
+export type FixtureRecord = z.infer<typeof recordSchema>;
+export type FixtureFields = z.infer<typeof fieldsSchema>;
+
+/** What `query_customer_data` and `run_report` filter on; all optional, combined with AND. */
+export interface FixtureFilter {
+  readonly segment?: FixtureRecord['segment'] | undefined;
+  readonly status?: FixtureRecord['status'] | undefined;
+  readonly country?: string | undefined;
+  readonly minBalance?: number | undefined;
+  readonly maxBalance?: number | undefined;
 }
 
-/** What the fixture's items work with: records by id. */
+/** The port the fixture's items call: a test may watch it, slow it down or break it. */
+export interface FixtureStore {
+  get(id: string): Promise<FixtureRecord | undefined>;
+  put(
+    id: string,
+    fields: FixtureFields,
+    now: Date,
+  ): Promise<{ record: FixtureRecord; created: boolean }>;
+  delete(id: string): Promise<FixtureRecord | undefined>;
+  query(
+    filter: FixtureFilter,
+    limit: number,
+    cursor?: string,
+  ): Promise<{ records: FixtureRecord[]; nextCursor?: string | undefined }>;
+  /** Matches among the first `maxRead` records, `onProgress` told after each batch of 10. */
+  scan(
+    filter: FixtureFilter,
+    maxRead: number,
+    onProgress?: (read: number) => Promise<void>,
+  ): Promise<{ records: FixtureRecord[]; truncated: boolean }>;
+}
+
+/** What the fixture's items work with. */
 export interface FixtureDeps {
-  readonly records: Map<string, FixtureRecord>;
+  readonly store: FixtureStore;
 }
 
 /** The variable the fixture's infrastructure sets to its table's name. */
 export const FIXTURE_TABLE_VARIABLE = 'FIXTURE_TABLE_NAME';
 
-const SEGMENTS = ['retail', 'business', 'enterprise'] as const;
-const STATUSES = ['active', 'suspended', 'closed'] as const;
-const recordId = z.string().regex(/^cust-\d{4}$/);
-const recordSchema = z.object({
-  id: z.string(),
-  segment: z.enum(SEGMENTS),
-  status: z.enum(STATUSES),
-  country: z.string(),
-});
+const COUNTRIES = ['DE', 'US', 'FR', 'JP'];
 
-/** Three records, one per segment: what the fixture's `dependencies` starts with. */
-export function fixtureRecords(): Map<string, FixtureRecord> {
-  return new Map(
-    SEGMENTS.map((segment, i) => {
-      const id = `cust-000${i + 1}`;
-      return [id, { id, segment, status: 'active', country: i === 0 ? 'DE' : 'FR' }];
-    }),
-  );
+/** `count` records, ids `cust-0001`…, every segment, status and country in turn. */
+export function fixtureRecords(count = 40): FixtureRecord[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `cust-${String(i + 1).padStart(4, '0')}`,
+    name: `Customer ${i + 1}`,
+    email: `customer${i + 1}@example.com`,
+    country: COUNTRIES[i % COUNTRIES.length] as string,
+    segment: SEGMENTS[i % SEGMENTS.length] as FixtureRecord['segment'],
+    status: STATUSES[i % STATUSES.length] as FixtureRecord['status'],
+    balance: (i + 1) * 100,
+  }));
+}
+
+const matches = (filter: FixtureFilter) => (record: FixtureRecord) =>
+  (filter.segment === undefined || record.segment === filter.segment) &&
+  (filter.status === undefined || record.status === filter.status) &&
+  (filter.country === undefined || record.country === filter.country) &&
+  (filter.minBalance === undefined || record.balance >= filter.minBalance) &&
+  (filter.maxBalance === undefined || record.balance <= filter.maxBalance);
+
+/** The fixture's store in memory, holding {@link fixtureRecords} to begin with. */
+export class MemoryFixtureStore implements FixtureStore {
+  readonly #records = new Map(fixtureRecords().map((record) => [record.id, record]));
+
+  async get(id: string) {
+    return this.#records.get(id);
+  }
+
+  async put(id: string, fields: FixtureFields) {
+    const created = !this.#records.has(id);
+    const record = { id, ...fields };
+    this.#records.set(id, record);
+    return { record, created };
+  }
+
+  async delete(id: string) {
+    const record = this.#records.get(id);
+    this.#records.delete(id);
+    return record;
+  }
+
+  async query(filter: FixtureFilter, limit: number, cursor?: string) {
+    // A cursor is the offset this store handed out, nothing else.
+    const offset =
+      cursor === undefined ? 0 : Number(/^o(\d{1,6})$/.exec(cursor)?.[1] ?? Number.NaN);
+    if (Number.isNaN(offset)) throw new ToolInputError('cursor: not one this server issued');
+    const all = [...this.#records.values()].filter(matches(filter));
+    const records = all.slice(offset, offset + limit);
+    const next = offset + limit;
+    return { records, ...(next < all.length ? { nextCursor: `o${next}` } : {}) };
+  }
+
+  async scan(filter: FixtureFilter, maxRead: number, onProgress?: (read: number) => Promise<void>) {
+    const read = [...this.#records.values()].slice(0, maxRead);
+    for (let done = 10; done < read.length + 10; done += 10) {
+      await onProgress?.(Math.min(done, read.length));
+    }
+    return { records: read.filter(matches(filter)), truncated: this.#records.size > maxRead };
+  }
 }
 
 const define = moduleKit<FixtureDeps>();
@@ -62,7 +146,7 @@ const getRecord = define.tool({
   input: z.strictObject({ id: recordId }),
   output: z.object({ found: z.boolean(), record: recordSchema.optional() }),
   async run({ id }, { deps }) {
-    const record = deps.records.get(id);
+    const record = await deps.store.get(id);
     return record === undefined ? { found: false } : { found: true, record };
   },
   summarize: (out) => (out.record === undefined ? 'No such record.' : out.record.id),
@@ -71,24 +155,40 @@ const getRecord = define.tool({
 const queryCustomerData = define.tool({
   name: 'query_customer_data',
   title: 'Query records',
-  description: 'Records matching a filter.',
+  description: 'Records matching a filter, a page at a time.',
   permission: 'read_data',
   annotations: { readOnlyHint: true },
   input: z.strictObject({
     segment: z.enum(SEGMENTS).optional(),
-    country: z
-      .string()
-      .regex(/^[A-Z]{2}$/)
-      .optional(),
+    status: z.enum(STATUSES).optional(),
+    country: fieldsSchema.shape.country.optional(),
+    min_balance: z.number().finite().optional(),
+    max_balance: z.number().finite().optional(),
     limit: z.number().int().min(1).max(50).default(10),
+    cursor: z.string().min(1).max(512).optional(),
   }),
-  output: z.object({ records: z.array(recordSchema), count: z.number().int() }),
-  async run({ segment, country, limit }, { deps }) {
-    const records = [...deps.records.values()]
-      .filter((record) => segment === undefined || record.segment === segment)
-      .filter((record) => country === undefined || record.country === country)
-      .slice(0, limit);
-    return { records, count: records.length };
+  output: z.object({
+    records: z.array(recordSchema),
+    count: z.number().int(),
+    next_cursor: z.string().optional(),
+  }),
+  async run(input, { deps }) {
+    const { records, nextCursor } = await deps.store.query(
+      {
+        segment: input.segment,
+        status: input.status,
+        country: input.country,
+        minBalance: input.min_balance,
+        maxBalance: input.max_balance,
+      },
+      input.limit,
+      input.cursor,
+    );
+    return {
+      records,
+      count: records.length,
+      ...(nextCursor === undefined ? {} : { next_cursor: nextCursor }),
+    };
   },
   summarize: (out) => `${out.count} records.`,
 });
@@ -96,18 +196,20 @@ const queryCustomerData = define.tool({
 const putRecord = define.tool({
   name: 'put_record',
   title: 'Put record',
-  description: 'Create or replace a record.',
+  description: 'Create a record, or replace the one with the given id.',
   permission: 'write_data',
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
   approval: false,
-  input: z.strictObject({ id: recordId, segment: z.enum(SEGMENTS), status: z.enum(STATUSES) }),
-  output: z.object({ created: z.boolean() }),
-  async run({ id, segment, status }, { deps }) {
-    const created = !deps.records.has(id);
-    deps.records.set(id, { id, segment, status, country: 'DE' });
-    return { created };
+  input: z.strictObject({ id: recordId.optional(), ...fieldsSchema.shape }),
+  output: z.object({ created: z.boolean(), record: recordSchema }),
+  async run({ id, ...fields }, { deps, now }) {
+    return deps.store.put(
+      id ?? `cust-${String(now().getTime() % 10_000).padStart(4, '0')}`,
+      fields,
+      now(),
+    );
   },
-  summarize: (out) => (out.created ? 'Created.' : 'Replaced.'),
+  summarize: (out) => `${out.created ? 'Created' : 'Replaced'} ${out.record.id}.`,
 });
 
 const deleteRecord = define.tool({
@@ -117,11 +219,11 @@ const deleteRecord = define.tool({
   permission: 'delete_data',
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
   input: z.strictObject({ id: recordId }),
-  output: z.object({ deleted: z.boolean() }),
+  output: z.object({ deleted: z.boolean(), id: z.string() }),
   async run({ id }, { deps }) {
-    return { deleted: deps.records.delete(id) };
+    return { deleted: (await deps.store.delete(id)) !== undefined, id };
   },
-  summarize: (out) => (out.deleted ? 'Deleted.' : 'No such record.'),
+  summarize: (out) => (out.deleted ? `Deleted ${out.id}.` : 'No such record.'),
 });
 
 const runReport = define.tool({
@@ -130,14 +232,17 @@ const runReport = define.tool({
   description: 'Records counted by a field.',
   permission: 'run_reports',
   annotations: { readOnlyHint: true },
-  input: z.strictObject({ group_by: z.enum(['segment', 'status']).default('segment') }),
-  output: z.object({ groups: z.record(z.string(), z.number().int()) }),
-  async run({ group_by }, { deps }) {
+  input: z.strictObject({
+    group_by: z.enum(['segment', 'status', 'country']).default('segment'),
+  }),
+  output: z.object({ groups: z.record(z.string(), z.number().int()), truncated: z.boolean() }),
+  async run({ group_by }, { deps, progress }) {
+    const { records, truncated } = await deps.store.scan({}, 10_000, (read) =>
+      progress({ progress: read, message: `Read ${read} record(s)` }),
+    );
     const groups: Record<string, number> = {};
-    for (const record of deps.records.values()) {
-      groups[record[group_by]] = (groups[record[group_by]] ?? 0) + 1;
-    }
-    return { groups };
+    for (const record of records) groups[record[group_by]] = (groups[record[group_by]] ?? 0) + 1;
+    return { groups, truncated };
   },
   summarize: (out) => JSON.stringify(out.groups),
 });
@@ -146,7 +251,7 @@ const recordSchemaResource = define.resource({
   name: 'record_schema',
   uri: 'customers://schema/record',
   title: 'Record schema',
-  mimeType: 'application/json',
+  mimeType: 'application/schema+json',
   permission: 'read_data',
   read: async () => ({ text: JSON.stringify(z.toJSONSchema(recordSchema)) }),
 });
@@ -167,8 +272,14 @@ const segmentSummary = define.resourceTemplate({
   },
   read: async (_uri, variables, { deps }) => {
     const segment = String(variables.segment);
-    const count = [...deps.records.values()].filter((r) => r.segment === segment).length;
-    return { text: JSON.stringify({ segment, count }) };
+    const known = (SEGMENTS as readonly string[]).includes(segment);
+    const { records } = known
+      ? await deps.store.scan({ segment: segment as FixtureRecord['segment'] }, 10_000)
+      : { records: [] };
+    return {
+      mimeType: 'application/json',
+      text: JSON.stringify({ segment: segment.slice(0, 40), count: records.length }),
+    };
   },
 });
 
@@ -208,8 +319,23 @@ export const fixtureModule = define.module({
   resources: [recordSchemaResource],
   resourceTemplates: [segmentSummary],
   prompts: [customerSummary, segmentReview],
-  dependencies: () => ({ records: fixtureRecords() }),
+  instructions: 'Records of the fixture deployment, in memory.',
+  dependencies: () => ({ store: new MemoryFixtureStore() }),
 });
+
+/**
+ * Argument rules over the fixture's items (its module has none: add them where a test needs
+ * Cedar, `{ ...fixtureModule, rules: FIXTURE_RULES }`).
+ */
+export const FIXTURE_RULES = `
+@id("analyst-page-limit")
+forbid (principal, action == Mcp::Action::"tool:query_customer_data", resource)
+when { principal.groups.contains("analyst") && context.input.limit > 20 };
+
+@id("enterprise-accounts-stay-open")
+forbid (principal, action == Mcp::Action::"tool:put_record", resource)
+when { context.input.segment == "enterprise" && ["suspended", "closed"].contains(context.input.status) };
+`;
 
 /** The roles core tests use: each a Cognito group (and an API-key role) granting these. */
 export const FIXTURE_ROLES = {

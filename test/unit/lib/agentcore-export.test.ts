@@ -29,14 +29,13 @@ import {
   resourceScopeProblem,
 } from '../../../lib/agentcore-schema';
 import { cedarTools } from '../../../lib/rules-validation';
-import { customerRecords } from '../../../modules/customer-records/module';
-import { FIXTURE_ROLES } from '../../support/fixture-deployment';
+import { FIXTURE_ROLES, FIXTURE_RULES, fixtureModule } from '../../support/fixture-deployment';
 
 const TARGET = 'CustomerRecords';
 const GATEWAY = 'arn:aws:bedrock-agentcore:eu-west-1:123456789012:gateway/records-gw-a1b2c3';
 const cedar = cedarTools() as unknown as typeof CedarWasm;
 
-/** The example module's rules, and one of each shape the exporter translates. */
+/** The fixture's rules, and one of each shape the exporter translates. */
 const EXTRA = `
 @id("sales-sees-germany")
 forbid (principal, action == Mcp::Action::"tool:query_customer_data", resource)
@@ -59,9 +58,9 @@ when { context.system.now.toTime() >= duration("20h") };
 forbid (principal, action == Mcp::Action::"resource:segment_summary", resource)
 when { context.input.segment == "enterprise" };
 `;
-const module = { ...customerRecords, rules: `${customerRecords.rules ?? ''}${EXTRA}` } as McpModule;
+const module = { ...fixtureModule, rules: `${FIXTURE_RULES}${EXTRA}` } as McpModule;
 const modules = [module];
-/** The test's roles (not the deployment's) over the example module's items. */
+/** The fixture's roles over the module. */
 const POLICY = buildPolicyTable({ roles: FIXTURE_ROLES, modules });
 
 const exported = exportToAgentCore(modules, {
@@ -88,7 +87,7 @@ describe('the schema written from AgentCore Policy documentation', () => {
   });
 
   it('types context.input from the published input schema: a defaulted argument is optional', () => {
-    const input = agentCoreInputType(customerRecords.tools?.[1]?.input as never);
+    const input = agentCoreInputType(fixtureModule.tools?.[1]?.input as never);
     expect(input.attributes.limit).toEqual({ type: 'Long', required: false });
     expect(input.attributes.max_balance).toEqual({
       type: 'Extension',
@@ -173,11 +172,11 @@ describe('the export', () => {
       }),
     ]);
     const text = exportText(exported, { target: TARGET, gatewayArn: GATEWAY });
-    expect(text).toMatch(/NOT CARRIED: customer-records rule no-writes-after-hours/);
+    expect(text).toMatch(/NOT CARRIED: fixture-records rule no-writes-after-hours/);
   });
 
   it('puts a placeholder for the gateway ARN when none is given, and says so', () => {
-    const withoutArn = exportToAgentCore([customerRecords], { target: TARGET });
+    const withoutArn = exportToAgentCore([fixtureModule], { target: TARGET });
     expect(withoutArn.policies[0]?.text).toContain(PLACEHOLDER_GATEWAY_ARN);
     expect(exportText(withoutArn, { target: TARGET })).toContain(
       `Replace ${PLACEHOLDER_GATEWAY_ARN}`,
@@ -185,7 +184,7 @@ describe('the export', () => {
   });
 
   it('refuses a target name AgentCore would not accept', () => {
-    expect(() => exportToAgentCore([customerRecords], { target: 'records_target' })).toThrow(
+    expect(() => exportToAgentCore([fixtureModule], { target: 'records_target' })).toThrow(
       AgentCoreExportError,
     );
   });
@@ -194,7 +193,7 @@ describe('the export', () => {
     const open = exportToAgentCore(
       [
         {
-          ...customerRecords,
+          ...fixtureModule,
           rules:
             '@id("nobody-on-the-list") forbid (principal, action, resource) when { principal.id == "mallory" };',
         } as McpModule,

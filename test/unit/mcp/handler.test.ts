@@ -6,7 +6,7 @@ import {
   type TransportSendOptions,
 } from '@modelcontextprotocol/server';
 import type { APIGatewayEventDefaultAuthorizerContext, APIGatewayProxyEvent } from 'aws-lambda';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { z } from 'zod';
 import {
   INVALID_PARAMS_CODE,
@@ -35,11 +35,13 @@ import { createLogger } from '../../../lambda/shared/logger';
 import { buildPolicyTable, type PolicyTable } from '../../../lambda/shared/policy';
 import { type Principal, toAuthorizerContext } from '../../../lambda/shared/principal';
 import { buildQuotaTable } from '../../../lambda/shared/quota';
-import { customerRecords } from '../../../modules/customer-records/module';
-import type { RecordStore } from '../../../modules/customer-records/store/customer-record';
 import { type CapturedLogs, captureLogs } from '../../support/capture-logs';
-import { FIXTURE_ROLES } from '../../support/fixture-deployment';
-import { useLocalRecordStore } from '../../support/local-record-store';
+import {
+  FIXTURE_POLICY,
+  type FixtureStore,
+  fixtureModule,
+  MemoryFixtureStore,
+} from '../../support/fixture-deployment';
 
 const REQUEST_ID = 'c0ffee00-1234-4abc-8def-000000000042';
 const SOURCE_IP = '203.0.113.7';
@@ -291,13 +293,9 @@ function toolText(result: z.infer<typeof callToolResult>): string {
 // ---------------------------------------------------------------------------------------------
 // The store, the handler, the logs
 
-let store: RecordStore;
+/** The fixture module's store, shared by the file's tests as a Lambda instance's would be. */
+const store: FixtureStore = new MemoryFixtureStore();
 let logs: CapturedLogs;
-const records = useLocalRecordStore();
-
-beforeAll(() => {
-  store = records.store;
-});
 
 beforeEach(() => {
   logs = captureLogs();
@@ -308,8 +306,7 @@ afterEach(() => {
 });
 
 const logger = createLogger('mcp-server');
-/** The test's roles (not the deployment's) over the example module's items. */
-const POLICY = buildPolicyTable({ roles: FIXTURE_ROLES, modules: [customerRecords] });
+const POLICY = FIXTURE_POLICY;
 
 interface HandlerOptions {
   readonly policy?: PolicyTable;
@@ -320,13 +317,13 @@ interface HandlerOptions {
 
 /** The handler as the Lambda builds it: its answers may be streams. */
 function rawHandlerWith(
-  recordStore: RecordStore = store,
+  recordStore: FixtureStore = store,
   options: HandlerOptions = {},
 ): McpHandler {
   return createMcpHandler({
     config: { allowedOrigins: ['https://app.example.com'], maxBodyBytes: 1024 * 1024 },
     policy: options.policy ?? POLICY,
-    modules: options.modules ?? [{ module: customerRecords, deps: { store: recordStore } }],
+    modules: options.modules ?? [{ module: fixtureModule, deps: { store: recordStore } }],
     logger,
     ...(options.stepUp === undefined ? {} : { stepUp: options.stepUp }),
     ...(options.quotas === undefined ? {} : { quotas: options.quotas }),
@@ -338,7 +335,7 @@ function rawHandlerWith(
  * when its answer passes through the stream, so a test that looks at the audit record must
  * have read it.
  */
-function handlerWith(recordStore: RecordStore = store, options: HandlerOptions = {}): McpHandler {
+function handlerWith(recordStore: FixtureStore = store, options: HandlerOptions = {}): McpHandler {
   const handle = rawHandlerWith(recordStore, options);
   return async (event, context) => {
     const response = await handle(event, context);
@@ -347,7 +344,7 @@ function handlerWith(recordStore: RecordStore = store, options: HandlerOptions =
 }
 
 /** The real store, with some methods replaced. Delegates explicitly: its fields are private. */
-function storeWith(overrides: Partial<RecordStore>): RecordStore {
+function storeWith(overrides: Partial<FixtureStore>): FixtureStore {
   return {
     get: (id) => store.get(id),
     put: (id, fields, now) => store.put(id, fields, now),
@@ -359,7 +356,7 @@ function storeWith(overrides: Partial<RecordStore>): RecordStore {
 }
 
 /** The real store, noting the name of every method called. */
-function observedStore(calls: string[]): RecordStore {
+function observedStore(calls: string[]): FixtureStore {
   return storeWith({
     get: (id) => {
       calls.push('get');
@@ -385,7 +382,7 @@ function observedStore(calls: string[]): RecordStore {
 }
 
 /** The real store, whose scans report progress three times before they read. */
-function progressingStore(): RecordStore {
+function progressingStore(): FixtureStore {
   return storeWith({
     scan: async (filter, max, onProgress) => {
       for (const read of [10, 20, 30]) await onProgress?.(read);
@@ -669,7 +666,7 @@ describe('createMcpHandler: initialize, discovery and lists', () => {
       protocolVersion: LEGACY,
       serverInfo: SERVER_INFO,
       capabilities: { tools: expect.any(Object) },
-      instructions: customerRecords.instructions,
+      instructions: fixtureModule.instructions,
     });
   });
 
@@ -710,7 +707,7 @@ describe('createMcpHandler: initialize, discovery and lists', () => {
 
     // Assess
     expect(namedList('tools', 'name').parse(await rpcResult(result))).toEqual(
-      customerRecords.tools?.map((tool) => tool.name),
+      fixtureModule.tools?.map((tool) => tool.name),
     );
   });
 

@@ -26,16 +26,19 @@ import { buildPolicyTable } from '../../../lambda/shared/policy';
 import type { Principal } from '../../../lambda/shared/principal';
 import { buildQuotaTable } from '../../../lambda/shared/quota';
 import { rulesProblems } from '../../../lib/rules-validation';
-import { customerRecords } from '../../../modules/customer-records/module';
 import { type CapturedLogs, captureLogs } from '../../support/capture-logs';
-import { FIXTURE_ROLE_NAMES, FIXTURE_ROLES } from '../../support/fixture-deployment';
+import {
+  FIXTURE_ROLE_NAMES,
+  FIXTURE_ROLES,
+  fixtureModule,
+  MemoryFixtureStore,
+} from '../../support/fixture-deployment';
 import { handlerFetch } from '../../support/handler-fetch';
-import { useLocalRecordStore } from '../../support/local-record-store';
 
 const QUERY = 'action == Mcp::Action::"tool:query_customer_data"';
 const PUT = 'action == Mcp::Action::"tool:put_record"';
 
-/** One rule of each shape the issue names, over the example module's items. */
+/** One rule of each shape the issue names, over the fixture module's items. */
 const RULES = `
 @id("analyst-page-limit")
 forbid (principal, ${QUERY}, resource)
@@ -76,9 +79,9 @@ forbid (principal, action == Mcp::Action::"completion:prompt:segment_review", re
 when { context.input.value like "ent*" };
 `;
 
-const ruled = { ...customerRecords, rules: RULES } as McpModule;
-/** The test's roles (not the deployment's) over the example module's items. */
-const POLICY = buildPolicyTable({ roles: FIXTURE_ROLES, modules: [customerRecords] });
+const ruled = { ...fixtureModule, rules: RULES } as McpModule;
+/** The fixture deployment's roles over its module. */
+const POLICY = buildPolicyTable({ roles: FIXTURE_ROLES, modules: [fixtureModule] });
 
 const person = (id: string, groups: string[], claims?: Record<string, string>): Principal => ({
   principalId: id,
@@ -93,7 +96,6 @@ const analyst = person('bob', ['analyst']);
 const readonly = person('carol', ['readonly']);
 const salesAnalyst = person('sam', ['analyst'], { 'custom:department': 'sales' });
 
-const records = useLocalRecordStore();
 const logger = createLogger('mcp-server');
 let logs: CapturedLogs;
 
@@ -112,13 +114,13 @@ interface Setup {
   readonly now?: Date;
 }
 
-/** A handler over the example module with `RULES` (or another module), and how it loads Cedar. */
+/** A handler over the fixture module with `RULES` (or another module), and how it loads Cedar. */
 function handlerWith(setup: Setup = {}) {
   const load = vi.fn(setup.loadCedar ?? loadCedar);
   const handler = createMcpHandler({
     config: { allowedOrigins: [], maxBodyBytes: 1024 * 1024 },
     policy: POLICY,
-    modules: [{ module: setup.module ?? ruled, deps: { store: records.store } }],
+    modules: [{ module: setup.module ?? ruled, deps: { store: new MemoryFixtureStore() } }],
     logger,
     now: () => setup.now ?? new Date('2027-03-01T10:00:00Z'),
     rules: { mode: setup.mode ?? 'enforce', loadCedar: load },
@@ -593,7 +595,7 @@ describe('failing closed', () => {
   it('refuses when a rule raises an error, which Cedar alone would skip (a forbid that overflows)', async () => {
     // Prepare: Cedar skips a policy whose evaluation errs; a skipped forbid would allow.
     const module = {
-      ...customerRecords,
+      ...fixtureModule,
       rules: `@id("overflow") forbid (principal, ${QUERY}, resource) when { context.input.limit * 9223372036854775807 > 0 };`,
     } as McpModule;
     const { handler } = handlerWith({ module });
@@ -637,7 +639,7 @@ describe('rules and quotas', () => {
     const handler = createMcpHandler({
       config: { allowedOrigins: [], maxBodyBytes: 1024 * 1024 },
       policy: POLICY,
-      modules: [{ module: ruled, deps: { store: records.store } }],
+      modules: [{ module: ruled, deps: { store: new MemoryFixtureStore() } }],
       logger,
       now: () => new Date('2027-03-01T10:00:00Z'),
       quotas: createQuotaGate({
@@ -669,7 +671,7 @@ describe('loading Cedar', () => {
   it('never loads it for a deployment without rules', async () => {
     // Prepare
     const { handler, load } = handlerWith({
-      module: { ...customerRecords, rules: undefined } as McpModule,
+      module: { ...fixtureModule, rules: undefined } as McpModule,
     });
     const client = await clientFor(handler, admin, '2026-07-28');
 

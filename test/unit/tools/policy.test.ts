@@ -11,10 +11,9 @@ import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { type McpModule, moduleKit } from '../../../lambda/mcp/module-kit';
 import { buildPolicyTable } from '../../../lambda/shared/policy';
-import { customerRecords } from '../../../modules/customer-records/module';
 import { UsageError } from '../../../tools/cli/common';
 import { type PolicyInputs, runPolicy } from '../../../tools/cli/policy';
-import { FIXTURE_ROLES } from '../../support/fixture-deployment';
+import { FIXTURE_ROLES, FIXTURE_RULES, fixtureModule } from '../../support/fixture-deployment';
 
 /** A second module, without rules: one tool. */
 const define = moduleKit<undefined>();
@@ -38,19 +37,19 @@ const other = define.module({
 });
 const ROLES = { ...FIXTURE_ROLES, pinger: ['ping'] };
 
-/** The example module (its own rules, or these) beside one without rules, under test roles. */
+/** The fixture module with rules (its own, or these) beside one without, under test roles. */
 const inputsWith = (module: McpModule): PolicyInputs => {
   const modules = [module, other];
   return { modules, policy: buildPolicyTable({ roles: ROLES, modules }), claims: [] };
 };
-const deployed = inputsWith(customerRecords);
 const withRules = (rules: string): PolicyInputs =>
-  inputsWith({ ...customerRecords, rules } as McpModule);
+  inputsWith({ ...fixtureModule, rules } as McpModule);
+const deployed = withRules(FIXTURE_RULES);
 
 describe('policy check', () => {
   it('passes rules that validate, naming the modules that have any', () => {
     expect(runPolicy(['check'], deployed)).toEqual({
-      stdout: 'The rules of customer-records validate.\n',
+      stdout: 'The rules of fixture-records validate.\n',
       stderr: '',
       exitCode: 0,
     });
@@ -65,7 +64,7 @@ describe('policy check', () => {
     );
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(
-      /^- module customer-records, rule "typo", line 1 of its rules: .*did you mean `id`/,
+      /^- module fixture-records, rule "typo", line 1 of its rules: .*did you mean `id`/,
     );
   });
 
@@ -94,7 +93,7 @@ describe('policy export --agentcore', () => {
   it('writes the rules and roles in AgentCore names and warns about the placeholder ARN', () => {
     // Act
     const result = runPolicy(
-      ['export', '--agentcore', 'Records', '--module', 'customer-records'],
+      ['export', '--agentcore', 'Records', '--module', 'fixture-records'],
       deployed,
     );
 
@@ -119,7 +118,7 @@ describe('policy export --agentcore', () => {
       ),
     );
     expect(result.stderr).toMatch(
-      /warning: not carried over: customer-records rule summaries: it names only prompt:customer_summary: AgentCore Policy governs tools only/,
+      /warning: not carried over: fixture-records rule summaries: it names only prompt:customer_summary: AgentCore Policy governs tools only/,
     );
     expect(result.stderr).not.toMatch(/REGION/);
   });
