@@ -16,7 +16,7 @@ import {
   inputRequired,
   moduleKit,
   type ToolContent,
-} from '../lambda/mcp/module';
+} from '#module-kit';
 
 /** The one permission of every fixture item; `CONFORMANCE_ROLES` grants it. */
 export const CONFORMANCE_PERMISSION = 'conformance';

@@ -22,7 +22,7 @@
  * and `context.input` only). Pure, given Cedar.
  */
 import * as z from 'zod';
-import type { McpModule } from '../lambda/mcp/module';
+import type { McpModule } from '../lambda/mcp/module-kit';
 import { cedarString, type ModuleRule, moduleRules, ROLES_POLICY_ID } from '../lambda/mcp/rules';
 import { outputJsonSchema, SERVER_TYPE, USER_TYPE } from '../lambda/mcp/rules-schema';
 import { ACTION_TYPE, ALL_ACTIONS } from '../lambda/mcp/rules-text';

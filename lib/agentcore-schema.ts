@@ -21,7 +21,7 @@
  * it: an argument with a default is optional there, and absent when the caller leaves it out.
  */
 import * as z from 'zod';
-import type { McpModule } from '../lambda/mcp/module';
+import type { McpModule } from '../lambda/mcp/module-kit';
 import { type CedarRecord, cedarTypeOf } from '../lambda/mcp/rules-schema';
 
 export const AGENTCORE_NAMESPACE = 'AgentCore';

@@ -6,7 +6,7 @@
  */
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -14,7 +14,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import * as z from 'zod/mini';
-import type { EnvironmentOf } from '../lambda/shared/env';
+import { type EnvironmentOf, LOCAL_ERROR_DETAIL_VARIABLE } from '../lambda/shared/env';
 import { LAMBDA_BUNDLE_OPTIONS } from './bundle-options';
 import { LogEncryptionKey } from './log-encryption-key';
 
@@ -148,6 +148,21 @@ export class McpFunction<S extends z.ZodMiniObject> extends Construct {
         ...(props.shippedFiles === undefined || props.shippedFiles.length === 0
           ? {}
           : { commandHooks: copyInto(props.shippedFiles) }),
+      },
+    });
+    // Local mode's error detail shows item errors to callers: no deployed function may have it,
+    // whoever adds it (a module's infra returns variables the stack adds after this).
+    this.node.addValidation({
+      validate: () => {
+        const cfn = this.function.node.defaultChild as lambda.CfnFunction;
+        const variables = (
+          Stack.of(this).resolve(cfn.environment) as { variables?: Record<string, unknown> }
+        )?.variables;
+        return variables !== undefined && Object.hasOwn(variables, LOCAL_ERROR_DETAIL_VARIABLE)
+          ? [
+              `${id}: ${LOCAL_ERROR_DETAIL_VARIABLE} is set only by the local gateway (it shows item errors to callers); remove it from the function's environment`,
+            ]
+          : [];
       },
     });
     Validations.of(this.role).acknowledge({

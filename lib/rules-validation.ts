@@ -11,7 +11,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as CedarWasm from '@cedar-policy/cedar-wasm/nodejs';
-import type { McpModule } from '../lambda/mcp/module';
+import type { McpModule } from '../lambda/mcp/module-kit';
 import { type ModuleRule, moduleRules, RulesInvalidError } from '../lambda/mcp/rules';
 import { type RuleTarget, rulesSchema, ruleTargets } from '../lambda/mcp/rules-schema';
 import { ACTION_TYPE, type ActionScope, ALL_ACTIONS } from '../lambda/mcp/rules-text';

@@ -6,5 +6,8 @@
 import { customerRecords } from './customer-records/module';
 import { diagnostics } from './diagnostics/module';
 
-/** `diagnostics` serves `stream_check`, which `npm run verify` times progress streaming with. */
-export const MODULES = [customerRecords, diagnostics] as const;
+export const MODULES = [
+  customerRecords,
+  // Serves `stream_check`, which `npm run verify` times progress streaming with.
+  diagnostics,
+] as const;

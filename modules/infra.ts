@@ -3,7 +3,7 @@
  * the stack. A listed module missing here (or an entry for a module not listed) is a compile
  * error; a module that needs no AWS access says `null`.
  */
-import type { ModuleInfraMap } from '../lib/module-infra';
+import type { ModuleInfraMap } from '#module-infra';
 import { customerRecordsInfra } from './customer-records/infra';
 import type { MODULES } from './index';
 

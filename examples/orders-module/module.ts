@@ -1,19 +1,9 @@
-/**
- * A module of your own, as the README's "Add your own tool" walks through it: one tool that
- * reads an order from a DynamoDB table of its own. List it in `modules/index.ts`, name its
- * AWS access in `modules/infra.ts`, grant `read_orders` to a role in `modules/roles.ts`.
- */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { moduleKit } from '../../lambda/mcp/module';
-import { ordersRules } from './rules';
+import { moduleKit } from '#module-kit';
 
-interface OrdersDeps {
-  readonly orders: DynamoDBDocumentClient;
-  readonly table: string;
-}
-const define = moduleKit<OrdersDeps>();
+const define = moduleKit<{ orders: DynamoDBDocumentClient; table: string }>();
 
 export const getOrder = define.tool({
   name: 'get_order',
@@ -34,9 +24,15 @@ export const orders = define.module({
   name: 'orders',
   permissions: { read_orders: 'Read orders' },
   tools: [getOrder],
-  rules: ordersRules,
-  dependencies: (env) => ({
-    orders: DynamoDBDocumentClient.from(new DynamoDBClient({})),
-    table: env.ORDERS_TABLE_NAME ?? '',
-  }),
+  dependencies: (env) => {
+    const table = env.ORDERS_TABLE_NAME; // set by infra.ts, in AWS and in npm run dev
+    if (table === undefined) throw new Error('orders: ORDERS_TABLE_NAME is not set');
+    return { orders: DynamoDBDocumentClient.from(new DynamoDBClient({})), table };
+  },
+  // npm run dev only: sample data in the table the template created, before the first request.
+  async seed(env, { dynamodb }) {
+    const db = DynamoDBDocumentClient.from(new DynamoDBClient(dynamodb));
+    const Item = { id: 'ord-1', status: 'shipped' };
+    await db.send(new PutCommand({ TableName: env.ORDERS_TABLE_NAME, Item }));
+  },
 });

@@ -1,6 +1,6 @@
 /**
- * The orders module's quota, as the README's "Add your own tool" adds it to
- * `modules/quotas.ts`: each caller may look up at most 300 orders a minute.
+ * The orders module's quota, as docs/modules.md adds it to `modules/quotas.ts`: each caller
+ * may look up at most 300 orders a minute.
  */
 import type { QuotaRule } from '../../lambda/shared/quota';
 

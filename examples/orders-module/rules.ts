@@ -1,6 +1,7 @@
 /**
- * The orders module's argument rules (Cedar, `docs/rules.md`), as the README's "Add your own
- * tool" shows them: judged after the caller's roles allow a call and before the tool runs.
+ * The orders module's argument rules (Cedar, `docs/rules.md`), as docs/modules.md adds them
+ * (`full-module.ts` declares them): judged after the caller's roles allow a call and before
+ * the tool runs.
  */
 export const ordersRules = `
 // Orders ord-9… are staff orders: clerks do not see them.

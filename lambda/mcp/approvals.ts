@@ -1,8 +1,9 @@
 /**
  * A person's approval in front of a call: the MCP function's side. A tool whose module
- * declares it (by default every destructive tool, by MCP's annotation defaults; `module.ts`), or which a rule requires
- * it of, runs only when the person who called it has approved exactly this call in a browser,
- * on the approval page beside the consent page (`lambda/oauth-proxy/approval-page.ts`).
+ * declares it (by default every destructive tool, by MCP's annotation defaults;
+ * `module-loader.ts`), or which a rule requires it of, runs only when the person who called
+ * it has approved exactly this call in a browser, on the approval page beside the consent page
+ * (`lambda/oauth-proxy/approval-page.ts`).
  *
  * The call is answered, instead of run, with the page's URL, in the form each protocol era
  * defines for "the person must visit a URL first", neither of which needs a request from
@@ -66,7 +67,7 @@ import {
 import { isAwsError } from '../shared/aws/error';
 import type { PolicyTable } from '../shared/policy';
 import type { Principal } from '../shared/principal';
-import { declaresApproval, type LoadedModule } from './module';
+import { declaresApproval, type LoadedModule } from './module-loader';
 
 /** The key of the approval's URL elicitation in `inputRequests` (and so in `inputResponses`). */
 export const APPROVAL_INPUT_KEY = 'approval';

@@ -47,7 +47,8 @@ import {
   jsonRpcErrorFor,
   toWebRequest,
 } from './http';
-import type { LoadedModule } from './module';
+import { describeError } from './local-error-detail';
+import type { LoadedModule } from './module-loader';
 import { type QuotaGate, quotaRefusal } from './quotas';
 import type { RequestStateKeyRing, RequestStateLedger } from './request-state';
 import {
@@ -61,7 +62,7 @@ import {
   sseText,
 } from './response';
 import { type CedarLoader, createRules } from './rules';
-import { authInfoFor, createServerFactory } from './server';
+import { authInfoFor, createServerFactory, type DescribeFailure } from './server';
 import {
   challengeScopes,
   compileStepUp,
@@ -109,6 +110,13 @@ export interface McpHandlerDeps {
    * (`createApprovals`). Default: none can be given, so every call needing one is refused.
    */
   readonly approvals?: Approvals;
+  /**
+   * Local mode only (the local gateway sets `MCP_LOCAL_ERROR_DETAIL`): a failing item's error,
+   * its class and message with secrets redacted, goes to the caller and into the log, and an
+   * internal error (-32603) keeps its message, redacted. Off, as in AWS always: the caller gets
+   * the request id, the log the error's name.
+   */
+  readonly localErrorDetail?: boolean;
 }
 
 export type McpHandler = (event: APIGatewayProxyEvent, context?: Context) => Promise<McpResponse>;
@@ -202,12 +210,25 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
     { ...deps.rules, logger, ...(deps.now === undefined ? {} : { now: deps.now }) },
   );
   const stepUp = deps.stepUp === undefined ? undefined : compileStepUp(policy, deps.stepUp);
+  const localDetail = deps.localErrorDetail === true;
+  // Local mode: the author sees why in the dev terminal too (the audit record never has it).
+  const describeFailure: DescribeFailure | undefined = localDetail
+    ? (what, error) => {
+        const why = describeError(error);
+        logger.error(`${what} failed (local mode: its error, secrets redacted)`, {
+          error_type: failureName(error),
+          error: why,
+        });
+        return why;
+      }
+    : undefined;
   const factory = createServerFactory({
     modules: deps.modules,
     now: deps.now,
     requestStateKey: deps.requestStateKey,
     requestStateLedger: deps.requestStateLedger,
     approvals: deps.approvals ?? createApprovals(deps.modules, { logger }),
+    ...(describeFailure === undefined ? {} : { describeFailure }),
     // The state is refused (-32602) all the same; the operator must hear of it.
     onRequestStateUnavailable: (error) =>
       logger.error('Could not check multi-round request state: its keys or ledger failed', {
@@ -382,7 +403,11 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
           call.settle(status, errorType);
         }
         write();
-        return { statusCode: response.status, headers, body: redactInternalErrors(text) };
+        return {
+          statusCode: response.status,
+          headers,
+          body: redactInternalErrors(text, localDetail),
+        };
       }
       // The record is written when the answer passes, before it goes out: whoever has the
       // answer can find its record (a Lambda frozen or killed after answering loses nothing).
@@ -408,7 +433,7 @@ function createHandler(deps: McpHandlerDeps): McpHandler {
           writeOnce();
         },
       };
-      const stream = passSse(response.body, id, watcher, deps.streamFlushBytes);
+      const stream = passSse(response.body, id, watcher, deps.streamFlushBytes, localDetail);
       return { statusCode: response.status, headers, body: stream };
     } catch (error) {
       logger.error('Unhandled error in the MCP handler', {

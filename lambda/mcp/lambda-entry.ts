@@ -18,7 +18,9 @@ import { buildQuotaTable, parseQuotaRules, QuotaError } from '../shared/quota';
 import { type Approvals, createApprovals } from './approvals';
 import { createMcpHandler } from './handler';
 import { bufferedResult, type LambdaStreamingRuntime, streamingHandler } from './lambda-response';
-import { destructiveToolNames, loadModules, type McpModule } from './module';
+import { localErrorDetailOn } from './local-error-detail';
+import type { McpModule } from './module-kit';
+import { destructiveToolNames, loadModules } from './module-loader';
 import { DynamoQuotaCounter } from './quota-counter';
 import { createQuotaGate, type QuotaGate } from './quotas';
 import { DynamoRequestStateLedger, KmsRequestStateKeyRing } from './request-state-aws';
@@ -33,6 +35,8 @@ export function lambdaHandlerFor(modules: readonly McpModule[], policy: PolicyTa
   const streaming = typeof runtime?.streamifyResponse === 'function';
   const logger = createLogger('mcp-server');
   const quotas = quotaGateFor(env, modules, policy, logger);
+  // Set by the local gateway alone (never by the stack): a failing item shows its author why.
+  const localErrorDetail = localErrorDetailOn(process.env);
   const loaded = loadModules(modules, process.env);
   const handle = createMcpHandler({
     config: {
@@ -59,6 +63,7 @@ export function lambdaHandlerFor(modules: readonly McpModule[], policy: PolicyTa
           ),
         }),
     rules: { mode: env.RULE_MODE },
+    localErrorDetail,
     // The padding is for an answer that streams; a buffered one leaves whole anyway.
     streamFlushBytes: streaming ? env.STREAM_FLUSH_BYTES : 0,
     // Step-up when the stack names the metadata (it always does; a bare function does not).

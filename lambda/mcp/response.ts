@@ -7,6 +7,7 @@
  * JSON-RPC error frame instead of a truncated body.
  */
 import { TOOL_CALL_STATUS, type ToolCallStatus } from '../shared/audit';
+import { redactSecrets } from '../shared/redact';
 import { JSONRPC } from './http';
 import { FlushPadding } from './stream-flush';
 
@@ -66,20 +67,27 @@ export function outcomeOf(
   return { status: TOOL_CALL_STATUS.error, errorType: 'NoAnswer' };
 }
 
-/** The message in place of an SDK -32603: internal detail (validator output) stays out. */
-function redacted(message: Record<string, unknown>): Record<string, unknown> {
-  const error = message.error as { code?: unknown } | undefined;
+/**
+ * The message in place of an SDK -32603: internal detail (validator output, an item's error)
+ * stays out; in local mode (`keepDetail`) its message stays, secrets redacted, for the author.
+ */
+function redacted(message: Record<string, unknown>, keepDetail: boolean): Record<string, unknown> {
+  const error = message.error as { code?: unknown; message?: unknown } | undefined;
   if (error?.code !== JSONRPC.internalError) return message;
-  return { ...message, error: { code: JSONRPC.internalError, message: 'Internal error' } };
+  const text =
+    keepDetail && typeof error.message === 'string'
+      ? redactSecrets(error.message)
+      : 'Internal error';
+  return { ...message, error: { code: JSONRPC.internalError, message: text } };
 }
 
 /** `redacted` on a JSON body, which is passed on unchanged unless it is such an error. */
-export function redactInternalErrors(body: string): string {
+export function redactInternalErrors(body: string, keepDetail = false): string {
   if (!body.includes(String(JSONRPC.internalError))) return body;
   const message = parseMessage(body);
   return message === undefined || message.error === undefined
     ? body
-    : JSON.stringify(redacted(message));
+    : JSON.stringify(redacted(message, keepDetail));
 }
 
 /** What the edge hears while an SSE answer passes. */
@@ -110,12 +118,14 @@ export function sseFrame(message: unknown): Uint8Array {
  * With `flushBytes` above 0, each frame is a chunk of its own, and a notification that comes
  * before the answer is followed by an SSE comment, a chunk of its own, that brings the bytes
  * since the last one up to `flushBytes` (`stream-flush.ts` says why). 0: chunks as they come.
+ * `keepDetail` (local mode only) keeps a -32603's message, secrets redacted.
  */
 export function passSse(
   body: ReadableStream<Uint8Array>,
   requestId: unknown,
   watcher: StreamWatcher,
   flushBytes = 0,
+  keepDetail = false,
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
@@ -180,7 +190,7 @@ export function passSse(
       return frame;
     }
     const kept = lines.filter((line) => !line.startsWith('data:') && line !== '');
-    return `${[...kept, `data: ${JSON.stringify(redacted(message))}`].join('\n')}\n\n`;
+    return `${[...kept, `data: ${JSON.stringify(redacted(message, keepDetail))}`].join('\n')}\n\n`;
   };
   const cutShort = () => {
     const message = {

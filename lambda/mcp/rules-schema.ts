@@ -16,7 +16,7 @@ import * as z from 'zod';
 import type { CallKind } from '../shared/audit';
 import type { PolicyItem } from '../shared/policy';
 import type { Principal } from '../shared/principal';
-import type { McpModule } from './module';
+import type { McpModule } from './module-kit';
 import { ACTION_TYPE, RULES_NAMESPACE } from './rules-text';
 
 /** `Mcp::User`: the caller. Its id is the principal id (Cognito `sub`, or the key's name). */

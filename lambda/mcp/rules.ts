@@ -33,7 +33,7 @@ import type { Principal } from '../shared/principal';
 import type { CallRecord } from './call-record';
 import { INVALID_PARAMS_CODE, PERMISSION_DENIED_CODE, WHAT } from './gate';
 import { JSONRPC } from './http';
-import type { McpModule } from './module';
+import type { McpModule } from './module-kit';
 import {
   actionOf,
   principalEntity,

@@ -24,6 +24,7 @@ import {
 import * as z from 'zod';
 import { clientText } from '../shared/approvals';
 import { TOOL_CALL_STATUS } from '../shared/audit';
+import { failureName } from '../shared/aws/error';
 import { createLogger } from '../shared/logger';
 import type { Principal } from '../shared/principal';
 import { type Approvals, createApprovals } from './approvals';
@@ -32,12 +33,13 @@ import type {
   Exchange,
   InputNeeded,
   ItemContext,
-  LoadedModule,
   PromptDefinition,
   ResourceContent,
   ToolDefinition,
-} from './module';
-import { isContentTool, TOOL_CONTENT, ToolInputError } from './module';
+} from './module-kit';
+import { TOOL_CONTENT, ToolInputError } from './module-kit';
+import type { LoadedModule } from './module-loader';
+import { isContentTool } from './module-loader';
 import {
   createRequestStateSeal,
   type RequestStateKeyRing,
@@ -105,6 +107,47 @@ export interface ServerFactoryDeps {
    * (`approvals.ts`). Default: none can be given, so every call needing one is refused.
    */
   readonly approvals?: Approvals;
+  /**
+   * Local mode only (`local-error-detail.ts`): why an item failed, told to its caller beside the
+   * request id. Absent, as in AWS always: the caller gets the request id alone.
+   */
+  readonly describeFailure?: DescribeFailure;
+}
+
+/**
+ * Why an item's code failed, for its author (local mode): `what` names the item ("The tool
+ * get_order"); the answer is shown to the caller, so it must hold nothing secret.
+ */
+export type DescribeFailure = (what: string, error: unknown) => string;
+
+/** The words a failed item's caller gets: what failed, why (local mode only), the request id. */
+function failureText(
+  what: string,
+  error: unknown,
+  requestId: string,
+  describeFailure: DescribeFailure | undefined,
+): string {
+  const why = describeFailure?.(what, error);
+  return why === undefined
+    ? `${what} failed. Request id: ${requestId}`
+    : `${what} failed: ${why}. Request id: ${requestId} (local mode shows why; in AWS the caller gets the request id only)`;
+}
+
+/**
+ * What a failed resource read or prompt get throws: the error itself, which the edge answers as
+ * a bare internal error (-32603), or in local mode a -32603 that says why.
+ */
+function failureError(
+  what: string,
+  error: unknown,
+  requestId: string,
+  describeFailure: DescribeFailure | undefined,
+): unknown {
+  if (describeFailure === undefined || error instanceof ProtocolError) return error;
+  return new ProtocolError(
+    ProtocolErrorCode.InternalError,
+    failureText(what, error, requestId, describeFailure),
+  );
 }
 
 /** An item needs input from a 2025-11-25 client, which cannot be asked (see `inputUnavailable`). */
@@ -192,7 +235,14 @@ export function createServerFactory(deps: ServerFactoryDeps): McpServerFactory {
         now,
         signal,
       });
-      const items: Items = { scope, era, itemContext, exchangeFor, approvals };
+      const items: Items = {
+        scope,
+        era,
+        itemContext,
+        exchangeFor,
+        approvals,
+        describeFailure: deps.describeFailure,
+      };
       for (const tool of module.tools ?? []) {
         if (!scope.granted.has(tool.permission)) continue;
         registerTool(server, tool, items);
@@ -200,7 +250,9 @@ export function createServerFactory(deps: ServerFactoryDeps): McpServerFactory {
       for (const resource of module.resources ?? []) {
         if (!scope.granted.has(resource.permission)) continue;
         server.registerResource(resource.name, resource.uri, describe(resource), async (uri, ctx) =>
-          readInto(scope.call, uri.href, () => resource.read(itemContext(ctx.mcpReq.signal))),
+          readInto(items, `The resource ${resource.name}`, uri.href, () =>
+            resource.read(itemContext(ctx.mcpReq.signal)),
+          ),
         );
       }
       for (const template of module.resourceTemplates ?? []) {
@@ -227,7 +279,7 @@ export function createServerFactory(deps: ServerFactoryDeps): McpServerFactory {
           }),
           describe(template),
           async (uri, variables, ctx) =>
-            readInto(scope.call, uri.href, () =>
+            readInto(items, `The resource template ${template.name}`, uri.href, () =>
               template.read(uri, variables, itemContext(ctx.mcpReq.signal)),
             ),
         );
@@ -248,6 +300,7 @@ interface Items {
   readonly itemContext: (signal: AbortSignal) => ItemContext<unknown>;
   readonly exchangeFor: (ctx: ServerContext) => Exchange;
   readonly approvals: Approvals;
+  readonly describeFailure: DescribeFailure | undefined;
 }
 
 /**
@@ -280,18 +333,20 @@ function describe(item: { title?: string; description?: string; mimeType?: strin
 }
 
 async function readInto(
-  call: CallRecord | undefined,
+  { scope, describeFailure }: Items,
+  what: string,
   uri: string,
   read: () => Promise<ResourceContent>,
 ) {
+  const { call } = scope;
   call?.ran();
   try {
     const content = await read();
     call?.settle(TOOL_CALL_STATUS.success);
     return { contents: [{ uri, ...content }] };
   } catch (error) {
-    call?.settle(TOOL_CALL_STATUS.error, error instanceof Error ? error.name : typeof error);
-    throw error;
+    call?.settle(TOOL_CALL_STATUS.error, failureName(error));
+    throw failureError(what, error, scope.requestId, describeFailure);
   }
 }
 
@@ -307,7 +362,7 @@ function ruledOr(call: CallRecord | undefined, parsed: Record<string, unknown>) 
 function registerTool(
   server: McpServer,
   tool: ToolDefinition<unknown, z.ZodObject, z.ZodObject>,
-  { scope, era, itemContext, exchangeFor, approvals }: Items,
+  { scope, era, itemContext, exchangeFor, approvals, describeFailure }: Items,
 ): void {
   const content = isContentTool(tool);
   server.registerTool(
@@ -397,9 +452,13 @@ function registerTool(
           call?.settle(TOOL_CALL_STATUS.invalid, error.name);
           return errorResult(`Invalid arguments for ${tool.name}: ${error.message}`);
         }
-        call?.settle(TOOL_CALL_STATUS.error, error instanceof Error ? error.name : typeof error);
-        // Internals stay in the log (by type); the caller gets the request id to quote.
-        return errorResult(`The tool ${tool.name} failed. Request id: ${scope.requestId}`);
+        // The audit record names what failed (an AWS error's code), never its message.
+        call?.settle(TOOL_CALL_STATUS.error, failureName(error));
+        // Internals stay out of the answer: the caller gets the request id to quote (and, in
+        // local mode only, why).
+        return errorResult(
+          failureText(`The tool ${tool.name}`, error, scope.requestId, describeFailure),
+        );
       }
     },
   );
@@ -481,7 +540,7 @@ function withCompletions(
 function registerPrompt(
   server: McpServer,
   prompt: PromptDefinition<unknown, z.ZodObject>,
-  { scope, era, itemContext, exchangeFor }: Items,
+  { scope, era, itemContext, exchangeFor, describeFailure }: Items,
 ): void {
   server.registerPrompt(
     prompt.name,
@@ -511,8 +570,8 @@ function registerPrompt(
         call?.settle(TOOL_CALL_STATUS.success);
         return result;
       } catch (error) {
-        call?.settle(TOOL_CALL_STATUS.error, error instanceof Error ? error.name : typeof error);
-        throw error;
+        call?.settle(TOOL_CALL_STATUS.error, failureName(error));
+        throw failureError(`The prompt ${prompt.name}`, error, scope.requestId, describeFailure);
       }
     },
   );

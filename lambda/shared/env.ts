@@ -133,6 +133,16 @@ export type RuleMode = (typeof RULE_MODES)[number];
 /** What {@link isStreamFlushBytes} asks, as the configuration errors say it. */
 export const STREAM_FLUSH_BYTES_RULE = `must be 0 (off) or a whole number of bytes from ${STREAM_FLUSH_BYTES.min} to ${STREAM_FLUSH_BYTES.max}`;
 
+/**
+ * The switch that makes the MCP function show a failing item's error (its class and message,
+ * secrets redacted) to the caller and in its log: local mode only, so a module's author sees
+ * why their tool failed (`lambda/mcp/local-error-detail.ts`). Only the local gateway sets it,
+ * on the functions it runs (`tools/local/gateway.ts`). It is not in {@link mcpEnvSchema} on
+ * purpose: a construct's environment is typed by that schema, so no stack can name it, and
+ * `McpFunction` refuses to synthesize a function whose environment has it all the same.
+ */
+export const LOCAL_ERROR_DETAIL_VARIABLE = 'MCP_LOCAL_ERROR_DETAIL';
+
 export const mcpEnvSchema = z.object({
   /** Comma-separated origins allowed to call from a browser; empty = none. */
   ALLOWED_ORIGINS: z._default(commaList, []),

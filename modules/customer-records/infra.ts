@@ -2,7 +2,7 @@
  * The customer-records module's AWS access: its DynamoDB table, and exactly the four actions
  * its store calls, granted to the MCP function.
  */
-import type { ModuleInfra } from '../../lib/module-infra';
+import type { ModuleInfra } from '#module-infra';
 import { TABLE_NAME_VARIABLE } from './module';
 import { RecordsTable } from './records-table';
 

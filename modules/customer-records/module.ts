@@ -41,25 +41,15 @@ export const customerRecords = define.module({
     }
     return { store: new DynamoRecordStore(table) };
   },
-  async seed(env, { dynamodbEndpoint }) {
+  async seed(env, { dynamodb }) {
     const table = env[TABLE_NAME_VARIABLE];
     if (table === undefined) return;
-    const db = new DynamoDbClient({
-      endpoint: dynamodbEndpoint,
-      region: 'us-east-1',
-      // The embedded DynamoDB ignores credentials; fixed dummies keep the client from looking.
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const db = new DynamoDbClient(dynamodb);
     const store = new DynamoRecordStore(table, db);
     for (const { id, fields } of sampleRecords()) await store.put(id, fields, LOCAL_SEEDED_AT);
   },
-  async local({ dynamodbEndpoint }) {
-    const db = new DynamoDbClient({
-      endpoint: dynamodbEndpoint,
-      region: 'us-east-1',
-      // The embedded DynamoDB ignores credentials; fixed dummies keep the client from looking.
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+  async local({ dynamodb }) {
+    const db = new DynamoDbClient(dynamodb);
     await db.client.call('CreateTable', {
       TableName: LOCAL_TABLE_NAME,
       AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],

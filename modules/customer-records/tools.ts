@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import { moduleKit, ToolInputError } from '../../lambda/mcp/module';
+import { moduleKit, ToolInputError } from '#module-kit';
 import {
   customerFieldsSchema,
   customerRecordSchema,

@@ -10,7 +10,7 @@
  */
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import * as z from 'zod';
-import { moduleKit } from '../../lambda/mcp/module';
+import { moduleKit } from '#module-kit';
 
 /** The permission `stream_check` needs. */
 export const DIAGNOSTICS_PERMISSION = 'diagnostics';

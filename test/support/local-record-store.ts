@@ -3,6 +3,7 @@
  * `local` hook, for one test file: started before its tests, stopped after them.
  */
 import { afterAll, beforeAll } from 'vitest';
+import { localStandIns } from '../../lambda/mcp/module-loader';
 import { customerRecords } from '../../modules/customer-records/module';
 import type { RecordStore } from '../../modules/customer-records/store/customer-record';
 import type { CustomerRecordsDeps } from '../../modules/customer-records/tools';
@@ -14,9 +15,9 @@ export function useLocalRecordStore(): { readonly store: RecordStore } {
     fixture.dynamo = await startLocalDynamo();
     const local = customerRecords.local;
     if (local === undefined) throw new Error('customer-records has no local hook');
-    ({ store: fixture.store } = (await local({
-      dynamodbEndpoint: fixture.dynamo.endpoint,
-    })) as CustomerRecordsDeps);
+    ({ store: fixture.store } = (await local(
+      localStandIns(fixture.dynamo.endpoint),
+    )) as CustomerRecordsDeps);
   });
   afterAll(async () => {
     await fixture.dynamo?.stop();

@@ -1,6 +1,8 @@
 /**
  * Builds the real stack for template tests, without bundling (one dedicated test bundles), and
- * the McpApi construct alone for checks of its own props.
+ * the McpApi construct alone for checks of its own props. The stack serves the fixture
+ * deployment (`fixture-deployment.ts`) unless a test asks for another, or for this project's
+ * own (`modules: 'deployment'`: only tests about the deployment itself).
  */
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -9,11 +11,17 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { loadConfig, type McpStackConfig } from '../../lib/config';
 import { McpApi, type McpApiProps } from '../../lib/mcp-api';
 import { SecureMcpStack, type SecureMcpStackProps } from '../../lib/secure-mcp-stack';
+import { FIXTURE_STACK_MODULES } from './fixture-infra';
 
 export function synthStack(
   overrides: Record<string, unknown> = {},
-  options: { bundle?: boolean; modules?: SecureMcpStackProps['modules'] } = {},
+  options: {
+    bundle?: boolean;
+    /** The modules, roles and quotas. @default the fixture deployment's */
+    modules?: SecureMcpStackProps['modules'] | 'deployment';
+  } = {},
 ) {
+  const modules = options.modules ?? FIXTURE_STACK_MODULES;
   const app = new App({
     context: options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] },
   });
@@ -21,7 +29,8 @@ export function synthStack(
   const stack = new SecureMcpStack(app, 'TestStack', {
     config,
     env: { account: '123456789012', region: 'eu-west-1' },
-    ...(options.modules === undefined ? {} : { modules: options.modules }),
+    // The stack's own default is this project's deployment (`modules/`).
+    ...(modules === 'deployment' ? {} : { modules }),
   });
   return { app, stack, config, template: Template.fromStack(stack) };
 }

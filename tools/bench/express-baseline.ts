@@ -21,8 +21,9 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import express, { type Express } from 'express';
 import type * as z from 'zod';
 import type { RequestMeta } from '../../lambda/mcp/call-record';
-import type { ItemContext, LoadedModule, ResourceContent } from '../../lambda/mcp/module';
-import { ToolInputError } from '../../lambda/mcp/module';
+import type { ItemContext, ResourceContent } from '../../lambda/mcp/module-kit';
+import { ToolInputError } from '../../lambda/mcp/module-kit';
+import type { LoadedModule } from '../../lambda/mcp/module-loader';
 import { SERVER_INFO } from '../../lambda/mcp/server';
 import {
   auditCall,

@@ -8,7 +8,7 @@
  * in every call) and the same record served from memory, which leaves only the two designs'
  * own work to compare.
  */
-import type { LoadedModule } from '../../lambda/mcp/module';
+import type { LoadedModule } from '../../lambda/mcp/module-loader';
 import { createLogger } from '../../lambda/shared/logger';
 import { customerRecords } from '../../modules/customer-records/module';
 import type {

@@ -3,7 +3,7 @@
  * environment check, policy and modules, their clients built from the environment): bundled
  * with the same options for the cold-init comparison only. Never deployed.
  */
-import { loadModules } from '../../lambda/mcp/module';
+import { loadModules } from '../../lambda/mcp/module-loader';
 import { mcpEnvSchema, parseEnv } from '../../lambda/shared/env';
 import { createLogger } from '../../lambda/shared/logger';
 import { MODULES } from '../../modules/index';

@@ -12,7 +12,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createMcpHandler } from '../../lambda/mcp/handler';
 import { type LambdaStreamingRuntime, streamingHandler } from '../../lambda/mcp/lambda-response';
-import { type LoadedModule, loadLocalModules, type McpModule } from '../../lambda/mcp/module';
+import type { McpModule } from '../../lambda/mcp/module-kit';
+import { type LoadedModule, loadLocalModules, localStandIns } from '../../lambda/mcp/module-loader';
 import type { QuotaGate } from '../../lambda/mcp/quotas';
 import { STREAM_FLUSH_BYTES } from '../../lambda/shared/env';
 import { MODULES } from '../../modules/index';
@@ -24,7 +25,7 @@ export function localModules(
   dynamo: LocalDynamo,
   modules: readonly McpModule[] = MODULES,
 ): Promise<LoadedModule[]> {
-  return loadLocalModules(modules, { dynamodbEndpoint: dynamo.endpoint }, process.env);
+  return loadLocalModules(modules, localStandIns(dynamo.endpoint), process.env);
 }
 
 /** An answer as API Gateway receives it: status, headers and the whole body. */

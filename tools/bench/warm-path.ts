@@ -11,7 +11,7 @@ import { ApiKeyStore } from '../../lambda/authorizer/api-key-store';
 import { cachedKeysFirst, createCognitoVerifier } from '../../lambda/authorizer/cognito';
 import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
 import { CallRecord } from '../../lambda/mcp/call-record';
-import { destructiveToolNames } from '../../lambda/mcp/module';
+import { destructiveToolNames } from '../../lambda/mcp/module-loader';
 import { DynamoQuotaCounter, QUOTA_COUNTER_ATTRIBUTES } from '../../lambda/mcp/quota-counter';
 import { createQuotaGate, type QuotaGate } from '../../lambda/mcp/quotas';
 import { createRules } from '../../lambda/mcp/rules';

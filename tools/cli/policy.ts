@@ -10,7 +10,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { McpModule } from '../../lambda/mcp/module';
+import type { McpModule } from '../../lambda/mcp/module-kit';
 import { ruleTargets } from '../../lambda/mcp/rules-schema';
 import type { PolicyTable } from '../../lambda/shared/policy';
 import { exportText, exportToAgentCore, PLACEHOLDER_GATEWAY_ARN } from '../../lib/agentcore-export';

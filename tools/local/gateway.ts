@@ -11,7 +11,9 @@
  *   `npm run keys` writes;
  * - the not-before list: `.local/revocations.json` loaded into the template's table, and the
  *   table's address left in `.local/local-dynamo.json` for the `users` and `keys` CLIs;
- * - sample data: each module's `seed` hook, against the tables the template created.
+ * - sample data: each module's `seed` hook, against the tables the template created;
+ * - error detail: the MCP function shows why an item failed (`MCP_LOCAL_ERROR_DETAIL`, which
+ *   only this file sets: `lambda/mcp/local-error-detail.ts`).
  *
  * Importable (`startLocalGateway({ port: 0 })`), so tests drive exactly what `npm run dev` runs.
  */
@@ -21,8 +23,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import type { McpModule } from '../../lambda/mcp/module';
+import type { McpModule } from '../../lambda/mcp/module-kit';
+import { localStandIns } from '../../lambda/mcp/module-loader';
 import { emptyApiKeyDocument } from '../../lambda/shared/api-key';
+import { LOCAL_ERROR_DETAIL_VARIABLE } from '../../lambda/shared/env';
 import { MCP_PATH } from '../../lambda/shared/routes';
 import type { AddStackOptions } from '../../lib/app';
 import { LAMBDA_BUNDLE_OPTIONS, mcpShippedFiles } from '../../lib/bundle-options';
@@ -217,6 +221,11 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     port: options.port ?? 3000,
     fixedIds,
     codeOverrides,
+    // Local mode shows a failing item's error to its author; AWS never does (the stack cannot
+    // set this variable, and McpFunction refuses it).
+    ...(mcpId === undefined
+      ? {}
+      : { extraEnvironment: { [mcpId]: { [LOCAL_ERROR_DETAIL_VARIABLE]: 'true' } } }),
     logs,
     cognito,
     ...(options.extraHosts === undefined ? {} : { extraHosts: options.extraHosts }),
@@ -266,7 +275,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
         ? {}
         : (emulator.lambda.definition(mcpId).environment as Record<string, string>);
     for (const module of options.seedModules ?? MODULES) {
-      await module.seed?.(mcpEnv, { dynamodbEndpoint: emulator.dynamoEndpoint });
+      await module.seed?.(mcpEnv, localStandIns(emulator.dynamoEndpoint));
     }
     const revocationsTable =
       authorizerId === undefined

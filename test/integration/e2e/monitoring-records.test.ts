@@ -41,6 +41,7 @@ import { loadSigningKey, mintAccessToken } from '../../../tools/local/identity';
 import { MemoryRefreshFamilyStore } from '../../../tools/local/memory-refresh-families';
 import { MemoryCodeStore } from '../../../tools/local/oauth';
 import { captureLogs } from '../../support/capture-logs';
+import { deploymentRole } from '../../support/deployment-roles';
 import { handlerFetch } from '../../support/handler-fetch';
 import { startTestGateway } from '../../support/local-gateway-fixture';
 import {
@@ -159,7 +160,10 @@ describe('Monitoring against the audit records the real handlers write', () => {
     const key = loadSigningKey(dir);
     const token = (sub: string, groups: string[], expiresIn?: number) =>
       mintAccessToken(key, { sub, groups, ...(expiresIn === undefined ? {} : { expiresIn }) });
-    const alice = token('alice', ['readonly']);
+    // Reads records, may not delete them: her deletes are the denied calls counted below.
+    const alice = token('alice', [
+      deploymentRole({ grants: ['read_data'], lacks: ['delete_data'] }),
+    ]);
     const bob = token('bob', ['analyst']);
     const carol = token('carol', ['admin']);
 

@@ -1,7 +1,9 @@
 /**
  * End to end through the local gateway, in both protocol eras: the real authorizer, the real
  * MCP handler, the example module on the embedded DynamoDB, and real MCP clients: the v1 SDK
- * client (2025-11-25) and the v2 client pinned to 2026-07-28. Every caller × every item.
+ * client (2025-11-25) and the v2 client pinned to 2026-07-28. Every role of the deployment (and
+ * a caller with none, one with two, an API key) × every item of the example module, each
+ * expected to see and use exactly what the policy table grants it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,11 +17,17 @@ import { StreamableHTTPClientTransport as LegacyTransport } from '@modelcontextp
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSION_DENIED_CODE } from '../../../lambda/mcp/gate';
 import { AUDIT_EVENTS, AUDIT_FIELDS } from '../../../lambda/shared/audit';
-import { findItem } from '../../../lambda/shared/policy';
+import {
+  findItem,
+  type ItemKind,
+  permissionsFor,
+  permittedItems,
+} from '../../../lambda/shared/policy';
 import { POLICY } from '../../../modules/policy';
 import { addKey, FileKeyDocumentStore } from '../../../tools/cli/api-key-admin';
 import type { LocalGateway } from '../../../tools/local/gateway';
 import { apiKeyFilePath, loadSigningKey, mintAccessToken } from '../../../tools/local/identity';
+import { DEPLOYMENT_ROLES, deploymentRole } from '../../support/deployment-roles';
 import {
   type GatewayLogs,
   gatewayLogs,
@@ -48,31 +56,29 @@ const RESOURCES = [
 ] as const;
 
 interface Expected {
-  readonly tools: readonly ToolName[];
+  readonly tools: readonly string[];
   readonly resources: readonly string[];
   readonly templates: readonly string[];
   readonly prompts: readonly string[];
 }
 
-const ALL: Expected = {
-  tools: TOOL_NAMES,
-  resources: ['record_schema', 'segment_summary'],
-  templates: ['segment_summary'],
-  prompts: PROMPTS,
-};
-const ANALYST: Expected = {
-  tools: ['get_record', 'query_customer_data', 'run_report'],
-  resources: ['record_schema', 'segment_summary'],
-  templates: ['segment_summary'],
-  prompts: PROMPTS,
-};
-const READONLY: Expected = {
-  tools: ['get_record', 'query_customer_data'],
-  resources: ['record_schema'],
-  templates: [],
-  prompts: ['customer_summary'],
-};
-const NOTHING: Expected = { tools: [], resources: [], templates: [], prompts: [] };
+/** What the policy table lets a caller in `groups` see and use, of every module. */
+function expectedFor(groups: readonly string[]): Expected {
+  const granted = permissionsFor(POLICY, [...groups]);
+  const names = (kind: ItemKind) => permittedItems(POLICY, kind, granted).map((item) => item.name);
+  return {
+    tools: names('tool'),
+    resources: [...names('resource'), ...names('resourceTemplate')],
+    templates: names('resourceTemplate'),
+    prompts: names('prompt'),
+  };
+}
+
+/** A role that reads and reports but may not delete (an analyst), and one that may do all. */
+const READER = deploymentRole({ grants: ['read_data', 'run_reports'], lacks: ['delete_data'] });
+const ADMIN = deploymentRole({
+  grants: ['read_data', 'write_data', 'delete_data', 'run_reports'],
+});
 
 interface Caller {
   readonly label: string;
@@ -149,35 +155,45 @@ async function errorCode(call: Promise<unknown>): Promise<number | undefined> {
   );
 }
 
+/** Two roles of the deployment and a group that is none: a caller in all three. */
+const TWO_GROUPS = [...DEPLOYMENT_ROLES.slice(0, 2), 'guest'];
+
 const callers: Caller[] = [
-  { label: 'admin', credential: () => tokens.admin as string, expected: ALL },
-  { label: 'analyst', credential: () => tokens.analyst as string, expected: ANALYST },
-  { label: 'readonly', credential: () => tokens.readonly as string, expected: READONLY },
-  { label: 'a user with no group', credential: () => tokens.nogroup as string, expected: NOTHING },
+  ...DEPLOYMENT_ROLES.map((role) => ({
+    label: role,
+    credential: () => tokens[role] as string,
+    expected: expectedFor([role]),
+  })),
   {
-    label: 'a user in two groups',
-    credential: () => tokens.twoGroups as string,
-    expected: ANALYST,
+    label: 'a user with no group',
+    credential: () => tokens.nogroup as string,
+    expected: expectedFor([]),
   },
-  { label: 'an API-key principal (analyst)', credential: () => apiKey, expected: ANALYST },
+  {
+    label: `a user in ${TWO_GROUPS.join(', ')}`,
+    credential: () => tokens.twoGroups as string,
+    expected: expectedFor(TWO_GROUPS),
+  },
+  {
+    label: `an API-key principal (${READER})`,
+    credential: () => apiKey,
+    expected: expectedFor([READER]),
+  },
 ];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mcp-e2e-'));
   const key = loadSigningKey(dir);
-  tokens.admin = mintAccessToken(key, { sub: 'alice', groups: ['admin'] });
-  tokens.analyst = mintAccessToken(key, { sub: 'bob', groups: ['analyst'] });
-  tokens.readonly = mintAccessToken(key, { sub: 'carol', groups: ['readonly'] });
+  for (const role of DEPLOYMENT_ROLES) {
+    tokens[role] = mintAccessToken(key, { sub: `user-${role}`, groups: [role] });
+  }
   tokens.nogroup = mintAccessToken(key, { sub: 'dave' });
-  tokens.twoGroups = mintAccessToken(key, {
-    sub: 'erin',
-    groups: ['readonly', 'analyst', 'guest'],
-  });
+  tokens.twoGroups = mintAccessToken(key, { sub: 'erin', groups: TWO_GROUPS });
   const store = new FileKeyDocumentStore(apiKeyFilePath(dir));
   const created = addKey(await store.read(), {
     name: 'ci-bot',
-    roles: ['analyst'],
-    knownRoles: ['analyst'],
+    roles: [READER],
+    knownRoles: [READER],
     now: new Date(),
   });
   await store.write(created.document);
@@ -204,7 +220,10 @@ describe.each(ERAS)('MCP %s', (era) => {
       const client = await connect(caller.credential(), era);
       try {
         const tools = (await client.listTools()).tools.map((tool) => tool.name);
-        const resources = (await client.listResources()).resources.map((r) => r.uri);
+        // The example module's resources (its template lists concrete ones).
+        const resources = (await client.listResources()).resources
+          .map((r) => r.uri)
+          .filter((uri) => uri.startsWith('customers://'));
         const templates = (await client.listResourceTemplates()).resourceTemplates.map(
           (t) => t.name,
         );
@@ -289,7 +308,7 @@ describe.each(ERAS)('MCP %s', (era) => {
 
 describe('effects and audit', () => {
   it('leaves the record in place when a delete is denied', async () => {
-    const client = await connect(tokens.analyst as string);
+    const client = await connect(tokens[READER] as string);
     try {
       await expect(
         client.callTool({ name: 'delete_record', arguments: { id: 'cust-0001' } }),
@@ -302,7 +321,7 @@ describe('effects and audit', () => {
   });
 
   it('deletes the record when an admin asks', async () => {
-    const client = await connect(tokens.admin as string);
+    const client = await connect(tokens[ADMIN] as string);
     try {
       const deleted = await client.callTool({
         name: 'delete_record',
@@ -322,7 +341,8 @@ describe('effects and audit', () => {
     const toolCalls = ofEvent(AUDIT_EVENTS.toolCall);
     // The matrix, per era: each caller calls each tool once (a forbidden one twice); then the
     // 2 + 2 calls above.
-    const forbidden = (caller: Caller) => TOOL_NAMES.length - caller.expected.tools.length;
+    const forbidden = (caller: Caller) =>
+      TOOL_NAMES.filter((tool) => !caller.expected.tools.includes(tool)).length;
     const perEra = callers.reduce((sum, c) => sum + TOOL_NAMES.length + forbidden(c), 0);
     expect(toolCalls).toHaveLength(ERAS.length * perEra + 4);
     const denied = toolCalls.filter((record) => record[AUDIT_FIELDS.status] === 'denied');
@@ -351,7 +371,8 @@ describe('effects and audit', () => {
           record[AUDIT_FIELDS.event] === AUDIT_EVENTS.toolCall &&
           record[AUDIT_FIELDS.keyId] === keyId,
       );
-    const forbidden = TOOL_NAMES.length - ANALYST.tools.length;
+    const granted = expectedFor([READER]).tools;
+    const forbidden = TOOL_NAMES.filter((tool) => !granted.includes(tool)).length;
     expect(keyCalls.length).toBe(ERAS.length * (TOOL_NAMES.length + forbidden));
     expect(keyCalls.every((record) => record[AUDIT_FIELDS.caller] === 'ci-bot')).toBe(true);
   });
@@ -374,7 +395,7 @@ describe('a token narrowed by permission scopes', () => {
     // Prepare
     const token = mintAccessToken(loadSigningKey(dir), {
       sub: 'alice',
-      groups: ['admin'],
+      groups: [ADMIN],
       scopes: ['secure-mcp/tools', 'secure-mcp/read_data'],
     });
     const client = await connect(token);
@@ -416,7 +437,7 @@ describe('the gateway in front', () => {
   it('answers 401 for an expired token', async () => {
     const expired = mintAccessToken(loadSigningKey(dir), {
       sub: 'alice',
-      groups: ['admin'],
+      groups: [ADMIN],
       expiresIn: -60,
     });
     expect((await post({ Authorization: `Bearer ${expired}` })).status).toBe(401);
@@ -424,7 +445,7 @@ describe('the gateway in front', () => {
 
   it('answers 405 to GET after authenticating, without hanging', async () => {
     const response = await fetch(gateway.mcpUrl, {
-      headers: { Authorization: `Bearer ${tokens.admin}`, Accept: 'text/event-stream' },
+      headers: { Authorization: `Bearer ${tokens[ADMIN]}`, Accept: 'text/event-stream' },
     });
     expect(response.status).toBe(405);
   });

@@ -27,11 +27,14 @@ import {
 } from '../../../examples/agent-retry';
 import { addKey, FileKeyDocumentStore } from '../../../tools/cli/api-key-admin';
 import { apiKeyFilePath, LOCAL_SCOPE, localPermissionScopes } from '../../../tools/local/identity';
+import { deploymentRole, deploymentToolsOf } from '../../support/deployment-roles';
 import { useLocalGateway } from '../../support/local-gateway-fixture';
 import { signInLocally } from '../../support/local-sign-in';
 import { NO_DELETE_APPROVAL } from '../../support/test-assembly';
 import { type StandIn, type StandInOptions, startStandIn } from './oauth-stand-in';
 
+/** A role of the deployment that may read records but not delete them. */
+const READER = deploymentRole({ grants: ['read_data'], lacks: ['delete_data'] });
 let apiKey = '';
 const local = useLocalGateway(
   'mcp-agent-',
@@ -39,8 +42,8 @@ const local = useLocalGateway(
     const store = new FileKeyDocumentStore(apiKeyFilePath(dir));
     const created = addKey(await store.read(), {
       name: 'agent',
-      roles: ['readonly'],
-      knownRoles: ['readonly'],
+      roles: [READER],
+      knownRoles: [READER],
       now: new Date(),
     });
     await store.write(created.document);
@@ -72,7 +75,7 @@ describe('examples/agent.ts against the local gateway', () => {
     const agent = await connect(local.gateway.mcpUrl, { apiKey });
 
     // Assess
-    expect(await toolNames(agent)).toEqual(['get_record', 'query_customer_data']);
+    expect(await toolNames(agent)).toEqual(deploymentToolsOf([READER]));
   });
 
   it('signs in with OAuth from nothing but the URL and sees the chosen groups’ tools', async () => {
@@ -91,7 +94,7 @@ describe('examples/agent.ts against the local gateway', () => {
     // Prepare
     const agent = await connect(local.gateway.mcpUrl, {
       callbackPort: 0,
-      openBrowser: person('bob', ['readonly']),
+      openBrowser: person('bob', [READER]),
     });
 
     // Act
@@ -146,7 +149,7 @@ describe('examples/agent.ts against the local gateway', () => {
     // Prepare
     const agent = await connect(local.gateway.mcpUrl, {
       callbackPort: 0,
-      openBrowser: person('carol', ['readonly']),
+      openBrowser: person('carol', [READER]),
     });
 
     // Act

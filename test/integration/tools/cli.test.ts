@@ -20,8 +20,11 @@ import {
   loadSigningKey,
   localJwksCache,
 } from '../../../tools/local/identity';
+import { DEPLOYMENT_ROLES } from '../../support/deployment-roles';
 
 const run = promisify(execFile);
+/** Any role of the deployment: what a key is made with here does not matter. */
+const ROLE = DEPLOYMENT_ROLES[0] as string;
 let dir: string;
 
 async function cli(script: 'token' | 'keys', args: string[]) {
@@ -58,12 +61,13 @@ afterAll(() => {
 describe('token', () => {
   it('prints an access token the local verifier accepts, with the groups asked for', async () => {
     // Act
-    const { code, stdout } = await cli('token', ['--sub', 'alice', '--groups', 'analyst,readonly']);
+    const groups = DEPLOYMENT_ROLES.slice(0, 2);
+    const { code, stdout } = await cli('token', ['--sub', 'alice', '--groups', groups.join(',')]);
 
     // Assess
     expect(code).toBe(0);
     const payload = await verifier().verify(stdout.trim());
-    expect(payload).toMatchObject({ sub: 'alice', 'cognito:groups': ['analyst', 'readonly'] });
+    expect(payload).toMatchObject({ sub: 'alice', 'cognito:groups': groups });
   });
 
   it('keeps the signing key private to its owner', async () => {
@@ -120,7 +124,7 @@ describe('keys', () => {
 
   it('stores only a hash of the key, in a file private to its owner', async () => {
     // Act
-    const { stdout } = await cli('keys', ['create', '--name', 'nightly', '--roles', 'readonly']);
+    const { stdout } = await cli('keys', ['create', '--name', 'nightly', '--roles', ROLE]);
 
     // Assess
     const file = readFileSync(apiKeyFilePath(dir), 'utf8');
@@ -135,13 +139,7 @@ describe('keys', () => {
   });
 
   it('refuses a name the key document would not accept, before writing anything', async () => {
-    const { code, stderr } = await cli('keys', [
-      'create',
-      '--name',
-      'bad name!',
-      '--roles',
-      'readonly',
-    ]);
+    const { code, stderr } = await cli('keys', ['create', '--name', 'bad name!', '--roles', ROLE]);
     expect(code).toBe(2);
     expect(stderr).toMatch(/Invalid name "bad name!"/);
   });
@@ -149,7 +147,7 @@ describe('keys', () => {
   it('lists, revokes and deletes keys when one names a role the deployment removed', async () => {
     // Prepare: a good key, and one made while `auditor` was a role (since removed)
     const good = parseApiKey(
-      (await cli('keys', ['create', '--name', 'ok-bot', '--roles', 'readonly'])).stdout.trim(),
+      (await cli('keys', ['create', '--name', 'ok-bot', '--roles', ROLE])).stdout.trim(),
     );
     const store = new FileKeyDocumentStore(apiKeyFilePath(dir));
     const former = addKey(await store.read(), {

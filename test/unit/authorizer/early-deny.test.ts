@@ -19,12 +19,12 @@ import { challengeScopes, compileStepUp } from '../../../lambda/mcp/step-up';
 import { AUDIT_EVENTS, AUDIT_FIELDS } from '../../../lambda/shared/audit';
 import { createLogger } from '../../../lambda/shared/logger';
 import type { Principal } from '../../../lambda/shared/principal';
-import { POLICY } from '../../../modules/policy';
 import { policyAllows } from '../../../tools/local/emulator/authorizer';
 import { authorizerEvent, methodArnOf, type Values } from '../../support/apigw-events';
 import { captureLogs } from '../../support/capture-logs';
+import { FIXTURE_POLICY } from '../../support/fixture-deployment';
 
-const EARLY = earlyDenyPolicyOf(POLICY);
+const EARLY = earlyDenyPolicyOf(FIXTURE_POLICY);
 const MODERN = '2026-07-28';
 
 /** The headers of a request, as the authorizer's event carries them (both maps). */
@@ -192,9 +192,9 @@ describe('narrowedItem', () => {
 
   it('asks for the same scopes as the MCP function would, for every tool and caller', () => {
     // Prepare: the MCP function's own computation, over the same policy
-    const stepUp = compileStepUp(POLICY, {
+    const stepUp = compileStepUp(FIXTURE_POLICY, {
       audienceScope: AUDIENCE,
-      permissionScopes: Object.keys(POLICY.permissions).map(scope),
+      permissionScopes: Object.keys(FIXTURE_POLICY.permissions).map(scope),
       resourceMetadataUrl: () => 'https://example.com/.well-known/oauth-protected-resource',
     });
     const callers: Pick<Principal, 'authMethod' | 'groups' | 'scopes'>[] = [
@@ -210,11 +210,11 @@ describe('narrowedItem', () => {
 
     // Act
     const answers = callers.flatMap((caller) =>
-      POLICY.items.tool.map((tool) => ({
+      FIXTURE_POLICY.items.tool.map((tool) => ({
         caller,
         tool: tool.name,
         gateway: sorted(narrowedItem(EARLY, caller, call(tool.name), AUDIENCE)?.requiredScopes),
-        lambda: sorted(challengeScopes(POLICY, stepUp, caller, tool.permission)),
+        lambda: sorted(challengeScopes(FIXTURE_POLICY, stepUp, caller, tool.permission)),
       })),
     );
 
@@ -233,8 +233,8 @@ describe('the early-deny policy document', () => {
 
     // Assess
     expect(parsed).toEqual(EARLY);
-    expect(Object.keys(parsed.tools)).toEqual(POLICY.items.tool.map((tool) => tool.name));
-    expect(parsed.roles).toEqual(POLICY.roles);
+    expect(Object.keys(parsed.tools)).toEqual(FIXTURE_POLICY.items.tool.map((tool) => tool.name));
+    expect(parsed.roles).toEqual(FIXTURE_POLICY.roles);
   });
 
   it.each([

@@ -22,7 +22,6 @@ import { REQUIRED_SCOPES_CONTEXT_KEY } from '../../../lambda/authorizer/policy-d
 import { type ApiKeyDocument, formatApiKey, generateSecret } from '../../../lambda/shared/api-key';
 import { AUDIT_EVENTS, AUDIT_FIELDS, type AuthReason } from '../../../lambda/shared/audit';
 import { createLogger } from '../../../lambda/shared/logger';
-import { POLICY } from '../../../modules/policy';
 import { addKey, revokeKey } from '../../../tools/cli/api-key-admin';
 import { policyAllows } from '../../../tools/local/emulator/authorizer';
 import {
@@ -41,6 +40,7 @@ import {
   TEST_API,
 } from '../../support/apigw-events';
 import { type CapturedLogs, captureLogs } from '../../support/capture-logs';
+import { FIXTURE_POLICY } from '../../support/fixture-deployment';
 
 /** The API the requests come through: the test API, in eu-west-1. */
 const API: ApiCoordinates = { ...TEST_API, region: 'eu-west-1' };
@@ -620,7 +620,7 @@ describe('authorizer handler: a credential expiring within the cache TTL', () =>
 });
 
 describe('authorizer handler: gateway step-up', () => {
-  const stepUp = { policy: earlyDenyPolicyOf(POLICY), audienceScope: LOCAL_SCOPE };
+  const stepUp = { policy: earlyDenyPolicyOf(FIXTURE_POLICY), audienceScope: LOCAL_SCOPE };
   /** A 2026-07-28 request naming its tool in headers. */
   const callOf = (tool: string, version = '2026-07-28') => ({
     'MCP-Protocol-Version': version,

@@ -6,11 +6,16 @@
 import type * as CedarWasm from '@cedar-policy/cedar-wasm/nodejs';
 import { describe, expect, it } from 'vitest';
 import { CallRecord } from '../../../lambda/mcp/call-record';
-import type { McpModule } from '../../../lambda/mcp/module';
+import type { McpModule } from '../../../lambda/mcp/module-kit';
 import { createRules, loadCedar } from '../../../lambda/mcp/rules';
 import { toCedarValue } from '../../../lambda/mcp/rules-schema';
 import { createLogger } from '../../../lambda/shared/logger';
-import { decide, effectivePermissions, findItem } from '../../../lambda/shared/policy';
+import {
+  buildPolicyTable,
+  decide,
+  effectivePermissions,
+  findItem,
+} from '../../../lambda/shared/policy';
 import type { Principal } from '../../../lambda/shared/principal';
 import {
   AgentCoreExportError,
@@ -24,15 +29,13 @@ import {
   resourceScopeProblem,
 } from '../../../lib/agentcore-schema';
 import { cedarTools } from '../../../lib/rules-validation';
-import { customerRecords } from '../../../modules/customer-records/module';
-import { MODULES } from '../../../modules/index';
-import { POLICY } from '../../../modules/policy';
+import { FIXTURE_ROLES, FIXTURE_RULES, fixtureModule } from '../../support/fixture-deployment';
 
 const TARGET = 'CustomerRecords';
 const GATEWAY = 'arn:aws:bedrock-agentcore:eu-west-1:123456789012:gateway/records-gw-a1b2c3';
 const cedar = cedarTools() as unknown as typeof CedarWasm;
 
-/** The example module's rules, and one of each shape the exporter translates. */
+/** The fixture's rules, and one of each shape the exporter translates. */
 const EXTRA = `
 @id("sales-sees-germany")
 forbid (principal, action == Mcp::Action::"tool:query_customer_data", resource)
@@ -55,8 +58,10 @@ when { context.system.now.toTime() >= duration("20h") };
 forbid (principal, action == Mcp::Action::"resource:segment_summary", resource)
 when { context.input.segment == "enterprise" };
 `;
-const module = { ...customerRecords, rules: `${customerRecords.rules ?? ''}${EXTRA}` } as McpModule;
+const module = { ...fixtureModule, rules: `${FIXTURE_RULES}${EXTRA}` } as McpModule;
 const modules = [module];
+/** The fixture's roles over the module. */
+const POLICY = buildPolicyTable({ roles: FIXTURE_ROLES, modules });
 
 const exported = exportToAgentCore(modules, {
   target: TARGET,
@@ -82,7 +87,7 @@ describe('the schema written from AgentCore Policy documentation', () => {
   });
 
   it('types context.input from the published input schema: a defaulted argument is optional', () => {
-    const input = agentCoreInputType(customerRecords.tools?.[1]?.input as never);
+    const input = agentCoreInputType(fixtureModule.tools?.[1]?.input as never);
     expect(input.attributes.limit).toEqual({ type: 'Long', required: false });
     expect(input.attributes.max_balance).toEqual({
       type: 'Extension',
@@ -167,11 +172,11 @@ describe('the export', () => {
       }),
     ]);
     const text = exportText(exported, { target: TARGET, gatewayArn: GATEWAY });
-    expect(text).toMatch(/NOT CARRIED: customer-records rule no-writes-after-hours/);
+    expect(text).toMatch(/NOT CARRIED: fixture-records rule no-writes-after-hours/);
   });
 
   it('puts a placeholder for the gateway ARN when none is given, and says so', () => {
-    const withoutArn = exportToAgentCore([customerRecords], { target: TARGET });
+    const withoutArn = exportToAgentCore([fixtureModule], { target: TARGET });
     expect(withoutArn.policies[0]?.text).toContain(PLACEHOLDER_GATEWAY_ARN);
     expect(exportText(withoutArn, { target: TARGET })).toContain(
       `Replace ${PLACEHOLDER_GATEWAY_ARN}`,
@@ -179,7 +184,7 @@ describe('the export', () => {
   });
 
   it('refuses a target name AgentCore would not accept', () => {
-    expect(() => exportToAgentCore([customerRecords], { target: 'records_target' })).toThrow(
+    expect(() => exportToAgentCore([fixtureModule], { target: 'records_target' })).toThrow(
       AgentCoreExportError,
     );
   });
@@ -188,7 +193,7 @@ describe('the export', () => {
     const open = exportToAgentCore(
       [
         {
-          ...customerRecords,
+          ...fixtureModule,
           rules:
             '@id("nobody-on-the-list") forbid (principal, action, resource) when { principal.id == "mallory" };',
         } as McpModule,
@@ -330,13 +335,5 @@ describe('the export decides as this server does', () => {
     // Assess
     expect(ours).toBe(allowed);
     expect(theirs).toBe(allowed);
-  });
-
-  it('exports the deployment as it is: every module, all of it carried', () => {
-    const deployed = exportToAgentCore([...MODULES], { target: TARGET, roles: POLICY });
-    expect(deployed.notCarried).toEqual([]);
-    expect(deployed.policies.map((policy) => policy.id)).toEqual(
-      expect.arrayContaining(['analyst-page-limit', 'enterprise-accounts-stay-open', 'mcp:roles']),
-    );
   });
 });

@@ -115,7 +115,7 @@ describe('ApiKeysSecret', () => {
   const rotationFunctionId = logicalId(stack, apiKeys.rotation.function.node.defaultChild);
   const rotationRole = roleOf(template, rotationFunctionId);
   const authorizerRole = roleOfFunctionWith(template, 'API_KEYS_SECRET_ID');
-  const mcpRole = roleOfFunctionWith(template, 'RECORDS_TABLE_NAME');
+  const mcpRole = roleOfFunctionWith(template, 'STREAM_FLUSH_BYTES');
   const statements = roleStatements(template);
   const secretArn = { Ref: secretId };
   const grantedTo = (role: string, service: string) =>

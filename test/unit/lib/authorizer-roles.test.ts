@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { moduleKit } from '../../../lambda/mcp/module';
+import { moduleKit } from '../../../lambda/mcp/module-kit';
 import { authorizerEnvSchema } from '../../../lambda/shared/env';
 import { PolicyError } from '../../../lambda/shared/policy';
 import { synthStack } from '../../support/stack-fixture';

@@ -4,10 +4,11 @@
  * clients (which the Node 22 runtime ships, and only the rotation Lambda uses) inside.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyApiKeyDocument } from '../../../lambda/shared/api-key';
 import { CEDAR_RUNTIME_FILES, mcpShippedFiles } from '../../../lib/bundle-options';
@@ -55,6 +56,22 @@ interface Bundle {
   readonly directory: string;
 }
 
+/** The SDK v3 packages the deployment's modules import themselves (`modules/**`). */
+const MODULE_SDK_IMPORTS = new Set(
+  readdirSync(fileURLToPath(new URL('../../../modules', import.meta.url)), {
+    recursive: true,
+    encoding: 'utf8',
+  })
+    .filter((file) => file.endsWith('.ts'))
+    .flatMap((file) => [
+      ...readFileSync(
+        fileURLToPath(new URL(`../../../modules/${file}`, import.meta.url)),
+        'utf8',
+      ).matchAll(/from '(@aws-sdk\/[^']+)'/g),
+    ])
+    .map(([, specifier]) => specifier as string),
+);
+
 /** Modules a bundle may still require at run time: Node's own and the runtime's AWS SDK. */
 function providedByTheRuntime(specifier: string): boolean {
   const name = specifier.replace(/^node:/, '');
@@ -72,7 +89,9 @@ describe('Lambda bundles', () => {
 
   beforeAll(() => {
     // Prepare & Act: bundle once with the local esbuild, then write the cloud assembly.
-    const { app, stack, template } = synthStack({}, { bundle: true });
+    // The deployment's own stack: the bundles `cdk deploy` ships (the MCP function's always
+    // serves `modules/index.ts`).
+    const { app, stack, template } = synthStack({}, { bundle: true, modules: 'deployment' });
     const assembly = app.synth();
     outdir = assembly.directory;
     const manifest = JSON.parse(
@@ -182,7 +201,7 @@ describe('Lambda bundles', () => {
     ).toBe(true);
   });
 
-  it('bundles everything but SDK v3 clients, which only the rotation Lambda still requires', () => {
+  it('bundles everything but SDK v3 clients, which only the rotation Lambda and modules that import them require', () => {
     // Act
     const required = bundles.flatMap(({ service, directory }) =>
       // Calls only: ajv keeps `require("ajv/...")` as text in the code strings it generates.
@@ -192,7 +211,8 @@ describe('Lambda bundles', () => {
     );
 
     // Assess: the rotation Lambda's SDK stays outside (so the pattern sees real calls); the
-    // request path (authorizer, MCP server) loads no SDK v3 at all; the rest is inside.
+    // request path (authorizer, MCP server) loads no SDK v3 of its own (a module may import
+    // one: the runtime provides it); the rest is inside.
     expect(bundles).toHaveLength(5);
     expect(required).toContainEqual({
       service: 'mcp-key-rotation',
@@ -202,7 +222,8 @@ describe('Lambda bundles', () => {
       required.filter(
         ({ service, specifier }) =>
           (service === 'mcp-authorizer' || service === 'mcp-server') &&
-          specifier.startsWith('@aws-sdk/'),
+          specifier.startsWith('@aws-sdk/') &&
+          !(service === 'mcp-server' && MODULE_SDK_IMPORTS.has(specifier)),
       ),
     ).toEqual([]);
     expect(

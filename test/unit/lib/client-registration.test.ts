@@ -14,7 +14,7 @@ import {
   type ClientRegistrationProps,
   REFUSED_REGISTRATIONS_METRIC,
 } from '../../../lib/client-registration';
-import { POLICY } from '../../../modules/policy';
+import { FIXTURE_POLICY } from '../../support/fixture-deployment';
 import { synthStack } from '../../support/stack-fixture';
 import {
   onlyId,
@@ -163,7 +163,7 @@ describe('ClientRegistration in the stack', () => {
     expect(render(variables.SUPPORTED_SCOPES).split(',')).toEqual([
       expect.stringMatching(/\/tools$/),
       // One per permission the modules declare, in their order.
-      ...Object.keys(POLICY.permissions).map((permission) =>
+      ...Object.keys(FIXTURE_POLICY.permissions).map((permission) =>
         expect.stringMatching(new RegExp(`/${permission}$`)),
       ),
       'openid',

@@ -8,11 +8,11 @@ import { Duration } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { earlyDenyPolicyOf, parseEarlyDenyPolicy } from '../../../lambda/authorizer/early-deny';
-import { moduleKit } from '../../../lambda/mcp/module';
+import { moduleKit } from '../../../lambda/mcp/module-kit';
 import { buildPolicyTable } from '../../../lambda/shared/policy';
 import { ConfigError, loadConfig } from '../../../lib/config';
 import { earlyDenyEnvironment, MAX_EARLY_DENY_POLICY_BYTES } from '../../../lib/secure-mcp-stack';
-import { POLICY } from '../../../modules/policy';
+import { FIXTURE_POLICY } from '../../support/fixture-deployment';
 import { mcpApiStack, synthStack } from '../../support/stack-fixture';
 import { resourcesOf } from '../../support/template-helpers';
 
@@ -72,7 +72,7 @@ describe('-c earlyDeny', () => {
     });
     const variables = variablesOf(template, 'mcp-authorizer');
     expect(parseEarlyDenyPolicy(String(variables.EARLY_DENY_POLICY))).toEqual(
-      earlyDenyPolicyOf(POLICY),
+      earlyDenyPolicyOf(FIXTURE_POLICY),
     );
     expect(variables.GATEWAY_STEP_UP).toBeUndefined();
   });
@@ -84,7 +84,7 @@ describe('-c earlyDeny', () => {
     // Assess: index.ts reads the document as step-up's when GATEWAY_STEP_UP is true
     expect(variables.GATEWAY_STEP_UP).toBe('true');
     expect(parseEarlyDenyPolicy(String(variables.EARLY_DENY_POLICY))).toEqual(
-      earlyDenyPolicyOf(POLICY),
+      earlyDenyPolicyOf(FIXTURE_POLICY),
     );
   });
 
@@ -122,7 +122,7 @@ describe('-c earlyDeny', () => {
       MAX_EARLY_DENY_POLICY_BYTES,
     );
     expect(() => earlyDenyEnvironment(big)).toThrow(/leave early deny off/);
-    expect(earlyDenyEnvironment(POLICY).length).toBeLessThan(MAX_EARLY_DENY_POLICY_BYTES);
+    expect(earlyDenyEnvironment(FIXTURE_POLICY).length).toBeLessThan(MAX_EARLY_DENY_POLICY_BYTES);
   });
 });
 

@@ -4,11 +4,11 @@ import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CALLBACK_URLS } from '../../../lib/config';
 import { RESOURCE_SERVER_ID } from '../../../lib/identity-names';
-import { POLICY } from '../../../modules/policy';
 import { LOCAL_SCOPE } from '../../../tools/local/identity';
+import { FIXTURE_POLICY } from '../../support/fixture-deployment';
 
-const ROLES = Object.keys(POLICY.roles);
-const PERMISSIONS = Object.keys(POLICY.permissions);
+const ROLES = Object.keys(FIXTURE_POLICY.roles);
+const PERMISSIONS = Object.keys(FIXTURE_POLICY.permissions);
 
 import type { Identity } from '../../../lib/identity';
 import { synthStack } from '../../support/stack-fixture';
@@ -48,7 +48,7 @@ describe('Identity', () => {
     for (const role of ROLES) {
       template.hasResourceProperties('AWS::Cognito::UserPoolGroup', {
         GroupName: role,
-        Description: Match.stringLikeRegexp((POLICY.roles[role] ?? []).join(', ')),
+        Description: Match.stringLikeRegexp((FIXTURE_POLICY.roles[role] ?? []).join(', ')),
       });
     }
   });
@@ -156,7 +156,7 @@ describe('Identity', () => {
 
     // Assess
     expect(described).toEqual(allowed);
-    for (const [permission, description] of Object.entries(POLICY.permissions)) {
+    for (const [permission, description] of Object.entries(FIXTURE_POLICY.permissions)) {
       const scope = identity.permissionScopes[PERMISSIONS.indexOf(permission)] as string;
       expect(identity.scopeDescriptions[scope]).toContain(description);
     }

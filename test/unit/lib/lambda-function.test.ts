@@ -2,15 +2,21 @@
  * The McpFunction construct, through every Lambda function of the real stack: runtime,
  * architecture, tracing, source maps, its own retained-for-N-days log group and a role that
  * may write to that log group only; environments typed by the runtime's schemas, refused at
- * synth when a literal value does not fit.
+ * synth when a literal value does not fit, and never with local mode's error-detail switch.
  */
 import { App, Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
-import { authorizerEnvSchema, mcpEnvSchema } from '../../../lambda/shared/env';
+import { moduleKit } from '../../../lambda/mcp/module-kit';
+import {
+  authorizerEnvSchema,
+  LOCAL_ERROR_DETAIL_VARIABLE,
+  mcpEnvSchema,
+} from '../../../lambda/shared/env';
 import { McpFunction } from '../../../lib/lambda-function';
+import { FIXTURE_TABLE_VARIABLE } from '../../support/fixture-deployment';
 import { synthStack } from '../../support/stack-fixture';
 import { type Properties, resourcesOf } from '../../support/template-helpers';
 
@@ -203,13 +209,11 @@ describe('McpFunction in the stack', () => {
       });
     });
 
-    it('gives the MCP server its allowed origins and what each module’s infrastructure returns: the records table', () => {
+    it('gives the MCP server its allowed origins and what each module’s infrastructure returns: its table', () => {
       // Prepare
-      // The records table (the stack's other table is the authorizer's not-before list).
-      const [table] = Object.keys(
-        template.findResources('AWS::DynamoDB::GlobalTable', {
-          Properties: { KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] },
-        }),
+      // The fixture module's table (the stack's other tables are the core's own).
+      const [table] = Object.keys(template.findResources('AWS::DynamoDB::GlobalTable')).filter(
+        (id) => id.startsWith('FixtureRecords'),
       );
 
       // Assess
@@ -218,7 +222,7 @@ describe('McpFunction in the stack', () => {
         Environment: {
           Variables: Match.objectLike({
             POWERTOOLS_SERVICE_NAME: 'mcp-server',
-            RECORDS_TABLE_NAME: { Ref: table },
+            [FIXTURE_TABLE_VARIABLE]: { Ref: table },
             ALLOWED_ORIGINS: '',
           }),
         },
@@ -253,6 +257,45 @@ describe('McpFunction in the stack', () => {
         expect(Object.keys(fn(service).environment)).toEqual(expect.arrayContaining(required));
       },
     );
+  });
+
+  describe('local error detail', () => {
+    it('is set on no function of the synthesized stack, nor typed by any schema', () => {
+      // Assess
+      expect(functions.size).toBe(SERVICES.length);
+      for (const { environment } of functions.values()) {
+        expect(Object.keys(environment)).not.toContain(LOCAL_ERROR_DETAIL_VARIABLE);
+      }
+      expect(Object.keys(mcpEnvSchema.shape)).not.toContain(LOCAL_ERROR_DETAIL_VARIABLE);
+    });
+
+    it("stops synth when a module's infrastructure sets it on the MCP function", () => {
+      // Prepare
+      const define = moduleKit<undefined>();
+      const sneaky = define.module({
+        name: 'sneaky',
+        permissions: {},
+        dependencies: () => undefined,
+      });
+
+      // Act
+      const synth = () =>
+        synthStack(
+          {},
+          {
+            modules: {
+              list: [sneaky],
+              infra: { sneaky: () => ({ [LOCAL_ERROR_DETAIL_VARIABLE]: 'true' }) },
+              roles: {},
+            },
+          },
+        );
+
+      // Assess
+      expect(synth).toThrow(
+        `McpServer: ${LOCAL_ERROR_DETAIL_VARIABLE} is set only by the local gateway`,
+      );
+    });
   });
 
   describe('schema check at synth', () => {

@@ -84,7 +84,7 @@ describe('McpApi', () => {
     PathPart: MCP_PATH.slice(1),
     ParentId: { 'Fn::GetAtt': [apiId, 'RootResourceId'] },
   });
-  const mcpFunctionId = functionWith(template, 'RECORDS_TABLE_NAME');
+  const mcpFunctionId = functionWith(template, 'STREAM_FLUSH_BYTES');
   const authorizerFunctionId = functionWith(template, 'API_KEYS_SECRET_ID');
 
   describe('authorization', () => {

@@ -1,5 +1,5 @@
 /**
- * Per-caller quotas in the stack: the deployment's rules (`modules/quotas.ts`) checked at synth,
+ * Per-caller quotas in the stack: a deployment's rules (`modules/quotas.ts`) checked at synth,
  * handed to the MCP function with the table that counts them, which it may only update; the
  * burst alarm; and `-c enableQuotas=false`, which leaves all of it out.
  */
@@ -8,10 +8,8 @@ import { QUOTA_COUNTER_ATTRIBUTES } from '../../../lambda/mcp/quota-counter';
 import { parseQuotaRules, QuotaError } from '../../../lambda/shared/quota';
 import { METRIC_NAMES } from '../../../lib/monitoring';
 import { rateLimitedCallPattern } from '../../../lib/monitoring/patterns';
-import { MODULES } from '../../../modules/index';
-import { MODULE_INFRA } from '../../../modules/infra';
-import { QUOTA_RULES } from '../../../modules/quotas';
-import { ROLE_PERMISSIONS } from '../../../modules/roles';
+import { FIXTURE_QUOTAS } from '../../support/fixture-deployment';
+import { FIXTURE_STACK_MODULES } from '../../support/fixture-infra';
 import { synthStack } from '../../support/stack-fixture';
 import {
   actionsOf,
@@ -34,7 +32,7 @@ describe('the quota table in the stack', () => {
     const rules = parseQuotaRules(render(mcp.variables.QUOTA_RULES));
 
     // Assess
-    expect(rules).toEqual(QUOTA_RULES);
+    expect(rules).toEqual(FIXTURE_QUOTAS);
     expect(rules.length).toBeGreaterThan(0);
   });
 
@@ -98,7 +96,7 @@ describe('the quota table in the stack', () => {
 });
 
 describe('quota rules at synth', () => {
-  const deployment = { list: MODULES, infra: MODULE_INFRA, roles: ROLE_PERMISSIONS };
+  const deployment = FIXTURE_STACK_MODULES;
 
   it('refuses a rule naming a tool no module has', () => {
     // Act & Assess

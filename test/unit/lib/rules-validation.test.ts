@@ -1,39 +1,36 @@
 import { describe, expect, it } from 'vitest';
-import type { McpModule } from '../../../lambda/mcp/module';
+import type { McpModule } from '../../../lambda/mcp/module-kit';
 import {
   assertValidRules,
   formatProblem,
   RulesValidationError,
   rulesProblems,
 } from '../../../lib/rules-validation';
-import { customerRecords } from '../../../modules/customer-records/module';
-import { diagnostics } from '../../../modules/diagnostics/module';
-import { MODULES } from '../../../modules/index';
-import { ROLES } from '../../../modules/roles';
+import { FIXTURE_ROLE_NAMES, FIXTURE_RULES, fixtureModule } from '../../support/fixture-deployment';
 
 const QUERY = 'action == Mcp::Action::"tool:query_customer_data"';
 const PUT = 'action == Mcp::Action::"tool:put_record"';
-const OPTIONS = { roles: ROLES, claims: ['custom:department'] };
+const OPTIONS = { roles: FIXTURE_ROLE_NAMES, claims: ['custom:department'] };
 
-/** The example module with these rules instead of its own. */
-const withRules = (rules: string): McpModule => ({ ...customerRecords, rules }) as McpModule;
+/** The fixture module with these rules. */
+const withRules = (rules: string): McpModule => ({ ...fixtureModule, rules }) as McpModule;
 
 /** The problems of one module's rules, as `cdk synth` would print them. */
 const problemsOf = (rules: string) => rulesProblems([withRules(rules)], OPTIONS).map(formatProblem);
 
-describe("the deployment's rules", () => {
-  it('validate against the schema generated from the modules', () => {
-    expect(rulesProblems([...MODULES], OPTIONS)).toEqual([]);
+describe('rules validation', () => {
+  it('passes rules that validate against the schema generated from the module', () => {
+    expect(rulesProblems([withRules(FIXTURE_RULES)], OPTIONS)).toEqual([]);
   });
 
-  it('need no Cedar at all when no module has rules', () => {
+  it('needs no Cedar at all when no module has rules', () => {
     // Prepare
     const cedar = () => {
       throw new Error('Cedar was loaded');
     };
 
     // Act and Assess
-    expect(rulesProblems([diagnostics], { cedar })).toEqual([]);
+    expect(rulesProblems([fixtureModule], { cedar })).toEqual([]);
   });
 });
 
@@ -112,7 +109,7 @@ describe('rules that cdk synth and npm test refuse', () => {
         `@id("a") forbid (principal, ${PUT}, resource) when { ["suspended", "Closed"].contains(context.input.status) };`,
       ),
     ).toEqual([
-      'module customer-records, rule "a", line 1 of its rules: context.input.status is never "Closed": its schema allows only "active", "suspended", "closed", so this comparison can never be true',
+      'module fixture-records, rule "a", line 1 of its rules: context.input.status is never "Closed": its schema allows only "active", "suspended", "closed", so this comparison can never be true',
     ]);
   });
 
@@ -122,7 +119,7 @@ describe('rules that cdk synth and npm test refuse', () => {
         `@id("a") forbid (principal, ${QUERY}, resource) when { context.input.limit > 50 };`,
       ),
     ).toEqual([
-      'module customer-records, rule "a", line 1 of its rules: context.input.limit > 50 can never be true: its schema keeps it at least 1 and at most 50',
+      'module fixture-records, rule "a", line 1 of its rules: context.input.limit > 50 can never be true: its schema keeps it at least 1 and at most 50',
     ]);
   });
 
@@ -165,7 +162,7 @@ describe('rules that cdk synth and npm test refuse', () => {
     // Assess
     expect(act).toThrow(RulesValidationError);
     expect(act).toThrow(
-      /do not validate:\n {2}- module customer-records, rule "a", line 1 of its rules: .*limt/,
+      /do not validate:\n {2}- module fixture-records, rule "a", line 1 of its rules: .*limt/,
     );
     expect(act).toThrow(/npm run policy -- schema/);
   });

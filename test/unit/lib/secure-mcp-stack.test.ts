@@ -9,10 +9,8 @@ import { REQUEST_STATE_LEDGER_ATTRIBUTES } from '../../../lambda/mcp/request-sta
 import { authorizerEnvSchema } from '../../../lambda/shared/env';
 import { APPROVAL_PATHS, OAUTH_PATHS } from '../../../lambda/shared/routes';
 import { RulesValidationError } from '../../../lib/rules-validation';
-import { customerRecords } from '../../../modules/customer-records/module';
-import { MODULES } from '../../../modules/index';
-import { MODULE_INFRA } from '../../../modules/infra';
-import { ROLE_PERMISSIONS } from '../../../modules/roles';
+import { fixtureModule } from '../../support/fixture-deployment';
+import { FIXTURE_STACK_MODULES } from '../../support/fixture-infra';
 import { synthStack } from '../../support/stack-fixture';
 import {
   actionsOf,
@@ -274,15 +272,11 @@ describe('SecureMcpStack', () => {
       // Prepare
       const rules =
         '@id("typo") forbid (principal, action == Mcp::Action::"tool:get_record", resource) when { context.input.idd == "x" };';
-      const modules = {
-        list: MODULES.map((module) => (module === customerRecords ? { ...module, rules } : module)),
-        infra: MODULE_INFRA,
-        roles: ROLE_PERMISSIONS,
-      };
+      const modules = { ...FIXTURE_STACK_MODULES, list: [{ ...fixtureModule, rules }] };
 
       // Act and Assess
-      expect(() => synthStack({}, { modules: modules as never })).toThrow(RulesValidationError);
-      expect(() => synthStack({}, { modules: modules as never })).toThrow(
+      expect(() => synthStack({}, { modules })).toThrow(RulesValidationError);
+      expect(() => synthStack({}, { modules })).toThrow(
         /rule "typo".*attribute `input.idd` .* not found \(did you mean `id`\?\)/,
       );
     });

@@ -4,7 +4,7 @@
  * required scope and one scope per permission of the policy.
  */
 import { describe, expect, it } from 'vitest';
-import { POLICY } from '../../../modules/policy';
+import { FIXTURE_POLICY } from '../../support/fixture-deployment';
 import { synthStack } from '../../support/stack-fixture';
 import { render, resourcesOf } from '../../support/template-helpers';
 
@@ -40,7 +40,7 @@ describe('the MCP function environment for narrowed-scope refusals', () => {
     const scopes = render(variables.PERMISSION_SCOPES).split(',');
     expect(render(variables.REQUIRED_SCOPE)).toMatch(/\/tools$/);
     expect(scopes.map((scope) => scope.slice(scope.lastIndexOf('/') + 1))).toEqual(
-      Object.keys(POLICY.permissions),
+      Object.keys(FIXTURE_POLICY.permissions),
     );
   });
 });

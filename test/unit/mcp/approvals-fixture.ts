@@ -10,7 +10,7 @@ import { afterEach, beforeEach, expect } from 'vitest';
 import * as z from 'zod';
 import { type ApprovalsDeps, createApprovals } from '../../../lambda/mcp/approvals';
 import { createMcpHandler, type McpHandler } from '../../../lambda/mcp/handler';
-import type { LoadedModule } from '../../../lambda/mcp/module';
+import type { LoadedModule } from '../../../lambda/mcp/module-loader';
 import type { McpResponse } from '../../../lambda/mcp/response';
 import { AesSealer } from '../../../lambda/oauth-proxy/aes-sealer';
 import { SEAL_PURPOSES } from '../../../lambda/oauth-proxy/ports';

@@ -6,7 +6,8 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { type LoadedModule, moduleKit } from '../../../lambda/mcp/module';
+import { moduleKit } from '../../../lambda/mcp/module-kit';
+import type { LoadedModule } from '../../../lambda/mcp/module-loader';
 import type { ApprovalStore } from '../../../lambda/shared/approvals';
 import { buildPolicyTable } from '../../../lambda/shared/policy';
 import type { Principal } from '../../../lambda/shared/principal';

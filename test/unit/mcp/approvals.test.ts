@@ -13,7 +13,8 @@ import {
   createApprovals,
 } from '../../../lambda/mcp/approvals';
 import { createMcpHandler } from '../../../lambda/mcp/handler';
-import { type LoadedModule, moduleKit } from '../../../lambda/mcp/module';
+import { moduleKit } from '../../../lambda/mcp/module-kit';
+import type { LoadedModule } from '../../../lambda/mcp/module-loader';
 import {
   APPROVAL_STATUS,
   type ApprovalStore,

@@ -10,12 +10,12 @@ import {
   PERMISSION_DENIED_CODE,
 } from '../../../lambda/mcp/gate';
 import { permissionsFor } from '../../../lambda/shared/policy';
-import { POLICY } from '../../../modules/policy';
+import { FIXTURE_POLICY } from '../../support/fixture-deployment';
 
-const gate = createGate(POLICY);
-const ANALYST = permissionsFor(POLICY, ['analyst']);
-const READONLY = permissionsFor(POLICY, ['readonly']);
-const ADMIN = permissionsFor(POLICY, ['admin']);
+const gate = createGate(FIXTURE_POLICY);
+const ANALYST = permissionsFor(FIXTURE_POLICY, ['analyst']);
+const READONLY = permissionsFor(FIXTURE_POLICY, ['readonly']);
+const ADMIN = permissionsFor(FIXTURE_POLICY, ['admin']);
 
 const SCHEMA_URI = 'customers://schema/record';
 const SUMMARY_TEMPLATE = 'customers://segments/{segment}/summary';
@@ -170,7 +170,7 @@ describe('gatedRequest', () => {
   });
 });
 
-describe('createGate(POLICY).itemFor', () => {
+describe('createGate(policy).itemFor', () => {
   it('finds a tool by its name', () => {
     // Act
     const item = gate.itemFor(wellFormed(rpc('tools/call', { name: 'delete_record' })));

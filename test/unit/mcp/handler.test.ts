@@ -6,7 +6,7 @@ import {
   type TransportSendOptions,
 } from '@modelcontextprotocol/server';
 import type { APIGatewayEventDefaultAuthorizerContext, APIGatewayProxyEvent } from 'aws-lambda';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { z } from 'zod';
 import {
   INVALID_PARAMS_CODE,
@@ -15,7 +15,7 @@ import {
 } from '../../../lambda/mcp/gate';
 import { createMcpHandler, type McpHandler } from '../../../lambda/mcp/handler';
 import { JSONRPC } from '../../../lambda/mcp/http';
-import type { LoadedModule } from '../../../lambda/mcp/module';
+import type { LoadedModule } from '../../../lambda/mcp/module-loader';
 import { MemoryQuotaCounter, type QuotaCounter } from '../../../lambda/mcp/quota-counter';
 import { createQuotaGate, type QuotaGate, RATE_LIMITED_CODE } from '../../../lambda/mcp/quotas';
 import type { McpResponse } from '../../../lambda/mcp/response';
@@ -35,12 +35,14 @@ import { createLogger } from '../../../lambda/shared/logger';
 import { buildPolicyTable, type PolicyTable } from '../../../lambda/shared/policy';
 import type { Principal } from '../../../lambda/shared/principal';
 import { buildQuotaTable } from '../../../lambda/shared/quota';
-import { customerRecords } from '../../../modules/customer-records/module';
-import type { RecordStore } from '../../../modules/customer-records/store/customer-record';
-import { POLICY } from '../../../modules/policy';
 import { authorizerContextOf, proxyEvent } from '../../support/apigw-events';
 import { type CapturedLogs, captureLogs } from '../../support/capture-logs';
-import { useLocalRecordStore } from '../../support/local-record-store';
+import {
+  FIXTURE_POLICY,
+  type FixtureStore,
+  fixtureModule,
+  MemoryFixtureStore,
+} from '../../support/fixture-deployment';
 
 const REQUEST_ID = 'c0ffee00-1234-4abc-8def-000000000042';
 const SOURCE_IP = '203.0.113.7';
@@ -251,13 +253,9 @@ function toolText(result: z.infer<typeof callToolResult>): string {
 // ---------------------------------------------------------------------------------------------
 // The store, the handler, the logs
 
-let store: RecordStore;
+/** The fixture module's store, shared by the file's tests as a Lambda instance's would be. */
+const store: FixtureStore = new MemoryFixtureStore();
 let logs: CapturedLogs;
-const records = useLocalRecordStore();
-
-beforeAll(() => {
-  store = records.store;
-});
 
 beforeEach(() => {
   logs = captureLogs();
@@ -268,6 +266,7 @@ afterEach(() => {
 });
 
 const logger = createLogger('mcp-server');
+const POLICY = FIXTURE_POLICY;
 
 interface HandlerOptions {
   readonly policy?: PolicyTable;
@@ -278,13 +277,13 @@ interface HandlerOptions {
 
 /** The handler as the Lambda builds it: its answers may be streams. */
 function rawHandlerWith(
-  recordStore: RecordStore = store,
+  recordStore: FixtureStore = store,
   options: HandlerOptions = {},
 ): McpHandler {
   return createMcpHandler({
     config: { allowedOrigins: ['https://app.example.com'], maxBodyBytes: 1024 * 1024 },
     policy: options.policy ?? POLICY,
-    modules: options.modules ?? [{ module: customerRecords, deps: { store: recordStore } }],
+    modules: options.modules ?? [{ module: fixtureModule, deps: { store: recordStore } }],
     logger,
     ...(options.stepUp === undefined ? {} : { stepUp: options.stepUp }),
     ...(options.quotas === undefined ? {} : { quotas: options.quotas }),
@@ -296,7 +295,7 @@ function rawHandlerWith(
  * when its answer passes through the stream, so a test that looks at the audit record must
  * have read it.
  */
-function handlerWith(recordStore: RecordStore = store, options: HandlerOptions = {}): McpHandler {
+function handlerWith(recordStore: FixtureStore = store, options: HandlerOptions = {}): McpHandler {
   const handle = rawHandlerWith(recordStore, options);
   return async (event, context) => {
     const response = await handle(event, context);
@@ -305,7 +304,7 @@ function handlerWith(recordStore: RecordStore = store, options: HandlerOptions =
 }
 
 /** The real store, with some methods replaced. Delegates explicitly: its fields are private. */
-function storeWith(overrides: Partial<RecordStore>): RecordStore {
+function storeWith(overrides: Partial<FixtureStore>): FixtureStore {
   return {
     get: (id) => store.get(id),
     put: (id, fields, now) => store.put(id, fields, now),
@@ -317,7 +316,7 @@ function storeWith(overrides: Partial<RecordStore>): RecordStore {
 }
 
 /** The real store, noting the name of every method called. */
-function observedStore(calls: string[]): RecordStore {
+function observedStore(calls: string[]): FixtureStore {
   return storeWith({
     get: (id) => {
       calls.push('get');
@@ -343,7 +342,7 @@ function observedStore(calls: string[]): RecordStore {
 }
 
 /** The real store, whose scans report progress three times before they read. */
-function progressingStore(): RecordStore {
+function progressingStore(): FixtureStore {
   return storeWith({
     scan: async (filter, max, onProgress) => {
       for (const read of [10, 20, 30]) await onProgress?.(read);
@@ -627,7 +626,7 @@ describe('createMcpHandler: initialize, discovery and lists', () => {
       protocolVersion: LEGACY,
       serverInfo: SERVER_INFO,
       capabilities: { tools: expect.any(Object) },
-      instructions: customerRecords.instructions,
+      instructions: fixtureModule.instructions,
     });
   });
 
@@ -668,7 +667,7 @@ describe('createMcpHandler: initialize, discovery and lists', () => {
 
     // Assess
     expect(namedList('tools', 'name').parse(await rpcResult(result))).toEqual(
-      customerRecords.tools?.map((tool) => tool.name),
+      fixtureModule.tools?.map((tool) => tool.name),
     );
   });
 

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
 import { PERMISSION_DENIED_CODE } from '../../../lambda/mcp/gate';
 import { lambdaHandlerFor } from '../../../lambda/mcp/lambda-entry';
-import { moduleKit } from '../../../lambda/mcp/module';
+import { moduleKit } from '../../../lambda/mcp/module-kit';
 import { StepUpConfigError } from '../../../lambda/mcp/step-up';
 import { buildPolicyTable } from '../../../lambda/shared/policy';
 import type { Principal } from '../../../lambda/shared/principal';

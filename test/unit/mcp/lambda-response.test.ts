@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { createMcpHandler, DEADLINE_MARGIN_MS } from '../../../lambda/mcp/handler';
 import { bufferedResult, streamingHandler } from '../../../lambda/mcp/lambda-response';
-import { moduleKit } from '../../../lambda/mcp/module';
+import { moduleKit } from '../../../lambda/mcp/module-kit';
 import { createLogger } from '../../../lambda/shared/logger';
 import { buildPolicyTable } from '../../../lambda/shared/policy';
 import { proxyEvent } from '../../support/apigw-events';

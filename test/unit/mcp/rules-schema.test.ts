@@ -10,7 +10,7 @@ import {
   toCedarValue,
   UnrepresentableInputError,
 } from '../../../lambda/mcp/rules-schema';
-import { customerRecords } from '../../../modules/customer-records/module';
+import { fixtureModule } from '../../support/fixture-deployment';
 
 describe('cedarTypeOf', () => {
   it('maps JSON Schema types as AgentCore Policy documents: integer Long, number decimal', () => {
@@ -86,7 +86,7 @@ describe('toCedarValue', () => {
 describe('ruleTargets', () => {
   it('makes one action per tool, resource, prompt and completion target of a module', () => {
     // Act
-    const actions = ruleTargets([customerRecords]).map((target) => target.action);
+    const actions = ruleTargets([fixtureModule]).map((target) => target.action);
 
     // Assess
     expect(actions).toEqual(
@@ -104,7 +104,7 @@ describe('ruleTargets', () => {
 
   it('parses arguments as the item gets them: defaults applied, schema refusals refused', () => {
     // Prepare
-    const query = ruleTargets([customerRecords]).find(
+    const query = ruleTargets([fixtureModule]).find(
       (target) => target.action === 'tool:query_customer_data',
     );
 
@@ -119,7 +119,7 @@ describe('ruleTargets', () => {
 
   it("reads a resource template's variables from the URI", () => {
     // Prepare
-    const template = ruleTargets([customerRecords]).find(
+    const template = ruleTargets([fixtureModule]).find(
       (target) => target.action === 'resource:segment_summary',
     );
 
@@ -132,7 +132,7 @@ describe('ruleTargets', () => {
   });
 
   it('refuses two items that would be one action', () => {
-    expect(() => ruleTargets([customerRecords, { ...customerRecords, name: 'copy' }])).toThrow(
+    expect(() => ruleTargets([fixtureModule, { ...fixtureModule, name: 'copy' }])).toThrow(
       /Module copy: two items are the rules' action Mcp::Action::"tool:get_record"/,
     );
   });
@@ -178,7 +178,7 @@ describe('the request Cedar sees', () => {
 
   it('describes every action in the schema it validates rules against', () => {
     // Act
-    const schema = rulesSchema(ruleTargets([customerRecords]));
+    const schema = rulesSchema(ruleTargets([fixtureModule]));
 
     // Assess
     const actions = schema.Mcp?.actions as Record<string, { appliesTo: unknown }>;

@@ -15,27 +15,30 @@ import { CallRecord, UncheckedRulesError } from '../../../lambda/mcp/call-record
 import { INVALID_PARAMS_CODE, PERMISSION_DENIED_CODE } from '../../../lambda/mcp/gate';
 import { createMcpHandler } from '../../../lambda/mcp/handler';
 import { JSONRPC } from '../../../lambda/mcp/http';
-import type { McpModule } from '../../../lambda/mcp/module';
+import type { McpModule } from '../../../lambda/mcp/module-kit';
 import { MemoryQuotaCounter } from '../../../lambda/mcp/quota-counter';
 import { createQuotaGate } from '../../../lambda/mcp/quotas';
 import { type CedarLoader, loadCedar } from '../../../lambda/mcp/rules';
 import { AUDIT_EVENTS, AUDIT_FIELDS, TOOL_CALL_STATUS } from '../../../lambda/shared/audit';
 import type { RuleMode } from '../../../lambda/shared/env';
 import { createLogger } from '../../../lambda/shared/logger';
+import { buildPolicyTable } from '../../../lambda/shared/policy';
 import type { Principal } from '../../../lambda/shared/principal';
 import { buildQuotaTable } from '../../../lambda/shared/quota';
 import { rulesProblems } from '../../../lib/rules-validation';
-import { customerRecords } from '../../../modules/customer-records/module';
-import { POLICY } from '../../../modules/policy';
-import { ROLES } from '../../../modules/roles';
 import { type CapturedLogs, captureLogs } from '../../support/capture-logs';
+import {
+  FIXTURE_ROLE_NAMES,
+  FIXTURE_ROLES,
+  fixtureModule,
+  MemoryFixtureStore,
+} from '../../support/fixture-deployment';
 import { handlerFetch } from '../../support/handler-fetch';
-import { useLocalRecordStore } from '../../support/local-record-store';
 
 const QUERY = 'action == Mcp::Action::"tool:query_customer_data"';
 const PUT = 'action == Mcp::Action::"tool:put_record"';
 
-/** One rule of each shape the issue names, over the example module's items. */
+/** One rule of each shape the issue names, over the fixture module's items. */
 const RULES = `
 @id("analyst-page-limit")
 forbid (principal, ${QUERY}, resource)
@@ -76,7 +79,9 @@ forbid (principal, action == Mcp::Action::"completion:prompt:segment_review", re
 when { context.input.value like "ent*" };
 `;
 
-const ruled = { ...customerRecords, rules: RULES } as McpModule;
+const ruled = { ...fixtureModule, rules: RULES } as McpModule;
+/** The fixture deployment's roles over its module. */
+const POLICY = buildPolicyTable({ roles: FIXTURE_ROLES, modules: [fixtureModule] });
 
 const person = (id: string, groups: string[], claims?: Record<string, string>): Principal => ({
   principalId: id,
@@ -91,7 +96,6 @@ const analyst = person('bob', ['analyst']);
 const readonly = person('carol', ['readonly']);
 const salesAnalyst = person('sam', ['analyst'], { 'custom:department': 'sales' });
 
-const records = useLocalRecordStore();
 const logger = createLogger('mcp-server');
 let logs: CapturedLogs;
 
@@ -110,13 +114,13 @@ interface Setup {
   readonly now?: Date;
 }
 
-/** A handler over the example module with `RULES` (or another module), and how it loads Cedar. */
+/** A handler over the fixture module with `RULES` (or another module), and how it loads Cedar. */
 function handlerWith(setup: Setup = {}) {
   const load = vi.fn(setup.loadCedar ?? loadCedar);
   const handler = createMcpHandler({
     config: { allowedOrigins: [], maxBodyBytes: 1024 * 1024 },
     policy: POLICY,
-    modules: [{ module: setup.module ?? ruled, deps: { store: records.store } }],
+    modules: [{ module: setup.module ?? ruled, deps: { store: new MemoryFixtureStore() } }],
     logger,
     now: () => setup.now ?? new Date('2027-03-01T10:00:00Z'),
     rules: { mode: setup.mode ?? 'enforce', loadCedar: load },
@@ -185,7 +189,9 @@ const putArgs = (overrides: Record<string, unknown> = {}) => ({
 });
 
 it('the test rules validate, as cdk synth would demand', () => {
-  expect(rulesProblems([ruled], { roles: ROLES, claims: ['custom:department'] })).toEqual([]);
+  expect(
+    rulesProblems([ruled], { roles: FIXTURE_ROLE_NAMES, claims: ['custom:department'] }),
+  ).toEqual([]);
 });
 
 describe.each(ERAS)('MCP %s, enforce mode', (era) => {
@@ -589,7 +595,7 @@ describe('failing closed', () => {
   it('refuses when a rule raises an error, which Cedar alone would skip (a forbid that overflows)', async () => {
     // Prepare: Cedar skips a policy whose evaluation errs; a skipped forbid would allow.
     const module = {
-      ...customerRecords,
+      ...fixtureModule,
       rules: `@id("overflow") forbid (principal, ${QUERY}, resource) when { context.input.limit * 9223372036854775807 > 0 };`,
     } as McpModule;
     const { handler } = handlerWith({ module });
@@ -633,7 +639,7 @@ describe('rules and quotas', () => {
     const handler = createMcpHandler({
       config: { allowedOrigins: [], maxBodyBytes: 1024 * 1024 },
       policy: POLICY,
-      modules: [{ module: ruled, deps: { store: records.store } }],
+      modules: [{ module: ruled, deps: { store: new MemoryFixtureStore() } }],
       logger,
       now: () => new Date('2027-03-01T10:00:00Z'),
       quotas: createQuotaGate({
@@ -665,7 +671,7 @@ describe('loading Cedar', () => {
   it('never loads it for a deployment without rules', async () => {
     // Prepare
     const { handler, load } = handlerWith({
-      module: { ...customerRecords, rules: undefined } as McpModule,
+      module: { ...fixtureModule, rules: undefined } as McpModule,
     });
     const client = await clientFor(handler, admin, '2026-07-28');
 

@@ -14,7 +14,7 @@ import * as z from 'zod';
 import { createMcpHandler } from '../../../lambda/mcp/handler';
 import { lambdaHandlerFor } from '../../../lambda/mcp/lambda-entry';
 import { streamingHandler } from '../../../lambda/mcp/lambda-response';
-import { moduleKit } from '../../../lambda/mcp/module';
+import { moduleKit } from '../../../lambda/mcp/module-kit';
 import { createLogger } from '../../../lambda/shared/logger';
 import { buildPolicyTable } from '../../../lambda/shared/policy';
 import { proxyEvent } from '../../support/apigw-events';

@@ -54,6 +54,12 @@ export interface EmulatorOptions {
   ) => void;
   /** Run a function from another folder than its asset (a test's own bundle). */
   readonly codeOverrides?: Readonly<Record<string, string>>;
+  /**
+   * Variables a function gets besides the template's, by logical id: what a local tool adds
+   * that AWS never has (the local gateway's error-detail switch). A name the template sets is
+   * refused: the template stays the only source of what it says.
+   */
+  readonly extraEnvironment?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** HTTPS hosts the functions may reach, mapped to local servers (a test's CIMD host). */
   readonly extraHosts?: Readonly<Record<string, string>>;
   /** The gateway's clock. @default Date.now */
@@ -119,6 +125,20 @@ export function onlyResource(
     );
   }
   return found[0];
+}
+
+/** A function's extra variables, none of them one its template sets. */
+function extraVariables(
+  logicalId: string,
+  templateVariables: Readonly<Record<string, unknown>> | undefined,
+  extra: Readonly<Record<string, string>> | undefined,
+): Readonly<Record<string, string>> {
+  for (const name of Object.keys(extra ?? {})) {
+    if (templateVariables !== undefined && Object.hasOwn(templateVariables, name)) {
+      throw new Error(`${logicalId}: the template sets ${name} already; extraEnvironment may not`);
+    }
+  }
+  return extra ?? {};
 }
 
 function tableDefinition(resolver: TemplateResolver, logicalId: string) {
@@ -325,12 +345,15 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
           runtime,
           timeoutSeconds: Number(resolver.property(logicalId, 'Timeout') ?? 3),
           memoryMb: Number(resolver.property(logicalId, 'MemorySize') ?? 128),
-          environment: Object.fromEntries(
-            Object.entries(environment ?? {}).map(([name, value]) => [
-              name,
-              localize(String(value)),
-            ]),
-          ),
+          environment: {
+            ...Object.fromEntries(
+              Object.entries(environment ?? {}).map(([name, value]) => [
+                name,
+                localize(String(value)),
+              ]),
+            ),
+            ...extraVariables(logicalId, environment, options.extraEnvironment?.[logicalId]),
+          },
           logGroupName: logging?.LogGroup ?? `/aws/lambda/${functionName}`,
         };
       });

@@ -3,8 +3,8 @@
  * in execution environments of its own (child processes, `lambda-runtime/bootstrap.ts`), one
  * invocation at a time each, a new environment for a concurrent invocation, kept warm
  * afterwards, as Lambda does. Each environment gets exactly the variables the template gives
- * the function plus those the Lambda runtime sets, with AWS endpoints pointed at the local
- * stand-ins.
+ * the function (and any its caller adds: `extraEnvironment`) plus those the Lambda runtime
+ * sets, with AWS endpoints pointed at the local stand-ins.
  *
  * The limits it holds invocations to (AWS Lambda quotas): 6 MB per synchronous request and
  * buffered response (exact figures below), 200 MB per streamed response, the function's

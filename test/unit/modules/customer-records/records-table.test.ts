@@ -1,7 +1,9 @@
 /**
- * The customer-records module's infrastructure (modules/customer-records/infra.ts): a table that survives mistakes (point-in-time recovery, deletion
- * protection, retained), encrypted, on demand; and the MCP handler gets exactly the DynamoDB
- * actions its record store sends, on this table only, while no other role gets any.
+ * The customer-records module's infrastructure (modules/customer-records/infra.ts), in a stack
+ * serving it alone (whatever else a deployment lists): a table that survives mistakes
+ * (point-in-time recovery, deletion protection, retained), encrypted, on demand; and the MCP
+ * handler gets exactly the DynamoDB actions its record store sends, on this table only, while
+ * no other role gets any.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { customerRecordsInfra } from '../../../../modules/customer-records/infra';
+import { customerRecords } from '../../../../modules/customer-records/module';
 import { synthStack } from '../../../support/stack-fixture';
 import { onlyId, type Resource, resourcesOf } from '../../../support/template-helpers';
 
@@ -26,6 +30,13 @@ interface RoleStatement {
 }
 
 const TABLE_TYPE = 'AWS::DynamoDB::GlobalTable';
+
+/** The module alone, under a role granting all it declares and the role its rules name. */
+const ALONE = {
+  list: [customerRecords],
+  infra: { [customerRecords.name]: customerRecordsInfra },
+  roles: { admin: Object.keys(customerRecords.permissions), analyst: ['read_data'] },
+};
 const RECORDS_KEY = [{ AttributeName: 'id', KeyType: 'HASH' }];
 
 /** The role of the Lambda function whose environment sets `variable`. */
@@ -127,7 +138,7 @@ function actionsTheRecordStoreSends(): string[] {
 }
 
 describe('RecordsTable', () => {
-  const { template } = synthStack();
+  const { template } = synthStack({}, { modules: ALONE });
   // The stack's other table is the authorizer's not-before list.
   const tableId = onlyId(template, TABLE_TYPE, { KeySchema: RECORDS_KEY });
   const mcpRole = roleOfFunctionWith(template, 'RECORDS_TABLE_NAME');
@@ -247,7 +258,7 @@ describe('RecordsTable', () => {
 describe('the module’s place in the stack', () => {
   it('keeps the table’s construct path, so its logical id survives the move to modules', () => {
     // A new logical id would mean a new, empty table on the next deploy.
-    const { template } = synthStack();
+    const { template } = synthStack({}, { modules: ALONE });
     const ids = Object.keys(resourcesOf(template, TABLE_TYPE, { KeySchema: RECORDS_KEY }));
     expect(ids).toHaveLength(1);
     expect(ids[0]).toMatch(/^RecordsTable[0-9A-F]{8}$/);

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { ItemContext } from '../../../../lambda/mcp/module';
+import type { ItemContext } from '../../../../lambda/mcp/module-kit';
 import type { Principal } from '../../../../lambda/shared/principal';
 import { LOCAL_SEEDED_AT } from '../../../../modules/customer-records/module';
 import {

@@ -4,6 +4,7 @@
  * function, so the sample records land in the table `dependencies` will read.
  */
 import { describe, expect, it } from 'vitest';
+import { localStandIns } from '../../../../lambda/mcp/module-loader';
 import {
   customerRecords,
   LOCAL_SEEDED_AT,
@@ -20,7 +21,7 @@ const local = useDynaliteTables({ [TABLE]: 'id' });
 
 function seed(env: Record<string, string | undefined>): Promise<void> {
   if (customerRecords.seed === undefined) throw new Error('customer-records has no seed hook');
-  return customerRecords.seed(env, { dynamodbEndpoint: local.endpoint });
+  return customerRecords.seed(env, localStandIns(local.endpoint));
 }
 
 describe('customer-records seed', () => {

@@ -4,7 +4,7 @@ import {
   type ToolContext,
   type ToolDefinition,
   ToolInputError,
-} from '../../../../lambda/mcp/module';
+} from '../../../../lambda/mcp/module-kit';
 import type { Principal } from '../../../../lambda/shared/principal';
 import { customerRecords, LOCAL_SEEDED_AT } from '../../../../modules/customer-records/module';
 import {

@@ -3,7 +3,7 @@
  * was asked for, and both send times on the server's clock in its answer.
  */
 import { describe, expect, it } from 'vitest';
-import type { ToolContext } from '../../../../lambda/mcp/module';
+import type { ToolContext } from '../../../../lambda/mcp/module-kit';
 import type { Principal } from '../../../../lambda/shared/principal';
 import {
   type DiagnosticsDeps,

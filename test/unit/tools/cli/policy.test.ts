@@ -8,24 +8,48 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import type { McpModule } from '../../../../lambda/mcp/module';
-import { customerRecords } from '../../../../modules/customer-records/module';
-import { diagnostics } from '../../../../modules/diagnostics/module';
-import { MODULES } from '../../../../modules/index';
-import { POLICY } from '../../../../modules/policy';
+import * as z from 'zod';
+import { type McpModule, moduleKit } from '../../../../lambda/mcp/module-kit';
+import { buildPolicyTable } from '../../../../lambda/shared/policy';
 import { UsageError } from '../../../../tools/cli/common';
 import { type PolicyInputs, runPolicy } from '../../../../tools/cli/policy';
+import { FIXTURE_ROLES, FIXTURE_RULES, fixtureModule } from '../../../support/fixture-deployment';
 
-const deployed: PolicyInputs = { modules: MODULES, policy: POLICY, claims: [] };
-const withRules = (rules: string): PolicyInputs => ({
-  ...deployed,
-  modules: [{ ...customerRecords, rules } as McpModule, diagnostics],
+/** A second module, without rules: one tool. */
+const define = moduleKit<undefined>();
+const other = define.module({
+  name: 'other',
+  permissions: { ping: 'Ping' },
+  tools: [
+    define.tool({
+      name: 'ping',
+      title: 'Ping',
+      description: 'Answers pong.',
+      permission: 'ping',
+      annotations: { readOnlyHint: true },
+      input: z.object({}),
+      output: z.object({ pong: z.boolean() }),
+      run: async () => ({ pong: true }),
+      summarize: () => 'pong',
+    }),
+  ],
+  dependencies: () => undefined,
 });
+const ROLES = { ...FIXTURE_ROLES, pinger: ['ping'] };
+
+/** The fixture module with rules (its own, or these) beside one without, under test roles. */
+const inputsWith = (module: McpModule): PolicyInputs => {
+  const modules = [module, other];
+  return { modules, policy: buildPolicyTable({ roles: ROLES, modules }), claims: [] };
+};
+const withRules = (rules: string): PolicyInputs =>
+  inputsWith({ ...fixtureModule, rules } as McpModule);
+const deployed = withRules(FIXTURE_RULES);
 
 describe('policy check', () => {
-  it('passes the deployed rules', () => {
+  it('passes rules that validate, naming the modules that have any', () => {
     expect(runPolicy(['check'], deployed)).toEqual({
-      stdout: 'The rules of customer-records validate.\n',
+      stdout: 'The rules of fixture-records validate.\n',
       stderr: '',
       exitCode: 0,
     });
@@ -40,7 +64,7 @@ describe('policy check', () => {
     );
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(
-      /^- module customer-records, rule "typo", line 1 of its rules: .*did you mean `id`/,
+      /^- module fixture-records, rule "typo", line 1 of its rules: .*did you mean `id`/,
     );
   });
 
@@ -69,14 +93,14 @@ describe('policy export --agentcore', () => {
   it('writes the rules and roles in AgentCore names and warns about the placeholder ARN', () => {
     // Act
     const result = runPolicy(
-      ['export', '--agentcore', 'Records', '--module', 'customer-records'],
+      ['export', '--agentcore', 'Records', '--module', 'fixture-records'],
       deployed,
     );
 
     // Assess
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('AgentCore::Action::"Records___query_customer_data"');
-    expect(result.stdout).not.toContain('stream_check');
+    expect(result.stdout).not.toContain('Records___ping');
     expect(result.stderr).toMatch(/warning: the policies name arn:aws:bedrock-agentcore:REGION/);
   });
 
@@ -94,7 +118,7 @@ describe('policy export --agentcore', () => {
       ),
     );
     expect(result.stderr).toMatch(
-      /warning: not carried over: customer-records rule summaries: it names only prompt:customer_summary: AgentCore Policy governs tools only/,
+      /warning: not carried over: fixture-records rule summaries: it names only prompt:customer_summary: AgentCore Policy governs tools only/,
     );
     expect(result.stderr).not.toMatch(/REGION/);
   });
@@ -114,7 +138,7 @@ describe('policy export --agentcore', () => {
 });
 
 describe('npm run policy', () => {
-  it('runs as a command, writing the export to --out', async () => {
+  it("runs as a command on the deployment's modules, writing the export to --out", async () => {
     // Prepare
     const dir = mkdtempSync(join(tmpdir(), 'mcp-policy-'));
     const out = join(dir, 'agentcore.cedar');

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { declaresApproval, destructiveToolNames, isDestructive } from '../../../lambda/mcp/module';
+import {
+  declaresApproval,
+  destructiveToolNames,
+  isDestructive,
+} from '../../../lambda/mcp/module-loader';
 
 describe('isDestructive (MCP annotation defaults)', () => {
   it.each([

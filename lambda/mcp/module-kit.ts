@@ -1,9 +1,11 @@
 /**
- * What a module is: the unit a team writes to add tools, resources and prompts to the server.
- * A module names the permission each of its items needs, brings its own code and builds what
- * that code needs (clients, tables) once per Lambda instance. The core serves whatever modules
- * a deployment lists (`modules/index.ts`) and knows none of them by name: it filters lists and
- * refuses forbidden requests from the permissions declared here, before any module code runs.
+ * The module kit: everything a module's author imports (as `#module-kit`) to add tools,
+ * resources and prompts to the server, and nothing the server needs only to run them (that is
+ * `module-loader.ts`). A module names the permission each of its items needs, brings its own
+ * code and builds what that code needs (clients, tables) once per Lambda instance. The core
+ * serves whatever modules a deployment lists (`modules/index.ts`) and knows none of them by
+ * name: it filters lists and refuses forbidden requests from the permissions declared here,
+ * before any module code runs. Any export added here is API that module authors rely on.
  */
 import {
   acceptedContent,
@@ -84,27 +86,6 @@ export interface InputNeeded {
   readonly requestState?: string;
 }
 
-/**
- * May the tool destroy? MCP's annotation defaults say so (`readOnlyHint` false, `destructiveHint`
- * true: https://modelcontextprotocol.io/specification/2025-11-25/schema#toolannotations), so
- * only `readOnlyHint: true` or `destructiveHint: false` makes a tool harmless: a tool written
- * without annotations is destructive. Approvals and quotas both read this one answer.
- */
-export function isDestructive(tool: { readonly annotations?: ToolAnnotations }): boolean {
-  return tool.annotations?.readOnlyHint !== true && tool.annotations?.destructiveHint !== false;
-}
-
-/**
- * Does the module declare that each call of `tool` needs a person's approval? Its `approval`, or
- * else whether it may destroy ({@link isDestructive}).
- */
-export function declaresApproval(tool: {
-  readonly approval?: boolean;
-  readonly annotations?: ToolAnnotations;
-}): boolean {
-  return tool.approval ?? isDestructive(tool);
-}
-
 /** What a tool's code receives through `moduleKit`: its context and the exchange. */
 export type ToolRunContext<Deps> = ToolContext<Deps> & Exchange;
 /** What a prompt's code receives through `moduleKit`: its context and the exchange. */
@@ -121,8 +102,9 @@ export interface ToolDefinition<Deps, In extends z.ZodObject, Out extends z.ZodO
    * Whether each call needs the approval of the person who made it, given in a browser on the
    * approval page (`lambda/mcp/approvals.ts`): the call is answered with the page's URL, and
    * runs once the person has approved exactly it. Default: whether the tool may destroy, by
-   * MCP's annotation defaults ({@link isDestructive}): true unless `readOnlyHint: true` or
-   * `destructiveHint: false`. A deployment may switch it off per tool (`-c approvalOff=<tool>,...`).
+   * MCP's annotation defaults: true unless `readOnlyHint: true` or `destructiveHint: false`
+   * (a tool written without annotations may destroy). A deployment may switch it off per tool
+   * (`-c approvalOff=<tool>,...`).
    */
   readonly approval?: boolean;
   readonly input: In;
@@ -164,26 +146,6 @@ export const TOOL_CONTENT = z.object({
   isError: z.boolean().optional(),
 });
 export type ToolContent = z.input<typeof TOOL_CONTENT>;
-
-/** The tools the modules do not declare harmless ({@link isDestructive}). */
-export function destructiveToolNames(
-  modules: readonly {
-    readonly tools?: readonly { name: string; annotations?: ToolAnnotations }[];
-  }[],
-): Set<string> {
-  const names = new Set<string>();
-  for (const module of modules) {
-    for (const tool of module.tools ?? []) {
-      if (isDestructive(tool)) names.add(tool.name);
-    }
-  }
-  return names;
-}
-
-/** Does the tool answer with content (`moduleKit().contentTool`) rather than structured data? */
-export function isContentTool(tool: { readonly output: z.ZodObject }): boolean {
-  return tool.output === TOOL_CONTENT;
-}
 
 /** A content tool's text, for where a summary is wanted: its text blocks, others by type. */
 function contentSummary(output: z.output<typeof TOOL_CONTENT>): string {
@@ -306,38 +268,19 @@ export interface McpModule<Deps = unknown> {
 export interface LocalStandIns {
   /** An embedded DynamoDB (dynalite) on loopback; any credentials do. */
   readonly dynamodbEndpoint: string;
+  /**
+   * A DynamoDB client configuration for it, endpoint, region and dummy credentials included:
+   * `new DynamoDBClient(standIns.dynamodb)`. (Local mode's own process has no AWS settings,
+   * and a client without them would look for some.)
+   */
+  readonly dynamodb: LocalClientConfig;
 }
 
-/** A module with what its `dependencies` (or `local`) built: what the server serves. */
-export interface LoadedModule<Deps = unknown> {
-  readonly module: McpModule<Deps>;
-  readonly deps: Deps;
-}
-
-/**
- * Local mode: each module against the embedded stand-ins (its `local` hook creates and seeds
- * its tables), or from the environment when it has no such hook.
- */
-export async function loadLocalModules(
-  modules: readonly McpModule[],
-  standIns: LocalStandIns,
-  env: Readonly<Record<string, string | undefined>>,
-): Promise<LoadedModule[]> {
-  const loaded: LoadedModule[] = [];
-  for (const module of modules) {
-    const deps =
-      module.local === undefined ? module.dependencies(env) : await module.local(standIns);
-    loaded.push({ module, deps });
-  }
-  return loaded;
-}
-
-/** Build every module's dependencies from the environment: once, at cold start. */
-export function loadModules(
-  modules: readonly McpModule[],
-  env: Readonly<Record<string, string | undefined>>,
-): LoadedModule[] {
-  return modules.map((module) => ({ module, deps: module.dependencies(env) }));
+/** Where an AWS SDK client reaches a local stand-in: spread it into the client's config. */
+export interface LocalClientConfig {
+  readonly endpoint: string;
+  readonly region: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
 /** What a context built outside the server (a unit test) has for the exchange: nothing. */

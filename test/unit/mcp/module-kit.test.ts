@@ -16,11 +16,11 @@ import { createMcpHandler, type McpHandler } from '../../../lambda/mcp/handler';
 import {
   acceptedContent,
   inputRequired,
-  type LoadedModule,
   moduleKit,
   TOOL_CONTENT,
   type ToolContext,
-} from '../../../lambda/mcp/module';
+} from '../../../lambda/mcp/module-kit';
+import type { LoadedModule } from '../../../lambda/mcp/module-loader';
 import {
   MemoryRequestStateLedger,
   RequestStateConfigurationError,

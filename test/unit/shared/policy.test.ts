@@ -8,8 +8,7 @@ import {
   type PolicyModule,
   permissionsFor,
   permittedItems,
-} from '../../lambda/shared/policy';
-import { POLICY } from '../../modules/policy';
+} from '../../../lambda/shared/policy';
 
 /** A small table of its own: the rules, not the deployment's choices. */
 const notes: PolicyModule = {
@@ -164,34 +163,5 @@ describe('effectivePermissions', () => {
         modules: [{ name: 'clash', permissions: { tools: 'would narrow nothing' } }],
       }),
     ).toThrow(/base scope/);
-  });
-});
-
-describe('the deployment policy (modules/policy.ts)', () => {
-  it('grants each role exactly the permissions modules/roles.ts says', () => {
-    expect(POLICY.roles).toEqual({
-      admin: ['read_data', 'write_data', 'delete_data', 'run_reports'],
-      analyst: ['read_data', 'run_reports'],
-      readonly: ['read_data'],
-      operator: ['diagnostics'],
-    });
-  });
-
-  it('names a permission for every tool, resource, template and prompt of the served modules', () => {
-    const pairs = Object.values(POLICY.items)
-      .flat()
-      .map((item) => `${item.kind}:${item.name}=${item.permission}`);
-    expect(pairs.sort()).toEqual([
-      'prompt:customer_summary=read_data',
-      'prompt:segment_review=run_reports',
-      'resource:record_schema=read_data',
-      'resourceTemplate:segment_summary=run_reports',
-      'tool:delete_record=delete_data',
-      'tool:get_record=read_data',
-      'tool:put_record=write_data',
-      'tool:query_customer_data=read_data',
-      'tool:run_report=run_reports',
-      'tool:stream_check=diagnostics',
-    ]);
   });
 });
