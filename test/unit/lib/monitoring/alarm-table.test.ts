@@ -28,12 +28,9 @@ import {
   metricFiltersFor,
 } from '../../../../lib/monitoring';
 import type { SecureMcpStackProps } from '../../../../lib/secure-mcp-stack';
-import { customerRecords } from '../../../../modules/customer-records/module';
-import { MODULES } from '../../../../modules/index';
-import { MODULE_INFRA } from '../../../../modules/infra';
-import { QUOTA_RULES } from '../../../../modules/quotas';
-import { ROLE_PERMISSIONS } from '../../../../modules/roles';
 import { STACK_INVENTORY } from '../../../../tools/cost/model';
+import { FIXTURE_RULES, fixtureModule } from '../../../support/fixture-deployment';
+import { FIXTURE_STACK_MODULES } from '../../../support/fixture-infra';
 import { buildFixture, logicalId, TOOL_NAMES } from '../../../support/monitoring-fixture';
 import { synthStack } from '../../../support/stack-fixture';
 import { render } from '../../../support/template-helpers';
@@ -134,14 +131,9 @@ function constructDeployment(name: string, features: MonitoredFeatures): Deploym
   return { name, features, thresholds: TUNED, window, stack, monitoring, template };
 }
 
-const withoutRules = {
-  list: MODULES.map((module) =>
-    module === customerRecords ? { ...module, rules: undefined } : module,
-  ),
-  infra: MODULE_INFRA,
-  roles: ROLE_PERMISSIONS,
-  quotas: QUOTA_RULES,
-};
+/** The fixture deployment with argument rules, and (its default) without. */
+const withRules = { ...FIXTURE_STACK_MODULES, list: [{ ...fixtureModule, rules: FIXTURE_RULES }] };
+const withoutRules = FIXTURE_STACK_MODULES;
 
 /** Each `-c` threshold key set to its default plus one. */
 const CONFIGURED = Object.fromEntries(
@@ -238,13 +230,19 @@ describe('one row is all it takes', () => {
 
   beforeAll(() => {
     stacks.push(
-      stackDeployment('the stack, every -c threshold set', DEFAULT_DEPLOYMENT, CONFIGURED),
+      stackDeployment(
+        'the stack, every -c threshold set',
+        DEFAULT_DEPLOYMENT,
+        CONFIGURED,
+        withRules,
+      ),
       stackDeployment(
         'the stack with -c enableQuotas=false',
         withFeatures(...FEATURES.filter((f) => f !== 'quotas')),
         {
           enableQuotas: 'false',
         },
+        withRules,
       ),
       stackDeployment(
         'the stack without argument rules',
