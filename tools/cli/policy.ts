@@ -1,8 +1,9 @@
 /**
- * The modules' argument rules (Cedar) from the command line: check them as `cdk synth` does,
- * print the schema they are written against, and export them for Amazon Bedrock AgentCore
- * Policy.
+ * The deployment's policy from the command line: its role table, and the modules' argument
+ * rules (Cedar): check them as `cdk synth` does, print the schema they are written against,
+ * and export them for Amazon Bedrock AgentCore Policy.
  *
+ *   npm run --silent policy -- roles
  *   npm run --silent policy -- check
  *   npm run --silent policy -- schema [--json]
  *   npm run --silent policy -- export --agentcore <target-name> [--gateway-arn <arn>] [--out <file>]
@@ -26,10 +27,12 @@ import {
 import { MODULES } from '../../modules/index';
 import { POLICY } from '../../modules/policy';
 import { commaList, parseCli, runCli, UsageError } from './common';
+import { roleTable } from './role-table';
 
 const USAGE = `usage: npm run --silent policy -- <command> [options]
 
   check                  validate every module's rules as cdk synth does (exit 1 on a problem)
+  roles                  print the role table: which role may use which item (Markdown)
   schema [--json]        print the Cedar schema the rules are written against (--json: its
                          JSON form; with --agentcore <target>: AgentCore Policy's for the tools)
   export --agentcore <target-name>
@@ -106,6 +109,8 @@ export function runPolicy(args: readonly string[], inputs: PolicyInputs): Policy
   }
 
   switch (command) {
+    case 'roles':
+      return { stdout: `${roleTable(inputs.policy)}\n`, stderr: '', exitCode: 0 };
     case 'check': {
       const roles = Object.keys(inputs.policy.roles);
       const problems = rulesProblems(modules, { roles, claims, cedar });

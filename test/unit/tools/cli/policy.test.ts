@@ -163,3 +163,23 @@ describe('npm run policy', () => {
     }
   });
 });
+
+describe('policy roles', () => {
+  it('prints the role table of the deployment it is given: a column per role, a row per item', () => {
+    // Act
+    const result = runPolicy(['roles'], deployed);
+
+    // Assess
+    const [header, , ...rows] = result.stdout.trimEnd().split('\n');
+    expect(result.exitCode).toBe(0);
+    expect(header).toBe(`| Item | Kind | Needs permission | ${Object.keys(ROLES).join(' | ')} |`);
+    expect(rows).toContain(
+      `| \`ping\` | tool | \`ping\` | ${Object.keys(ROLES)
+        .map((role) => (role === 'pinger' ? 'yes' : '—'))
+        .join(' | ')} |`,
+    );
+    expect(rows).toHaveLength(
+      Object.values(deployed.policy.items).reduce((sum, items) => sum + items.length, 0),
+    );
+  });
+});
