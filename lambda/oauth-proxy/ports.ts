@@ -1,7 +1,8 @@
 /**
  * What the OAuth proxy needs from the world, as small interfaces: AWS implementations
- * (`kms-sealer.ts`, `dynamodb-code-store.ts`) and local ones (`aes-sealer.ts`,
- * `tools/local/oauth.ts`) stand behind them, and tests inject their own.
+ * (`kms-sealer.ts`, `dynamodb-code-store.ts`) stand behind them (in local mode too, against the
+ * emulator's KMS and DynamoDB), and tests inject their own (`aes-sealer.ts`,
+ * `test/support/in-process-oauth.ts`).
  */
 
 /** The purposes a sealed value is made for: one never opens as another. */

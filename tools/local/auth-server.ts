@@ -1,6 +1,6 @@
 /**
  * The local stand-in for Cognito's hosted login, loopback only: the upstream authorization
- * server of the OAuth proxy in local mode (`tools/local/oauth.ts`), as Cognito is in AWS.
+ * server of the OAuth proxy's Lambda in local mode, as Cognito is in AWS.
  *
  * It answers one client, the proxy's upstream client id, and one redirect URI, the proxy's
  * callback (`<own origin>/callback`): MCP clients never talk to it directly, they talk to the

@@ -38,11 +38,10 @@ import type { RecordStore } from '../../../modules/customer-records/store/custom
 import { POLICY } from '../../../modules/policy';
 import type { LocalGateway } from '../../../tools/local/gateway';
 import { loadSigningKey, mintAccessToken } from '../../../tools/local/identity';
-import { MemoryRefreshFamilyStore } from '../../../tools/local/memory-refresh-families';
-import { MemoryCodeStore } from '../../../tools/local/oauth';
 import { captureLogs } from '../../support/capture-logs';
 import { deploymentRole } from '../../support/deployment-roles';
 import { handlerFetch } from '../../support/handler-fetch';
+import { MemoryCodeStore } from '../../support/in-process-oauth';
 import { startTestGateway } from '../../support/local-gateway-fixture';
 import {
   compileFilterPattern,
@@ -53,6 +52,7 @@ import {
   parseJsonEvent,
   ruleMatches,
 } from '../../support/log-patterns';
+import { MemoryRefreshFamilyStore } from '../../support/memory-refresh-families';
 import {
   abuseAlarm,
   breaches,

@@ -17,7 +17,7 @@ import {
 } from '../../../lambda/shared/approvals';
 import type { DynamoDbClient } from '../../../lambda/shared/aws/dynamodb';
 import { APPROVAL_PATHS } from '../../../lambda/shared/routes';
-import { MemoryCodeStore } from '../../../tools/local/oauth';
+import { MemoryCodeStore } from '../../support/in-process-oauth';
 import { request } from './proxy-fixture';
 
 /** The approvals table the fixture's store uses. */

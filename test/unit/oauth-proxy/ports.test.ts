@@ -17,8 +17,8 @@ import {
 } from '../../../lambda/oauth-proxy/ports';
 import { matchRedirectUri } from '../../../lambda/oauth-proxy/redirect-uri';
 import { KmsClient } from '../../../lambda/shared/aws/kms';
-import { MemoryCodeStore } from '../../../tools/local/oauth';
 import { useDynaliteTables } from '../../support/dynalite-tables';
+import { MemoryCodeStore } from '../../support/in-process-oauth';
 import { type LoopbackAws, startLoopbackAws } from '../../support/loopback-aws';
 import { hasValidSignature } from '../../support/sigv4-verifier';
 

@@ -14,8 +14,8 @@ import {
   type ProxyOutcome,
   type SessionCheck,
 } from '../../../lambda/oauth-proxy/proxy';
-import { MemoryRefreshFamilyStore } from '../../../tools/local/memory-refresh-families';
-import { MemoryCodeStore } from '../../../tools/local/oauth';
+import { MemoryCodeStore } from '../../support/in-process-oauth';
+import { MemoryRefreshFamilyStore } from '../../support/memory-refresh-families';
 
 export const ISSUER = 'https://mcp.example.com';
 export const RESOURCE = `${ISSUER}/mcp`;

@@ -17,8 +17,8 @@ import {
   type RefreshFamilyStore,
   rotatedRefreshToken,
 } from '../../../lambda/oauth-proxy/refresh-families';
-import { MemoryRefreshFamilyStore } from '../../../tools/local/memory-refresh-families';
 import { useDynaliteTables } from '../../support/dynalite-tables';
+import { MemoryRefreshFamilyStore } from '../../support/memory-refresh-families';
 
 describe('client refresh tokens', () => {
   it('are 32 random bytes in base64url that parse back to their family and secret digests', () => {

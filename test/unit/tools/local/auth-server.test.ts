@@ -16,12 +16,12 @@ import {
   s256,
 } from '../../../../tools/local/auth-server';
 import { LOCAL_CLIENT_ID, loadSigningKey } from '../../../../tools/local/identity';
-import { isLoopbackRedirect } from '../../../../tools/local/oauth';
 import {
   type LocalSignInPolicy,
   LocalUserDirectory,
   localSignInPolicy,
 } from '../../../../tools/local/user-file';
+import { isLoopbackRedirect } from '../../../support/in-process-oauth';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcp-as-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,10 +1,11 @@
 /**
- * OAuth in local mode, as in AWS: the OAuth proxy's own handler (`lambda/oauth-proxy/`) serves
- * `/authorize`, `/callback` and `/token`, the registration Lambda's handler serves `/register`,
- * the discovery documents advertise the proxy, and the local sign-in page
- * (`local-auth-server.ts`) is the proxy's upstream, as Cognito's hosted login is in AWS.
+ * The OAuth proxy in-process, for unit tests of its handler: the proxy's own handler
+ * (`lambda/oauth-proxy/`) serves `/authorize`, `/callback` and `/token`, the registration
+ * Lambda's handler serves `/register`, the discovery documents advertise the proxy, and the
+ * local sign-in page (`tools/local/auth-server.ts`) is the proxy's upstream, as Cognito's hosted
+ * login is in AWS. (`npm run dev` runs the proxy's Lambda bundle in the emulator instead.)
  *
- * What differs from AWS is only what must: the sealer is AES-256-GCM under a key of this
+ * What differs from AWS: the sealer is AES-256-GCM under a key of this
  * process (KMS in AWS), codes and refresh-token families live in bounded in-memory stores
  * (DynamoDB in AWS; a sign-out ends a family through the local sign-in server, which refuses
  * the session's refresh, as Cognito's global sign-out does in AWS), a CIMD
@@ -56,11 +57,16 @@ import {
   readCapped,
   AUTHORIZE_PATH as UPSTREAM_AUTHORIZE_PATH,
   TOKEN_PATH as UPSTREAM_TOKEN_PATH,
-} from './auth-server';
-import { ExpiringStore } from './expiring-store';
-import { LOCAL_CLIENT_ID, LOCAL_SCOPE, localPermissionScopes, type SigningKey } from './identity';
+} from '../../tools/local/auth-server';
+import { ExpiringStore } from '../../tools/local/expiring-store';
+import {
+  LOCAL_CLIENT_ID,
+  LOCAL_SCOPE,
+  localPermissionScopes,
+  type SigningKey,
+} from '../../tools/local/identity';
+import type { LocalSignInPolicy } from '../../tools/local/user-file';
 import { MemoryRefreshFamilyStore } from './memory-refresh-families';
-import type { LocalSignInPolicy } from './user-file';
 
 /** The consent page's words for each local scope: the policy's permission descriptions. */
 export const LOCAL_SCOPE_DESCRIPTIONS: Readonly<Record<string, string>> = {
