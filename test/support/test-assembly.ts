@@ -25,7 +25,7 @@ const STACK = 'SecureMcpServer';
  * What every suite's deployment sets over `cdk.json`: throttles and WAF rate limits above what
  * a suite sends in a burst (hundreds of requests in a second from one address), so a suite
  * hears its own answers, not 429s. The limits themselves are tested with the defaults
- * (`test/unit/emulator/`).
+ * (`test/unit/tools/local/emulator/`).
  */
 export const E2E_CONTEXT: Readonly<Record<string, unknown>> = {
   throttleRateLimit: 10_000,

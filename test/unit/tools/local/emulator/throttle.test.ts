@@ -3,8 +3,8 @@
  * override, and the account's 10,000 requests per second with a burst of 5,000 over all.
  */
 import { describe, expect, it } from 'vitest';
-import type { ThrottleModel } from '../../../tools/local/emulator/api-model';
-import { Throttle } from '../../../tools/local/emulator/throttle';
+import type { ThrottleModel } from '../../../../../tools/local/emulator/api-model';
+import { Throttle } from '../../../../../tools/local/emulator/throttle';
 
 const STAGE_DEFAULT: ThrottleModel = {
   httpMethod: '*',

@@ -4,7 +4,7 @@
  * snapshot, non-AWS evidence) where the AWS page says only "a different format … 502".
  */
 import { describe, expect, it } from 'vitest';
-import { parseProxyResult } from '../../../tools/local/emulator/proxy-result';
+import { parseProxyResult } from '../../../../../tools/local/emulator/proxy-result';
 
 describe('a well-formed proxy result', () => {
   it.each([

@@ -3,7 +3,7 @@
  * local gateway's error-detail switch), and never in place of one the template sets.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Served, serve, TestApi } from '../../support/test-api';
+import { type Served, serve, TestApi } from '../../../../support/test-api';
 
 const SHOW_ENV = `
 exports.handler = async () => ({

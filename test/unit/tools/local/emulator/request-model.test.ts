@@ -8,8 +8,8 @@ import {
   checkSchema,
   modelFor,
   schemaProblem,
-} from '../../../tools/local/emulator/request-model';
-import { UnsupportedTemplateError } from '../../../tools/local/emulator/template';
+} from '../../../../../tools/local/emulator/request-model';
+import { UnsupportedTemplateError } from '../../../../../tools/local/emulator/template';
 
 const JSON_RPC = {
   $schema: 'http://json-schema.org/draft-04/schema#',

@@ -10,7 +10,7 @@ import {
   DEFAULT_ACCOUNT,
   TemplateResolver,
   UnsupportedTemplateError,
-} from '../../../tools/local/emulator/template';
+} from '../../../../../tools/local/emulator/template';
 
 const account = { ...DEFAULT_ACCOUNT, stackName: 'Stack' };
 

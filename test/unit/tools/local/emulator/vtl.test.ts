@@ -5,10 +5,14 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Cors, EndpointType, MockIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CfnTemplate } from '../../../tools/local/emulator/template';
-import { UnsupportedTemplateError } from '../../../tools/local/emulator/template';
-import { checkTemplate, renderTemplate, type VtlInput } from '../../../tools/local/emulator/vtl';
-import { type Served, serve, TestApi } from '../../support/test-api';
+import type { CfnTemplate } from '../../../../../tools/local/emulator/template';
+import { UnsupportedTemplateError } from '../../../../../tools/local/emulator/template';
+import {
+  checkTemplate,
+  renderTemplate,
+  type VtlInput,
+} from '../../../../../tools/local/emulator/vtl';
+import { type Served, serve, TestApi } from '../../../../support/test-api';
 
 const ORIGINS = ['https://first.example', 'https://second.example', 'https://third.example'];
 

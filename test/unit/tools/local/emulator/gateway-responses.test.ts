@@ -3,12 +3,12 @@
  * type or of its DEFAULT_4XX/DEFAULT_5XX fallback, headers exactly as mapped.
  */
 import { describe, expect, it } from 'vitest';
-import type { ApiModel, GatewayResponseModel } from '../../../tools/local/emulator/api-model';
+import type { ApiModel, GatewayResponseModel } from '../../../../../tools/local/emulator/api-model';
 import {
   type GatewayResponseContext,
   type GatewayResponseType,
   renderGatewayResponse,
-} from '../../../tools/local/emulator/gateway-responses';
+} from '../../../../../tools/local/emulator/gateway-responses';
 
 function apiWith(...responses: Partial<GatewayResponseModel>[]): ApiModel {
   return {

@@ -4,9 +4,9 @@
  * the client, buffered and streamed (STREAM remapping is assumed: no AWS page says).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DOCUMENTED_HEADERS } from '../../support/documented-headers';
-import { rawRequest } from '../../support/raw-http';
-import { ECHO, type Served, serve, TestApi } from '../../support/test-api';
+import { DOCUMENTED_HEADERS } from '../../../../support/documented-headers';
+import { rawRequest } from '../../../../support/raw-http';
+import { ECHO, type Served, serve, TestApi } from '../../../../support/test-api';
 
 const BODY = 'hello';
 

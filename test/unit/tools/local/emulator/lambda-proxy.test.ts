@@ -5,8 +5,8 @@
  * the access-log line.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rawRequest } from '../../support/raw-http';
-import { ECHO, type Served, serve, TestApi } from '../../support/test-api';
+import { rawRequest } from '../../../../support/raw-http';
+import { ECHO, type Served, serve, TestApi } from '../../../../support/test-api';
 
 const ACCESS_LOG_FORMAT =
   '$context.requestId $context.httpMethod $context.resourcePath $context.status $context.error.responseType "$context.error.message" $context.authorizer.principalId $context.integration.error';

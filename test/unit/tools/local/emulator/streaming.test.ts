@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Served, serve, TestApi } from '../../support/test-api';
+import { type Served, serve, TestApi } from '../../../../support/test-api';
 
 const signals = mkdtempSync(join(tmpdir(), 'emulator-signals-'));
 mkdirSync(signals, { recursive: true });

@@ -5,7 +5,7 @@
  * one cached policy evaluated again for each method and path.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ECHO, type Served, serve, TestApi } from '../../support/test-api';
+import { ECHO, type Served, serve, TestApi } from '../../../../support/test-api';
 
 /** The token's part before `#` picks the answer; what follows makes it a fresh cache key. */
 const AUTHORIZER = `

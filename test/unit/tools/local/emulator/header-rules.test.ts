@@ -8,8 +8,8 @@ import {
   integrationRequestHeaders,
   mergeProxyHeaders,
   remapIntegrationResponseHeaders,
-} from '../../../tools/local/emulator/header-rules';
-import { DOCUMENTED_HEADERS } from '../../support/documented-headers';
+} from '../../../../../tools/local/emulator/header-rules';
+import { DOCUMENTED_HEADERS } from '../../../../support/documented-headers';
 
 const ADDED = { sourceIp: '198.51.100.7', port: '443', proto: 'https', traceId: 'Root=1-abc-def' };
 

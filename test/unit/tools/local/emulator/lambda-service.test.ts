@@ -12,8 +12,8 @@ import {
   LambdaService,
   MAX_SYNC_REQUEST_BYTES,
   MAX_SYNC_RESPONSE_BYTES,
-} from '../../../tools/local/emulator/lambda-service';
-import { LogGroups } from '../../../tools/local/emulator/logs';
+} from '../../../../../tools/local/emulator/lambda-service';
+import { LogGroups } from '../../../../../tools/local/emulator/logs';
 
 const CODE: Record<string, string> = {
   Worker: `

@@ -14,7 +14,7 @@ import {
   STAGE,
   serve,
   TestApi,
-} from '../../support/test-api';
+} from '../../../../support/test-api';
 
 const ref = (logicalId: string) => ({ Ref: logicalId });
 

@@ -4,8 +4,8 @@
  * change to a template that starts.
  */
 import { describe, expect, it } from 'vitest';
-import { UnsupportedTemplateError } from '../../../tools/local/emulator/template';
-import { API, ECHO, mockIntegration, STAGE, serve, TestApi } from '../../support/test-api';
+import { UnsupportedTemplateError } from '../../../../../tools/local/emulator/template';
+import { API, ECHO, mockIntegration, STAGE, serve, TestApi } from '../../../../support/test-api';
 
 const ref = (logicalId: string) => ({ Ref: logicalId });
 

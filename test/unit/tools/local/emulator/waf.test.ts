@@ -4,8 +4,8 @@
  * group the emulator cannot know, reported and matching nothing.
  */
 import { describe, expect, it } from 'vitest';
-import type { WafRequest } from '../../../tools/local/emulator/waf';
-import { WebAcl } from '../../../tools/local/emulator/waf';
+import type { WafRequest } from '../../../../../tools/local/emulator/waf';
+import { WebAcl } from '../../../../../tools/local/emulator/waf';
 
 const request = (overrides: Partial<WafRequest> = {}): WafRequest => ({
   sourceIp: '198.51.100.1',

@@ -3,14 +3,14 @@
  * evaluated for a method ARN, the cache key from the identity sources, the cache's TTL.
  */
 import { describe, expect, it } from 'vitest';
-import { parseIdentitySource } from '../../../tools/local/emulator/api-model';
+import { parseIdentitySource } from '../../../../../tools/local/emulator/api-model';
 import {
   AuthorizerCache,
   type AuthorizerResult,
   evaluatePolicy,
   identityKey,
   parseAuthorizerResult,
-} from '../../../tools/local/emulator/authorizer';
+} from '../../../../../tools/local/emulator/authorizer';
 
 const ARN = 'arn:aws:execute-api:us-east-1:123456789012:abc1234567/prod';
 

@@ -4,7 +4,10 @@
  * with payload response streaming").
  */
 import { describe, expect, it } from 'vitest';
-import { PRELUDE_WINDOW_BYTES, readPrelude } from '../../../tools/local/emulator/stream-prelude';
+import {
+  PRELUDE_WINDOW_BYTES,
+  readPrelude,
+} from '../../../../../tools/local/emulator/stream-prelude';
 
 const NUL8 = Buffer.alloc(8);
 const prelude = (metadata: unknown, rest = '') =>

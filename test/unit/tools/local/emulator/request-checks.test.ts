@@ -3,7 +3,14 @@
  * throttling per method, request validation, and a mock integration's passthrough behavior.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API, ECHO, mockIntegration, type Served, serve, TestApi } from '../../support/test-api';
+import {
+  API,
+  ECHO,
+  mockIntegration,
+  type Served,
+  serve,
+  TestApi,
+} from '../../../../support/test-api';
 
 const ref = (logicalId: string) => ({ Ref: logicalId });
 
