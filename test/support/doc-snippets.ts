@@ -7,6 +7,8 @@
  * against compiled code, and to follow a document's steps exactly.
  */
 
+import { codeBlocks } from './markdown';
+
 export interface Snippet {
   /** The fence's language, e.g. `ts`. */
   readonly lang: string;
@@ -28,29 +30,20 @@ export function sectionOf(markdown: string, name: string): string {
   return markdown.slice(start, end);
 }
 
-const FENCE = /^```(\w+)\n([\s\S]*?)^```$/gm;
 const HEADER = /^\/\/ ([\w./#@-]+)(?::\s*(.*))?$/;
 
 /** Every fenced snippet of `lang` in `markdown`; a snippet without a `// <path>` line throws. */
 export function snippetsOf(markdown: string, lang = 'ts'): Snippet[] {
-  const snippets: Snippet[] = [];
-  for (const match of markdown.matchAll(FENCE)) {
-    if (match[1] !== lang) continue;
-    const [first = '', ...rest] = (match[2] ?? '').replace(/\n$/, '').split('\n');
-    const line = markdown.slice(0, match.index).split('\n').length;
-    const header = HEADER.exec(first);
-    if (header === null) {
-      throw new Error(`The ${lang} snippet at line ${line} does not start with // <path>`);
-    }
-    snippets.push({
-      lang,
-      path: header[1] as string,
-      note: header[2],
-      body: rest.join('\n'),
-      line,
+  return codeBlocks(markdown)
+    .filter((block) => block.lang === lang)
+    .map(({ line, lines }) => {
+      const [first = '', ...rest] = lines;
+      const header = HEADER.exec(first);
+      if (header === null) {
+        throw new Error(`The ${lang} snippet at line ${line} does not start with // <path>`);
+      }
+      return { lang, path: header[1] as string, note: header[2], body: rest.join('\n'), line };
     });
-  }
-  return snippets;
 }
 
 /** The index of the line after the last import statement (0 if there is none). */

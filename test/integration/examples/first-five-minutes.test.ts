@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { useLocalGateway } from '../../support/local-gateway-fixture';
-import { type CodeBlock, codeBlocks } from '../../unit/docs/markdown';
+import { type CodeBlock, codeBlocks } from '../../support/markdown';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const README = readFileSync(new URL('README.md', `file://${ROOT}/`), 'utf8');

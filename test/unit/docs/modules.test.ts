@@ -1,8 +1,9 @@
 /**
- * docs/modules.md quotes compiled code only: each of its snippets names the file it is quoted
- * from, and is in that file word for word, whole lines.
+ * docs/modules.md quotes compiled code only: the example module the README grows, its rules and
+ * its quota. That each snippet is in its file word for word is `snippets.test.ts`'s check, as
+ * for every page.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { snippetsOf } from '../../support/doc-snippets';
 
@@ -20,16 +21,4 @@ describe('docs/modules.md', () => {
       ]),
     );
   });
-
-  it.each(snippets.map((snippet) => [`${snippet.path} (line ${snippet.line})`, snippet] as const))(
-    'has the snippet at %s word for word in its file',
-    (_label, snippet) => {
-      // Prepare
-      expect(existsSync(new URL(`../../../${snippet.path}`, import.meta.url))).toBe(true);
-      const lines = `\n${read(snippet.path)}`;
-
-      // Assess: whole lines of the file, in order.
-      expect(lines).toContain(`\n${snippet.body}\n`);
-    },
-  );
 });

@@ -9,8 +9,8 @@
  * - a ```json block parses; ```text blocks are outputs, each page saying where they come from;
  * - every relative link resolves, to a file and, with `#`, to a heading of it; every path and
  *   `-c` key in the pages' inline code exists too.
- * Pages and regions other work owns are left to it: the add-your-own-tool region of the README
- * (its own test runs its code), `docs/modules.md` and `docs/alarms.md`.
+ * The add-your-own-tool region of the README is left to its own test, which applies its
+ * snippets to a copy of the project and runs them.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
@@ -30,16 +30,11 @@ import {
   repoPaths,
   slug,
   withoutRegions,
-} from './markdown';
+} from '../../support/markdown';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 
-/**
- * Pages whose snippets their own tests check: `docs/modules.md` (`modules.test.ts`, against
- * `examples/orders-module/full-module.ts`) and `docs/alarms.md` (generated from the alarm table).
- */
-const OWNED_ELSEWHERE = new Set(['docs/modules.md', 'docs/alarms.md']);
 /** Regions of a page other work owns (`<!-- name:start -->` … `<!-- name:end -->`). */
 const OWNED_REGIONS = new Set(['add-your-own-tool']);
 
@@ -48,8 +43,7 @@ const DOC_PAGES = [
   'README.md',
   ...readdirSync(join(ROOT, 'docs'))
     .filter((file) => file.endsWith('.md'))
-    .map((file) => `docs/${file}`)
-    .filter((page) => !OWNED_ELSEWHERE.has(page)),
+    .map((file) => `docs/${file}`),
 ];
 
 /** Every page whose links are checked: the above and each folder's README. */
