@@ -64,7 +64,7 @@ import {
   TOOL_CALL_STATUS,
   type ToolCallStatus,
 } from '../shared/audit';
-import { isAwsError } from '../shared/aws/error';
+import { failureName } from '../shared/aws/error';
 import type { PolicyTable } from '../shared/policy';
 import type { Principal } from '../shared/principal';
 import { declaresApproval, type LoadedModule } from './module-loader';
@@ -170,12 +170,14 @@ export interface NoApprovalsDeps {
 }
 
 /** Calls needing approval are refused: a function without the table cannot take one. */
-function unavailableApprovals(declared: ReadonlySet<string>, deps: NoApprovalsDeps): Approvals {
-  const rules = deps.rules ?? [];
+function unavailableApprovals(
+  required: Approvals['required'],
+  logger: NoApprovalsDeps['logger'],
+): Approvals {
   return {
-    required: (call) => declared.has(call.tool) || rules.some((rule) => rule(call)),
+    required,
     async check(call) {
-      auditApproval(deps.logger, {
+      auditApproval(logger, {
         step: 'refused',
         reason: 'unavailable',
         tool: call.tool.name,
@@ -218,13 +220,12 @@ export function createApprovals(
     }
   }
   const declared = new Set(declaring.filter((name) => !off.includes(name)));
-  if (!('store' in deps)) return unavailableApprovals(declared, deps);
   const rules = deps.rules ?? [];
+  const required: Approvals['required'] = (call) =>
+    declared.has(call.tool) || rules.some((rule) => rule(call));
+  if (!('store' in deps)) return unavailableApprovals(required, deps.logger);
   const gate = new ApprovalGate(deps);
-  return {
-    required: (call) => declared.has(call.tool) || rules.some((rule) => rule(call)),
-    check: (call) => gate.check(call),
-  };
+  return { required, check: (call) => gate.check(call) };
 }
 
 /** The message shown with the URL: why the person is asked to open it. */
@@ -424,11 +425,7 @@ class ApprovalGate {
     } catch (error) {
       if (error instanceof UrlElicitationRequiredError) throw error;
       this.#deps.logger.error('Could not check an approval: its table or key failed', {
-        error_type: isAwsError(error)
-          ? error.code
-          : error instanceof Error
-            ? error.name
-            : typeof error,
+        error_type: failureName(error),
       });
       audit('refused', 'unavailable', { binding });
       return refusal(call, 'unavailable', 'no_approvals');

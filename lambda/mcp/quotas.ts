@@ -7,6 +7,7 @@
 import type { PolicyItem } from '../shared/policy';
 import type { Principal } from '../shared/principal';
 import { counterKey, type QuotaRule, type QuotaTable, quotasFor, windowOf } from '../shared/quota';
+import { JSONRPC, jsonRpcErrorFor } from './http';
 import type { QuotaCounter } from './quota-counter';
 
 export type Admission =
@@ -96,43 +97,34 @@ export function quotaRefusal(
   admission: Exclude<Admission, { kind: 'admitted' }>,
   id: unknown,
 ): { statusCode: number; headers: Record<string, string>; body: string } {
-  const requestId =
-    typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id)) ? id : null;
   const { rule } = admission;
   if (admission.kind === 'unavailable') {
+    const answer = jsonRpcErrorFor(
+      id,
+      JSONRPC.internalError,
+      `Temporarily unavailable: the use could not be counted against the quota ${rule.id}; try again shortly`,
+    );
     return {
+      ...answer,
       statusCode: 503,
-      headers: {
-        'Content-Type': 'application/json',
-        'Retry-After': String(QUOTA_UNAVAILABLE_RETRY_SECONDS),
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: requestId,
-        error: {
-          code: -32603,
-          message: `Temporarily unavailable: the use could not be counted against the quota ${rule.id}; try again shortly`,
-        },
-      }),
+      headers: { ...answer.headers, 'Retry-After': String(QUOTA_UNAVAILABLE_RETRY_SECONDS) },
     };
   }
   const retryAfterSeconds = Math.ceil(admission.retryAfterMs / 1000);
+  const answer = jsonRpcErrorFor(
+    id,
+    RATE_LIMITED_CODE,
+    `Rate limited: the quota ${rule.id} allows ${rule.limit} per ${rule.windowSeconds} s; try again in ${retryAfterSeconds} s`,
+    { retryAfterMs: admission.retryAfterMs, limit: rule.limit, remaining: 0 },
+  );
   return {
+    ...answer,
     statusCode: 429,
     headers: {
-      'Content-Type': 'application/json',
+      ...answer.headers,
       'Retry-After': String(retryAfterSeconds),
       'RateLimit-Limit': String(rule.limit),
       'RateLimit-Remaining': '0',
     },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: requestId,
-      error: {
-        code: RATE_LIMITED_CODE,
-        message: `Rate limited: the quota ${rule.id} allows ${rule.limit} per ${rule.windowSeconds} s; try again in ${retryAfterSeconds} s`,
-        data: { retryAfterMs: admission.retryAfterMs, limit: rule.limit, remaining: 0 },
-      },
-    }),
   };
 }

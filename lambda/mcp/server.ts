@@ -25,9 +25,8 @@ import * as z from 'zod';
 import { clientText } from '../shared/approvals';
 import { TOOL_CALL_STATUS } from '../shared/audit';
 import { failureName } from '../shared/aws/error';
-import { createLogger } from '../shared/logger';
 import type { Principal } from '../shared/principal';
-import { type Approvals, createApprovals } from './approvals';
+import type { Approvals } from './approvals';
 import type { CallRecord } from './call-record';
 import type {
   Exchange,
@@ -104,9 +103,9 @@ export interface ServerFactoryDeps {
   readonly onRequestStateUnavailable?: (error: unknown) => void;
   /**
    * Which tool calls need a person's approval, and the gate that asks for it and spends it
-   * (`approvals.ts`). Default: none can be given, so every call needing one is refused.
+   * (`approvals.ts`; the handler builds it once per instance).
    */
-  readonly approvals?: Approvals;
+  readonly approvals: Approvals;
   /**
    * Local mode only (`local-error-detail.ts`): why an item failed, told to its caller beside the
    * request id. Absent, as in AWS always: the caller gets the request id alone.
@@ -165,8 +164,7 @@ const NEVER_ABORTED = new AbortController().signal;
 
 export function createServerFactory(deps: ServerFactoryDeps): McpServerFactory {
   const now = deps.now ?? (() => new Date());
-  const approvals =
-    deps.approvals ?? createApprovals(deps.modules, { logger: createLogger('mcp-server') });
+  const { approvals } = deps;
   const instructions = deps.modules
     .map(({ module }) => module.instructions)
     .filter((text): text is string => text !== undefined)

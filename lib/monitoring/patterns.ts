@@ -33,7 +33,7 @@ export const CIMD_REASON_PREFIX = 'cimd_';
  * The key Powertools Logger adds to every record once `addContext` has run. It is Powertools'
  * name, not ours, so it is not in `AUDIT_FIELDS`; the monitoring test checks it against real records.
  */
-export const POWERTOOLS_COLD_START_FIELD = 'cold_start';
+const POWERTOOLS_COLD_START_FIELD = 'cold_start';
 
 /** A JSON filter-pattern selector for a top-level field. */
 export function selector(field: string): string {
@@ -172,7 +172,7 @@ export function cimdRefusalPattern(): logs.JsonPattern {
  * it was rotated (or losing a race with its own copy), or by another client than its own.
  * Each ended its family.
  */
-export const LEAKED_REFRESH_TOKEN_REASONS = [
+const LEAKED_REFRESH_TOKEN_REASONS = [
   'refresh_token_reused',
   'refresh_client_mismatch',
 ] as const satisfies readonly AuthorizationReason[];

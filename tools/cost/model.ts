@@ -12,7 +12,10 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { alarmsFor, customMetricCount, type MonitoredFeatures } from '../../lib/monitoring';
+// The tables alone, not the construct: the cost model needs no CDK Monitoring to count rows.
+import { alarmsFor } from '../../lib/monitoring/alarms';
+import type { MonitoredFeatures } from '../../lib/monitoring/features';
+import { customMetricCount } from '../../lib/monitoring/metric-filters';
 import { POLICY } from '../../modules/policy';
 import { parseCli, runCli, UsageError } from '../cli/common';
 

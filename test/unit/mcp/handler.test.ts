@@ -8,6 +8,7 @@ import {
 import type { APIGatewayEventDefaultAuthorizerContext, APIGatewayProxyEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { z } from 'zod';
+import { createApprovals } from '../../../lambda/mcp/approvals';
 import {
   INVALID_PARAMS_CODE,
   LEGACY_RESOURCE_NOT_FOUND_CODE,
@@ -1952,7 +1953,10 @@ describe('createMcpHandler: a deployment that lists no module', () => {
 describe('the server the factory builds for a 2025-11-25 session', () => {
   it('refuses a sampling request at once when the client did not declare sampling', async () => {
     // Prepare: a tool that asks the client's model, on the server a request would get
-    const factory = createServerFactory({ modules: [] });
+    const factory = createServerFactory({
+      modules: [],
+      approvals: createApprovals([], { logger }),
+    });
     const server = await factory({
       era: 'legacy',
       authInfo: authInfoFor({
