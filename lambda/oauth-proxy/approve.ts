@@ -23,8 +23,7 @@ import { isBrowserId, newBrowserId, sha256 } from './browser';
 import { type ProxyRequest, parseCookies, redirect, uniqueParams } from './http';
 import { constantTimeEqual } from './pkce';
 import { CodeStoreConflictError } from './ports';
-import { type ApprovalFormToken, type Approver, openRecord, RECORDS, sealRecord } from './records';
-import { OpenSealedError } from './sealed-json';
+import { type Approver, openRecordOr, RECORDS, sealRecord } from './records';
 
 /** `GET /approve?ticket=…`: the call, to its maker signed in; else off to sign in. */
 export async function showApproval(
@@ -112,22 +111,17 @@ export async function answerApproval(
   }
   const browser = sha256(browserId);
   const ticket = await ctx.openTicket(form.get('ticket') ?? '', facts);
-  let token: ApprovalFormToken;
-  let tokenExpiry: number;
-  try {
-    ({ value: token, expiresAt: tokenExpiry } = await openRecord(
-      ctx.sealer,
-      RECORDS.approvalForm,
-      form.get('form') ?? '',
-      ctx.seconds(),
-    ));
-  } catch (error) {
-    if (!(error instanceof OpenSealedError)) throw error;
-    throw new PageRefusal(
-      'invalid_form',
-      refusalPage(400, 'The approval page expired or is not valid; open the link again.'),
-    );
-  }
+  const { value: token, expiresAt: tokenExpiry } = await openRecordOr(
+    ctx.sealer,
+    RECORDS.approvalForm,
+    form.get('form') ?? '',
+    ctx.seconds(),
+    () =>
+      new PageRefusal(
+        'invalid_form',
+        refusalPage(400, 'The approval page expired or is not valid; open the link again.'),
+      ),
+  );
   if (!constantTimeEqual(token.browserDigest, browser)) {
     throw new PageRefusal(
       'form_browser_mismatch',

@@ -12,8 +12,7 @@ import type { ProxyContext } from './context';
 import { errorPage, type ProxyRequest, parseCookies, uniqueParams } from './http';
 import { constantTimeEqual } from './pkce';
 import { CodeStoreConflictError } from './ports';
-import { openRecord, RECORDS, sealRecord, type Transaction } from './records';
-import { OpenSealedError } from './sealed-json';
+import { openRecordOr, RECORDS, sealRecord } from './records';
 import { type ClientFacts, type ProxyOutcome, StepError, stepAudit } from './step';
 
 /** How long a code waits for the client's token request. */
@@ -39,28 +38,23 @@ export async function callback(
       errorPage(400, 'invalid_request', 'A parameter is repeated'),
     );
   }
-  let transaction: Transaction;
-  let transactionExpiry: number;
-  try {
-    ({ value: transaction, expiresAt: transactionExpiry } = await openRecord(
-      ctx.sealer,
-      RECORDS.transaction,
-      params.get('state') ?? '',
-      ctx.seconds(),
-    ));
-  } catch (error) {
-    if (!(error instanceof OpenSealedError)) throw error;
-    throw new StepError(
-      error.failure === 'expired' ? 'transaction_expired' : 'invalid_transaction',
-      errorPage(
-        400,
-        'invalid_request',
-        error.failure === 'expired'
-          ? 'This sign-in took too long; start again from the application'
-          : 'This is not a sign-in this server started',
+  const { value: transaction, expiresAt: transactionExpiry } = await openRecordOr(
+    ctx.sealer,
+    RECORDS.transaction,
+    params.get('state') ?? '',
+    ctx.seconds(),
+    (failure) =>
+      new StepError(
+        failure === 'expired' ? 'transaction_expired' : 'invalid_transaction',
+        errorPage(
+          400,
+          'invalid_request',
+          failure === 'expired'
+            ? 'This sign-in took too long; start again from the application'
+            : 'This is not a sign-in this server started',
+        ),
       ),
-    );
-  }
+  );
   facts.kind = transaction.clientKind;
   facts.digest = transaction.clientDigest;
   if (transaction.clientHost !== undefined) facts.host = transaction.clientHost;

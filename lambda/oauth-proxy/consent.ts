@@ -14,8 +14,8 @@ import { constantTimeEqual, newVerifier } from './pkce';
 import { CodeStoreConflictError } from './ports';
 import {
   type AuthorizationRequest,
-  type ConsentTicket,
   openRecord,
+  openRecordOr,
   RECORDS,
   type RememberedApprovals,
   sealRecord,
@@ -59,22 +59,17 @@ export async function answerConsent(
     );
   }
   const browser = sha256(browserId);
-  let ticket: ConsentTicket;
-  let ticketExpiry: number;
-  try {
-    ({ value: ticket, expiresAt: ticketExpiry } = await openRecord(
-      ctx.sealer,
-      RECORDS.consentTicket,
-      form.get('ticket') ?? '',
-      ctx.seconds(),
-    ));
-  } catch (error) {
-    if (!(error instanceof OpenSealedError)) throw error;
-    throw new StepError(
-      error.failure === 'expired' ? 'ticket_expired' : 'invalid_ticket',
-      errorPage(400, 'invalid_request', 'The consent page expired or is not valid; start again'),
-    );
-  }
+  const { value: ticket, expiresAt: ticketExpiry } = await openRecordOr(
+    ctx.sealer,
+    RECORDS.consentTicket,
+    form.get('ticket') ?? '',
+    ctx.seconds(),
+    (failure) =>
+      new StepError(
+        failure === 'expired' ? 'ticket_expired' : 'invalid_ticket',
+        errorPage(400, 'invalid_request', 'The consent page expired or is not valid; start again'),
+      ),
+  );
   const authorization = ticket.request;
   facts.kind = authorization.clientKind;
   facts.digest = authorization.clientDigest;
