@@ -15,10 +15,9 @@ import {
   PageRefusal,
 } from './approval-context';
 import { refusalPage } from './approval-html';
-import { sha256 } from './browser';
+import { sha256, spendOnce } from './browser';
 import { type ProxyRequest, parseCookies, redirect, uniqueParams } from './http';
 import { constantTimeEqual, newVerifier } from './pkce';
-import { CodeStoreConflictError } from './ports';
 import { type Approver, openRecordOr, RECORDS, sealRecord } from './records';
 import { accessTokenClaims } from './upstream';
 
@@ -70,10 +69,7 @@ export async function completeSignIn(
   // Once, and spent by any arrival, even one refused below: a callback URL that reached the
   // wrong browser (an agent handed the person its sign-in link) must not stay redeemable by
   // the browser that started it. The sign-in's verifier is its nonce.
-  try {
-    await ctx.codes.put(`approval-sign-in#${sha256(signIn.upstreamVerifier)}`, '1', expiresAt);
-  } catch (error) {
-    if (!(error instanceof CodeStoreConflictError)) throw error;
+  if (!(await spendOnce(ctx.codes, 'approval-sign-in', signIn.upstreamVerifier, expiresAt))) {
     throw new PageRefusal(
       'sign_in_replayed',
       refusalPage(400, 'This sign-in was already completed.'),

@@ -19,10 +19,9 @@ import {
 } from './approval-context';
 import { callPage, decidedPage, refusalPage, wrongPersonPage } from './approval-html';
 import { startSignIn } from './approval-sign-in';
-import { isBrowserId, newBrowserId, sha256 } from './browser';
+import { isBrowserId, newBrowserId, sha256, spendOnce } from './browser';
 import { type ProxyRequest, parseCookies, redirect, uniqueParams } from './http';
 import { constantTimeEqual } from './pkce';
-import { CodeStoreConflictError } from './ports';
 import { type Approver, openRecordOr, RECORDS, sealRecord } from './records';
 
 /** `GET /approve?ticket=…`: the call, to its maker signed in; else off to sign in. */
@@ -150,10 +149,7 @@ export async function answerApproval(
     throw new PageRefusal('invalid_form', refusalPage(400, 'Approve or deny.'));
   }
   // Once: the form's nonce is marked used until the form would expire anyway.
-  try {
-    await ctx.codes.put(`approval-form#${sha256(token.nonce)}`, '1', tokenExpiry);
-  } catch (error) {
-    if (!(error instanceof CodeStoreConflictError)) throw error;
+  if (!(await spendOnce(ctx.codes, 'approval-form', token.nonce, tokenExpiry))) {
     throw new PageRefusal(
       'form_replayed',
       refusalPage(400, 'This approval page was already answered.'),

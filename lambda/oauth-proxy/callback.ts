@@ -7,11 +7,10 @@
  * `state` and `iss`.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { sha256 } from './browser';
+import { sha256, spendOnce } from './browser';
 import type { ProxyContext } from './context';
 import { errorPage, type ProxyRequest, parseCookies, uniqueParams } from './http';
 import { constantTimeEqual } from './pkce';
-import { CodeStoreConflictError } from './ports';
 import { openRecordOr, RECORDS, sealRecord } from './records';
 import { type ClientFacts, type ProxyOutcome, StepError, stepAudit } from './step';
 
@@ -82,10 +81,7 @@ export async function callback(
   // Once: a transaction ends at its first callback, with a code or with the upstream's refusal
   // passed on; opened again (history, a reload, a replayed link) it mints nothing. Its PKCE
   // verifier at the upstream is random and its own: the transaction's nonce.
-  try {
-    await ctx.codes.put(`txn#${sha256(transaction.upstreamVerifier)}`, '1', transactionExpiry);
-  } catch (error) {
-    if (!(error instanceof CodeStoreConflictError)) throw error;
+  if (!(await spendOnce(ctx.codes, 'txn', transaction.upstreamVerifier, transactionExpiry))) {
     throw new StepError(
       'transaction_replayed',
       errorPage(

@@ -7,11 +7,10 @@
  * made for, once. A remembered approval is a sealed cookie bound to the browser, the client,
  * the redirect URI and the scopes.
  */
-import { isBrowserId, sha256 } from './browser';
+import { isBrowserId, sha256, spendOnce } from './browser';
 import type { ProxyContext } from './context';
 import { errorPage, type ProxyRequest, parseCookies, redirect } from './http';
 import { constantTimeEqual, newVerifier } from './pkce';
-import { CodeStoreConflictError } from './ports';
 import {
   type AuthorizationRequest,
   openRecord,
@@ -87,10 +86,7 @@ export async function answerConsent(
     throw new StepError('invalid_request', errorPage(400, 'invalid_request', 'Approve or deny'));
   }
   // Once: the ticket's nonce is marked used until the ticket would expire anyway.
-  try {
-    await ctx.codes.put(`ticket#${sha256(ticket.nonce)}`, '1', ticketExpiry);
-  } catch (error) {
-    if (!(error instanceof CodeStoreConflictError)) throw error;
+  if (!(await spendOnce(ctx.codes, 'ticket', ticket.nonce, ticketExpiry))) {
     throw new StepError(
       'ticket_replayed',
       errorPage(400, 'invalid_request', 'This consent page was already answered; start again'),
