@@ -12,7 +12,13 @@ import type { ProxyContext } from './context';
 import { errorPage, type ProxyRequest, parseCookies, uniqueParams } from './http';
 import { constantTimeEqual } from './pkce';
 import { openRecordOr, RECORDS, sealRecord } from './records';
-import { type ClientFacts, type ProxyOutcome, StepError, stepAudit } from './step';
+import {
+  type ClientFacts,
+  noteAuthorization,
+  type ProxyOutcome,
+  StepError,
+  stepAudit,
+} from './step';
 
 /** How long a code waits for the client's token request. */
 export const CODE_SECONDS = 60;
@@ -54,11 +60,7 @@ export async function callback(
         ),
       ),
   );
-  facts.kind = transaction.clientKind;
-  facts.digest = transaction.clientDigest;
-  if (transaction.clientHost !== undefined) facts.host = transaction.clientHost;
-  facts.redirectHost = new URL(transaction.redirectUri).host;
-  facts.scopes = transaction.scopes;
+  noteAuthorization(facts, transaction);
   if (transaction.issuer !== ctx.config.issuer) {
     throw new StepError(
       'invalid_transaction',

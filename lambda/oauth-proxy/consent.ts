@@ -20,7 +20,13 @@ import {
   sealRecord,
 } from './records';
 import { OpenSealedError } from './sealed-json';
-import { type ClientFacts, type ProxyOutcome, StepError, stepAudit } from './step';
+import {
+  type ClientFacts,
+  noteAuthorization,
+  type ProxyOutcome,
+  StepError,
+  stepAudit,
+} from './step';
 
 /** How long the person has to sign in upstream. */
 export const TRANSACTION_SECONDS = 10 * 60;
@@ -70,11 +76,7 @@ export async function answerConsent(
       ),
   );
   const authorization = ticket.request;
-  facts.kind = authorization.clientKind;
-  facts.digest = authorization.clientDigest;
-  if (authorization.clientHost !== undefined) facts.host = authorization.clientHost;
-  facts.redirectHost = new URL(authorization.redirectUri).host;
-  facts.scopes = authorization.scopes;
+  noteAuthorization(facts, authorization);
   if (!constantTimeEqual(ticket.browserDigest, browser)) {
     throw new StepError(
       'ticket_browser_mismatch',
