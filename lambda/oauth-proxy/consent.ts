@@ -31,7 +31,7 @@ import {
 /** How long the person has to sign in upstream. */
 export const TRANSACTION_SECONDS = 10 * 60;
 /** Approvals a browser remembers at most (the cookie must stay small). */
-export const MAX_REMEMBERED = 16;
+const MAX_REMEMBERED = 16;
 
 /** `POST /authorize`: the person's answer to the consent page. */
 export async function answerConsent(
