@@ -15,12 +15,10 @@ import {
   PageRefusal,
 } from './approval-context';
 import { refusalPage } from './approval-html';
-import { sha256 } from './browser';
+import { sha256, spendOnce } from './browser';
 import { type ProxyRequest, parseCookies, redirect, uniqueParams } from './http';
 import { constantTimeEqual, newVerifier } from './pkce';
-import { CodeStoreConflictError } from './ports';
-import { type ApprovalSignIn, type Approver, openRecord, RECORDS, sealRecord } from './records';
-import { OpenSealedError } from './sealed-json';
+import { type Approver, openRecordOr, RECORDS, sealRecord } from './records';
 import { accessTokenClaims } from './upstream';
 
 /** The upstream's sign-in URL, the ticket and this browser sealed in `state`. */
@@ -57,29 +55,21 @@ export async function completeSignIn(
   if (params === undefined) {
     throw new PageRefusal('invalid_sign_in', refusalPage(400, 'A parameter is repeated.'));
   }
-  let signIn: ApprovalSignIn;
-  let expiresAt: number;
-  try {
-    ({ value: signIn, expiresAt } = await openRecord(
-      ctx.sealer,
-      RECORDS.approvalSignIn,
-      params.get('state') ?? '',
-      ctx.seconds(),
-    ));
-  } catch (error) {
-    if (!(error instanceof OpenSealedError)) throw error;
-    throw new PageRefusal(
-      'invalid_sign_in',
-      refusalPage(400, 'This sign-in was not started here, or took too long.'),
-    );
-  }
+  const { value: signIn, expiresAt } = await openRecordOr(
+    ctx.sealer,
+    RECORDS.approvalSignIn,
+    params.get('state') ?? '',
+    ctx.seconds(),
+    () =>
+      new PageRefusal(
+        'invalid_sign_in',
+        refusalPage(400, 'This sign-in was not started here, or took too long.'),
+      ),
+  );
   // Once, and spent by any arrival, even one refused below: a callback URL that reached the
   // wrong browser (an agent handed the person its sign-in link) must not stay redeemable by
   // the browser that started it. The sign-in's verifier is its nonce.
-  try {
-    await ctx.codes.put(`approval-sign-in#${sha256(signIn.upstreamVerifier)}`, '1', expiresAt);
-  } catch (error) {
-    if (!(error instanceof CodeStoreConflictError)) throw error;
+  if (!(await spendOnce(ctx.codes, 'approval-sign-in', signIn.upstreamVerifier, expiresAt))) {
     throw new PageRefusal(
       'sign_in_replayed',
       refusalPage(400, 'This sign-in was already completed.'),

@@ -19,12 +19,10 @@ import {
 } from './approval-context';
 import { callPage, decidedPage, refusalPage, wrongPersonPage } from './approval-html';
 import { startSignIn } from './approval-sign-in';
-import { isBrowserId, newBrowserId, sha256 } from './browser';
+import { isBrowserId, newBrowserId, sha256, spendOnce } from './browser';
 import { type ProxyRequest, parseCookies, redirect, uniqueParams } from './http';
 import { constantTimeEqual } from './pkce';
-import { CodeStoreConflictError } from './ports';
-import { type ApprovalFormToken, type Approver, openRecord, RECORDS, sealRecord } from './records';
-import { OpenSealedError } from './sealed-json';
+import { type Approver, openRecordOr, RECORDS, sealRecord } from './records';
 
 /** `GET /approve?ticket=…`: the call, to its maker signed in; else off to sign in. */
 export async function showApproval(
@@ -112,22 +110,17 @@ export async function answerApproval(
   }
   const browser = sha256(browserId);
   const ticket = await ctx.openTicket(form.get('ticket') ?? '', facts);
-  let token: ApprovalFormToken;
-  let tokenExpiry: number;
-  try {
-    ({ value: token, expiresAt: tokenExpiry } = await openRecord(
-      ctx.sealer,
-      RECORDS.approvalForm,
-      form.get('form') ?? '',
-      ctx.seconds(),
-    ));
-  } catch (error) {
-    if (!(error instanceof OpenSealedError)) throw error;
-    throw new PageRefusal(
-      'invalid_form',
-      refusalPage(400, 'The approval page expired or is not valid; open the link again.'),
-    );
-  }
+  const { value: token, expiresAt: tokenExpiry } = await openRecordOr(
+    ctx.sealer,
+    RECORDS.approvalForm,
+    form.get('form') ?? '',
+    ctx.seconds(),
+    () =>
+      new PageRefusal(
+        'invalid_form',
+        refusalPage(400, 'The approval page expired or is not valid; open the link again.'),
+      ),
+  );
   if (!constantTimeEqual(token.browserDigest, browser)) {
     throw new PageRefusal(
       'form_browser_mismatch',
@@ -156,10 +149,7 @@ export async function answerApproval(
     throw new PageRefusal('invalid_form', refusalPage(400, 'Approve or deny.'));
   }
   // Once: the form's nonce is marked used until the form would expire anyway.
-  try {
-    await ctx.codes.put(`approval-form#${sha256(token.nonce)}`, '1', tokenExpiry);
-  } catch (error) {
-    if (!(error instanceof CodeStoreConflictError)) throw error;
+  if (!(await spendOnce(ctx.codes, 'approval-form', token.nonce, tokenExpiry))) {
     throw new PageRefusal(
       'form_replayed',
       refusalPage(400, 'This approval page was already answered.'),

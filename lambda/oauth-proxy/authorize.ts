@@ -19,9 +19,9 @@ import { matchRedirectUri } from './redirect-uri';
 import { type ClientFacts, type ProxyOutcome, StepError, stepAudit } from './step';
 
 /** How long a consent page may wait for its answer. */
-export const CONSENT_TICKET_SECONDS = 10 * 60;
+const CONSENT_TICKET_SECONDS = 10 * 60;
 /** The longest `state` passed through: bounds the sealed transaction (and the upstream URL). */
-export const MAX_STATE_LENGTH = 512;
+const MAX_STATE_LENGTH = 512;
 const SCOPE_TOKEN = /^[!#-[\]-~]+$/;
 
 export async function authorize(

@@ -7,14 +7,18 @@
  * `state` and `iss`.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { sha256 } from './browser';
+import { sha256, spendOnce } from './browser';
 import type { ProxyContext } from './context';
 import { errorPage, type ProxyRequest, parseCookies, uniqueParams } from './http';
 import { constantTimeEqual } from './pkce';
-import { CodeStoreConflictError } from './ports';
-import { openRecord, RECORDS, sealRecord, type Transaction } from './records';
-import { OpenSealedError } from './sealed-json';
-import { type ClientFacts, type ProxyOutcome, StepError, stepAudit } from './step';
+import { openRecordOr, RECORDS, sealRecord } from './records';
+import {
+  type ClientFacts,
+  noteAuthorization,
+  type ProxyOutcome,
+  StepError,
+  stepAudit,
+} from './step';
 
 /** How long a code waits for the client's token request. */
 export const CODE_SECONDS = 60;
@@ -39,33 +43,24 @@ export async function callback(
       errorPage(400, 'invalid_request', 'A parameter is repeated'),
     );
   }
-  let transaction: Transaction;
-  let transactionExpiry: number;
-  try {
-    ({ value: transaction, expiresAt: transactionExpiry } = await openRecord(
-      ctx.sealer,
-      RECORDS.transaction,
-      params.get('state') ?? '',
-      ctx.seconds(),
-    ));
-  } catch (error) {
-    if (!(error instanceof OpenSealedError)) throw error;
-    throw new StepError(
-      error.failure === 'expired' ? 'transaction_expired' : 'invalid_transaction',
-      errorPage(
-        400,
-        'invalid_request',
-        error.failure === 'expired'
-          ? 'This sign-in took too long; start again from the application'
-          : 'This is not a sign-in this server started',
+  const { value: transaction, expiresAt: transactionExpiry } = await openRecordOr(
+    ctx.sealer,
+    RECORDS.transaction,
+    params.get('state') ?? '',
+    ctx.seconds(),
+    (failure) =>
+      new StepError(
+        failure === 'expired' ? 'transaction_expired' : 'invalid_transaction',
+        errorPage(
+          400,
+          'invalid_request',
+          failure === 'expired'
+            ? 'This sign-in took too long; start again from the application'
+            : 'This is not a sign-in this server started',
+        ),
       ),
-    );
-  }
-  facts.kind = transaction.clientKind;
-  facts.digest = transaction.clientDigest;
-  if (transaction.clientHost !== undefined) facts.host = transaction.clientHost;
-  facts.redirectHost = new URL(transaction.redirectUri).host;
-  facts.scopes = transaction.scopes;
+  );
+  noteAuthorization(facts, transaction);
   if (transaction.issuer !== ctx.config.issuer) {
     throw new StepError(
       'invalid_transaction',
@@ -88,10 +83,7 @@ export async function callback(
   // Once: a transaction ends at its first callback, with a code or with the upstream's refusal
   // passed on; opened again (history, a reload, a replayed link) it mints nothing. Its PKCE
   // verifier at the upstream is random and its own: the transaction's nonce.
-  try {
-    await ctx.codes.put(`txn#${sha256(transaction.upstreamVerifier)}`, '1', transactionExpiry);
-  } catch (error) {
-    if (!(error instanceof CodeStoreConflictError)) throw error;
+  if (!(await spendOnce(ctx.codes, 'txn', transaction.upstreamVerifier, transactionExpiry))) {
     throw new StepError(
       'transaction_replayed',
       errorPage(

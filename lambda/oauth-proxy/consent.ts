@@ -7,26 +7,31 @@
  * made for, once. A remembered approval is a sealed cookie bound to the browser, the client,
  * the redirect URI and the scopes.
  */
-import { isBrowserId, sha256 } from './browser';
+import { isBrowserId, sha256, spendOnce } from './browser';
 import type { ProxyContext } from './context';
 import { errorPage, type ProxyRequest, parseCookies, redirect } from './http';
 import { constantTimeEqual, newVerifier } from './pkce';
-import { CodeStoreConflictError } from './ports';
 import {
   type AuthorizationRequest,
-  type ConsentTicket,
   openRecord,
+  openRecordOr,
   RECORDS,
   type RememberedApprovals,
   sealRecord,
 } from './records';
 import { OpenSealedError } from './sealed-json';
-import { type ClientFacts, type ProxyOutcome, StepError, stepAudit } from './step';
+import {
+  type ClientFacts,
+  noteAuthorization,
+  type ProxyOutcome,
+  StepError,
+  stepAudit,
+} from './step';
 
 /** How long the person has to sign in upstream. */
 export const TRANSACTION_SECONDS = 10 * 60;
 /** Approvals a browser remembers at most (the cookie must stay small). */
-export const MAX_REMEMBERED = 16;
+const MAX_REMEMBERED = 16;
 
 /** `POST /authorize`: the person's answer to the consent page. */
 export async function answerConsent(
@@ -59,28 +64,19 @@ export async function answerConsent(
     );
   }
   const browser = sha256(browserId);
-  let ticket: ConsentTicket;
-  let ticketExpiry: number;
-  try {
-    ({ value: ticket, expiresAt: ticketExpiry } = await openRecord(
-      ctx.sealer,
-      RECORDS.consentTicket,
-      form.get('ticket') ?? '',
-      ctx.seconds(),
-    ));
-  } catch (error) {
-    if (!(error instanceof OpenSealedError)) throw error;
-    throw new StepError(
-      error.failure === 'expired' ? 'ticket_expired' : 'invalid_ticket',
-      errorPage(400, 'invalid_request', 'The consent page expired or is not valid; start again'),
-    );
-  }
+  const { value: ticket, expiresAt: ticketExpiry } = await openRecordOr(
+    ctx.sealer,
+    RECORDS.consentTicket,
+    form.get('ticket') ?? '',
+    ctx.seconds(),
+    (failure) =>
+      new StepError(
+        failure === 'expired' ? 'ticket_expired' : 'invalid_ticket',
+        errorPage(400, 'invalid_request', 'The consent page expired or is not valid; start again'),
+      ),
+  );
   const authorization = ticket.request;
-  facts.kind = authorization.clientKind;
-  facts.digest = authorization.clientDigest;
-  if (authorization.clientHost !== undefined) facts.host = authorization.clientHost;
-  facts.redirectHost = new URL(authorization.redirectUri).host;
-  facts.scopes = authorization.scopes;
+  noteAuthorization(facts, authorization);
   if (!constantTimeEqual(ticket.browserDigest, browser)) {
     throw new StepError(
       'ticket_browser_mismatch',
@@ -92,10 +88,7 @@ export async function answerConsent(
     throw new StepError('invalid_request', errorPage(400, 'invalid_request', 'Approve or deny'));
   }
   // Once: the ticket's nonce is marked used until the ticket would expire anyway.
-  try {
-    await ctx.codes.put(`ticket#${sha256(ticket.nonce)}`, '1', ticketExpiry);
-  } catch (error) {
-    if (!(error instanceof CodeStoreConflictError)) throw error;
+  if (!(await spendOnce(ctx.codes, 'ticket', ticket.nonce, ticketExpiry))) {
     throw new StepError(
       'ticket_replayed',
       errorPage(400, 'invalid_request', 'This consent page was already answered; start again'),

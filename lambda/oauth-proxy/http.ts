@@ -122,7 +122,7 @@ export function continuePage(location: string, cookies: readonly string[] = []):
 }
 
 /** JSON answers of the token endpoint: never cached, readable from any origin. */
-export const TOKEN_HEADERS: Readonly<Record<string, string>> = {
+const TOKEN_HEADERS: Readonly<Record<string, string>> = {
   'Content-Type': 'application/json',
   'Cache-Control': 'no-store',
   Pragma: 'no-cache',

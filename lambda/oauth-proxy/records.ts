@@ -12,7 +12,7 @@
  */
 import type { ClientKind } from '../shared/audit';
 import { SEAL_PURPOSES, type Sealer, type SealPurpose } from './ports';
-import { openJson, sealJson } from './sealed-json';
+import { type OpenFailure, OpenSealedError, openJson, sealJson } from './sealed-json';
 import {
   APPROVAL_FORM_WIRE,
   APPROVAL_SIGN_IN_WIRE,
@@ -177,4 +177,23 @@ export function openRecord<T>(
   nowSeconds: number,
 ): Promise<{ value: T; expiresAt: number }> {
   return openJson(sealer, kind.purpose, sealed, nowSeconds, kind.wire.decode);
+}
+
+/**
+ * The record, as {@link openRecord} opens it; a value that does not open (or has expired) is
+ * refused with the error `refusal` makes of the failure.
+ */
+export async function openRecordOr<T>(
+  sealer: Sealer,
+  kind: RecordKind<T>,
+  sealed: string,
+  nowSeconds: number,
+  refusal: (failure: OpenFailure) => Error,
+): Promise<{ value: T; expiresAt: number }> {
+  try {
+    return await openRecord(sealer, kind, sealed, nowSeconds);
+  } catch (error) {
+    if (!(error instanceof OpenSealedError)) throw error;
+    throw refusal(error.failure);
+  }
 }

@@ -9,14 +9,13 @@ import { userPrincipal } from '../shared/revocations';
 import { clientDigest } from './clients';
 import type { ProxyContext, Refuse } from './context';
 import { constantTimeEqual } from './pkce';
-import { openRecord, RECORDS, type RefreshFamilyState, sealRecord } from './records';
+import { openRecordOr, RECORDS, type RefreshFamilyState, sealRecord } from './records';
 import {
   familyDigest,
   parseRefreshToken,
   type RefreshFamilyEnd,
   rotatedRefreshToken,
 } from './refresh-families';
-import { OpenSealedError } from './sealed-json';
 import { type ClientFacts, type ProxyOutcome, StepError } from './step';
 import { issuedTokens, upstreamFailure } from './token-answers';
 
@@ -63,18 +62,13 @@ export async function refresh(
     // told, so neither keeps the family (OAuth 2.1 section 4.3.1).
     throw await ended('refresh_token_reused', 'This refresh token was already used; sign in again');
   }
-  let state: RefreshFamilyState;
-  try {
-    ({ value: state } = await openRecord(
-      ctx.sealer,
-      RECORDS.refreshFamily,
-      family.sealed,
-      ctx.seconds(),
-    ));
-  } catch (error) {
-    if (!(error instanceof OpenSealedError)) throw error;
-    throw unknown();
-  }
+  const { value: state } = await openRecordOr(
+    ctx.sealer,
+    RECORDS.refreshFamily,
+    family.sealed,
+    ctx.seconds(),
+    unknown,
+  );
   if (state.familyKey !== familyKey) throw unknown();
   facts.scopes = state.scopes;
   if (state.issuer !== ctx.config.issuer || state.resource !== ctx.config.resource) {

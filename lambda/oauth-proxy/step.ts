@@ -12,6 +12,7 @@ import type {
 } from '../shared/audit';
 import { OAUTH_PATHS } from '../shared/routes';
 import type { ProxyRequest, ProxyResponse } from './http';
+import type { AuthorizationRequest } from './records';
 
 /** What one request leaves in the audit log (the handler adds request id and source IP). */
 export type StepAudit = Omit<AuthorizationAudit, 'requestId' | 'sourceIp'>;
@@ -41,6 +42,15 @@ export interface ClientFacts {
   scopes?: readonly string[];
   familyDigest?: string;
   familyEnded?: boolean;
+}
+
+/** Note the client, redirect host and scopes of an authorization request for the record. */
+export function noteAuthorization(facts: ClientFacts, request: AuthorizationRequest): void {
+  facts.kind = request.clientKind;
+  facts.digest = request.clientDigest;
+  if (request.clientHost !== undefined) facts.host = request.clientHost;
+  facts.redirectHost = new URL(request.redirectUri).host;
+  facts.scopes = request.scopes;
 }
 
 /** The audit record of a step. */

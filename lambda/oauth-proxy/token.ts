@@ -15,14 +15,13 @@ import { jsonResponse, type ProxyRequest } from './http';
 import { constantTimeEqual, VERIFIER, verifierMatches } from './pkce';
 import {
   type CodeRecord,
-  openRecord,
+  openRecordOr,
   RECORDS,
   type RefreshFamilyState,
   sealRecord,
 } from './records';
 import { familyDigest, newRefreshToken } from './refresh-families';
 import { refresh } from './refresh-grant';
-import { OpenSealedError } from './sealed-json';
 import { type ClientFacts, type ProxyOutcome, StepError } from './step';
 import { issuedTokens, upstreamFailure } from './token-answers';
 import { accessTokenClaims } from './upstream';
@@ -105,16 +104,17 @@ async function redeem(
       refuse('invalid_grant', 'Unknown, expired or already used code'),
     );
   }
-  let record: CodeRecord;
-  try {
-    ({ value: record } = await openRecord(ctx.sealer, RECORDS.code, sealed, ctx.seconds()));
-  } catch (error) {
-    if (!(error instanceof OpenSealedError)) throw error;
-    throw new StepError(
-      'invalid_code',
-      refuse('invalid_grant', 'Unknown, expired or already used code'),
-    );
-  }
+  const { value: record } = await openRecordOr(
+    ctx.sealer,
+    RECORDS.code,
+    sealed,
+    ctx.seconds(),
+    () =>
+      new StepError(
+        'invalid_code',
+        refuse('invalid_grant', 'Unknown, expired or already used code'),
+      ),
+  );
   facts.kind = record.clientKind;
   facts.redirectHost = new URL(record.redirectUri).host;
   facts.scopes = record.scopes;

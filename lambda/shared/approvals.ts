@@ -177,7 +177,7 @@ export function clientBinding(client: ApprovalClient): string {
 }
 
 /** The client binding of a call whose client names itself not at all (a 2025-11-25 call). */
-export const NO_CLIENT = clientBinding({});
+const NO_CLIENT = clientBinding({});
 
 /** A short digest of an approval id, for the audit log (the id itself stays out). */
 export function approvalDigest(approvalId: string): string {
